@@ -1,0 +1,104 @@
+/**
+ * Domain vocabulary (see docs/ and ../../DESIGN vocabulary): models, layers, scenarios, hardware,
+ * and the per-layer cost of a model on each accelerator of a hardware.
+ *
+ * Pure data types only; no I/O here.
+ */
+
+export type Dataflow = "WS" | "OS" | "RS";
+export const DATAFLOWS: ReadonlyArray<Dataflow> = ["WS", "OS", "RS"];
+
+/** One operator of a model. Y/X are input rows/cols (MAESTRO convention), stride 1 in XRBench. */
+export interface Layer {
+  readonly index: number;
+  readonly name: string;
+  readonly type: string;
+  readonly N: number;
+  readonly K: number;
+  readonly C: number;
+  readonly Y: number;
+  readonly X: number;
+  readonly R: number;
+  readonly S: number;
+  readonly stride: number;
+  /** N*K*C*R*S*(Y-R+1)*(X-S+1) */
+  readonly macs: number;
+}
+
+/** A DNN: an ordered list of layers. */
+export interface Model {
+  readonly name: string;
+  readonly task: string;
+  readonly layers: ReadonlyArray<Layer>;
+}
+
+/** One model task of a scenario. */
+export interface ScenarioModel {
+  /** Name as written in the scenario (identifies the task; used for ordering and output). */
+  readonly name: string;
+  /** Canonical model whose layers and costs it uses (e.g. D2go_FastRCNN -> OD_D2go_FasterRCNN). */
+  readonly model: string;
+  /** Target frames per second (> 0). */
+  readonly fps: number;
+  /** Cascade parents (scenario model names). */
+  readonly dependsOn: ReadonlyArray<string>;
+  /** Trigger probability in (0, 1]; 1 when absent. */
+  readonly probability: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly models: ReadonlyArray<ScenarioModel>;
+}
+
+/** A sub-accelerator slot of a hardware configuration, before a dataflow is bound to it. */
+export interface AcceleratorSlot {
+  readonly index: number;
+  readonly name: string;
+  readonly numPes: number;
+  readonly nocBw: number;
+}
+
+/** A hardware configuration as in XRBench's hw_configs (e.g. Dual_4K). */
+export interface HardwareConfig {
+  readonly name: string;
+  /** single | dual | quad | Not_Used | user */
+  readonly group: string;
+  readonly slots: ReadonlyArray<AcceleratorSlot>;
+}
+
+/** One accelerator of a resolved hardware: a slot with its dataflow. */
+export interface AcceleratorSpec extends AcceleratorSlot {
+  /** Stable id used in subjects and output: "acc0", "acc1", ... */
+  readonly id: string;
+  readonly dataflow: Dataflow;
+  /** Cost-table column class, e.g. "WS_2048pe_bw128". */
+  readonly costClass: string;
+}
+
+/** A hardware configuration with a dataflow bound to every slot, named "<config>/<DF>_<DF>…". */
+export interface Hardware {
+  readonly name: string;
+  readonly config: string;
+  readonly dataflows: ReadonlyArray<Dataflow>;
+  readonly accelerators: ReadonlyArray<AcceleratorSpec>;
+}
+
+/** Latency (cycles at 1 GHz) and energy (nJ) of one layer on one accelerator class. */
+export interface LayerCost {
+  readonly cycles: number;
+  readonly energyNJ: number;
+}
+
+/**
+ * Per-layer costs of one model on every accelerator of one hardware, as dense arrays for the hot
+ * path: latencyMs[acc][layer] (= cycles / 1e6), energyMJ[acc][layer] (= nJ / 1e6).
+ */
+export interface ModelCosts {
+  readonly model: string;
+  readonly layerCount: number;
+  readonly cycles: ReadonlyArray<Float64Array>;
+  readonly latencyMs: ReadonlyArray<Float64Array>;
+  readonly energyMJ: ReadonlyArray<Float64Array>;
+}
