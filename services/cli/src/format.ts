@@ -1,0 +1,105 @@
+/** Output of `sdrm3 run`: a per-model table and the run summary (human), or one JSON object. */
+import Table from "cli-table3";
+import type { RunResult } from "@sdrm3/shared/runtime";
+
+const f = (x: number | null, digits = 3) => (x === null ? "-" : x.toFixed(digits));
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+const plainTable = (head: string[]) =>
+  new Table({ head, style: { head: [], border: [] }, chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
+
+export const formatRunHuman = (r: RunResult): string => {
+  const t = plainTable([
+    "model",
+    "target fps",
+    "released",
+    "on time",
+    "late",
+    "dropped",
+    "unfinished",
+    "miss rate",
+    "energy mJ",
+    "lat mean ms",
+    "lat p99 ms",
+    "RT score",
+    "EN score",
+    "UX score",
+    "UX_m",
+  ]);
+  for (const m of r.models) {
+    t.push([
+      m.feasible ? m.name : `${m.name} (infeasible)`,
+      f(m.targetFps, 1),
+      m.released,
+      m.onTime,
+      m.late,
+      m.dropped,
+      m.unfinished,
+      pct(m.deadlineMissRate),
+      f(m.energyMJ, 1),
+      f(m.latencyMeanMs, 2),
+      f(m.latencyP99Ms, 2),
+      f(m.rtScore, 6),
+      f(m.energyScore, 6),
+      f(m.uxScore, 6),
+      f(m.uxCost, 3),
+    ]);
+  }
+  const s = r.summary;
+  const lines = [
+    `sdrm3 run  scenario=${r.scenario}  hardware=${r.hardware}  policy=${r.policy}  seed=${r.seed}  duration=${r.durationMs}ms (ended at ${f(r.endedAtMs, 3)}ms)`,
+    t.toString(),
+    `XRBench overall score : ${s.xrbenchScore.toFixed(6)}`,
+    `UXCost                : ${f(s.uxCost, 4)}${s.infeasibleModels.length > 0 ? `  (infeasible, left out: ${s.infeasibleModels.join(", ")})` : ""}`,
+    `deadline-miss rate    : ${pct(s.deadlineMissRate)}  (${s.late} late + ${s.dropped} dropped of ${s.released} released; ${s.unfinished} unfinished at end)`,
+    `energy                : ${s.energyMJ.toFixed(1)} mJ  (${s.energyMJPerS.toFixed(1)} mJ/s)`,
+    `decisions             : ${r.decisions}`,
+    `UXCost definition     : ${r.uxCostDefinition}`,
+  ];
+  return `${lines.join("\n")}\n`;
+};
+
+/** The `--json` form: stable field names, documented in the README. */
+export const runToJson = (r: RunResult) => ({
+  scenario: r.scenario,
+  hardware: r.hardware,
+  policy: r.policy,
+  seed: r.seed,
+  durationMs: r.durationMs,
+  endedAtMs: r.endedAtMs,
+  models: r.models.map((m) => ({
+    name: m.name,
+    targetFps: m.targetFps,
+    released: m.released,
+    onTime: m.onTime,
+    late: m.late,
+    dropped: m.dropped,
+    unfinished: m.unfinished,
+    deadlineMissRate: m.deadlineMissRate,
+    energyMJ: m.energyMJ,
+    latencyMeanMs: m.latencyMeanMs,
+    latencyP99Ms: m.latencyP99Ms,
+    achievedFps: m.achievedFps,
+    rtScore: m.rtScore,
+    energyScore: m.energyScore,
+    uxScore: m.uxScore,
+    xrbenchScore: m.xrbenchScore,
+    uxCost: m.uxCost,
+    feasible: m.feasible,
+  })),
+  summary: {
+    xrbenchScore: r.summary.xrbenchScore,
+    uxCost: r.summary.uxCost,
+    deadlineMissRate: r.summary.deadlineMissRate,
+    energyMJ: r.summary.energyMJ,
+    energyMJPerS: r.summary.energyMJPerS,
+    released: r.summary.released,
+    onTime: r.summary.onTime,
+    late: r.summary.late,
+    dropped: r.summary.dropped,
+    unfinished: r.summary.unfinished,
+    infeasibleModels: r.summary.infeasibleModels,
+  },
+  decisions: r.decisions,
+  uxCostDefinition: r.uxCostDefinition,
+});

@@ -1,0 +1,153 @@
+/**
+ * The `sdrm3` command. Composition root of the CLI: parses flags (commander), loads data, runs,
+ * prints. Exit codes: 0 ok, 1 the run failed, 2 bad input (unknown names, bad flags, bad files).
+ */
+import { Command, CommanderError, Option } from "commander";
+import { POLICIES } from "@sdrm3/shared/policies";
+import { runScenario, type RunResult } from "@sdrm3/shared/runtime";
+import {
+  type Dataset,
+  findScenario,
+  listHardware,
+  loadBuiltinDataset,
+  loadCostCsv,
+  loadHardwareFile,
+  loadModelFile,
+  loadScenarioFile,
+  resolveHardware,
+  resolveModelCosts,
+  withCosts,
+  withHardwareConfig,
+  withModel,
+  withScenario,
+} from "@sdrm3/shared/data";
+import { CliInputError, formatDuration, parseDuration, parseSeed } from "./duration";
+import { formatRunHuman, runToJson } from "./format";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** Bad input from the user: unknown names, bad flags, bad files. Exit code 2. */
+const isInputError = (e: unknown): e is Error =>
+  e instanceof CliInputError ||
+  (typeof e === "object" && e !== null && "_tag" in e && (e._tag === "DataError" || e._tag === "UnknownNameError"));
+
+const listOf = (names: Iterable<string>) => [...names].join(", ");
+
+interface RunFlags {
+  scenario?: string;
+  hardware?: string;
+  policy: string;
+  duration?: string;
+  seed: string;
+  json?: boolean;
+  scenarioFile?: string[];
+  hardwareFile?: string[];
+  modelFile?: string[];
+  costs?: string[];
+}
+
+/** The built-in dataset extended with the user's own files. */
+const datasetWith = (flags: RunFlags): Dataset => {
+  let ds = loadBuiltinDataset();
+  for (const f of flags.modelFile ?? []) ds = withModel(ds, loadModelFile(f));
+  for (const f of flags.costs ?? []) ds = withCosts(ds, loadCostCsv(f, ds));
+  for (const f of flags.hardwareFile ?? []) for (const c of loadHardwareFile(f)) ds = withHardwareConfig(ds, c);
+  for (const f of flags.scenarioFile ?? []) for (const s of loadScenarioFile(f, ds)) ds = withScenario(ds, s);
+  return ds;
+};
+
+const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
+  const policy = POLICIES.get(flags.policy);
+  if (policy === undefined) throw new CliInputError(`unknown policy '${flags.policy}'; valid: ${listOf(POLICIES.keys())}`);
+  if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>; see `sdrm3 list scenarios`");
+  if (flags.hardware === undefined) {
+    throw new CliInputError("missing --hardware <config>/<dataflows>, e.g. Dual_4K/WS_OS; see `sdrm3 list hardware`");
+  }
+  const durationMs = flags.duration === undefined ? (policy.name === "xrbench" ? 700 : 10_000) : parseDuration(flags.duration);
+  const seed = parseSeed(flags.seed);
+  const ds = datasetWith(flags);
+  const scenario = findScenario(ds, flags.scenario);
+  const hardware = resolveHardware(ds, flags.hardware);
+  const costs = resolveModelCosts(ds, scenario, hardware);
+  const result = await runScenario({ scenario, hardware, costs, policy, durationMs, seed });
+  io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
+  return 0;
+};
+
+const executeList = (what: string, io: Io): number => {
+  const ds = loadBuiltinDataset();
+  const lists: Record<string, () => string[]> = {
+    scenarios: () => [...ds.scenarios.values()].map((s) => `${s.name.padEnd(22)} ${s.models.map((m) => `${m.name}@${m.fps}`).join(", ")}`),
+    hardware: () => listHardware(ds),
+    policies: () => [...POLICIES.values()].map((p) => `${p.name.padEnd(12)} ${p.description}`),
+  };
+  const list = lists[what];
+  if (list === undefined) throw new CliInputError(`unknown list '${what}'; valid: ${listOf(Object.keys(lists))}`);
+  io.out(`${list().join("\n")}\n`);
+  return 0;
+};
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+export const buildProgram = (io: Io, setResult: (code: number) => void): Command => {
+  const program = new Command("sdrm3")
+    .description("SDRM3 scheduler on an emulated multi-accelerator SoC (XRBench workloads)")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+  program
+    .command("run")
+    .description("run a scenario on a hardware under a policy (in-memory bus, virtual time)")
+    .option("--scenario <name>", "scenario name (see `sdrm3 list scenarios`)")
+    .option("--hardware <config/dataflows>", "hardware, e.g. Dual_4K/WS_OS (see `sdrm3 list hardware`)")
+    .addOption(new Option("--policy <name>", "scheduling policy (see `sdrm3 list policies`)").default("xrbench"))
+    .option("--duration <d>", "simulated time: 700ms, 10s, 1.5m (default: 700ms for xrbench, 10s otherwise)")
+    .option("--seed <n>", "run seed (trigger draws)", "1")
+    .option("--json", "print one JSON object instead of tables")
+    .option("--scenario-file <path>", "load scenarios from a JSON file (repeatable)", collect)
+    .option("--hardware-file <path>", "load hardware configs from a JSON file (repeatable)", collect)
+    .option("--model-file <path>", "load a model (layer list) from a JSON file (repeatable)", collect)
+    .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
+    .action(async (flags: RunFlags) => setResult(await executeRun(flags, io)));
+  program
+    .command("list")
+    .description("list what exists")
+    .argument("<what>", "scenarios | hardware | policies")
+    .action((what: string) => setResult(executeList(what, io)));
+  return program;
+};
+
+export const main = async (argv: ReadonlyArray<string>, io: Io = processIo): Promise<number> => {
+  let result = 0;
+  try {
+    const program = buildProgram(io, (code) => {
+      result = code;
+    });
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 2;
+    }
+    await program.parseAsync([...argv], { from: "user" });
+    return result;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isInputError(e)) {
+      io.err(`sdrm3: ${e.message}\n`);
+      return 2;
+    }
+    io.err(`sdrm3: run failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+};
+
+export { formatDuration };

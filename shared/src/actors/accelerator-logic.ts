@@ -1,0 +1,49 @@
+/**
+ * What an accelerator does with a block: look up its layers' cost on this accelerator and say when
+ * it completes and what it costs. Pure.
+ *
+ * Timing `xrbench-f32` reproduces the XRBench runtime's single-precision times: latency =
+ * float32(cycles / 1e6) and completion = float32(start + latency). `exact` uses doubles.
+ */
+import type { BlockDispatch, BlockResult, ErrorReply } from "../contracts/messages";
+import { PROTOCOL_VERSION, errorReply } from "../contracts/messages";
+
+/** Costs of one model on this accelerator, per layer. */
+export interface AccelModelCosts {
+  readonly cycles: Float64Array;
+  readonly energyMJ: Float64Array;
+}
+
+export const executeBlock = (
+  costs: ReadonlyMap<string, AccelModelCosts>,
+  cmd: BlockDispatch,
+): BlockResult | ErrorReply => {
+  const c = costs.get(cmd.model);
+  if (c === undefined) return errorReply("rejected", `accelerator ${cmd.acc} has no costs for model ${cmd.model}`);
+  const end = cmd.firstLayer + cmd.layerCount;
+  if (end > c.cycles.length) {
+    return errorReply("rejected", `block ${cmd.firstLayer}..${end - 1} is beyond model ${cmd.model}'s ${c.cycles.length} layers`);
+  }
+  let cycles = 0;
+  let energy = 0;
+  for (let l = cmd.firstLayer; l < end; l++) {
+    cycles += c.cycles[l]!;
+    energy += c.energyMJ[l]!;
+  }
+  const f32 = cmd.timing === "xrbench-f32";
+  const latencyMs = f32 ? Math.fround(cycles / 1e6) : cycles / 1e6;
+  const completesAt = f32 ? Math.fround(cmd.at + latencyMs) : cmd.at + latencyMs;
+  return {
+    _tag: "block.result",
+    v: PROTOCOL_VERSION,
+    run: cmd.run,
+    acc: cmd.acc,
+    job: cmd.job,
+    firstLayer: cmd.firstLayer,
+    layerCount: cmd.layerCount,
+    startedAt: cmd.at,
+    completesAt,
+    latencyMs,
+    energyMJ: energy,
+  };
+};

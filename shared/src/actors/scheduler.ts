@@ -1,0 +1,78 @@
+/**
+ * The scheduler actor (XState v5). Lifecycle: `registering` (waits until every accelerator slot of
+ * the hardware has registered) → `running` (the kernel's event loop, driven by replies) →
+ * `finished`, or `failed` when a request fails or a reply breaks the protocol.
+ *
+ * The kernel (scheduler-kernel) holds the runtime state and returns effects as data; the machine
+ * hands them to the named effect `perform`, which the host provides (runtime/host).
+ */
+import { assign, enqueueActions, setup } from "xstate";
+import { type KernelEffect, type KernelReply, SchedulerKernel } from "./scheduler-kernel";
+import type { KernelConfig } from "./scheduler-kernel";
+
+export interface SchedulerInput {
+  readonly kernel: KernelConfig;
+}
+
+export interface SchedulerContext {
+  readonly kernel: SchedulerKernel;
+  readonly expected: ReadonlyArray<string>;
+  readonly registered: ReadonlyArray<string>;
+  readonly error: string | undefined;
+}
+
+export type SchedulerEvent =
+  | { readonly type: "accel.registered"; readonly acc: string }
+  | { readonly type: "reply"; readonly corr: number; readonly reply: KernelReply }
+  | { readonly type: "request.failed"; readonly corr: number; readonly error: string };
+
+export const schedulerMachine = setup({
+  types: {} as { context: SchedulerContext; input: SchedulerInput; events: SchedulerEvent },
+  actions: {
+    /** Provided by the host: carry out the kernel's effects (requests, notifications, events). */
+    perform: (_, _params: { effects: ReadonlyArray<KernelEffect> }) => {},
+  },
+  guards: {
+    allRegistered: ({ context }) => context.expected.every((id) => context.registered.includes(id)),
+    kernelFinished: ({ context }) => context.kernel.finished,
+  },
+}).createMachine({
+  id: "scheduler",
+  context: ({ input }) => ({
+    kernel: new SchedulerKernel(input.kernel),
+    expected: input.kernel.accelerators.map((a) => a.id),
+    registered: [],
+    error: undefined,
+  }),
+  initial: "registering",
+  states: {
+    registering: {
+      always: { guard: "allRegistered", target: "running" },
+      on: {
+        "accel.registered": {
+          guard: ({ context, event }) => context.expected.includes(event.acc) && !context.registered.includes(event.acc),
+          actions: assign({ registered: ({ context, event }) => [...context.registered, event.acc] }),
+        },
+      },
+    },
+    running: {
+      entry: enqueueActions(({ context, enqueue }) => {
+        enqueue({ type: "perform", params: { effects: context.kernel.start() } });
+      }),
+      always: { guard: "kernelFinished", target: "finished" },
+      on: {
+        reply: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            enqueue({ type: "perform", params: { effects: context.kernel.onReply(event.corr, event.reply) } });
+          }),
+        },
+        "request.failed": {
+          target: "failed",
+          actions: assign({ error: ({ event }) => `request ${event.corr} failed: ${event.error}` }),
+        },
+      },
+    },
+    finished: { type: "final" },
+    failed: { type: "final" },
+  },
+});

@@ -1,0 +1,212 @@
+/**
+ * Every message the actors exchange, as Effect Schemas. Each message is a tagged struct
+ * (`_tag` = its type) with a protocol version `v`; the wire form is the JSON of the struct (all
+ * fields are plain JSON values, so encoded = decoded). Payloads are decoded at the edge
+ * (see runtime/typed-bus): a payload that does not decode never reaches a machine.
+ *
+ * Conversations (virtual time; the scheduler owns the clock):
+ *   scheduler → task   task.tick {at}                 ⇒ task.released {frames, nextAt}
+ *   scheduler → task   task.parentEnded {parent, frame, outcome} ⇒ task.released (cascade child)
+ *   scheduler → task   task.frameEnded {frame, outcome}          (notification, no reply)
+ *   scheduler → accel  block.dispatch {job, layers, at}          ⇒ block.result | error
+ *   accel → scheduler  accel.register / accel.heartbeat         (ctl subjects)
+ *   anyone → run       run.control {op}
+ *   scheduler → log    evt.* (frame.released, block.dispatched, block.completed, frame.ended, run.finished)
+ */
+import { Schema } from "effect";
+
+export const PROTOCOL_VERSION = 1 as const;
+
+const V = Schema.Literal(PROTOCOL_VERSION).annotations({
+  message: () => `expected protocol version ${PROTOCOL_VERSION}`,
+});
+
+const Token = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: () => "expected 1-64 characters of letters, digits, '_' or '-'",
+  }),
+);
+/** Virtual or wall time in milliseconds since run start. */
+const Time = Schema.Number.pipe(Schema.finite(), Schema.nonNegative());
+const Ms = Schema.Number.pipe(Schema.finite(), Schema.nonNegative());
+const Count = Schema.Number.pipe(Schema.int(), Schema.nonNegative());
+const JobId = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}:[0-9]{1,9}$/, {
+  message: () => "expected '<model>:<frame>'",
+}));
+
+export const Outcome = Schema.Literal("onTime", "late", "dropped");
+export type Outcome = typeof Outcome.Type;
+
+export const Timing = Schema.Literal("xrbench-f32", "exact");
+export type Timing = typeof Timing.Type;
+
+/** One frame a model task releases (frame released). */
+export const ReleasedFrame = Schema.Struct({
+  model: Token,
+  frame: Count,
+  /** Nominal release time of the frame. */
+  releaseAt: Time,
+  /** Time the frame enters the scheduler's queue (≥ releaseAt). */
+  injectAt: Time,
+  deadline: Time,
+});
+export type ReleasedFrame = typeof ReleasedFrame.Type;
+
+// ─── scheduler → model task ─────────────────────────────────────────────────────────────────
+export const TaskTick = Schema.TaggedStruct("task.tick", { v: V, run: Token, at: Time }).annotations({
+  identifier: "TaskTick",
+});
+export type TaskTick = typeof TaskTick.Type;
+export const TaskParentEnded = Schema.TaggedStruct("task.parentEnded", {
+  v: V,
+  run: Token,
+  at: Time,
+  parent: Token,
+  frame: Count,
+  outcome: Outcome,
+}).annotations({ identifier: "TaskParentEnded" });
+export type TaskParentEnded = typeof TaskParentEnded.Type;
+export const TaskFrameEnded = Schema.TaggedStruct("task.frameEnded", {
+  v: V,
+  run: Token,
+  at: Time,
+  model: Token,
+  frame: Count,
+  outcome: Outcome,
+}).annotations({ identifier: "TaskFrameEnded" });
+export type TaskFrameEnded = typeof TaskFrameEnded.Type;
+export const TaskCommand = Schema.Union(TaskTick, TaskParentEnded, TaskFrameEnded);
+export type TaskCommand = typeof TaskCommand.Type;
+
+/** Reply of a model task: frames released now, frames whose trigger draw failed, next release. */
+export const TaskReleased = Schema.TaggedStruct("task.released", {
+  v: V,
+  run: Token,
+  model: Token,
+  frames: Schema.Array(ReleasedFrame),
+  /** Frame ids consumed without release (trigger probability draw failed). */
+  skipped: Schema.Array(Count),
+  /** Time of the next nominal release, or null when the task releases no more frames. */
+  nextAt: Schema.NullOr(Time),
+}).annotations({ identifier: "TaskReleased" });
+export type TaskReleased = typeof TaskReleased.Type;
+
+// ─── scheduler → accelerator ────────────────────────────────────────────────────────────────
+export const BlockDispatch = Schema.TaggedStruct("block.dispatch", {
+  v: V,
+  run: Token,
+  at: Time,
+  acc: Token,
+  job: JobId,
+  model: Token,
+  frame: Count,
+  firstLayer: Count,
+  layerCount: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  timing: Timing,
+}).annotations({ identifier: "BlockDispatch" });
+export type BlockDispatch = typeof BlockDispatch.Type;
+
+export const AccelCommand = Schema.Union(BlockDispatch);
+export type AccelCommand = typeof AccelCommand.Type;
+
+/** Result of a block: when it started and completes, and what it costs (block result). */
+export const BlockResult = Schema.TaggedStruct("block.result", {
+  v: V,
+  run: Token,
+  acc: Token,
+  job: JobId,
+  firstLayer: Count,
+  layerCount: Count,
+  startedAt: Time,
+  completesAt: Time,
+  latencyMs: Ms,
+  energyMJ: Ms,
+}).annotations({ identifier: "BlockResult" });
+export type BlockResult = typeof BlockResult.Type;
+
+// ─── registration, heartbeat, run control ───────────────────────────────────────────────────
+export const AccelRegister = Schema.TaggedStruct("accel.register", {
+  v: V,
+  run: Token,
+  acc: Token,
+  dataflow: Schema.Literal("WS", "OS", "RS"),
+  numPes: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  nocBw: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  costClass: Schema.String,
+  /** Host process that owns the slot (informational). */
+  host: Schema.String,
+}).annotations({ identifier: "AccelRegister" });
+export type AccelRegister = typeof AccelRegister.Type;
+
+export const AccelHeartbeat = Schema.TaggedStruct("accel.heartbeat", {
+  v: V,
+  run: Token,
+  acc: Token,
+  seq: Count,
+}).annotations({ identifier: "AccelHeartbeat" });
+export type AccelHeartbeat = typeof AccelHeartbeat.Type;
+
+export const RunControl = Schema.TaggedStruct("run.control", {
+  v: V,
+  run: Token,
+  op: Schema.Literal("start", "stop", "finished"),
+  reason: Schema.optional(Schema.String),
+}).annotations({ identifier: "RunControl" });
+export type RunControl = typeof RunControl.Type;
+
+export const ControlMessage = Schema.Union(AccelRegister, AccelHeartbeat, RunControl);
+export type ControlMessage = typeof ControlMessage.Type;
+
+// ─── recorded events (job progress, drops, completions) ─────────────────────────────────────
+export const FrameReleasedEvent = Schema.TaggedStruct("frame.released", {
+  v: V,
+  run: Token,
+  at: Time,
+  frame: ReleasedFrame,
+});
+export type FrameReleasedEvent = typeof FrameReleasedEvent.Type;
+export const BlockDispatchedEvent = Schema.TaggedStruct("block.dispatched", {
+  v: V,
+  run: Token,
+  at: Time,
+  acc: Token,
+  job: JobId,
+  firstLayer: Count,
+  layerCount: Count,
+  completesAt: Time,
+  energyMJ: Ms,
+});
+export type BlockDispatchedEvent = typeof BlockDispatchedEvent.Type;
+export const FrameEndedEvent = Schema.TaggedStruct("frame.ended", {
+  v: V,
+  run: Token,
+  at: Time,
+  job: JobId,
+  outcome: Outcome,
+  reason: Schema.optional(Schema.String),
+});
+export type FrameEndedEvent = typeof FrameEndedEvent.Type;
+export const RunFinishedEvent = Schema.TaggedStruct("run.finished", { v: V, run: Token, at: Time });
+export type RunFinishedEvent = typeof RunFinishedEvent.Type;
+export const RunEvent = Schema.Union(FrameReleasedEvent, BlockDispatchedEvent, FrameEndedEvent, RunFinishedEvent);
+export type RunEvent = typeof RunEvent.Type;
+
+// ─── errors ─────────────────────────────────────────────────────────────────────────────────
+export const ErrorReply = Schema.TaggedStruct("error", {
+  v: V,
+  kind: Schema.Literal("decode", "rejected", "internal"),
+  message: Schema.String,
+  issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String })),
+}).annotations({ identifier: "ErrorReply" });
+export type ErrorReply = typeof ErrorReply.Type;
+
+export const AccelReply = Schema.Union(BlockResult, ErrorReply);
+export type AccelReply = typeof AccelReply.Type;
+export const TaskReply = Schema.Union(TaskReleased, ErrorReply);
+export type TaskReply = typeof TaskReply.Type;
+
+export const errorReply = (
+  kind: ErrorReply["kind"],
+  message: string,
+  issues: ReadonlyArray<{ path: string; message: string }> = [],
+): ErrorReply => ({ _tag: "error", v: PROTOCOL_VERSION, kind, message, issues: [...issues] });

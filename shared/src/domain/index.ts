@@ -1,0 +1,5 @@
+/** Public surface of the domain package: vocabulary types, seeded PRNG, metrics. Pure. */
+export type * from "./types";
+export { DATAFLOWS } from "./types";
+export * from "./prng";
+export * from "./metrics";

@@ -1,0 +1,79 @@
+/**
+ * The policy contract (DESIGN.md §3): a policy is a pure decision function of the scheduler's
+ * view. No XState, no I/O, no clock, no randomness — so it can be unit-tested, benchmarked,
+ * replayed and swapped.
+ */
+import type { ModelCosts } from "../domain/types";
+
+/** A released, not yet finished job (one frame of one model). */
+export interface JobView {
+  /** "<model>:<frame>" */
+  readonly id: string;
+  readonly model: string;
+  readonly frame: number;
+  readonly releaseAt: number;
+  readonly injectAt: number;
+  readonly deadline: number;
+  /** Index of the next layer to run. */
+  readonly nextLayer: number;
+  readonly layerCount: number;
+  /** A block of this job is in flight. */
+  readonly running: boolean;
+}
+
+export interface AccelView {
+  readonly index: number;
+  readonly id: string;
+  /** Free to take a block now. */
+  readonly idle: boolean;
+  /** When its current block completes (≤ now when idle). */
+  readonly busyUntil: number;
+}
+
+export interface ModelView {
+  /** Scenario model name (task name). */
+  readonly name: string;
+  readonly periodMs: number;
+  readonly dependsOn: ReadonlyArray<string>;
+  /** Frames of this model completed so far (on time or late). */
+  readonly completed: number;
+  /** Released, unfinished jobs of this model, oldest first. */
+  readonly queue: ReadonlyArray<JobView>;
+  readonly costs: ModelCosts;
+  /** Whole-model latency in cycles on each accelerator. */
+  readonly wholeCycles: Float64Array;
+}
+
+export interface SchedulerView {
+  readonly now: number;
+  /** Models in ascending byte order of their names. */
+  readonly models: ReadonlyArray<ModelView>;
+  readonly accelerators: ReadonlyArray<AccelView>;
+  /** Completed-frame count per model name. */
+  readonly completedByModel: ReadonlyMap<string, number>;
+}
+
+export interface Dispatch {
+  readonly job: string;
+  readonly acc: number;
+  /** Number of layers of the block, starting at the job's next layer. */
+  readonly layerCount: number;
+}
+
+export interface Drop {
+  readonly job: string;
+  readonly reason: string;
+}
+
+export interface Decision {
+  readonly dispatches: ReadonlyArray<Dispatch>;
+  readonly drops: ReadonlyArray<Drop>;
+}
+
+export interface Policy {
+  readonly name: string;
+  readonly description: string;
+  /** "model": a job runs start to end in one block on one accelerator (non-preemptive). */
+  readonly granularity: "model" | "block";
+  readonly decide: (view: SchedulerView) => Decision;
+}

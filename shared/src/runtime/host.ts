@@ -1,0 +1,265 @@
+/**
+ * The actor host: the one relay point where messages enter and leave the XState actors
+ * (STYLE.md practice 3). It subscribes an actor to its subject, decodes every payload with the
+ * contract's schema at the edge (a payload that does not decode is answered with an `error` reply
+ * naming the field, counted, and never reaches the machine), and carries out the effects the
+ * machines name (`respond`, `perform`).
+ *
+ * Works over any Bus: the in-memory bus (one process) or NATS (separate processes).
+ */
+import { Either } from "effect";
+import { type AnyActorRef, createActor } from "xstate";
+import type { Schema } from "effect";
+import {
+  AccelCommand,
+  AccelRegister,
+  AccelReply,
+  type ErrorReply,
+  PROTOCOL_VERSION,
+  type RunEvent,
+  TaskCommand,
+  TaskReply,
+  errorReply,
+} from "../contracts/messages";
+import { Subjects } from "../contracts/subjects";
+import { acceleratorMachine } from "../actors/accelerator";
+import type { AccelModelCosts } from "../actors/accelerator-logic";
+import { modelTaskMachine } from "../actors/model-task";
+import { schedulerMachine } from "../actors/scheduler";
+import type { KernelConfig, KernelEffect, SchedulerKernel, Target } from "../actors/scheduler-kernel";
+import type { TaskConfig } from "../actors/task-logic";
+import type { AcceleratorSpec } from "../domain/types";
+import type { Bus, BusMsg, Subscription } from "./bus";
+import { decodeJson } from "./typed-bus";
+
+/** Counts of what passed the relay point, per hosted actor. */
+export interface RelayStats {
+  received: number;
+  rejected: number;
+  sent: number;
+}
+
+export interface Hosted {
+  readonly actor: AnyActorRef;
+  readonly stats: RelayStats;
+  stop(): void;
+}
+
+/** Called for every payload refused at the edge (for logging and counting). */
+export type RejectListener = (subject: string, message: string) => void;
+
+const newStats = (): RelayStats => ({ received: 0, rejected: 0, sent: 0 });
+
+/**
+ * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
+ * reply token; bad ones are answered with an `error` reply and reported.
+ */
+const relayCommands = <A, I>(
+  bus: Bus,
+  subject: string,
+  schema: Schema.Schema<A, I>,
+  stats: RelayStats,
+  deliver: (cmd: A, replyTo: string | undefined) => void,
+  onReject: RejectListener | undefined,
+): { sub: Subscription; respond: (replyTo: string, message: unknown) => void } => {
+  const waiting = new Map<string, BusMsg>();
+  let seq = 0;
+  const sub = bus.subscribe(subject, (msg) => {
+    stats.received++;
+    const decoded = decodeJson(schema, msg.data);
+    if (Either.isLeft(decoded)) {
+      stats.rejected++;
+      const failure = decoded.left;
+      onReject?.(subject, failure.message);
+      if (msg.reply !== undefined) msg.respond(JSON.stringify(errorReply("decode", failure.message, failure.issues)));
+      return;
+    }
+    let token: string | undefined;
+    if (msg.reply !== undefined) {
+      token = String(++seq);
+      waiting.set(token, msg);
+    }
+    deliver(decoded.right, token);
+  });
+  const respond = (replyTo: string, message: unknown) => {
+    const msg = waiting.get(replyTo);
+    if (msg === undefined) return;
+    waiting.delete(replyTo);
+    stats.sent++;
+    msg.respond(JSON.stringify(message));
+  };
+  return { sub, respond };
+};
+
+export const hostAccelerator = (
+  bus: Bus,
+  run: string,
+  spec: AcceleratorSpec,
+  costs: ReadonlyMap<string, AccelModelCosts>,
+  opts: { host?: string; onReject?: RejectListener } = {},
+): Hosted => {
+  const stats = newStats();
+  let respond: (replyTo: string, message: unknown) => void = () => {};
+  const actor = createActor(
+    acceleratorMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }),
+    { input: { id: spec.id, costs }, systemId: `accel:${spec.id}` },
+  ).start();
+  const relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, stats, (cmd, replyTo) => {
+    if (replyTo === undefined) return; // dispatches are requests; a bare publish has no one to answer
+    if (cmd.run !== run || cmd.acc !== spec.id) {
+      relay.respond(replyTo, errorReply("rejected", `block for ${cmd.run}/${cmd.acc} sent to ${run}/${spec.id}`));
+      return;
+    }
+    actor.send({ type: "block.dispatch", cmd, replyTo });
+  }, opts.onReject);
+  respond = relay.respond;
+  bus.publish(
+    Subjects.control(run, "register"),
+    JSON.stringify(
+      AccelRegister.make({
+        v: PROTOCOL_VERSION,
+        run,
+        acc: spec.id,
+        dataflow: spec.dataflow,
+        numPes: spec.numPes,
+        nocBw: spec.nocBw,
+        costClass: spec.costClass,
+        host: opts.host ?? "embedded",
+      }),
+    ),
+  );
+  return { actor, stats, stop: () => { relay.sub.unsubscribe(); actor.stop(); } };
+};
+
+export const hostModelTask = (
+  bus: Bus,
+  cfg: TaskConfig,
+  opts: { onReject?: RejectListener } = {},
+): Hosted => {
+  const stats = newStats();
+  let respond: (replyTo: string, message: unknown) => void = () => {};
+  const actor = createActor(
+    modelTaskMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }),
+    { input: cfg, systemId: `task:${cfg.name}` },
+  ).start();
+  const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, stats, (cmd, replyTo) => {
+    if (cmd._tag === "task.frameEnded") actor.send({ type: cmd._tag, cmd });
+    else if (replyTo !== undefined) actor.send({ type: cmd._tag, cmd, replyTo } as never);
+  }, opts.onReject);
+  respond = relay.respond;
+  return { actor, stats, stop: () => { relay.sub.unsubscribe(); actor.stop(); } };
+};
+
+export interface SchedulerHostOptions {
+  /** Per-request timeout; a request that times out fails the run. */
+  readonly requestTimeoutMs?: number;
+  readonly onEvent?: (event: RunEvent) => void;
+  readonly onReject?: RejectListener;
+  /** Publish recorded events on the bus (evt.sched.<type>) for recorders. Default true. */
+  readonly publishEvents?: boolean;
+}
+
+export interface SchedulerOutcome {
+  readonly kernel: SchedulerKernel;
+  readonly stats: RelayStats;
+}
+
+export class RunFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunFailedError";
+  }
+}
+
+const subjectOf = (run: string, to: Target) =>
+  to.kind === "task" ? Subjects.taskCmd(run, to.name) : Subjects.accelCmd(run, to.id);
+
+const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Hosts the scheduler: waits for every accelerator of `kernel.accelerators` to register, runs the
+ * kernel's event loop over the bus, and resolves when the run is finished.
+ */
+export const hostScheduler = (
+  bus: Bus,
+  kernel: KernelConfig,
+  opts: SchedulerHostOptions = {},
+): { readonly done: Promise<SchedulerOutcome>; readonly actor: AnyActorRef; stop(): void } => {
+  const run = kernel.run;
+  const stats = newStats();
+  const timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  const publishEvents = opts.publishEvents ?? true;
+  let settle: { resolve: (o: SchedulerOutcome) => void; reject: (e: Error) => void } | undefined;
+  const done = new Promise<SchedulerOutcome>((resolve, reject) => (settle = { resolve, reject }));
+
+  const fail = (corr: number, error: string) => actor.send({ type: "request.failed", corr, error });
+
+  const perform = (effects: ReadonlyArray<KernelEffect>) => {
+    for (const e of effects) {
+      switch (e.kind) {
+        case "request": {
+          const subject = subjectOf(run, e.to);
+          const schema = e.to.kind === "task" ? TaskReply : AccelReply;
+          stats.sent++;
+          bus.request(subject, JSON.stringify(e.message), { timeoutMs }).then(
+            (msg) => {
+              stats.received++;
+              const decoded = decodeJson(schema as Schema.Schema<ErrorReply | Exclude<TaskReply | AccelReply, ErrorReply>, unknown>, msg.data);
+              if (Either.isLeft(decoded)) {
+                stats.rejected++;
+                opts.onReject?.(subject, decoded.left.message);
+                fail(e.corr, `malformed reply from ${subject}: ${decoded.left.message}`);
+              } else if (decoded.right._tag === "error") {
+                fail(e.corr, `${subject} answered ${decoded.right.kind} error: ${decoded.right.message}`);
+              } else {
+                actor.send({ type: "reply", corr: e.corr, reply: decoded.right });
+              }
+            },
+            (err: unknown) => fail(e.corr, `${subject}: ${describeError(err)}`),
+          );
+          break;
+        }
+        case "notify":
+          stats.sent++;
+          bus.publish(subjectOf(run, e.to), JSON.stringify(e.message));
+          break;
+        case "event":
+          opts.onEvent?.(e.event);
+          if (publishEvents) bus.publish(Subjects.event(run, "sched", e.event._tag.replace(".", "-")), JSON.stringify(e.event));
+          break;
+        case "finished":
+          break;
+      }
+    }
+  };
+
+  const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.effects) } }), {
+    input: { kernel },
+    systemId: "scheduler",
+  });
+  actor.subscribe({
+    next: (snap) => {
+      if (snap.status !== "done") return;
+      if (snap.value === "finished") settle?.resolve({ kernel: snap.context.kernel, stats });
+      else settle?.reject(new RunFailedError(snap.context.error ?? "run failed"));
+    },
+    error: (err) => settle?.reject(new RunFailedError(`scheduler stopped: ${describeError(err)}`)),
+  });
+  const sub = bus.subscribe(Subjects.control(run, "register"), (msg) => {
+    stats.received++;
+    const decoded = decodeJson(AccelRegister, msg.data);
+    if (Either.isLeft(decoded)) {
+      stats.rejected++;
+      opts.onReject?.(msg.subject, decoded.left.message);
+      return;
+    }
+    actor.send({ type: "accel.registered", acc: decoded.right.acc });
+  });
+  actor.start();
+  const stop = () => {
+    sub.unsubscribe();
+    actor.stop();
+  };
+  void done.then(stop, stop);
+  return { done, actor, stop };
+};

@@ -1,0 +1,6 @@
+/** Public surface of the runtime package: the Bus port and its in-memory layer, the actor host, runs. */
+export * from "./bus";
+export * from "./memory-bus";
+export * from "./typed-bus";
+export * from "./host";
+export * from "./run";

@@ -1,0 +1,166 @@
+/**
+ * One run (scenario × hardware × policy × seed × duration) with every actor on one bus: the
+ * embedded default uses the in-memory bus in one process, but any Bus works.
+ *
+ * Wires the actors (one accelerator actor per accelerator, one model task per scenario model, one
+ * scheduler), waits for the scheduler to finish, and turns its frame records into metrics.
+ */
+import type { AccelModelCosts } from "../actors/accelerator-logic";
+import type { KernelConfig } from "../actors/scheduler-kernel";
+import { taskPeriodMs } from "../actors/task-logic";
+import type { RunEvent } from "../contracts/messages";
+import { checkToken } from "../contracts/subjects";
+import {
+  type FrameRecord,
+  type ModelInfo,
+  type ModelMetrics,
+  type RunSummary,
+  UXCOST_DEFINITION,
+  modelMetrics,
+  runSummary,
+} from "../domain/metrics";
+import type { Hardware, ModelCosts, Scenario } from "../domain/types";
+import type { Policy } from "../policies/types";
+import type { Bus } from "./bus";
+import { type Hosted, type RejectListener, hostAccelerator, hostModelTask, hostScheduler } from "./host";
+import { createMemoryBus } from "./memory-bus";
+
+export interface RunOptions {
+  readonly scenario: Scenario;
+  readonly hardware: Hardware;
+  /** Per scenario model name: its costs on every accelerator of `hardware`. */
+  readonly costs: ReadonlyMap<string, ModelCosts>;
+  readonly policy: Policy;
+  readonly durationMs: number;
+  readonly seed: number;
+  /** Run id (subject token); default "embedded". */
+  readonly run?: string;
+  /** Default: a fresh in-memory bus, closed after the run. */
+  readonly bus?: Bus;
+  readonly onEvent?: (event: RunEvent) => void;
+  readonly onReject?: RejectListener;
+}
+
+export interface RunResult {
+  readonly run: string;
+  readonly scenario: string;
+  readonly hardware: string;
+  readonly policy: string;
+  readonly seed: number;
+  readonly durationMs: number;
+  /** Simulated time at which the run ended. */
+  readonly endedAtMs: number;
+  readonly models: ReadonlyArray<ModelMetrics>;
+  readonly summary: RunSummary;
+  readonly frames: ReadonlyArray<FrameRecord>;
+  readonly decisions: number;
+  readonly uxCostDefinition: string;
+  /** Payloads refused at the edge during the run. */
+  readonly rejected: number;
+}
+
+/** Ideal frame energy and optimistic latency of a model on a hardware (DESIGN.md §7). */
+export const modelInfo = (name: string, targetFps: number, periodMs: number, costs: ModelCosts): ModelInfo => {
+  let ideal = 0;
+  let optimistic = 0;
+  for (let l = 0; l < costs.layerCount; l++) {
+    let e = Number.POSITIVE_INFINITY;
+    let t = Number.POSITIVE_INFINITY;
+    for (let a = 0; a < costs.energyMJ.length; a++) {
+      e = Math.min(e, costs.energyMJ[a]![l]!);
+      t = Math.min(t, costs.latencyMs[a]![l]!);
+    }
+    ideal += e;
+    optimistic += t;
+  }
+  return { name, targetFps, periodMs, idealFrameEnergyMJ: ideal, optimisticLatencyMs: optimistic };
+};
+
+const costsOf = (costs: ReadonlyMap<string, ModelCosts>, model: string): ModelCosts => {
+  const c = costs.get(model);
+  if (c === undefined) throw new Error(`no costs for scenario model ${model}`);
+  return c;
+};
+
+/** The slice of the cost table one accelerator needs: its own column, per model. */
+export const acceleratorCosts = (costs: ReadonlyMap<string, ModelCosts>, accIndex: number): Map<string, AccelModelCosts> =>
+  new Map([...costs].map(([name, c]) => [name, { cycles: c.cycles[accIndex]!, energyMJ: c.energyMJ[accIndex]! }]));
+
+export const kernelConfigFor = (opts: RunOptions, run: string): KernelConfig => {
+  if (opts.policy.granularity !== "model") {
+    throw new Error(`policy ${opts.policy.name}: only whole-model (xrbench mode) policies run on this runtime yet`);
+  }
+  const maxFps = Math.max(...opts.scenario.models.map((m) => m.fps));
+  return {
+    run,
+    mode: "xrbench",
+    policy: opts.policy,
+    models: opts.scenario.models.map((m) => ({
+      name: m.name,
+      periodMs: taskPeriodMs({ fps: m.fps, mode: "xrbench" }),
+      dependsOn: m.dependsOn,
+      costs: costsOf(opts.costs, m.name),
+    })),
+    accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
+    durationMs: opts.durationMs,
+    baseTickMs: Math.floor(1000 / maxFps),
+  };
+};
+
+export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
+  const run = checkToken("run id", opts.run ?? "embedded");
+  const bus = opts.bus ?? createMemoryBus();
+  let rejected = 0;
+  const onReject: RejectListener = (subject, message) => {
+    rejected++;
+    opts.onReject?.(subject, message);
+  };
+  const kernel = kernelConfigFor(opts, run);
+  const hosted: Hosted[] = [];
+  const scheduler = hostScheduler(bus, kernel, {
+    onReject,
+    ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
+  });
+  try {
+    for (const m of opts.scenario.models) {
+      hosted.push(
+        hostModelTask(
+          bus,
+          { run, name: m.name, fps: m.fps, probability: m.probability, mode: "xrbench", durationMs: opts.durationMs, seed: opts.seed },
+          { onReject },
+        ),
+      );
+    }
+    opts.hardware.accelerators.forEach((spec, i) => {
+      hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i), { onReject }));
+    });
+    const outcome = await scheduler.done;
+    const frames = outcome.kernel.frameRecords();
+    const models = opts.scenario.models.map((m) =>
+      modelMetrics(
+        modelInfo(m.name, m.fps, kernel.models.find((k) => k.name === m.name)!.periodMs, costsOf(opts.costs, m.name)),
+        frames.filter((f) => f.model === m.name),
+        opts.durationMs,
+      ),
+    );
+    return {
+      run,
+      scenario: opts.scenario.name,
+      hardware: opts.hardware.name,
+      policy: opts.policy.name,
+      seed: opts.seed,
+      durationMs: opts.durationMs,
+      endedAtMs: outcome.kernel.time,
+      models,
+      summary: runSummary(models, opts.durationMs),
+      frames,
+      decisions: outcome.kernel.decisions,
+      uxCostDefinition: UXCOST_DEFINITION,
+      rejected,
+    };
+  } finally {
+    scheduler.stop();
+    for (const h of hosted) h.stop();
+    if (opts.bus === undefined) await bus.close();
+  }
+};
