@@ -1,0 +1,27 @@
+/**
+ * Public surface of the data module: the built-in XRBench dataset, user data files (models,
+ * scenarios, hardware configs, per-layer cost CSVs), hardware-spec resolution and dense per-layer
+ * costs for a run. Everything else in this folder is internal.
+ */
+export type { Dataset } from "./types";
+export type { CostTable } from "./costs";
+export type { DataIssue, DataLoadError } from "./errors";
+export type { UserDataFiles } from "./dataset";
+
+export { DataError, UnknownNameError } from "./errors";
+export { costClassName } from "./costs";
+export {
+  builtinDataDir,
+  extendDataset,
+  loadBuiltinDataset,
+  loadCostCsv,
+  withCosts,
+  withHardwareConfig,
+  withModel,
+  withScenario,
+} from "./dataset";
+export { listHardware, loadHardwareFile, resolveHardware } from "./hardware";
+export { findHardware, findModel, findScenario } from "./lookup";
+export { layerMacs, loadModelFile } from "./models";
+export { resolveModelCosts } from "./model-costs";
+export { loadScenarioFile } from "./scenarios";
