@@ -3,7 +3,7 @@
  * prints. Exit codes: 0 ok, 1 the run failed, 2 bad input (unknown names, bad flags, bad files).
  */
 import { Command, CommanderError, Option } from "commander";
-import { POLICIES } from "@sdrm3/shared/policies";
+import { POLICIES, PolicyInputError, resolvePolicy } from "@sdrm3/shared/policies";
 import { runScenario, type RunResult } from "@sdrm3/shared/runtime";
 import {
   type Dataset,
@@ -37,6 +37,7 @@ const processIo: Io = {
 /** Bad input from the user: unknown names, bad flags, bad files. Exit code 2. */
 const isInputError = (e: unknown): e is Error =>
   e instanceof CliInputError ||
+  e instanceof PolicyInputError ||
   (typeof e === "object" && e !== null && "_tag" in e && (e._tag === "DataError" || e._tag === "UnknownNameError"));
 
 const listOf = (names: Iterable<string>) => [...names].join(", ");
@@ -52,7 +53,29 @@ interface RunFlags {
   hardwareFile?: string[];
   modelFile?: string[];
   costs?: string[];
+  param?: string[];
+  block?: string;
 }
+
+/** `--param alpha=1.5` (repeatable) → { alpha: 1.5 }. */
+const parseParams = (items: ReadonlyArray<string>): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(item);
+    const value = m === null ? Number.NaN : Number(m[2]);
+    if (m === null || !Number.isFinite(value)) {
+      throw new CliInputError(`--param: expected name=number, e.g. alpha=1.5, got '${item}'`);
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+};
+
+const parseBlockSize = (text: string | undefined): number => {
+  if (text === undefined) return 1;
+  if (!/^[1-9][0-9]{0,3}$/.test(text)) throw new CliInputError(`--block: expected a positive integer (layers per block), got '${text}'`);
+  return Number(text);
+};
 
 /** The built-in dataset extended with the user's own files. */
 const datasetWith = (flags: RunFlags): Dataset => {
@@ -65,8 +88,7 @@ const datasetWith = (flags: RunFlags): Dataset => {
 };
 
 const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
-  const policy = POLICIES.get(flags.policy);
-  if (policy === undefined) throw new CliInputError(`unknown policy '${flags.policy}'; valid: ${listOf(POLICIES.keys())}`);
+  const policy = resolvePolicy(flags.policy, parseParams(flags.param ?? []));
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>; see `sdrm3 list scenarios`");
   if (flags.hardware === undefined) {
     throw new CliInputError("missing --hardware <config>/<dataflows>, e.g. Dual_4K/WS_OS; see `sdrm3 list hardware`");
@@ -77,7 +99,8 @@ const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
   const scenario = findScenario(ds, flags.scenario);
   const hardware = resolveHardware(ds, flags.hardware);
   const costs = resolveModelCosts(ds, scenario, hardware);
-  const result = await runScenario({ scenario, hardware, costs, policy, durationMs, seed });
+  const blockSize = parseBlockSize(flags.block);
+  const result = await runScenario({ scenario, hardware, costs, policy, durationMs, seed, blockSize });
   io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
   return 0;
 };
@@ -111,6 +134,8 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .addOption(new Option("--policy <name>", "scheduling policy (see `sdrm3 list policies`)").default("xrbench"))
     .option("--duration <d>", "simulated time: 700ms, 10s, 1.5m (default: 700ms for xrbench, 10s otherwise)")
     .option("--seed <n>", "run seed (trigger draws)", "1")
+    .option("--param <name=value>", "policy parameter, e.g. --param alpha=1.5 (repeatable)", collect)
+    .option("--block <layers>", "block size B: layers per dispatch (1 = layer granularity)", "1")
     .option("--json", "print one JSON object instead of tables")
     .option("--scenario-file <path>", "load scenarios from a JSON file (repeatable)", collect)
     .option("--hardware-file <path>", "load hardware configs from a JSON file (repeatable)", collect)

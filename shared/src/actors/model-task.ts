@@ -5,8 +5,8 @@
  */
 import { assign, enqueueActions, setup } from "xstate";
 import type { TaskFrameEnded, TaskParentEnded, TaskReply, TaskTick } from "../contracts/messages";
-import { type Outcome, PROTOCOL_VERSION } from "../contracts/messages";
-import { type TaskConfig, type TaskState, initialTaskState, onTick, taskFrameCount } from "./task-logic";
+import type { Outcome } from "../contracts/messages";
+import { type TaskConfig, type TaskState, initialTaskState, isExhausted, onParentEnded, onTick } from "./task-logic";
 
 export interface ModelTaskContext {
   readonly cfg: TaskConfig;
@@ -27,7 +27,7 @@ export const modelTaskMachine = setup({
     respond: (_, _params: { replyTo: string; message: TaskReply }) => {},
   },
   guards: {
-    exhausted: ({ context }) => context.state.nextFrame >= taskFrameCount(context.cfg),
+    exhausted: ({ context }) => isExhausted(context.cfg, context.state),
   },
 }).createMachine({
   id: "modelTask",
@@ -46,26 +46,21 @@ export const modelTaskMachine = setup({
         ended: ({ context, event }) => ({ ...context.ended, [event.cmd.outcome]: context.ended[event.cmd.outcome as Outcome] + 1 }),
       }),
     },
-    // In xrbench mode cascades are gated by completion counts in the scheduler, not released here:
-    // the reply releases nothing.
     "task.parentEnded": {
       actions: enqueueActions(({ context, event, enqueue }) => {
-        enqueue({
-          type: "respond",
-          params: {
-            replyTo: event.replyTo,
-            message: { _tag: "task.released", v: PROTOCOL_VERSION, run: context.cfg.run, model: context.cfg.name, frames: [], skipped: [], nextAt: null },
-          },
-        });
+        const [state, reply] = onParentEnded(context.cfg, context.state, event.cmd);
+        enqueue.assign({ state });
+        enqueue({ type: "respond", params: { replyTo: event.replyTo, message: reply } });
       }),
     },
     stop: ".stopped",
   },
   states: {
     releasing: {
-      always: { guard: "exhausted", target: "exhausted" },
+      always: { guard: "exhausted", target: "reactive" },
     },
-    exhausted: {},
+    /** No timed release left: releases only on a cascade parent's end (or never). */
+    reactive: {},
     stopped: { type: "final" },
   },
 });

@@ -4,32 +4,40 @@
  *
  * It is a deterministic reducer: `start()` and `onReply(corr, reply)` return the effects to carry
  * out (requests to model tasks and accelerators, notifications, recorded events) as data; it never
- * performs I/O and never reads a clock. The clock advances only when every request it sent has been
- * answered, and replies are applied in request order, never in arrival order (DESIGN.md §4).
+ * performs I/O and never reads a clock. The clock advances only when every request of a step has
+ * been answered, and replies are applied in request order, never in arrival order (DESIGN.md §4).
+ *
+ * Each event time t goes through these steps, each of which may wait for replies:
+ *   inject   model tasks that are due release frames (task.tick → task.released)
+ *   retire   finished blocks end; a job whose last block finished completes (on time or late);
+ *            in `exact` mode its cascade children's tasks are told (task.parentEnded → released)
+ *   decide   runtime drops, then the policy's drops and dispatches (block.dispatch → block.result);
+ *            children of dropped frames are told, and their frames end as dropped
+ *   advance  to the next event: the next release, the next block completion (xrbench: also the
+ *            next base tick)
  *
  * Mode `xrbench` reproduces the official XRBench runtime (shared/data/xrbench/PROVENANCE.md):
- * events at time 0, at the base ticks k·B and at job completions; at each event, in order:
- * injection (model tasks), retirement (accelerators in index order, finished if t + 0.01 ms ≥
- * completion), drops (oldest queued frame whose deadline < t, models in byte order, repeated),
- * dispatch (the policy). The run ends after the event at which every model has injected its last
- * frame; frames still running or queued then are `unfinished` (XRBench never logs them).
+ * events at 0, base ticks k·B and completions; a job is finished at t when t + 0.01 ms ≥ its
+ * completion; queued frames whose deadline < t are dropped (models in byte order); cascades are
+ * gated by parents' completion counts (in the policy); the run ends after the event at which every
+ * model has injected its last frame, leaving frames still queued or running `unfinished`.
+ *
+ * Mode `exact` is the project's semantics (DESIGN.md §5): layer(-block) granularity, a frame whose
+ * deadline passes before its first block starts is dropped, a started one runs on unless the policy
+ * drops it, cascaded children are released on the parent's completion (seeded Bernoulli draw in
+ * the child's task) and dropped with their parent, energy of dropped work counts. Releases stop at
+ * the run's duration; the run then drains, so every released frame ends exactly once.
  */
-import type {
-  BlockDispatch,
-  BlockResult,
-  ReleasedFrame,
-  RunEvent,
-  TaskCommand,
-  TaskReleased,
-  Timing,
-} from "../contracts/messages";
-import { type Outcome, PROTOCOL_VERSION } from "../contracts/messages";
+import type { BlockDispatch, BlockResult, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
+import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
 import type { ModelCosts } from "../domain/types";
 import type { AccelView, JobView, ModelView, Policy, SchedulerView } from "../policies/types";
 
 /** XRBench treats a job as finished at t when t + 0.01 ms ≥ its completion time. */
 export const XRBENCH_FINISH_TOLERANCE_MS = 0.01;
+
+export type KernelMode = "xrbench" | "exact";
 
 export interface KernelModel {
   readonly name: string;
@@ -40,13 +48,17 @@ export interface KernelModel {
 
 export interface KernelConfig {
   readonly run: string;
-  readonly mode: "xrbench";
+  readonly mode: KernelMode;
   readonly policy: Policy;
   readonly models: ReadonlyArray<KernelModel>;
   readonly accelerators: ReadonlyArray<{ readonly id: string }>;
   readonly durationMs: number;
-  /** xrbench: base tick B = 1000 div (largest FPS). */
+  /** xrbench: base tick B = 1000 div (largest FPS). Unused in exact mode. */
   readonly baseTickMs: number;
+  /** Default block size (layers per dispatch) handed to block-granular policies. */
+  readonly blockSize: number;
+  /** Window over which a model's recent deadline-miss share is measured (fairness). */
+  readonly missWindowMs: number;
 }
 
 export type Target = { readonly kind: "task"; readonly name: string } | { readonly kind: "accel"; readonly id: string };
@@ -59,22 +71,19 @@ export type KernelEffect =
 
 export type KernelReply = TaskReleased | BlockResult;
 
-interface Job {
-  readonly id: string;
-  readonly model: string;
+interface Job extends JobView {
   readonly modelIndex: number;
-  readonly frame: number;
-  readonly releaseAt: number;
-  readonly injectAt: number;
-  readonly deadline: number;
-  readonly layerCount: number;
   nextLayer: number;
   running: boolean;
+  started: boolean;
+  lastRanAt: number;
   dispatchAt: number | undefined;
   completionAt: number | undefined;
   acc: number | undefined;
   energyMJ: number;
-  outcome: FrameRecord["outcome"] | undefined;
+  outcome: Outcome | undefined;
+  /** Released as the child of a dropped parent: ends dropped at once. */
+  readonly orphan: boolean;
 }
 
 interface Running {
@@ -82,27 +91,46 @@ interface Running {
   readonly firstLayer: number;
   readonly layerCount: number;
   completesAt: number;
-  energyMJ: number;
 }
 
 interface ModelState {
   readonly cfg: KernelModel;
+  readonly index: number;
   readonly wholeCycles: Float64Array;
+  readonly optimisticRemainingMs: Float64Array;
+  readonly children: ReadonlyArray<string>;
+  /** Released, unfinished jobs, oldest first. */
   readonly queue: Job[];
   completed: number;
-  /** Next nominal release reported by the task; 0 before the first tick; null when exhausted. */
+  /** Next nominal release reported by the task; 0 before the first tick; null when it has no timer left. */
   nextAt: number | null;
+  /** (time, missed) of frames ended within the miss window. */
+  readonly recent: Array<{ at: number; missed: boolean }>;
+  lastOnTimeAt: number | null;
 }
 
-type Phase = "new" | "inject" | "dispatch" | "done";
+type Step = "new" | "inject" | "retire" | "decide" | "done";
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Suffix sums of each layer's fastest latency: [l] = optimistic time of layers l..end. */
+export const optimisticRemaining = (costs: ModelCosts): Float64Array => {
+  const out = new Float64Array(costs.layerCount + 1);
+  for (let l = costs.layerCount - 1; l >= 0; l--) {
+    let best = Number.POSITIVE_INFINITY;
+    for (const lat of costs.latencyMs) best = Math.min(best, lat[l]!);
+    out[l] = out[l + 1]! + best;
+  }
+  return out;
+};
+
 export class SchedulerKernel {
   private now = 0;
-  private phase: Phase = "new";
+  private step: Step = "new";
   private corrSeq = 0;
   private readonly pending = new Map<number, KernelReply | undefined>();
+  /** Outcome of the parent for each outstanding task.parentEnded request. */
+  private readonly parentOutcome = new Map<number, Outcome>();
   private readonly models: ModelState[];
   private readonly modelIndex = new Map<string, number>();
   private readonly running: Array<Running | undefined>;
@@ -113,12 +141,17 @@ export class SchedulerKernel {
 
   constructor(readonly cfg: KernelConfig) {
     const sorted = [...cfg.models].sort((a, b) => byteOrder(a.name, b.name));
-    this.models = sorted.map((m) => ({
+    this.models = sorted.map((m, index) => ({
       cfg: m,
+      index,
       wholeCycles: Float64Array.from(m.costs.cycles, (perLayer) => perLayer.reduce((s, c) => s + c, 0)),
+      optimisticRemainingMs: optimisticRemaining(m.costs),
+      children: sorted.filter((c) => c.dependsOn.includes(m.name)).map((c) => c.name),
       queue: [],
       completed: 0,
       nextAt: 0,
+      recent: [],
+      lastOnTimeAt: null,
     }));
     this.models.forEach((m, i) => this.modelIndex.set(m.cfg.name, i));
     this.running = cfg.accelerators.map(() => undefined);
@@ -130,11 +163,11 @@ export class SchedulerKernel {
   }
 
   get finished(): boolean {
-    return this.phase === "done";
+    return this.step === "done";
   }
 
   start(): KernelEffect[] {
-    if (this.phase !== "new") throw new Error("kernel already started");
+    if (this.step !== "new") throw new Error("kernel already started");
     return this.beginEvent();
   }
 
@@ -144,14 +177,14 @@ export class SchedulerKernel {
     if (this.pending.get(corr) !== undefined) throw new Error(`duplicate reply to request ${corr}`);
     this.pending.set(corr, reply);
     for (const r of this.pending.values()) if (r === undefined) return [];
-    const replies = [...this.pending.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1] as KernelReply);
+    const replies = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
     this.pending.clear();
-    if (this.phase === "inject") return this.applyReleases(replies);
-    if (this.phase === "dispatch") return this.applyDispatchResults(replies);
-    throw new Error(`reply in phase ${this.phase}`);
+    const out: KernelEffect[] = [];
+    for (const [c, r] of replies) this.applyReply(c, r!, out);
+    return out.concat(this.continueFrom(this.step));
   }
 
-  /** Frame records of every released frame (valid once finished). */
+  /** Frame records of every released frame (complete once finished). */
   frameRecords(): FrameRecord[] {
     return this.records.map((j) => ({
       model: j.model,
@@ -167,49 +200,78 @@ export class SchedulerKernel {
     }));
   }
 
-  // ─── the event cycle ──────────────────────────────────────────────────────────────────────
+  // ─── steps ────────────────────────────────────────────────────────────────────────────────
 
-  private request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch) {
-    const corr = ++this.corrSeq;
-    this.pending.set(corr, undefined);
-    out.push({ kind: "request", corr, to, message });
+  /** Runs the steps after `done` until one must wait for replies (or the run ends). */
+  private continueFrom(done: Step): KernelEffect[] {
+    const order: Step[] = ["inject", "retire", "decide"];
+    const out: KernelEffect[] = [];
+    for (let i = order.indexOf(done) + 1; i < order.length; i++) {
+      this.step = order[i]!;
+      if (this.step === "retire") this.retire(out);
+      else this.decide(out);
+      if (this.pending.size > 0) return out;
+    }
+    return out.concat(this.advance());
   }
 
   private beginEvent(): KernelEffect[] {
+    this.step = "inject";
     const out: KernelEffect[] = [];
     for (const m of this.models) {
       if (m.nextAt !== null && m.nextAt <= this.now) {
-        this.request(out, { kind: "task", name: m.cfg.name }, {
-          _tag: "task.tick",
-          v: PROTOCOL_VERSION,
-          run: this.cfg.run,
-          at: this.now,
-        });
+        this.request(out, { kind: "task", name: m.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now });
       }
     }
-    if (this.pending.size > 0) {
-      this.phase = "inject";
-      return out;
-    }
-    return out.concat(this.afterInjection());
+    if (this.pending.size > 0) return out;
+    return out.concat(this.continueFrom("inject"));
   }
 
-  private applyReleases(replies: ReadonlyArray<KernelReply>): KernelEffect[] {
-    const out: KernelEffect[] = [];
-    for (const reply of replies) {
-      if (reply._tag !== "task.released") throw new Error(`expected task.released, got ${reply._tag}`);
+  private request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch): number {
+    const corr = ++this.corrSeq;
+    this.pending.set(corr, undefined);
+    out.push({ kind: "request", corr, to, message });
+    return corr;
+  }
+
+  private applyReply(corr: number, reply: KernelReply, out: KernelEffect[]) {
+    if (reply._tag === "task.released") {
       const m = this.modelState(reply.model);
-      m.nextAt = reply.nextAt;
-      for (const f of reply.frames) this.inject(m, f, out);
+      const parentOutcome = this.parentOutcome.get(corr);
+      this.parentOutcome.delete(corr);
+      if (parentOutcome === undefined) m.nextAt = reply.nextAt;
+      for (const f of reply.frames) this.inject(m, f, parentOutcome === "dropped", out);
+      return;
     }
-    return out.concat(this.afterInjection());
+    const a = this.cfg.accelerators.findIndex((x) => x.id === reply.acc);
+    const r = this.running[a];
+    if (r === undefined || r.job.id !== reply.job || r.firstLayer !== reply.firstLayer) {
+      throw new Error(`block result for ${reply.job} from ${reply.acc} does not match the block in flight`);
+    }
+    r.completesAt = reply.completesAt;
+    r.job.energyMJ += reply.energyMJ;
+    out.push({
+      kind: "event",
+      event: {
+        _tag: "block.dispatched",
+        v: PROTOCOL_VERSION,
+        run: this.cfg.run,
+        at: this.now,
+        acc: reply.acc,
+        job: reply.job,
+        firstLayer: reply.firstLayer,
+        layerCount: reply.layerCount,
+        completesAt: reply.completesAt,
+        energyMJ: reply.energyMJ,
+      },
+    });
   }
 
-  private inject(m: ModelState, f: ReleasedFrame, out: KernelEffect[]) {
+  private inject(m: ModelState, f: ReleasedFrame, orphan: boolean, out: KernelEffect[]) {
     const job: Job = {
       id: `${m.cfg.name}:${f.frame}`,
       model: m.cfg.name,
-      modelIndex: this.modelIndex.get(m.cfg.name)!,
+      modelIndex: m.index,
       frame: f.frame,
       releaseAt: f.releaseAt,
       injectAt: f.injectAt,
@@ -217,50 +279,97 @@ export class SchedulerKernel {
       layerCount: m.cfg.costs.layerCount,
       nextLayer: 0,
       running: false,
+      started: false,
+      lastRanAt: f.injectAt,
       dispatchAt: undefined,
       completionAt: undefined,
       acc: undefined,
       energyMJ: 0,
       outcome: undefined,
+      orphan,
     };
     m.queue.push(job);
     this.records.push(job);
     out.push({ kind: "event", event: { _tag: "frame.released", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now, frame: f } });
-  }
-
-  private afterInjection(): KernelEffect[] {
-    const out: KernelEffect[] = [];
-    this.retire(out);
-    this.dropExpired(out);
-    this.dispatch(out);
-    if (this.pending.size > 0) {
-      this.phase = "dispatch";
-      return out;
-    }
-    return out.concat(this.advance());
+    if (orphan) this.end(job, "dropped", out, "cascade parent was dropped");
   }
 
   private retire(out: KernelEffect[]) {
+    const tolerance = this.cfg.mode === "xrbench" ? XRBENCH_FINISH_TOLERANCE_MS : 0;
     for (let a = 0; a < this.running.length; a++) {
       const r = this.running[a];
-      if (r === undefined || this.now + XRBENCH_FINISH_TOLERANCE_MS < r.completesAt) continue;
+      if (r === undefined || this.now + tolerance < r.completesAt) continue;
       this.running[a] = undefined;
       const job = r.job;
       job.running = false;
       job.nextLayer += r.layerCount;
+      job.lastRanAt = r.completesAt;
+      if (job.outcome !== undefined) continue; // dropped while its last block ran
       if (job.nextLayer < job.layerCount) continue;
       job.completionAt = r.completesAt;
       this.end(job, r.completesAt <= job.deadline ? "onTime" : "late", out);
-      this.models[job.modelIndex]!.completed++;
     }
   }
 
-  private dropExpired(out: KernelEffect[]) {
+  private decide(out: KernelEffect[]) {
+    this.runtimeDrops(out);
+    const decision = this.cfg.policy.decide(this.view());
+    for (const d of decision.drops) {
+      const job = this.findJob(d.job);
+      this.decisions++;
+      this.end(job, "dropped", out, d.reason);
+    }
+    for (const d of decision.dispatches) this.dispatch(d.job, d.acc, d.layerCount, out);
+    if (this.cfg.mode === "exact" && this.pending.size === 0 && this.nothingCanHappen()) {
+      // Nothing runs, nothing will be released: jobs the policy left waiting can never run.
+      for (const m of this.models) while (m.queue.length > 0) this.end(m.queue[0]!, "dropped", out, "left unscheduled at the end of the run");
+    }
+  }
+
+  private runtimeDrops(out: KernelEffect[]) {
+    const xrbench = this.cfg.mode === "xrbench";
     for (const m of this.models) {
-      while (m.queue.length > 0 && !m.queue[0]!.running && m.queue[0]!.dispatchAt === undefined && m.queue[0]!.deadline < this.now) {
-        this.end(m.queue[0]!, "dropped", out, "deadline passed before the frame started");
+      for (let i = 0; i < m.queue.length; ) {
+        const j = m.queue[i]!;
+        if (j.started) {
+          i++;
+          continue;
+        }
+        if (xrbench ? j.deadline < this.now : j.deadline <= this.now) this.end(j, "dropped", out, "deadline passed before the frame started");
+        else if (xrbench) break; // XRBench only drops the oldest queued frame, repeatedly
+        else i++;
       }
     }
+  }
+
+  private dispatch(jobId: string, acc: number, layers: number, out: KernelEffect[]) {
+    const job = this.findJob(jobId);
+    const policy = this.cfg.policy.name;
+    if (job.running) throw new Error(`policy ${policy} dispatched job ${jobId}, which already has a block in flight`);
+    if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
+      throw new Error(`policy ${policy} dispatched ${jobId} to busy or unknown accelerator ${acc}`);
+    }
+    const layerCount = Math.max(1, Math.min(layers, job.layerCount - job.nextLayer));
+    this.decisions++;
+    job.running = true;
+    job.started = true;
+    job.acc = acc;
+    job.dispatchAt ??= this.now;
+    this.running[acc] = { job, firstLayer: job.nextLayer, layerCount, completesAt: Number.NaN };
+    const accId = this.cfg.accelerators[acc]!.id;
+    this.request(out, { kind: "accel", id: accId }, {
+      _tag: "block.dispatch",
+      v: PROTOCOL_VERSION,
+      run: this.cfg.run,
+      at: this.now,
+      acc: accId,
+      job: job.id,
+      model: job.model,
+      frame: job.frame,
+      firstLayer: job.nextLayer,
+      layerCount,
+      timing: this.timing,
+    });
   }
 
   private end(job: Job, outcome: Outcome, out: KernelEffect[], reason?: string) {
@@ -268,38 +377,78 @@ export class SchedulerKernel {
     const m = this.models[job.modelIndex]!;
     const i = m.queue.indexOf(job);
     if (i >= 0) m.queue.splice(i, 1);
+    if (outcome !== "dropped") m.completed++;
+    if (outcome === "onTime") m.lastOnTimeAt = this.now;
+    m.recent.push({ at: this.now, missed: outcome !== "onTime" });
     const run = this.cfg.run;
     out.push({
       kind: "event",
-      event: {
-        _tag: "frame.ended",
-        v: PROTOCOL_VERSION,
-        run,
-        at: this.now,
-        job: job.id,
-        outcome,
-        ...(reason === undefined ? {} : { reason }),
-      },
+      event: { _tag: "frame.ended", v: PROTOCOL_VERSION, run, at: this.now, job: job.id, outcome, ...(reason === undefined ? {} : { reason }) },
     });
     out.push({
       kind: "notify",
       to: { kind: "task", name: m.cfg.name },
       message: { _tag: "task.frameEnded", v: PROTOCOL_VERSION, run, at: this.now, model: m.cfg.name, frame: job.frame, outcome },
     });
+    if (this.cfg.mode !== "exact" || job.orphan) return;
+    for (const child of m.children) {
+      const corr = this.request(out, { kind: "task", name: child }, {
+        _tag: "task.parentEnded",
+        v: PROTOCOL_VERSION,
+        run,
+        at: this.now,
+        parent: m.cfg.name,
+        frame: job.frame,
+        releaseAt: job.releaseAt,
+        outcome,
+      });
+      this.parentOutcome.set(corr, outcome);
+    }
   }
+
+  private nothingCanHappen(): boolean {
+    return this.running.every((r) => r === undefined) && this.models.every((m) => m.nextAt === null);
+  }
+
+  private advance(): KernelEffect[] {
+    const idle = this.running.every((r) => r === undefined);
+    const exhausted = this.models.every((m) => m.nextAt === null);
+    const drained = this.models.every((m) => m.queue.length === 0);
+    if (exhausted && (this.cfg.mode === "xrbench" || (idle && drained))) {
+      this.step = "done";
+      return [{ kind: "event", event: { _tag: "run.finished", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now } }, { kind: "finished" }];
+    }
+    let next = Number.POSITIVE_INFINITY;
+    if (this.cfg.mode === "xrbench") next = (Math.floor(this.now / this.cfg.baseTickMs) + 1) * this.cfg.baseTickMs;
+    else for (const m of this.models) if (m.nextAt !== null && m.nextAt < next) next = m.nextAt;
+    for (const r of this.running) if (r !== undefined && r.completesAt < next) next = r.completesAt;
+    if (!(next > this.now) && !(this.cfg.mode === "exact" && next === this.now)) {
+      throw new Error(`virtual clock cannot advance from ${this.now} ms`);
+    }
+    this.now = Math.max(next, this.now);
+    return this.beginEvent();
+  }
+
+  // ─── the policy's view ────────────────────────────────────────────────────────────────────
 
   private view(): SchedulerView {
     const completedByModel = new Map<string, number>();
+    const since = this.now - this.cfg.missWindowMs;
     const models: ModelView[] = this.models.map((m) => {
       completedByModel.set(m.cfg.name, m.completed);
+      while (m.recent.length > 0 && m.recent[0]!.at < since) m.recent.shift();
+      const missed = m.recent.reduce((s, r) => s + (r.missed ? 1 : 0), 0);
       return {
         name: m.cfg.name,
         periodMs: m.cfg.periodMs,
         dependsOn: m.cfg.dependsOn,
         completed: m.completed,
-        queue: m.queue as ReadonlyArray<JobView>,
+        queue: m.queue,
         costs: m.cfg.costs,
         wholeCycles: m.wholeCycles,
+        optimisticRemainingMs: m.optimisticRemainingMs,
+        recentMissRate: m.recent.length === 0 ? 0 : missed / m.recent.length,
+        lastOnTimeAt: m.lastOnTimeAt,
       };
     });
     const accelerators: AccelView[] = this.running.map((r, index) => ({
@@ -308,85 +457,7 @@ export class SchedulerKernel {
       idle: r === undefined,
       busyUntil: r === undefined ? this.now : r.completesAt,
     }));
-    return { now: this.now, models, accelerators, completedByModel };
-  }
-
-  private dispatch(out: KernelEffect[]) {
-    const decision = this.cfg.policy.decide(this.view());
-    for (const d of decision.drops) {
-      const job = this.findJob(d.job);
-      if (job.running) throw new Error(`policy ${this.cfg.policy.name} dropped running job ${d.job}`);
-      this.decisions++;
-      this.end(job, "dropped", out, d.reason);
-    }
-    for (const d of decision.dispatches) {
-      const job = this.findJob(d.job);
-      if (job.running || job.outcome !== undefined) throw new Error(`policy ${this.cfg.policy.name} dispatched unavailable job ${d.job}`);
-      if (this.running[d.acc] !== undefined) throw new Error(`policy ${this.cfg.policy.name} dispatched to busy accelerator ${d.acc}`);
-      const layerCount = Math.min(d.layerCount, job.layerCount - job.nextLayer);
-      this.decisions++;
-      job.running = true;
-      job.acc = d.acc;
-      job.dispatchAt ??= this.now;
-      this.running[d.acc] = { job, firstLayer: job.nextLayer, layerCount, completesAt: Number.NaN, energyMJ: 0 };
-      const acc = this.cfg.accelerators[d.acc]!.id;
-      this.request(out, { kind: "accel", id: acc }, {
-        _tag: "block.dispatch",
-        v: PROTOCOL_VERSION,
-        run: this.cfg.run,
-        at: this.now,
-        acc,
-        job: job.id,
-        model: this.models[job.modelIndex]!.cfg.name,
-        frame: job.frame,
-        firstLayer: job.nextLayer,
-        layerCount,
-        timing: this.timing,
-      });
-    }
-  }
-
-  private applyDispatchResults(replies: ReadonlyArray<KernelReply>): KernelEffect[] {
-    const out: KernelEffect[] = [];
-    for (const reply of replies) {
-      if (reply._tag !== "block.result") throw new Error(`expected block.result, got ${reply._tag}`);
-      const a = this.cfg.accelerators.findIndex((x) => x.id === reply.acc);
-      const r = this.running[a];
-      if (r === undefined || r.job.id !== reply.job || r.firstLayer !== reply.firstLayer) {
-        throw new Error(`block result for ${reply.job} from ${reply.acc} does not match the block in flight`);
-      }
-      r.completesAt = reply.completesAt;
-      r.energyMJ = reply.energyMJ;
-      r.job.energyMJ += reply.energyMJ;
-      out.push({
-        kind: "event",
-        event: {
-          _tag: "block.dispatched",
-          v: PROTOCOL_VERSION,
-          run: this.cfg.run,
-          at: this.now,
-          acc: reply.acc,
-          job: reply.job,
-          firstLayer: reply.firstLayer,
-          layerCount: reply.layerCount,
-          completesAt: reply.completesAt,
-          energyMJ: reply.energyMJ,
-        },
-      });
-    }
-    return out.concat(this.advance());
-  }
-
-  private advance(): KernelEffect[] {
-    if (this.models.every((m) => m.nextAt === null)) {
-      this.phase = "done";
-      return [{ kind: "event", event: { _tag: "run.finished", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now } }, { kind: "finished" }];
-    }
-    const b = this.cfg.baseTickMs;
-    let next = (Math.floor(this.now / b) + 1) * b;
-    for (const r of this.running) if (r !== undefined && r.completesAt < next) next = r.completesAt;
-    this.now = next;
-    return this.beginEvent();
+    return { now: this.now, models, accelerators, completedByModel, blockSize: this.cfg.blockSize };
   }
 
   private modelState(name: string): ModelState {
@@ -398,7 +469,7 @@ export class SchedulerKernel {
   private findJob(id: string): Job {
     const name = id.slice(0, id.lastIndexOf(":"));
     const job = this.modelState(name).queue.find((j) => j.id === id);
-    if (job === undefined) throw new Error(`unknown or finished job ${id}`);
+    if (job === undefined) throw new Error(`policy ${this.cfg.policy.name} named unknown or finished job ${id}`);
     return job;
   }
 }

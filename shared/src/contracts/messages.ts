@@ -63,6 +63,8 @@ export const TaskParentEnded = Schema.TaggedStruct("task.parentEnded", {
   at: Time,
   parent: Token,
   frame: Count,
+  /** Nominal release of the parent frame: the child's deadline is counted from it. */
+  releaseAt: Time,
   outcome: Outcome,
 }).annotations({ identifier: "TaskParentEnded" });
 export type TaskParentEnded = typeof TaskParentEnded.Type;

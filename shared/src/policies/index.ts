@@ -1,8 +1,6 @@
-/** Public surface of the policies package: pure decision functions, one module each. */
+/** Public surface of the policies package: pure decision functions, one module each, and the catalogue. */
 export type * from "./types";
-export { xrbenchPolicy, decideXrbench } from "./xrbench";
-import type { Policy } from "./types";
-import { xrbenchPolicy } from "./xrbench";
-
-/** Every policy the runtime offers, by name. */
-export const POLICIES: ReadonlyMap<string, Policy> = new Map([[xrbenchPolicy.name, xrbenchPolicy]]);
+export * from "./common";
+export { xrbench, xrbenchPolicy, decideXrbench } from "./xrbench";
+export { fcfs } from "./fcfs";
+export * from "./catalogue";

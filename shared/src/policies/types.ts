@@ -19,6 +19,10 @@ export interface JobView {
   readonly layerCount: number;
   /** A block of this job is in flight. */
   readonly running: boolean;
+  /** At least one block has been dispatched. */
+  readonly started: boolean;
+  /** When its last block finished (its injection time before it first ran). */
+  readonly lastRanAt: number;
 }
 
 export interface AccelView {
@@ -42,6 +46,12 @@ export interface ModelView {
   readonly costs: ModelCosts;
   /** Whole-model latency in cycles on each accelerator. */
   readonly wholeCycles: Float64Array;
+  /** [l] = optimistic time (each layer on its fastest accelerator) of layers l..end, ms. */
+  readonly optimisticRemainingMs: Float64Array;
+  /** Share of this model's frames that ended late or dropped within the recent window (0 if none ended). */
+  readonly recentMissRate: number;
+  /** When a frame of this model last completed on time (null: never). */
+  readonly lastOnTimeAt: number | null;
 }
 
 export interface SchedulerView {
@@ -51,6 +61,8 @@ export interface SchedulerView {
   readonly accelerators: ReadonlyArray<AccelView>;
   /** Completed-frame count per model name. */
   readonly completedByModel: ReadonlyMap<string, number>;
+  /** The run's block size B (layers per dispatch) for block-granular policies. */
+  readonly blockSize: number;
 }
 
 export interface Dispatch {
@@ -73,7 +85,30 @@ export interface Decision {
 export interface Policy {
   readonly name: string;
   readonly description: string;
+  /** Resolved parameter values (printed with the results). */
+  readonly params: PolicyParams;
   /** "model": a job runs start to end in one block on one accelerator (non-preemptive). */
   readonly granularity: "model" | "block";
   readonly decide: (view: SchedulerView) => Decision;
+}
+
+/** A named, documented, tunable parameter of a policy. */
+export interface ParamSpec {
+  readonly name: string;
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly description: string;
+}
+
+export type PolicyParams = Readonly<Record<string, number>>;
+
+/** How the catalogue builds a policy: with its parameters resolved (defaults + overrides). */
+export interface PolicyFactory {
+  readonly name: string;
+  readonly description: string;
+  /** What it reproduces and from where (paper, adaptation). */
+  readonly source: string;
+  readonly params: ReadonlyArray<ParamSpec>;
+  readonly create: (params: PolicyParams) => Policy;
 }

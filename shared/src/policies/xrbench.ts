@@ -9,7 +9,7 @@
  * on a tie). A faster busy accelerator is never waited for. Passes repeat until one dispatches
  * nothing. Injection, retirement and the drop rule are the runtime's (actors/scheduler-kernel).
  */
-import type { Decision, Dispatch, Policy, SchedulerView } from "./types";
+import type { Decision, Dispatch, PolicyFactory, SchedulerView } from "./types";
 
 export const decideXrbench = (view: SchedulerView): Decision => {
   const idle = view.accelerators.map((a) => a.idle);
@@ -38,9 +38,13 @@ export const decideXrbench = (view: SchedulerView): Decision => {
   return { dispatches, drops: [] };
 };
 
-export const xrbenchPolicy: Policy = {
+export const xrbench: PolicyFactory = {
   name: "xrbench",
   description: "official XRBench runtime: whole-model, non-preemptive, LatencyGreedy to an idle accelerator",
-  granularity: "model",
-  decide: decideXrbench,
+  source: "XRBench-MAESTRO runtime (github.com/XRBench/XRBench-MLSys2023 @ 8915666), quirks in PROVENANCE.md",
+  params: [],
+  create: (params) => ({ name: "xrbench", description: xrbench.description, params, granularity: "model", decide: decideXrbench }),
 };
+
+/** The xrbench policy with its (empty) default parameters. */
+export const xrbenchPolicy = xrbench.create({});

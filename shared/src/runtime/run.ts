@@ -6,8 +6,8 @@
  * scheduler), waits for the scheduler to finish, and turns its frame records into metrics.
  */
 import type { AccelModelCosts } from "../actors/accelerator-logic";
-import type { KernelConfig } from "../actors/scheduler-kernel";
-import { taskPeriodMs } from "../actors/task-logic";
+import type { KernelConfig, KernelMode } from "../actors/scheduler-kernel";
+import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
 import type { RunEvent } from "../contracts/messages";
 import { checkToken } from "../contracts/subjects";
 import {
@@ -33,6 +33,14 @@ export interface RunOptions {
   readonly policy: Policy;
   readonly durationMs: number;
   readonly seed: number;
+  /** Layers per dispatched block (block-granular policies); default 1 (layer granularity). */
+  readonly blockSize?: number;
+  /** Seeded phase offsets of model tasks (exact mode); default true. */
+  readonly phase?: boolean;
+  /** Bound of the seeded release delay, ms (exact mode); default 0. */
+  readonly jitterMs?: number;
+  /** Window of the per-model recent miss rate, ms; default 1000. */
+  readonly missWindowMs?: number;
   /** Run id (subject token); default "embedded". */
   readonly run?: string;
   /** Default: a fresh in-memory bus, closed after the run. */
@@ -86,18 +94,39 @@ const costsOf = (costs: ReadonlyMap<string, ModelCosts>, model: string): ModelCo
 export const acceleratorCosts = (costs: ReadonlyMap<string, ModelCosts>, accIndex: number): Map<string, AccelModelCosts> =>
   new Map([...costs].map(([name, c]) => [name, { cycles: c.cycles[accIndex]!, energyMJ: c.energyMJ[accIndex]! }]));
 
+/** The xrbench policy runs in the XRBench runtime's own semantics; every other policy in exact mode. */
+export const modeOf = (policy: Policy): KernelMode => (policy.name === "xrbench" ? "xrbench" : "exact");
+
+export const taskConfigsFor = (opts: RunOptions, run: string): TaskConfig[] =>
+  opts.scenario.models.map((m) => ({
+    run,
+    name: m.name,
+    fps: m.fps,
+    probability: m.probability,
+    dependsOn: m.dependsOn,
+    mode: modeOf(opts.policy),
+    durationMs: opts.durationMs,
+    seed: opts.seed,
+    phase: opts.phase ?? true,
+    jitterMs: opts.jitterMs ?? 0,
+  }));
+
 export const kernelConfigFor = (opts: RunOptions, run: string): KernelConfig => {
-  if (opts.policy.granularity !== "model") {
-    throw new Error(`policy ${opts.policy.name}: only whole-model (xrbench mode) policies run on this runtime yet`);
+  const mode = modeOf(opts.policy);
+  if (mode === "exact") {
+    const multi = opts.scenario.models.find((m) => m.dependsOn.length > 1);
+    if (multi !== undefined) throw new Error(`model ${multi.name}: a cascade with more than one parent is not supported`);
   }
   const maxFps = Math.max(...opts.scenario.models.map((m) => m.fps));
   return {
     run,
-    mode: "xrbench",
+    mode,
+    blockSize: opts.blockSize ?? 1,
+    missWindowMs: opts.missWindowMs ?? 1000,
     policy: opts.policy,
     models: opts.scenario.models.map((m) => ({
       name: m.name,
-      periodMs: taskPeriodMs({ fps: m.fps, mode: "xrbench" }),
+      periodMs: taskPeriodMs({ fps: m.fps, mode }),
       dependsOn: m.dependsOn,
       costs: costsOf(opts.costs, m.name),
     })),
@@ -122,15 +151,7 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
   });
   try {
-    for (const m of opts.scenario.models) {
-      hosted.push(
-        hostModelTask(
-          bus,
-          { run, name: m.name, fps: m.fps, probability: m.probability, mode: "xrbench", durationMs: opts.durationMs, seed: opts.seed },
-          { onReject },
-        ),
-      );
-    }
+    for (const task of taskConfigsFor(opts, run)) hosted.push(hostModelTask(bus, task, { onReject }));
     opts.hardware.accelerators.forEach((spec, i) => {
       hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i), { onReject }));
     });

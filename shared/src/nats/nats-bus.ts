@@ -1,0 +1,244 @@
+/**
+ * NATS implementation of the Bus port (core NATS: at-most-once pub/sub, queue groups,
+ * request/reply). This package is the only place that imports @nats-io/*.
+ *
+ * - Strings in, strings out: payloads are encoded to UTF-8 bytes here and decoded with `msg.string()`.
+ * - Subjects are validated with the same rules as the memory bus (../runtime/bus) before reaching
+ *   the client, so both buses refuse the same subjects.
+ * - Payload limit: min(server `max_payload` from INFO, the optional `maxPayload` option). It is
+ *   checked before sending (with the exact UTF-8 size), and the client's own "max_payload size
+ *   exceeded" error is mapped to PayloadTooLargeError as a safety net.
+ * - Client errors are mapped to the tagged bus errors (timeout, no responders, closed/draining).
+ * - Handler exceptions are caught (a throw inside a NATS callback would unwind into the protocol
+ *   parser), counted and reported to `onError`, as are asynchronous server errors.
+ * - Reconnects forever (`maxReconnectAttempts: -1`). `close()` drains the connection (bounded by
+ *   `drainTimeoutMs`, then closes hard).
+ *
+ * `nc` exposes the underlying NatsConnection for JetStream / KV users.
+ */
+
+import { connect, errors as natsErrors } from "@nats-io/transport-node";
+import type { ConnectionOptions, Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
+import {
+  BusClosedError,
+  BusNoRespondersError,
+  BusTimeoutError,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  PayloadTooLargeError,
+  checkPayloadSize,
+  checkPublishSubject,
+  checkSubscribeSubject,
+  consoleBusErrorHandler,
+  reportBusError,
+  utf8ByteLength,
+} from "../runtime/bus";
+import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "../runtime/bus";
+
+export interface NatsBusOptions {
+  /** `host:port`, `nats://host:port`, or a list of them. */
+  readonly servers: string | ReadonlyArray<string>;
+  readonly user?: string;
+  readonly pass?: string;
+  /** Connection name shown by the server (monitoring, `nats server report connections`). */
+  readonly name?: string;
+  /** Optional client-side cap on payload size (bytes); the server's `max_payload` always applies too. */
+  readonly maxPayload?: number;
+  /** Receives handler exceptions and asynchronous transport errors. Default: {@link consoleBusErrorHandler}. */
+  readonly onError?: BusErrorHandler;
+  /** How long `close()` waits for the drain before closing hard. Default 5000 ms. */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface NatsBus extends Bus {
+  readonly kind: "nats";
+  /** The underlying connection, for JetStream / KV. Do not close it directly: use `close()`. */
+  readonly nc: NatsConnection;
+  /** Effective payload limit right now: min(server max_payload, `maxPayload` option). */
+  readonly maxPayload: number;
+  /** Number of handler exceptions caught so far. */
+  readonly handlerErrors: number;
+}
+
+const isMaxPayloadError = (error: unknown): boolean =>
+  error instanceof Error && /max_payload/i.test(error.message);
+
+const isClosedError = (error: unknown): boolean =>
+  error instanceof natsErrors.ClosedConnectionError || error instanceof natsErrors.DrainingConnectionError;
+
+export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => {
+  const onError = opts.onError ?? consoleBusErrorHandler;
+  const drainTimeoutMs = opts.drainTimeoutMs ?? 5_000;
+  const connectOpts: ConnectionOptions = {
+    servers: typeof opts.servers === "string" ? opts.servers : [...opts.servers],
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    ...(opts.user === undefined ? {} : { user: opts.user }),
+    ...(opts.pass === undefined ? {} : { pass: opts.pass }),
+    ...(opts.name === undefined ? {} : { name: opts.name }),
+  };
+  const nc = await connect(connectOpts);
+
+  let handlerErrors = 0;
+  let closing = false;
+  let closePromise: Promise<void> | undefined;
+
+  void (async (): Promise<void> => {
+    for await (const s of nc.status()) {
+      if (s.type === "error") reportBusError(onError, s.error, { kind: "transport", subject: undefined });
+      else if (s.type === "slowConsumer") {
+        reportBusError(onError, new Error(`slow consumer: ${s.pending} messages pending`), {
+          kind: "transport",
+          subject: s.sub.getSubject(),
+        });
+      }
+    }
+  })().catch(() => {
+    // the status iterator ends when the connection closes
+  });
+
+  const limit = (): number => {
+    const server = nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
+    return Math.min(server, opts.maxPayload ?? Number.POSITIVE_INFINITY);
+  };
+
+  /** Maps a client error raised while sending to `subject` with `data`. */
+  const mapSendError = (error: unknown, subject: string, data: string): unknown => {
+    if (isClosedError(error)) return new BusClosedError();
+    if (isMaxPayloadError(error)) {
+      return new PayloadTooLargeError({ subject, bytes: utf8ByteLength(data), limit: limit() });
+    }
+    return error;
+  };
+
+  const ensureOpen = (): void => {
+    if (closing || nc.isClosed()) throw new BusClosedError();
+  };
+
+  /** Publishes; still allowed while `close()` drains (handlers may answer), refused once closed. */
+  const send = (subject: string, data: string): void => {
+    if (nc.isClosed()) throw new BusClosedError();
+    checkPublishSubject(subject);
+    checkPayloadSize(subject, data, limit());
+    try {
+      nc.publish(subject, data);
+    } catch (error) {
+      throw mapSendError(error, subject, data);
+    }
+  };
+
+  const toBusMsg = (m: Msg): BusMsg => {
+    const reply = m.reply === undefined || m.reply === "" ? undefined : m.reply;
+    return {
+      subject: m.subject,
+      data: m.string(),
+      reply,
+      respond: (response: string): boolean => {
+        if (reply === undefined) return false;
+        send(reply, response);
+        return true;
+      },
+    };
+  };
+
+  const subscribe = (
+    subject: string,
+    handler: (msg: BusMsg) => void,
+    subOpts: SubscribeOptions = {},
+  ): Subscription => {
+    ensureOpen();
+    checkSubscribeSubject(subject);
+    let sub: NatsSubscription;
+    try {
+      sub = nc.subscribe(subject, {
+        ...(subOpts.queue === undefined ? {} : { queue: subOpts.queue }),
+        callback: (err, m) => {
+          if (err !== null) {
+            reportBusError(onError, err, { kind: "transport", subject });
+            return;
+          }
+          try {
+            handler(toBusMsg(m));
+          } catch (error) {
+            handlerErrors++;
+            reportBusError(onError, error, { kind: "handler", subject: m.subject });
+          }
+        },
+      });
+    } catch (error) {
+      throw isClosedError(error) ? new BusClosedError() : error;
+    }
+    return {
+      subject,
+      unsubscribe: (): void => {
+        if (!sub.isClosed()) sub.unsubscribe();
+      },
+    };
+  };
+
+  const request = async (subject: string, data: string, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
+    const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    ensureOpen();
+    checkPublishSubject(subject);
+    checkPayloadSize(subject, data, limit());
+    try {
+      return toBusMsg(await nc.request(subject, data, { timeout: timeoutMs }));
+    } catch (error) {
+      if (error instanceof natsErrors.TimeoutError) throw new BusTimeoutError({ subject, timeoutMs });
+      if (error instanceof natsErrors.NoRespondersError) throw new BusNoRespondersError({ subject });
+      if (error instanceof natsErrors.RequestError) {
+        if (error.isNoResponders()) throw new BusNoRespondersError({ subject });
+        if (error.cause instanceof natsErrors.TimeoutError) throw new BusTimeoutError({ subject, timeoutMs });
+        throw mapSendError(error.cause ?? error, subject, data);
+      }
+      throw mapSendError(error, subject, data);
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    try {
+      await nc.flush();
+    } catch (error) {
+      throw isClosedError(error) ? new BusClosedError() : error;
+    }
+  };
+
+  const close = (): Promise<void> => {
+    if (closePromise !== undefined) return closePromise;
+    closing = true;
+    closePromise = (async (): Promise<void> => {
+      if (nc.isClosed()) return;
+      // Drain, but never fail or hang: a drain needs the server, and we reconnect forever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gaveUp = new Promise<Error>((resolve) => {
+        timer = setTimeout(() => resolve(new Error(`drain did not finish within ${drainTimeoutMs} ms`)), drainTimeoutMs);
+      });
+      const drained = nc.drain().then(
+        () => undefined,
+        (error: unknown) => (isClosedError(error) ? undefined : error),
+      );
+      const problem = await Promise.race([drained, gaveUp]);
+      clearTimeout(timer);
+      if (problem !== undefined && !nc.isClosed()) {
+        reportBusError(onError, problem, { kind: "transport", subject: undefined });
+        await nc.close().catch(() => undefined);
+      }
+    })();
+    return closePromise;
+  };
+
+  return {
+    kind: "nats",
+    nc,
+    get maxPayload() {
+      return limit();
+    },
+    get handlerErrors() {
+      return handlerErrors;
+    },
+    publish: send,
+    subscribe,
+    request,
+    flush,
+    close,
+  };
+};

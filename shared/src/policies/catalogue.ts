@@ -1,0 +1,40 @@
+/**
+ * The policy catalogue: every policy by name, and parameter resolution (defaults + overrides,
+ * validated with errors that name the parameter and the valid range or names).
+ */
+import { fcfs } from "./fcfs";
+import type { Policy, PolicyFactory, PolicyParams } from "./types";
+import { xrbench } from "./xrbench";
+
+export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
+  [xrbench, fcfs].map((f) => [f.name, f] as const),
+);
+
+export class PolicyInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PolicyInputError";
+  }
+}
+
+/** Builds policy `name` with `overrides` on top of its defaults. */
+export const resolvePolicy = (name: string, overrides: PolicyParams = {}, catalogue = POLICIES): Policy => {
+  const factory = catalogue.get(name);
+  if (factory === undefined) throw new PolicyInputError(`unknown policy '${name}'; valid: ${[...catalogue.keys()].join(", ")}`);
+  const params: Record<string, number> = {};
+  for (const p of factory.params) params[p.name] = p.default;
+  for (const [key, value] of Object.entries(overrides)) {
+    const spec = factory.params.find((p) => p.name === key);
+    if (spec === undefined) {
+      const valid = factory.params.map((p) => p.name);
+      throw new PolicyInputError(
+        `policy '${name}' has no parameter '${key}'; ${valid.length === 0 ? "it takes none" : `valid: ${valid.join(", ")}`}`,
+      );
+    }
+    if (!Number.isFinite(value) || value < spec.min || value > spec.max) {
+      throw new PolicyInputError(`parameter ${name}.${key}: expected a number in [${spec.min}, ${spec.max}], got ${value}`);
+    }
+    params[key] = value;
+  }
+  return factory.create(params);
+};

@@ -1,0 +1,297 @@
+/**
+ * In-memory Bus: the embedded default (one process, no server). Mirrors NATS core semantics so that
+ * code tested here behaves the same over NATS (test/bus-contract.test.ts checks both):
+ *
+ * - delivery is asynchronous: `publish` only enqueues; handlers run in a later microtask
+ *   (`queueMicrotask`), never inside `publish`;
+ * - per-subscription FIFO: a subscription sees messages in publish order;
+ * - interest is fixed at publish time: a subscription made after `publish` does not get the message,
+ *   one removed before delivery does not either;
+ * - one copy per plain subscription, one copy per queue group. Within a group the member is chosen
+ *   deterministically (NATS picks at random): round-robin in subscription order over the members whose
+ *   subject matches, with one counter per group name — the n-th matching message goes to member n mod k;
+ * - wildcards `*` and `>` with NATS rules; subjects are validated like in the NATS bus;
+ * - `request` with no matching subscription rejects with BusNoRespondersError at once; otherwise
+ *   the first reply wins, and BusTimeoutError after `timeoutMs`;
+ * - payloads over `maxPayload` UTF-8 bytes (default 1 MiB, the NATS default) are refused;
+ * - zero copy: the published string is handed as is to every handler (one shared BusMsg).
+ *
+ * A throwing handler is caught, counted (`handlerErrors`) and reported to `onError`; delivery goes on.
+ */
+
+import {
+  BusClosedError,
+  BusNoRespondersError,
+  BusTimeoutError,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  checkPayloadSize,
+  checkPublishSubject,
+  checkSubscribeSubject,
+  consoleBusErrorHandler,
+  hasWildcard,
+  reportBusError,
+  subjectMatches,
+} from "./bus";
+import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "./bus";
+
+export interface MemoryBusOptions {
+  /** Largest accepted payload in UTF-8 bytes. Default {@link DEFAULT_MAX_PAYLOAD_BYTES} (1 MiB). */
+  readonly maxPayload?: number;
+  /** Receives handler exceptions. Default: {@link consoleBusErrorHandler}. */
+  readonly onError?: BusErrorHandler;
+}
+
+export interface MemoryBus extends Bus {
+  readonly kind: "memory";
+  readonly maxPayload: number;
+  /** Number of handler exceptions caught so far. */
+  readonly handlerErrors: number;
+  /** Messages accepted by `publish` (including requests and replies). */
+  readonly published: number;
+}
+
+interface Sub {
+  readonly id: number;
+  readonly subject: string;
+  readonly queue: string | undefined;
+  readonly handler: (msg: BusMsg) => void;
+  active: boolean;
+}
+
+interface PendingRequest {
+  readonly reject: (error: unknown) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+  readonly sub: Subscription;
+}
+
+const bySubscriptionOrder = (a: Sub, b: Sub): number => a.id - b.id;
+
+export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
+  const maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const onError = opts.onError ?? consoleBusErrorHandler;
+
+  /** Literal subscriptions by subject (insertion order = subscription order). */
+  const literal = new Map<string, Set<Sub>>();
+  /** Wildcard subscriptions, in subscription order. */
+  let wildcard: Sub[] = [];
+  /** Round-robin counters, one per queue group name. */
+  const queueCursor = new Map<string, number>();
+  const pendingRequests = new Set<PendingRequest>();
+  let flushWaiters: Array<() => void> = [];
+
+  let nextSubId = 0;
+  let nextInbox = 0;
+  let inFlight = 0; // publishes whose delivery microtask has not run yet
+  let handlerErrors = 0;
+  let published = 0;
+  let state: "open" | "closing" | "closed" = "open";
+  let closePromise: Promise<void> | undefined;
+
+  const matching = (subject: string): Sub[] => {
+    const exact = literal.get(subject);
+    const out: Sub[] = exact === undefined ? [] : [...exact];
+    let wild = false;
+    for (const s of wildcard) {
+      if (subjectMatches(s.subject, subject)) {
+        out.push(s);
+        wild = true;
+      }
+    }
+    if (wild && exact !== undefined) out.sort(bySubscriptionOrder);
+    return out;
+  };
+
+  /** Plain subscriptions all get a copy; each queue group gives its copy to one member. */
+  const recipients = (subject: string): Sub[] => {
+    const all = matching(subject);
+    if (all.every((s) => s.queue === undefined)) return all;
+    const out: Sub[] = [];
+    const groups = new Map<string, Sub[]>();
+    for (const s of all) {
+      if (s.queue === undefined) out.push(s);
+      else {
+        const members = groups.get(s.queue);
+        if (members === undefined) groups.set(s.queue, [s]);
+        else members.push(s);
+      }
+    }
+    for (const [queue, members] of groups) {
+      const n = queueCursor.get(queue) ?? 0;
+      queueCursor.set(queue, n + 1);
+      const chosen = members[n % members.length];
+      if (chosen !== undefined) out.push(chosen);
+    }
+    return out.sort(bySubscriptionOrder);
+  };
+
+  const settleFlushWaiters = (): void => {
+    if (inFlight !== 0 || flushWaiters.length === 0) return;
+    const waiters = flushWaiters;
+    flushWaiters = [];
+    for (const w of waiters) w();
+  };
+
+  const deliver = (targets: Sub[], msg: BusMsg): void => {
+    try {
+      for (const s of targets) {
+        if (!s.active) continue;
+        try {
+          s.handler(msg);
+        } catch (error) {
+          handlerErrors++;
+          reportBusError(onError, error, { kind: "handler", subject: msg.subject });
+        }
+      }
+    } finally {
+      inFlight--;
+      settleFlushWaiters();
+    }
+  };
+
+  const ensureUsable = (): void => {
+    if (state === "closed") throw new BusClosedError();
+  };
+
+  /** Validates, then enqueues delivery. Returns the number of subscriptions that will get the message. */
+  const send = (subject: string, data: string, reply: string | undefined): number => {
+    ensureUsable();
+    checkPublishSubject(subject);
+    checkPayloadSize(subject, data, maxPayload);
+    published++;
+    const targets = recipients(subject);
+    if (targets.length === 0) return 0;
+    const msg = makeMsg(subject, data, reply);
+    inFlight++;
+    queueMicrotask(() => deliver(targets, msg));
+    return targets.length;
+  };
+
+  const makeMsg = (subject: string, data: string, reply: string | undefined): BusMsg => ({
+    subject,
+    data,
+    reply,
+    respond: (response: string): boolean => {
+      if (reply === undefined) return false;
+      send(reply, response, undefined);
+      return true;
+    },
+  });
+
+  const subscribe = (
+    subject: string,
+    handler: (msg: BusMsg) => void,
+    subOpts: SubscribeOptions = {},
+  ): Subscription => {
+    if (state !== "open") throw new BusClosedError();
+    checkSubscribeSubject(subject);
+    const sub: Sub = { id: nextSubId++, subject, queue: subOpts.queue, handler, active: true };
+    if (hasWildcard(subject)) wildcard.push(sub);
+    else {
+      const set = literal.get(subject);
+      if (set === undefined) literal.set(subject, new Set([sub]));
+      else set.add(sub);
+    }
+    return {
+      subject,
+      unsubscribe: (): void => {
+        if (!sub.active) return;
+        sub.active = false;
+        if (hasWildcard(subject)) wildcard = wildcard.filter((s) => s !== sub);
+        else {
+          const set = literal.get(subject);
+          set?.delete(sub);
+          if (set !== undefined && set.size === 0) literal.delete(subject);
+        }
+      },
+    };
+  };
+
+  const request = (subject: string, data: string, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
+    const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return new Promise<BusMsg>((resolve, reject) => {
+      if (state !== "open") throw new BusClosedError();
+      checkPublishSubject(subject);
+      checkPayloadSize(subject, data, maxPayload);
+      const inbox = `_INBOX.mem.${nextInbox++}`;
+      let pending: PendingRequest | undefined;
+      const done = (): void => {
+        if (pending === undefined) return;
+        clearTimeout(pending.timer);
+        pending.sub.unsubscribe();
+        pendingRequests.delete(pending);
+        pending = undefined;
+      };
+      const sub = subscribe(inbox, (reply) => {
+        done();
+        resolve(reply);
+      });
+      pending = {
+        sub,
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+        timer: setTimeout(() => {
+          done();
+          reject(new BusTimeoutError({ subject, timeoutMs }));
+        }, timeoutMs),
+      };
+      pendingRequests.add(pending);
+      let receivers = 0;
+      try {
+        receivers = send(subject, data, inbox);
+      } catch (error) {
+        pending.reject(error);
+        return;
+      }
+      if (receivers === 0) pending.reject(new BusNoRespondersError({ subject }));
+    });
+  };
+
+  const flush = (): Promise<void> => {
+    if (state === "closed") return Promise.reject(new BusClosedError());
+    if (inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      flushWaiters.push(resolve);
+    });
+  };
+
+  const close = (): Promise<void> => {
+    if (closePromise !== undefined) return closePromise;
+    state = "closing";
+    // Drain: deliveries already queued still run (and may still publish), then everything stops.
+    closePromise = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        state = "closed";
+        for (const p of [...pendingRequests]) p.reject(new BusClosedError());
+        for (const set of literal.values()) for (const s of set) s.active = false;
+        for (const s of wildcard) s.active = false;
+        literal.clear();
+        wildcard = [];
+        resolve();
+      };
+      if (inFlight === 0) queueMicrotask(finish);
+      else flushWaiters.push(finish);
+    });
+    return closePromise;
+  };
+
+  return {
+    kind: "memory",
+    maxPayload,
+    get handlerErrors() {
+      return handlerErrors;
+    },
+    get published() {
+      return published;
+    },
+    publish: (subject, data) => {
+      send(subject, data, undefined);
+    },
+    subscribe,
+    request,
+    flush,
+    close,
+  };
+};
