@@ -3,11 +3,12 @@
  * validated with errors that name the parameter and the valid range or names).
  */
 import { fcfs } from "./fcfs";
+import { sdrm3 } from "./sdrm3";
 import type { Policy, PolicyFactory, PolicyParams } from "./types";
 import { xrbench } from "./xrbench";
 
 export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
-  [xrbench, fcfs].map((f) => [f.name, f] as const),
+  [xrbench, sdrm3, fcfs].map((f) => [f.name, f] as const),
 );
 
 export class PolicyInputError extends Error {

@@ -3,4 +3,5 @@ export type * from "./types";
 export * from "./common";
 export { xrbench, xrbenchPolicy, decideXrbench } from "./xrbench";
 export { fcfs } from "./fcfs";
+export * from "./sdrm3";
 export * from "./catalogue";

@@ -1,0 +1,253 @@
+/**
+ * SDRM3's scores on hand-computed cases (DESIGN.md §8): urgency, fairness, preference, the drop
+ * rule with its starvation threshold, the feasibility guard, MapScore and the greedy matching with
+ * its tie-breaks.
+ */
+import { describe, expect, it } from "vitest";
+import { resolvePolicy } from "./catalogue";
+import { optimisticRemaining } from "../actors/scheduler-kernel";
+import type { ModelCosts } from "../domain/types";
+import {
+  decideSdrm3,
+  fairness,
+  guardSkips,
+  isStarving,
+  preference,
+  scoreSdrm3,
+  shouldDrop,
+  urgency,
+} from "./sdrm3";
+import type { AccelView, JobView, ModelView, SchedulerView } from "./types";
+
+const DEFAULTS = resolvePolicy("sdrm3").params;
+
+/** A model with per-accelerator per-layer latency (ms) and energy (mJ). */
+const model = (name: string, periodMs: number, lat: number[][], energy: number[][], extra: Partial<ModelView> = {}): ModelView => {
+  const costs: ModelCosts = {
+    model: name,
+    layerCount: lat[0]!.length,
+    cycles: lat.map((l) => Float64Array.from(l, (x) => x * 1e6)),
+    latencyMs: lat.map((l) => Float64Array.from(l)),
+    energyMJ: energy.map((e) => Float64Array.from(e)),
+  };
+  return {
+    name,
+    periodMs,
+    dependsOn: [],
+    completed: 0,
+    queue: [],
+    costs,
+    wholeCycles: Float64Array.from(costs.cycles, (c) => c.reduce((s, x) => s + x, 0)),
+    optimisticRemainingMs: optimisticRemaining(costs),
+    recentMissRate: 0,
+    lastOnTimeAt: 0,
+    ...extra,
+  };
+};
+
+const job = (m: ModelView, frame: number, deadline: number, extra: Partial<JobView> = {}): JobView => ({
+  id: `${m.name}:${frame}`,
+  model: m.name,
+  frame,
+  releaseAt: 0,
+  injectAt: 0,
+  deadline,
+  nextLayer: 0,
+  layerCount: m.costs.layerCount,
+  running: false,
+  started: false,
+  lastRanAt: 0,
+  ...extra,
+});
+
+const accs = (n: number, busy: Record<number, number> = {}, now = 0): AccelView[] =>
+  Array.from({ length: n }, (_, index) => ({
+    index,
+    id: `acc${index}`,
+    idle: busy[index] === undefined,
+    busyUntil: busy[index] ?? now,
+  }));
+
+const view = (now: number, models: ModelView[], accelerators: AccelView[], blockSize = 1): SchedulerView => ({
+  now,
+  models,
+  accelerators,
+  completedByModel: new Map(models.map((m) => [m.name, m.completed])),
+  blockSize,
+});
+
+describe("urgency U = min(1, ToGo* / max(slack, eps))", () => {
+  it("is the share of the slack the remaining work needs", () => {
+    expect(urgency(5, 10, 0.01)).toBe(0.5);
+    expect(urgency(0, 10, 0.01)).toBe(0);
+  });
+  it("saturates at 1 when the work exceeds the slack", () => {
+    expect(urgency(12, 10, 0.01)).toBe(1);
+  });
+  it("is 1 at zero and negative slack (the floor eps keeps it finite)", () => {
+    expect(urgency(5, 0, 0.01)).toBe(1);
+    expect(urgency(5, -3, 0.01)).toBe(1);
+    expect(urgency(0.001, 0, 0.01)).toBeCloseTo(0.1, 12);
+  });
+});
+
+describe("fairness F = max(min(1, waited / period), recent miss rate)", () => {
+  it("is the share of its period a job has waited since it last ran", () => {
+    expect(fairness(10, 5, 20, 0)).toBe(0.25);
+  });
+  it("is bounded by 1", () => {
+    expect(fairness(100, 0, 20, 0)).toBe(1);
+  });
+  it("takes the model's recent miss share when larger", () => {
+    expect(fairness(10, 5, 20, 0.5)).toBe(0.5);
+    expect(fairness(10, 0, 20, 0.4)).toBe(0.5);
+  });
+});
+
+describe("preference P(j, a)", () => {
+  // layer 0: acc0 1 ms / 4 mJ (EDP 4), acc1 4 ms / 0.5 mJ (EDP 2)
+  const m = model("M", 20, [[1, 1], [4, 1]], [[4, 1], [0.5, 1]]);
+  const j = job(m, 0, 20);
+  it("relaxed job (U < u*): best EDP over this accelerator's EDP", () => {
+    expect(preference(m, j, 0, 1, 0.1, 0.8)).toBe(0.5);
+    expect(preference(m, j, 1, 1, 0.1, 0.8)).toBe(1);
+  });
+  it("urgent job (U >= u*): best latency over this accelerator's latency", () => {
+    expect(preference(m, j, 0, 1, 0.8, 0.8)).toBe(1);
+    expect(preference(m, j, 1, 1, 0.9, 0.8)).toBe(0.25);
+  });
+  it("an accelerator on which the layer is much slower scores near 0", () => {
+    const slow = model("S", 20, [[1], [100]], [[1], [1]]);
+    expect(preference(slow, job(slow, 0, 20), 1, 1, 0.1, 0.8)).toBeCloseTo(0.01, 12);
+    expect(preference(slow, job(slow, 0, 20), 1, 1, 0.9, 0.8)).toBeCloseTo(0.01, 12);
+  });
+  it("measures a block of B layers as a whole", () => {
+    // two layers: acc0 1+1 ms, 4+1 mJ (EDP 10); acc1 4+1 ms, 0.5+1 mJ (EDP 7.5)
+    expect(preference(m, j, 0, 2, 0.1, 0.8)).toBeCloseTo(0.75, 12);
+  });
+});
+
+describe("frame drop: ToGo* > threshold * slack", () => {
+  it("drops at gamma = 1 when the work exceeds the slack, not otherwise", () => {
+    expect(shouldDrop(5, 4, 1, false)).toBe(true);
+    expect(shouldDrop(4, 4, 1, false)).toBe(false);
+  });
+  it("a lenient gamma keeps more frames", () => {
+    expect(shouldDrop(5, 4, 1.5, false)).toBe(false);
+  });
+  it("zero and negative slack always drop", () => {
+    expect(shouldDrop(0.1, 0, 1, false)).toBe(true);
+    expect(shouldDrop(0.1, -2, 5, true)).toBe(true);
+  });
+  it("a starving model's threshold is max(gamma, 1), never exempt", () => {
+    expect(shouldDrop(3, 4, 0.5, false)).toBe(true);
+    expect(shouldDrop(3, 4, 0.5, true)).toBe(false);
+    expect(shouldDrop(5, 4, 0.5, true)).toBe(true);
+  });
+  it("a model is starving when no frame was on time for starveMs", () => {
+    const m = model("M", 20, [[1]], [[1]], { lastOnTimeAt: 100 });
+    expect(isStarving(m, 1099, 1000)).toBe(false);
+    expect(isStarving(m, 1100, 1000)).toBe(true);
+    expect(isStarving(model("N", 20, [[1]], [[1]], { lastOnTimeAt: null }), 1000, 1000)).toBe(true);
+  });
+});
+
+describe("feasibility guard", () => {
+  // one layer: acc0 2 ms, acc1 10 ms
+  const m = model("M", 20, [[2], [10]], [[1], [1]]);
+  it("skips a slow accelerator when a busy fast one would still meet the deadline", () => {
+    const j = job(m, 0, 8);
+    const v = view(0, [m], accs(2, { 0: 5 })); // acc0 busy until 5: 5 + 2 = 7 <= 8
+    expect(guardSkips(v, m, j, 1, 1)).toBe(true);
+  });
+  it("keeps the pair when no accelerator can meet the deadline", () => {
+    const j = job(m, 0, 6);
+    const v = view(0, [m], accs(2, { 0: 5 })); // 5 + 2 = 7 > 6, 0 + 10 > 6
+    expect(guardSkips(v, m, j, 1, 1)).toBe(false);
+  });
+  it("keeps the pair when it is feasible itself", () => {
+    const j = job(m, 0, 12);
+    expect(guardSkips(view(0, [m], accs(2, { 0: 5 })), m, j, 1, 1)).toBe(false);
+  });
+});
+
+describe("MapScore and greedy matching", () => {
+  it("S = U + alpha F + beta P for every (ready job, idle accelerator) pair", () => {
+    // A: one layer, acc0 2 ms / 1 mJ, acc1 4 ms / 1 mJ; deadline 10 at now 0 → U = 2/10 = 0.2,
+    // waited 5 of period 20 since release → F = 0.25 (now = 5, lastRanAt = 0, deadline 15 → U = 2/10).
+    const a = model("A", 20, [[2], [4]], [[1], [1]]);
+    const j = job(a, 0, 15);
+    const v = view(5, [{ ...a, queue: [j] }], accs(2));
+    const { candidates } = scoreSdrm3(v, { ...DEFAULTS, alpha: 2, beta: 3 });
+    const on = (acc: number) => candidates.find((c) => c.acc === acc)!;
+    expect(on(0).u).toBeCloseTo(0.2, 12);
+    expect(on(0).f).toBeCloseTo(0.25, 12);
+    expect(on(0).p).toBe(1); // EDP 2 vs 4
+    expect(on(1).p).toBe(0.5);
+    expect(on(0).score).toBeCloseTo(0.2 + 2 * 0.25 + 3 * 1, 12);
+    expect(on(1).score).toBeCloseTo(0.2 + 2 * 0.25 + 3 * 0.5, 12);
+  });
+
+  it("assigns the best pair first, then the best of what is left", () => {
+    // U: job X urgent (ToGo 8, slack 10 → 0.8), job Y relaxed (ToGo 1, slack 20 → 0.05).
+    // X prefers acc0 (fast): P(X,0)=1, P(X,1)=0.5. Y prefers acc1 (energy): EDP acc0 1*4=4, acc1 2*1=2.
+    const x = model("X", 20, [[8], [16]], [[1], [1]]);
+    const y = model("Y", 40, [[1], [2]], [[4], [1]]);
+    const v = view(0, [{ ...x, queue: [job(x, 0, 10)] }, { ...y, queue: [job(y, 0, 20)] }], accs(2));
+    const d = decideSdrm3(v, { ...DEFAULTS, alpha: 0, guard: 0 });
+    expect(d.drops).toEqual([]);
+    expect(d.dispatches).toEqual([
+      { job: "X:0", acc: 0, layerCount: 1 },
+      { job: "Y:0", acc: 1, layerCount: 1 },
+    ]);
+  });
+
+  it("breaks ties by deadline, then model name, then accelerator index", () => {
+    const same = (name: string) => model(name, 20, [[10], [10]], [[1], [1]]);
+    const a = same("A");
+    const b = same("B");
+    const c = same("C");
+    // Both jobs saturate U (ToGo 10 > slack) and alpha = beta = 0: equal scores, B has the earlier deadline.
+    const v1 = view(0, [{ ...a, queue: [job(a, 0, 8)] }, { ...b, queue: [job(b, 0, 5)] }], accs(1));
+    const d1 = decideSdrm3(v1, { ...DEFAULTS, alpha: 0, beta: 0, drop: 0, guard: 0 });
+    expect(d1.dispatches).toEqual([{ job: "B:0", acc: 0, layerCount: 1 }]);
+    // Same deadline, same scores: model name order, and the lower accelerator index first.
+    const v2 = view(0, [{ ...c, queue: [job(c, 0, 100)] }, { ...a, queue: [job(a, 0, 100)] }], accs(2));
+    const d2 = decideSdrm3(v2, DEFAULTS);
+    expect(d2.dispatches).toEqual([
+      { job: "A:0", acc: 0, layerCount: 1 },
+      { job: "C:0", acc: 1, layerCount: 1 },
+    ]);
+  });
+
+  it("drops a frame that cannot make its deadline even on the fastest accelerators", () => {
+    const m = model("M", 20, [[3, 3], [5, 5]], [[1, 1], [1, 1]]);
+    const v = view(15, [{ ...m, queue: [job(m, 0, 20)] }], accs(2)); // ToGo* 6 > slack 5
+    const d = decideSdrm3(v, DEFAULTS);
+    expect(d.drops.map((x) => x.job)).toEqual(["M:0"]);
+    expect(d.dispatches).toEqual([]);
+  });
+
+  it("never drops with drop=0 (ablation)", () => {
+    const m = model("M", 20, [[3, 3], [5, 5]], [[1, 1], [1, 1]]);
+    const v = view(15, [{ ...m, queue: [job(m, 0, 20)] }], accs(2));
+    const d = decideSdrm3(v, { ...DEFAULTS, drop: 0 });
+    expect(d.drops).toEqual([]);
+    expect(d.dispatches).toEqual([{ job: "M:0", acc: 0, layerCount: 1 }]);
+  });
+
+  it("boosts the feasible jobs of a starving model over a more urgent job", () => {
+    const hungry = model("H", 20, [[1], [1]], [[1], [1]], { lastOnTimeAt: null });
+    const busy = model("B", 20, [[9], [9]], [[1], [1]], { lastOnTimeAt: 1990 });
+    const v = view(2000, [{ ...hungry, queue: [job(hungry, 0, 2019)] }, { ...busy, queue: [job(busy, 0, 2010)] }], accs(1));
+    const d = decideSdrm3(v, DEFAULTS);
+    expect(d.dispatches).toEqual([{ job: "H:0", acc: 0, layerCount: 1 }]);
+  });
+
+  it("leaves running jobs alone and dispatches blocks of the run's block size", () => {
+    const m = model("M", 20, [[1, 1, 1], [1, 1, 1]], [[1, 1, 1], [1, 1, 1]]);
+    const v = view(0, [{ ...m, queue: [job(m, 0, 20, { running: true }), job(m, 1, 40)] }], accs(2), 2);
+    const d = decideSdrm3(v, DEFAULTS);
+    expect(d.dispatches).toEqual([{ job: "M:1", acc: 0, layerCount: 2 }]);
+  });
+});

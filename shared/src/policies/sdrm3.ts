@@ -1,0 +1,162 @@
+/**
+ * `sdrm3` — the SDRM3 scheduler (Kim et al., arXiv 2212.03414; later DREAM, ASPLOS '23), as
+ * reconstructed in DESIGN.md §8 from the paper's abstract and a published third-party
+ * re-implementation of its MapScore. Every parameter is named, defaulted and tunable.
+ *
+ * At every scheduling point, for every ready job j and idle accelerator a:
+ *   slack(j) = deadline − now;  ToGo*(j) = remaining layers, each on its fastest accelerator
+ *   U(j)   = min(1, ToGo*(j) / max(slack(j), ε))                                   urgency
+ *   F(j)   = max(min(1, (now − lastRan(j)) / period(j)), recentMissRate(model))     fairness
+ *   P(j,a) = min_a' EDP(next, a') / EDP(next, a)   when U(j) < u*   (relaxed: energy-efficient fit)
+ *            min_a' lat(next, a') / lat(next, a)   otherwise        (urgent: fast fit)
+ *   S(j,a) = U + α·F + β·P  (+ a large boost for the feasible jobs of a starving model)
+ * Feasibility guard: skip (j, a) when finishing the next block on a makes j miss its deadline
+ * while another accelerator — idle, or busy until some time — would keep it feasible.
+ * Greedy matching: best pair first, remove both, repeat; ties by deadline, model name, accelerator.
+ * Frame drop (admission control): drop j when ToGo*(j) > γ·slack(j); for a model with no frame on
+ * time for `starveMs` the threshold is max(γ, 1) and its feasible jobs get the boost — no frame
+ * is exempt from the drop rule, so a drop never silently switches a model off.
+ */
+import { blockEnergyMJ, blockLatencyMs, byteCompare, nextBlockLayers, toGoMs } from "./common";
+import type { AccelView, Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
+
+export const SDRM3_PARAMS = [
+  { name: "alpha", default: 1, min: 0, max: 100, description: "weight of fairness F in the MapScore" },
+  { name: "beta", default: 1, min: 0, max: 100, description: "weight of preference P in the MapScore" },
+  { name: "gamma", default: 1, min: 0, max: 1e9, description: "drop threshold: drop a job when ToGo* > gamma * slack" },
+  { name: "ustar", default: 0.8, min: 0, max: 1, description: "urgency above which preference favours the fast fit over the energy-efficient one" },
+  { name: "eps", default: 0.01, min: 1e-6, max: 1000, description: "floor of slack in the urgency, ms" },
+  { name: "starveMs", default: 1000, min: 0, max: 1e9, description: "a model with no frame on time for this long is starving (guard, boost)" },
+  { name: "boost", default: 10, min: 0, max: 1e6, description: "MapScore boost for the feasible jobs of a starving model" },
+  { name: "drop", default: 1, min: 0, max: 1, description: "1: frame drop (admission control) on; 0: off (ablation)" },
+  { name: "guard", default: 1, min: 0, max: 1, description: "1: feasibility guard on; 0: off (ablation)" },
+] as const;
+
+// ─── the scores (exported for tests) ─────────────────────────────────────────────────────────
+
+export const urgency = (toGo: number, slack: number, eps: number): number => Math.min(1, toGo / Math.max(slack, eps));
+
+export const fairness = (now: number, lastRanAt: number, periodMs: number, recentMissRate: number): number =>
+  Math.max(Math.min(1, (now - lastRanAt) / periodMs), recentMissRate);
+
+/** P(j, a): how well accelerator `acc` suits the next block, relative to the best accelerator. */
+export const preference = (model: ModelView, job: JobView, acc: number, blockLayers: number, u: number, ustar: number): number => {
+  const accCount = model.costs.latencyMs.length;
+  let best = Number.POSITIVE_INFINITY;
+  let mine = Number.NaN;
+  for (let a = 0; a < accCount; a++) {
+    const lat = blockLatencyMs(model, a, job.nextLayer, blockLayers);
+    const metric = u < ustar ? lat * blockEnergyMJ(model, a, job.nextLayer, blockLayers) : lat;
+    if (metric < best) best = metric;
+    if (a === acc) mine = metric;
+  }
+  if (mine === 0) return 1;
+  return best / mine;
+};
+
+export const isStarving = (model: ModelView, now: number, starveMs: number): boolean =>
+  now - (model.lastOnTimeAt ?? 0) >= starveMs;
+
+/** The drop rule: ToGo* > threshold · slack (threshold γ, or max(γ, 1) for a starving model). */
+export const shouldDrop = (toGo: number, slack: number, gamma: number, starving: boolean): boolean =>
+  toGo > (starving ? Math.max(gamma, 1) : gamma) * slack;
+
+/**
+ * Feasibility guard: true when (j, a) should be skipped — running the next block on `acc` makes j
+ * miss its deadline, while some other accelerator (idle now, or free at busyUntil) would not.
+ */
+export const guardSkips = (
+  view: SchedulerView,
+  model: ModelView,
+  job: JobView,
+  acc: number,
+  blockLayers: number,
+): boolean => {
+  const rest = model.optimisticRemainingMs[job.nextLayer + blockLayers]!;
+  const finishOn = (a: AccelView) =>
+    Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, blockLayers) + rest;
+  if (finishOn(view.accelerators[acc]!) <= job.deadline) return false;
+  return view.accelerators.some((a) => a.index !== acc && finishOn(a) <= job.deadline);
+};
+
+export interface Candidate {
+  readonly job: JobView;
+  readonly model: ModelView;
+  readonly acc: number;
+  readonly score: number;
+  readonly u: number;
+  readonly f: number;
+  readonly p: number;
+}
+
+/** Every scored (ready job, idle accelerator) pair, and the drops, at this scheduling point. */
+export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candidates: Candidate[]; drops: Drop[] } => {
+  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard } = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
+  const idle = view.accelerators.filter((a) => a.idle);
+  const candidates: Candidate[] = [];
+  const drops: Drop[] = [];
+  for (const model of view.models) {
+    const starving = isStarving(model, view.now, starveMs);
+    for (const job of model.queue) {
+      if (job.running) continue;
+      const slack = job.deadline - view.now;
+      const toGo = toGoMs(model, job);
+      if (drop === 1 && shouldDrop(toGo, slack, gamma, starving)) {
+        drops.push({ job: job.id, reason: `ToGo* ${toGo.toFixed(3)} ms > ${starving ? Math.max(gamma, 1) : gamma} x slack ${slack.toFixed(3)} ms` });
+        continue;
+      }
+      if (idle.length === 0) continue;
+      const u = urgency(toGo, slack, eps);
+      const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
+      const feasible = toGo <= slack;
+      const layers = nextBlockLayers(job, view.blockSize);
+      for (const a of idle) {
+        if (guard === 1 && guardSkips(view, model, job, a.index, layers)) continue;
+        const p = preference(model, job, a.index, layers, u, ustar);
+        const score = u + alpha * f + beta * p + (starving && feasible ? boost : 0);
+        candidates.push({ job, model, acc: a.index, score, u, f, p });
+      }
+    }
+  }
+  return { candidates, drops };
+};
+
+const byScore = (x: Candidate, y: Candidate): number =>
+  y.score - x.score ||
+  x.job.deadline - y.job.deadline ||
+  byteCompare(x.model.name, y.model.name) ||
+  x.job.frame - y.job.frame ||
+  x.acc - y.acc;
+
+/** Greedy matching: best pair first, remove its job and accelerator, repeat. */
+export const matchGreedy = (candidates: ReadonlyArray<Candidate>, blockSize: number): Dispatch[] => {
+  const sorted = [...candidates].sort(byScore);
+  const usedJobs = new Set<string>();
+  const usedAccs = new Set<number>();
+  const out: Dispatch[] = [];
+  for (const c of sorted) {
+    if (usedJobs.has(c.job.id) || usedAccs.has(c.acc)) continue;
+    usedJobs.add(c.job.id);
+    usedAccs.add(c.acc);
+    out.push({ job: c.job.id, acc: c.acc, layerCount: nextBlockLayers(c.job, blockSize) });
+  }
+  return out;
+};
+
+export const decideSdrm3 = (view: SchedulerView, params: PolicyParams): Decision => {
+  const { candidates, drops } = scoreSdrm3(view, params);
+  return { dispatches: matchGreedy(candidates, view.blockSize), drops };
+};
+
+const defaults = Object.fromEntries(SDRM3_PARAMS.map((p) => [p.name, p.default]));
+
+export const sdrm3: PolicyFactory = {
+  name: "sdrm3",
+  description: "SDRM3: MapScore = urgency + alpha*fairness + beta*preference, greedy matching, frame drop",
+  source: "SDRM3 (arXiv 2212.03414) / DREAM (ASPLOS '23), reconstructed per DESIGN.md §8",
+  params: SDRM3_PARAMS,
+  create: (params) => {
+    const p = { ...defaults, ...params };
+    return { name: "sdrm3", description: sdrm3.description, params: p, granularity: "block", decide: (view) => decideSdrm3(view, p) };
+  },
+};
