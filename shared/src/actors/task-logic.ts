@@ -1,6 +1,8 @@
 /**
  * Release logic of one model task (DESIGN.md §5), as pure functions of a small state. Every draw
- * comes from the task's own seeded stream (run seed × task name).
+ * comes from the task's own seeded stream (run seed × task name), indexed by frame id
+ * (domain/prng drawAt): frame k's trigger, jitter and probability draws are the same whatever the
+ * policy or the order in which frames end.
  *
  * Mode `xrbench` reproduces the XRBench load generator: period P = 1000 div FPS (integer
  * division), N = floor(duration / P) frames, frame f released nominally at f·P with deadline
@@ -18,7 +20,7 @@
  */
 import type { ReleasedFrame, TaskParentEnded, TaskReleased } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
-import { Prng, type PrngState } from "../domain/prng";
+import { drawAt } from "../domain/prng";
 
 export interface TaskConfig {
   readonly run: string;
@@ -43,7 +45,6 @@ export interface TaskState {
   readonly phaseMs: number;
   /** exact mode: actual time of the next release (nominal + delay); null when none is left. */
   readonly nextReleaseAt: number | null;
-  readonly prng: PrngState;
   readonly released: number;
   readonly skipped: number;
 }
@@ -60,18 +61,19 @@ export const taskFrameCount = (cfg: Pick<TaskConfig, "fps" | "mode" | "durationM
 const isCascaded = (cfg: TaskConfig) => cfg.mode === "exact" && cfg.dependsOn.length > 0;
 
 /** exact mode: when frame `f` is actually released (nominal + seeded delay), or null past the end. */
-const scheduleRelease = (cfg: TaskConfig, prng: Prng, phaseMs: number, f: number): number | null => {
+const scheduleRelease = (cfg: TaskConfig, phaseMs: number, f: number): number | null => {
   if (isCascaded(cfg) || f >= taskFrameCount(cfg, phaseMs)) return null;
-  const delay = cfg.jitterMs > 0 ? prng.next() * cfg.jitterMs : 0;
+  const delay = cfg.jitterMs > 0 ? drawAt(cfg.seed, cfg.name, "jitter", f) * cfg.jitterMs : 0;
   return f * taskPeriodMs(cfg) + phaseMs + delay;
 };
 
+/** Trigger draw of frame `f`: released when probability > draw (the XRBench rule). */
+const triggers = (cfg: TaskConfig, f: number): boolean => cfg.probability > drawAt(cfg.seed, cfg.name, "trigger", f);
+
 export const initialTaskState = (cfg: TaskConfig): TaskState => {
-  const prng = Prng.forStream(cfg.seed, cfg.name);
-  if (cfg.mode === "xrbench") return { nextFrame: 0, phaseMs: 0, nextReleaseAt: null, prng: prng.state(), released: 0, skipped: 0 };
-  const phaseMs = cfg.phase && !isCascaded(cfg) ? prng.next() * taskPeriodMs(cfg) : 0;
-  const nextReleaseAt = scheduleRelease(cfg, prng, phaseMs, 0);
-  return { nextFrame: 0, phaseMs, nextReleaseAt, prng: prng.state(), released: 0, skipped: 0 };
+  if (cfg.mode === "xrbench") return { nextFrame: 0, phaseMs: 0, nextReleaseAt: null, released: 0, skipped: 0 };
+  const phaseMs = cfg.phase && !isCascaded(cfg) ? drawAt(cfg.seed, cfg.name, "phase", 0) * taskPeriodMs(cfg) : 0;
+  return { nextFrame: 0, phaseMs, nextReleaseAt: scheduleRelease(cfg, phaseMs, 0), released: 0, skipped: 0 };
 };
 
 /** The next time this task wants a tick, or null when it has no timed release left. */
@@ -96,23 +98,21 @@ const reply = (cfg: TaskConfig, state: TaskState, frames: ReleasedFrame[], skipp
 export const onTick = (cfg: TaskConfig, state: TaskState, at: number): [TaskState, TaskReleased] => {
   const due = nextTickAt(cfg, state);
   if (due === null || due > at) return [state, reply(cfg, state, [], [])];
-  const prng = Prng.fromState(state.prng);
   const period = taskPeriodMs(cfg);
   const f = state.nextFrame;
   const frames: ReleasedFrame[] = [];
   const skipped: number[] = [];
   const releaseAt = f * period + state.phaseMs;
-  if (prng.bernoulli(cfg.probability)) {
+  if (triggers(cfg, f)) {
     frames.push({ model: cfg.name, frame: f, releaseAt, injectAt: at, deadline: releaseAt + period });
   } else {
     skipped.push(f);
   }
-  const nextReleaseAt = cfg.mode === "exact" ? scheduleRelease(cfg, prng, state.phaseMs, f + 1) : null;
+  const nextReleaseAt = cfg.mode === "exact" ? scheduleRelease(cfg, state.phaseMs, f + 1) : null;
   const next: TaskState = {
     nextFrame: f + 1,
     phaseMs: state.phaseMs,
     nextReleaseAt,
-    prng: prng.state(),
     released: state.released + frames.length,
     skipped: state.skipped + skipped.length,
   };
@@ -122,14 +122,12 @@ export const onTick = (cfg: TaskConfig, state: TaskState, at: number): [TaskStat
 /** exact mode: the parent's frame ended; release this task's frame with the same id if the trigger fires. */
 export const onParentEnded = (cfg: TaskConfig, state: TaskState, cmd: TaskParentEnded): [TaskState, TaskReleased] => {
   if (!isCascaded(cfg)) return [state, reply(cfg, state, [], [])];
-  const prng = Prng.fromState(state.prng);
-  const fired = prng.bernoulli(cfg.probability);
+  const fired = triggers(cfg, cmd.frame);
   const frames: ReleasedFrame[] = fired
     ? [{ model: cfg.name, frame: cmd.frame, releaseAt: cmd.releaseAt, injectAt: cmd.at, deadline: cmd.releaseAt + taskPeriodMs(cfg) }]
     : [];
   const next: TaskState = {
     ...state,
-    prng: prng.state(),
     released: state.released + frames.length,
     skipped: state.skipped + (fired ? 0 : 1),
   };

@@ -74,3 +74,16 @@ export class Prng {
     return p > this.next();
   }
 }
+
+/**
+ * Counter-based draw: the `index`-th uniform in [0, 1) of `stream` under `seed`, computed directly
+ * (no state). Model tasks draw frame k's trigger, jitter and probability from
+ * `drawAt(seed, task, purpose, k)`, so a frame's draws do not depend on the order in which frames
+ * end — the same releases and triggers under every policy (what `replay --policy` relies on).
+ */
+export const drawAt = (seed: number, stream: string, purpose: string, index: number): number => {
+  const h = hashString(`${stream}\u0000${purpose}`);
+  const mix = splitmix32((h ^ Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index >>> 0, 0x85ebca77)) >>> 0);
+  mix();
+  return mix() / 4294967296;
+};
