@@ -32,7 +32,7 @@ import type { BlockDispatch, BlockResult, Outcome, ReleasedFrame, RunEvent, Task
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
 import type { ModelCosts } from "../domain/types";
-import type { AccelView, JobView, ModelView, Policy, SchedulerView } from "../policies/types";
+import type { AccelView, Dispatch, JobView, ModelView, Policy, SchedulerView } from "../policies/types";
 
 /** XRBench treats a job as finished at t when t + 0.01 ms ≥ its completion time. */
 export const XRBENCH_FINISH_TOLERANCE_MS = 0.01;
@@ -70,6 +70,15 @@ export type KernelEffect =
   | { readonly kind: "finished" };
 
 export type KernelReply = TaskReleased | BlockResult;
+
+/** Everything the kernel is fed: the start, and each reply (in arrival order). Replaying these reproduces every effect. */
+export type KernelInput =
+  | { readonly kind: "start" }
+  | { readonly kind: "reply"; readonly corr: number; readonly reply: KernelReply };
+
+/** Feeds one input to a kernel (what the scheduler machine does, and what a replay does). */
+export const applyInput = (kernel: SchedulerKernel, input: KernelInput): KernelEffect[] =>
+  input.kind === "start" ? kernel.start() : kernel.onReply(input.corr, input.reply);
 
 interface Job extends JobView {
   readonly modelIndex: number;
@@ -317,9 +326,23 @@ export class SchedulerKernel {
     for (const d of decision.drops) {
       const job = this.findJob(d.job);
       this.decisions++;
+      out.push({
+        kind: "event",
+        event: {
+          _tag: "decision",
+          v: PROTOCOL_VERSION,
+          run: this.cfg.run,
+          at: this.now,
+          n: this.decisions,
+          action: "drop",
+          job: d.job,
+          reason: d.reason,
+          ...(d.scores === undefined ? {} : { scores: d.scores }),
+        },
+      });
       this.end(job, "dropped", out, d.reason);
     }
-    for (const d of decision.dispatches) this.dispatch(d.job, d.acc, d.layerCount, out);
+    for (const d of decision.dispatches) this.dispatch(d, out);
     if (this.cfg.mode === "exact" && this.pending.size === 0 && this.nothingCanHappen()) {
       // Nothing runs, nothing will be released: jobs the policy left waiting can never run.
       for (const m of this.models) while (m.queue.length > 0) this.end(m.queue[0]!, "dropped", out, "left unscheduled at the end of the run");
@@ -342,21 +365,38 @@ export class SchedulerKernel {
     }
   }
 
-  private dispatch(jobId: string, acc: number, layers: number, out: KernelEffect[]) {
+  private dispatch(d: Dispatch, out: KernelEffect[]) {
+    const { job: jobId, acc } = d;
     const job = this.findJob(jobId);
     const policy = this.cfg.policy.name;
     if (job.running) throw new Error(`policy ${policy} dispatched job ${jobId}, which already has a block in flight`);
     if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
       throw new Error(`policy ${policy} dispatched ${jobId} to busy or unknown accelerator ${acc}`);
     }
-    const layerCount = Math.max(1, Math.min(layers, job.layerCount - job.nextLayer));
+    const layerCount = Math.max(1, Math.min(d.layerCount, job.layerCount - job.nextLayer));
     this.decisions++;
+    const accId = this.cfg.accelerators[acc]!.id;
+    out.push({
+      kind: "event",
+      event: {
+        _tag: "decision",
+        v: PROTOCOL_VERSION,
+        run: this.cfg.run,
+        at: this.now,
+        n: this.decisions,
+        action: "dispatch",
+        job: jobId,
+        acc: accId,
+        firstLayer: job.nextLayer,
+        layerCount,
+        ...(d.scores === undefined ? {} : { scores: d.scores }),
+      },
+    });
     job.running = true;
     job.started = true;
     job.acc = acc;
     job.dispatchAt ??= this.now;
     this.running[acc] = { job, firstLayer: job.nextLayer, layerCount, completesAt: Number.NaN };
-    const accId = this.cfg.accelerators[acc]!.id;
     this.request(out, { kind: "accel", id: accId }, {
       _tag: "block.dispatch",
       v: PROTOCOL_VERSION,

@@ -7,7 +7,7 @@
  * hands them to the named effect `perform`, which the host provides (runtime/host).
  */
 import { assign, enqueueActions, setup } from "xstate";
-import { type KernelEffect, type KernelReply, SchedulerKernel } from "./scheduler-kernel";
+import { type KernelEffect, type KernelInput, type KernelReply, SchedulerKernel, applyInput } from "./scheduler-kernel";
 import type { KernelConfig } from "./scheduler-kernel";
 
 export interface SchedulerInput {
@@ -30,7 +30,7 @@ export const schedulerMachine = setup({
   types: {} as { context: SchedulerContext; input: SchedulerInput; events: SchedulerEvent },
   actions: {
     /** Provided by the host: carry out the kernel's effects (requests, notifications, events). */
-    perform: (_, _params: { effects: ReadonlyArray<KernelEffect> }) => {},
+    perform: (_, _params: { input: KernelInput; at: number; effects: ReadonlyArray<KernelEffect> }) => {},
   },
   guards: {
     allRegistered: ({ context }) => context.expected.every((id) => context.registered.includes(id)),
@@ -57,13 +57,17 @@ export const schedulerMachine = setup({
     },
     running: {
       entry: enqueueActions(({ context, enqueue }) => {
-        enqueue({ type: "perform", params: { effects: context.kernel.start() } });
+        const input: KernelInput = { kind: "start" };
+        const at = context.kernel.time;
+        enqueue({ type: "perform", params: { input, at, effects: applyInput(context.kernel, input) } });
       }),
       always: { guard: "kernelFinished", target: "finished" },
       on: {
         reply: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            enqueue({ type: "perform", params: { effects: context.kernel.onReply(event.corr, event.reply) } });
+            const input: KernelInput = { kind: "reply", corr: event.corr, reply: event.reply };
+            const at = context.kernel.time;
+            enqueue({ type: "perform", params: { input, at, effects: applyInput(context.kernel, input) } });
           }),
         },
         "request.failed": {

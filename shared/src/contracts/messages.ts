@@ -188,9 +188,25 @@ export const FrameEndedEvent = Schema.TaggedStruct("frame.ended", {
   reason: Schema.optional(Schema.String),
 });
 export type FrameEndedEvent = typeof FrameEndedEvent.Type;
+/** A policy decision, with the scores that drove it (when the policy gives them). */
+export const DecisionEvent = Schema.TaggedStruct("decision", {
+  v: V,
+  run: Token,
+  at: Time,
+  /** Sequence number of the decision in the run (1, 2, …). */
+  n: Count,
+  action: Schema.Literal("dispatch", "drop"),
+  job: JobId,
+  acc: Schema.optional(Token),
+  firstLayer: Schema.optional(Count),
+  layerCount: Schema.optional(Count),
+  reason: Schema.optional(Schema.String),
+  scores: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number })),
+});
+export type DecisionEvent = typeof DecisionEvent.Type;
 export const RunFinishedEvent = Schema.TaggedStruct("run.finished", { v: V, run: Token, at: Time });
 export type RunFinishedEvent = typeof RunFinishedEvent.Type;
-export const RunEvent = Schema.Union(FrameReleasedEvent, BlockDispatchedEvent, FrameEndedEvent, RunFinishedEvent);
+export const RunEvent = Schema.Union(FrameReleasedEvent, BlockDispatchedEvent, FrameEndedEvent, DecisionEvent, RunFinishedEvent);
 export type RunEvent = typeof RunEvent.Type;
 
 // ─── errors ─────────────────────────────────────────────────────────────────────────────────

@@ -17,9 +17,12 @@ import {
   shouldDrop,
   urgency,
 } from "./sdrm3";
-import type { AccelView, JobView, ModelView, SchedulerView } from "./types";
+import type { AccelView, Dispatch, JobView, ModelView, SchedulerView } from "./types";
 
 const DEFAULTS = resolvePolicy("sdrm3").params;
+
+/** Dispatches without their recorded scores. */
+const plain = (ds: ReadonlyArray<Dispatch>) => ds.map(({ job, acc, layerCount }) => ({ job, acc, layerCount }));
 
 /** A model with per-accelerator per-layer latency (ms) and energy (mJ). */
 const model = (name: string, periodMs: number, lat: number[][], energy: number[][], extra: Partial<ModelView> = {}): ModelView => {
@@ -196,10 +199,12 @@ describe("MapScore and greedy matching", () => {
     const v = view(0, [{ ...x, queue: [job(x, 0, 10)] }, { ...y, queue: [job(y, 0, 20)] }], accs(2));
     const d = decideSdrm3(v, { ...DEFAULTS, alpha: 0, guard: 0 });
     expect(d.drops).toEqual([]);
-    expect(d.dispatches).toEqual([
+    expect(plain(d.dispatches)).toEqual([
       { job: "X:0", acc: 0, layerCount: 1 },
       { job: "Y:0", acc: 1, layerCount: 1 },
     ]);
+    // the decision carries the scores that drove it: U = 0.8, F = 0 (alpha 0), P = 1 → S = 1.8
+    expect(d.dispatches[0]!.scores).toEqual({ S: 1.8, U: 0.8, F: 0, P: 1 });
   });
 
   it("breaks ties by deadline, then model name, then accelerator index", () => {
@@ -210,11 +215,11 @@ describe("MapScore and greedy matching", () => {
     // Both jobs saturate U (ToGo 10 > slack) and alpha = beta = 0: equal scores, B has the earlier deadline.
     const v1 = view(0, [{ ...a, queue: [job(a, 0, 8)] }, { ...b, queue: [job(b, 0, 5)] }], accs(1));
     const d1 = decideSdrm3(v1, { ...DEFAULTS, alpha: 0, beta: 0, drop: 0, guard: 0 });
-    expect(d1.dispatches).toEqual([{ job: "B:0", acc: 0, layerCount: 1 }]);
+    expect(plain(d1.dispatches)).toEqual([{ job: "B:0", acc: 0, layerCount: 1 }]);
     // Same deadline, same scores: model name order, and the lower accelerator index first.
     const v2 = view(0, [{ ...c, queue: [job(c, 0, 100)] }, { ...a, queue: [job(a, 0, 100)] }], accs(2));
     const d2 = decideSdrm3(v2, DEFAULTS);
-    expect(d2.dispatches).toEqual([
+    expect(plain(d2.dispatches)).toEqual([
       { job: "A:0", acc: 0, layerCount: 1 },
       { job: "C:0", acc: 1, layerCount: 1 },
     ]);
@@ -225,7 +230,7 @@ describe("MapScore and greedy matching", () => {
     const v = view(15, [{ ...m, queue: [job(m, 0, 20)] }], accs(2)); // ToGo* 6 > slack 5
     const d = decideSdrm3(v, DEFAULTS);
     expect(d.drops.map((x) => x.job)).toEqual(["M:0"]);
-    expect(d.dispatches).toEqual([]);
+    expect(plain(d.dispatches)).toEqual([]);
   });
 
   it("never drops with drop=0 (ablation)", () => {
@@ -233,7 +238,7 @@ describe("MapScore and greedy matching", () => {
     const v = view(15, [{ ...m, queue: [job(m, 0, 20)] }], accs(2));
     const d = decideSdrm3(v, { ...DEFAULTS, drop: 0 });
     expect(d.drops).toEqual([]);
-    expect(d.dispatches).toEqual([{ job: "M:0", acc: 0, layerCount: 1 }]);
+    expect(plain(d.dispatches)).toEqual([{ job: "M:0", acc: 0, layerCount: 1 }]);
   });
 
   it("boosts the feasible jobs of a starving model over a more urgent job", () => {
@@ -241,13 +246,13 @@ describe("MapScore and greedy matching", () => {
     const busy = model("B", 20, [[9], [9]], [[1], [1]], { lastOnTimeAt: 1990 });
     const v = view(2000, [{ ...hungry, queue: [job(hungry, 0, 2019)] }, { ...busy, queue: [job(busy, 0, 2010)] }], accs(1));
     const d = decideSdrm3(v, DEFAULTS);
-    expect(d.dispatches).toEqual([{ job: "H:0", acc: 0, layerCount: 1 }]);
+    expect(plain(d.dispatches)).toEqual([{ job: "H:0", acc: 0, layerCount: 1 }]);
   });
 
   it("leaves running jobs alone and dispatches blocks of the run's block size", () => {
     const m = model("M", 20, [[1, 1, 1], [1, 1, 1]], [[1, 1, 1], [1, 1, 1]]);
     const v = view(0, [{ ...m, queue: [job(m, 0, 20, { running: true }), job(m, 1, 40)] }], accs(2), 2);
     const d = decideSdrm3(v, DEFAULTS);
-    expect(d.dispatches).toEqual([{ job: "M:1", acc: 0, layerCount: 2 }]);
+    expect(plain(d.dispatches)).toEqual([{ job: "M:1", acc: 0, layerCount: 2 }]);
   });
 });

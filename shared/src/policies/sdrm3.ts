@@ -102,7 +102,12 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
       const slack = job.deadline - view.now;
       const toGo = toGoMs(model, job);
       if (drop === 1 && shouldDrop(toGo, slack, gamma, starving)) {
-        drops.push({ job: job.id, reason: `ToGo* ${toGo.toFixed(3)} ms > ${starving ? Math.max(gamma, 1) : gamma} x slack ${slack.toFixed(3)} ms` });
+        const threshold = starving ? Math.max(gamma, 1) : gamma;
+        drops.push({
+          job: job.id,
+          reason: `ToGo* ${toGo.toFixed(3)} ms > ${threshold} x slack ${slack.toFixed(3)} ms`,
+          scores: { toGo, slack, threshold },
+        });
         continue;
       }
       if (idle.length === 0) continue;
@@ -138,7 +143,7 @@ export const matchGreedy = (candidates: ReadonlyArray<Candidate>, blockSize: num
     if (usedJobs.has(c.job.id) || usedAccs.has(c.acc)) continue;
     usedJobs.add(c.job.id);
     usedAccs.add(c.acc);
-    out.push({ job: c.job.id, acc: c.acc, layerCount: nextBlockLayers(c.job, blockSize) });
+    out.push({ job: c.job.id, acc: c.acc, layerCount: nextBlockLayers(c.job, blockSize), scores: { S: c.score, U: c.u, F: c.f, P: c.p } });
   }
   return out;
 };

@@ -70,11 +70,14 @@ export interface Dispatch {
   readonly acc: number;
   /** Number of layers of the block, starting at the job's next layer. */
   readonly layerCount: number;
+  /** The scores that drove the decision (recorded in the event log; optional). */
+  readonly scores?: Readonly<Record<string, number>>;
 }
 
 export interface Drop {
   readonly job: string;
   readonly reason: string;
+  readonly scores?: Readonly<Record<string, number>>;
 }
 
 export interface Decision {

@@ -26,7 +26,7 @@ import { acceleratorMachine } from "../actors/accelerator";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { modelTaskMachine } from "../actors/model-task";
 import { schedulerMachine } from "../actors/scheduler";
-import type { KernelConfig, KernelEffect, SchedulerKernel, Target } from "../actors/scheduler-kernel";
+import type { KernelConfig, KernelEffect, KernelInput, SchedulerKernel, Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
 import type { Bus, BusMsg, Subscription } from "./bus";
@@ -157,6 +157,13 @@ export interface SchedulerHostOptions {
   readonly onReject?: RejectListener;
   /** Publish recorded events on the bus (evt.sched.<type>) for recorders. Default true. */
   readonly publishEvents?: boolean;
+  /** Sees every kernel input (before it is applied) and every batch of effects: the event log's tap. */
+  readonly observer?: KernelObserver;
+}
+
+export interface KernelObserver {
+  /** `at`: the kernel's time when the input arrived; `effects`: what applying it produced. */
+  step(input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>): void;
 }
 
 export interface SchedulerOutcome {
@@ -194,7 +201,8 @@ export const hostScheduler = (
 
   const fail = (corr: number, error: string) => actor.send({ type: "request.failed", corr, error });
 
-  const perform = (effects: ReadonlyArray<KernelEffect>) => {
+  const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
+    opts.observer?.step(input, at, effects);
     for (const e of effects) {
       switch (e.kind) {
         case "request": {
@@ -233,7 +241,7 @@ export const hostScheduler = (
     }
   };
 
-  const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.effects) } }), {
+  const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.input, p.at, p.effects) } }), {
     input: { kernel },
     systemId: "scheduler",
   });

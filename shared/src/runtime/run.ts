@@ -22,7 +22,7 @@ import {
 import type { Hardware, ModelCosts, Scenario } from "../domain/types";
 import type { Policy } from "../policies/types";
 import type { Bus } from "./bus";
-import { type Hosted, type RejectListener, hostAccelerator, hostModelTask, hostScheduler } from "./host";
+import { type Hosted, type KernelObserver, type RejectListener, hostAccelerator, hostModelTask, hostScheduler } from "./host";
 import { createMemoryBus } from "./memory-bus";
 
 export interface RunOptions {
@@ -47,6 +47,8 @@ export interface RunOptions {
   readonly bus?: Bus;
   readonly onEvent?: (event: RunEvent) => void;
   readonly onReject?: RejectListener;
+  /** Tap on the scheduler kernel's inputs and effects (event log recording). */
+  readonly observer?: KernelObserver;
 }
 
 export interface RunResult {
@@ -149,6 +151,7 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
   const scheduler = hostScheduler(bus, kernel, {
     onReject,
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
+    ...(opts.observer === undefined ? {} : { observer: opts.observer }),
   });
   try {
     for (const task of taskConfigsFor(opts, run)) hosted.push(hostModelTask(bus, task, { onReject }));
