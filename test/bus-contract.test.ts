@@ -526,7 +526,11 @@ describe.each([memoryImpl, natsImpl])("Bus contract: $kind", (impl) => {
         timeoutMs: 2_000,
       });
       expect(JSON.parse(raw.data)).toEqual({
-        error: { kind: "decode", issues: [{ path: "payload.frame", message: "Expected number, actual true" }] },
+        _tag: "error",
+        v: 1,
+        kind: "decode",
+        message: "payload.frame: Expected number, actual true",
+        issues: [{ path: "payload.frame", message: "Expected number, actual true" }],
       });
 
       const refused = await rejectionOf(requestDecoded(bus, `${subj}score`, '{"payload":{}}', Ack, { timeoutMs: 2_000 }));

@@ -12,17 +12,24 @@ import type { KernelConfig } from "./scheduler-kernel";
 
 export interface SchedulerInput {
   readonly kernel: KernelConfig;
+  /** Also wait for every model task to register (separate processes); default false. */
+  readonly expectTasks?: boolean;
 }
 
 export interface SchedulerContext {
   readonly kernel: SchedulerKernel;
+  /** Accelerator ids that must register before the run starts. */
   readonly expected: ReadonlyArray<string>;
   readonly registered: ReadonlyArray<string>;
+  /** Model tasks that must register before the run starts. */
+  readonly expectedTasks: ReadonlyArray<string>;
+  readonly registeredTasks: ReadonlyArray<string>;
   readonly error: string | undefined;
 }
 
 export type SchedulerEvent =
   | { readonly type: "accel.registered"; readonly acc: string }
+  | { readonly type: "task.registered"; readonly model: string }
   | { readonly type: "reply"; readonly corr: number; readonly reply: KernelReply }
   | { readonly type: "request.failed"; readonly corr: number; readonly error: string };
 
@@ -33,7 +40,9 @@ export const schedulerMachine = setup({
     perform: (_, _params: { input: KernelInput; at: number; effects: ReadonlyArray<KernelEffect> }) => {},
   },
   guards: {
-    allRegistered: ({ context }) => context.expected.every((id) => context.registered.includes(id)),
+    allRegistered: ({ context }) =>
+      context.expected.every((id) => context.registered.includes(id)) &&
+      context.expectedTasks.every((m) => context.registeredTasks.includes(m)),
     kernelFinished: ({ context }) => context.kernel.finished,
   },
 }).createMachine({
@@ -42,6 +51,8 @@ export const schedulerMachine = setup({
     kernel: new SchedulerKernel(input.kernel),
     expected: input.kernel.accelerators.map((a) => a.id),
     registered: [],
+    expectedTasks: input.expectTasks === true ? input.kernel.models.map((m) => m.name) : [],
+    registeredTasks: [],
     error: undefined,
   }),
   initial: "registering",
@@ -52,6 +63,10 @@ export const schedulerMachine = setup({
         "accel.registered": {
           guard: ({ context, event }) => context.expected.includes(event.acc) && !context.registered.includes(event.acc),
           actions: assign({ registered: ({ context, event }) => [...context.registered, event.acc] }),
+        },
+        "task.registered": {
+          guard: ({ context, event }) => context.expectedTasks.includes(event.model) && !context.registeredTasks.includes(event.model),
+          actions: assign({ registeredTasks: ({ context, event }) => [...context.registeredTasks, event.model] }),
         },
       },
     },

@@ -140,6 +140,15 @@ export const AccelRegister = Schema.TaggedStruct("accel.register", {
 }).annotations({ identifier: "AccelRegister" });
 export type AccelRegister = typeof AccelRegister.Type;
 
+/** A workload process announces the model tasks it hosts. */
+export const TaskRegister = Schema.TaggedStruct("task.register", {
+  v: V,
+  run: Token,
+  models: Schema.Array(Token),
+  host: Schema.String,
+}).annotations({ identifier: "TaskRegister" });
+export type TaskRegister = typeof TaskRegister.Type;
+
 export const AccelHeartbeat = Schema.TaggedStruct("accel.heartbeat", {
   v: V,
   run: Token,
@@ -151,12 +160,15 @@ export type AccelHeartbeat = typeof AccelHeartbeat.Type;
 export const RunControl = Schema.TaggedStruct("run.control", {
   v: V,
   run: Token,
-  op: Schema.Literal("start", "stop", "finished"),
+  /** discover: every service re-announces itself; finished: the run is over, services may exit. */
+  op: Schema.Literal("discover", "start", "stop", "finished"),
   reason: Schema.optional(Schema.String),
 }).annotations({ identifier: "RunControl" });
 export type RunControl = typeof RunControl.Type;
 
-export const ControlMessage = Schema.Union(AccelRegister, AccelHeartbeat, RunControl);
+export const ControlMessage = Schema.Union(AccelRegister, TaskRegister, AccelHeartbeat, RunControl);
+export const Registration = Schema.Union(AccelRegister, TaskRegister);
+export type Registration = typeof Registration.Type;
 export type ControlMessage = typeof ControlMessage.Type;
 
 // ─── recorded events (job progress, drops, completions) ─────────────────────────────────────

@@ -14,6 +14,9 @@ import {
   AccelCommand,
   AccelRegister,
   AccelReply,
+  Registration,
+  RunControl,
+  TaskRegister,
   type ErrorReply,
   PROTOCOL_VERSION,
   type RunEvent,
@@ -49,6 +52,40 @@ export interface Hosted {
 export type RejectListener = (subject: string, message: string) => void;
 
 const newStats = (): RelayStats => ({ received: 0, rejected: 0, sent: 0 });
+
+/**
+ * Announces a service on `ctl.register` now and again whenever the scheduler asks
+ * (`run.control discover`), so processes may start in any order; calls `onFinished` when the
+ * scheduler says the run is over.
+ */
+const announce = (
+  bus: Bus,
+  run: string,
+  registration: Registration,
+  onReject: RejectListener | undefined,
+  onFinished: (() => void) | undefined,
+): Subscription => {
+  const text = JSON.stringify(registration);
+  const sub = bus.subscribe(Subjects.control(run, "control"), (msg) => {
+    const decoded = decodeJson(RunControl, msg.data);
+    if (Either.isLeft(decoded)) {
+      onReject?.(msg.subject, decoded.left.message);
+      return;
+    }
+    if (decoded.right.op === "discover") bus.publish(Subjects.control(run, "register"), text);
+    if (decoded.right.op === "finished") onFinished?.();
+  });
+  bus.publish(Subjects.control(run, "register"), text);
+  return sub;
+};
+
+export interface ServiceHostOptions {
+  /** Name of the hosting process (informational, in registrations). */
+  readonly host?: string;
+  readonly onReject?: RejectListener;
+  /** Called when the scheduler announces the end of the run. */
+  readonly onFinished?: () => void;
+}
 
 /**
  * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
@@ -96,7 +133,7 @@ export const hostAccelerator = (
   run: string,
   spec: AcceleratorSpec,
   costs: ReadonlyMap<string, AccelModelCosts>,
-  opts: { host?: string; onReject?: RejectListener } = {},
+  opts: ServiceHostOptions = {},
 ): Hosted => {
   const stats = newStats();
   let respond: (replyTo: string, message: unknown) => void = () => {};
@@ -113,29 +150,29 @@ export const hostAccelerator = (
     actor.send({ type: "block.dispatch", cmd, replyTo });
   }, opts.onReject);
   respond = relay.respond;
-  bus.publish(
-    Subjects.control(run, "register"),
-    JSON.stringify(
-      AccelRegister.make({
-        v: PROTOCOL_VERSION,
-        run,
-        acc: spec.id,
-        dataflow: spec.dataflow,
-        numPes: spec.numPes,
-        nocBw: spec.nocBw,
-        costClass: spec.costClass,
-        host: opts.host ?? "embedded",
-      }),
-    ),
-  );
-  return { actor, stats, stop: () => { relay.sub.unsubscribe(); actor.stop(); } };
+  const registration = AccelRegister.make({
+    v: PROTOCOL_VERSION,
+    run,
+    acc: spec.id,
+    dataflow: spec.dataflow,
+    numPes: spec.numPes,
+    nocBw: spec.nocBw,
+    costClass: spec.costClass,
+    host: opts.host ?? "embedded",
+  });
+  const control = announce(bus, run, registration, opts.onReject, opts.onFinished);
+  return {
+    actor,
+    stats,
+    stop: () => {
+      control.unsubscribe();
+      relay.sub.unsubscribe();
+      actor.stop();
+    },
+  };
 };
 
-export const hostModelTask = (
-  bus: Bus,
-  cfg: TaskConfig,
-  opts: { onReject?: RejectListener } = {},
-): Hosted => {
+const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hosted => {
   const stats = newStats();
   let respond: (replyTo: string, message: unknown) => void = () => {};
   const actor = createActor(
@@ -150,6 +187,22 @@ export const hostModelTask = (
   return { actor, stats, stop: () => { relay.sub.unsubscribe(); actor.stop(); } };
 };
 
+/** Hosts one model task actor and announces it. */
+export const hostModelTask = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions = {}): Hosted =>
+  hostModelTasks(bus, [cfg], opts)[0]!;
+
+/** Hosts the model task actors of a workload (one process), announced together. */
+export const hostModelTasks = (bus: Bus, cfgs: ReadonlyArray<TaskConfig>, opts: ServiceHostOptions = {}): Hosted[] => {
+  if (cfgs.length === 0) return [];
+  const run = cfgs[0]!.run;
+  const hosted = cfgs.map((cfg) => hostTaskActor(bus, cfg, opts));
+  const registration = TaskRegister.make({ v: PROTOCOL_VERSION, run, models: cfgs.map((c) => c.name), host: opts.host ?? "embedded" });
+  const control = announce(bus, run, registration, opts.onReject, opts.onFinished);
+  const first = hosted[0]!;
+  hosted[0] = { ...first, stop: () => { control.unsubscribe(); first.stop(); } };
+  return hosted;
+};
+
 export interface SchedulerHostOptions {
   /** Per-request timeout; a request that times out fails the run. */
   readonly requestTimeoutMs?: number;
@@ -159,6 +212,8 @@ export interface SchedulerHostOptions {
   readonly publishEvents?: boolean;
   /** Sees every kernel input (before it is applied) and every batch of effects: the event log's tap. */
   readonly observer?: KernelObserver;
+  /** Wait for the model tasks to register too (they run in other processes). Default false. */
+  readonly expectTasks?: boolean;
 }
 
 export interface KernelObserver {
@@ -242,9 +297,11 @@ export const hostScheduler = (
   };
 
   const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.input, p.at, p.effects) } }), {
-    input: { kernel },
+    input: { kernel, expectTasks: opts.expectTasks ?? false },
     systemId: "scheduler",
   });
+  const control = (op: "discover" | "finished") =>
+    bus.publish(Subjects.control(run, "control"), JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op })));
   actor.subscribe({
     next: (snap) => {
       if (snap.status !== "done") return;
@@ -255,19 +312,29 @@ export const hostScheduler = (
   });
   const sub = bus.subscribe(Subjects.control(run, "register"), (msg) => {
     stats.received++;
-    const decoded = decodeJson(AccelRegister, msg.data);
+    const decoded = decodeJson(Registration, msg.data);
     if (Either.isLeft(decoded)) {
       stats.rejected++;
       opts.onReject?.(msg.subject, decoded.left.message);
       return;
     }
-    actor.send({ type: "accel.registered", acc: decoded.right.acc });
+    const r = decoded.right;
+    if (r.run !== run) return;
+    if (r._tag === "accel.register") actor.send({ type: "accel.registered", acc: r.acc });
+    else for (const model of r.models) actor.send({ type: "task.registered", model });
   });
   actor.start();
+  control("discover");
   const stop = () => {
     sub.unsubscribe();
     actor.stop();
   };
-  void done.then(stop, stop);
+  void done.then(
+    () => {
+      control("finished");
+      stop();
+    },
+    stop,
+  );
   return { done, actor, stop };
 };

@@ -4,3 +4,4 @@ export * from "./memory-bus";
 export * from "./typed-bus";
 export * from "./host";
 export * from "./run";
+export * from "./spec";

@@ -6,7 +6,7 @@
  * scheduler), waits for the scheduler to finish, and turns its frame records into metrics.
  */
 import type { AccelModelCosts } from "../actors/accelerator-logic";
-import type { KernelConfig, KernelMode } from "../actors/scheduler-kernel";
+import type { KernelConfig, KernelMode, SchedulerKernel } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
 import type { RunEvent } from "../contracts/messages";
 import { checkToken } from "../contracts/subjects";
@@ -20,9 +20,9 @@ import {
   runSummary,
 } from "../domain/metrics";
 import type { Hardware, ModelCosts, Scenario } from "../domain/types";
-import type { Policy } from "../policies/types";
+import type { Policy, PolicyParams } from "../policies/types";
 import type { Bus } from "./bus";
-import { type Hosted, type KernelObserver, type RejectListener, hostAccelerator, hostModelTask, hostScheduler } from "./host";
+import { type Hosted, type KernelObserver, type RejectListener, hostAccelerator, hostModelTasks, hostScheduler } from "./host";
 import { createMemoryBus } from "./memory-bus";
 
 export interface RunOptions {
@@ -56,6 +56,7 @@ export interface RunResult {
   readonly scenario: string;
   readonly hardware: string;
   readonly policy: string;
+  readonly params: PolicyParams;
   readonly seed: number;
   readonly durationMs: number;
   /** Simulated time at which the run ended. */
@@ -138,50 +139,85 @@ export const kernelConfigFor = (opts: RunOptions, run: string): KernelConfig => 
   };
 };
 
-export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
-  const run = checkToken("run id", opts.run ?? "embedded");
-  const bus = opts.bus ?? createMemoryBus();
-  let rejected = 0;
-  const onReject: RejectListener = (subject, message) => {
-    rejected++;
-    opts.onReject?.(subject, message);
+/** Metrics of a finished run from the scheduler kernel's frame records. */
+export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel, rejected: number): RunResult => {
+  const frames = kernel.frameRecords();
+  const periods = new Map(kernel.cfg.models.map((m) => [m.name, m.periodMs]));
+  const models = opts.scenario.models.map((m) =>
+    modelMetrics(
+      modelInfo(m.name, m.fps, periods.get(m.name)!, costsOf(opts.costs, m.name)),
+      frames.filter((f) => f.model === m.name),
+      opts.durationMs,
+    ),
+  );
+  return {
+    run,
+    scenario: opts.scenario.name,
+    hardware: opts.hardware.name,
+    policy: opts.policy.name,
+    params: opts.policy.params,
+    seed: opts.seed,
+    durationMs: opts.durationMs,
+    endedAtMs: kernel.time,
+    models,
+    summary: runSummary(models, opts.durationMs),
+    frames,
+    decisions: kernel.decisions,
+    uxCostDefinition: UXCOST_DEFINITION,
+    rejected,
   };
-  const kernel = kernelConfigFor(opts, run);
-  const hosted: Hosted[] = [];
-  const scheduler = hostScheduler(bus, kernel, {
-    onReject,
+};
+
+/** Counts payloads refused at the edge, passing them on to the caller's listener. */
+export const rejectCounter = (listener?: RejectListener): { onReject: RejectListener; count(): number } => {
+  let n = 0;
+  return {
+    onReject: (subject, message) => {
+      n++;
+      listener?.(subject, message);
+    },
+    count: () => n,
+  };
+};
+
+/** Hosts only the scheduler of a run (its tasks and accelerators live elsewhere on the bus) and waits for the result. */
+export const runScheduler = async (opts: RunOptions & { readonly bus: Bus; readonly expectTasks?: boolean }): Promise<RunResult> => {
+  const run = checkToken("run id", opts.run ?? "embedded");
+  const rejects = rejectCounter(opts.onReject);
+  const scheduler = hostScheduler(opts.bus, kernelConfigFor(opts, run), {
+    onReject: rejects.onReject,
+    expectTasks: opts.expectTasks ?? true,
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
     ...(opts.observer === undefined ? {} : { observer: opts.observer }),
   });
   try {
-    for (const task of taskConfigsFor(opts, run)) hosted.push(hostModelTask(bus, task, { onReject }));
+    const outcome = await scheduler.done;
+    return resultOf(opts, run, outcome.kernel, rejects.count());
+  } finally {
+    scheduler.stop();
+  }
+};
+
+export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
+  const run = checkToken("run id", opts.run ?? "embedded");
+  const bus = opts.bus ?? createMemoryBus();
+  const rejects = rejectCounter(opts.onReject);
+  const onReject = rejects.onReject;
+  const kernel = kernelConfigFor(opts, run);
+  const hosted: Hosted[] = [];
+  const scheduler = hostScheduler(bus, kernel, {
+    onReject,
+    expectTasks: true,
+    ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
+    ...(opts.observer === undefined ? {} : { observer: opts.observer }),
+  });
+  try {
+    hosted.push(...hostModelTasks(bus, taskConfigsFor(opts, run), { onReject }));
     opts.hardware.accelerators.forEach((spec, i) => {
       hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i), { onReject }));
     });
     const outcome = await scheduler.done;
-    const frames = outcome.kernel.frameRecords();
-    const models = opts.scenario.models.map((m) =>
-      modelMetrics(
-        modelInfo(m.name, m.fps, kernel.models.find((k) => k.name === m.name)!.periodMs, costsOf(opts.costs, m.name)),
-        frames.filter((f) => f.model === m.name),
-        opts.durationMs,
-      ),
-    );
-    return {
-      run,
-      scenario: opts.scenario.name,
-      hardware: opts.hardware.name,
-      policy: opts.policy.name,
-      seed: opts.seed,
-      durationMs: opts.durationMs,
-      endedAtMs: outcome.kernel.time,
-      models,
-      summary: runSummary(models, opts.durationMs),
-      frames,
-      decisions: outcome.kernel.decisions,
-      uxCostDefinition: UXCOST_DEFINITION,
-      rejected,
-    };
+    return resultOf(opts, run, outcome.kernel, rejects.count());
   } finally {
     scheduler.stop();
     for (const h of hosted) h.stop();

@@ -4,7 +4,7 @@
  * with issues that name the field (`payload.frame: is missing`), and, when the message was a
  * request, answered with a decode-error reply so the requester learns why:
  *
- *   {"error":{"kind":"decode","issues":[{"path":"payload.frame","message":"is missing"}]}}
+ *   {"_tag":"error","v":1,"kind":"decode","message":"payload.frame: is missing","issues":[{"path":"payload.frame","message":"is missing"}]}
  *
  * Works over any Bus (memory or NATS); no transport specifics here.
  */
@@ -12,6 +12,7 @@
 import { Data, Either, ParseResult, Schema } from "effect";
 import type { ParseOptions } from "effect/SchemaAST";
 import type { Bus, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "./bus";
+import { ErrorReply, errorReply } from "../contracts/messages";
 
 export interface DecodeIssue {
   /** Dotted path to the offending field (`payload.frame`); "" for the whole message. */
@@ -75,17 +76,12 @@ export const decodeJson = <A, I>(
 export const encodeJson = <A, I>(schema: Schema.Schema<A, I>, value: A): string =>
   JSON.stringify(Schema.encodeSync(schema)(value));
 
-/** Wire form of the reply sent to a request whose payload did not decode. */
-export const DecodeErrorReply = Schema.Struct({
-  error: Schema.Struct({
-    kind: Schema.Literal("decode"),
-    issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String })),
-  }),
-});
-export type DecodeErrorReply = typeof DecodeErrorReply.Type;
+/** Wire form of the reply sent to a request whose payload did not decode: the contract's `error` reply. */
+export const DecodeErrorReply = ErrorReply;
+export type DecodeErrorReply = ErrorReply;
 
 export const decodeErrorReply = (failure: DecodeFailure): string =>
-  JSON.stringify({ error: { kind: "decode", issues: failure.issues } } satisfies DecodeErrorReply);
+  JSON.stringify(errorReply("decode", failure.message, failure.issues));
 
 export interface DecodedSubscription extends Subscription {
   /** Messages that decoded and were passed to `onValue`. */
@@ -161,6 +157,6 @@ export const requestDecoded = async <A, I>(
   const decoded = decodeJson(replySchema, reply.data, opts.parseOptions ?? DEFAULT_PARSE_OPTIONS);
   if (Either.isRight(decoded)) return decoded.right;
   const refusal = decodeJson(DecodeErrorReply, reply.data);
-  if (Either.isRight(refusal)) throw new RemoteDecodeError({ subject, issues: refusal.right.error.issues });
+  if (Either.isRight(refusal) && refusal.right.kind === "decode") throw new RemoteDecodeError({ subject, issues: refusal.right.issues });
   throw decoded.left;
 };

@@ -1,0 +1,31 @@
+/**
+ * The workload service: one process hosting the model task actors of a run (`sdrm3 serve
+ * workload`). Composition root: resolves the run from its spec, hosts the tasks, stops when the
+ * scheduler announces the end of the run.
+ */
+import { type Bus, type ResolvedRun, hostModelTasks, taskConfigsFor } from "@sdrm3/shared/runtime";
+
+export interface WorkloadServiceOptions {
+  readonly bus: Bus;
+  readonly run: string;
+  readonly resolved: ResolvedRun;
+  readonly host: string;
+  readonly log?: (line: string) => void;
+}
+
+export const serveWorkload = async (opts: WorkloadServiceOptions): Promise<void> => {
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const tasks = taskConfigsFor(opts.resolved, opts.run);
+  const hosted = hostModelTasks(opts.bus, tasks, {
+    host: opts.host,
+    onFinished: () => finished(),
+    onReject: (subject, message) => opts.log?.(`rejected on ${subject}: ${message}`),
+  });
+  opts.log?.(`workload ready for run ${opts.run}: ${tasks.map((t) => t.name).join(", ")}`);
+  try {
+    await done;
+  } finally {
+    for (const h of hosted) h.stop();
+  }
+};

@@ -1,0 +1,87 @@
+/**
+ * Determinism across transports (DESIGN.md §4, contract 1): the same scenario, hardware, policy,
+ * seed and duration give identical metrics JSON and an identical decision sequence whether run in
+ * one process on the in-memory bus or as separate processes over a real nats-server — here a
+ * scheduler, a workload and three accelerator processes (slots acc0+acc1, acc2, acc3), started in
+ * an order where an accelerator comes up after the scheduler.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "@sdrm3/cli";
+import { natsTestOptions } from "@sdrm3/shared/testkit";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
+
+const children: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), "sdrm3-dist-"));
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const start = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (err += d));
+    child.on("exit", (code) => resolve({ code, out, err }));
+  });
+
+const capture = () => {
+  const io = { stdout: "", stderr: "", out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  return io;
+};
+
+/** Decision events without the run id, one per line. */
+const decisions = (jsonl: string) =>
+  jsonl
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { _tag: string; run?: string })
+    .filter((e) => e._tag === "decision")
+    .map(({ run: _run, ...rest }) => JSON.stringify(rest));
+
+describe("a run as separate processes over NATS", () => {
+  it("gives the same metrics JSON and decisions as the in-process run", async () => {
+    const nats = natsTestOptions();
+    const run = `dist-${randomUUID().slice(0, 8)}`;
+    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--duration", "400ms", "--seed", "5"];
+    const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra]);
+    const distEvents = join(dir, "dist.jsonl");
+
+    const acc01 = serve("accelerator", ["--slot", "acc0,acc1", "--name", "acc-proc-1"]);
+    const acc2 = serve("accelerator", ["--slot", "acc2", "--name", "acc-proc-2"]);
+    const workload = serve("workload");
+    const scheduler = serve("scheduler", ["--json", "--events", distEvents]);
+    await new Promise((r) => setTimeout(r, 1500)); // the last accelerator comes up after the scheduler
+    const acc3 = serve("accelerator", ["--slot", "acc3", "--name", "acc-proc-3"]);
+    const [s, a1, a2, a3, w] = await Promise.all([scheduler, acc01, acc2, acc3, workload]);
+    expect(s.code, s.err).toBe(0);
+    for (const p of [a1, a2, a3, w]) expect(p.code, p.err).toBe(0);
+
+    const local = capture();
+    const localEvents: string[] = [];
+    expect(await main(["run", ...common, "--json"], local)).toBe(0);
+    expect(JSON.parse(s.out)).toEqual(JSON.parse(local.stdout));
+    expect(s.out).toBe(local.stdout);
+
+    // the decision sequence: recorded by the distributed scheduler vs an in-process run's events
+    const { runScenario, resolveRunSpec } = await import("@sdrm3/shared/runtime");
+    await runScenario({
+      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 400, seed: 5 }),
+      onEvent: (e) => localEvents.push(JSON.stringify(e)),
+    });
+    const dist = decisions(readFileSync(distEvents, "utf8"));
+    expect(dist.length).toBeGreaterThan(500);
+    expect(dist).toEqual(decisions(localEvents.join("\n")));
+  }, 120_000);
+});
