@@ -6,7 +6,7 @@
  *   sdrm3 serve accelerator --nats <url> --run <id> --scenario S --hardware H --slot acc0,acc1
  *
  * Every process resolves the same run from the same flags; they find each other by registering on
- * the run's control subjects, in any start order. The scheduler prints the run's result (like
+ * the run's control subjects, in any start order. Credentials come from NATS_USER / NATS_PASS. The scheduler prints the run's result (like
  * `sdrm3 run`) and announces the end of the run, upon which the other services exit.
  */
 import { appendFileSync, writeFileSync } from "node:fs";
@@ -77,7 +77,12 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
       : [];
   const host = flags.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => io.err(`[${role} ${host}] ${line}\n`);
-  const bus = await connectNatsBus({ servers: flags.nats, name: `sdrm3-${role}-${run}` });
+  const bus = await connectNatsBus({
+    servers: flags.nats,
+    name: `sdrm3-${role}-${run}`,
+    ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
+    ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
+  });
   try {
     if (role === "accelerator") {
       await serveAccelerators({ bus, run, resolved, slots, host, log });

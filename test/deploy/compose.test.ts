@@ -1,0 +1,115 @@
+/**
+ * The compose system, checked without a Docker engine: the file validates against the Compose
+ * Spec (dclint), its services agree on one run, and the same topology — the compose commands, the
+ * NATS config with authentication and per-role permissions — runs as real processes against a real
+ * nats-server started from deploy/nats.conf.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")) as {
+  services: Record<string, { command?: string[]; environment?: Record<string, string>; ports?: string[] }>;
+};
+const appServices = Object.entries(compose.services).filter(([name]) => name !== "nats");
+
+const flag = (cmd: string[], name: string) => cmd[cmd.indexOf(name) + 1];
+
+describe("docker-compose.yml", () => {
+  it("validates against the Compose Spec (dclint, offline)", () => {
+    const r = spawnSync(join(ROOT, "node_modules/.bin/dclint"), ["docker-compose.yml"], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("0 errors");
+  });
+
+  it("runs NATS with the project's config and every service on the same run", () => {
+    expect(compose.services.nats!.command).toEqual(["-c", "/etc/nats/nats.conf"]);
+    const runs = new Set(appServices.map(([, s]) => ["--run", "--scenario", "--hardware", "--policy", "--duration"].map((f) => flag(s.command!, f)).join(" ")));
+    expect(runs.size).toBe(1);
+    const roles = appServices.map(([, s]) => s.command![1]);
+    expect(roles.filter((r) => r === "scheduler")).toHaveLength(1);
+    expect(roles.filter((r) => r === "workload")).toHaveLength(1);
+    for (const [, s] of appServices) expect(s.environment!.NATS_USER).toBe(s.command![1]);
+    const slots = appServices.filter(([, s]) => s.command![1] === "accelerator").flatMap(([, s]) => flag(s.command!, "--slot")!.split(","));
+    expect(slots.sort()).toEqual(["acc0", "acc1", "acc2", "acc3"]);
+  });
+
+  it("validates deploy/nats.conf with nats-server", () => {
+    const r = spawnSync("nats-server", ["-c", join(ROOT, "deploy/nats.conf"), "-t"], {
+      encoding: "utf8",
+      env: { ...process.env, SDRM3_SCHEDULER_PASS: "s", SDRM3_ACCELERATOR_PASS: "a", SDRM3_WORKLOAD_PASS: "w" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
+
+describe("the compose topology as real processes", () => {
+  const children: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "sdrm3-compose-"));
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const srv = net.createServer();
+      srv.listen(0, "127.0.0.1", () => {
+        const port = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+  const exit = (child: ChildProcess) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      let out = "";
+      let err = "";
+      child.stdout?.on("data", (d) => (out += d));
+      child.stderr?.on("data", (d) => (err += d));
+      child.on("exit", (code) => resolve({ code, out, err }));
+    });
+
+  it("runs to the end with per-role users and permissions, and prints the result", async () => {
+    const port = await freePort();
+    const conf = readFileSync(join(ROOT, "deploy/nats.conf"), "utf8")
+      .replace("port: 4222", `port: ${port}\nhost: 127.0.0.1`)
+      .replace("http: 8222", "")
+      .replace("store_dir: /data", `store_dir: ${JSON.stringify(join(dir, "js"))}`);
+    writeFileSync(join(dir, "nats.conf"), conf);
+    const passwords = { scheduler: "s-pass", accelerator: "a-pass", workload: "w-pass" } as const;
+    const nats = spawn("nats-server", ["-c", join(dir, "nats.conf")], {
+      env: { ...process.env, SDRM3_SCHEDULER_PASS: passwords.scheduler, SDRM3_ACCELERATOR_PASS: passwords.accelerator, SDRM3_WORKLOAD_PASS: passwords.workload },
+      stdio: "ignore",
+    });
+    children.push(nats);
+    for (let i = 0; i < 50; i++) {
+      const up = await new Promise<boolean>((r) => {
+        const s = net.connect({ host: "127.0.0.1", port }, () => (s.end(), r(true)));
+        s.on("error", () => r(false));
+      });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const results = appServices.map(([, s]) => {
+      const cmd = s.command!.map((a) => (a === "nats://nats:4222" ? `nats://127.0.0.1:${port}` : a));
+      cmd[cmd.indexOf("--duration") + 1] = "300ms"; // keep the test short; same topology
+      const role = cmd[1] as keyof typeof passwords;
+      const child = spawn(process.execPath, [join(ROOT, "services/cli/bin/sdrm3.mjs"), ...cmd], {
+        cwd: ROOT,
+        env: { ...process.env, NATS_USER: role, NATS_PASS: passwords[role] },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.push(child);
+      return exit(child);
+    });
+    const done = await Promise.all(results);
+    for (const r of done) expect(r.code, r.err).toBe(0);
+    const scheduler = done[appServices.findIndex(([, s]) => s.command![1] === "scheduler")]!;
+    expect(scheduler.out).toContain("UXCost");
+    expect(scheduler.out).toContain("AR_Assistant");
+  }, 120_000);
+});
