@@ -23,6 +23,9 @@ import {
 } from "@sdrm3/shared/data";
 import { CliInputError, formatDuration, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
+import { parseBlockSize, parseParams } from "./flags";
+import { type CompareFlags, executeCompare } from "./compare";
+import { registerServe } from "./serve";
 
 export interface Io {
   out(text: string): void;
@@ -56,26 +59,6 @@ interface RunFlags {
   param?: string[];
   block?: string;
 }
-
-/** `--param alpha=1.5` (repeatable) → { alpha: 1.5 }. */
-const parseParams = (items: ReadonlyArray<string>): Record<string, number> => {
-  const out: Record<string, number> = {};
-  for (const item of items) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(item);
-    const value = m === null ? Number.NaN : Number(m[2]);
-    if (m === null || !Number.isFinite(value)) {
-      throw new CliInputError(`--param: expected name=number, e.g. alpha=1.5, got '${item}'`);
-    }
-    out[m[1]!] = value;
-  }
-  return out;
-};
-
-const parseBlockSize = (text: string | undefined): number => {
-  if (text === undefined) return 1;
-  if (!/^[1-9][0-9]{0,3}$/.test(text)) throw new CliInputError(`--block: expected a positive integer (layers per block), got '${text}'`);
-  return Number(text);
-};
 
 /** The built-in dataset extended with the user's own files. */
 const datasetWith = (flags: RunFlags): Dataset => {
@@ -143,10 +126,27 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io)));
   program
+    .command("compare")
+    .description("run every scenario × hardware × policy × seed on all cores; tables, CSV/JSON and charts (docs/compare.md)")
+    .option("--scenarios <list>", "comma-separated scenarios, 'all' (the 7 usage scenarios) or 'paper' (the paper's 5)", "paper")
+    .option("--hardware <list>", "comma-separated hardware, e.g. Dual_4K/WS_OS,Quad_8K/WS_OS_WS_OS (required)")
+    .option("--policies <list>", "comma-separated policies or 'all' (every policy but xrbench); variants: 'sdrm3[gamma=1000]'", "all")
+    .option("--seeds <n>", "run seeds 1..n", "1")
+    .option("--duration <d>", "simulated time per run: 700ms, 10s, 1.5m", "10s")
+    .option("--param <policy.name=value>", "policy parameter, e.g. --param sdrm3.alpha=1.5 (repeatable)", collect)
+    .option("--block <layers>", "block size B: layers per dispatch (1 = layer granularity)", "1")
+    .option("--jobs <n>", "worker threads (default: all cores)")
+    .option("--out <dir>", "write results.csv, results.json, uxcost.svg/png, miss-vs-energy.svg/png")
+    .option("--json", "print the results.json array instead of tables")
+    .action(async (flags: CompareFlags) =>
+      setResult(await executeCompare(flags, io, { tty: io === processIo && process.stderr.isTTY === true })),
+    );
+  program
     .command("list")
     .description("list what exists")
     .argument("<what>", "scenarios | hardware | policies")
     .action((what: string) => setResult(executeList(what, io)));
+  registerServe(program, io, setResult);
   return program;
 };
 

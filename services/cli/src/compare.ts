@@ -1,0 +1,607 @@
+/**
+ * `sdrm3 compare`: every scenario × hardware × policy × seed, in parallel on worker threads, then
+ * tables (per scenario × hardware; UXCost reduction of sdrm3 versus each baseline, with geometric
+ * means), and with `--out` results.csv, results.json and charts. See docs/compare.md.
+ *
+ * Determinism: runs are planned in a fixed order (scenario, hardware, policy, seed, as given) and
+ * their results are stored by that position, so the output does not depend on which worker
+ * finished first or how many workers there were.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
+import cliProgress from "cli-progress";
+import Table from "cli-table3";
+import { POLICIES, PolicyInputError, type PolicyParams, resolvePolicy } from "@sdrm3/shared/policies";
+import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware } from "@sdrm3/shared/data";
+import { UXCOST_DEFINITION } from "@sdrm3/shared/domain";
+import { type ChartCell, writeCharts } from "./charts";
+import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
+import { CliInputError, formatDuration, parseDuration } from "./duration";
+import { parseBlockSize } from "./flags";
+
+export interface CompareIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface CompareFlags {
+  scenarios?: string;
+  hardware?: string;
+  policies?: string;
+  seeds?: string;
+  duration?: string;
+  param?: string[];
+  block?: string;
+  jobs?: string;
+  out?: string;
+  json?: boolean;
+}
+
+export interface CompareEnv {
+  /** stderr is a terminal: draw a progress bar on process.stderr instead of progress lines. */
+  readonly tty?: boolean;
+  /** The worker entry (tests substitute their own). */
+  readonly workerUrl?: URL;
+}
+
+/** The five scenarios of the SDRM3 paper's evaluation. */
+export const PAPER_SCENARIOS: ReadonlyArray<string> = [
+  "VR_gaming",
+  "AR_gaming",
+  "social_interactionA",
+  "outdoor_activity_A",
+  "AR_Assistant",
+];
+
+/** The XRBench usage scenarios (`--scenarios all`); the probability-sweep ones must be named. */
+export const USAGE_SCENARIOS: ReadonlyArray<string> = [
+  "AR_Assistant",
+  "AR_gaming",
+  "VR_gaming",
+  "outdoor_activity_A",
+  "outdoor_activity_B",
+  "social_interactionA",
+  "social_interactionB",
+];
+
+/** Policies left out of `--policies all` (they can still be named): xrbench runs whole models in the official tool's semantics. */
+export const NOT_IN_ALL: ReadonlyArray<string> = ["xrbench"];
+
+/** The policy every other is compared with in the reduction table, when it is compared. */
+export const REFERENCE_POLICY = "sdrm3";
+
+export const DEFAULT_WORKER_URL = new URL("./compare-worker-boot.mjs", import.meta.url);
+
+// ---- planning ---------------------------------------------------------------------------------
+
+export interface PolicyEntry {
+  /** Display name: `name` or `name[k=v,…]`. */
+  readonly label: string;
+  /** Catalogue name. */
+  readonly name: string;
+  /** Overrides: `--param name.k=v` then the variant's own `[k=v]` (which wins). */
+  readonly overrides: Readonly<Record<string, number>>;
+  /** Resolved parameters (defaults + overrides). */
+  readonly params: PolicyParams;
+}
+
+export interface ComparePlan {
+  readonly scenarios: ReadonlyArray<string>;
+  readonly hardware: ReadonlyArray<string>;
+  readonly policies: ReadonlyArray<PolicyEntry>;
+  readonly seeds: ReadonlyArray<number>;
+  readonly durationMs: number;
+  readonly blockSize: number;
+  /** In the fixed order scenario, hardware, policy, seed. */
+  readonly jobs: ReadonlyArray<RunJob>;
+}
+
+/** Splits a comma-separated list; commas inside [...] belong to the item. Empty items are skipped. */
+export const splitList = (text: string, flag: string): string[] => {
+  const items: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const ch of text) {
+    if (ch === "[") depth++;
+    if (ch === "]") depth--;
+    if (depth < 0) throw new CliInputError(`${flag}: unbalanced ']' in '${text}'`);
+    if (ch === "," && depth === 0) {
+      items.push(current.trim());
+      current = "";
+    } else {
+      current += ch;
+    }
+  }
+  if (depth !== 0) throw new CliInputError(`${flag}: unbalanced '[' in '${text}'`);
+  items.push(current.trim());
+  return items.filter((item) => item.length > 0);
+};
+
+const unique = <A>(items: ReadonlyArray<A>, key: (a: A) => string): A[] => {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+};
+
+const nonEmpty = <A>(items: A[], flag: string, hint: string): A[] => {
+  if (items.length === 0) throw new CliInputError(`${flag}: empty selection; ${hint}`);
+  return items;
+};
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+const parseNumber = (text: string, what: string): number => {
+  const value = Number(text);
+  if (!NUMBER.test(text.trim()) || !Number.isFinite(value)) throw new CliInputError(`${what}: expected a number, got '${text}'`);
+  return value;
+};
+
+export const selectScenarios = (ds: Dataset, text: string): string[] => {
+  const names = splitList(text, "--scenarios").flatMap((item) =>
+    item === "all" ? [...USAGE_SCENARIOS] : item === "paper" ? [...PAPER_SCENARIOS] : [item],
+  );
+  for (const name of names) findScenario(ds, name);
+  return nonEmpty(unique(names, (n) => n), "--scenarios", "give a comma-separated list of scenarios, 'all' or 'paper' (see `sdrm3 list scenarios`)");
+};
+
+export const selectHardware = (ds: Dataset, text: string): string[] => {
+  const names = splitList(text, "--hardware");
+  for (const name of names) resolveHardware(ds, name);
+  return nonEmpty(unique(names, (n) => n), "--hardware", "give a comma-separated list such as Dual_4K/WS_OS (see `sdrm3 list hardware`)");
+};
+
+interface PolicyItem {
+  readonly name: string;
+  /** The variant's own overrides, in the order written. */
+  readonly variant: ReadonlyArray<readonly [string, number]>;
+}
+
+/** `sdrm3`, `sdrm3[gamma=1000]`, `sdrm3[gamma=1000,alpha=0]` (`;` also separates). */
+export const parsePolicyItem = (item: string): PolicyItem => {
+  const m = /^([A-Za-z0-9_.-]+)(?:\[(.*)\])?$/s.exec(item);
+  if (m === null) {
+    throw new CliInputError(`--policies: expected a policy name or name[param=value,…], e.g. sdrm3[gamma=1000], got '${item}'`);
+  }
+  const variant: Array<readonly [string, number]> = [];
+  if (m[2] !== undefined) {
+    const parts = m[2].split(/[,;]/).map((p) => p.trim());
+    if (parts.every((p) => p.length === 0)) throw new CliInputError(`--policies: '${item}': empty [...]; write name[param=value,…]`);
+    for (const part of parts) {
+      const kv = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/.exec(part);
+      if (kv === null) throw new CliInputError(`--policies: '${item}': expected param=number inside [...], got '${part}'`);
+      if (variant.some(([k]) => k === kv[1])) throw new CliInputError(`--policies: '${item}': parameter '${kv[1]}' given twice`);
+      variant.push([kv[1]!, parseNumber(kv[2]!, `--policies: '${item}': ${kv[1]}`)]);
+    }
+  }
+  return { name: m[1]!, variant };
+};
+
+const variantLabel = (item: PolicyItem): string =>
+  item.variant.length === 0 ? item.name : `${item.name}[${item.variant.map(([k, v]) => `${k}=${String(v)}`).join(",")}]`;
+
+/** `--param sdrm3.alpha=1.5` (repeatable) → per policy name, its overrides. */
+export const parseScopedParams = (items: ReadonlyArray<string>): Map<string, Record<string, number>> => {
+  const out = new Map<string, Record<string, number>>();
+  for (const item of items) {
+    const m = /^([A-Za-z0-9_-]+)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(item);
+    if (m === null) throw new CliInputError(`--param: expected <policy>.<name>=<number>, e.g. sdrm3.alpha=1.5, got '${item}'`);
+    const params = out.get(m[1]!) ?? {};
+    params[m[2]!] = parseNumber(m[3]!, `--param ${m[1]}.${m[2]}`);
+    out.set(m[1]!, params);
+  }
+  return out;
+};
+
+export const selectPolicies = (text: string, paramItems: ReadonlyArray<string>, catalogue = POLICIES): PolicyEntry[] => {
+  const items = splitList(text, "--policies").flatMap((item) =>
+    item === "all"
+      ? [...catalogue.keys()].filter((n) => !NOT_IN_ALL.includes(n)).map((name): PolicyItem => ({ name, variant: [] }))
+      : [parsePolicyItem(item)],
+  );
+  for (const item of items) {
+    if (!catalogue.has(item.name)) {
+      throw new PolicyInputError(`unknown policy '${item.name}'; valid: ${[...catalogue.keys()].join(", ")}`);
+    }
+  }
+  const selected = nonEmpty(
+    unique(items, variantLabel),
+    "--policies",
+    "give a comma-separated list of policies or 'all' (see `sdrm3 list policies`)",
+  );
+  const scoped = parseScopedParams(paramItems);
+  for (const name of scoped.keys()) {
+    if (!catalogue.has(name)) throw new PolicyInputError(`--param: unknown policy '${name}'; valid: ${[...catalogue.keys()].join(", ")}`);
+    if (!selected.some((item) => item.name === name)) {
+      throw new CliInputError(`--param: policy '${name}' is not among the compared policies (${selected.map(variantLabel).join(", ")})`);
+    }
+  }
+  return selected.map((item) => {
+    const label = variantLabel(item);
+    const overrides = { ...scoped.get(item.name), ...Object.fromEntries(item.variant) };
+    try {
+      return { label, name: item.name, overrides, params: resolvePolicy(item.name, overrides, catalogue).params };
+    } catch (e) {
+      if (e instanceof PolicyInputError && label !== item.name) throw new PolicyInputError(`${label}: ${e.message}`);
+      throw e;
+    }
+  });
+};
+
+export const parseSeedCount = (text: string): number[] => {
+  if (!/^[1-9][0-9]{0,4}$/.test(text.trim()) || Number(text) > 10_000) {
+    throw new CliInputError(`--seeds: expected a positive integer N (runs seeds 1..N, at most 10000), got '${text}'`);
+  }
+  return Array.from({ length: Number(text) }, (_, i) => i + 1);
+};
+
+export const parseJobs = (text: string | undefined): number => {
+  if (text === undefined) return availableParallelism();
+  if (!/^[1-9][0-9]{0,2}$/.test(text.trim())) throw new CliInputError(`--jobs: expected a positive integer (worker threads), got '${text}'`);
+  return Number(text);
+};
+
+export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDataset()): ComparePlan => {
+  const scenarios = selectScenarios(ds, flags.scenarios ?? "paper");
+  if (flags.hardware === undefined) {
+    throw new CliInputError("missing --hardware <list>, e.g. Dual_4K/WS_OS or Dual_4K/WS_OS,Quad_8K/WS_OS_WS_OS; see `sdrm3 list hardware`");
+  }
+  const hardware = selectHardware(ds, flags.hardware);
+  const policies = selectPolicies(flags.policies ?? "all", flags.param ?? []);
+  const seeds = parseSeedCount(flags.seeds ?? "1");
+  const durationMs = parseDuration(flags.duration ?? "10s");
+  const blockSize = parseBlockSize(flags.block);
+  const jobs: RunJob[] = [];
+  for (const scenario of scenarios) {
+    for (const hw of hardware) {
+      for (const p of policies) {
+        for (const seed of seeds) {
+          jobs.push({
+            index: jobs.length,
+            scenario,
+            hardware: hw,
+            policy: p.name,
+            label: p.label,
+            overrides: p.overrides,
+            seed,
+            durationMs,
+            blockSize,
+          });
+        }
+      }
+    }
+  }
+  return { scenarios, hardware, policies, seeds, durationMs, blockSize, jobs };
+};
+
+// ---- the worker pool --------------------------------------------------------------------------
+
+export const describeJob = (job: RunJob): string => `${job.scenario} ${job.hardware} ${job.label} seed ${job.seed}`;
+
+export interface PoolOptions {
+  readonly workers: number;
+  readonly workerUrl?: URL;
+  /** After each finished run, in completion order. */
+  readonly onResult?: (job: RunJob, record: RunRecord, wallMs: number) => void;
+}
+
+/**
+ * Runs `jobs` on up to `workers` worker threads, one job per worker at a time. Resolves with the
+ * records in job order. Rejects — after terminating every worker — on the first failed run or
+ * worker crash, naming the run.
+ */
+export const runPool = (jobs: ReadonlyArray<RunJob>, opts: PoolOptions): Promise<RunRecord[]> => {
+  const records = new Array<RunRecord | undefined>(jobs.length);
+  if (jobs.length === 0) return Promise.resolve([]);
+  const url = opts.workerUrl ?? DEFAULT_WORKER_URL;
+  return new Promise<RunRecord[]>((resolvePromise, rejectPromise) => {
+    const pool: Array<{ worker: Worker; current: RunJob | undefined; retired: boolean }> = [];
+    let next = 0;
+    let done = 0;
+    let settled = false;
+    const shutdown = () => {
+      for (const slot of pool) {
+        slot.retired = true;
+        void slot.worker.terminate();
+      }
+    };
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      shutdown();
+      rejectPromise(new Error(message));
+    };
+    const feed = (slot: (typeof pool)[number]) => {
+      const job = jobs[next];
+      if (job === undefined) {
+        slot.current = undefined;
+        slot.retired = true;
+        void slot.worker.terminate();
+        return;
+      }
+      next++;
+      slot.current = job;
+      slot.worker.postMessage(job);
+    };
+    const count = Math.max(1, Math.min(opts.workers, jobs.length));
+    for (let i = 0; i < count; i++) {
+      const slot = { worker: new Worker(url), current: undefined as RunJob | undefined, retired: false };
+      pool.push(slot);
+      const during = () => (slot.current === undefined ? "while starting" : `during ${describeJob(slot.current)}`);
+      slot.worker.on("message", (reply: WorkerReply) => {
+        if (settled) return;
+        const job = jobs[reply.index];
+        if (job === undefined || slot.current?.index !== reply.index) {
+          fail(`worker sent an unexpected reply (run #${reply.index}) ${during()}`);
+          return;
+        }
+        if (!reply.ok) {
+          fail(`${describeJob(job)}: ${reply.error}`);
+          return;
+        }
+        records[reply.index] = reply.record;
+        done++;
+        try {
+          opts.onResult?.(job, reply.record, reply.wallMs);
+        } catch (e) {
+          fail(e instanceof Error ? e.message : String(e));
+          return;
+        }
+        if (done === jobs.length) {
+          settled = true;
+          shutdown();
+          resolvePromise(records as RunRecord[]);
+          return;
+        }
+        feed(slot);
+      });
+      slot.worker.on("error", (e) => fail(`worker crashed ${during()}: ${e instanceof Error ? e.message : String(e)}`));
+      slot.worker.on("exit", (code) => {
+        if (!slot.retired) fail(`worker exited with code ${code} ${during()}`);
+      });
+      feed(slot);
+    }
+  });
+};
+
+// ---- aggregation ------------------------------------------------------------------------------
+
+const geomean = (xs: ReadonlyArray<number | null>): number | null => {
+  if (xs.length === 0 || xs.some((x) => x === null || !(x > 0))) return null;
+  return Math.exp(xs.reduce<number>((s, x) => s + Math.log(x as number), 0) / xs.length);
+};
+
+const mean = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+export interface CellSummary extends ChartCell {
+  readonly xrbenchScore: number;
+  readonly seeds: number;
+}
+
+/** Per scenario × hardware × policy (plan order): UXCost geomean over seeds, the rest means. */
+export const summarise = (plan: ComparePlan, records: ReadonlyArray<RunRecord>): CellSummary[] => {
+  const cells: CellSummary[] = [];
+  const perSeed = plan.seeds.length;
+  let i = 0;
+  for (const scenario of plan.scenarios) {
+    for (const hardware of plan.hardware) {
+      for (const p of plan.policies) {
+        const runs = records.slice(i, i + perSeed);
+        i += perSeed;
+        cells.push({
+          scenario,
+          hardware,
+          policy: p.label,
+          seeds: runs.length,
+          uxCost: geomean(runs.map((r) => r.summary.uxCost)),
+          deadlineMissRate: mean(runs.map((r) => r.summary.deadlineMissRate)),
+          energyMJPerS: mean(runs.map((r) => r.summary.energyMJPerS)),
+          xrbenchScore: mean(runs.map((r) => r.summary.xrbenchScore)),
+        });
+      }
+    }
+  }
+  return cells;
+};
+
+// ---- output -----------------------------------------------------------------------------------
+
+const plainTable = (head: string[]) =>
+  new Table({ head, style: { head: [], border: [] }, chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
+
+const fx = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits));
+const pct = (x: number | null) => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
+const reduction = (ref: number | null, base: number | null) => (ref === null || base === null ? null : 1 - ref / base);
+
+const seedsLabel = (seeds: ReadonlyArray<number>) => (seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`);
+
+export const formatCompareHuman = (plan: ComparePlan, cells: ReadonlyArray<CellSummary>): string => {
+  const out: string[] = [];
+  const n = plan.seeds.length;
+  out.push(
+    `sdrm3 compare  ${plan.jobs.length} runs: ${plan.scenarios.length} scenarios × ${plan.hardware.length} hardware × ` +
+      `${plan.policies.length} policies × ${n} seeds (${seedsLabel(plan.seeds)}), duration=${formatDuration(plan.durationMs)}, block=${plan.blockSize}`,
+  );
+  const agg = n === 1 ? "" : ` (UXCost: geomean over ${n} seeds; the others: mean)`;
+  const cellOf = (scenario: string, hardware: string, policy: string) =>
+    cells.find((c) => c.scenario === scenario && c.hardware === hardware && c.policy === policy);
+  for (const scenario of plan.scenarios) {
+    for (const hardware of plan.hardware) {
+      const t = plainTable(["policy", "UXCost", "miss rate", "energy mJ/s", "XRBench score"]);
+      for (const p of plan.policies) {
+        const c = cellOf(scenario, hardware, p.label)!;
+        t.push([p.label, fx(c.uxCost, 3), pct(c.deadlineMissRate), fx(c.energyMJPerS, 1), fx(c.xrbenchScore, 3)]);
+      }
+      out.push("", `${scenario} on ${hardware}${agg}`, t.toString());
+    }
+  }
+  const labels = plan.policies.map((p) => p.label);
+  const hasReference = labels.includes(REFERENCE_POLICY);
+  const ref = hasReference ? REFERENCE_POLICY : labels[0]!;
+  const baselines = labels.filter((l) => l !== ref);
+  out.push("");
+  if (baselines.length === 0) {
+    out.push(`UXCost reduction: only one policy (${ref}); nothing to compare.`);
+  } else {
+    if (!hasReference) out.push(`note: ${REFERENCE_POLICY} is not among the policies; reductions are relative to ${ref}, the first policy listed.`);
+    for (const hardware of plan.hardware) {
+      const t = plainTable(["scenario", ...baselines.map((b) => `vs ${b}`)]);
+      const ratios: Array<Array<number | null>> = baselines.map(() => []);
+      for (const scenario of plan.scenarios) {
+        const refUx = cellOf(scenario, hardware, ref)!.uxCost;
+        t.push([
+          scenario,
+          ...baselines.map((b, k) => {
+            const bUx = cellOf(scenario, hardware, b)!.uxCost;
+            ratios[k]!.push(refUx === null || bUx === null ? null : refUx / bUx);
+            return pct(reduction(refUx, bUx));
+          }),
+        ]);
+      }
+      t.push(["geomean", ...ratios.map((rs) => pct(((g) => (g === null ? null : 1 - g))(geomean(rs))))]);
+      out.push(`UXCost reduction of ${ref} on ${hardware} (1 − UX_${ref} / UX_baseline; UX = geomean over seeds; higher is better)`, t.toString());
+    }
+  }
+  out.push(`UXCost definition: ${UXCOST_DEFINITION}`);
+  return `${out.join("\n")}\n`;
+};
+
+const CSV_COLUMNS = [
+  "scenario",
+  "hardware",
+  "policy",
+  "seed",
+  "params",
+  "durationMs",
+  "uxCost",
+  "deadlineMissRate",
+  "energyMJ",
+  "energyMJPerS",
+  "xrbenchScore",
+  "released",
+  "onTime",
+  "late",
+  "dropped",
+  "unfinished",
+  "decisions",
+] as const;
+
+const csvField = (value: string | number | null): string => {
+  const text = value === null ? "" : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+};
+
+/** One row per run; numbers in full precision (String(x)); params as k=v;k=v in catalogue order. */
+export const toCsv = (records: ReadonlyArray<RunRecord>): string => {
+  const rows = records.map((r) =>
+    [
+      r.scenario,
+      r.hardware,
+      r.policy,
+      r.seed,
+      Object.entries(r.params)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(";"),
+      r.durationMs,
+      r.summary.uxCost,
+      r.summary.deadlineMissRate,
+      r.summary.energyMJ,
+      r.summary.energyMJPerS,
+      r.summary.xrbenchScore,
+      r.summary.released,
+      r.summary.onTime,
+      r.summary.late,
+      r.summary.dropped,
+      r.summary.unfinished,
+      r.decisions,
+    ]
+      .map(csvField)
+      .join(","),
+  );
+  return `${[CSV_COLUMNS.join(","), ...rows].join("\n")}\n`;
+};
+
+export const toJson = (records: ReadonlyArray<RunRecord>): string => `${JSON.stringify(records, null, 2)}\n`;
+
+// ---- progress ---------------------------------------------------------------------------------
+
+interface Progress {
+  tick(job: RunJob, record: RunRecord, wallMs: number): void;
+  stop(): void;
+}
+
+const makeProgress = (total: number, io: CompareIo, tty: boolean): Progress => {
+  if (tty) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format: "compare [{bar}] {value}/{total} runs | {percentage}% | ETA {eta_formatted} | {last}",
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { last: "" });
+    return {
+      tick: (job) => bar.increment(1, { last: describeJob(job) }),
+      stop: () => bar.stop(),
+    };
+  }
+  let done = 0;
+  return {
+    tick: (job, record, wallMs) => {
+      done++;
+      io.err(`[${done}/${total}] ${describeJob(job)}: UXCost ${fx(record.summary.uxCost, 3)} (${(wallMs / 1000).toFixed(2)} s)\n`);
+    },
+    stop: () => {},
+  };
+};
+
+// ---- the command ------------------------------------------------------------------------------
+
+export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: CompareEnv = {}): Promise<number> => {
+  const workers = parseJobs(flags.jobs);
+  const plan = planCompare(flags);
+  if (flags.out !== undefined && flags.out.trim() === "") throw new CliInputError("--out: expected a directory");
+  const outDir = flags.out === undefined ? undefined : resolve(flags.out);
+  if (outDir !== undefined) await mkdir(outDir, { recursive: true });
+  const started = performance.now();
+  const progress = makeProgress(plan.jobs.length, io, env.tty ?? false);
+  let records: RunRecord[];
+  try {
+    records = await runPool(plan.jobs, {
+      workers,
+      ...(env.workerUrl === undefined ? {} : { workerUrl: env.workerUrl }),
+      onResult: (job, record, wallMs) => progress.tick(job, record, wallMs),
+    });
+  } finally {
+    progress.stop();
+  }
+  const wallS = (performance.now() - started) / 1000;
+  const cells = summarise(plan, records);
+  const json = toJson(records);
+  io.out(flags.json ? json : formatCompareHuman(plan, cells));
+  if (outDir !== undefined) {
+    const csvPath = join(outDir, "results.csv");
+    const jsonPath = join(outDir, "results.json");
+    await writeFile(csvPath, toCsv(records));
+    await writeFile(jsonPath, json);
+    const charts = await writeCharts(outDir, cells, {
+      scenarios: plan.scenarios,
+      hardware: plan.hardware,
+      policies: plan.policies.map((p) => p.label),
+    });
+    const note = `wrote ${[csvPath, jsonPath, ...charts].join(", ")}\n`;
+    if (flags.json) io.err(note);
+    else io.out(note);
+  }
+  io.err(
+    `compare: ${plan.jobs.length} runs in ${wallS.toFixed(1)} s on ${Math.min(workers, plan.jobs.length)} worker thread(s)\n`,
+  );
+  return 0;
+};
