@@ -31,7 +31,7 @@
 import type { BlockDispatch, BlockResult, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
-import type { ModelCosts } from "../domain/types";
+import type { ModelCosts, ScenarioModel } from "../domain/types";
 import type { AccelView, Dispatch, JobView, ModelView, Policy, SchedulerView } from "../policies/types";
 
 /** XRBench treats a job as finished at t when t + 0.01 ms ≥ its completion time. */
@@ -44,6 +44,9 @@ export interface KernelModel {
   readonly periodMs: number;
   readonly dependsOn: ReadonlyArray<string>;
   readonly costs: ModelCosts;
+  /** Early exits and skippable layers (exact mode): ToGo* estimates use the expected remaining work. */
+  readonly exits?: ScenarioModel["exits"];
+  readonly skips?: ScenarioModel["skips"];
 }
 
 export interface KernelConfig {
@@ -82,6 +85,10 @@ export const applyInput = (kernel: SchedulerKernel, input: KernelInput): KernelE
 
 interface Job extends JobView {
   readonly modelIndex: number;
+  /** Exclusive end of the layers this frame runs (an early exit drawn at release ends it sooner). */
+  readonly endLayer: number;
+  /** Layer ranges [from, to] this frame skips. */
+  readonly skipLayers: ReadonlyArray<readonly [number, number]>;
   nextLayer: number;
   running: boolean;
   started: boolean;
@@ -122,13 +129,43 @@ type Step = "new" | "inject" | "retire" | "decide" | "done";
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Suffix sums of each layer's fastest latency: [l] = optimistic time of layers l..end. */
-export const optimisticRemaining = (costs: ModelCosts): Float64Array => {
+/** The first layer at or after `layer` that the job does not skip. */
+const pastSkips = (job: Pick<Job, "skipLayers">, layer: number): number => {
+  let l = layer;
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const [from, to] of job.skipLayers) {
+      if (l >= from && l <= to) {
+        l = to + 1;
+        moved = true;
+      }
+    }
+  }
+  return l;
+};
+
+/** How many layers from nextLayer the job runs before a skipped range or its end. */
+const runLength = (job: Pick<Job, "skipLayers" | "nextLayer" | "endLayer">): number => {
+  let end = job.endLayer;
+  for (const [from] of job.skipLayers) if (from > job.nextLayer && from < end) end = from;
+  return end - job.nextLayer;
+};
+
+/**
+ * [l] = optimistic time of layers l..end, each on its fastest accelerator. With early exits and
+ * skippable layers it is the expected remaining work, given the job has reached layer l:
+ * E[l] = p_exec(l)·min_a lat(l, a) + (1 − q_exit(l))·E[l+1] (document: docs/architecture.md).
+ */
+export const optimisticRemaining = (costs: ModelCosts, dynamics: Pick<KernelModel, "exits" | "skips"> = {}): Float64Array => {
   const out = new Float64Array(costs.layerCount + 1);
+  const exitAfter = new Float64Array(costs.layerCount);
+  const execute = new Float64Array(costs.layerCount).fill(1);
+  for (const x of dynamics.exits ?? []) exitAfter[x.afterLayer] = x.probability;
+  for (const x of dynamics.skips ?? []) for (let l = x.fromLayer; l <= x.toLayer; l++) execute[l] = x.probability;
   for (let l = costs.layerCount - 1; l >= 0; l--) {
     let best = Number.POSITIVE_INFINITY;
     for (const lat of costs.latencyMs) best = Math.min(best, lat[l]!);
-    out[l] = out[l + 1]! + best;
+    out[l] = execute[l]! * best + (1 - exitAfter[l]!) * out[l + 1]!;
   }
   return out;
 };
@@ -154,7 +191,7 @@ export class SchedulerKernel {
       cfg: m,
       index,
       wholeCycles: Float64Array.from(m.costs.cycles, (perLayer) => perLayer.reduce((s, c) => s + c, 0)),
-      optimisticRemainingMs: optimisticRemaining(m.costs),
+      optimisticRemainingMs: optimisticRemaining(m.costs, m),
       children: sorted.filter((c) => c.dependsOn.includes(m.name)).map((c) => c.name),
       queue: [],
       completed: 0,
@@ -286,6 +323,8 @@ export class SchedulerKernel {
       injectAt: f.injectAt,
       deadline: f.deadline,
       layerCount: m.cfg.costs.layerCount,
+      endLayer: f.exitAfter === undefined ? m.cfg.costs.layerCount : f.exitAfter + 1,
+      skipLayers: f.skipLayers ?? [],
       nextLayer: 0,
       running: false,
       started: false,
@@ -297,10 +336,15 @@ export class SchedulerKernel {
       outcome: undefined,
       orphan,
     };
+    job.nextLayer = pastSkips(job, 0);
     m.queue.push(job);
     this.records.push(job);
     out.push({ kind: "event", event: { _tag: "frame.released", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now, frame: f } });
     if (orphan) this.end(job, "dropped", out, "cascade parent was dropped");
+    else if (job.nextLayer >= job.endLayer) {
+      job.completionAt = this.now; // every layer skipped: nothing to run
+      this.end(job, this.now <= job.deadline ? "onTime" : "late", out);
+    }
   }
 
   private retire(out: KernelEffect[]) {
@@ -311,10 +355,10 @@ export class SchedulerKernel {
       this.running[a] = undefined;
       const job = r.job;
       job.running = false;
-      job.nextLayer += r.layerCount;
+      job.nextLayer = pastSkips(job, job.nextLayer + r.layerCount);
       job.lastRanAt = r.completesAt;
       if (job.outcome !== undefined) continue; // dropped while its last block ran
-      if (job.nextLayer < job.layerCount) continue;
+      if (job.nextLayer < job.endLayer) continue;
       job.completionAt = r.completesAt;
       this.end(job, r.completesAt <= job.deadline ? "onTime" : "late", out);
     }
@@ -373,7 +417,7 @@ export class SchedulerKernel {
     if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
       throw new Error(`policy ${policy} dispatched ${jobId} to busy or unknown accelerator ${acc}`);
     }
-    const layerCount = Math.max(1, Math.min(d.layerCount, job.layerCount - job.nextLayer));
+    const layerCount = Math.max(1, Math.min(d.layerCount, runLength(job)));
     this.decisions++;
     const accId = this.cfg.accelerators[acc]!.id;
     out.push({

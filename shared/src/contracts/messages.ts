@@ -49,6 +49,10 @@ export const ReleasedFrame = Schema.Struct({
   /** Time the frame enters the scheduler's queue (≥ releaseAt). */
   injectAt: Time,
   deadline: Time,
+  /** Early exit drawn for this frame: the job ends after this layer. */
+  exitAfter: Schema.optional(Count),
+  /** Layer ranges [from, to] (inclusive) this frame skips. */
+  skipLayers: Schema.optional(Schema.Array(Schema.Tuple(Count, Count))),
 });
 export type ReleasedFrame = typeof ReleasedFrame.Type;
 

@@ -9,11 +9,12 @@
  * Checks beyond the schema: every model is known, names are unique within a scenario, cascade
  * parents are other models of the same scenario, and cascades have no cycle.
  */
-import type { Model, Scenario, ScenarioModel } from "../domain/types";
+import type { ActiveInterval, Model, PhaseSpan, Scenario, ScenarioModel } from "../domain/types";
 import { decodeOrThrow, readJson } from "./decode";
 import { dataError, joinJsonPath, listNames, showValue } from "./errors";
-import { ScenarioJson, ScenarioListJson } from "./schemas";
-import type { ScenarioModelJson } from "./schemas";
+import { PhasedScenarioJson, ScenarioJson, ScenarioListJson } from "./schemas";
+import type { PhaseJson, ScenarioModelJson } from "./schemas";
+import { DataError } from "./errors";
 import type { Dataset } from "./types";
 
 /** The JSON field names an entry used, so that errors point at what the user wrote. */
@@ -28,24 +29,48 @@ const MISSING = "nothing (the field is missing)";
 
 /** Reads a scenario file (either format), validated against the dataset's models. */
 export const loadScenarioFile = (path: string, dataset: Dataset): ReadonlyArray<Scenario> =>
-  decodeScenarios(readJson(path), path, dataset.models);
+  decodeScenarios(readJson(path), path, dataset.models, dataset.scenarios);
 
 /** Validates a parsed scenario file value of either format. */
 export const decodeScenarios = (
   json: unknown,
   file: string,
   models: ReadonlyMap<string, Model>,
+  known: ReadonlyMap<string, Scenario> = new Map(),
 ): ReadonlyArray<Scenario> => {
   if (isObject(json) && "scenarios" in json) {
     const list = decodeOrThrow(ScenarioListJson, json, file);
-    const scenarios = list.scenarios.map((entry, i) => toScenario(entry, file, `scenarios[${i}]`, models));
+    const earlier = new Map(known);
+    const scenarios = list.scenarios.map((raw, i) => {
+      const scenario = toScenario(decodeEntry(raw, file, `scenarios[${i}]`), file, `scenarios[${i}]`, models, earlier);
+      earlier.set(scenario.name, scenario);
+      return scenario;
+    });
     checkUniqueScenarioNames(scenarios, file);
     return scenarios;
   }
   if (!isObject(json)) {
     throw dataError(file, "(root)", "an object (one scenario, or { scenarios: [...] })", showValue(json));
   }
-  return [toScenario(decodeOrThrow(ScenarioJson, json, file), file, "", models)];
+  return [toScenario(decodeEntry(json, file, ""), file, "", models, known)];
+};
+
+/** Decodes one scenario of either form (phases or models), with error paths under `base`. */
+const decodeEntry = (json: unknown, file: string, base: string): ScenarioJson | PhasedScenarioJson => {
+  const phased = isObject(json) && "phases" in json;
+  try {
+    return phased ? decodeOrThrow(PhasedScenarioJson, json, file) : decodeOrThrow(ScenarioJson, json, file);
+  } catch (e) {
+    if (base === "" || !(e instanceof DataError)) throw e;
+    const under = (path: string) => (path === "" || path === "(root)" ? base : path.startsWith("[") ? `${base}${path}` : `${base}.${path}`);
+    throw new DataError({
+      file: e.file,
+      path: under(e.path),
+      expected: e.expected,
+      actual: e.actual,
+      more: e.more.map((m) => ({ ...m, path: under(m.path) })),
+    });
+  }
 };
 
 /** Semantic checks of a scenario built in code (errors are labelled `scenario '<name>'`). */
@@ -56,11 +81,18 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 const toScenario = (
-  json: ScenarioJson,
+  json: ScenarioJson | PhasedScenarioJson,
   file: string,
   base: string,
   models: ReadonlyMap<string, Model>,
+  known: ReadonlyMap<string, Scenario>,
 ): Scenario => {
+  if ("phases" in json) {
+    const scenario = phasedScenario(json.name, json.description ?? `dynamic scenario (${file})`, json.phases, file, base, known);
+    checkScenarioModels(scenario, models, file, base, scenario.models.map(() => DOMAIN_KEYS));
+    checkDynamics(scenario, models, file, base);
+    return scenario;
+  }
   const keys = json.models.map(entryKeys);
   const scenario: Scenario = {
     name: json.name,
@@ -68,7 +100,101 @@ const toScenario = (
     models: json.models.map((entry, i) => toScenarioModel(entry, file, joinJsonPath(base, "models", i))),
   };
   checkScenarioModels(scenario, models, file, base, keys);
+  checkDynamics(scenario, models, file, base);
   return scenario;
+};
+
+/**
+ * A dynamic scenario from its phases: each phase runs the models of a named scenario or its own
+ * list during [from_ms, to_ms); a model that appears in several phases is one task active in
+ * several intervals (model, cascade parents and trigger probability must agree).
+ */
+const phasedScenario = (
+  name: string,
+  description: string,
+  phases: ReadonlyArray<PhaseJson>,
+  file: string,
+  base: string,
+  known: ReadonlyMap<string, Scenario>,
+): Scenario => {
+  const merged = new Map<string, { entry: ScenarioModel; active: ActiveInterval[]; at: string }>();
+  const spans: PhaseSpan[] = [];
+  let previousEnd = 0;
+  phases.forEach((phase, p) => {
+    const at = joinJsonPath(base, "phases", p);
+    const toMs = phase.to_ms ?? null;
+    if (phase.from_ms < previousEnd) {
+      throw dataError(file, joinJsonPath(at, "from_ms"), `a start at or after the previous phase's end (${previousEnd} ms)`, showValue(phase.from_ms));
+    }
+    if (toMs !== null && toMs <= phase.from_ms) {
+      throw dataError(file, joinJsonPath(at, "to_ms"), `an end after the phase's start (${phase.from_ms} ms)`, showValue(toMs));
+    }
+    if (toMs === null && p !== phases.length - 1) {
+      throw dataError(file, joinJsonPath(at, "to_ms"), "an end time (only the last phase may run to the end of the run)", MISSING);
+    }
+    previousEnd = toMs ?? Number.POSITIVE_INFINITY;
+    let entries: ReadonlyArray<ScenarioModel>;
+    if ((phase.scenario === undefined) === (phase.models === undefined)) {
+      throw dataError(file, at, "exactly one of scenario (a scenario name) or models (a list)", phase.scenario === undefined ? "neither" : "both");
+    }
+    if (phase.scenario !== undefined) {
+      const ref = known.get(phase.scenario);
+      if (ref === undefined) {
+        throw dataError(file, joinJsonPath(at, "scenario"), `a known scenario (${listNames(known.keys())})`, showValue(phase.scenario));
+      }
+      if (ref.phases !== undefined) throw dataError(file, joinJsonPath(at, "scenario"), "a scenario without phases", showValue(phase.scenario));
+      entries = ref.models;
+    } else {
+      entries = phase.models!.map((entry, i) => toScenarioModel(entry, file, joinJsonPath(at, "models", i)));
+    }
+    spans.push({ name: phase.name ?? phase.scenario ?? `phase${p}`, fromMs: phase.from_ms, toMs });
+    entries.forEach((entry, i) => {
+      const entryAt = phase.models === undefined ? joinJsonPath(at, "scenario") : joinJsonPath(at, "models", i);
+      const interval: ActiveInterval = { fromMs: phase.from_ms, toMs, fps: entry.fps };
+      const seen = merged.get(entry.name);
+      if (seen === undefined) {
+        merged.set(entry.name, { entry, active: [interval], at: entryAt });
+        return;
+      }
+      const same =
+        seen.entry.model === entry.model &&
+        seen.entry.probability === entry.probability &&
+        seen.entry.dependsOn.join(",") === entry.dependsOn.join(",");
+      if (!same) {
+        throw dataError(file, entryAt, `model ${entry.name} with the same model, dependency and probability as in ${seen.at}`, "a different definition");
+      }
+      const last = seen.active[seen.active.length - 1]!;
+      if (last.toMs === phase.from_ms && last.fps === entry.fps) seen.active[seen.active.length - 1] = { ...last, toMs };
+      else seen.active.push(interval);
+    });
+  });
+  return {
+    name,
+    description,
+    phases: spans,
+    models: [...merged.values()].map(({ entry, active }) => ({ ...entry, fps: active[0]!.fps, active })),
+  };
+};
+
+/** Early exits and skips name layers of the model, with probabilities in [0, 1]; skips do not overlap. */
+const checkDynamics = (scenario: Scenario, models: ReadonlyMap<string, Model>, file: string, base: string): void => {
+  scenario.models.forEach((entry, i) => {
+    const layers = models.get(entry.model)?.layers.length ?? 0;
+    const at = (...keys: Array<string | number>) => joinJsonPath(base, "models", i, ...keys);
+    (entry.exits ?? []).forEach((exit, e) => {
+      if (exit.afterLayer >= layers - 1) {
+        throw dataError(file, at("exits", e, "after_layer"), `a layer index below the model's last layer (${layers - 1}) of ${entry.model}`, showValue(exit.afterLayer));
+      }
+    });
+    let end = -1;
+    [...(entry.skips ?? [])].sort((a, b) => a.fromLayer - b.fromLayer).forEach((skip, k) => {
+      if (skip.toLayer < skip.fromLayer || skip.toLayer >= layers) {
+        throw dataError(file, at("skips", k, "to_layer"), `a layer index in [from_layer, ${layers - 1}] of ${entry.model}`, showValue(skip.toLayer));
+      }
+      if (skip.fromLayer <= end) throw dataError(file, at("skips", k, "from_layer"), "skipped ranges that do not overlap", showValue(skip.fromLayer));
+      end = skip.toLayer;
+    });
+  });
 };
 
 const describeScenario = (json: ScenarioJson, file: string): string => {
@@ -101,6 +227,10 @@ const toScenarioModel = (entry: ScenarioModelJson, file: string, at: string): Sc
     fps,
     dependsOn: entry.dependency ?? [],
     probability: entry.probability_effective ?? entry.probability ?? entry.probability_in_file ?? 1,
+    ...(entry.exits === undefined ? {} : { exits: entry.exits.map((x) => ({ afterLayer: x.after_layer, probability: x.probability })) }),
+    ...(entry.skips === undefined
+      ? {}
+      : { skips: entry.skips.map((x) => ({ fromLayer: x.from_layer, toLayer: x.to_layer, probability: x.probability })) }),
   };
 };
 

@@ -13,6 +13,8 @@ export const PositiveInt = filtered((n) => Number.isInteger(n) && n > 0, "a posi
 export const NonNegativeInt = filtered((n) => Number.isInteger(n) && n >= 0, "a non-negative integer");
 export const PositiveNumber = filtered((n) => Number.isFinite(n) && n > 0, "a positive number");
 export const Probability = filtered((n) => n > 0 && n <= 1, "a probability in (0, 1]");
+export const UnitInterval = filtered((n) => n >= 0 && n <= 1, "a probability in [0, 1]");
+export const NonNegativeNumber = filtered((n) => Number.isFinite(n) && n >= 0, "a non-negative number");
 export const Name = Schema.String.pipe(
   Schema.filter((s) => s.trim() !== "" && s === s.trim(), {
     description: "a non-empty name without surrounding spaces",
@@ -58,8 +60,24 @@ export const ScenarioModelJson = Schema.Struct({
   probability_effective: Schema.optional(Probability),
   probability: Schema.optional(Probability),
   probability_in_file: Schema.optional(Schema.NullOr(Probability)),
+  /** Early exits: after layer i the job ends with probability q. */
+  exits: Schema.optional(Schema.Array(Schema.Struct({ after_layer: NonNegativeInt, probability: UnitInterval }))),
+  /** Skippable layers from..to (inclusive), executed with probability q. */
+  skips: Schema.optional(
+    Schema.Array(Schema.Struct({ from_layer: NonNegativeInt, to_layer: NonNegativeInt, probability: UnitInterval })),
+  ),
 });
 export type ScenarioModelJson = typeof ScenarioModelJson.Type;
+
+/** One phase of a dynamic scenario: a time window running another scenario's models or its own. */
+export const PhaseJson = Schema.Struct({
+  name: Schema.optional(Name),
+  from_ms: NonNegativeNumber,
+  to_ms: Schema.optional(PositiveNumber),
+  scenario: Schema.optional(Name),
+  models: Schema.optional(Schema.Array(ScenarioModelJson)),
+});
+export type PhaseJson = typeof PhaseJson.Type;
 
 export const ScenarioJson = Schema.Struct({
   name: Name,
@@ -72,7 +90,20 @@ export const ScenarioJson = Schema.Struct({
 });
 export type ScenarioJson = typeof ScenarioJson.Type;
 
-export const ScenarioListJson = Schema.Struct({ scenarios: Schema.Array(ScenarioJson) });
+/** A dynamic scenario: phases instead of one list of models. */
+export const PhasedScenarioJson = Schema.Struct({
+  name: Name,
+  description: Schema.optional(Schema.String),
+  phases: Schema.Array(PhaseJson).pipe(
+    Schema.filter((phases) => phases.length > 0, { description: "a non-empty list of phases" }),
+  ),
+});
+export type PhasedScenarioJson = typeof PhasedScenarioJson.Type;
+
+/** Either form, told apart by the presence of `phases`. */
+export const AnyScenarioJson = Schema.Union(PhasedScenarioJson, ScenarioJson);
+
+export const ScenarioListJson = Schema.Struct({ scenarios: Schema.Array(Schema.Unknown) });
 
 // ---- hardware.json / one config ---------------------------------------------------------------
 

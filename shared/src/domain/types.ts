@@ -44,12 +44,37 @@ export interface ScenarioModel {
   readonly dependsOn: ReadonlyArray<string>;
   /** Trigger probability in (0, 1]; 1 when absent. */
   readonly probability: number;
+  /**
+   * When the task releases frames, and at which FPS (dynamic scenarios: phases, models joining and
+   * leaving, FPS changes). Absent: the whole run at `fps`. Intervals are sorted and disjoint;
+   * `toMs` null = until the end of the run.
+   */
+  readonly active?: ReadonlyArray<ActiveInterval>;
+  /** Early-exit points: after layer `afterLayer` the job ends with `probability`. */
+  readonly exits?: ReadonlyArray<{ readonly afterLayer: number; readonly probability: number }>;
+  /** Skippable layers fromLayer..toLayer (inclusive), executed with `probability`. */
+  readonly skips?: ReadonlyArray<{ readonly fromLayer: number; readonly toLayer: number; readonly probability: number }>;
+}
+
+export interface ActiveInterval {
+  readonly fromMs: number;
+  readonly toMs: number | null;
+  readonly fps: number;
+}
+
+/** A named time window of a dynamic scenario (for reporting, tuning and charts). */
+export interface PhaseSpan {
+  readonly name: string;
+  readonly fromMs: number;
+  readonly toMs: number | null;
 }
 
 export interface Scenario {
   readonly name: string;
   readonly description: string;
   readonly models: ReadonlyArray<ScenarioModel>;
+  /** Phases of a dynamic scenario (absent for a static one). */
+  readonly phases?: ReadonlyArray<PhaseSpan>;
 }
 
 /** A sub-accelerator slot of a hardware configuration, before a dataflow is bound to it. */

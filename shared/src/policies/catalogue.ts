@@ -2,13 +2,23 @@
  * The policy catalogue: every policy by name, and parameter resolution (defaults + overrides,
  * validated with errors that name the parameter and the valid range or names).
  */
+import { edf } from "./edf";
 import { fcfs } from "./fcfs";
+import { herald } from "./herald";
+import { idle } from "./idle";
+import { llf } from "./llf";
+import { planaria } from "./planaria";
+import { prema } from "./prema";
+import { rr } from "./rr";
 import { sdrm3 } from "./sdrm3";
+import { shed } from "./shed";
+import { sjf } from "./sjf";
 import type { Policy, PolicyFactory, PolicyParams } from "./types";
+import { veltair } from "./veltair";
 import { xrbench } from "./xrbench";
 
 export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
-  [xrbench, sdrm3, fcfs].map((f) => [f.name, f] as const),
+  [xrbench, sdrm3, fcfs, rr, edf, llf, sjf, prema, planaria, veltair, herald, idle, shed].map((f) => [f.name, f] as const),
 );
 
 export class PolicyInputError extends Error {

@@ -2,7 +2,7 @@
  * Helpers shared by the block-granular policies: which jobs are ready, which accelerators are
  * idle, and what a job's next block costs where. Pure.
  */
-import type { AccelView, JobView, ModelView, SchedulerView } from "./types";
+import type { AccelView, Decision, Dispatch, JobView, ModelView, ParamSpec, PolicyParams, SchedulerView } from "./types";
 
 export interface Ready {
   readonly job: JobView;
@@ -81,3 +81,85 @@ export const fastestIdle =
     }
     return best;
   };
+
+// ─── ordering helpers (generic; used by the list-scheduling baselines) ───────────────────────
+
+/** The empty decision (shared, frozen): nothing to dispatch, nothing to drop. */
+export const NO_DECISION: Decision = Object.freeze({ dispatches: Object.freeze([]), drops: Object.freeze([]) });
+
+/** At least one accelerator can take a block now. */
+export const anyIdle = (view: SchedulerView): boolean => {
+  for (const a of view.accelerators) if (a.idle) return true;
+  return false;
+};
+
+/** The project's deterministic tie-break between jobs: deadline, then model name (byte order), then frame. */
+export const compareReady = (a: Ready, b: Ready): number =>
+  a.job.deadline - b.job.deadline || byteCompare(a.model.name, b.model.name) || a.job.frame - b.job.frame;
+
+/**
+ * `ready` sorted by ascending `key` (then ascending `key2` when given), then by `compareReady`.
+ * Each key is computed once per job. NaN-free keys are expected; equal infinities fall through to
+ * the next criterion.
+ */
+export const orderBy = (
+  ready: ReadonlyArray<Ready>,
+  key: (r: Ready) => number,
+  key2?: (r: Ready) => number,
+): Ready[] => {
+  const n = ready.length;
+  const k1 = new Float64Array(n);
+  const k2 = new Float64Array(n);
+  const idx = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const r = ready[i]!;
+    k1[i] = key(r);
+    k2[i] = key2 === undefined ? 0 : key2(r);
+    idx[i] = i;
+  }
+  const cmp = (x: number, y: number): number => {
+    const a = k1[x]!;
+    const b = k1[y]!;
+    if (a !== b) return a < b ? -1 : 1;
+    const c = k2[x]!;
+    const d = k2[y]!;
+    if (c !== d) return c < d ? -1 : 1;
+    return compareReady(ready[x]!, ready[y]!);
+  };
+  idx.sort(cmp);
+  const out = new Array<Ready>(n);
+  for (let i = 0; i < n; i++) out[i] = ready[idx[i]!]!;
+  return out;
+};
+
+/**
+ * `dispatches` with the scores that drove each one (recorded in the event log): `scoresOf` of the
+ * ready job each dispatch names, looked up among `ordered`. Runs once per dispatch, not per job.
+ */
+export const withScores = (
+  dispatches: ReadonlyArray<Dispatch>,
+  ordered: ReadonlyArray<Ready>,
+  scoresOf: (r: Ready) => Readonly<Record<string, number>>,
+): Dispatch[] =>
+  dispatches.map((d) => {
+    const r = ordered.find((x) => x.job.id === d.job);
+    return r === undefined ? d : { ...d, scores: scoresOf(r) };
+  });
+
+/**
+ * Priority list scheduling with no drops: when an accelerator is idle, ready jobs in ascending
+ * `key` order (ties: `compareReady`) each take the idle accelerator where their next block
+ * (`view.blockSize` layers) finishes first. Each dispatch records its key as score `scoreName`.
+ */
+export const listSchedule = (view: SchedulerView, key: (r: Ready) => number, scoreName: string): Decision => {
+  if (!anyIdle(view)) return NO_DECISION;
+  const ordered = orderBy(readyJobs(view), key);
+  return { dispatches: withScores(assignInOrder(view, ordered), ordered, (r) => ({ [scoreName]: key(r) })), drops: [] };
+};
+
+/** Value of parameter `name`: the resolved value in `params`, else the default of its spec (create() may be called directly). */
+export const readParam = (params: PolicyParams, specs: ReadonlyArray<ParamSpec>, name: string): number => {
+  const spec = specs.find((s) => s.name === name);
+  if (spec === undefined) throw new Error(`no parameter spec named '${name}'`);
+  return params[name] ?? spec.default;
+};

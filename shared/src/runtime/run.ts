@@ -112,10 +112,17 @@ export const taskConfigsFor = (opts: RunOptions, run: string): TaskConfig[] =>
     seed: opts.seed,
     phase: opts.phase ?? true,
     jitterMs: opts.jitterMs ?? 0,
+    ...(m.active === undefined ? {} : { active: m.active }),
+    ...(m.exits === undefined ? {} : { exits: m.exits }),
+    ...(m.skips === undefined ? {} : { skips: m.skips }),
   }));
 
 export const kernelConfigFor = (opts: RunOptions, run: string): KernelConfig => {
   const mode = modeOf(opts.policy);
+  const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
+  if (mode === "xrbench" && dynamic !== undefined) {
+    throw new Error(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
+  }
   if (mode === "exact") {
     const multi = opts.scenario.models.find((m) => m.dependsOn.length > 1);
     if (multi !== undefined) throw new Error(`model ${multi.name}: a cascade with more than one parent is not supported`);
@@ -132,6 +139,8 @@ export const kernelConfigFor = (opts: RunOptions, run: string): KernelConfig => 
       periodMs: taskPeriodMs({ fps: m.fps, mode }),
       dependsOn: m.dependsOn,
       costs: costsOf(opts.costs, m.name),
+      ...(m.exits === undefined ? {} : { exits: m.exits }),
+      ...(m.skips === undefined ? {} : { skips: m.skips }),
     })),
     accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
     durationMs: opts.durationMs,
