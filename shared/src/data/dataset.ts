@@ -42,9 +42,12 @@ const readBuiltinDataset = (dir: string): Dataset => {
   const costs = parseCostCsv(readText(join(dir, "layer_costs_maestro.csv"), costFile), costFile, models);
   const scenarioFile = label("scenarios.json");
   const scenarios = decodeScenarios(readJson(join(dir, "scenarios.json"), scenarioFile), scenarioFile, models);
+  const known = new Map(scenarios.map((scenario) => [scenario.name, scenario]));
+  const dynamicFile = "shared/data/dynamic/scenarios.json";
+  const dynamic = decodeScenarios(readJson(join(dir, "../dynamic/scenarios.json"), dynamicFile), dynamicFile, models, known);
   return {
     models,
-    scenarios: new Map(scenarios.map((scenario) => [scenario.name, scenario])),
+    scenarios: new Map([...scenarios, ...dynamic].map((scenario) => [scenario.name, scenario])),
     hardwareConfigs: new Map(orderConfigs(hardware).map((config) => [config.name, config])),
     costs,
     dataflowSets,
