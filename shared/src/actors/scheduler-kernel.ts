@@ -44,6 +44,8 @@ export interface KernelModel {
   readonly periodMs: number;
   readonly dependsOn: ReadonlyArray<string>;
   readonly costs: ModelCosts;
+  /** Trigger probability of this model's frames (as a cascade child); default 1. */
+  readonly probability?: number;
   /** Early exits and skippable layers (exact mode): ToGo* estimates use the expected remaining work. */
   readonly exits?: ScenarioModel["exits"];
   readonly skips?: ScenarioModel["skips"];
@@ -115,6 +117,10 @@ interface ModelState {
   readonly wholeCycles: Float64Array;
   readonly optimisticRemainingMs: Float64Array;
   readonly children: ReadonlyArray<string>;
+  /** Expected optimistic work of the frame's cascade descendants (exact mode; 0 in xrbench mode). */
+  cascadeRemainingMs: number;
+  /** Per direct child: its expected work (trigger probability × its work and its descendants'). */
+  cascadeChildren: ReadonlyArray<{ readonly name: string; readonly expectedWorkMs: number }>;
   /** Released, unfinished jobs, oldest first. */
   readonly queue: Job[];
   completed: number;
@@ -193,6 +199,8 @@ export class SchedulerKernel {
       wholeCycles: Float64Array.from(m.costs.cycles, (perLayer) => perLayer.reduce((s, c) => s + c, 0)),
       optimisticRemainingMs: optimisticRemaining(m.costs, m),
       children: sorted.filter((c) => c.dependsOn.includes(m.name)).map((c) => c.name),
+      cascadeRemainingMs: 0,
+      cascadeChildren: [],
       queue: [],
       completed: 0,
       nextAt: 0,
@@ -200,6 +208,18 @@ export class SchedulerKernel {
       lastOnTimeAt: null,
     }));
     this.models.forEach((m, i) => this.modelIndex.set(m.cfg.name, i));
+    if (cfg.mode === "exact") {
+      for (const m of this.models) {
+        m.cascadeChildren = m.children.map((name) => {
+          const child = this.modelState(name);
+          return {
+            name,
+            expectedWorkMs: (child.cfg.probability ?? 1) * (child.optimisticRemainingMs[0]! + this.descendantsWork(child, new Set([m.cfg.name, name]))),
+          };
+        });
+        m.cascadeRemainingMs = m.cascadeChildren.reduce((sum, c) => sum + c.expectedWorkMs, 0);
+      }
+    }
     this.running = cfg.accelerators.map(() => undefined);
     this.timing = cfg.mode === "xrbench" ? "xrbench-f32" : "exact";
   }
@@ -531,6 +551,8 @@ export class SchedulerKernel {
         costs: m.cfg.costs,
         wholeCycles: m.wholeCycles,
         optimisticRemainingMs: m.optimisticRemainingMs,
+        cascadeRemainingMs: m.cascadeRemainingMs,
+        cascadeChildren: m.cascadeChildren,
         recentMissRate: m.recent.length === 0 ? 0 : missed / m.recent.length,
         lastOnTimeAt: m.lastOnTimeAt,
       };
@@ -542,6 +564,18 @@ export class SchedulerKernel {
       busyUntil: r === undefined ? this.now : r.completesAt,
     }));
     return { now: this.now, models, accelerators, completedByModel, blockSize: this.cfg.blockSize };
+  }
+
+  /** Σ over children of p_child × (child's whole optimistic work + its own descendants). */
+  private descendantsWork(m: ModelState, seen: Set<string>): number {
+    let total = 0;
+    for (const name of m.children) {
+      if (seen.has(name)) continue;
+      const child = this.modelState(name);
+      const next = new Set(seen).add(name);
+      total += (child.cfg.probability ?? 1) * (child.optimisticRemainingMs[0]! + this.descendantsWork(child, next));
+    }
+    return total;
   }
 
   private modelState(name: string): ModelState {

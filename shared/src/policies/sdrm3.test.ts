@@ -8,6 +8,8 @@ import { resolvePolicy } from "./catalogue";
 import { optimisticRemaining } from "../actors/scheduler-kernel";
 import type { ModelCosts } from "../domain/types";
 import {
+  affinitySkips,
+  cascadeWork,
   decideSdrm3,
   fairness,
   guardSkips,
@@ -42,6 +44,8 @@ const model = (name: string, periodMs: number, lat: number[][], energy: number[]
     costs,
     wholeCycles: Float64Array.from(costs.cycles, (c) => c.reduce((s, x) => s + x, 0)),
     optimisticRemainingMs: optimisticRemaining(costs),
+    cascadeRemainingMs: 0,
+    cascadeChildren: [],
     recentMissRate: 0,
     lastOnTimeAt: 0,
     ...extra,
@@ -254,5 +258,46 @@ describe("MapScore and greedy matching", () => {
     const v = view(0, [{ ...m, queue: [job(m, 0, 20, { running: true }), job(m, 1, 40)] }], accs(2), 2);
     const d = decideSdrm3(v, DEFAULTS);
     expect(plain(d.dispatches)).toEqual([{ job: "M:1", acc: 0, layerCount: 2 }]);
+  });
+});
+
+describe("affinity guard (pmin)", () => {
+  // one layer: acc0 fast but energy-hungry (1 ms, 10 mJ: EDP 10), acc1 efficient (2 ms, 1 mJ: EDP 2)
+  const m = model("M", 100, [[1], [2]], [[10], [1]]);
+  it("a relaxed job waits for the efficient accelerator when it is busy but finishes the job in time", () => {
+    const j = job(m, 0, 100); // U = 1/100: relaxed; P(acc0) = 2/10 = 0.2 < pmin 0.5
+    const v = view(0, [{ ...m, queue: [j] }], accs(2, { 1: 5 })); // acc1 free at 5: 5 + 2 <= 100
+    expect(affinitySkips(v, m, j, 0, 1, 0.01, { ustar: 0.8, pmin: 0.5 })).toBe(true);
+    expect(plain(decideSdrm3(v, DEFAULTS).dispatches)).toEqual([]);
+  });
+  it("does not wait when the efficient accelerator would not finish it in time", () => {
+    const j = job(m, 0, 6); // acc1 free at 5: 5 + 2 > 6
+    const v = view(0, [{ ...m, queue: [j] }], accs(2, { 1: 5 }));
+    expect(affinitySkips(v, m, j, 0, 1, 1 / 6, { ustar: 0.8, pmin: 0.5 })).toBe(false);
+    expect(plain(decideSdrm3(v, DEFAULTS).dispatches)).toEqual([{ job: "M:0", acc: 0, layerCount: 1 }]);
+  });
+  it("never holds back an urgent job, and pmin = 0 turns it off", () => {
+    const j = job(m, 0, 100);
+    const v = view(0, [{ ...m, queue: [j] }], accs(2, { 1: 5 }));
+    expect(affinitySkips(v, m, j, 0, 1, 0.9, { ustar: 0.8, pmin: 0.5 })).toBe(false);
+    expect(plain(decideSdrm3(v, { ...DEFAULTS, pmin: 0 }).dispatches)).toEqual([{ job: "M:0", acc: 0, layerCount: 1 }]);
+  });
+});
+
+describe("cascade work in the urgency", () => {
+  const parent = model("P", 20, [[1]], [[1]], { cascadeRemainingMs: 4, cascadeChildren: [{ name: "C", expectedWorkMs: 4 }] });
+  const child = model("C", 20, [[4]], [[1]], { recentMissRate: 0.25 });
+  const byName = new Map([["P", parent], ["C", child]]);
+  it("mode 0 ignores the children, 1 counts their expected work, 2 weights it by their recent miss rate", () => {
+    expect(cascadeWork(parent, byName, 0)).toBe(0);
+    expect(cascadeWork(parent, byName, 1)).toBe(4);
+    expect(cascadeWork(parent, byName, 2)).toBe(1);
+  });
+  it("raises the parent's urgency accordingly (ToGo 1 + 4 over slack 10)", () => {
+    const v = view(0, [{ ...parent, queue: [job(parent, 0, 10)] }, child], accs(1));
+    const u = (cascade: number) => scoreSdrm3(v, { ...DEFAULTS, cascade }).candidates[0]!.u;
+    expect(u(0)).toBeCloseTo(0.1, 12);
+    expect(u(1)).toBeCloseTo(0.5, 12);
+    expect(u(2)).toBeCloseTo(0.2, 12);
   });
 });

@@ -12,6 +12,9 @@
  *   S(j,a) = U + α·F + β·P  (+ a large boost for the feasible jobs of a starving model)
  * Feasibility guard: skip (j, a) when finishing the next block on a makes j miss its deadline
  * while another accelerator — idle, or busy until some time — would keep it feasible.
+ * Affinity guard: a relaxed job does not take an accelerator where P < pmin when a better-suited
+ * one (idle or busy) still finishes it in time. Urgency counts the expected work of the frame's
+ * cascade children (they share its deadline); the drop rule counts the job's own work only.
  * Greedy matching: best pair first, remove both, repeat; ties by deadline, model name, accelerator.
  * Frame drop (admission control): drop j when ToGo*(j) > γ·slack(j); for a model with no frame on
  * time for `starveMs` the threshold is max(γ, 1) and its feasible jobs get the boost — no frame
@@ -30,6 +33,8 @@ export const SDRM3_PARAMS = [
   { name: "boost", default: 10, min: 0, max: 1e6, description: "MapScore boost for the feasible jobs of a starving model" },
   { name: "drop", default: 1, min: 0, max: 1, description: "1: frame drop (admission control) on; 0: off (ablation)" },
   { name: "guard", default: 1, min: 0, max: 1, description: "1: feasibility guard on; 0: off (ablation)" },
+  { name: "pmin", default: 0.5, min: 0, max: 1, description: "affinity guard: a relaxed job waits rather than run where P < pmin, if a better-suited accelerator keeps it feasible (0: off)" },
+  { name: "cascade", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
 ] as const;
 
 // ─── the scores (exported for tests) ─────────────────────────────────────────────────────────
@@ -61,6 +66,12 @@ export const isStarving = (model: ModelView, now: number, starveMs: number): boo
 export const shouldDrop = (toGo: number, slack: number, gamma: number, starving: boolean): boolean =>
   toGo > (starving ? Math.max(gamma, 1) : gamma) * slack;
 
+/** When j would finish if its next block ran on `a` (after a's current block) and the rest on the fastest accelerators. */
+const finishOn = (view: SchedulerView, model: ModelView, job: JobView, blockLayers: number, a: AccelView): number =>
+  Math.max(view.now, a.busyUntil) +
+  blockLatencyMs(model, a.index, job.nextLayer, blockLayers) +
+  model.optimisticRemainingMs[job.nextLayer + blockLayers]!;
+
 /**
  * Feasibility guard: true when (j, a) should be skipped — running the next block on `acc` makes j
  * miss its deadline, while some other accelerator (idle now, or free at busyUntil) would not.
@@ -72,11 +83,35 @@ export const guardSkips = (
   acc: number,
   blockLayers: number,
 ): boolean => {
-  const rest = model.optimisticRemainingMs[job.nextLayer + blockLayers]!;
-  const finishOn = (a: AccelView) =>
-    Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, blockLayers) + rest;
-  if (finishOn(view.accelerators[acc]!) <= job.deadline) return false;
-  return view.accelerators.some((a) => a.index !== acc && finishOn(a) <= job.deadline);
+  if (finishOn(view, model, job, blockLayers, view.accelerators[acc]!) <= job.deadline) return false;
+  return view.accelerators.some((a) => a.index !== acc && finishOn(view, model, job, blockLayers, a) <= job.deadline);
+};
+
+/**
+ * Affinity guard (the energy side of placement): true when a relaxed job (U < u*) should not take
+ * accelerator `acc`, where its next block suits poorly (P < pmin), because a better-suited
+ * accelerator (P ≥ pmin) — idle, or free later — still finishes it in time. Herald's "at most 2×
+ * the best EDP" rule, applied only where waiting is safe.
+ */
+export const affinitySkips = (
+  view: SchedulerView,
+  model: ModelView,
+  job: JobView,
+  acc: number,
+  blockLayers: number,
+  u: number,
+  params: { readonly ustar: number; readonly pmin: number },
+): boolean => {
+  if (params.pmin <= 0 || u >= params.ustar) return false;
+  if (preference(model, job, acc, blockLayers, u, params.ustar) >= params.pmin) return false;
+  // waiting is safe only if the better-suited accelerator finishes the whole rest of the job in time
+  const rest = job.layerCount - job.nextLayer;
+  return view.accelerators.some(
+    (a) =>
+      a.index !== acc &&
+      preference(model, job, a.index, blockLayers, u, params.ustar) >= params.pmin &&
+      Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, rest) <= job.deadline,
+  );
 };
 
 export interface Candidate {
@@ -90,13 +125,24 @@ export interface Candidate {
 }
 
 /** Every scored (ready job, idle accelerator) pair, and the drops, at this scheduling point. */
+/** The children's work a frame of `model` must leave room for, per the `cascade` mode. */
+export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelView>, mode: number): number => {
+  if (mode === 0) return 0;
+  if (mode === 1) return model.cascadeRemainingMs;
+  let work = 0;
+  for (const c of model.cascadeChildren) work += c.expectedWorkMs * (byName.get(c.name)?.recentMissRate ?? 0);
+  return work;
+};
+
 export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candidates: Candidate[]; drops: Drop[] } => {
-  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard } = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
+  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, cascade } = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
   const idle = view.accelerators.filter((a) => a.idle);
+  const byName = new Map(view.models.map((m) => [m.name, m]));
   const candidates: Candidate[] = [];
   const drops: Drop[] = [];
   for (const model of view.models) {
     const starving = isStarving(model, view.now, starveMs);
+    const childWork = cascadeWork(model, byName, cascade);
     for (const job of model.queue) {
       if (job.running) continue;
       const slack = job.deadline - view.now;
@@ -111,12 +157,14 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
         continue;
       }
       if (idle.length === 0) continue;
-      const u = urgency(toGo, slack, eps);
+      // urgency counts the work of the cascade children that must still run in this frame's window
+      const u = urgency(toGo + childWork, slack, eps);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const feasible = toGo <= slack;
       const layers = nextBlockLayers(job, view.blockSize);
       for (const a of idle) {
         if (guard === 1 && guardSkips(view, model, job, a.index, layers)) continue;
+        if (affinitySkips(view, model, job, a.index, layers, u, { ustar, pmin })) continue;
         const p = preference(model, job, a.index, layers, u, ustar);
         const score = u + alpha * f + beta * p + (starving && feasible ? boost : 0);
         candidates.push({ job, model, acc: a.index, score, u, f, p });

@@ -40,6 +40,7 @@ export interface ModelSpec {
   readonly dependsOn?: ReadonlyArray<string>;
   readonly completed?: number;
   readonly recentMissRate?: number;
+  readonly cascadeRemainingMs?: number;
   readonly lastOnTimeAt?: number | null;
   readonly jobs?: ReadonlyArray<JobSpec>;
 }
@@ -127,6 +128,8 @@ const modelOf = (m: ModelSpec): ModelView => {
     costs,
     wholeCycles: Float64Array.from(costs.cycles, (r) => r.reduce((s, c) => s + c, 0)),
     optimisticRemainingMs: optimisticRemaining(costs),
+    cascadeRemainingMs: m.cascadeRemainingMs ?? 0,
+    cascadeChildren: [],
     recentMissRate: m.recentMissRate ?? 0,
     lastOnTimeAt: m.lastOnTimeAt ?? null,
   };

@@ -46,8 +46,15 @@ export interface ModelView {
   readonly costs: ModelCosts;
   /** Whole-model latency in cycles on each accelerator. */
   readonly wholeCycles: Float64Array;
-  /** [l] = optimistic time (each layer on its fastest accelerator) of layers l..end, ms. */
+  /** [l] = optimistic time (each layer on its fastest accelerator) of layers l..end, ms (expected, with exits/skips). */
   readonly optimisticRemainingMs: Float64Array;
+  /**
+   * Expected optimistic work of a frame's cascade descendants (trigger probability × their work),
+   * which share the frame's deadline window: a parent that finishes late starves its children.
+   */
+  readonly cascadeRemainingMs: number;
+  /** The direct cascade children and the expected work each adds to a frame of this model. */
+  readonly cascadeChildren: ReadonlyArray<{ readonly name: string; readonly expectedWorkMs: number }>;
   /** Share of this model's frames that ended late or dropped within the recent window (0 if none ended). */
   readonly recentMissRate: number;
   /** When a frame of this model last completed on time (null: never). */

@@ -139,6 +139,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string): KernelConfig => 
       periodMs: taskPeriodMs({ fps: m.fps, mode }),
       dependsOn: m.dependsOn,
       costs: costsOf(opts.costs, m.name),
+      probability: m.probability,
       ...(m.exits === undefined ? {} : { exits: m.exits }),
       ...(m.skips === undefined ? {} : { skips: m.skips }),
     })),
