@@ -96,3 +96,16 @@ describe("fcfs, VR_gaming on Dual_4K/WS_OS, 1 s", () => {
     });
   });
 });
+
+describe("the accounting invariant", () => {
+  it("is checked at the end of every run and fails loudly on a violation", async () => {
+    const { checkAccounting, AccountingError } = await import("@sdrm3/shared/runtime");
+    const kernel = { cfg: { mode: "exact" }, blockEnergyMJ: 10 } as never;
+    const frame = { model: "M", frame: 0, releaseAt: 0, injectAt: 0, deadline: 10, dispatchAt: 0, completionAt: 5, acc: 0, energyMJ: 10 };
+    expect(() => checkAccounting([{ ...frame, outcome: "onTime" }], kernel)).not.toThrow();
+    expect(() => checkAccounting([{ ...frame, outcome: "onTime" }, { ...frame, outcome: "late" }], kernel)).toThrow(AccountingError);
+    expect(() => checkAccounting([{ ...frame, outcome: "unfinished" }], kernel)).toThrow(/never ended/);
+    expect(() => checkAccounting([{ ...frame, outcome: "onTime", energyMJ: 9 }], kernel)).toThrow(/charged 9 mJ but the executed blocks cost 10 mJ/);
+    expect(() => checkAccounting([{ ...frame, outcome: "onTime", completionAt: undefined }], kernel)).toThrow(/without a completion time/);
+  });
+});

@@ -164,14 +164,16 @@ const runLength = (job: Pick<Job, "skipLayers" | "nextLayer" | "endLayer">): num
  */
 export const optimisticRemaining = (costs: ModelCosts, dynamics: Pick<KernelModel, "exits" | "skips"> = {}): Float64Array => {
   const out = new Float64Array(costs.layerCount + 1);
-  const exitAfter = new Float64Array(costs.layerCount);
+  // P(no exit after l | reached l). The task draws every exit separately (task-logic pathOf), so
+  // exits after the same layer combine: 1 − q_exit(l) = Π(1 − q_i).
+  const stayAfter = new Float64Array(costs.layerCount).fill(1);
   const execute = new Float64Array(costs.layerCount).fill(1);
-  for (const x of dynamics.exits ?? []) exitAfter[x.afterLayer] = x.probability;
+  for (const x of dynamics.exits ?? []) stayAfter[x.afterLayer] = stayAfter[x.afterLayer]! * (1 - x.probability);
   for (const x of dynamics.skips ?? []) for (let l = x.fromLayer; l <= x.toLayer; l++) execute[l] = x.probability;
   for (let l = costs.layerCount - 1; l >= 0; l--) {
     let best = Number.POSITIVE_INFINITY;
     for (const lat of costs.latencyMs) best = Math.min(best, lat[l]!);
-    out[l] = execute[l]! * best + (1 - exitAfter[l]!) * out[l + 1]!;
+    out[l] = execute[l]! * best + stayAfter[l]! * out[l + 1]!;
   }
   return out;
 };
@@ -190,6 +192,10 @@ export class SchedulerKernel {
   private readonly timing: Timing;
   /** Number of policy decisions taken (one per dispatch or drop). */
   decisions = 0;
+  /** Energy of every executed block, as the accelerators reported it (the accounting invariant's reference). */
+  blockEnergyMJ = 0;
+  /** Blocks executed. */
+  blocks = 0;
 
   constructor(readonly cfg: KernelConfig) {
     const sorted = [...cfg.models].sort((a, b) => byteOrder(a.name, b.name));
@@ -316,6 +322,8 @@ export class SchedulerKernel {
     }
     r.completesAt = reply.completesAt;
     r.job.energyMJ += reply.energyMJ;
+    this.blockEnergyMJ += reply.energyMJ;
+    this.blocks++;
     out.push({
       kind: "event",
       event: {

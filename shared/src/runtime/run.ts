@@ -149,9 +149,39 @@ export const kernelConfigFor = (opts: RunOptions, run: string): KernelConfig => 
   };
 };
 
-/** Metrics of a finished run from the scheduler kernel's frame records. */
+export class AccountingError extends Error {
+  constructor(message: string) {
+    super(`accounting invariant violated: ${message}`);
+    this.name = "AccountingError";
+  }
+}
+
+/**
+ * The accounting invariant, checked at the end of every run: every released frame ends exactly
+ * once (on time, late or dropped; `unfinished` only in xrbench mode, whose runtime never logs
+ * them), and the energy charged to frames equals the energy of the executed blocks.
+ */
+export const checkAccounting = (frames: ReadonlyArray<FrameRecord>, kernel: SchedulerKernel): void => {
+  const seen = new Set<string>();
+  for (const f of frames) {
+    const id = `${f.model}:${f.frame}`;
+    if (seen.has(id)) throw new AccountingError(`frame ${id} recorded twice`);
+    seen.add(id);
+    if (f.outcome === "unfinished" && kernel.cfg.mode !== "xrbench") throw new AccountingError(`frame ${id} never ended`);
+    if ((f.outcome === "onTime" || f.outcome === "late") && f.completionAt === undefined) {
+      throw new AccountingError(`frame ${id} is ${f.outcome} without a completion time`);
+    }
+  }
+  const charged = frames.reduce((s, f) => s + f.energyMJ, 0);
+  if (Math.abs(charged - kernel.blockEnergyMJ) > 1e-6 * Math.max(1, kernel.blockEnergyMJ)) {
+    throw new AccountingError(`frames were charged ${charged} mJ but the executed blocks cost ${kernel.blockEnergyMJ} mJ`);
+  }
+};
+
+/** Metrics of a finished run from the scheduler kernel's frame records (after checking the accounting invariant). */
 export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel, rejected: number): RunResult => {
   const frames = kernel.frameRecords();
+  checkAccounting(frames, kernel);
   const periods = new Map(kernel.cfg.models.map((m) => [m.name, m.periodMs]));
   const models = opts.scenario.models.map((m) =>
     modelMetrics(
