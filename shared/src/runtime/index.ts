@@ -5,3 +5,8 @@ export * from "./typed-bus";
 export * from "./host";
 export * from "./run";
 export * from "./spec";
+export * from "./event-log";
+export * from "./replay";
+export * from "./explain";
+export * from "./trace";
+export * from "./direct";

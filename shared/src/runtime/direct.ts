@@ -1,0 +1,58 @@
+/**
+ * The direct engine: the same run computed without actors or a bus — the scheduler kernel fed
+ * synchronously by the model tasks' and accelerators' pure logic (task-logic, accelerator-logic).
+ *
+ * It is not the emulated system (that is `runScenario`: XState actors exchanging decoded messages
+ * on a bus); it is the scheduler's own model of it, used where many short simulations are needed —
+ * the online tuner's look-ahead and `sdrm3 tune --grid`. Because the kernel applies replies in
+ * request order and the actors' logic is pure, both engines give identical results; a test holds
+ * them to it (test/direct-engine.test.ts).
+ */
+import { executeBlock } from "../actors/accelerator-logic";
+import { type KernelEffect, type KernelReply, SchedulerKernel } from "../actors/scheduler-kernel";
+import { type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
+import type { TaskConfig } from "../actors/task-logic";
+import { acceleratorCosts, kernelConfigFor, resultOf, taskConfigsFor, type RunOptions, type RunResult } from "./run";
+
+export const simulateDirect = (opts: RunOptions): RunResult => {
+  const run = opts.run ?? "direct";
+  const kernel = new SchedulerKernel(kernelConfigFor(opts, run));
+  const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
+    taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),
+  );
+  const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i)]));
+
+  const answer = (e: Extract<KernelEffect, { kind: "request" }>): KernelReply => {
+    const m = e.message;
+    if (m._tag === "block.dispatch") {
+      const reply = executeBlock(accelerators.get(m.acc)!, m);
+      if (reply._tag === "error") throw new Error(`accelerator ${m.acc}: ${reply.message}`);
+      return reply;
+    }
+    const task = tasks.get(e.to.kind === "task" ? e.to.name : "")!;
+    if (m._tag === "task.tick") {
+      const [state, reply] = onTick(task.cfg, task.state, m.at);
+      task.state = state;
+      return reply;
+    }
+    if (m._tag === "task.parentEnded") {
+      const [state, reply] = onParentEnded(task.cfg, task.state, m);
+      task.state = state;
+      return reply;
+    }
+    throw new Error(`unexpected request ${m._tag}`);
+  };
+
+  let effects: KernelEffect[] = kernel.start();
+  while (effects.length > 0) {
+    const replies: Array<[number, KernelReply]> = [];
+    for (const e of effects) {
+      if (e.kind === "request") replies.push([e.corr, answer(e)]);
+      else if (e.kind === "event") opts.onEvent?.(e.event);
+    }
+    effects = [];
+    for (const [corr, reply] of replies) effects.push(...kernel.onReply(corr, reply));
+  }
+  if (!kernel.finished) throw new Error("direct engine: the kernel stopped before the end of the run");
+  return resultOf(opts, run, kernel, 0);
+};

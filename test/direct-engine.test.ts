@@ -1,0 +1,26 @@
+/**
+ * The direct engine (the kernel fed synchronously by the actors' pure logic, used for look-ahead
+ * and grid searches) gives exactly what the actor system gives on the in-memory bus.
+ */
+import { describe, expect, it } from "vitest";
+import { type RunResult, resolveRunSpec, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
+
+const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
+
+describe("direct engine", () => {
+  it.each([
+    ["xrbench", "AR_gaming", "Dual_4K/WS_OS", 700],
+    ["sdrm3", "social_interactionA", "Dual_4K/WS_OS", 600],
+    ["edf", "AR_Assistant", "Quad_8K/WS_OS_WS_OS", 400],
+    ["herald", "social_dynamic", "Dual_4K/WS_OS", 2500],
+    ["sdrm3", "AR_gaming_ramp", "Dual_4K/WS_OS", 3500],
+  ])("%s on %s (%s) equals the actor system", async (policy, scenario, hardware, durationMs) => {
+    const opts = resolveRunSpec({ scenario, hardware, policy, durationMs, seed: 4 });
+    const actorEvents: string[] = [];
+    const directEvents: string[] = [];
+    const actors = await runScenario({ ...opts, run: "x", onEvent: (e) => actorEvents.push(JSON.stringify(e)) });
+    const direct = simulateDirect({ ...opts, run: "x", onEvent: (e) => directEvents.push(JSON.stringify(e)) });
+    expect(comparable(direct)).toBe(comparable(actors));
+    expect(directEvents).toEqual(actorEvents);
+  });
+});
