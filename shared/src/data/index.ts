@@ -7,6 +7,14 @@ export type { Dataset } from "./types";
 export type { CostTable } from "./costs";
 export type { DataIssue, DataLoadError } from "./errors";
 export type { UserDataFiles } from "./dataset";
+export type {
+  CostFallbackOptions,
+  CostSource,
+  FallbackCostUse,
+  ResolvedHardware,
+  ResolvedModelCosts,
+} from "./fallback-costs";
+export type { ModelVariant, SupernetSpec, SupernetVariantSpec } from "./variants";
 
 export { DataError, UnknownNameError } from "./errors";
 export { costClassName } from "./costs";
@@ -25,3 +33,22 @@ export { findHardware, findModel, findScenario } from "./lookup";
 export { layerMacs, loadModelFile } from "./models";
 export { resolveModelCosts } from "./model-costs";
 export { loadScenarioFile } from "./scenarios";
+export {
+  describeFallback,
+  layerCostWithFallback,
+  modelCostsWithFallback,
+  resolveHardwareWithFallback,
+  resolveModelCostsWithFallback,
+} from "./fallback-costs";
+export {
+  DEFAULT_SUPERNET_ACCURACIES,
+  DEFAULT_SUPERNET_WIDTHS,
+  MOBILENET_V1_RELATIVE_ACCURACY,
+  decodeSupernetSpec,
+  deriveSupernet,
+  deriveVariants,
+  mobileNetV1RelativeAccuracy,
+  resolveVariantCosts,
+  scaleChannels,
+  variantCosts,
+} from "./variants";
