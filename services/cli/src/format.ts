@@ -54,9 +54,29 @@ export const formatRunHuman = (r: RunResult): string => {
     `deadline-miss rate    : ${pct(s.deadlineMissRate)}  (${s.late} late + ${s.dropped} dropped of ${s.released} released; ${s.unfinished} unfinished at end)`,
     `energy                : ${s.energyMJ.toFixed(1)} mJ  (${s.energyMJPerS.toFixed(1)} mJ/s)`,
     `decisions             : ${r.decisions}`,
+    ...tuningLines(r),
     `UXCost definition     : ${r.uxCostDefinition}`,
   ];
   return `${lines.join("\n")}\n`;
+};
+
+const TUNED = ["alpha", "beta", "gamma"] as const;
+
+/** The online tuning trajectory: step, time, θ, look-ahead and windowed UXCost. */
+const tuningLines = (r: RunResult): string[] => {
+  if (r.tuning.length === 0) return [];
+  const t = plainTable(["step", "at ms", ...TUNED, "step size", "look-ahead UXCost", "windowed UXCost"]);
+  for (const s of r.tuning) {
+    t.push([
+      s.step,
+      f(s.at, 1),
+      ...TUNED.map((p) => f(s.params[p] ?? null, 3)),
+      f(s.info.delta ?? null, 4),
+      f(s.info.lookaheadUxCost ?? null, 4),
+      f(s.info.windowUxCost ?? null, 4),
+    ]);
+  }
+  return ["tuning trajectory (online, look-ahead coordinate search):", t.toString()];
 };
 
 /** The `--json` form: stable field names, documented in the README. */
@@ -101,5 +121,6 @@ export const runToJson = (r: RunResult) => ({
     infeasibleModels: r.summary.infeasibleModels,
   },
   decisions: r.decisions,
+  ...(r.tuning.length === 0 ? {} : { tuning: r.tuning }),
   uxCostDefinition: r.uxCostDefinition,
 });

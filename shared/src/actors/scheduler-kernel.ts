@@ -32,7 +32,7 @@ import type { BlockDispatch, BlockResult, Outcome, ReleasedFrame, RunEvent, Task
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
 import type { ModelCosts, ScenarioModel } from "../domain/types";
-import type { AccelView, Dispatch, JobView, ModelView, Policy, SchedulerView } from "../policies/types";
+import type { AccelView, Dispatch, JobView, ModelView, Policy, PolicyParams, SchedulerView } from "../policies/types";
 
 /** XRBench treats a job as finished at t when t + 0.01 ms ≥ its completion time. */
 export const XRBENCH_FINISH_TOLERANCE_MS = 0.01;
@@ -64,6 +64,33 @@ export interface KernelConfig {
   readonly blockSize: number;
   /** Window over which a model's recent deadline-miss share is measured (fairness). */
   readonly missWindowMs: number;
+  /** Online tuning (exact mode): the tuner is called every `intervalMs` and at each phase start. */
+  readonly tuning?: TuningConfig;
+}
+
+/** What the online tuner sees at a tuning point. */
+export interface TuneContext {
+  readonly now: number;
+  readonly policy: Policy;
+  /** Frames that ended since the previous tuning point. */
+  readonly ended: ReadonlyArray<FrameRecord>;
+}
+
+export interface TuneResult {
+  readonly policy: Policy;
+  /** Tuning step number (1, 2, …) and figures for the trajectory (e.g. look-ahead and windowed UXCost). */
+  readonly step: number;
+  readonly info: Readonly<Record<string, number>>;
+}
+
+/** A deterministic function of the sequence of contexts it is given (it may keep state). */
+export type Tuner = (ctx: TuneContext) => TuneResult;
+
+export interface TuningConfig {
+  readonly intervalMs: number;
+  /** Extra tuning points (phase starts). */
+  readonly at: ReadonlyArray<number>;
+  readonly tuner: Tuner;
 }
 
 export type Target = { readonly kind: "task"; readonly name: string } | { readonly kind: "accel"; readonly id: string };
@@ -100,6 +127,7 @@ interface Job extends JobView {
   acc: number | undefined;
   energyMJ: number;
   outcome: Outcome | undefined;
+  endedAt: number | undefined;
   /** Released as the child of a dropped parent: ends dropped at once. */
   readonly orphan: boolean;
 }
@@ -192,6 +220,12 @@ export class SchedulerKernel {
   private readonly timing: Timing;
   /** Number of policy decisions taken (one per dispatch or drop). */
   decisions = 0;
+  /** The policy in force (the online tuner may replace it with re-parameterised ones). */
+  policy: Policy;
+  private nextTuneAt = Number.POSITIVE_INFINITY;
+  /** Every online tuning step taken (the trajectory). */
+  readonly tuneLog: Array<{ readonly at: number; readonly step: number; readonly params: PolicyParams; readonly info: Readonly<Record<string, number>> }> = [];
+  private lastTuneAt = 0;
   /** Energy of every executed block, as the accelerators reported it (the accounting invariant's reference). */
   blockEnergyMJ = 0;
   /** Blocks executed. */
@@ -228,6 +262,8 @@ export class SchedulerKernel {
     }
     this.running = cfg.accelerators.map(() => undefined);
     this.timing = cfg.mode === "xrbench" ? "xrbench-f32" : "exact";
+    this.policy = cfg.policy;
+    if (cfg.tuning !== undefined && cfg.mode === "exact") this.nextTuneAt = this.tuneTimeAfter(-1);
   }
 
   get time(): number {
@@ -290,6 +326,7 @@ export class SchedulerKernel {
   private beginEvent(): KernelEffect[] {
     this.step = "inject";
     const out: KernelEffect[] = [];
+    if (this.now >= this.nextTuneAt) this.tune(out);
     for (const m of this.models) {
       if (m.nextAt !== null && m.nextAt <= this.now) {
         this.request(out, { kind: "task", name: m.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now });
@@ -362,6 +399,7 @@ export class SchedulerKernel {
       acc: undefined,
       energyMJ: 0,
       outcome: undefined,
+      endedAt: undefined,
       orphan,
     };
     job.nextLayer = pastSkips(job, 0);
@@ -394,7 +432,7 @@ export class SchedulerKernel {
 
   private decide(out: KernelEffect[]) {
     this.runtimeDrops(out);
-    const decision = this.cfg.policy.decide(this.view());
+    const decision = this.policy.decide(this.view());
     for (const d of decision.drops) {
       const job = this.findJob(d.job);
       this.decisions++;
@@ -440,7 +478,7 @@ export class SchedulerKernel {
   private dispatch(d: Dispatch, out: KernelEffect[]) {
     const { job: jobId, acc } = d;
     const job = this.findJob(jobId);
-    const policy = this.cfg.policy.name;
+    const policy = this.policy.name;
     if (job.running) throw new Error(`policy ${policy} dispatched job ${jobId}, which already has a block in flight`);
     if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
       throw new Error(`policy ${policy} dispatched ${jobId} to busy or unknown accelerator ${acc}`);
@@ -486,6 +524,7 @@ export class SchedulerKernel {
 
   private end(job: Job, outcome: Outcome, out: KernelEffect[], reason?: string) {
     job.outcome = outcome;
+    job.endedAt = this.now;
     const m = this.models[job.modelIndex]!;
     const i = m.queue.indexOf(job);
     if (i >= 0) m.queue.splice(i, 1);
@@ -534,6 +573,7 @@ export class SchedulerKernel {
     if (this.cfg.mode === "xrbench") next = (Math.floor(this.now / this.cfg.baseTickMs) + 1) * this.cfg.baseTickMs;
     else for (const m of this.models) if (m.nextAt !== null && m.nextAt < next) next = m.nextAt;
     for (const r of this.running) if (r !== undefined && r.completesAt < next) next = r.completesAt;
+    if (this.nextTuneAt < next) next = this.nextTuneAt;
     if (!(next > this.now) && !(this.cfg.mode === "exact" && next === this.now)) {
       throw new Error(`virtual clock cannot advance from ${this.now} ms`);
     }
@@ -574,6 +614,32 @@ export class SchedulerKernel {
     return { now: this.now, models, accelerators, completedByModel, blockSize: this.cfg.blockSize };
   }
 
+  /** The first tuning point strictly after `t`: the next multiple of the interval or phase start. */
+  private tuneTimeAfter(t: number): number {
+    const tuning = this.cfg.tuning!;
+    let next = (Math.floor(t / tuning.intervalMs) + 1) * tuning.intervalMs;
+    for (const p of tuning.at) if (p > t && p < next) next = p;
+    return next;
+  }
+
+  private tune(out: KernelEffect[]) {
+    const tuning = this.cfg.tuning!;
+    const since = this.lastTuneAt;
+    const ended = this.frameRecords().filter((_, i) => {
+      const j = this.records[i]!;
+      return j.endedAt !== undefined && j.endedAt >= since && j.endedAt < this.now;
+    });
+    const result = tuning.tuner({ now: this.now, policy: this.policy, ended });
+    this.policy = result.policy;
+    this.tuneLog.push({ at: this.now, step: result.step, params: result.policy.params, info: result.info });
+    this.lastTuneAt = this.now;
+    this.nextTuneAt = this.tuneTimeAfter(this.now);
+    out.push({
+      kind: "event",
+      event: { _tag: "tune", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now, step: result.step, params: { ...result.policy.params }, info: { ...result.info } },
+    });
+  }
+
   /** Σ over children of p_child × (child's whole optimistic work + its own descendants). */
   private descendantsWork(m: ModelState, seen: Set<string>): number {
     let total = 0;
@@ -595,7 +661,7 @@ export class SchedulerKernel {
   private findJob(id: string): Job {
     const name = id.slice(0, id.lastIndexOf(":"));
     const job = this.modelState(name).queue.find((j) => j.id === id);
-    if (job === undefined) throw new Error(`policy ${this.cfg.policy.name} named unknown or finished job ${id}`);
+    if (job === undefined) throw new Error(`policy ${this.policy.name} named unknown or finished job ${id}`);
     return job;
   }
 }

@@ -220,9 +220,19 @@ export const DecisionEvent = Schema.TaggedStruct("decision", {
   scores: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number })),
 });
 export type DecisionEvent = typeof DecisionEvent.Type;
+/** An online tuning step: the parameters now in force and the figures behind them. */
+export const TuneEvent = Schema.TaggedStruct("tune", {
+  v: V,
+  run: Token,
+  at: Time,
+  step: Count,
+  params: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  info: Schema.Record({ key: Schema.String, value: Schema.Number }),
+});
+export type TuneEvent = typeof TuneEvent.Type;
 export const RunFinishedEvent = Schema.TaggedStruct("run.finished", { v: V, run: Token, at: Time });
 export type RunFinishedEvent = typeof RunFinishedEvent.Type;
-export const RunEvent = Schema.Union(FrameReleasedEvent, BlockDispatchedEvent, FrameEndedEvent, DecisionEvent, RunFinishedEvent);
+export const RunEvent = Schema.Union(FrameReleasedEvent, BlockDispatchedEvent, FrameEndedEvent, DecisionEvent, TuneEvent, RunFinishedEvent);
 export type RunEvent = typeof RunEvent.Type;
 
 // ─── errors ─────────────────────────────────────────────────────────────────────────────────

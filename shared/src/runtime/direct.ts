@@ -9,14 +9,15 @@
  * them to it (test/direct-engine.test.ts).
  */
 import { executeBlock } from "../actors/accelerator-logic";
-import { type KernelEffect, type KernelReply, SchedulerKernel } from "../actors/scheduler-kernel";
+import { type KernelEffect, type KernelReply, SchedulerKernel, type Tuner } from "../actors/scheduler-kernel";
 import { type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
 import type { TaskConfig } from "../actors/task-logic";
-import { acceleratorCosts, kernelConfigFor, resultOf, taskConfigsFor, type RunOptions, type RunResult } from "./run";
+import { acceleratorCosts, kernelConfigFor, resultOf, taskConfigsFor, type RunOptions, type RunResult } from "./setup";
 
-export const simulateDirect = (opts: RunOptions): RunResult => {
+/** Runs `opts` on the direct engine; `tuner` enables online tuning (the look-ahead never nests one). */
+export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): RunResult => {
   const run = opts.run ?? "direct";
-  const kernel = new SchedulerKernel(kernelConfigFor(opts, run));
+  const kernel = new SchedulerKernel(kernelConfigFor(opts, run, tuner));
   const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),
   );

@@ -1,0 +1,225 @@
+/**
+ * How a run is set up, whatever engine runs it: the options, the configurations of the kernel and
+ * the model tasks, each accelerator's cost column, and the result with its metrics (after the
+ * accounting invariant is checked). Shared by the actor system (run.ts) and the direct engine.
+ */
+import type { AccelModelCosts } from "../actors/accelerator-logic";
+import type { KernelConfig, KernelMode, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
+import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
+import type { RunEvent } from "../contracts/messages";
+import { checkToken } from "../contracts/subjects";
+import {
+  type FrameRecord,
+  type ModelInfo,
+  type ModelMetrics,
+  type RunSummary,
+  UXCOST_DEFINITION,
+  modelMetrics,
+  runSummary,
+} from "../domain/metrics";
+import type { Hardware, ModelCosts, Scenario } from "../domain/types";
+import type { Policy, PolicyParams } from "../policies/types";
+import type { Bus } from "./bus";
+import type { KernelObserver, RejectListener } from "./host";
+
+export interface RunOptions {
+  readonly scenario: Scenario;
+  readonly hardware: Hardware;
+  /** Per scenario model name: its costs on every accelerator of `hardware`. */
+  readonly costs: ReadonlyMap<string, ModelCosts>;
+  readonly policy: Policy;
+  readonly durationMs: number;
+  readonly seed: number;
+  /** Layers per dispatched block (block-granular policies); default 1 (layer granularity). */
+  readonly blockSize?: number;
+  /** Seeded phase offsets of model tasks (exact mode); default true. */
+  readonly phase?: boolean;
+  /** Bound of the seeded release delay, ms (exact mode); default 0. */
+  readonly jitterMs?: number;
+  /** Window of the per-model recent miss rate, ms; default 1000. */
+  readonly missWindowMs?: number;
+  /** Run id (subject token); default "embedded". */
+  readonly run?: string;
+  /** Default: a fresh in-memory bus, closed after the run. */
+  readonly bus?: Bus;
+  readonly onEvent?: (event: RunEvent) => void;
+  readonly onReject?: RejectListener;
+  /** Tap on the scheduler kernel's inputs and effects (event log recording). */
+  readonly observer?: KernelObserver;
+}
+
+export interface RunResult {
+  readonly run: string;
+  readonly scenario: string;
+  readonly hardware: string;
+  readonly policy: string;
+  readonly params: PolicyParams;
+  readonly seed: number;
+  readonly durationMs: number;
+  /** Simulated time at which the run ended. */
+  readonly endedAtMs: number;
+  readonly models: ReadonlyArray<ModelMetrics>;
+  readonly summary: RunSummary;
+  readonly frames: ReadonlyArray<FrameRecord>;
+  readonly decisions: number;
+  readonly uxCostDefinition: string;
+  /** Payloads refused at the edge during the run. */
+  readonly rejected: number;
+  /** The online tuning trajectory (empty unless tuning was on). */
+  readonly tuning: SchedulerKernel["tuneLog"];
+}
+
+/** Ideal frame energy and optimistic latency of a model on a hardware (DESIGN.md §7). */
+export const modelInfo = (name: string, targetFps: number, periodMs: number, costs: ModelCosts): ModelInfo => {
+  let ideal = 0;
+  let optimistic = 0;
+  for (let l = 0; l < costs.layerCount; l++) {
+    let e = Number.POSITIVE_INFINITY;
+    let t = Number.POSITIVE_INFINITY;
+    for (let a = 0; a < costs.energyMJ.length; a++) {
+      e = Math.min(e, costs.energyMJ[a]![l]!);
+      t = Math.min(t, costs.latencyMs[a]![l]!);
+    }
+    ideal += e;
+    optimistic += t;
+  }
+  return { name, targetFps, periodMs, idealFrameEnergyMJ: ideal, optimisticLatencyMs: optimistic };
+};
+
+const costsOf = (costs: ReadonlyMap<string, ModelCosts>, model: string): ModelCosts => {
+  const c = costs.get(model);
+  if (c === undefined) throw new Error(`no costs for scenario model ${model}`);
+  return c;
+};
+
+/** The slice of the cost table one accelerator needs: its own column, per model. */
+export const acceleratorCosts = (costs: ReadonlyMap<string, ModelCosts>, accIndex: number): Map<string, AccelModelCosts> =>
+  new Map([...costs].map(([name, c]) => [name, { cycles: c.cycles[accIndex]!, energyMJ: c.energyMJ[accIndex]! }]));
+
+/** The xrbench policy runs in the XRBench runtime's own semantics; every other policy in exact mode. */
+export const modeOf = (policy: Policy): KernelMode => (policy.name === "xrbench" ? "xrbench" : "exact");
+
+export const taskConfigsFor = (opts: RunOptions, run: string): TaskConfig[] =>
+  opts.scenario.models.map((m) => ({
+    run,
+    name: m.name,
+    fps: m.fps,
+    probability: m.probability,
+    dependsOn: m.dependsOn,
+    mode: modeOf(opts.policy),
+    durationMs: opts.durationMs,
+    seed: opts.seed,
+    phase: opts.phase ?? true,
+    jitterMs: opts.jitterMs ?? 0,
+    ...(m.active === undefined ? {} : { active: m.active }),
+    ...(m.exits === undefined ? {} : { exits: m.exits }),
+    ...(m.skips === undefined ? {} : { skips: m.skips }),
+  }));
+
+export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): KernelConfig => {
+  const mode = modeOf(opts.policy);
+  const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
+  if (mode === "xrbench" && dynamic !== undefined) {
+    throw new Error(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
+  }
+  if (mode === "exact") {
+    const multi = opts.scenario.models.find((m) => m.dependsOn.length > 1);
+    if (multi !== undefined) throw new Error(`model ${multi.name}: a cascade with more than one parent is not supported`);
+  }
+  const maxFps = Math.max(...opts.scenario.models.map((m) => m.fps));
+  return {
+    run,
+    mode,
+    blockSize: opts.blockSize ?? 1,
+    missWindowMs: opts.missWindowMs ?? 1000,
+    policy: opts.policy,
+    models: opts.scenario.models.map((m) => ({
+      name: m.name,
+      periodMs: taskPeriodMs({ fps: m.fps, mode }),
+      dependsOn: m.dependsOn,
+      costs: costsOf(opts.costs, m.name),
+      probability: m.probability,
+      ...(m.exits === undefined ? {} : { exits: m.exits }),
+      ...(m.skips === undefined ? {} : { skips: m.skips }),
+    })),
+    accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
+    durationMs: opts.durationMs,
+    baseTickMs: Math.floor(1000 / maxFps),
+    ...(tuner === undefined
+      ? {}
+      : { tuning: { tuner: tuner.tuner, intervalMs: tuner.intervalMs, at: (opts.scenario.phases ?? []).map((p) => p.fromMs).filter((t) => t > 0) } }),
+  };
+};
+
+export class AccountingError extends Error {
+  constructor(message: string) {
+    super(`accounting invariant violated: ${message}`);
+    this.name = "AccountingError";
+  }
+}
+
+/**
+ * The accounting invariant, checked at the end of every run: every released frame ends exactly
+ * once (on time, late or dropped; `unfinished` only in xrbench mode, whose runtime never logs
+ * them), and the energy charged to frames equals the energy of the executed blocks.
+ */
+export const checkAccounting = (frames: ReadonlyArray<FrameRecord>, kernel: SchedulerKernel): void => {
+  const seen = new Set<string>();
+  for (const f of frames) {
+    const id = `${f.model}:${f.frame}`;
+    if (seen.has(id)) throw new AccountingError(`frame ${id} recorded twice`);
+    seen.add(id);
+    if (f.outcome === "unfinished" && kernel.cfg.mode !== "xrbench") throw new AccountingError(`frame ${id} never ended`);
+    if ((f.outcome === "onTime" || f.outcome === "late") && f.completionAt === undefined) {
+      throw new AccountingError(`frame ${id} is ${f.outcome} without a completion time`);
+    }
+  }
+  const charged = frames.reduce((s, f) => s + f.energyMJ, 0);
+  if (Math.abs(charged - kernel.blockEnergyMJ) > 1e-6 * Math.max(1, kernel.blockEnergyMJ)) {
+    throw new AccountingError(`frames were charged ${charged} mJ but the executed blocks cost ${kernel.blockEnergyMJ} mJ`);
+  }
+};
+
+/** Metrics of a finished run from the scheduler kernel's frame records (after checking the accounting invariant). */
+export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel, rejected: number): RunResult => {
+  const frames = kernel.frameRecords();
+  checkAccounting(frames, kernel);
+  const periods = new Map(kernel.cfg.models.map((m) => [m.name, m.periodMs]));
+  const models = opts.scenario.models.map((m) =>
+    modelMetrics(
+      modelInfo(m.name, m.fps, periods.get(m.name)!, costsOf(opts.costs, m.name)),
+      frames.filter((f) => f.model === m.name),
+      opts.durationMs,
+    ),
+  );
+  return {
+    run,
+    scenario: opts.scenario.name,
+    hardware: opts.hardware.name,
+    policy: opts.policy.name,
+    params: opts.policy.params,
+    seed: opts.seed,
+    durationMs: opts.durationMs,
+    endedAtMs: kernel.time,
+    models,
+    summary: runSummary(models, opts.durationMs),
+    frames,
+    decisions: kernel.decisions,
+    uxCostDefinition: UXCOST_DEFINITION,
+    rejected,
+    tuning: kernel.tuneLog,
+  };
+};
+
+/** Counts payloads refused at the edge, passing them on to the caller's listener. */
+export const rejectCounter = (listener?: RejectListener): { onReject: RejectListener; count(): number } => {
+  let n = 0;
+  return {
+    onReject: (subject, message) => {
+      n++;
+      listener?.(subject, message);
+    },
+    count: () => n,
+  };
+};
+

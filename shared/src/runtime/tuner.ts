@@ -1,0 +1,138 @@
+/**
+ * SDRM3's online tuner (DESIGN.md §8): tunes θ = (α, β, γ) while the run goes on, by
+ * coordinate-wise finite differences of the UXCost of a short look-ahead simulation of the
+ * workload that is active now (the project's own cost model, on the direct engine), and re-starts
+ * its search when the workload changes — a phase switch, or a shift of the observed load.
+ *
+ * One tuning step per tuning point (every `tuneEvery` ms of virtual time and at each phase start):
+ * for each parameter in turn, try θ_p·(1+δ) and θ_p/(1+δ) and keep the best of the three; the step
+ * size δ halves after every step (δ₀ = 0.5 → 0.25 → 0.125 → 0.0625), so the change in θ per step is
+ * bounded and θ settles (relative change < 10%) within four steps of a re-start. Deterministic: the
+ * look-ahead uses the run's seed (common random numbers for the candidates) and no clock.
+ */
+import type { TuneContext, TuneResult, Tuner } from "../actors/scheduler-kernel";
+import { modelMetrics, geomean } from "../domain/metrics";
+import type { Scenario, ScenarioModel } from "../domain/types";
+import { resolvePolicy } from "../policies/catalogue";
+import { sdrm3 } from "../policies/sdrm3";
+import type { PolicyParams } from "../policies/types";
+import { simulateDirect } from "./direct";
+import { type RunOptions, modelInfo } from "./setup";
+
+export const TUNED_PARAMS = ["alpha", "beta", "gamma"] as const;
+
+export interface TunerOptions {
+  readonly base: RunOptions;
+  readonly lookaheadMs: number;
+  readonly initialStep: number;
+  /** Relative change of the observed load (released work per ms) that re-starts the search. */
+  readonly loadShift: number;
+}
+
+/** The models active at time t, at their FPS then, as a static scenario (the look-ahead workload). */
+export const workloadAt = (scenario: Scenario, t: number): Scenario => {
+  const active: ScenarioModel[] = [];
+  for (const m of scenario.models) {
+    const iv = m.active === undefined ? { fps: m.fps } : m.active.find((x) => x.fromMs <= t && t < (x.toMs ?? Number.POSITIVE_INFINITY));
+    if (iv === undefined) continue;
+    const { active: _active, ...rest } = m;
+    active.push({ ...rest, fps: iv.fps });
+  }
+  const names = new Set(active.map((m) => m.name));
+  return {
+    name: `${scenario.name}@${Math.round(t)}ms`,
+    description: `the workload of ${scenario.name} active at ${t} ms`,
+    models: active.map((m) => ({ ...m, dependsOn: m.dependsOn.filter((p) => names.has(p)) })),
+  };
+};
+
+const signature = (s: Scenario) => s.models.map((m) => `${m.name}@${m.fps}`).join(",");
+
+/** UXCost of the frames that ended in a window (the observed, windowed UXCost). */
+const windowedUxCost = (opts: RunOptions, ctx: TuneContext, windowMs: number): number | null => {
+  const byModel = new Map<string, typeof ctx.ended[number][]>();
+  for (const f of ctx.ended) byModel.set(f.model, [...(byModel.get(f.model) ?? []), f]);
+  const ux: number[] = [];
+  for (const m of opts.scenario.models) {
+    const frames = byModel.get(m.name);
+    const costs = opts.costs.get(m.name);
+    if (frames === undefined || costs === undefined) continue;
+    const mm = modelMetrics(modelInfo(m.name, m.fps, 1000 / m.fps, costs), frames, windowMs);
+    if (mm.feasible && mm.uxCost !== null) ux.push(mm.uxCost);
+  }
+  return geomean(ux);
+};
+
+export const createTuner = (opts: TunerOptions): Tuner => {
+  let key = "";
+  let delta = opts.initialStep;
+  let step = 0;
+  let settledLoad: number | null = null;
+  let lastAt = 0;
+
+  const evaluate = (workload: Scenario, params: PolicyParams): number => {
+    if (workload.models.length === 0) return 1;
+    const r = simulateDirect({
+      ...opts.base,
+      scenario: workload,
+      policy: resolvePolicy("sdrm3", { ...params, tune: 0 }),
+      durationMs: opts.lookaheadMs,
+    });
+    return r.summary.uxCost ?? 1;
+  };
+
+  return (ctx: TuneContext): TuneResult => {
+    step++;
+    const windowMs = Math.max(1, ctx.now - lastAt);
+    lastAt = ctx.now;
+    const workload = workloadAt(opts.base.scenario, ctx.now);
+    const load = ctx.ended.length / windowMs;
+    const shifted = settledLoad !== null && settledLoad > 0 && Math.abs(load - settledLoad) / settledLoad > opts.loadShift;
+    if (signature(workload) !== key || shifted) {
+      key = signature(workload);
+      delta = opts.initialStep;
+      settledLoad = null;
+    }
+    let params: Record<string, number> = { ...ctx.policy.params };
+    const observed = windowedUxCost(opts.base, ctx, windowMs);
+    let best = evaluate(workload, params);
+    for (const name of TUNED_PARAMS) {
+      const spec = resolvePolicySpec(name);
+      for (const factor of [1 + delta, 1 / (1 + delta)]) {
+        const value = Math.min(spec.max, Math.max(spec.min, (params[name] ?? spec.default) * factor));
+        const candidate = { ...params, [name]: value };
+        const score = evaluate(workload, candidate);
+        if (score < best - 1e-12) {
+          best = score;
+          params = candidate;
+        }
+      }
+    }
+    const usedDelta = delta;
+    delta /= 2;
+    if (settledLoad === null && delta < 0.1) settledLoad = load;
+    return {
+      policy: resolvePolicy("sdrm3", params),
+      step,
+      info: { lookaheadUxCost: best, ...(observed === null ? {} : { windowUxCost: observed }), delta: usedDelta, load },
+    };
+  };
+};
+
+const resolvePolicySpec = (name: string) => {
+  const spec = SDRM3_SPECS.get(name);
+  if (spec === undefined) throw new Error(`sdrm3 has no parameter ${name}`);
+  return spec;
+};
+
+const SDRM3_SPECS = new Map(sdrm3.params.map((p) => [p.name, p]));
+
+/** The tuning configuration of a run: on when the policy is sdrm3 with tune = 1 (exact mode). */
+export const tuningFor = (opts: RunOptions): { tuner: Tuner; intervalMs: number } | undefined => {
+  const p = opts.policy.params;
+  if (opts.policy.name !== "sdrm3" || p.tune !== 1) return undefined;
+  return {
+    intervalMs: p.tuneEvery ?? 1000,
+    tuner: createTuner({ base: opts, lookaheadMs: p.lookahead ?? 500, initialStep: 0.5, loadShift: 0.25 }),
+  };
+};
