@@ -18,7 +18,7 @@ const GOLDEN_VR_GAMING_SINGLE_4K_WS = 86.466141;
 
 const SCENARIOS =
   "AR_Assistant, AR_gaming, VR_gaming, outdoor_activity_A, outdoor_activity_B, social_interactionA, social_interactionB, " +
-  "VR_gaming_100p, VR_gaming_25p, VR_gaming_50p, VR_gaming_75p";
+  "VR_gaming_100p, VR_gaming_25p, VR_gaming_50p, VR_gaming_75p, VR_to_AR_switch, AR_gaming_ramp, social_dynamic";
 
 interface Ran {
   readonly code: number;

@@ -106,13 +106,16 @@ describe("loadBuiltinDataset", () => {
     expect(dataset.models.get("GE_FBNet_C")?.layers[50]).toMatchObject({ Y: 5, X: 4, R: 5, S: 5, macs: 0 });
   });
 
-  it("has the 7 usage scenarios and the 4 probability-sweep ones", () => {
+  it("has the 7 usage scenarios, the 4 probability-sweep ones and the 3 dynamic ones", () => {
     expect([...dataset.scenarios.keys()]).toEqual([
       ...USAGE_SCENARIOS,
       "VR_gaming_100p",
       "VR_gaming_25p",
       "VR_gaming_50p",
       "VR_gaming_75p",
+      "VR_to_AR_switch",
+      "AR_gaming_ramp",
+      "social_dynamic",
     ]);
     const usage = [...dataset.scenarios.values()].filter((s) => s.description.startsWith("XRBench usage scenario"));
     expect(usage.map((s) => s.name)).toEqual(USAGE_SCENARIOS);

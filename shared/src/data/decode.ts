@@ -86,9 +86,17 @@ const collectIssues = (issue: ParseResult.ParseIssue, path: PropertyKey[]): Data
       return collectIssues(issue.issue, [...path, ...(keys as ReadonlyArray<PropertyKey>)]);
     }
     case "Composite": {
-      if (SchemaAST.isUnion(issue.ast)) return [leaf(path, describe(issue.ast), issue.actual)];
-      const children = Array.isArray(issue.issues) ? issue.issues : [issue.issues];
-      return (children as ReadonlyArray<ParseResult.ParseIssue>).flatMap((child) => collectIssues(child, path));
+      const children = (Array.isArray(issue.issues) ? issue.issues : [issue.issues]) as ReadonlyArray<ParseResult.ParseIssue>;
+      if (SchemaAST.isUnion(issue.ast)) {
+        // A union (e.g. Schema.optional(X), i.e. X | undefined) is reported as a whole, unless
+        // exactly one member failed inside the value (the value has that member's shape, e.g. it is
+        // an array but an element is bad): then report that member's nested issues where they
+        // happened. The `undefined` member of an optional field never fails inside.
+        const inside = children.filter((child) => !isUndefinedMember(child) && hasPointer(child));
+        if (inside.length === 1) return collectIssues(inside[0]!, path);
+        return [leaf(path, describe(issue.ast), issue.actual)];
+      }
+      return children.flatMap((child) => collectIssues(child, path));
     }
     case "Refinement":
       // A failed predicate, or a failure under a scalar refinement chain, is reported against the
@@ -115,6 +123,9 @@ const leaf = (path: ReadonlyArray<PropertyKey>, expected: string, actual: unknow
   expected,
   actual: showValue(actual),
 });
+
+/** Whether a union member's issue is the `undefined` alternative of an optional field. */
+const isUndefinedMember = (issue: ParseResult.ParseIssue): boolean => issue._tag === "Type" && SchemaAST.isUndefinedKeyword(issue.ast);
 
 const hasPointer = (issue: ParseResult.ParseIssue): boolean => {
   switch (issue._tag) {

@@ -7,7 +7,9 @@
  * fps = target_fps (or fps), dependsOn = dependency, probability = probability_effective (else
  * probability, else probability_in_file, else 1).
  * Checks beyond the schema: every model is known, names are unique within a scenario, cascade
- * parents are other models of the same scenario, and cascades have no cycle.
+ * parents are other models of the same scenario, and cascades have no cycle. A phased scenario's
+ * own lists are checked phase by phase (errors name the entry as written in the phase: parents
+ * must be models of the same phase) before the phases are merged into one list of tasks.
  */
 import type { ActiveInterval, Model, PhaseSpan, Scenario, ScenarioModel } from "../domain/types";
 import { decodeOrThrow, readJson } from "./decode";
@@ -75,7 +77,7 @@ const decodeEntry = (json: unknown, file: string, base: string): ScenarioJson | 
 
 /** Semantic checks of a scenario built in code (errors are labelled `scenario '<name>'`). */
 export const checkScenario = (scenario: Scenario, models: ReadonlyMap<string, Model>): void =>
-  checkScenarioModels(scenario, models, `scenario '${scenario.name}'`, "", scenario.models.map(() => DOMAIN_KEYS));
+  checkScenarioModels(scenario.models, models, `scenario '${scenario.name}'`, "", scenario.models.map(() => DOMAIN_KEYS));
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -88,20 +90,28 @@ const toScenario = (
   known: ReadonlyMap<string, Scenario>,
 ): Scenario => {
   if ("phases" in json) {
-    const scenario = phasedScenario(json.name, json.description ?? `dynamic scenario (${file})`, json.phases, file, base, known);
-    checkScenarioModels(scenario, models, file, base, scenario.models.map(() => DOMAIN_KEYS));
-    checkDynamics(scenario, models, file, base);
-    return scenario;
+    return phasedScenario(json.name, json.description ?? `dynamic scenario (${file})`, json.phases, file, base, models, known);
   }
-  const keys = json.models.map(entryKeys);
   const scenario: Scenario = {
     name: json.name,
     description: json.description ?? describeScenario(json, file),
-    models: json.models.map((entry, i) => toScenarioModel(entry, file, joinJsonPath(base, "models", i))),
+    models: checkedEntries(json.models, file, base, models, "scenario"),
   };
-  checkScenarioModels(scenario, models, file, base, keys);
-  checkDynamics(scenario, models, file, base);
   return scenario;
+};
+
+/** The entries of one list (`<base>.models`), each checked at its own path in the file. */
+const checkedEntries = (
+  list: ReadonlyArray<ScenarioModelJson>,
+  file: string,
+  base: string,
+  models: ReadonlyMap<string, Model>,
+  scope: Scope,
+): ReadonlyArray<ScenarioModel> => {
+  const entries = list.map((entry, i) => toScenarioModel(entry, file, joinJsonPath(base, "models", i)));
+  checkScenarioModels(entries, models, file, base, list.map(entryKeys), scope);
+  checkDynamics(entries, models, file, base);
+  return entries;
 };
 
 /**
@@ -115,6 +125,7 @@ const phasedScenario = (
   phases: ReadonlyArray<PhaseJson>,
   file: string,
   base: string,
+  models: ReadonlyMap<string, Model>,
   known: ReadonlyMap<string, Scenario>,
 ): Scenario => {
   const merged = new Map<string, { entry: ScenarioModel; active: ActiveInterval[]; at: string }>();
@@ -145,7 +156,8 @@ const phasedScenario = (
       if (ref.phases !== undefined) throw dataError(file, joinJsonPath(at, "scenario"), "a scenario without phases", showValue(phase.scenario));
       entries = ref.models;
     } else {
-      entries = phase.models!.map((entry, i) => toScenarioModel(entry, file, joinJsonPath(at, "models", i)));
+      // the phase's own list: checked on its own (parents must be models of the same phase)
+      entries = checkedEntries(phase.models!, file, at, models, "phase");
     }
     spans.push({ name: phase.name ?? phase.scenario ?? `phase${p}`, fromMs: phase.from_ms, toMs });
     entries.forEach((entry, i) => {
@@ -163,6 +175,10 @@ const phasedScenario = (
       if (!same) {
         throw dataError(file, entryAt, `model ${entry.name} with the same model, dependency and probability as in ${seen.at}`, "a different definition");
       }
+      // one task has one list of exits and skips for the whole run: a phase may not redefine them
+      if (dynamicsKey(seen.entry) !== dynamicsKey(entry)) {
+        throw dataError(file, entryAt, `model ${entry.name} with the same early exits and skipped layers as in ${seen.at}`, "a different definition");
+      }
       const last = seen.active[seen.active.length - 1]!;
       if (last.toMs === phase.from_ms && last.fps === entry.fps) seen.active[seen.active.length - 1] = { ...last, toMs };
       else seen.active.push(interval);
@@ -176,9 +192,25 @@ const phasedScenario = (
   };
 };
 
-/** Early exits and skips name layers of the model, with probabilities in [0, 1]; skips do not overlap. */
-const checkDynamics = (scenario: Scenario, models: ReadonlyMap<string, Model>, file: string, base: string): void => {
-  scenario.models.forEach((entry, i) => {
+/** Exits and skips compared regardless of their order in the list (an absent list = an empty one). */
+const dynamicsKey = (entry: ScenarioModel): string => {
+  const exits = [...(entry.exits ?? [])].map((x) => [x.afterLayer, x.probability]).sort(byNumbers);
+  const skips = [...(entry.skips ?? [])].map((x) => [x.fromLayer, x.toLayer, x.probability]).sort(byNumbers);
+  return JSON.stringify({ exits, skips });
+};
+
+const byNumbers = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+};
+
+/**
+ * Early exits and skips name layers of the model, with probabilities in [0, 1]; skips do not
+ * overlap. Entries are those of the list `<base>.models`; errors name exits and skips by their
+ * index in the file.
+ */
+const checkDynamics = (entries: ReadonlyArray<ScenarioModel>, models: ReadonlyMap<string, Model>, file: string, base: string): void => {
+  entries.forEach((entry, i) => {
     const layers = models.get(entry.model)?.layers.length ?? 0;
     const at = (...keys: Array<string | number>) => joinJsonPath(base, "models", i, ...keys);
     (entry.exits ?? []).forEach((exit, e) => {
@@ -186,13 +218,18 @@ const checkDynamics = (scenario: Scenario, models: ReadonlyMap<string, Model>, f
         throw dataError(file, at("exits", e, "after_layer"), `a layer index below the model's last layer (${layers - 1}) of ${entry.model}`, showValue(exit.afterLayer));
       }
     });
-    let end = -1;
-    [...(entry.skips ?? [])].sort((a, b) => a.fromLayer - b.fromLayer).forEach((skip, k) => {
+    const skips = entry.skips ?? [];
+    skips.forEach((skip, k) => {
       if (skip.toLayer < skip.fromLayer || skip.toLayer >= layers) {
         throw dataError(file, at("skips", k, "to_layer"), `a layer index in [from_layer, ${layers - 1}] of ${entry.model}`, showValue(skip.toLayer));
       }
+    });
+    // overlaps in layer order; k stays the skip's index in the file
+    let end = -1;
+    [...skips.keys()].sort((a, b) => skips[a]!.fromLayer - skips[b]!.fromLayer).forEach((k) => {
+      const skip = skips[k]!;
       if (skip.fromLayer <= end) throw dataError(file, at("skips", k, "from_layer"), "skipped ranges that do not overlap", showValue(skip.fromLayer));
-      end = skip.toLayer;
+      end = Math.max(end, skip.toLayer);
     });
   });
 };
@@ -234,37 +271,41 @@ const toScenarioModel = (entry: ScenarioModelJson, file: string, at: string): Sc
   };
 };
 
+/** Where a list of entries lives: a scenario's `models`, or one phase's own `models`. */
+type Scope = "scenario" | "phase";
+
 const checkScenarioModels = (
-  scenario: Scenario,
+  entries: ReadonlyArray<ScenarioModel>,
   models: ReadonlyMap<string, Model>,
   file: string,
   base: string,
   keys: ReadonlyArray<EntryKeys>,
+  scope: Scope = "scenario",
 ): void => {
   const at = (i: number, field: keyof EntryKeys, ...more: number[]) =>
     joinJsonPath(base, "models", i, keys[i]?.[field] ?? DOMAIN_KEYS[field], ...more);
   const firstIndex = new Map<string, number>();
-  scenario.models.forEach((entry, i) => {
+  entries.forEach((entry, i) => {
     const earlier = firstIndex.get(entry.name);
     if (earlier !== undefined) {
-      throw dataError(file, at(i, "name"), `a name not used by another model of the scenario (models[${earlier}] has it)`, showValue(entry.name));
+      throw dataError(file, at(i, "name"), `a name not used by another model of the ${scope} (models[${earlier}] has it)`, showValue(entry.name));
     }
     firstIndex.set(entry.name, i);
     if (!models.has(entry.model)) {
       throw dataError(file, at(i, "model"), `a known model (${listNames(models.keys())})`, showValue(entry.model));
     }
   });
-  scenario.models.forEach((entry, i) => {
+  entries.forEach((entry, i) => {
     entry.dependsOn.forEach((parent, d) => {
       if (parent === entry.name) {
-        throw dataError(file, at(i, "dependency", d), "another model of the scenario (a model cannot depend on itself)", showValue(parent));
+        throw dataError(file, at(i, "dependency", d), `another model of the ${scope} (a model cannot depend on itself)`, showValue(parent));
       }
       if (!firstIndex.has(parent)) {
-        throw dataError(file, at(i, "dependency", d), `a model of the scenario (${listNames(firstIndex.keys())})`, showValue(parent));
+        throw dataError(file, at(i, "dependency", d), `a model of the ${scope} (${listNames(firstIndex.keys())})`, showValue(parent));
       }
     });
   });
-  const cycle = findCycle(scenario.models);
+  const cycle = findCycle(entries);
   if (cycle !== undefined) {
     const start = firstIndex.get(cycle[0] ?? "") ?? 0;
     throw dataError(file, at(start, "dependency"), "cascade dependencies without a cycle", `the cycle ${cycle.join(" -> ")}`);
