@@ -26,6 +26,8 @@ import { formatRunHuman, runToJson } from "./format";
 import { parseBlockSize, parseParams } from "./flags";
 import { type CompareFlags, executeCompare } from "./compare";
 import { registerServe } from "./serve";
+import { registerTune } from "./tune";
+import { registerLogCommands, runWithLogOutputs } from "./log-commands";
 
 export interface Io {
   out(text: string): void;
@@ -58,6 +60,9 @@ interface RunFlags {
   costs?: string[];
   param?: string[];
   block?: string;
+  record?: string;
+  trace?: string;
+  tune?: boolean;
 }
 
 /** The built-in dataset extended with the user's own files. */
@@ -71,7 +76,12 @@ const datasetWith = (flags: RunFlags): Dataset => {
 };
 
 const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
-  const policy = resolvePolicy(flags.policy, parseParams(flags.param ?? []));
+  const params = parseParams(flags.param ?? []);
+  if (flags.tune === true) {
+    if (flags.policy !== "sdrm3") throw new CliInputError(`--tune: only the sdrm3 policy tunes itself, not '${flags.policy}'`);
+    params.tune = 1;
+  }
+  const policy = resolvePolicy(flags.policy, params);
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>; see `sdrm3 list scenarios`");
   if (flags.hardware === undefined) {
     throw new CliInputError("missing --hardware <config>/<dataflows>, e.g. Dual_4K/WS_OS; see `sdrm3 list hardware`");
@@ -83,7 +93,7 @@ const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
   const hardware = resolveHardware(ds, flags.hardware);
   const costs = resolveModelCosts(ds, scenario, hardware);
   const blockSize = parseBlockSize(flags.block);
-  const result = await runScenario({ scenario, hardware, costs, policy, durationMs, seed, blockSize });
+  const result = await runWithLogOutputs({ scenario, hardware, costs, policy, durationMs, seed, blockSize }, flags, io);
   io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
   return 0;
 };
@@ -124,6 +134,9 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .option("--hardware-file <path>", "load hardware configs from a JSON file (repeatable)", collect)
     .option("--model-file <path>", "load a model (layer list) from a JSON file (repeatable)", collect)
     .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
+    .option("--tune", "sdrm3: tune alpha, beta, gamma online and print the tuning trajectory")
+    .option("--record <path>", "record the run's event log (JSONL; replay with `sdrm3 replay`)")
+    .option("--trace <path>", "write the run's timeline as Chrome/Perfetto trace-event JSON")
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io)));
   program
     .command("compare")
@@ -147,6 +160,8 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .argument("<what>", "scenarios | hardware | policies")
     .action((what: string) => setResult(executeList(what, io)));
   registerServe(program, io, setResult);
+  registerTune(program, io, setResult);
+  registerLogCommands(program, io, setResult);
   return program;
 };
 

@@ -1,3 +1,4 @@
-/** Public surface of the contracts package: message schemas and subject builders. No I/O. */
+/** Public surface of the contracts package: message schemas, subject builders and the event log's schemas. No I/O. */
 export * from "./messages";
 export * from "./subjects";
+export * from "./log";

@@ -36,7 +36,7 @@ export const SDRM3_PARAMS = [
   { name: "pmin", default: 0.5, min: 0, max: 1, description: "affinity guard: a relaxed job waits rather than run where P < pmin, if a better-suited accelerator keeps it feasible (0: off)" },
   { name: "tune", default: 0, min: 0, max: 1, description: "1: tune alpha, beta, gamma online (look-ahead coordinate search; see runtime/tuner)" },
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
-  { name: "lookahead", default: 500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation" },
+  { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
   { name: "cascade", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
 ] as const;
 

@@ -32,7 +32,7 @@ import { schedulerMachine } from "../actors/scheduler";
 import type { KernelConfig, KernelEffect, KernelInput, SchedulerKernel, Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
-import type { Bus, BusMsg, Subscription } from "./bus";
+import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
 import { decodeJson } from "./typed-bus";
 
 /** Counts of what passed the relay point, per hosted actor. */
@@ -64,6 +64,7 @@ const announce = (
   registration: Registration,
   onReject: RejectListener | undefined,
   onFinished: (() => void) | undefined,
+  onStopped?: (reason: string) => void,
 ): Subscription => {
   const text = JSON.stringify(registration);
   const sub = bus.subscribe(Subjects.control(run, "control"), (msg) => {
@@ -74,6 +75,7 @@ const announce = (
     }
     if (decoded.right.op === "discover") bus.publish(Subjects.control(run, "register"), text);
     if (decoded.right.op === "finished") onFinished?.();
+    if (decoded.right.op === "stop") (onStopped ?? (() => onFinished?.()))(decoded.right.reason ?? "the scheduler stopped the run");
   });
   bus.publish(Subjects.control(run, "register"), text);
   return sub;
@@ -85,7 +87,20 @@ export interface ServiceHostOptions {
   readonly onReject?: RejectListener;
   /** Called when the scheduler announces the end of the run. */
   readonly onFinished?: () => void;
+  /** Called when the scheduler aborts the run (`run.control stop`); default: `onFinished`. */
+  readonly onStopped?: (reason: string) => void;
 }
+
+export interface AcceleratorHostOptions extends ServiceHostOptions {
+  /**
+   * Fence: asked before every dispatch is answered; `false` (e.g. this process's slot lease may have
+   * lapsed) leaves the dispatch unanswered, so the scheduler retries it to the slot's new owner.
+   */
+  readonly canServe?: () => boolean;
+}
+
+/** How many recent dispatches an accelerator host remembers to answer a retried dispatch identically. */
+const REPLAY_CACHE = 8;
 
 /**
  * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
@@ -133,20 +148,45 @@ export const hostAccelerator = (
   run: string,
   spec: AcceleratorSpec,
   costs: ReadonlyMap<string, AccelModelCosts>,
-  opts: ServiceHostOptions = {},
+  opts: AcceleratorHostOptions = {},
 ): Hosted => {
   const stats = newStats();
+  // A dispatch the scheduler retries (its reply was lost, or timed out) must get the same answer,
+  // not a "busy" refusal from the block it already started: recent results are replayed by key.
+  const recent = new Map<string, AccelReply>();
+  const keyOf = new Map<string, string>();
+  const dispatchKey = (cmd: AccelCommand) => `${cmd.job}@${cmd.at}:${cmd.firstLayer}+${cmd.layerCount}`;
   let respond: (replyTo: string, message: unknown) => void = () => {};
   const actor = createActor(
-    acceleratorMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }),
+    acceleratorMachine.provide({
+      actions: {
+        respond: (_, p) => {
+          const key = keyOf.get(p.replyTo);
+          keyOf.delete(p.replyTo);
+          if (key !== undefined && p.message._tag === "block.result") {
+            recent.set(key, p.message);
+            if (recent.size > REPLAY_CACHE) recent.delete(recent.keys().next().value!);
+          }
+          respond(p.replyTo, p.message);
+        },
+      },
+    }),
     { input: { id: spec.id, costs }, systemId: `accel:${spec.id}` },
   ).start();
   const relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, stats, (cmd, replyTo) => {
     if (replyTo === undefined) return; // dispatches are requests; a bare publish has no one to answer
+    if (opts.canServe !== undefined && !opts.canServe()) return; // fenced: the slot's new owner answers the retry
     if (cmd.run !== run || cmd.acc !== spec.id) {
       relay.respond(replyTo, errorReply("rejected", `block for ${cmd.run}/${cmd.acc} sent to ${run}/${spec.id}`));
       return;
     }
+    const key = dispatchKey(cmd);
+    const replay = recent.get(key);
+    if (replay !== undefined) {
+      relay.respond(replyTo, replay);
+      return;
+    }
+    keyOf.set(replyTo, key);
     actor.send({ type: "block.dispatch", cmd, replyTo });
   }, opts.onReject);
   respond = relay.respond;
@@ -160,7 +200,7 @@ export const hostAccelerator = (
     costClass: spec.costClass,
     host: opts.host ?? "embedded",
   });
-  const control = announce(bus, run, registration, opts.onReject, opts.onFinished);
+  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
   return {
     actor,
     stats,
@@ -197,7 +237,7 @@ export const hostModelTasks = (bus: Bus, cfgs: ReadonlyArray<TaskConfig>, opts: 
   const run = cfgs[0]!.run;
   const hosted = cfgs.map((cfg) => hostTaskActor(bus, cfg, opts));
   const registration = TaskRegister.make({ v: PROTOCOL_VERSION, run, models: cfgs.map((c) => c.name), host: opts.host ?? "embedded" });
-  const control = announce(bus, run, registration, opts.onReject, opts.onFinished);
+  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
   const first = hosted[0]!;
   hosted[0] = { ...first, stop: () => { control.unsubscribe(); first.stop(); } };
   return hosted;
@@ -214,7 +254,26 @@ export interface SchedulerHostOptions {
   readonly observer?: KernelObserver;
   /** Wait for the model tasks to register too (they run in other processes). Default false. */
   readonly expectTasks?: boolean;
+  /**
+   * Fail the run when the accelerators (and tasks, with `expectTasks`) have not all registered
+   * within this many ms (wall clock); the error names the missing slots and tasks. Default: wait forever.
+   */
+  readonly registerTimeoutMs?: number;
+  /**
+   * A block dispatch that finds no accelerator (no responders, or no answer within
+   * `dispatchAttemptTimeoutMs`) is retried to the same subject, with backoff, until a process
+   * (e.g. a hot spare) hosts the slot again; after this many ms the run fails naming the slot.
+   * Default {@link DEFAULT_SLOT_TAKEOVER_TIMEOUT_MS}.
+   */
+  readonly slotTakeoverTimeoutMs?: number;
+  /** Wait per dispatch attempt (capped by `requestTimeoutMs`). Default {@link DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS}. */
+  readonly dispatchAttemptTimeoutMs?: number;
+  /** Told about every dispatch attempt that failed and will be retried (for logs). */
+  readonly onDispatchRetry?: (info: { readonly slot: string; readonly attempt: number; readonly error: string; readonly waitedMs: number }) => void;
 }
+
+export const DEFAULT_SLOT_TAKEOVER_TIMEOUT_MS = 15_000;
+export const DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS = 2_000;
 
 export interface KernelObserver {
   /** `at`: the kernel's time when the input arrived; `effects`: what applying it produced. */
@@ -256,6 +315,39 @@ export const hostScheduler = (
 
   const fail = (corr: number, error: string) => actor.send({ type: "request.failed", corr, error });
 
+  const takeoverMs = opts.slotTakeoverTimeoutMs ?? DEFAULT_SLOT_TAKEOVER_TIMEOUT_MS;
+  const attemptMs = Math.min(timeoutMs, opts.dispatchAttemptTimeoutMs ?? DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS);
+  let stopped = false;
+  /**
+   * A block dispatch, retried while its slot has no live owner (docs/distributed.md). In virtual
+   * time the reply is a pure function of the dispatch, so whichever process answers — the old owner
+   * or a spare with a fresh actor — gives the same reply, the first reply is the only one taken, and
+   * the kernel never sees the failure. Only "nobody there" errors are retried; on the memory bus
+   * they never happen while the accelerators are hosted, so its behaviour is unchanged.
+   */
+  const dispatch = async (slot: string, subject: string, data: string): Promise<BusMsg> => {
+    const first = Date.now();
+    let backoff = 50;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await bus.request(subject, data, { timeoutMs: attemptMs });
+      } catch (err) {
+        if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError) || stopped) throw err;
+        const waitedMs = Date.now() - first;
+        const reason = err instanceof BusNoRespondersError ? "no responders" : `no answer within ${attemptMs} ms`;
+        if (waitedMs >= takeoverMs) {
+          throw new Error(
+            `accelerator slot ${slot} has no owner: ${attempt} dispatch attempts over ${waitedMs} ms (last: ${reason}); no process took over the slot within the slot takeover timeout (${takeoverMs} ms)`,
+          );
+        }
+        opts.onDispatchRetry?.({ slot, attempt, error: reason, waitedMs });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(backoff, takeoverMs - waitedMs)));
+        backoff = Math.min(backoff * 2, 1_000);
+        if (stopped) throw err;
+      }
+    }
+  };
+
   const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
     opts.observer?.step(input, at, effects);
     for (const e of effects) {
@@ -264,7 +356,9 @@ export const hostScheduler = (
           const subject = subjectOf(run, e.to);
           const schema = e.to.kind === "task" ? TaskReply : AccelReply;
           stats.sent++;
-          bus.request(subject, JSON.stringify(e.message), { timeoutMs }).then(
+          const data = JSON.stringify(e.message);
+          const sent = e.to.kind === "accel" ? dispatch(e.to.id, subject, data) : bus.request(subject, data, { timeoutMs });
+          sent.then(
             (msg) => {
               stats.received++;
               const decoded = decodeJson(schema as Schema.Schema<ErrorReply | Exclude<TaskReply | AccelReply, ErrorReply>, unknown>, msg.data);
@@ -300,8 +394,11 @@ export const hostScheduler = (
     input: { kernel, expectTasks: opts.expectTasks ?? false },
     systemId: "scheduler",
   });
-  const control = (op: "discover" | "finished") =>
-    bus.publish(Subjects.control(run, "control"), JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op })));
+  const control = (op: "discover" | "finished" | "stop", reason?: string) =>
+    bus.publish(
+      Subjects.control(run, "control"),
+      JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })),
+    );
   actor.subscribe({
     next: (snap) => {
       if (snap.status !== "done") return;
@@ -323,9 +420,30 @@ export const hostScheduler = (
     if (r._tag === "accel.register") actor.send({ type: "accel.registered", acc: r.acc });
     else for (const model of r.models) actor.send({ type: "task.registered", model });
   });
+  let registerTimer: ReturnType<typeof setTimeout> | undefined;
+  if (opts.registerTimeoutMs !== undefined) {
+    const ms = opts.registerTimeoutMs;
+    registerTimer = setTimeout(() => {
+      const snap = actor.getSnapshot();
+      if (snap.status !== "active" || snap.value !== "registering") return;
+      const c = snap.context;
+      const slots = c.expected.filter((id) => !c.registered.includes(id));
+      const tasks = c.expectedTasks.filter((m) => !c.registeredTasks.includes(m));
+      const missing = [
+        ...(slots.length === 0 ? [] : [`accelerator slots ${slots.join(", ")} (start \`sdrm3 serve accelerator\`)`]),
+        ...(tasks.length === 0 ? [] : [`model tasks ${tasks.join(", ")} (start \`sdrm3 serve workload\`)`]),
+      ];
+      settle?.reject(new RunFailedError(`run ${run}: not everything registered within the register timeout (${ms} ms); never registered: ${missing.join("; ")}`));
+    }, ms);
+  }
+  actor.subscribe((snap) => {
+    if (registerTimer !== undefined && snap.value !== "registering") clearTimeout(registerTimer);
+  });
   actor.start();
   control("discover");
   const stop = () => {
+    stopped = true;
+    clearTimeout(registerTimer);
     sub.unsubscribe();
     actor.stop();
   };
@@ -334,7 +452,15 @@ export const hostScheduler = (
       control("finished");
       stop();
     },
-    stop,
+    (err: unknown) => {
+      // tell the other services the run is over, so they exit instead of waiting forever
+      try {
+        control("stop", describeError(err));
+      } catch {
+        // the bus is already closed
+      }
+      stop();
+    },
   );
   return { done, actor, stop };
 };

@@ -10,3 +10,5 @@ export * from "./replay";
 export * from "./explain";
 export * from "./trace";
 export * from "./direct";
+export * from "./grid";
+export * from "./tuner";

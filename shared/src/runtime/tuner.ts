@@ -5,9 +5,10 @@
  * its search when the workload changes — a phase switch, or a shift of the observed load.
  *
  * One tuning step per tuning point (every `tuneEvery` ms of virtual time and at each phase start):
- * for each parameter in turn, try θ_p·(1+δ) and θ_p/(1+δ) and keep the best of the three; the step
- * size δ halves after every step (δ₀ = 0.5 → 0.25 → 0.125 → 0.0625), so the change in θ per step is
- * bounded and θ settles (relative change < 10%) within four steps of a re-start. Deterministic: the
+ * for each coordinate in turn (α, β, γ, and α·β together), try θ·(1+δ) and θ/(1+δ) and keep the best;
+ * the step size δ halves after every step (δ₀ = 1 → 0.5 → 0.25 → 0.125 → 0.0625: settled, no more
+ * evaluations until a re-start), so the change in θ per step is bounded and θ settles (relative
+ * change < 10%) by the fifth step after a re-start. Each candidate is scored on two seeds. Deterministic: the
  * look-ahead uses the run's seed (common random numbers for the candidates) and no clock.
  */
 import type { TuneContext, TuneResult, Tuner } from "../actors/scheduler-kernel";
@@ -17,6 +18,7 @@ import { resolvePolicy } from "../policies/catalogue";
 import { sdrm3 } from "../policies/sdrm3";
 import type { PolicyParams } from "../policies/types";
 import { simulateDirect } from "./direct";
+import { spanUxCost } from "./grid";
 import { type RunOptions, modelInfo } from "./setup";
 
 export const TUNED_PARAMS = ["alpha", "beta", "gamma"] as const;
@@ -27,6 +29,10 @@ export interface TunerOptions {
   readonly initialStep: number;
   /** Relative change of the observed load (released work per ms) that re-starts the search. */
   readonly loadShift: number;
+  /** Seeds per look-ahead evaluation. */
+  readonly seeds: number;
+  /** Step size below which the search has settled and stops evaluating until a re-start. */
+  readonly settleStep: number;
 }
 
 /** The models active at time t, at their FPS then, as a static scenario (the look-ahead workload). */
@@ -70,15 +76,24 @@ export const createTuner = (opts: TunerOptions): Tuner => {
   let settledLoad: number | null = null;
   let lastAt = 0;
 
+  // The look-ahead starts from empty queues: frames released in its first 30% are a warm-up and not
+  // scored. UXCost of short windows is noisy, so each candidate is scored over `seeds` seeds (the
+  // same seeds for every candidate: common random numbers) and the scores combined by geomean.
   const evaluate = (workload: Scenario, params: PolicyParams): number => {
     if (workload.models.length === 0) return 1;
-    const r = simulateDirect({
-      ...opts.base,
-      scenario: workload,
-      policy: resolvePolicy("sdrm3", { ...params, tune: 0 }),
-      durationMs: opts.lookaheadMs,
-    });
-    return r.summary.uxCost ?? 1;
+    const scores: number[] = [];
+    for (let k = 0; k < opts.seeds; k++) {
+      const sim = {
+        ...opts.base,
+        seed: opts.base.seed + k,
+        scenario: workload,
+        policy: resolvePolicy("sdrm3", { ...params, tune: 0 }),
+        durationMs: opts.lookaheadMs,
+      };
+      const r = simulateDirect(sim);
+      scores.push(spanUxCost(sim, r.frames, { name: "look-ahead", fromMs: 0.3 * opts.lookaheadMs, toMs: opts.lookaheadMs }) ?? r.summary.uxCost ?? 1);
+    }
+    return geomean(scores) ?? 1;
   };
 
   return (ctx: TuneContext): TuneResult => {
@@ -95,12 +110,19 @@ export const createTuner = (opts: TunerOptions): Tuner => {
     }
     let params: Record<string, number> = { ...ctx.policy.params };
     const observed = windowedUxCost(opts.base, ctx, windowMs);
+    if (delta < opts.settleStep) {
+      return { policy: ctx.policy, step, info: { ...(observed === null ? {} : { windowUxCost: observed }), delta: 0, load, settled: 1 } };
+    }
     let best = evaluate(workload, params);
-    for (const name of TUNED_PARAMS) {
-      const spec = resolvePolicySpec(name);
+    // Coordinates: α, β, γ, and (α, β) together — scaling both changes the weight of the urgency
+    // U against fairness and preference, a direction single-parameter moves cannot take.
+    for (const names of [["alpha"], ["beta"], ["gamma"], ["alpha", "beta"]] as const) {
       for (const factor of [1 + delta, 1 / (1 + delta)]) {
-        const value = Math.min(spec.max, Math.max(spec.min, (params[name] ?? spec.default) * factor));
-        const candidate = { ...params, [name]: value };
+        const candidate = { ...params };
+        for (const name of names) {
+          const spec = resolvePolicySpec(name);
+          candidate[name] = Math.min(spec.max, Math.max(spec.min, (params[name] ?? spec.default) * factor));
+        }
         const score = evaluate(workload, candidate);
         if (score < best - 1e-12) {
           best = score;
@@ -110,7 +132,7 @@ export const createTuner = (opts: TunerOptions): Tuner => {
     }
     const usedDelta = delta;
     delta /= 2;
-    if (settledLoad === null && delta < 0.1) settledLoad = load;
+    if (settledLoad === null && delta < opts.settleStep) settledLoad = load;
     return {
       policy: resolvePolicy("sdrm3", params),
       step,
@@ -133,6 +155,6 @@ export const tuningFor = (opts: RunOptions): { tuner: Tuner; intervalMs: number 
   if (opts.policy.name !== "sdrm3" || p.tune !== 1) return undefined;
   return {
     intervalMs: p.tuneEvery ?? 1000,
-    tuner: createTuner({ base: opts, lookaheadMs: p.lookahead ?? 500, initialStep: 0.5, loadShift: 0.25 }),
+    tuner: createTuner({ base: opts, lookaheadMs: p.lookahead ?? 1500, initialStep: 1, loadShift: 0.25, seeds: 2, settleStep: 0.1 }),
   };
 };
