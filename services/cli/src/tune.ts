@@ -2,14 +2,21 @@
  * `sdrm3 tune --grid`: grid search over fixed SDRM3 parameters (α, β, γ) on a scenario, scored
  * per phase (the reference the online tuner is measured against). Runs on the direct engine.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
-import { defaultDurationMs, gridSearch, resolveRunSpec, spansOf } from "@sdrm3/shared/runtime";
+import type { TopLevelSpec } from "vega-lite";
+import { type RunResult, defaultDurationMs, gridSearch, resolveRunSpec, runScenario, spansOf } from "@sdrm3/shared/runtime";
+import { renderChart } from "./charts";
+import { formatRunHuman } from "./format";
 import Table from "cli-table3";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseParams } from "./flags";
 
 interface TuneFlags {
   grid?: boolean;
+  trajectory?: boolean;
+  out?: string;
   scenario?: string;
   hardware?: string;
   duration?: string;
@@ -37,8 +44,64 @@ const parseList = (flag: string, text: string | undefined, fallback: ReadonlyArr
   return values;
 };
 
-export const executeTune = (flags: TuneFlags, io: TuneIo): number => {
-  if (flags.grid !== true) throw new CliInputError("tune: only --grid is available (the online tuner runs with `sdrm3 run --tune`)");
+/** The tuning trajectory of an online-tuned run as a chart: θ over time and the windowed UXCost, phase starts marked. */
+export const trajectoryChartSpec = (result: RunResult, phases: ReadonlyArray<{ name: string; fromMs: number }>): TopLevelSpec => {
+  const params = result.tuning.flatMap((s) => (["alpha", "beta", "gamma"] as const).map((p) => ({ at: s.at, parameter: p, value: s.params[p] ?? null })));
+  const ux = result.tuning.filter((s) => s.info.windowUxCost !== undefined).map((s) => ({ at: s.at, uxCost: s.info.windowUxCost }));
+  const rules = { mark: { type: "rule" as const, strokeDash: [4, 4], color: "#888" }, data: { values: phases.filter((p) => p.fromMs > 0) }, encoding: { x: { field: "fromMs", type: "quantitative" as const } } };
+  const x = { field: "at", type: "quantitative" as const, title: "virtual time (ms)" };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: `sdrm3 online tuning: ${result.scenario} on ${result.hardware}`,
+    config: { font: "DejaVu Sans" },
+    vconcat: [
+      {
+        width: 640,
+        height: 200,
+        layer: [
+          { data: { values: params }, mark: { type: "line", point: true, interpolate: "step-after" }, encoding: { x, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "parameter value (log)" }, color: { field: "parameter", type: "nominal" } } },
+          rules,
+        ],
+      },
+      {
+        width: 640,
+        height: 140,
+        layer: [
+          { data: { values: ux }, mark: { type: "line", point: true }, encoding: { x, y: { field: "uxCost", type: "quantitative", scale: { type: "log" }, title: "windowed UXCost (log)" } } },
+          rules,
+        ],
+      },
+    ],
+  } as TopLevelSpec;
+};
+
+const executeTrajectory = async (flags: TuneFlags, io: TuneIo): Promise<number> => {
+  if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
+  if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
+  const opts = resolveRunSpec({
+    scenario: flags.scenario,
+    hardware: flags.hardware,
+    policy: "sdrm3",
+    params: { ...parseParams(flags.param ?? []), tune: 1 },
+    durationMs: flags.duration === undefined ? defaultDurationMs("sdrm3") : parseDuration(flags.duration),
+    seed: parseSeed(flags.seed),
+  });
+  const result = await runScenario(opts);
+  const lines = [formatRunHuman(result)];
+  if (flags.out !== undefined) {
+    mkdirSync(flags.out, { recursive: true });
+    const { svg, png } = await renderChart(trajectoryChartSpec(result, opts.scenario.phases ?? []));
+    writeFileSync(join(flags.out, "tuning-trajectory.svg"), svg);
+    writeFileSync(join(flags.out, "tuning-trajectory.png"), png);
+    lines.push(`wrote ${join(flags.out, "tuning-trajectory.svg")}, ${join(flags.out, "tuning-trajectory.png")}\n`);
+  }
+  io.out(lines.join(""));
+  return 0;
+};
+
+export const executeTune = async (flags: TuneFlags, io: TuneIo): Promise<number> => {
+  if (flags.trajectory === true) return executeTrajectory(flags, io);
+  if (flags.grid !== true) throw new CliInputError("tune: choose --grid (grid search over fixed parameters) or --trajectory (an online-tuned run and its chart)");
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const top = Number(flags.top);
@@ -82,6 +145,8 @@ export const registerTune = (program: Command, io: TuneIo, setResult: (code: num
     .command("tune")
     .description("grid search over fixed sdrm3 parameters, scored per phase (the online tuner's reference)")
     .option("--grid", "run the grid search")
+    .option("--trajectory", "run the scenario with online tuning and print (and with --out, chart) the trajectory")
+    .option("--out <dir>", "with --trajectory: write tuning-trajectory.svg and .png here")
     .option("--scenario <name>", "scenario (dynamic scenarios are scored per phase)")
     .option("--hardware <config/dataflows>", "hardware, e.g. Dual_4K/WS_OS")
     .option("--duration <d>", "simulated time (default 10s)")
@@ -92,5 +157,5 @@ export const registerTune = (program: Command, io: TuneIo, setResult: (code: num
     .option("--gamma <list>", "gamma values (default 0.5,0.75,1,1.25,1.5)")
     .option("--top <n>", "rows shown per phase", "5")
     .option("--json", "print the full grid as JSON")
-    .action((flags: TuneFlags) => setResult(executeTune(flags, io)));
+    .action(async (flags: TuneFlags) => setResult(await executeTune(flags, io)));
 };
