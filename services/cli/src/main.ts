@@ -27,6 +27,7 @@ import { parseBlockSize, parseParams } from "./flags";
 import { type CompareFlags, executeCompare } from "./compare";
 import { registerServe } from "./serve";
 import { registerTune } from "./tune";
+import { registerTimeline } from "./timeline";
 import { registerLogCommands, runWithLogOutputs } from "./log-commands";
 
 export interface Io {
@@ -161,6 +162,7 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .action((what: string) => setResult(executeList(what, io)));
   registerServe(program, io, setResult);
   registerTune(program, io, setResult);
+  registerTimeline(program, io, setResult);
   registerLogCommands(program, io, setResult);
   return program;
 };
