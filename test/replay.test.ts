@@ -399,3 +399,26 @@ describe("trace export", () => {
     expect(counts.X).toBeGreaterThan(20);
   });
 });
+
+describe("re-simulation equals the other policy's own run", () => {
+  it.each(["edf", "herald", "prema"])("a recorded sdrm3 run re-simulated under %s gives exactly `sdrm3 run --policy %s`", async (other) => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { main } = await import("@sdrm3/cli");
+    const dir = mkdtempSync(join(tmpdir(), "sdrm3-resim-"));
+    const io = { out: () => {}, err: () => {} };
+    const args = ["--scenario", "social_interactionA", "--hardware", "Dual_4K/WS_OS", "--duration", "300ms", "--seed", "3", "--block", "2"];
+    expect(await main(["run", ...args, "--policy", "sdrm3", "--record", join(dir, "run.jsonl")], io)).toBe(0);
+    const log = await openLogFile(join(dir, "run.jsonl"));
+    const again = await resimulate(log.header, resolvePolicy(other));
+    let own = "";
+    expect(await main(["run", ...args, "--policy", other, "--json"], { out: (t) => void (own += t), err: () => {} })).toBe(0);
+    const ownJson = JSON.parse(own) as { models: unknown; summary: unknown; decisions: number };
+    const { runToJson } = await import("@sdrm3/cli");
+    const againJson = JSON.parse(JSON.stringify(runToJson(again))) as typeof ownJson;
+    expect(againJson.models).toEqual(ownJson.models);
+    expect(againJson.summary).toEqual(ownJson.summary);
+    expect(againJson.decisions).toBe(ownJson.decisions);
+  });
+});
