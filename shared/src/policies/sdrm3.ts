@@ -19,8 +19,14 @@
  * Frame drop (admission control): drop j when ToGo*(j) > γ·slack(j); for a model with no frame on
  * time for `starveMs` the threshold is max(γ, 1) and its feasible jobs get the boost — no frame
  * is exempt from the drop rule, so a drop never silently switches a model off.
+ * Supernet downgrade (policies/supernet.ts, docs/supernets.md): when the view offers a model's
+ * variants, a job that has not started takes the variant of the load rule (L = Σ ToGo* of ready
+ * jobs / (accelerators × horizonMs); above λ1 ×0.75, above λ2 ×0.5) and is scored — urgency,
+ * preference, guards, drop rule — with that variant's costs; the dispatch names the variant, which
+ * the kernel fixes at the job's first block.
  */
 import { blockEnergyMJ, blockLatencyMs, byteCompare, nextBlockLayers, toGoMs } from "./common";
+import { SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { AccelView, Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
 export const SDRM3_PARAMS = [
@@ -34,10 +40,12 @@ export const SDRM3_PARAMS = [
   { name: "drop", default: 1, min: 0, max: 1, description: "1: frame drop (admission control) on; 0: off (ablation)" },
   { name: "guard", default: 1, min: 0, max: 1, description: "1: feasibility guard on; 0: off (ablation)" },
   { name: "pmin", default: 0.5, min: 0, max: 1, description: "affinity guard: a relaxed job waits rather than run where P < pmin, if a better-suited accelerator keeps it feasible (0: off)" },
+  { name: "margin", default: 0, min: 0, max: 1, description: "safety margin of the guards, as a share of the period: a placement counts as feasible only if it finishes this much before the deadline" },
   { name: "tune", default: 0, min: 0, max: 1, description: "1: tune alpha, beta, gamma online (look-ahead coordinate search; see runtime/tuner)" },
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
   { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
   { name: "cascade", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
+  ...SUPERNET_PARAMS,
 ] as const;
 
 // ─── the scores (exported for tests) ─────────────────────────────────────────────────────────
@@ -85,9 +93,11 @@ export const guardSkips = (
   job: JobView,
   acc: number,
   blockLayers: number,
+  marginMs = 0,
 ): boolean => {
-  if (finishOn(view, model, job, blockLayers, view.accelerators[acc]!) <= job.deadline) return false;
-  return view.accelerators.some((a) => a.index !== acc && finishOn(view, model, job, blockLayers, a) <= job.deadline);
+  const due = job.deadline - marginMs;
+  if (finishOn(view, model, job, blockLayers, view.accelerators[acc]!) <= due) return false;
+  return view.accelerators.some((a) => a.index !== acc && finishOn(view, model, job, blockLayers, a) <= due);
 };
 
 /**
@@ -103,7 +113,7 @@ export const affinitySkips = (
   acc: number,
   blockLayers: number,
   u: number,
-  params: { readonly ustar: number; readonly pmin: number },
+  params: { readonly ustar: number; readonly pmin: number; readonly marginMs?: number },
 ): boolean => {
   if (params.pmin <= 0 || u >= params.ustar) return false;
   if (preference(model, job, acc, blockLayers, u, params.ustar) >= params.pmin) return false;
@@ -113,13 +123,17 @@ export const affinitySkips = (
     (a) =>
       a.index !== acc &&
       preference(model, job, a.index, blockLayers, u, params.ustar) >= params.pmin &&
-      Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, rest) <= job.deadline,
+      Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, rest) <= job.deadline - (params.marginMs ?? 0),
   );
 };
 
 export interface Candidate {
   readonly job: JobView;
+  /** The view the job was scored with (a starting supernet job: its load-rule variant's). */
   readonly model: ModelView;
+  /** A starting job of a supernet model: the variant of the load rule, and the load L. */
+  readonly variant?: number;
+  readonly load?: number;
   readonly acc: number;
   readonly score: number;
   readonly u: number;
@@ -138,16 +152,23 @@ export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelV
 };
 
 export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candidates: Candidate[]; drops: Drop[] } => {
-  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, cascade } = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
+  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade } = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
   const idle = view.accelerators.filter((a) => a.idle);
-  const byName = new Map(view.models.map((m) => [m.name, m]));
+  // the full models' views (a supernet model's variant views share its name and statistics)
+  const byName = new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
   const candidates: Candidate[] = [];
   const drops: Drop[] = [];
-  for (const model of view.models) {
-    const starving = isStarving(model, view.now, starveMs);
-    const childWork = cascadeWork(model, byName, cascade);
-    for (const job of model.queue) {
+  const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? 100) : 0;
+  for (const full of view.models) {
+    const starving = isStarving(full, view.now, starveMs);
+    const childWork = cascadeWork(full, byName, cascade);
+    // a job of a supernet model that has not started runs, and is scored, as the load rule's variant
+    const chosen = full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? 0.8, params.lambda2 ?? 1.2, full.variants.length);
+    const starting = chosen === undefined ? full : variantView(full, chosen);
+    for (const job of full.queue) {
       if (job.running) continue;
+      const model = job.started ? full : starting;
+      const variant = job.started ? undefined : chosen;
       const slack = job.deadline - view.now;
       const toGo = toGoMs(model, job);
       if (drop === 1 && shouldDrop(toGo, slack, gamma, starving)) {
@@ -166,11 +187,12 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
       const feasible = toGo <= slack;
       const layers = nextBlockLayers(job, view.blockSize);
       for (const a of idle) {
-        if (guard === 1 && guardSkips(view, model, job, a.index, layers)) continue;
-        if (affinitySkips(view, model, job, a.index, layers, u, { ustar, pmin })) continue;
+        const marginMs = margin * model.periodMs;
+        if (guard === 1 && guardSkips(view, model, job, a.index, layers, marginMs)) continue;
+        if (affinitySkips(view, model, job, a.index, layers, u, { ustar, pmin, marginMs })) continue;
         const p = preference(model, job, a.index, layers, u, ustar);
         const score = u + alpha * f + beta * p + (starving && feasible ? boost : 0);
-        candidates.push({ job, model, acc: a.index, score, u, f, p });
+        candidates.push({ job, model, acc: a.index, score, u, f, p, ...(variant === undefined ? {} : { variant, load }) });
       }
     }
   }
@@ -194,7 +216,8 @@ export const matchGreedy = (candidates: ReadonlyArray<Candidate>, blockSize: num
     if (usedJobs.has(c.job.id) || usedAccs.has(c.acc)) continue;
     usedJobs.add(c.job.id);
     usedAccs.add(c.acc);
-    out.push({ job: c.job.id, acc: c.acc, layerCount: nextBlockLayers(c.job, blockSize), scores: { S: c.score, U: c.u, F: c.f, P: c.p } });
+    const scores = { S: c.score, U: c.u, F: c.f, P: c.p, ...(c.load === undefined ? {} : { L: c.load }) };
+    out.push({ job: c.job.id, acc: c.acc, layerCount: nextBlockLayers(c.job, blockSize), ...(c.variant === undefined ? {} : { variant: c.variant }), scores });
   }
   return out;
 };
