@@ -3,17 +3,21 @@
  *
  *   sdrm3 serve scheduler   --nats <url> --run <id> --scenario S --hardware H --policy P [...]
  *   sdrm3 serve workload    --nats <url> --run <id> --scenario S --hardware H --policy P [...]
- *   sdrm3 serve accelerator --nats <url> --run <id> --scenario S --hardware H --slot acc0,acc1
+ *   sdrm3 serve accelerator --nats <url> --run <id> --scenario S --hardware H [--slots N | --slot acc0,acc1]
  *
  * Every process resolves the same run from the same flags; they find each other by registering on
  * the run's control subjects, in any start order. Credentials come from NATS_USER / NATS_PASS. The scheduler prints the run's result (like
  * `sdrm3 run`) and announces the end of the run, upon which the other services exit.
+ *
+ * Accelerator processes own their slots through JetStream KV leases (bucket `sdrm3_leases_<run>`);
+ * a process that finds no free slot waits as a hot spare and takes over a slot whose owner dies.
+ * The scheduler removes the bucket at the end of the run. Timeouts and failover: docs/distributed.md.
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import { checkToken } from "@sdrm3/shared/contracts";
-import { connectNatsBus } from "@sdrm3/shared/nats";
+import { DEFAULT_LEASE_TTL_MS, connectNatsBus, openLeaseBucket, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
@@ -33,6 +37,11 @@ interface ServeFlags {
   seed: string;
   block?: string;
   slot?: string;
+  slots?: string;
+  registerTimeout: string;
+  takeoverTimeout: string;
+  leaseTtl: string;
+  connectTimeout: string;
   json?: boolean;
   events?: string;
   name?: string;
@@ -46,6 +55,19 @@ export interface ServeIo {
 const ROLES = ["scheduler", "workload", "accelerator"] as const;
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Defaults of the distributed-run timeouts (docs/distributed.md). */
+export const SERVE_DEFAULTS = {
+  connectTimeout: "5s",
+  registerTimeout: "30s",
+  takeoverTimeout: "15s",
+  leaseTtl: `${DEFAULT_LEASE_TTL_MS / 1000}s`,
+} as const;
+
+const parseCount = (text: string, flag: string): number => {
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new CliInputError(`${flag}: expected a positive integer, got '${text}'`);
+  return Number(text);
+};
 
 const parseRunId = (text: string): string => {
   try {
@@ -75,17 +97,39 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     role === "accelerator"
       ? (flags.slot ?? resolved.hardware.accelerators.map((a) => a.id).join(",")).split(",").filter((s) => s !== "")
       : [];
+  const want = flags.slots === undefined ? slots.length : parseCount(flags.slots, "--slots");
+  if (role === "accelerator" && want > slots.length) {
+    throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);
+  }
+  const connectTimeoutMs = parseDuration(flags.connectTimeout, "--connect-timeout");
+  const registerTimeoutMs = parseDuration(flags.registerTimeout, "--register-timeout");
+  const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
+  const leaseTtlMs = parseDuration(flags.leaseTtl, "--lease-ttl");
   const host = flags.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => io.err(`[${role} ${host}] ${line}\n`);
   const bus = await connectNatsBus({
     servers: flags.nats,
     name: `sdrm3-${role}-${run}`,
+    connectTimeoutMs,
     ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
     ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
   });
   try {
     if (role === "accelerator") {
-      await serveAccelerators({ bus, run, resolved, slots, host, log });
+      const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs }).catch((e: unknown) => {
+        throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
+      });
+      // a clean stop (SIGTERM from compose, Ctrl-C) releases the leases, so a spare takes over at once
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+      try {
+        await serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal: stop.signal });
+      } finally {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
       return 0;
     }
     if (role === "workload") {
@@ -94,15 +138,24 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     }
     if (flags.events !== undefined) writeFileSync(flags.events, "");
     const eventsFile = flags.events;
-    const result = await serveScheduler({
-      bus,
-      run,
-      resolved,
-      log,
-      ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
-    });
-    io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
-    await bus.flush();
+    try {
+      const result = await serveScheduler({
+        bus,
+        run,
+        resolved,
+        log,
+        registerTimeoutMs,
+        slotTakeoverTimeoutMs,
+        ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
+      });
+      io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
+      await bus.flush();
+    } finally {
+      // the run is over (or failed): its lease bucket goes with it
+      await removeLeaseBucket(bus.nc, run).catch((e: unknown) =>
+        log(`could not remove the lease bucket of run ${run}: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
     return 0;
   } finally {
     await bus.close();
@@ -124,7 +177,12 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--duration <d>", "simulated time (default: 700ms for xrbench, 10s otherwise)")
     .option("--seed <n>", "run seed", "1")
     .option("--block <layers>", "block size B", "1")
-    .option("--slot <ids>", "accelerator: comma-separated slots to host (default: all)")
+    .option("--slot <ids>", "accelerator: comma-separated slots it may host (default: all, in index order)")
+    .option("--slots <n>", "accelerator: how many of those slots to hold (any free ones, in order); while it holds fewer it waits as a hot spare (default: all of --slot)")
+    .option("--lease-ttl <d>", "accelerator: slot lease TTL when creating the run's lease bucket", SERVE_DEFAULTS.leaseTtl)
+    .option("--register-timeout <d>", "scheduler: fail when slots or tasks have not registered within this time", SERVE_DEFAULTS.registerTimeout)
+    .option("--takeover-timeout <d>", "scheduler: fail when a dead accelerator's slot is not taken over within this time", SERVE_DEFAULTS.takeoverTimeout)
+    .option("--connect-timeout <d>", "fail when NATS does not answer within this time", SERVE_DEFAULTS.connectTimeout)
     .option("--json", "scheduler: print the result as JSON")
     .option("--events <file>", "scheduler: write every run event (decisions included) as JSONL")
     .option("--name <name>", "process name in registrations and logs (default host:pid)")

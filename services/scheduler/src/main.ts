@@ -1,7 +1,9 @@
 /**
  * The scheduler service (`sdrm3 serve scheduler`): hosts the scheduler actor of a run, waits until
  * every accelerator slot and every model task of the run has registered (they live in other
- * processes), runs the scenario in virtual time and returns the run's result.
+ * processes; at most `registerTimeoutMs`), runs the scenario in virtual time and returns the run's
+ * result. A dispatch to a slot whose owner died is retried until a spare takes the slot over (at
+ * most `slotTakeoverTimeoutMs`; docs/distributed.md).
  */
 import { type Bus, type KernelObserver, type ResolvedRun, type RunResult, runScheduler } from "@sdrm3/shared/runtime";
 import type { RunEvent } from "@sdrm3/shared/contracts";
@@ -13,6 +15,10 @@ export interface SchedulerServiceOptions {
   readonly onEvent?: (event: RunEvent) => void;
   readonly observer?: KernelObserver;
   readonly log?: (line: string) => void;
+  /** Fail when the slots and tasks have not all registered within this many ms. Default: wait forever. */
+  readonly registerTimeoutMs?: number;
+  /** How long a dispatch is retried while its slot has no owner. Default: the host's (15 s). */
+  readonly slotTakeoverTimeoutMs?: number;
 }
 
 export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<RunResult> => {
@@ -22,6 +28,14 @@ export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<Run
     bus: opts.bus,
     run: opts.run,
     expectTasks: true,
+    host: {
+      ...(opts.registerTimeoutMs === undefined ? {} : { registerTimeoutMs: opts.registerTimeoutMs }),
+      ...(opts.slotTakeoverTimeoutMs === undefined ? {} : { slotTakeoverTimeoutMs: opts.slotTakeoverTimeoutMs }),
+      onDispatchRetry: ({ slot, attempt, error, waitedMs }) => {
+        if (attempt === 1) opts.log?.(`slot ${slot}: dispatch failed (${error}); retrying until a process takes over the slot`);
+        else if (attempt % 5 === 0) opts.log?.(`slot ${slot}: still no owner after ${waitedMs} ms (attempt ${attempt}, ${error})`);
+      },
+    },
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
     ...(opts.observer === undefined ? {} : { observer: opts.observer }),
     onReject: (subject, message) => opts.log?.(`rejected on ${subject}: ${message}`),

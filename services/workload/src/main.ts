@@ -1,9 +1,9 @@
 /**
  * The workload service: one process hosting the model task actors of a run (`sdrm3 serve
  * workload`). Composition root: resolves the run from its spec, hosts the tasks, stops when the
- * scheduler announces the end of the run.
+ * scheduler announces the end of the run (and fails when the scheduler aborts it).
  */
-import { type Bus, type ResolvedRun, hostModelTasks, taskConfigsFor } from "@sdrm3/shared/runtime";
+import { type Bus, type ResolvedRun, RunFailedError, hostModelTasks, taskConfigsFor } from "@sdrm3/shared/runtime";
 
 export interface WorkloadServiceOptions {
   readonly bus: Bus;
@@ -15,11 +15,16 @@ export interface WorkloadServiceOptions {
 
 export const serveWorkload = async (opts: WorkloadServiceOptions): Promise<void> => {
   let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
+  let aborted!: (e: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finished = resolve;
+    aborted = reject;
+  });
   const tasks = taskConfigsFor(opts.resolved, opts.run);
   const hosted = hostModelTasks(opts.bus, tasks, {
     host: opts.host,
     onFinished: () => finished(),
+    onStopped: (reason) => aborted(new RunFailedError(`the scheduler stopped run ${opts.run}: ${reason}`)),
     onReject: (subject, message) => opts.log?.(`rejected on ${subject}: ${message}`),
   });
   opts.log?.(`workload ready for run ${opts.run}: ${tasks.map((t) => t.name).join(", ")}`);

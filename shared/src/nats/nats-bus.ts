@@ -47,7 +47,44 @@ export interface NatsBusOptions {
   readonly onError?: BusErrorHandler;
   /** How long `close()` waits for the drain before closing hard. Default 5000 ms. */
   readonly drainTimeoutMs?: number;
+  /** How long the first connection may take before `connectNatsBus` rejects. Default: the client's (20 s). */
+  readonly connectTimeoutMs?: number;
 }
+
+/**
+ * The first connection failed: refused, timed out, or authorization failed (`kind`). The message
+ * names the server(s) (credentials in a URL are masked) and never includes a password.
+ */
+export class NatsConnectError extends Error {
+  constructor(
+    readonly kind: "refused" | "timeout" | "authorization" | "other",
+    readonly servers: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "NatsConnectError";
+  }
+}
+
+/** `nats://user:secret@host` → `nats://user:***@host`; `nats://token@host` → `nats://***@host`. */
+const maskUrl = (url: string): string =>
+  url.replace(/\/\/([^@/]*)@/, (_, info: string) => (info.includes(":") ? `//${info.slice(0, info.indexOf(":"))}:***@` : "//***@"));
+
+const connectError = (error: unknown, opts: NatsBusOptions, timeoutMs: number): NatsConnectError => {
+  const servers = (typeof opts.servers === "string" ? [opts.servers] : [...opts.servers]).map(maskUrl).join(", ");
+  const cause = { cause: error };
+  if (error instanceof natsErrors.AuthorizationError || (error instanceof Error && /authoriz/i.test(error.message))) {
+    const who = opts.user === undefined ? "no user given (set NATS_USER / NATS_PASS)" : `user '${opts.user}'`;
+    return new NatsConnectError("authorization", servers, `NATS authorization failed at ${servers}: ${who}; check NATS_USER / NATS_PASS`, cause);
+  }
+  if (error instanceof natsErrors.TimeoutError) {
+    return new NatsConnectError("timeout", servers, `cannot connect to NATS at ${servers}: no answer within ${timeoutMs} ms (connect timeout)`, cause);
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  const kind = /refused/i.test(reason) ? "refused" : "other";
+  return new NatsConnectError(kind, servers, `cannot connect to NATS at ${servers}: ${reason}`, cause);
+};
 
 export interface NatsBus extends Bus {
   readonly kind: "nats";
@@ -75,8 +112,14 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     ...(opts.user === undefined ? {} : { user: opts.user }),
     ...(opts.pass === undefined ? {} : { pass: opts.pass }),
     ...(opts.name === undefined ? {} : { name: opts.name }),
+    ...(opts.connectTimeoutMs === undefined ? {} : { timeout: opts.connectTimeoutMs }),
   };
-  const nc = await connect(connectOpts);
+  let nc: NatsConnection;
+  try {
+    nc = await connect(connectOpts);
+  } catch (error) {
+    throw connectError(error, opts, opts.connectTimeoutMs ?? 20_000);
+  }
 
   let handlerErrors = 0;
   let closing = false;

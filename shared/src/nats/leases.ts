@@ -1,0 +1,342 @@
+/**
+ * Slot ownership with JetStream KV leases (STACK.md §2.6, docs/distributed.md).
+ *
+ * One KV bucket per run, `sdrm3_leases_<run>` (memory storage, history 1, bucket-wide TTL: server
+ * 2.9 has no per-key TTL), created by whichever process needs it first. Key = slot id (an
+ * accelerator id of the run's hardware), value = {@link LeaseValue}.
+ *
+ * - `claimSlot` uses `kv.create`: it succeeds only when the key is absent, deleted or expired, so a
+ *   slot has at most one owner.
+ * - The owner renews with `kv.update(key, value, revision)` well within the TTL (every TTL/3). A
+ *   renewal refused for a wrong revision means someone else owns the slot now: the lease is lost.
+ * - An owner that cannot renew (stalled, partitioned, killed) loses the key to the server's TTL;
+ *   a spare then claims it.
+ * - Fencing by local validity: an owner treats its lease as valid only until (time the last
+ *   successful write was *sent*) + TTL − margin. The server expires the key TTL after it *stored*
+ *   that write, which is later, so two processes never both consider themselves valid owners.
+ *
+ * `holdSlots` runs all of that for one process: it claims up to `want` slots among `candidates`
+ * (in order), renews them on a heartbeat timer, reports losses, and, while it holds fewer than it
+ * wants, waits as a hot spare: it watches the bucket (`kv.watch`, which sees clean releases at
+ * once) and polls every heartbeat (on 2.9 an expiry produces no watch event).
+ *
+ * The timers here read the wall clock: this is live housekeeping at the edge, outside the
+ * deterministic kernel (DESIGN.md §4, rule 4).
+ */
+
+import { JetStreamApiCodes, JetStreamApiError, StorageType } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { checkToken } from "../contracts/subjects";
+
+/** Default bucket TTL: a dead owner's slot is free again after at most this long. */
+export const DEFAULT_LEASE_TTL_MS = 3_000;
+
+/** What a lease key holds. */
+export interface LeaseValue {
+  /** The owning process (its `--name`, default host:pid). */
+  readonly owner: string;
+  /** Machine name of the owner. */
+  readonly host: string;
+  /** When the owner claimed the slot (ISO time; informational). */
+  readonly since: string;
+}
+
+/** A lease as last written by its owner. */
+export interface Lease {
+  readonly slot: string;
+  readonly revision: number;
+  readonly value: LeaseValue;
+}
+
+export interface LeaseBucket {
+  readonly run: string;
+  /** KV bucket name, `sdrm3_leases_<run>`. */
+  readonly name: string;
+  /** The bucket's effective TTL (an existing bucket keeps the TTL it was created with). */
+  readonly ttlMs: number;
+  readonly kv: KV;
+}
+
+/** The lease was taken over: a renewal or release found another revision than ours. */
+export class LeaseLostError extends Error {
+  constructor(
+    readonly slot: string,
+    readonly reason: string,
+  ) {
+    super(`lease of slot ${slot} lost: ${reason}`);
+    this.name = "LeaseLostError";
+  }
+}
+
+export const leaseBucketName = (run: string): string => `sdrm3_leases_${checkToken("run id", run)}`;
+
+const isWrongRevision = (e: unknown): boolean =>
+  e instanceof JetStreamApiError &&
+  (e.code === JetStreamApiCodes.StreamWrongLastSequence || e.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+
+const isStreamNotFound = (e: unknown): boolean =>
+  e instanceof Error && (/stream not found/i.test(e.message) || (e instanceof JetStreamApiError && e.code === 10059));
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Opens the run's lease bucket, creating it (memory storage, history 1, `ttlMs`) if missing. */
+export const openLeaseBucket = async (
+  nc: NatsConnection,
+  run: string,
+  opts: { readonly ttlMs?: number } = {},
+): Promise<LeaseBucket> => {
+  const name = leaseBucketName(run);
+  const ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  if (!(ttlMs >= 100)) throw new Error(`lease TTL must be at least 100 ms, got ${ttlMs}`);
+  const kv = await new Kvm(nc).create(name, { ttl: ttlMs, history: 1, storage: StorageType.Memory });
+  const status = await kv.status();
+  return { run, name, ttlMs: status.ttl > 0 ? status.ttl : ttlMs, kv };
+};
+
+/** Deletes the run's lease bucket (end of run). False when it did not exist. */
+export const removeLeaseBucket = async (nc: NatsConnection, run: string): Promise<boolean> => {
+  try {
+    const kv = await new Kvm(nc).open(leaseBucketName(run));
+    return await kv.destroy();
+  } catch (e) {
+    if (isStreamNotFound(e)) return false;
+    throw e;
+  }
+};
+
+/** Claims `slot` (`kv.create`). `undefined` when another process owns it. */
+export const claimSlot = async (bucket: LeaseBucket, slot: string, value: LeaseValue): Promise<Lease | undefined> => {
+  try {
+    const revision = await bucket.kv.create(checkToken("slot id", slot), JSON.stringify(value));
+    return { slot, revision, value };
+  } catch (e) {
+    if (isWrongRevision(e)) return undefined;
+    throw e;
+  }
+};
+
+/** Renews a lease (`kv.update` at its revision). Throws {@link LeaseLostError} when it was taken over. */
+export const renewLease = async (bucket: LeaseBucket, lease: Lease): Promise<Lease> => {
+  try {
+    const revision = await bucket.kv.update(lease.slot, JSON.stringify(lease.value), lease.revision);
+    return { ...lease, revision };
+  } catch (e) {
+    if (isWrongRevision(e)) throw new LeaseLostError(lease.slot, "its key has another revision (taken over)");
+    throw e;
+  }
+};
+
+/** Releases a lease (delete at its revision, so another owner's lease is never deleted). False if it was not ours any more. */
+export const releaseLease = async (bucket: LeaseBucket, lease: Lease): Promise<boolean> => {
+  try {
+    await bucket.kv.delete(lease.slot, { previousSeq: lease.revision });
+    return true;
+  } catch (e) {
+    if (isWrongRevision(e)) return false;
+    throw e;
+  }
+};
+
+/** Current owner of a slot, if any. */
+export const readLease = async (bucket: LeaseBucket, slot: string): Promise<Lease | undefined> => {
+  const e = await bucket.kv.get(slot);
+  if (e === null || e.operation !== "PUT") return undefined;
+  return { slot, revision: e.revision, value: e.json<LeaseValue>() };
+};
+
+/** One slot held by {@link holdSlots}. */
+export interface HeldSlot {
+  readonly slot: string;
+  /** The lease as last written (revision changes with every renewal). */
+  readonly lease: Lease;
+  /** True while the lease is certainly ours (local validity, see the module comment). Cheap: call it per message. */
+  isValid(): boolean;
+}
+
+export interface HoldSlotsOptions {
+  readonly bucket: LeaseBucket;
+  /** Slots this process may take, in order of preference. */
+  readonly candidates: ReadonlyArray<string>;
+  /** How many of them to hold at once. */
+  readonly want: number;
+  readonly owner: Omit<LeaseValue, "since">;
+  /** A slot was claimed: start hosting it. */
+  onAcquired(held: HeldSlot): void;
+  /** A held slot was lost (taken over, or not renewed in time): stop hosting it now. */
+  onLost(slot: string, reason: string): void;
+  /** The process holds fewer slots than it wants and none is free: it waits as a hot spare. */
+  onWaiting?(owned: ReadonlyArray<{ slot: string; owner: string | undefined }>): void;
+  /** Problems that do not lose a lease (a failed renewal that may succeed next time, the watch failing). */
+  log?(line: string): void;
+  /** Renewal and spare-poll period. Default TTL/3. */
+  readonly heartbeatMs?: number;
+  /** Monotonic clock, ms. Default `performance.now()`. */
+  readonly now?: () => number;
+}
+
+export interface SlotHolder {
+  /** Slots held right now, in claim order. */
+  held(): ReadonlyArray<string>;
+  /** Resolves after the first claim pass (the initial slots are held, or the process is a spare). */
+  readonly ready: Promise<void>;
+  /** Stops renewing and watching; with `release` (clean exit) deletes the held leases. Bounded by `timeoutMs` (default 2 s). */
+  stop(opts?: { readonly release?: boolean; readonly timeoutMs?: number }): Promise<void>;
+}
+
+interface Holding {
+  lease: Lease;
+  validUntil: number;
+  renewing: boolean;
+  lost: boolean;
+}
+
+/** Claims, renews and (as a spare) waits for slots; see the module comment. */
+export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
+  const { bucket } = opts;
+  const now = opts.now ?? (() => performance.now());
+  const ttl = bucket.ttlMs;
+  const heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(ttl / 3));
+  const margin = Math.min(250, ttl / 10);
+  const holdings = new Map<string, Holding>();
+  let stopped = false;
+  let filling: Promise<void> | undefined;
+  let fillAgain = false;
+  let wasWaiting = false;
+  let renewProblem = false;
+
+  const lose = (slot: string, h: Holding, reason: string) => {
+    if (h.lost) return;
+    h.lost = true;
+    holdings.delete(slot);
+    opts.onLost(slot, reason);
+  };
+
+  const claimPass = async (): Promise<void> => {
+    const since = new Date().toISOString();
+    for (const slot of opts.candidates) {
+      if (stopped || holdings.size >= opts.want) break;
+      if (holdings.has(slot)) continue;
+      const sentAt = now();
+      let lease: Lease | undefined;
+      try {
+        lease = await claimSlot(bucket, slot, { ...opts.owner, since });
+      } catch (e) {
+        opts.log?.(`claiming slot ${slot} failed: ${describe(e)}`);
+        continue;
+      }
+      if (lease === undefined) continue;
+      if (stopped) {
+        await releaseLease(bucket, lease).catch(() => false);
+        break;
+      }
+      const h: Holding = { lease, validUntil: sentAt + ttl - margin, renewing: false, lost: false };
+      holdings.set(slot, h);
+      opts.onAcquired({ slot, get lease() { return h.lease; }, isValid: () => !h.lost && now() < h.validUntil });
+    }
+    const waiting = !stopped && holdings.size < opts.want;
+    if (waiting && !wasWaiting && opts.onWaiting !== undefined) {
+      const owned = await Promise.all(
+        opts.candidates.filter((s) => !holdings.has(s)).map(async (slot) => ({
+          slot,
+          owner: (await readLease(bucket, slot).catch(() => undefined))?.value.owner,
+        })),
+      );
+      opts.onWaiting(owned);
+    }
+    wasWaiting = waiting;
+  };
+
+  /** Runs claim passes one at a time; a request during a pass schedules one more. */
+  const fill = (): Promise<void> => {
+    if (filling !== undefined) {
+      fillAgain = true;
+      return filling;
+    }
+    filling = (async () => {
+      do {
+        fillAgain = false;
+        await claimPass();
+      } while (fillAgain && !stopped);
+    })().finally(() => (filling = undefined));
+    return filling;
+  };
+
+  const renew = (slot: string, h: Holding) => {
+    h.renewing = true;
+    const sentAt = now();
+    renewLease(bucket, h.lease).then(
+      (lease) => {
+        h.renewing = false;
+        if (renewProblem) opts.log?.(`lease renewals work again`);
+        renewProblem = false;
+        if (h.lost || stopped) {
+          // declared lost meanwhile (validity lapsed) or shutting down: give the slot back at once
+          void releaseLease(bucket, lease).catch(() => false);
+          return;
+        }
+        h.lease = lease;
+        h.validUntil = sentAt + ttl - margin;
+      },
+      (e: unknown) => {
+        h.renewing = false;
+        if (e instanceof LeaseLostError) lose(slot, h, e.reason);
+        else if (!renewProblem) {
+          renewProblem = true;
+          opts.log?.(`renewing the lease of slot ${slot} failed (will retry until it lapses): ${describe(e)}`);
+        }
+      },
+    );
+  };
+
+  const tick = () => {
+    if (stopped) return;
+    const t = now();
+    for (const [slot, h] of holdings) {
+      if (t >= h.validUntil) lose(slot, h, `not renewed within the lease TTL (${ttl} ms)`);
+      else if (!h.renewing) renew(slot, h);
+    }
+    if (holdings.size < opts.want) void fill();
+  };
+
+  const timer = setInterval(tick, heartbeatMs);
+  timer.unref?.();
+
+  // Spares react at once to clean releases (deletes); expiries are found by the poll in `tick`.
+  let stopWatch: (() => void) | undefined;
+  void (async () => {
+    try {
+      const w = await bucket.kv.watch({ key: ">", include: "updates" });
+      stopWatch = () => w.stop();
+      if (stopped) w.stop();
+      for await (const e of w) {
+        if (stopped) break;
+        if ((e.operation === "DEL" || e.operation === "PURGE") && holdings.size < opts.want && opts.candidates.includes(e.key)) void fill();
+      }
+    } catch (e) {
+      if (!stopped) opts.log?.(`watching the lease bucket failed (spares will still poll every ${heartbeatMs} ms): ${describe(e)}`);
+    }
+  })();
+
+  const ready = fill();
+
+  return {
+    held: () => [...holdings.keys()],
+    ready,
+    stop: async ({ release = false, timeoutMs = 2_000 } = {}) => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      stopWatch?.();
+      const leases = [...holdings.values()].map((h) => h.lease);
+      holdings.clear();
+      if (!release || leases.length === 0) return;
+      let t: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(leases.map((l) => releaseLease(bucket, l).catch(() => false))),
+        new Promise((resolve) => (t = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(t);
+    },
+  };
+};

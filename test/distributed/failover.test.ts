@@ -1,0 +1,263 @@
+/**
+ * Failover and failure modes of a distributed run, with real processes on a real nats-server
+ * (docs/distributed.md):
+ *
+ * (a) three accelerator processes claim 2 + 1 + 1 of Quad_8K's four slots with `--slots`, a fourth
+ *     waits as a hot spare; one owner is killed with SIGKILL after the scheduler has started
+ *     dispatching; the spare takes its slot, the run finishes, every frame is accounted exactly
+ *     once, and the metrics JSON and decision sequence equal the in-process run's.
+ * (b) unreachable NATS, a server that never answers, wrong credentials and a scheduler with no
+ *     accelerators end with exit code 1 and a clear message, each within a bounded time.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "@sdrm3/cli";
+import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
+import { natsTestOptions } from "@sdrm3/shared/testkit";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
+
+const children: ChildProcess[] = [];
+const runs: string[] = [];
+const dir = mkdtempSync(join(tmpdir(), "sdrm3-failover-"));
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  const nats = natsTestOptions();
+  const bus = await connectNatsBus({ ...nats, name: "failover-cleanup" });
+  for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
+  await bus.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  out(): string;
+  err(): string;
+  /** Resolves when stderr matches `re` (at least `count` times). */
+  waitErr(re: RegExp, timeoutMs: number, count?: number): Promise<void>;
+}
+
+const start = (args: string[], env: NodeJS.ProcessEnv = process.env): Proc => {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, ms: Date.now() - started })),
+  );
+  const waitErr = async (re: RegExp, timeoutMs: number, count = 1) => {
+    const t0 = Date.now();
+    const global = new RegExp(re.source, re.flags.includes("g") ? re.flags : `${re.flags}g`);
+    while ((err.match(global) ?? []).length < count) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited before ${re}: ${err}`);
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${re} on stderr: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, exited, out: () => out, err: () => err, waitErr };
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
+
+/** Decision events without the run id, one per line. */
+const decisions = (jsonl: string) =>
+  jsonl
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { _tag: string; run?: string })
+    .filter((e) => e._tag === "decision")
+    .map(({ run: _run, ...rest }) => JSON.stringify(rest));
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+
+const SPEC = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5"];
+
+describe("failover: a hot spare takes over a killed accelerator's slot", () => {
+  it("finishes the run with every frame accounted once and the in-process run's metrics", async () => {
+    const nats = natsTestOptions();
+    const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
+    const run = `fo-${randomUUID().slice(0, 8)}`;
+    runs.push(run);
+    const common = [...SPEC, "--duration", "1s"];
+    const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra], env);
+    const events = join(dir, "failover.jsonl");
+    const claimed = /claimed slot (acc\d)/;
+
+    // claims in a known order: p1 takes acc0+acc1, p2 acc2, p3 acc3, the fourth process is a spare
+    const p1 = serve("accelerator", ["--slots", "2", "--name", "p1"]);
+    await p1.waitErr(claimed, 60_000, 2);
+    const p2 = serve("accelerator", ["--slots", "1", "--name", "p2"]);
+    await p2.waitErr(claimed, 60_000);
+    const p3 = serve("accelerator", ["--slots", "1", "--name", "p3"]);
+    await p3.waitErr(claimed, 60_000);
+    const spare = serve("accelerator", ["--slots", "1", "--name", "spare"]);
+    await spare.waitErr(/waiting as a hot spare/, 60_000);
+    expect(p1.err()).toMatch(/claimed slot acc0[^]*claimed slot acc1/);
+    expect(p2.err()).toContain("claimed slot acc2");
+    expect(p3.err()).toContain("claimed slot acc3");
+
+    const workload = serve("workload");
+    const scheduler = serve("scheduler", ["--json", "--events", events]);
+    // mid-run: the scheduler has recorded thousands of events (decisions and dispatches) but is far from done
+    const t0 = Date.now();
+    while (lines(events) < 3000) {
+      if (scheduler.child.exitCode !== null) throw new Error(`scheduler ended before the kill: ${scheduler.err()}`);
+      if (Date.now() - t0 > 90_000) throw new Error("the scheduler did not start dispatching");
+      await sleep(20);
+    }
+    const killedAt = Date.now();
+    const eventsAtKill = lines(events);
+    p2.child.kill("SIGKILL");
+
+    const [s, w, a1, a3, sp, a2] = await Promise.all([scheduler.exited, workload.exited, p1.exited, p3.exited, spare.exited, p2.exited]);
+    const recoveryMs = Date.now() - killedAt;
+    expect(s.code, scheduler.err()).toBe(0);
+    for (const [p, r] of [[workload, w], [p1, a1], [p3, a3], [spare, sp]] as const) expect(r.code, p.err()).toBe(0);
+    expect(a2.signal).toBe("SIGKILL");
+    expect(spare.err()).toContain("claimed slot acc2");
+    expect(scheduler.err()).toContain("slot acc2: dispatch failed");
+    const total = lines(events);
+    expect(eventsAtKill).toBeLessThan(total / 2); // the kill really happened mid-run
+    console.log(`[failover] killed p2 (acc2) at event ${eventsAtKill} of ${total}; run finished ${recoveryMs} ms later`);
+
+    // every frame accounted exactly once
+    const dist = JSON.parse(scheduler.out()) as { models: Array<{ name: string; released: number; onTime: number; late: number; dropped: number; unfinished: number }> };
+    for (const m of dist.models) {
+      expect(m.released, m.name).toBeGreaterThan(0);
+      expect(m.onTime + m.late + m.dropped, m.name).toBe(m.released);
+      expect(m.unfinished, m.name).toBe(0);
+    }
+    const frameEnds = readFileSync(events, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { _tag: string; job?: string })
+      .filter((e) => e._tag === "frame.ended")
+      .map((e) => e.job!);
+    expect(new Set(frameEnds).size).toBe(frameEnds.length);
+    expect(frameEnds.length).toBe(dist.models.reduce((n, m) => n + m.released, 0));
+
+    // determinism survives failover: same metrics JSON and decisions as the in-process run
+    const local = { stdout: "", stderr: "", out: (t: string) => void (local.stdout += t), err: (t: string) => void (local.stderr += t) };
+    expect(await main(["run", ...common, "--json"], local)).toBe(0);
+    expect(scheduler.out()).toBe(local.stdout);
+    const { runScenario, resolveRunSpec } = await import("@sdrm3/shared/runtime");
+    const localEvents: string[] = [];
+    await runScenario({
+      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 1000, seed: 5 }),
+      onEvent: (e) => localEvents.push(JSON.stringify(e)),
+    });
+    expect(decisions(readFileSync(events, "utf8"))).toEqual(decisions(localEvents.join("\n")));
+
+    // the scheduler removed the run's lease bucket
+    const bus = await connectNatsBus({ ...nats, name: "failover-check" });
+    try {
+      expect(await removeLeaseBucket(bus.nc, run)).toBe(false);
+    } finally {
+      await bus.close();
+    }
+  }, 240_000);
+});
+
+describe("clear errors and exit code 1 instead of hangs", () => {
+  const base = (nats: string, run = `err-${randomUUID().slice(0, 8)}`) => ["serve", "scheduler", "--nats", nats, "--run", run, ...SPEC, "--duration", "100ms"];
+
+  it("unreachable NATS: the message names the URL", async () => {
+    const p = start(base("nats://127.0.0.1:1"));
+    const r = await p.exited;
+    expect(r.code, p.err()).toBe(1);
+    expect(p.err()).toContain("cannot connect to NATS at nats://127.0.0.1:1");
+    expect(p.err()).toContain("refused");
+    expect(r.ms).toBeLessThan(20_000);
+  }, 60_000);
+
+  it("a server that accepts but never answers: the connect timeout", async () => {
+    const silent = net.createServer(() => {}); // accepts TCP, never sends INFO
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const p = start([...base(`nats://127.0.0.1:${port}`), "--connect-timeout", "1s"]);
+      const r = await p.exited;
+      expect(r.code, p.err()).toBe(1);
+      expect(p.err()).toContain(`cannot connect to NATS at nats://127.0.0.1:${port}: no answer within 1000 ms`);
+      expect(r.ms).toBeLessThan(20_000);
+    } finally {
+      silent.close();
+    }
+  }, 60_000);
+
+  it("wrong credentials: authorization failed, the password is never printed", async () => {
+    const port = await freePort();
+    const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "--user", "sdrm3", "--pass", "right-secret"], { stdio: "ignore" });
+    children.push(server);
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((r) => {
+        const s = net.connect({ host: "127.0.0.1", port }, () => (s.end(), r(true)));
+        s.on("error", () => r(false));
+      });
+      if (up) break;
+      await sleep(50);
+    }
+    try {
+      const url = `nats://127.0.0.1:${port}`;
+      const wrong = start(base(url), { ...process.env, NATS_USER: "sdrm3", NATS_PASS: "wrong-secret" });
+      const { NATS_USER: _u, NATS_PASS: _p, ...noCredentials } = process.env;
+      const none = start(base(url), noCredentials);
+      const [rw, rn] = await Promise.all([wrong.exited, none.exited]);
+      expect(rw.code, wrong.err()).toBe(1);
+      expect(wrong.err()).toContain(`NATS authorization failed at ${url}: user 'sdrm3'`);
+      expect(wrong.err()).not.toContain("wrong-secret");
+      expect(rn.code, none.err()).toBe(1);
+      expect(none.err()).toContain("NATS authorization failed");
+      expect(Math.max(rw.ms, rn.ms)).toBeLessThan(20_000);
+      // and the right password works (the server really is there)
+      const ok = start([...base(url), "--register-timeout", "1s"], { ...process.env, NATS_USER: "sdrm3", NATS_PASS: "right-secret" });
+      const rok = await ok.exited;
+      expect(ok.err()).toContain("register timeout"); // connected, then nobody there: the next failure mode
+      expect(ok.err()).toContain("accelerator slots acc0, acc1, acc2, acc3");
+      expect(ok.err()).toContain("model tasks ES_RITNet, GE_FBNet_C, HT_hand_graph_cnn_half");
+      expect(rok.code).toBe(1);
+    } finally {
+      server.kill("SIGKILL");
+    }
+  }, 90_000);
+
+  it("a scheduler with no accelerators: the register timeout names the missing slots and tasks", async () => {
+    const nats = natsTestOptions();
+    const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
+    const run = `noacc-${randomUUID().slice(0, 8)}`;
+    runs.push(run);
+    const workload = start(["serve", "workload", "--nats", nats.servers, "--run", run, ...SPEC, "--duration", "100ms"], env);
+    await workload.waitErr(/workload ready/, 60_000);
+    const p = start([...base(nats.servers, run), "--register-timeout", "2s"], env);
+    const r = await p.exited;
+    // the scheduler tells the other services that the run is over, so they exit (1) instead of waiting forever
+    const rw = await workload.exited;
+    expect(rw.code, workload.err()).toBe(1);
+    expect(workload.err()).toContain(`the scheduler stopped run ${run}`);
+    expect(r.code, p.err()).toBe(1);
+    expect(p.err()).toContain(`run ${run}: not everything registered within the register timeout (2000 ms)`);
+    expect(p.err()).toContain("accelerator slots acc0, acc1, acc2, acc3");
+    expect(p.err()).not.toMatch(/never registered:.*model tasks/); // the workload did register
+    expect(r.ms).toBeLessThan(2_000 + 20_000);
+  }, 60_000);
+});
