@@ -97,6 +97,10 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     role === "accelerator"
       ? (flags.slot ?? resolved.hardware.accelerators.map((a) => a.id).join(",")).split(",").filter((s) => s !== "")
       : [];
+  const known = resolved.hardware.accelerators.map((a) => a.id);
+  for (const slot of slots) {
+    if (!known.includes(slot)) throw new CliInputError(`--slot: unknown slot '${slot}' of ${resolved.hardware.name}; valid: ${known.join(", ")}`);
+  }
   const want = flags.slots === undefined ? slots.length : parseCount(flags.slots, "--slots");
   if (role === "accelerator" && want > slots.length) {
     throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);

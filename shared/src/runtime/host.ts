@@ -73,6 +73,7 @@ const announce = (
       onReject?.(msg.subject, decoded.left.message);
       return;
     }
+    if (decoded.right.run !== run) return; // another run's control message on this subject: not ours
     if (decoded.right.op === "discover") bus.publish(Subjects.control(run, "register"), text);
     if (decoded.right.op === "finished") onFinished?.();
     if (decoded.right.op === "stop") (onStopped ?? (() => onFinished?.()))(decoded.right.reason ?? "the scheduler stopped the run");
@@ -132,6 +133,9 @@ const relayCommands = <A, I>(
       waiting.set(token, msg);
     }
     deliver(decoded.right, token);
+    // Actors answer during `deliver` (XState runs actions synchronously); a request they leave
+    // unanswered (a notification sent as a request, a fenced accelerator) is not kept in memory.
+    if (token !== undefined) waiting.delete(token);
   });
   const respond = (replyTo: string, message: unknown) => {
     const msg = waiting.get(replyTo);
@@ -220,6 +224,10 @@ const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hos
     { input: cfg, systemId: `task:${cfg.name}` },
   ).start();
   const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, stats, (cmd, replyTo) => {
+    if (cmd.run !== cfg.run) {
+      if (replyTo !== undefined) relay.respond(replyTo, errorReply("rejected", `command for run ${cmd.run} sent to ${cfg.run}/${cfg.name}`));
+      return;
+    }
     if (cmd._tag === "task.frameEnded") actor.send({ type: cmd._tag, cmd });
     else if (replyTo !== undefined) actor.send({ type: cmd._tag, cmd, replyTo } as never);
   }, opts.onReject);
@@ -235,6 +243,7 @@ export const hostModelTask = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOption
 export const hostModelTasks = (bus: Bus, cfgs: ReadonlyArray<TaskConfig>, opts: ServiceHostOptions = {}): Hosted[] => {
   if (cfgs.length === 0) return [];
   const run = cfgs[0]!.run;
+  for (const cfg of cfgs) Subjects.taskCmd(cfg.run, cfg.name); // refuse a bad name before hosting anything
   const hosted = cfgs.map((cfg) => hostTaskActor(bus, cfg, opts));
   const registration = TaskRegister.make({ v: PROTOCOL_VERSION, run, models: cfgs.map((c) => c.name), host: opts.host ?? "embedded" });
   const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);

@@ -44,11 +44,18 @@ const formatIssues = (issues: ReadonlyArray<DecodeIssue>): string =>
 
 const DEFAULT_PARSE_OPTIONS: ParseOptions = { errors: "all" };
 
+/** Issue messages quote the offending value; a huge value must not make the error reply huge. */
+const MAX_ISSUE_CHARS = 240;
+const MAX_ISSUES = 20;
+const clip = (text: string) => (text.length <= MAX_ISSUE_CHARS ? text : `${text.slice(0, MAX_ISSUE_CHARS)}… (${text.length} characters)`);
+
 const toIssues = (error: ParseResult.ParseError): DecodeIssue[] =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-    path: issue.path.map((key) => String(key)).join("."),
-    message: issue.message,
-  }));
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .slice(0, MAX_ISSUES)
+    .map((issue) => ({
+      path: clip(issue.path.map((key) => String(key)).join(".")),
+      message: clip(issue.message),
+    }));
 
 /**
  * Parses `text` as JSON, then decodes it with `schema` (all issues reported; excess properties
@@ -64,12 +71,18 @@ export const decodeJson = <A, I>(
     json = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return Either.left(new DecodeFailure({ issues: [{ path: "", message: `invalid JSON: ${reason}` }] }));
+    return Either.left(new DecodeFailure({ issues: [{ path: "", message: clip(`invalid JSON: ${reason}`) }] }));
   }
-  return Either.mapLeft(
-    Schema.decodeUnknownEither(schema, options)(json),
-    (error) => new DecodeFailure({ issues: toIssues(error) }),
-  );
+  try {
+    return Either.mapLeft(
+      Schema.decodeUnknownEither(schema, options)(json),
+      (error) => new DecodeFailure({ issues: toIssues(error) }),
+    );
+  } catch (error) {
+    // e.g. RangeError on pathologically deep nesting: still a refused payload, never a crash
+    const reason = error instanceof Error ? error.message : String(error);
+    return Either.left(new DecodeFailure({ issues: [{ path: "", message: clip(`undecodable payload: ${reason}`) }] }));
+  }
 };
 
 /** Encodes `value` with `schema` and serialises it to JSON text (throws if the value is invalid). */
