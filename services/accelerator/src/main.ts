@@ -84,7 +84,7 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
     const i = indexOf(slot);
     hosted.set(
       slot,
-      hostAccelerator(opts.bus, opts.run, specs[i]!, acceleratorCosts(opts.resolved.costs, i), {
+      hostAccelerator(opts.bus, opts.run, specs[i]!, acceleratorCosts(opts.resolved.costs, i, opts.resolved.supernet === true ? opts.resolved.variants : undefined), {
         host: opts.host,
         onReject: (subject, message) => opts.log?.(`rejected on ${subject}: ${message}`),
         ...(canServe === undefined ? {} : { canServe }),

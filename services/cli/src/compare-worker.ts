@@ -6,10 +6,10 @@
  * Started through compare-worker-boot.mjs, which registers tsx first (the sources are TypeScript).
  */
 import { parentPort } from "node:worker_threads";
-import type { ModelCosts } from "@sdrm3/shared/domain";
+import type { ModelCosts, RunVariant } from "@sdrm3/shared/domain";
 import { resolvePolicy } from "@sdrm3/shared/policies";
-import { runScenario, type RunResult } from "@sdrm3/shared/runtime";
-import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "@sdrm3/shared/data";
+import { runScenario, supernetSetting, type RunResult } from "@sdrm3/shared/runtime";
+import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts, scenarioVariants } from "@sdrm3/shared/data";
 import { runToJson } from "./format";
 
 /** One run of the comparison, as sent to a worker. */
@@ -41,11 +41,15 @@ export const toRecord = (result: RunResult, label: string, params: Readonly<Reco
   return { scenario, hardware, policy: label, seed, params: { ...params }, ...rest };
 };
 
-/** Runs one job against `ds`; `costsCache` keeps the dense cost tables per scenario × hardware. */
+/**
+ * Runs one job against `ds`; `costsCache` keeps the dense cost tables per scenario × hardware, and
+ * `variantsCache` the supernet variants (a job has them when its sdrm3 `supernet` parameter is 1).
+ */
 export const executeJob = async (
   ds: Dataset,
   job: RunJob,
   costsCache: Map<string, ReadonlyMap<string, ModelCosts>> = new Map(),
+  variantsCache: Map<string, ReadonlyMap<string, ReadonlyArray<RunVariant>>> = new Map(),
 ): Promise<RunRecord> => {
   const scenario = findScenario(ds, job.scenario);
   const hardware = resolveHardware(ds, job.hardware);
@@ -56,6 +60,14 @@ export const executeJob = async (
     costsCache.set(key, costs);
   }
   const policy = resolvePolicy(job.policy, job.overrides);
+  let variants: ReadonlyMap<string, ReadonlyArray<RunVariant>> | undefined;
+  if (supernetSetting(job.policy, policy.params, undefined).supernet) {
+    variants = variantsCache.get(key);
+    if (variants === undefined) {
+      variants = scenarioVariants(ds, scenario, hardware, costs);
+      variantsCache.set(key, variants);
+    }
+  }
   const result = await runScenario({
     scenario,
     hardware,
@@ -64,6 +76,7 @@ export const executeJob = async (
     durationMs: job.durationMs,
     seed: job.seed,
     blockSize: job.blockSize,
+    ...(variants === undefined ? {} : { supernet: true, variants }),
   });
   return toRecord(result, job.label, policy.params);
 };
@@ -74,6 +87,7 @@ export const serve = (): void => {
   if (port === null) throw new Error("compare-worker: not running in a worker thread");
   const ds = loadBuiltinDataset();
   const costsCache = new Map<string, ReadonlyMap<string, ModelCosts>>();
+  const variantsCache = new Map<string, ReadonlyMap<string, ReadonlyArray<RunVariant>>>();
   // Jobs are queued and run one after another: the parent sends the next job only after a reply.
   let chain: Promise<void> = Promise.resolve();
   port.on("message", (job: RunJob) => {
@@ -81,7 +95,7 @@ export const serve = (): void => {
       const started = performance.now();
       let reply: WorkerReply;
       try {
-        const record = await executeJob(ds, job, costsCache);
+        const record = await executeJob(ds, job, costsCache, variantsCache);
         reply = { index: job.index, ok: true, record, wallMs: performance.now() - started };
       } catch (e) {
         reply = { index: job.index, ok: false, error: e instanceof Error ? e.message : String(e) };

@@ -94,7 +94,7 @@ describe("sdrm3 compare: outputs and determinism", () => {
     }
     const csv = readFileSync(join(dir, "results.csv"), "utf8").trimEnd().split("\n");
     expect(csv[0]).toBe(
-      "scenario,hardware,policy,seed,params,durationMs,uxCost,deadlineMissRate,energyMJ,energyMJPerS,xrbenchScore,released,onTime,late,dropped,unfinished,decisions",
+      "scenario,hardware,policy,seed,params,durationMs,uxCost,accuracy,deadlineMissRate,energyMJ,energyMJPerS,xrbenchScore,released,onTime,late,dropped,unfinished,decisions",
     );
     expect(csv).toHaveLength(runs + 1);
     expect(readFileSync(join(dir, "uxcost.svg"), "utf8")).toContain("<svg");
@@ -214,7 +214,7 @@ describe("sdrm3 compare: planning", () => {
       summary: { uxCost: null, deadlineMissRate: 0, energyMJ: 0, energyMJPerS: 0, xrbenchScore: 0, released: 0, onTime: 0, late: 0, dropped: 0, unfinished: 0 },
       decisions: 0,
     } as unknown as RunRecord;
-    expect(toCsv([record]).split("\n")[1]).toBe('s,h,"p[a=1,b=2]",1,a=1;b=2,1,,0,0,0,0,0,0,0,0,0,0');
+    expect(toCsv([record]).split("\n")[1]).toBe('s,h,"p[a=1,b=2]",1,a=1;b=2,1,,,0,0,0,0,0,0,0,0,0,0');
   });
 });
 

@@ -19,7 +19,7 @@ import { UXCOST_DEFINITION } from "@sdrm3/shared/domain";
 import { type ChartCell, writeCharts } from "./charts";
 import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
 import { CliInputError, formatDuration, parseDuration } from "./duration";
-import { parseBlockSize } from "./flags";
+import { parseBlockSize, parseSupernet } from "./flags";
 
 export interface CompareIo {
   out(text: string): void;
@@ -34,6 +34,8 @@ export interface CompareFlags {
   duration?: string;
   param?: string[];
   block?: string;
+  /** `--supernet on|off`: sdrm3's `supernet` parameter for every sdrm3 entry (an entry's own [supernet=…] wins). */
+  supernet?: string;
   jobs?: string;
   out?: string;
   json?: boolean;
@@ -94,6 +96,8 @@ export interface ComparePlan {
   readonly seeds: ReadonlyArray<number>;
   readonly durationMs: number;
   readonly blockSize: number;
+  /** `--supernet` as given (undefined: not given). */
+  readonly supernet?: boolean;
   /** In the fixed order scenario, hardware, policy, seed. */
   readonly jobs: ReadonlyArray<RunJob>;
 }
@@ -198,7 +202,17 @@ export const parseScopedParams = (items: ReadonlyArray<string>): Map<string, Rec
   return out;
 };
 
-export const selectPolicies = (text: string, paramItems: ReadonlyArray<string>, catalogue = POLICIES): PolicyEntry[] => {
+/**
+ * `supernet` is an sdrm3 parameter (0/1) that the run setup reads (docs/supernets.md), so
+ * `sdrm3,sdrm3[supernet=1]` compares sdrm3 without and with supernets; `--supernet on|off` sets it
+ * for every sdrm3 entry that does not set it itself.
+ */
+export const selectPolicies = (
+  text: string,
+  paramItems: ReadonlyArray<string>,
+  catalogue = POLICIES,
+  supernet?: boolean,
+): PolicyEntry[] => {
   const items = splitList(text, "--policies").flatMap((item) =>
     item === "all"
       ? [...catalogue.keys()].filter((n) => !NOT_IN_ALL.includes(n)).map((name): PolicyItem => ({ name, variant: [] }))
@@ -221,9 +235,13 @@ export const selectPolicies = (text: string, paramItems: ReadonlyArray<string>, 
       throw new CliInputError(`--param: policy '${name}' is not among the compared policies (${selected.map(variantLabel).join(", ")})`);
     }
   }
+  if (supernet !== undefined && scoped.get("sdrm3")?.supernet !== undefined) {
+    throw new CliInputError("--supernet and --param sdrm3.supernet=…: give one of them");
+  }
+  const supernetParam = supernet === undefined ? {} : { supernet: supernet ? 1 : 0 };
   return selected.map((item) => {
     const label = variantLabel(item);
-    const overrides = { ...scoped.get(item.name), ...Object.fromEntries(item.variant) };
+    const overrides = { ...scoped.get(item.name), ...(item.name === "sdrm3" ? supernetParam : {}), ...Object.fromEntries(item.variant) };
     try {
       return { label, name: item.name, overrides, params: resolvePolicy(item.name, overrides, catalogue).params };
     } catch (e) {
@@ -252,7 +270,8 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
     throw new CliInputError("missing --hardware <list>, e.g. Dual_4K/WS_OS or Dual_4K/WS_OS,Quad_8K/WS_OS_WS_OS; see `sdrm3 list hardware`");
   }
   const hardware = selectHardware(ds, flags.hardware);
-  const policies = selectPolicies(flags.policies ?? "all", flags.param ?? []);
+  const supernet = parseSupernet(flags.supernet);
+  const policies = selectPolicies(flags.policies ?? "all", flags.param ?? [], POLICIES, supernet);
   const seeds = parseSeedCount(flags.seeds ?? "1");
   const durationMs = parseDuration(flags.duration ?? "10s");
   const blockSize = parseBlockSize(flags.block);
@@ -276,7 +295,7 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
       }
     }
   }
-  return { scenarios, hardware, policies, seeds, durationMs, blockSize, jobs };
+  return { scenarios, hardware, policies, seeds, durationMs, blockSize, ...(supernet === undefined ? {} : { supernet }), jobs };
 };
 
 // ---- the worker pool --------------------------------------------------------------------------
@@ -381,6 +400,8 @@ const mean = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0
 export interface CellSummary extends ChartCell {
   readonly xrbenchScore: number;
   readonly seeds: number;
+  /** Mean over seeds of the run's accuracy (runs without on-time frames left out; null: none). */
+  readonly accuracy: number | null;
 }
 
 /** Per scenario × hardware × policy (plan order): UXCost geomean over seeds, the rest means. */
@@ -402,6 +423,7 @@ export const summarise = (plan: ComparePlan, records: ReadonlyArray<RunRecord>):
           deadlineMissRate: mean(runs.map((r) => r.summary.deadlineMissRate)),
           energyMJPerS: mean(runs.map((r) => r.summary.energyMJPerS)),
           xrbenchScore: mean(runs.map((r) => r.summary.xrbenchScore)),
+          accuracy: ((xs) => (xs.length === 0 ? null : mean(xs)))(runs.flatMap((r) => (r.summary.accuracy === null ? [] : [r.summary.accuracy]))),
         });
       }
     }
@@ -425,17 +447,19 @@ export const formatCompareHuman = (plan: ComparePlan, cells: ReadonlyArray<CellS
   const n = plan.seeds.length;
   out.push(
     `sdrm3 compare  ${plan.jobs.length} runs: ${plan.scenarios.length} scenarios × ${plan.hardware.length} hardware × ` +
-      `${plan.policies.length} policies × ${n} seeds (${seedsLabel(plan.seeds)}), duration=${formatDuration(plan.durationMs)}, block=${plan.blockSize}`,
+      `${plan.policies.length} policies × ${n} seeds (${seedsLabel(plan.seeds)}), duration=${formatDuration(plan.durationMs)}, block=${plan.blockSize}` +
+      `${plan.supernet === undefined ? "" : `, supernet=${plan.supernet ? "on" : "off"} (sdrm3)`}`,
   );
   const agg = n === 1 ? "" : ` (UXCost: geomean over ${n} seeds; the others: mean)`;
+  const accuracyNote = "accuracy: mean relative accuracy of on-time frames (supernet variants; 1 = full models)";
   const cellOf = (scenario: string, hardware: string, policy: string) =>
     cells.find((c) => c.scenario === scenario && c.hardware === hardware && c.policy === policy);
   for (const scenario of plan.scenarios) {
     for (const hardware of plan.hardware) {
-      const t = plainTable(["policy", "UXCost", "miss rate", "energy mJ/s", "XRBench score"]);
+      const t = plainTable(["policy", "UXCost", "accuracy", "miss rate", "energy mJ/s", "XRBench score"]);
       for (const p of plan.policies) {
         const c = cellOf(scenario, hardware, p.label)!;
-        t.push([p.label, fx(c.uxCost, 3), pct(c.deadlineMissRate), fx(c.energyMJPerS, 1), fx(c.xrbenchScore, 3)]);
+        t.push([p.label, fx(c.uxCost, 3), fx(c.accuracy, 3), pct(c.deadlineMissRate), fx(c.energyMJPerS, 1), fx(c.xrbenchScore, 3)]);
       }
       out.push("", `${scenario} on ${hardware}${agg}`, t.toString());
     }
@@ -467,6 +491,7 @@ export const formatCompareHuman = (plan: ComparePlan, cells: ReadonlyArray<CellS
       out.push(`UXCost reduction of ${ref} on ${hardware} (1 − UX_${ref} / UX_baseline; UX = geomean over seeds; higher is better)`, t.toString());
     }
   }
+  out.push(accuracyNote);
   out.push(`UXCost definition: ${UXCOST_DEFINITION}`);
   return `${out.join("\n")}\n`;
 };
@@ -479,6 +504,7 @@ const CSV_COLUMNS = [
   "params",
   "durationMs",
   "uxCost",
+  "accuracy",
   "deadlineMissRate",
   "energyMJ",
   "energyMJPerS",
@@ -509,6 +535,7 @@ export const toCsv = (records: ReadonlyArray<RunRecord>): string => {
         .join(";"),
       r.durationMs,
       r.summary.uxCost,
+      r.summary.accuracy ?? null,
       r.summary.deadlineMissRate,
       r.summary.energyMJ,
       r.summary.energyMJPerS,

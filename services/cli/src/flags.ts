@@ -20,3 +20,11 @@ export const parseBlockSize = (text: string | undefined): number => {
   if (!/^[1-9][0-9]{0,3}$/.test(text)) throw new CliInputError(`--block: expected a positive integer (layers per block), got '${text}'`);
   return Number(text);
 };
+
+/** `--supernet on|off` → true / false (undefined when not given). */
+export const parseSupernet = (text: string | undefined): boolean | undefined => {
+  if (text === undefined) return undefined;
+  if (text === "on") return true;
+  if (text === "off") return false;
+  throw new CliInputError(`--supernet: expected on or off, got '${text}'`);
+};

@@ -25,6 +25,7 @@ export const formatRunHuman = (r: RunResult): string => {
     "EN score",
     "UX score",
     "UX_m",
+    "accuracy",
   ]);
   for (const m of r.models) {
     t.push([
@@ -43,6 +44,7 @@ export const formatRunHuman = (r: RunResult): string => {
       f(m.energyScore, 6),
       f(m.uxScore, 6),
       f(m.uxCost, 3),
+      f(m.accuracy, 3),
     ]);
   }
   const s = r.summary;
@@ -51,6 +53,7 @@ export const formatRunHuman = (r: RunResult): string => {
     t.toString(),
     `XRBench overall score : ${s.xrbenchScore.toFixed(6)}`,
     `UXCost                : ${f(s.uxCost, 4)}${s.infeasibleModels.length > 0 ? `  (infeasible, left out: ${s.infeasibleModels.join(", ")})` : ""}`,
+    `accuracy              : ${f(s.accuracy, 4)}  (${accuracyNote(r)})`,
     `deadline-miss rate    : ${pct(s.deadlineMissRate)}  (${s.late} late + ${s.dropped} dropped of ${s.released} released; ${s.unfinished} unfinished at end)`,
     `energy                : ${s.energyMJ.toFixed(1)} mJ  (${s.energyMJPerS.toFixed(1)} mJ/s)`,
     `decisions             : ${r.decisions}`,
@@ -58,6 +61,14 @@ export const formatRunHuman = (r: RunResult): string => {
     `UXCost definition     : ${r.uxCostDefinition}`,
   ];
   return `${lines.join("\n")}\n`;
+};
+
+/** What the accuracy line means for this run: supernet variants in use, or full models only. */
+const accuracyNote = (r: RunResult): string => {
+  const downgraded = r.frames.filter((fr) => (fr.variant ?? 0) > 0).length;
+  return r.supernet
+    ? `mean relative accuracy of on-time frames over models, supernet variants; ${downgraded} of ${r.frames.length} frames ran a narrower variant`
+    : "supernet off: every frame ran the full model";
 };
 
 const TUNED = ["alpha", "beta", "gamma"] as const;
@@ -105,11 +116,13 @@ export const runToJson = (r: RunResult) => ({
     uxScore: m.uxScore,
     xrbenchScore: m.xrbenchScore,
     uxCost: m.uxCost,
+    accuracy: m.accuracy,
     feasible: m.feasible,
   })),
   summary: {
     xrbenchScore: r.summary.xrbenchScore,
     uxCost: r.summary.uxCost,
+    accuracy: r.summary.accuracy,
     deadlineMissRate: r.summary.deadlineMissRate,
     energyMJ: r.summary.energyMJ,
     energyMJPerS: r.summary.energyMJPerS,
@@ -121,6 +134,7 @@ export const runToJson = (r: RunResult) => ({
     infeasibleModels: r.summary.infeasibleModels,
   },
   decisions: r.decisions,
+  supernet: r.supernet,
   ...(r.tuning.length === 0 ? {} : { tuning: r.tuning }),
   uxCostDefinition: r.uxCostDefinition,
 });

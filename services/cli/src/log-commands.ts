@@ -107,7 +107,7 @@ const describeHeader = (path: string, h: LogHeader) => {
   const missing = paramsNotInHeader(h);
   return (
     `${path}: ${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}${paramsText(h.policy.params)}, seed ${h.seed}, ` +
-    `${h.durationMs} ms, block ${h.blockSize}, mode ${h.mode}; recorded by sdrm3 ${h.sdrm3Version}` +
+    `${h.durationMs} ms, block ${h.blockSize}, mode ${h.mode}${h.variants === undefined ? "" : ", supernet on"}; recorded by sdrm3 ${h.sdrm3Version}` +
     `${h.sdrm3Version === SDRM3_VERSION ? "" : ` (this is ${SDRM3_VERSION}: replaying by the header)`}\n` +
     (missing.length === 0
       ? ""

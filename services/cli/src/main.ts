@@ -4,7 +4,8 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { POLICIES, PolicyInputError, resolvePolicy } from "@sdrm3/shared/policies";
-import { runScenario, type RunResult } from "@sdrm3/shared/runtime";
+import { InvalidSubjectTokenError } from "@sdrm3/shared/contracts";
+import { runScenario, supernetSetting, type RunResult } from "@sdrm3/shared/runtime";
 import {
   type Dataset,
   findScenario,
@@ -16,6 +17,7 @@ import {
   loadScenarioFile,
   resolveHardware,
   resolveModelCosts,
+  scenarioVariants,
   withCosts,
   withHardwareConfig,
   withModel,
@@ -23,7 +25,7 @@ import {
 } from "@sdrm3/shared/data";
 import { CliInputError, formatDuration, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { parseBlockSize, parseParams } from "./flags";
+import { parseBlockSize, parseParams, parseSupernet } from "./flags";
 import { type CompareFlags, executeCompare } from "./compare";
 import { registerServe } from "./serve";
 import { registerTune } from "./tune";
@@ -44,6 +46,7 @@ const processIo: Io = {
 const isInputError = (e: unknown): e is Error =>
   e instanceof CliInputError ||
   e instanceof PolicyInputError ||
+  e instanceof InvalidSubjectTokenError ||
   (typeof e === "object" && e !== null && "_tag" in e && (e._tag === "DataError" || e._tag === "UnknownNameError"));
 
 const listOf = (names: Iterable<string>) => [...names].join(", ");
@@ -64,6 +67,7 @@ interface RunFlags {
   record?: string;
   trace?: string;
   tune?: boolean;
+  supernet?: string;
 }
 
 /** The built-in dataset extended with the user's own files. */
@@ -82,7 +86,8 @@ const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
     if (flags.policy !== "sdrm3") throw new CliInputError(`--tune: only the sdrm3 policy tunes itself, not '${flags.policy}'`);
     params.tune = 1;
   }
-  const policy = resolvePolicy(flags.policy, params);
+  const setting = supernetSetting(flags.policy, params, parseSupernet(flags.supernet));
+  const policy = resolvePolicy(flags.policy, setting.params);
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>; see `sdrm3 list scenarios`");
   if (flags.hardware === undefined) {
     throw new CliInputError("missing --hardware <config>/<dataflows>, e.g. Dual_4K/WS_OS; see `sdrm3 list hardware`");
@@ -94,7 +99,8 @@ const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
   const hardware = resolveHardware(ds, flags.hardware);
   const costs = resolveModelCosts(ds, scenario, hardware);
   const blockSize = parseBlockSize(flags.block);
-  const result = await runWithLogOutputs({ scenario, hardware, costs, policy, durationMs, seed, blockSize }, flags, io);
+  const supernet = setting.supernet ? { supernet: true, variants: scenarioVariants(ds, scenario, hardware, costs) } : {};
+  const result = await runWithLogOutputs({ scenario, hardware, costs, policy, durationMs, seed, blockSize, ...supernet }, flags, io);
   io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
   return 0;
 };
@@ -136,6 +142,7 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .option("--model-file <path>", "load a model (layer list) from a JSON file (repeatable)", collect)
     .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
     .option("--tune", "sdrm3: tune alpha, beta, gamma online and print the tuning trajectory")
+    .option("--supernet <on|off>", "supernet variants x1.0/x0.75/x0.5 of every model; sdrm3 downgrades by its load rule, baselines run the full model (docs/supernets.md)")
     .option("--record <path>", "record the run's event log (JSONL; replay with `sdrm3 replay`)")
     .option("--trace <path>", "write the run's timeline as Chrome/Perfetto trace-event JSON")
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io)));
@@ -149,6 +156,7 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .option("--duration <d>", "simulated time per run: 700ms, 10s, 1.5m", "10s")
     .option("--param <policy.name=value>", "policy parameter, e.g. --param sdrm3.alpha=1.5 (repeatable)", collect)
     .option("--block <layers>", "block size B: layers per dispatch (1 = layer granularity)", "1")
+    .option("--supernet <on|off>", "sdrm3 with supernet variants (as --param sdrm3.supernet=1); an entry's own [supernet=0|1] wins (docs/supernets.md)")
     .option("--jobs <n>", "worker threads (default: all cores)")
     .option("--out <dir>", "write results.csv, results.json, uxcost.svg/png, miss-vs-energy.svg/png")
     .option("--json", "print the results.json array instead of tables")

@@ -1,6 +1,6 @@
 /**
- * What an accelerator does with a block: look up its layers' cost on this accelerator and say when
- * it completes and what it costs. Pure.
+ * What an accelerator does with a block: look up its layers' cost on this accelerator (of the job's
+ * supernet variant, when the dispatch names one) and say when it completes and what it costs. Pure.
  *
  * Timing `xrbench-f32` reproduces the XRBench runtime's single-precision times: latency =
  * float32(cycles / 1e6) and completion = float32(start + latency). `exact` uses doubles.
@@ -12,14 +12,24 @@ import { PROTOCOL_VERSION, errorReply } from "../contracts/messages";
 export interface AccelModelCosts {
   readonly cycles: Float64Array;
   readonly energyMJ: Float64Array;
+  /**
+   * Supernet variants of the model (index 0 = the full model, equal to cycles / energyMJ): a block
+   * dispatched with `variant` v costs variants[v]'s layers. Absent: the model has no variants.
+   */
+  readonly variants?: ReadonlyArray<{ readonly cycles: Float64Array; readonly energyMJ: Float64Array }>;
 }
 
 export const executeBlock = (
   costs: ReadonlyMap<string, AccelModelCosts>,
   cmd: BlockDispatch,
 ): BlockResult | ErrorReply => {
-  const c = costs.get(cmd.model);
-  if (c === undefined) return errorReply("rejected", `accelerator ${cmd.acc} has no costs for model ${cmd.model}`);
+  const model = costs.get(cmd.model);
+  if (model === undefined) return errorReply("rejected", `accelerator ${cmd.acc} has no costs for model ${cmd.model}`);
+  const variant = cmd.variant ?? 0;
+  const c = variant === 0 ? model : model.variants?.[variant];
+  if (c === undefined) {
+    return errorReply("rejected", `accelerator ${cmd.acc} has no variant ${variant} of model ${cmd.model} (${model.variants?.length ?? 1} variants)`);
+  }
   const end = cmd.firstLayer + cmd.layerCount;
   if (end > c.cycles.length) {
     return errorReply("rejected", `block ${cmd.firstLayer}..${end - 1} is beyond model ${cmd.model}'s ${c.cycles.length} layers`);

@@ -27,12 +27,18 @@
  * drops it, cascaded children are released on the parent's completion (seeded Bernoulli draw in
  * the child's task) and dropped with their parent, energy of dropped work counts. Releases stop at
  * the run's duration; the run then drains, so every released frame ends exactly once.
+ *
+ * Supernets (docs/supernets.md): a model may have variants (KernelModel.variants, index 0 = the
+ * full model). A job's variant is the one its first dispatch names (default 0) and never changes;
+ * the view presents started jobs of variant v > 0 in a ModelView of their own with v's costs, so
+ * every policy computes them at the costs they run at; block.dispatch, decision and
+ * block.dispatched carry the variant, frame records the variant and its relative accuracy.
  */
 import type { BlockDispatch, BlockResult, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
-import type { ModelCosts, ScenarioModel } from "../domain/types";
-import type { AccelView, Dispatch, JobView, ModelView, Policy, PolicyParams, SchedulerView } from "../policies/types";
+import type { ModelCosts, RunVariant, ScenarioModel } from "../domain/types";
+import type { AccelView, Dispatch, JobView, ModelView, Policy, PolicyParams, SchedulerView, VariantView } from "../policies/types";
 
 /** XRBench treats a job as finished at t when t + 0.01 ms ≥ its completion time. */
 export const XRBENCH_FINISH_TOLERANCE_MS = 0.01;
@@ -49,6 +55,12 @@ export interface KernelModel {
   /** Early exits and skippable layers (exact mode): ToGo* estimates use the expected remaining work. */
   readonly exits?: ScenarioModel["exits"];
   readonly skips?: ScenarioModel["skips"];
+  /**
+   * Supernet variants (docs/supernets.md): index 0 is the full model (its costs are `costs`), each
+   * with the same layer count. A job's variant is chosen by the policy at its first block (default
+   * 0) and never changes; the view presents started jobs of variant v > 0 in a view of their own.
+   */
+  readonly variants?: ReadonlyArray<RunVariant>;
 }
 
 export interface KernelConfig {
@@ -114,6 +126,8 @@ export const applyInput = (kernel: SchedulerKernel, input: KernelInput): KernelE
 
 interface Job extends JobView {
   readonly modelIndex: number;
+  /** Supernet variant (0 = the full model; set at the first dispatch). */
+  variant: number;
   /** Exclusive end of the layers this frame runs (an early exit drawn at release ends it sooner). */
   readonly endLayer: number;
   /** Layer ranges [from, to] this frame skips. */
@@ -144,6 +158,10 @@ interface ModelState {
   readonly index: number;
   readonly wholeCycles: Float64Array;
   readonly optimisticRemainingMs: Float64Array;
+  /** Supernet models: every variant with its derived figures (index 0 = the full model); else undefined. */
+  readonly variants: ReadonlyArray<VariantView> | undefined;
+  /** Queued jobs that run a variant v > 0 (0: the view needs no split). */
+  downgraded: number;
   readonly children: ReadonlyArray<string>;
   /** Expected optimistic work of the frame's cascade descendants (exact mode; 0 in xrbench mode). */
   cascadeRemainingMs: number;
@@ -206,6 +224,20 @@ export const optimisticRemaining = (costs: ModelCosts, dynamics: Pick<KernelMode
   return out;
 };
 
+/** A model's variants with their derived figures, after checking them against the full model. */
+const checkedVariants = (m: KernelModel, whole: (costs: ModelCosts) => Float64Array): VariantView[] => {
+  const variants = m.variants ?? [];
+  if (variants.length === 0) throw new Error(`model ${m.name}: an empty list of supernet variants`);
+  return variants.map((v, i) => {
+    const costs = i === 0 ? m.costs : v.costs;
+    if (costs.layerCount !== m.costs.layerCount || costs.cycles.length !== m.costs.cycles.length) {
+      throw new Error(`model ${m.name}: variant ${i} has costs for ${costs.cycles.length} accelerators × ${costs.layerCount} layers, the model ${m.costs.cycles.length} × ${m.costs.layerCount}`);
+    }
+    if (!(v.accuracy > 0 && v.accuracy <= 1)) throw new Error(`model ${m.name}: variant ${i} has accuracy ${v.accuracy}, expected (0, 1]`);
+    return { width: v.width, accuracy: v.accuracy, costs, wholeCycles: whole(costs), optimisticRemainingMs: optimisticRemaining(costs, m) };
+  });
+};
+
 export class SchedulerKernel {
   private now = 0;
   private step: Step = "new";
@@ -233,11 +265,14 @@ export class SchedulerKernel {
 
   constructor(readonly cfg: KernelConfig) {
     const sorted = [...cfg.models].sort((a, b) => byteOrder(a.name, b.name));
+    const whole = (costs: ModelCosts) => Float64Array.from(costs.cycles, (perLayer) => perLayer.reduce((s, c) => s + c, 0));
     this.models = sorted.map((m, index) => ({
       cfg: m,
       index,
-      wholeCycles: Float64Array.from(m.costs.cycles, (perLayer) => perLayer.reduce((s, c) => s + c, 0)),
+      wholeCycles: whole(m.costs),
       optimisticRemainingMs: optimisticRemaining(m.costs, m),
+      variants: m.variants === undefined ? undefined : checkedVariants(m, whole),
+      downgraded: 0,
       children: sorted.filter((c) => c.dependsOn.includes(m.name)).map((c) => c.name),
       cascadeRemainingMs: 0,
       cascadeChildren: [],
@@ -294,18 +329,23 @@ export class SchedulerKernel {
 
   /** Frame records of every released frame (complete once finished). */
   frameRecords(): FrameRecord[] {
-    return this.records.map((j) => ({
-      model: j.model,
-      frame: j.frame,
-      releaseAt: j.releaseAt,
-      injectAt: j.injectAt,
-      deadline: j.deadline,
-      outcome: j.outcome ?? "unfinished",
-      dispatchAt: j.dispatchAt,
-      completionAt: j.completionAt,
-      acc: j.acc,
-      energyMJ: j.energyMJ,
-    }));
+    return this.records.map((j) => {
+      const variants = this.models[j.modelIndex]!.variants;
+      return {
+        model: j.model,
+        frame: j.frame,
+        releaseAt: j.releaseAt,
+        injectAt: j.injectAt,
+        deadline: j.deadline,
+        outcome: j.outcome ?? "unfinished",
+        dispatchAt: j.dispatchAt,
+        completionAt: j.completionAt,
+        acc: j.acc,
+        energyMJ: j.energyMJ,
+        // supernet models: the variant a started frame ran, and its relative accuracy
+        ...(variants === undefined || !j.started ? {} : { variant: j.variant, accuracy: variants[j.variant]!.accuracy }),
+      };
+    });
   }
 
   // ─── steps ────────────────────────────────────────────────────────────────────────────────
@@ -374,6 +414,7 @@ export class SchedulerKernel {
         layerCount: reply.layerCount,
         completesAt: reply.completesAt,
         energyMJ: reply.energyMJ,
+        ...(this.models[r.job.modelIndex]!.variants === undefined ? {} : { variant: r.job.variant }),
       },
     });
   }
@@ -383,6 +424,7 @@ export class SchedulerKernel {
       id: `${m.cfg.name}:${f.frame}`,
       model: m.cfg.name,
       modelIndex: m.index,
+      variant: 0,
       frame: f.frame,
       releaseAt: f.releaseAt,
       injectAt: f.injectAt,
@@ -483,6 +525,18 @@ export class SchedulerKernel {
     if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
       throw new Error(`policy ${policy} dispatched ${jobId} to busy or unknown accelerator ${acc}`);
     }
+    const m = this.models[job.modelIndex]!;
+    if (!job.started) {
+      // the variant is chosen at the first block and never changes (a later block's d.variant is ignored)
+      const variant = d.variant ?? 0;
+      const count = m.variants?.length ?? 1;
+      if (!(Number.isInteger(variant) && variant >= 0 && variant < count)) {
+        throw new Error(`policy ${policy} dispatched ${jobId} as variant ${variant}; model ${m.cfg.name} has ${count} variant(s)`);
+      }
+      job.variant = variant;
+      if (variant > 0) m.downgraded++;
+    }
+    const supernet = m.variants !== undefined;
     const layerCount = Math.max(1, Math.min(d.layerCount, runLength(job)));
     this.decisions++;
     const accId = this.cfg.accelerators[acc]!.id;
@@ -499,6 +553,7 @@ export class SchedulerKernel {
         acc: accId,
         firstLayer: job.nextLayer,
         layerCount,
+        ...(supernet ? { variant: job.variant } : {}),
         ...(d.scores === undefined ? {} : { scores: d.scores }),
       },
     });
@@ -519,6 +574,7 @@ export class SchedulerKernel {
       firstLayer: job.nextLayer,
       layerCount,
       timing: this.timing,
+      ...(supernet ? { variant: job.variant } : {}),
     });
   }
 
@@ -527,7 +583,10 @@ export class SchedulerKernel {
     job.endedAt = this.now;
     const m = this.models[job.modelIndex]!;
     const i = m.queue.indexOf(job);
-    if (i >= 0) m.queue.splice(i, 1);
+    if (i >= 0) {
+      m.queue.splice(i, 1);
+      if (job.variant > 0) m.downgraded--;
+    }
     if (outcome !== "dropped") m.completed++;
     if (outcome === "onTime") m.lastOnTimeAt = this.now;
     m.recent.push({ at: this.now, missed: outcome !== "onTime" });
@@ -586,16 +645,19 @@ export class SchedulerKernel {
   private view(): SchedulerView {
     const completedByModel = new Map<string, number>();
     const since = this.now - this.cfg.missWindowMs;
-    const models: ModelView[] = this.models.map((m) => {
+    const models: ModelView[] = [];
+    for (const m of this.models) {
       completedByModel.set(m.cfg.name, m.completed);
       while (m.recent.length > 0 && m.recent[0]!.at < since) m.recent.shift();
       const missed = m.recent.reduce((s, r) => s + (r.missed ? 1 : 0), 0);
-      return {
+      const full: ModelView = {
         name: m.cfg.name,
+        variant: 0,
+        ...(m.variants === undefined ? {} : { variants: m.variants }),
         periodMs: m.cfg.periodMs,
         dependsOn: m.cfg.dependsOn,
         completed: m.completed,
-        queue: m.queue,
+        queue: m.downgraded === 0 ? m.queue : m.queue.filter((j) => j.variant === 0),
         costs: m.cfg.costs,
         wholeCycles: m.wholeCycles,
         optimisticRemainingMs: m.optimisticRemainingMs,
@@ -604,7 +666,17 @@ export class SchedulerKernel {
         recentMissRate: m.recent.length === 0 ? 0 : missed / m.recent.length,
         lastOnTimeAt: m.lastOnTimeAt,
       };
-    });
+      models.push(full);
+      if (m.downgraded === 0 || m.variants === undefined) continue;
+      // The view trick: started jobs of variant v > 0 in a view of their own, with v's costs.
+      for (let v = 1; v < m.variants.length; v++) {
+        const queue = m.queue.filter((j) => j.variant === v);
+        if (queue.length === 0) continue;
+        const { variants: _all, ...shared } = full;
+        const vv = m.variants[v]!;
+        models.push({ ...shared, variant: v, queue, costs: vv.costs, wholeCycles: vv.wholeCycles, optimisticRemainingMs: vv.optimisticRemainingMs });
+      }
+    }
     const accelerators: AccelView[] = this.running.map((r, index) => ({
       index,
       id: this.cfg.accelerators[index]!.id,

@@ -3,7 +3,8 @@
  *
  *   line 1     the header: format and versions, and everything needed to rebuild the run without
  *              the data files (scenario, hardware, policy with resolved parameters, seed,
- *              duration, block size, phase / jitter / miss-window options, mode, per-model costs)
+ *              duration, block size, phase / jitter / miss-window options, mode, per-model costs,
+ *              and — supernet runs only — every model's variants with their costs)
  *   line k+1   entry k (seq = k, 1, 2, …): {seq, at, source, type, payload}
  *                type "input"   payload = a scheduler kernel input (start, or a reply to request corr);
  *                               source "sched" (start), "task:<model>" or "accel:<id>" (who replied)
@@ -93,6 +94,27 @@ export const LoggedModelCosts = Schema.Struct({
 });
 export type LoggedModelCosts = typeof LoggedModelCosts.Type;
 
+/**
+ * A supernet run's variants of one scenario model (RunOptions.variants): index 0 is the full model
+ * (width 1; its costs equal the model's entry in `costs`), each variant's width, relative accuracy
+ * and costs on every accelerator, as in LoggedModelCosts.
+ */
+export const LoggedModelVariants = Schema.Struct({
+  /** Scenario model name. */
+  name: Token,
+  variants: Schema.Array(
+    Schema.Struct({
+      width: Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1)),
+      accuracy: Probability,
+      /** Name of the variant's model (e.g. `ES_RITNet@x0.75`). */
+      model: Schema.String,
+      cycles: Schema.Array(Schema.Array(NonNegative)),
+      energyMJ: Schema.Array(Schema.Array(NonNegative)),
+    }),
+  ).pipe(Schema.minItems(1)),
+});
+export type LoggedModelVariants = typeof LoggedModelVariants.Type;
+
 export const LogHeader = Schema.Struct({
   type: Schema.Literal("header"),
   format: Schema.Literal(LOG_FORMAT),
@@ -117,6 +139,11 @@ export const LogHeader = Schema.Struct({
   /** Window of the per-model recent miss rate, ms. */
   missWindowMs: NonNegative,
   costs: Schema.Array(LoggedModelCosts),
+  /**
+   * Supernet runs (docs/supernets.md): every scenario model's variants. Absent: supernets off (as
+   * in every log recorded before supernets existed, which therefore replay as supernets off).
+   */
+  variants: Schema.optionalWith(Schema.Array(LoggedModelVariants), { exact: true }),
 });
 export type LogHeader = typeof LogHeader.Type;
 

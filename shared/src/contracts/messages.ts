@@ -109,6 +109,8 @@ export const BlockDispatch = Schema.TaggedStruct("block.dispatch", {
   firstLayer: Count,
   layerCount: Schema.Number.pipe(Schema.int(), Schema.positive()),
   timing: Timing,
+  /** Supernet variant of the job (index into the model's variants; 0 = the full model). Absent: 0. */
+  variant: Schema.optional(Count),
 }).annotations({ identifier: "BlockDispatch" });
 export type BlockDispatch = typeof BlockDispatch.Type;
 
@@ -193,6 +195,8 @@ export const BlockDispatchedEvent = Schema.TaggedStruct("block.dispatched", {
   layerCount: Count,
   completesAt: Time,
   energyMJ: Ms,
+  /** Supernet variant of the job (recorded when its model has variants). */
+  variant: Schema.optional(Count),
 });
 export type BlockDispatchedEvent = typeof BlockDispatchedEvent.Type;
 export const FrameEndedEvent = Schema.TaggedStruct("frame.ended", {
@@ -216,6 +220,8 @@ export const DecisionEvent = Schema.TaggedStruct("decision", {
   acc: Schema.optional(Token),
   firstLayer: Schema.optional(Count),
   layerCount: Schema.optional(Count),
+  /** Dispatch of a job of a supernet model: the variant it runs (chosen at its first block; 0 = full). */
+  variant: Schema.optional(Count),
   reason: Schema.optional(Schema.String),
   scores: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number })),
 });

@@ -50,5 +50,6 @@ export {
   mobileNetV1RelativeAccuracy,
   resolveVariantCosts,
   scaleChannels,
+  scenarioVariants,
   variantCosts,
 } from "./variants";

@@ -25,7 +25,7 @@
  * cost scales with channels (including the dataflows' 16/4-channel tile quantisation).
  */
 import { analyticalLayerCost, COST_MODEL_CONSTANTS } from "../domain/cost-model";
-import type { Hardware, Layer, Model, ModelCosts } from "../domain/types";
+import type { Hardware, Layer, Model, ModelCosts, RunVariant, Scenario } from "../domain/types";
 import { dataError, joinJsonPath, showValue } from "./errors";
 import { layerCostWithFallback } from "./fallback-costs";
 import type { CostFallbackOptions, FallbackCostUse } from "./fallback-costs";
@@ -307,3 +307,39 @@ export const resolveVariantCosts = (
 };
 
 const ratio = (a: number, b: number): number => (b > 0 && Number.isFinite(a / b) ? a / b : 1);
+
+/**
+ * The supernet variants a run with `--supernet on` gives every model of `scenario` (DESIGN.md §5,
+ * docs/supernets.md): widths DEFAULT_SUPERNET_WIDTHS (×1.0, ×0.75, ×0.5) with
+ * DEFAULT_SUPERNET_ACCURACIES (the MobileNet v1 assumption), costs on `hardware` by variantCosts
+ * (strict: the full model needs table costs). Keyed by scenario model name; index 0 is the full
+ * model, whose costs are `fullCosts`' entry when given (the table exactly, as resolveModelCosts
+ * resolved it), else variantCosts of the ×1.0 variant (equal to the table).
+ */
+export const scenarioVariants = (
+  dataset: Dataset,
+  scenario: Scenario,
+  hardware: Hardware,
+  fullCosts?: ReadonlyMap<string, ModelCosts>,
+  options: { readonly widths?: ReadonlyArray<number>; readonly accuracies?: ReadonlyArray<number>; readonly fallback?: CostFallbackOptions } = {},
+): Map<string, RunVariant[]> => {
+  const widths = options.widths ?? DEFAULT_SUPERNET_WIDTHS;
+  const accuracies = options.accuracies ?? DEFAULT_SUPERNET_ACCURACIES;
+  if (widths[0] !== 1) throw dataError("supernet", "widths[0]", "1 (index 0 is the full model)", showValue(widths[0]));
+  const byCanonical = new Map<string, RunVariant[]>();
+  const out = new Map<string, RunVariant[]>();
+  for (const entry of scenario.models) {
+    let variants = byCanonical.get(entry.model);
+    if (variants === undefined) {
+      const derived = deriveVariants(findModel(dataset, entry.model), widths, accuracies);
+      variants = derived.map((v, i) => ({
+        width: v.width,
+        accuracy: v.accuracy,
+        costs: (i === 0 ? fullCosts?.get(entry.name) : undefined) ?? resolveVariantCosts(dataset, v, hardware, options.fallback ?? {}).costs,
+      }));
+      byCanonical.set(entry.model, variants);
+    }
+    out.set(entry.name, variants);
+  }
+  return out;
+};

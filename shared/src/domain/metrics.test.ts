@@ -224,3 +224,28 @@ describe("p99 (nearest rank)", () => {
     expect(m.latencyMeanMs).toBe(100.5);
   });
 });
+
+describe("accuracy (supernet variants; docs/supernets.md)", () => {
+  const withAccuracy = (f: FrameRecord, variant: number, accuracy: number): FrameRecord => ({ ...f, variant, accuracy });
+
+  it("per model: the mean relative accuracy of the on-time frames only (1 for full-model frames); null without on-time frames", () => {
+    const frames = [
+      withAccuracy(rec("A", 0, "onTime", 1), 1, 0.969),
+      withAccuracy(rec("A", 1, "onTime", 1), 0, 1),
+      withAccuracy(rec("A", 2, "onTime", 1), 2, 0.902),
+      withAccuracy(rec("A", 3, "late", 1), 2, 0.902),
+      rec("A", 4, "dropped", 0),
+    ];
+    expect(modelMetrics(info("A"), frames, 1000).accuracy).toBeCloseTo((0.969 + 1 + 0.902) / 3, 12);
+    expect(modelMetrics(info("A"), [rec("A", 0, "onTime", 1)], 1000).accuracy).toBe(1);
+    expect(modelMetrics(info("A"), [withAccuracy(rec("A", 0, "late", 1), 1, 0.969), rec("A", 1, "dropped", 0)], 1000).accuracy).toBeNull();
+  });
+
+  it("summary: the mean over the models with on-time frames (0.95 and 1 → 0.975; a model without is left out); null if none", () => {
+    const a = modelMetrics(info("A"), [withAccuracy(rec("A", 0, "onTime", 1), 1, 0.95)], 1000);
+    const b = modelMetrics(info("B"), [rec("B", 0, "onTime", 1)], 1000);
+    const c = modelMetrics(info("C"), [rec("C", 0, "dropped", 0)], 1000);
+    expect(runSummary([a, b, c], 1000).accuracy).toBeCloseTo(0.975, 12);
+    expect(runSummary([c], 1000).accuracy).toBeNull();
+  });
+});

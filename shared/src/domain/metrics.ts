@@ -1,6 +1,7 @@
 /**
  * Run metrics (DESIGN.md §7): per model and per run — frames released, on time, late, dropped,
- * deadline-miss rate, energy, latency, the official XRBench scores and UXCost.
+ * deadline-miss rate, energy, latency, the official XRBench scores, UXCost and accuracy (the mean
+ * relative accuracy of the on-time frames, variant-weighted; docs/supernets.md).
  *
  * Pure functions of the frame records a run produced; no I/O.
  */
@@ -25,6 +26,10 @@ export interface FrameRecord {
   readonly acc: number | undefined;
   /** Energy spent on this frame, mJ (everything executed, including for late/dropped frames). */
   readonly energyMJ: number;
+  /** Supernet runs: the variant the frame ran (0 = the full model); absent when its model has no variants or it never started. */
+  readonly variant?: number;
+  /** Supernet runs: that variant's accuracy relative to the full model (absent: 1). */
+  readonly accuracy?: number;
 }
 
 /** What metrics need to know about a model besides its frames. */
@@ -62,6 +67,11 @@ export interface ModelMetrics {
   readonly idealFrameEnergyMJ: number;
   /** False when even the optimistic isolated latency exceeds the period. */
   readonly feasible: boolean;
+  /**
+   * Mean relative accuracy of the on-time frames (each frame: its supernet variant's accuracy, 1
+   * for the full model; so 1 without supernets); null when no frame was on time.
+   */
+  readonly accuracy: number | null;
 }
 
 export interface RunSummary {
@@ -76,6 +86,8 @@ export interface RunSummary {
   readonly dropped: number;
   readonly unfinished: number;
   readonly infeasibleModels: ReadonlyArray<string>;
+  /** Mean of the per-model accuracy over the models with on-time frames (null: none had one). */
+  readonly accuracy: number | null;
 }
 
 /** XRBench constants (XRBench-MAESTRO.cpp): real-time score steepness and energy budget. */
@@ -112,14 +124,17 @@ export const modelMetrics = (info: ModelInfo, frames: ReadonlyArray<FrameRecord>
   let rtSum = 0;
   let enSum = 0;
   let rtEnSum = 0;
+  let accuracySum = 0;
   const latencies: number[] = [];
   for (const f of frames) {
     energy += f.energyMJ;
     switch (f.outcome) {
       case "onTime":
       case "late": {
-        if (f.outcome === "onTime") onTime++;
-        else late++;
+        if (f.outcome === "onTime") {
+          onTime++;
+          accuracySum += f.accuracy ?? 1;
+        } else late++;
         const completion = f.completionAt ?? f.deadline;
         const rt = realtimeScore(completion, f.deadline);
         const en = energyScore(f.energyMJ);
@@ -166,6 +181,7 @@ export const modelMetrics = (info: ModelInfo, frames: ReadonlyArray<FrameRecord>
     uxCost,
     idealFrameEnergyMJ: info.idealFrameEnergyMJ,
     feasible,
+    accuracy: onTime === 0 ? null : accuracySum / onTime,
   };
 };
 
@@ -176,6 +192,7 @@ export const runSummary = (models: ReadonlyArray<ModelMetrics>, durationMs: numb
   const released = sum((m) => m.released);
   const missed = sum((m) => m.late + m.dropped);
   const energy = sum((m) => m.energyMJ);
+  const accurate = models.flatMap((m) => (m.accuracy === null ? [] : [m.accuracy]));
   return {
     xrbenchScore: logged.length === 0 ? 0 : (100 * logged.reduce((s, m) => s + m.xrbenchScore, 0)) / logged.length,
     uxCost: geomean(counted.map((m) => m.uxCost as number)),
@@ -188,5 +205,6 @@ export const runSummary = (models: ReadonlyArray<ModelMetrics>, durationMs: numb
     dropped: sum((m) => m.dropped),
     unfinished: sum((m) => m.unfinished),
     infeasibleModels: models.filter((m) => !m.feasible).map((m) => m.name),
+    accuracy: accurate.length === 0 ? null : accurate.reduce((s, a) => s + a, 0) / accurate.length,
   };
 };

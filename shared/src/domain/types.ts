@@ -127,3 +127,14 @@ export interface ModelCosts {
   readonly latencyMs: ReadonlyArray<Float64Array>;
   readonly energyMJ: ReadonlyArray<Float64Array>;
 }
+
+/**
+ * One variant of a supernet model as a run uses it (DESIGN.md §5, docs/supernets.md): its channel
+ * width, its accuracy relative to the full model, and its per-layer costs on the run's hardware
+ * (same layer count as the full model). A run's list per model has the full model at index 0.
+ */
+export interface RunVariant {
+  readonly width: number;
+  readonly accuracy: number;
+  readonly costs: ModelCosts;
+}

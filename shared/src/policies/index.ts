@@ -14,4 +14,5 @@ export { herald } from "./herald";
 export { idle } from "./idle";
 export { shed } from "./shed";
 export * from "./sdrm3";
+export * from "./supernet";
 export * from "./catalogue";

@@ -37,6 +37,7 @@ const model = (name: string, periodMs: number, lat: number[][], energy: number[]
   };
   return {
     name,
+    variant: 0,
     periodMs,
     dependsOn: [],
     completed: 0,

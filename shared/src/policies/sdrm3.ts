@@ -26,7 +26,7 @@
  * the kernel fixes at the job's first block.
  */
 import { blockEnergyMJ, blockLatencyMs, byteCompare, nextBlockLayers, toGoMs } from "./common";
-import { SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
+import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { AccelView, Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
 export const SDRM3_PARAMS = [
@@ -158,12 +158,12 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
   const byName = new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
   const candidates: Candidate[] = [];
   const drops: Drop[] = [];
-  const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? 100) : 0;
+  const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs) : 0;
   for (const full of view.models) {
     const starving = isStarving(full, view.now, starveMs);
     const childWork = cascadeWork(full, byName, cascade);
     // a job of a supernet model that has not started runs, and is scored, as the load rule's variant
-    const chosen = full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? 0.8, params.lambda2 ?? 1.2, full.variants.length);
+    const chosen = full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? SUPERNET_DEFAULTS.lambda1, params.lambda2 ?? SUPERNET_DEFAULTS.lambda2, full.variants.length);
     const starting = chosen === undefined ? full : variantView(full, chosen);
     for (const job of full.queue) {
       if (job.running) continue;

@@ -121,6 +121,7 @@ const modelOf = (m: ModelSpec): ModelView => {
   const costs = modelCosts(m.canonical ?? m.name, m.latencyMs, m.energyMJ);
   return {
     name: m.name,
+    variant: 0,
     periodMs: m.periodMs ?? DEFAULT_PERIOD_MS,
     dependsOn: m.dependsOn ?? [],
     completed: m.completed ?? 0,

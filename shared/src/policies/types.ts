@@ -34,9 +34,33 @@ export interface AccelView {
   readonly busyUntil: number;
 }
 
+/** A supernet variant of a model, as policies see it (index 0 of a model's list = the full model). */
+export interface VariantView {
+  /** Channel width multiplier in (0, 1]. */
+  readonly width: number;
+  /** Accuracy relative to the full model, in (0, 1]. */
+  readonly accuracy: number;
+  /** The variant's costs and the figures derived from them, as ModelView has them for the full model. */
+  readonly costs: ModelCosts;
+  readonly wholeCycles: Float64Array;
+  readonly optimisticRemainingMs: Float64Array;
+}
+
+/**
+ * One model's jobs and what they cost. A supernet model (docs/supernets.md) appears once per
+ * variant in use: the full model's view (`variant` 0, with `variants` listed) holds its jobs that
+ * run the full model or have not started (their variant is chosen at their first block), and for
+ * each variant v > 0 that started jobs run, a view with `variant` v holds those jobs, with that
+ * variant's costs, wholeCycles and optimisticRemainingMs (same name, period and statistics). So a
+ * policy that ignores variants computes every job with the costs it really runs at.
+ */
 export interface ModelView {
   /** Scenario model name (task name). */
   readonly name: string;
+  /** Which variant of the model this view's jobs run (0: the full model, or not started yet). */
+  readonly variant: number;
+  /** On the full model's view of a supernet model: its variants (index 0 = the full model). */
+  readonly variants?: ReadonlyArray<VariantView>;
   readonly periodMs: number;
   readonly dependsOn: ReadonlyArray<string>;
   /** Frames of this model completed so far (on time or late). */
@@ -63,7 +87,7 @@ export interface ModelView {
 
 export interface SchedulerView {
   readonly now: number;
-  /** Models in ascending byte order of their names. */
+  /** Models in ascending byte order of their names (a supernet model's variant views right after its full view, by variant). */
   readonly models: ReadonlyArray<ModelView>;
   readonly accelerators: ReadonlyArray<AccelView>;
   /** Completed-frame count per model name. */
@@ -77,6 +101,11 @@ export interface Dispatch {
   readonly acc: number;
   /** Number of layers of the block, starting at the job's next layer. */
   readonly layerCount: number;
+  /**
+   * Supernet variant the job runs (index into its model view's `variants`; default 0, the full
+   * model). Honoured only on the job's first block: the variant never changes mid-job.
+   */
+  readonly variant?: number;
   /** The scores that drove the decision (recorded in the event log; optional). */
   readonly scores?: Readonly<Record<string, number>>;
 }

@@ -12,7 +12,7 @@ import { executeBlock } from "../actors/accelerator-logic";
 import { type KernelEffect, type KernelReply, SchedulerKernel, type Tuner } from "../actors/scheduler-kernel";
 import { type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
 import type { TaskConfig } from "../actors/task-logic";
-import { acceleratorCosts, kernelConfigFor, resultOf, taskConfigsFor, type RunOptions, type RunResult } from "./setup";
+import { acceleratorCosts, kernelConfigFor, resultOf, runVariants, taskConfigsFor, type RunOptions, type RunResult } from "./setup";
 
 /** Runs `opts` on the direct engine; `tuner` enables online tuning (the look-ahead never nests one). */
 export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): RunResult => {
@@ -21,7 +21,7 @@ export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner
   const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),
   );
-  const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i)]));
+  const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
 
   const answer = (e: Extract<KernelEffect, { kind: "request" }>): KernelReply => {
     const m = e.message;

@@ -29,9 +29,10 @@ import {
   LogHeader,
   InputEntry as InputEntrySchema,
   type LoggedModelCosts,
+  type LoggedModelVariants,
 } from "../contracts/log";
 import { PROTOCOL_VERSION, type RunEvent } from "../contracts/messages";
-import type { Hardware, ModelCosts, Scenario } from "../domain/types";
+import type { Hardware, ModelCosts, RunVariant, Scenario } from "../domain/types";
 import type { Policy } from "../policies/types";
 import type { KernelObserver } from "./host";
 import { type RunOptions, kernelConfigFor, modeOf, taskConfigsFor } from "./run";
@@ -220,6 +221,20 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
       const c = kernel.models.find((k) => k.name === m.name)!.costs;
       return { name: m.name, model: c.model, layerCount: c.layerCount, cycles: c.cycles.map((a) => Array.from(a)), energyMJ: c.energyMJ.map((a) => Array.from(a)) };
     }),
+    ...(kernel.models.some((k) => k.variants !== undefined)
+      ? {
+          variants: opts.scenario.models.map((m) => ({
+            name: m.name,
+            variants: kernel.models.find((k) => k.name === m.name)!.variants!.map((v) => ({
+              width: v.width,
+              accuracy: v.accuracy,
+              model: v.costs.model,
+              cycles: v.costs.cycles.map((a) => Array.from(a)),
+              energyMJ: v.costs.energyMJ.map((a) => Array.from(a)),
+            })),
+          })),
+        }
+      : {}),
   };
 };
 
@@ -231,6 +246,14 @@ const modelCostsOf = (c: LoggedModelCosts): ModelCosts => ({
   latencyMs: c.cycles.map((a) => Float64Array.from(a, (cy) => cy / 1e6)),
   energyMJ: c.energyMJ.map((a) => Float64Array.from(a)),
 });
+
+/** A supernet model's variants from the header (costs dense, latency derived as for the model). */
+const variantsOf = (v: LoggedModelVariants, layerCount: number, accCount: number): RunVariant[] =>
+  v.variants.map((x, i) => {
+    const bad = [x.cycles, x.energyMJ].some((t) => t.length !== accCount || t.some((row) => row.length !== layerCount));
+    if (bad) throw new LogFormatError(1, `header: variants of ${v.name}: variant ${i} must be ${accCount} accelerators × ${layerCount} layers`);
+    return { width: x.width, accuracy: x.accuracy, costs: modelCostsOf({ name: v.name, model: x.model, layerCount, cycles: x.cycles, energyMJ: x.energyMJ }) };
+  });
 
 /**
  * The run options the header describes, under `policy` (the recorded one, or another for a
@@ -246,6 +269,16 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     if (bad) throw new LogFormatError(1, `header: costs of ${m.name} must be ${accCount} accelerators × ${c.layerCount} layers`);
     costs.set(m.name, modelCostsOf(c));
   }
+  let variants: Map<string, RunVariant[]> | undefined;
+  if (header.variants !== undefined) {
+    variants = new Map();
+    for (const m of header.scenario.models) {
+      const v = header.variants.find((x) => x.name === m.name);
+      if (v === undefined) throw new LogFormatError(1, `header: variants has no entry for scenario model ${m.name}`);
+      if (v.variants[0]!.width !== 1) throw new LogFormatError(1, `header: variants of ${m.name}: variant 0 must be the full model (width 1), got ${v.variants[0]!.width}`);
+      variants.set(m.name, variantsOf(v, costs.get(m.name)!.layerCount, accCount));
+    }
+  }
   const scenario: Scenario = header.scenario;
   const hardware: Hardware = header.hardware;
   return {
@@ -260,6 +293,7 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     jitterMs: header.jitterMs,
     missWindowMs: header.missWindowMs,
     run: header.run,
+    ...(variants === undefined ? {} : { supernet: true, variants }),
   };
 };
 

@@ -162,7 +162,8 @@ const snapshot = (
   const sdrm3 = isSdrm3(policy);
   const params = policy.params;
   const dataflow = new Map(header.hardware.accelerators.map((a) => [a.id, a.dataflow]));
-  const models: ExplainedModel[] = view.models.map((m) => ({
+  // a supernet model's variant views (docs/supernets.md) share its name and statistics: list it once
+  const models: ExplainedModel[] = view.models.filter((m) => m.variant === 0).map((m) => ({
     name: m.name,
     periodMs: m.periodMs,
     recentMissRate: m.recentMissRate,
@@ -184,8 +185,9 @@ const snapshot = (
     for (const j of m.queue) {
       if (j.running) continue;
       const slack = j.deadline - view.now;
-      const toGo = toGoMs(m, j);
       const terms = termsOf(j.id);
+      // a starting supernet job is scored at the load rule's variant: its ToGo* at that variant
+      const toGo = toGoMs(terms?.model ?? m, j);
       ready.push({
         job: j.id,
         model: m.name,

@@ -114,7 +114,7 @@ export const describeEvent = (e: RunEvent | undefined): string => {
   switch (e._tag) {
     case "decision":
       return e.action === "dispatch"
-        ? `decision #${e.n} dispatch ${e.job} -> ${e.acc} layers ${e.firstLayer}..${(e.firstLayer ?? 0) + (e.layerCount ?? 1) - 1}`
+        ? `decision #${e.n} dispatch ${e.job} -> ${e.acc} layers ${e.firstLayer}..${(e.firstLayer ?? 0) + (e.layerCount ?? 1) - 1}${e.variant === undefined ? "" : ` variant ${e.variant}`}`
         : `decision #${e.n} drop ${e.job} (${e.reason ?? "no reason"})`;
     case "frame.released":
       return `frame.released ${e.frame.model}:${e.frame.frame} (deadline ${e.frame.deadline})`;
@@ -240,11 +240,16 @@ export class FrameCollector {
     acc: number | undefined;
     energyMJ: number;
     lastCompletesAt: number | undefined;
+    variant?: number;
+    accuracy?: number;
   }>();
   private readonly accIndex: ReadonlyMap<string, number>;
+  /** Supernet runs: per scenario model, each variant's relative accuracy. */
+  private readonly accuracies: ReadonlyMap<string, ReadonlyArray<number>>;
 
   constructor(header: LogHeader) {
     this.accIndex = new Map(header.hardware.accelerators.map((a, i) => [a.id, i]));
+    this.accuracies = new Map((header.variants ?? []).map((m) => [m.name, m.variants.map((v) => v.accuracy)]));
   }
 
   add(e: RunEvent): void {
@@ -269,6 +274,10 @@ export class FrameCollector {
         f.dispatchAt ??= e.at;
         f.acc = this.accIndex.get(e.acc);
         f.lastCompletesAt = e.completesAt;
+        if (e.variant !== undefined) {
+          f.variant = e.variant;
+          f.accuracy = this.accuracies.get(f.model)?.[e.variant] ?? 1;
+        }
         return;
       }
       case "frame.ended": {

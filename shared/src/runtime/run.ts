@@ -7,7 +7,7 @@ import { checkToken } from "../contracts/subjects";
 import type { Bus } from "./bus";
 import { type Hosted, type SchedulerHostOptions, hostAccelerator, hostModelTasks, hostScheduler } from "./host";
 import { createMemoryBus } from "./memory-bus";
-import { type RunOptions, type RunResult, acceleratorCosts, kernelConfigFor, rejectCounter, resultOf, taskConfigsFor } from "./setup";
+import { type RunOptions, type RunResult, acceleratorCosts, kernelConfigFor, rejectCounter, resultOf, runVariants, taskConfigsFor } from "./setup";
 import { tuningFor } from "./tuner";
 
 export * from "./setup";
@@ -54,7 +54,7 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
   try {
     hosted.push(...hostModelTasks(bus, taskConfigsFor(opts, run), { onReject }));
     opts.hardware.accelerators.forEach((spec, i) => {
-      hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i), { onReject }));
+      hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i, runVariants(opts)), { onReject }));
     });
     const outcome = await scheduler.done;
     return resultOf(opts, run, outcome.kernel, rejects.count());

@@ -17,7 +17,7 @@ import {
   modelMetrics,
   runSummary,
 } from "../domain/metrics";
-import type { Hardware, ModelCosts, Scenario } from "../domain/types";
+import type { Hardware, ModelCosts, RunVariant, Scenario } from "../domain/types";
 import type { Policy, PolicyParams } from "../policies/types";
 import type { Bus } from "./bus";
 import type { KernelObserver, RejectListener } from "./host";
@@ -38,6 +38,18 @@ export interface RunOptions {
   readonly jitterMs?: number;
   /** Window of the per-model recent miss rate, ms; default 1000. */
   readonly missWindowMs?: number;
+  /**
+   * Supernets (docs/supernets.md): every scenario model may run as one of its `variants`, chosen
+   * by the policy when a job starts (sdrm3's load rule; the baselines always run the full model).
+   * Default false: `variants` is then ignored.
+   */
+  readonly supernet?: boolean;
+  /**
+   * Per scenario model name, its variants on `hardware` (index 0 = the full model, width 1, whose
+   * costs are `costs`' entry): required for every scenario model when `supernet` is on. Built by
+   * resolveRunSpec with scenarioVariants (shared/src/data/variants.ts): ×1.0, ×0.75, ×0.5.
+   */
+  readonly variants?: ReadonlyMap<string, ReadonlyArray<RunVariant>>;
   /** Run id (subject token); default "embedded". */
   readonly run?: string;
   /** Default: a fresh in-memory bus, closed after the run. */
@@ -67,6 +79,8 @@ export interface RunResult {
   readonly rejected: number;
   /** The online tuning trajectory (empty unless tuning was on). */
   readonly tuning: SchedulerKernel["tuneLog"];
+  /** Supernet variants were offered (RunOptions.supernet; docs/supernets.md). */
+  readonly supernet: boolean;
 }
 
 /** Ideal frame energy and optimistic latency of a model on a hardware (DESIGN.md §7). */
@@ -92,9 +106,35 @@ const costsOf = (costs: ReadonlyMap<string, ModelCosts>, model: string): ModelCo
   return c;
 };
 
-/** The slice of the cost table one accelerator needs: its own column, per model. */
-export const acceleratorCosts = (costs: ReadonlyMap<string, ModelCosts>, accIndex: number): Map<string, AccelModelCosts> =>
-  new Map([...costs].map(([name, c]) => [name, { cycles: c.cycles[accIndex]!, energyMJ: c.energyMJ[accIndex]! }]));
+/**
+ * The slice of the cost table one accelerator needs: its own column, per model — and, given a
+ * run's supernet `variants` (RunOptions.variants), each variant's column too (index 0 = the full model).
+ */
+export const acceleratorCosts = (
+  costs: ReadonlyMap<string, ModelCosts>,
+  accIndex: number,
+  variants?: ReadonlyMap<string, ReadonlyArray<RunVariant>>,
+): Map<string, AccelModelCosts> =>
+  new Map(
+    [...costs].map(([name, c]) => {
+      const column = { cycles: c.cycles[accIndex]!, energyMJ: c.energyMJ[accIndex]! };
+      const vs = variants?.get(name);
+      if (vs === undefined) return [name, column];
+      return [name, { ...column, variants: vs.map((v, i) => (i === 0 ? column : { cycles: v.costs.cycles[accIndex]!, energyMJ: v.costs.energyMJ[accIndex]! })) }];
+    }),
+  );
+
+/** The variants of the run's models when supernets are on (checked: every model, full model first); else undefined. */
+export const runVariants = (opts: RunOptions): ReadonlyMap<string, ReadonlyArray<RunVariant>> | undefined => {
+  if (opts.supernet !== true) return undefined;
+  const variants = opts.variants;
+  for (const m of opts.scenario.models) {
+    const vs = variants?.get(m.name);
+    if (vs === undefined || vs.length === 0) throw new Error(`supernet run: no variants for scenario model ${m.name}`);
+    if (vs[0]!.width !== 1) throw new Error(`supernet run: variant 0 of ${m.name} must be the full model (width 1), got width ${vs[0]!.width}`);
+  }
+  return variants;
+};
 
 /** The xrbench policy runs in the XRBench runtime's own semantics; every other policy in exact mode. */
 export const modeOf = (policy: Policy): KernelMode => (policy.name === "xrbench" ? "xrbench" : "exact");
@@ -127,6 +167,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     if (multi !== undefined) throw new Error(`model ${multi.name}: a cascade with more than one parent is not supported`);
   }
   const maxFps = Math.max(...opts.scenario.models.map((m) => m.fps));
+  const variants = runVariants(opts);
   return {
     run,
     mode,
@@ -141,6 +182,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
       probability: m.probability,
       ...(m.exits === undefined ? {} : { exits: m.exits }),
       ...(m.skips === undefined ? {} : { skips: m.skips }),
+      ...(variants === undefined ? {} : { variants: variants.get(m.name)! }),
     })),
     accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
     durationMs: opts.durationMs,
@@ -161,10 +203,13 @@ export class AccountingError extends Error {
 /**
  * The accounting invariant, checked at the end of every run: every released frame ends exactly
  * once (on time, late or dropped; `unfinished` only in xrbench mode, whose runtime never logs
- * them), and the energy charged to frames equals the energy of the executed blocks.
+ * them), every started frame of a supernet model records its variant (and no other frame does),
+ * and the energy charged to frames equals the energy of the executed blocks (each block costed at
+ * its job's variant).
  */
 export const checkAccounting = (frames: ReadonlyArray<FrameRecord>, kernel: SchedulerKernel): void => {
   const seen = new Set<string>();
+  const supernet = new Set((kernel.cfg.models ?? []).filter((m) => m.variants !== undefined).map((m) => m.name));
   for (const f of frames) {
     const id = `${f.model}:${f.frame}`;
     if (seen.has(id)) throw new AccountingError(`frame ${id} recorded twice`);
@@ -172,6 +217,9 @@ export const checkAccounting = (frames: ReadonlyArray<FrameRecord>, kernel: Sche
     if (f.outcome === "unfinished" && kernel.cfg.mode !== "xrbench") throw new AccountingError(`frame ${id} never ended`);
     if ((f.outcome === "onTime" || f.outcome === "late") && f.completionAt === undefined) {
       throw new AccountingError(`frame ${id} is ${f.outcome} without a completion time`);
+    }
+    if (f.dispatchAt !== undefined && supernet.has(f.model) !== (f.variant !== undefined && f.accuracy !== undefined)) {
+      throw new AccountingError(`frame ${id} of ${supernet.has(f.model) ? "a supernet model records no variant" : "a model without variants records one"}`);
     }
   }
   const charged = frames.reduce((s, f) => s + f.energyMJ, 0);
@@ -208,6 +256,7 @@ export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel,
     uxCostDefinition: UXCOST_DEFINITION,
     rejected,
     tuning: kernel.tuneLog,
+    supernet: runVariants(opts) !== undefined,
   };
 };
 

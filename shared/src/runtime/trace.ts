@@ -124,6 +124,7 @@ export class TraceBuilder {
             layers: `${e.firstLayer}..${e.firstLayer + e.layerCount - 1}`,
             layerCount: e.layerCount,
             energyMJ: e.energyMJ,
+            ...(e.variant === undefined ? {} : { variant: e.variant }),
             ...(decision === undefined ? {} : { decision: decision.n }),
             ...(decision?.scores === undefined ? {} : { scores: decision.scores }),
           },
