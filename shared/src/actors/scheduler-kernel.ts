@@ -34,7 +34,7 @@
  * every policy computes them at the costs they run at; block.dispatch, decision and
  * block.dispatched carry the variant, frame records the variant and its relative accuracy.
  */
-import type { BlockDispatch, BlockResult, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
+import type { BlockDispatch, BlockResult, DecisionEvent, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
 import type { ModelCosts, RunVariant, ScenarioModel } from "../domain/types";
@@ -477,21 +477,7 @@ export class SchedulerKernel {
     const decision = this.policy.decide(this.view());
     for (const d of decision.drops) {
       const job = this.findJob(d.job);
-      this.decisions++;
-      out.push({
-        kind: "event",
-        event: {
-          _tag: "decision",
-          v: PROTOCOL_VERSION,
-          run: this.cfg.run,
-          at: this.now,
-          n: this.decisions,
-          action: "drop",
-          job: d.job,
-          reason: d.reason,
-          ...(d.scores === undefined ? {} : { scores: d.scores }),
-        },
-      });
+      this.recordDecision(out, { action: "drop", job: d.job, reason: d.reason }, d.scores);
       this.end(job, "dropped", out, d.reason);
     }
     for (const d of decision.dispatches) this.dispatch(d, out);
@@ -538,25 +524,12 @@ export class SchedulerKernel {
     }
     const supernet = m.variants !== undefined;
     const layerCount = Math.max(1, Math.min(d.layerCount, runLength(job)));
-    this.decisions++;
     const accId = this.cfg.accelerators[acc]!.id;
-    out.push({
-      kind: "event",
-      event: {
-        _tag: "decision",
-        v: PROTOCOL_VERSION,
-        run: this.cfg.run,
-        at: this.now,
-        n: this.decisions,
-        action: "dispatch",
-        job: jobId,
-        acc: accId,
-        firstLayer: job.nextLayer,
-        layerCount,
-        ...(supernet ? { variant: job.variant } : {}),
-        ...(d.scores === undefined ? {} : { scores: d.scores }),
-      },
-    });
+    this.recordDecision(
+      out,
+      { action: "dispatch", job: jobId, acc: accId, firstLayer: job.nextLayer, layerCount, ...(supernet ? { variant: job.variant } : {}) },
+      d.scores,
+    );
     job.running = true;
     job.started = true;
     job.acc = acc;
@@ -575,6 +548,27 @@ export class SchedulerKernel {
       layerCount,
       timing: this.timing,
       ...(supernet ? { variant: job.variant } : {}),
+    });
+  }
+
+  /** Counts a policy decision and records it, with the scores that drove it. */
+  private recordDecision(
+    out: KernelEffect[],
+    what: Omit<DecisionEvent, "_tag" | "v" | "run" | "at" | "n" | "scores">,
+    scores: Readonly<Record<string, number>> | undefined,
+  ) {
+    this.decisions++;
+    out.push({
+      kind: "event",
+      event: {
+        _tag: "decision",
+        v: PROTOCOL_VERSION,
+        run: this.cfg.run,
+        at: this.now,
+        n: this.decisions,
+        ...what,
+        ...(scores === undefined ? {} : { scores }),
+      },
     });
   }
 
