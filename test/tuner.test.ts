@@ -50,3 +50,22 @@ describe.each([
     });
   });
 });
+
+describe("online tuning of the block size (tuneBlock = 1)", () => {
+  it("tunes an integer block size and dispatches blocks of the size in force", () => {
+    const opts = resolveRunSpec({ scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1500, seed: 2, blockSize: 4 });
+    const policy = resolvePolicy("sdrm3", { tune: 1, tuneBlock: 1, tuneEvery: 500, lookahead: 500 });
+    const o = { ...opts, policy };
+    const decisions: Array<{ at: number; layerCount: number }> = [];
+    const r = simulateDirect({ ...o, onEvent: (e) => void (e._tag === "decision" && e.action === "dispatch" && decisions.push({ at: e.at, layerCount: e.layerCount! })) }, tuningFor(o));
+    expect(r.tuning.length).toBeGreaterThanOrEqual(3);
+    for (const step of r.tuning) {
+      expect(Number.isInteger(step.params.block)).toBe(true);
+      expect(step.params.block).toBeGreaterThanOrEqual(1);
+    }
+    for (const d of decisions) {
+      const inForce = [...r.tuning].reverse().find((s) => s.at <= d.at)!;
+      expect(d.layerCount).toBeLessThanOrEqual(inForce.params.block!);
+    }
+  });
+});

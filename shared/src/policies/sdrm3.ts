@@ -41,6 +41,8 @@ export const SDRM3_PARAMS = [
   { name: "guard", default: 1, min: 0, max: 1, description: "1: feasibility guard on; 0: off (ablation)" },
   { name: "pmin", default: 0.5, min: 0, max: 1, description: "affinity guard: a relaxed job waits rather than run where P < pmin, if a better-suited accelerator keeps it feasible (0: off)" },
   { name: "margin", default: 0, min: 0, max: 1, description: "safety margin of the guards, as a share of the period: a placement counts as feasible only if it finishes this much before the deadline" },
+  { name: "block", default: 0, min: 0, max: 512, description: "layers per dispatch for sdrm3 (0: the run's --block); the online tuner adjusts it when tuneBlock = 1" },
+  { name: "tuneBlock", default: 0, min: 0, max: 1, description: "online tuning: also tune the block size (and, with supernets, lambda1/lambda2)" },
   { name: "tune", default: 0, min: 0, max: 1, description: "1: tune alpha, beta, gamma online (look-ahead coordinate search; see runtime/tuner)" },
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
   { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
@@ -185,7 +187,7 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
       const u = urgency(toGo + childWork, slack, eps);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const feasible = toGo <= slack;
-      const layers = nextBlockLayers(job, view.blockSize);
+      const layers = nextBlockLayers(job, blockSizeOf(view, params));
       for (const a of idle) {
         const marginMs = margin * model.periodMs;
         if (guard === 1 && guardSkips(view, model, job, a.index, layers, marginMs)) continue;
@@ -207,6 +209,10 @@ const byScore = (x: Candidate, y: Candidate): number =>
   x.acc - y.acc;
 
 /** Greedy matching: best pair first, remove its job and accelerator, repeat. */
+/** sdrm3's block size: its `block` parameter, or the run's block size when that is 0. */
+export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =>
+  (params.block ?? 0) > 0 ? Math.round(params.block!) : view.blockSize;
+
 export const matchGreedy = (candidates: ReadonlyArray<Candidate>, blockSize: number): Dispatch[] => {
   const sorted = [...candidates].sort(byScore);
   const usedJobs = new Set<string>();
@@ -224,7 +230,7 @@ export const matchGreedy = (candidates: ReadonlyArray<Candidate>, blockSize: num
 
 export const decideSdrm3 = (view: SchedulerView, params: PolicyParams): Decision => {
   const { candidates, drops } = scoreSdrm3(view, params);
-  return { dispatches: matchGreedy(candidates, view.blockSize), drops };
+  return { dispatches: matchGreedy(candidates, blockSizeOf(view, params)), drops };
 };
 
 const defaults = Object.fromEntries(SDRM3_PARAMS.map((p) => [p.name, p.default]));

@@ -115,14 +115,23 @@ export const createTuner = (opts: TunerOptions): Tuner => {
     }
     let best = evaluate(workload, params);
     // Coordinates: α, β, γ, and (α, β) together — scaling both changes the weight of the urgency
-    // U against fairness and preference, a direction single-parameter moves cannot take.
-    for (const names of [["alpha"], ["beta"], ["gamma"], ["alpha", "beta"]] as const) {
+    // U against fairness and preference, a direction single-parameter moves cannot take. With
+    // tuneBlock = 1 also the block size (integer steps) and, with supernets, λ1 and λ2 together.
+    const coordinates: Array<ReadonlyArray<string>> = [["alpha"], ["beta"], ["gamma"], ["alpha", "beta"]];
+    if (params.tuneBlock === 1) {
+      coordinates.push(["block"]);
+      if (params.supernet === 1) coordinates.push(["lambda1", "lambda2"]);
+      if ((params.block ?? 0) <= 0) params = { ...params, block: opts.base.blockSize ?? 1 };
+    }
+    for (const names of coordinates) {
       for (const factor of [1 + delta, 1 / (1 + delta)]) {
         const candidate = { ...params };
         for (const name of names) {
           const spec = resolvePolicySpec(name);
-          candidate[name] = Math.min(spec.max, Math.max(spec.min, (params[name] ?? spec.default) * factor));
+          const value = Math.min(spec.max, Math.max(spec.min, (params[name] ?? spec.default) * factor));
+          candidate[name] = name === "block" ? Math.max(1, Math.round(value)) : value;
         }
+        if (names.every((n) => candidate[n] === params[n])) continue;
         const score = evaluate(workload, candidate);
         if (score < best - 1e-12) {
           best = score;
