@@ -1,0 +1,201 @@
+/**
+ * Runs one figure of the benchmark in its own process (so that JIT state, heaps and peaks of one
+ * figure never leak into another) and writes its FigureResult as JSON to <out file>.
+ *
+ *   node --import tsx test/bench/figure.ts <id> <options JSON> <out file>
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fmtUs, runBusOverhead } from "./bus";
+import { exitOnSignals, track } from "./children";
+import { scalingChartSpec, renderChart } from "./chart";
+import { runDecisionLatency } from "./decisions";
+import { runDistributed } from "./distributed";
+import { startNats } from "./nats-server";
+import { runScaling, type GridCell, type SimPoint } from "./scaling";
+import { runSimSpeed } from "./sim-speed";
+import { fmt, fmtSummary } from "./stats";
+import type { FigureResult } from "./types";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+
+export interface BenchOptions {
+  readonly sim: { runs: number; durationMs: number; warmupMs: number };
+  readonly decisions: { batches: number; maxCalls: number; maxMs: number; minCalls: number };
+  readonly bus: { rounds: number; calls: number };
+  readonly distributed: { runs: number; durationMs: number };
+  readonly scaling: { decisionBatches: number; decisionMaxMs: number; simRuns: number; simDurationMs: number; sweepAJobs: number; sweepBAccs: number };
+  readonly memory: { shortMs: number; longMs: number; shortRuns: number; longRuns: number };
+  /** Where charts go; `docsDir` too when set (full runs only). */
+  readonly outDir: string;
+  readonly docsDir?: string;
+  readonly subtitle: string;
+}
+
+const log = (line: string) => process.stderr.write(`  ${line}\n`);
+
+const busFigure = async (o: BenchOptions): Promise<FigureResult> => {
+  const nats = await startNats();
+  log(`NATS: ${nats.url} (${nats.source})`);
+  try {
+    const bus = await runBusOverhead(nats, o.bus);
+    log(`dispatch p50 ${fmt(bus.dispatchP50Us.median)} µs, raw p50 ${fmt(bus.rawP50Us.median)} µs`);
+    const dist = await runDistributed(nats, { ...o.distributed, scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS" });
+    return {
+      id: "3",
+      rows: [
+        {
+          figure: "3 bus",
+          what: "NATS dispatch round trip / raw request-reply, p50 ratio",
+          measured: `${fmt(bus.ratio.median)} [${fmt(bus.ratio.min)}–${fmt(bus.ratio.max)}] (${fmt(bus.dispatchP50Us.median)} vs ${fmt(bus.rawP50Us.median)} µs)`,
+          target: "≤ 1.5",
+          met: bus.ratio.median <= 1.5,
+        },
+        {
+          figure: "3 bus",
+          what: `distributed AR_Assistant, 4 accelerator processes (${o.distributed.durationMs} ms sim)`,
+          measured: `${fmtSummary(dist.speed, "×")} real time`,
+          target: "≥ 1×",
+          met: dist.speed.median >= 1,
+        },
+      ],
+      tables: [
+        {
+          title: `3. Bus overhead over NATS on loopback (${nats.source === "env (NATS_URL)" ? nats.url : "nats-server started for the bench"}); median [min–max] over ${o.bus.rounds} rounds of ${o.bus.calls} sequential requests`,
+          head: ["measure", "p50", "p99"],
+          rows: [
+            ["dispatch: scheduler side → hostAccelerator (decode, XState) → block.result, decoded", fmtUs(bus.dispatchP50Us), fmtUs(bus.dispatchP99Us)],
+            [`raw NATS request/reply (${bus.requestBytes} B request, ${bus.replyBytes} B reply)`, fmtUs(bus.rawP50Us), fmtUs(bus.rawP99Us)],
+            ["ratio of p50s (per round)", `${fmt(bus.ratio.median)} [${fmt(bus.ratio.min)}–${fmt(bus.ratio.max)}]`, ""],
+          ],
+          notes: ["requester and responder are separate processes (this one and test/bench/bus-responder.ts); same payload sizes both ways"],
+        },
+        {
+          title: `3b. Distributed run: AR_Assistant on Quad_8K/WS_OS_WS_OS, sdrm3, B = 1, ${o.distributed.durationMs} ms simulated; scheduler, workload and 4 accelerator processes (sdrm3 serve) over NATS; ${o.distributed.runs} runs`,
+          head: ["measure", "median [min–max]"],
+          rows: [
+            ["simulated s / wall s (first task command → run finished)", fmtSummary(dist.speed, "×")],
+            ["run wall time (first task command → finished)", fmtSummary(dist.runMs, " ms")],
+            ["scheduler process spawn → exit (start-up, registration, run, output)", fmtSummary(dist.schedulerWallMs, " ms")],
+            ["kernel decisions per run", String(dist.runs[0]?.decisions ?? "?")],
+            ["wall µs per decision (median run)", fmt((dist.runMs.median * 1000) / (dist.runs[0]?.decisions ?? Number.NaN))],
+          ],
+          notes: [`a short simulated duration (${o.distributed.durationMs} ms) keeps the bench within its time budget; AR_Assistant's slowest models run at 3 FPS`],
+        },
+      ],
+      data: { nats: nats.source, bus, distributed: { ...dist, options: o.distributed } },
+    };
+  } finally {
+    await nats.stop();
+  }
+};
+
+interface MemSample {
+  durationMs: number;
+  wallMs: number;
+  decisions: number;
+  rssBeforeRunMB: number;
+  peakRssMB: number;
+  peakSource: string;
+}
+
+const memoryChild = (durationMs: number): Promise<MemSample> =>
+  new Promise((resolve, reject) => {
+    const child = track(
+      spawn(process.execPath, ["--import", "tsx", join(HERE, "memory-child.ts"), "AR_Assistant", "Quad_8K/WS_OS_WS_OS", String(durationMs)], {
+        stdio: ["ignore", "pipe", "inherit"],
+      }),
+    );
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!) as MemSample) : reject(new Error(`memory child exited with ${code}`))));
+  });
+
+const memoryFigure = async (o: BenchOptions): Promise<FigureResult> => {
+  const shorts: MemSample[] = [];
+  const longs: MemSample[] = [];
+  for (let i = 0; i < Math.max(o.memory.shortRuns, o.memory.longRuns); i++) {
+    if (i < o.memory.shortRuns) shorts.push(await memoryChild(o.memory.shortMs));
+    if (i < o.memory.longRuns) longs.push(await memoryChild(o.memory.longMs));
+  }
+  log(`memory: ${o.memory.shortMs / 1000} s peaks ${shorts.map((m) => fmt(m.peakRssMB)).join(", ")} MB; ${o.memory.longMs / 1000} s peaks ${longs.map((m) => fmt(m.peakRssMB)).join(", ")} MB`);
+  const med = (xs: MemSample[], f: (m: MemSample) => number) => xs.map(f).sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const shortPeak = med(shorts, (m) => m.peakRssMB);
+  const longPeak = med(longs, (m) => m.peakRssMB);
+  const growth = longPeak - shortPeak;
+  // flat: the 6× longer run needs at most 10 % more peak memory
+  const flat = growth <= 0.1 * shortPeak;
+  const s = `${o.memory.shortMs / 1000} s`;
+  const l = `${o.memory.longMs / 1000} s`;
+  const row = (label: string, xs: MemSample[]) => [
+    label,
+    xs.map((m) => fmt(m.peakRssMB)).join(", "),
+    xs.map((m) => fmt(m.rssBeforeRunMB)).join(", "),
+    xs.map((m) => fmt(m.peakRssMB - m.rssBeforeRunMB)).join(", "),
+    xs.map((m) => fmt(m.wallMs / 1000)).join(", "),
+    String(xs[0]!.decisions),
+  ];
+  return {
+    id: "6",
+    rows: [
+      { figure: "6 memory", what: `peak RSS, AR_Assistant ${l} in-process`, measured: `${fmt(longPeak)} MB`, target: "≤ 300 MB", met: longPeak <= 300 },
+      { figure: "6 memory", what: `growth with run length (${s} → ${l})`, measured: `${fmt(shortPeak)} → ${fmt(longPeak)} MB (${growth >= 0 ? "+" : ""}${fmt(growth)} MB)`, target: "flat (≤ +10 %)", met: flat },
+    ],
+    tables: [
+      {
+        title: `6. Memory: AR_Assistant on Quad_8K/WS_OS_WS_OS, sdrm3, B = 1, in-process, one fresh process per measurement (${o.memory.shortRuns} × ${s}, ${o.memory.longRuns} × ${l}; median)`,
+        head: ["run", "peak RSS MB", "RSS before run MB", "peak − before MB", "wall s", "decisions"],
+        rows: [row(s, shorts), row(l, longs)],
+        notes: [`peak = ${shorts[0]!.peakSource} of the child; "before run" = RSS once node, tsx, the modules and the XRBench data are loaded`],
+      },
+    ],
+    data: { shorts, longs, shortPeakMB: shortPeak, longPeakMB: longPeak, growthMB: growth, flat },
+  };
+};
+
+const scalingFigure = async (o: BenchOptions): Promise<FigureResult> => {
+  const r = await runScaling(o.scaling);
+  const d = r.data as { grid: GridCell[]; sims: SimPoint[] };
+  const { svg, png } = await renderChart(scalingChartSpec(d.grid, d.sims, o.subtitle));
+  const written: string[] = [];
+  for (const dir of [o.outDir, ...(o.docsDir === undefined ? [] : [o.docsDir])]) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "perf-scaling.svg"), svg);
+    writeFileSync(join(dir, "perf-scaling.png"), png);
+    written.push(join(dir, "perf-scaling.svg"), join(dir, "perf-scaling.png"));
+  }
+  return { ...r, data: { ...(r.data as object), charts: written } };
+};
+
+const run = async (id: string, o: BenchOptions): Promise<FigureResult> => {
+  switch (id) {
+    case "1":
+      return runSimSpeed(o.sim);
+    case "2":
+      return runDecisionLatency(o.decisions);
+    case "3":
+      return busFigure(o);
+    case "5":
+      return scalingFigure(o);
+    case "6":
+      return memoryFigure(o);
+    default:
+      throw new Error(`unknown figure ${id}`);
+  }
+};
+
+const [id, optionsJson, outFile] = process.argv.slice(2);
+if (id === undefined || optionsJson === undefined || outFile === undefined) throw new Error("usage: figure.ts <id> <options JSON> <out file>");
+exitOnSignals();
+const t0 = performance.now();
+try {
+  const result = await run(id, JSON.parse(optionsJson) as BenchOptions);
+  writeFileSync(outFile, JSON.stringify({ ...result, seconds: (performance.now() - t0) / 1000 }));
+} catch (e) {
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`figure ${id} failed: ${e instanceof Error ? (e.stack ?? message) : message}\n`);
+  writeFileSync(outFile, JSON.stringify({ error: message }));
+  process.exitCode = 2;
+}
