@@ -14,6 +14,7 @@ import {
   fairness,
   guardSkips,
   isStarving,
+  jobFit,
   preference,
   scoreSdrm3,
   shouldDrop,
@@ -300,5 +301,35 @@ describe("cascade work in the urgency", () => {
     expect(u(0)).toBeCloseTo(0.1, 12);
     expect(u(1)).toBeCloseTo(0.5, 12);
     expect(u(2)).toBeCloseTo(0.2, 12);
+  });
+});
+
+describe("jobFit (the per-job precomputation) equals the per-pair definitions", () => {
+  it("on real XRBench layers over busy and idle accelerators, relaxed and urgent jobs", async () => {
+    const { resolveRunSpec } = await import("../runtime/spec");
+    const { optimisticRemaining: remaining } = await import("../actors/scheduler-kernel");
+    const opts = resolveRunSpec({ scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 100 });
+    let checked = 0;
+    for (const [name, costs] of opts.costs) {
+      const m = model(name, 33, costs.latencyMs.map((l) => [...l]), costs.energyMJ.map((e) => [...e]));
+      expect(remaining(costs)[0]).toBeCloseTo(m.optimisticRemainingMs[0]!, 9);
+      for (const [nextLayer, deadline, busy] of [[0, 40, { 1: 3 }], [3, 6, { 0: 2, 2: 1 }], [costs.layerCount - 2, 12, {}]] as const) {
+        const j = job(m, 0, deadline, { nextLayer });
+        const accelerators = accs(4, busy as Record<number, number>);
+        const v = view(0, [m], accelerators);
+        for (const u of [0.1, 0.95]) {
+          for (const layers of [1, 2]) {
+            const fit = jobFit(v, m, j, layers, u, { ustar: 0.8, pmin: 0.5, marginMs: 0.3 });
+            for (let a = 0; a < 4; a++) {
+              expect(fit.preference[a]).toBe(preference(m, j, a, layers, u, 0.8));
+              expect(fit.guardSkips[a] === 1).toBe(guardSkips(v, m, j, a, layers, 0.3));
+              expect(fit.affinitySkips[a] === 1).toBe(affinitySkips(v, m, j, a, layers, u, { ustar: 0.8, pmin: 0.5, marginMs: 0.3 }));
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBe(6 * 3 * 2 * 2 * 4);
   });
 });

@@ -153,6 +153,56 @@ export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelV
   return work;
 };
 
+/**
+ * Everything sdrm3 needs about one job's next block on every accelerator, computed once per job
+ * (O(accelerators) instead of O(accelerators²) per pair): the preference P, and whether the
+ * feasibility and affinity guards skip each accelerator. Same arithmetic as `preference`,
+ * `guardSkips` and `affinitySkips`, which stay the readable definitions (and the tests hold the
+ * two equal).
+ */
+export const jobFit = (
+  view: SchedulerView,
+  model: ModelView,
+  job: JobView,
+  blockLayers: number,
+  u: number,
+  params: { readonly ustar: number; readonly pmin: number; readonly marginMs: number },
+): { preference: Float64Array; guardSkips: Uint8Array; affinitySkips: Uint8Array } => {
+  const n = view.accelerators.length;
+  const lat = new Float64Array(n);
+  const metric = new Float64Array(n);
+  let best = Number.POSITIVE_INFINITY;
+  for (let a = 0; a < n; a++) {
+    lat[a] = blockLatencyMs(model, a, job.nextLayer, blockLayers);
+    metric[a] = u < params.ustar ? lat[a]! * blockEnergyMJ(model, a, job.nextLayer, blockLayers) : lat[a]!;
+    if (metric[a]! < best) best = metric[a]!;
+  }
+  const pref = new Float64Array(n);
+  for (let a = 0; a < n; a++) pref[a] = metric[a] === 0 ? 1 : best / metric[a]!;
+  // feasibility guard: skip a when it misses (deadline − margin) while another accelerator meets it
+  const rest = model.optimisticRemainingMs[job.nextLayer + blockLayers]!;
+  const due = job.deadline - params.marginMs;
+  const guard = new Uint8Array(n);
+  let feasible = 0;
+  const finishes = new Float64Array(n);
+  for (const acc of view.accelerators) {
+    finishes[acc.index] = Math.max(view.now, acc.busyUntil) + lat[acc.index]! + rest;
+    if (finishes[acc.index]! <= due) feasible++;
+  }
+  for (let a = 0; a < n; a++) guard[a] = finishes[a]! > due && feasible >= 1 ? 1 : 0;
+  // affinity guard: a relaxed job skips a poorly suited accelerator when a well-suited one finishes it in time
+  const affinity = new Uint8Array(n);
+  if (params.pmin > 0 && u < params.ustar) {
+    const all = job.layerCount - job.nextLayer;
+    let safe = 0;
+    for (const acc of view.accelerators) {
+      if (pref[acc.index]! >= params.pmin && Math.max(view.now, acc.busyUntil) + blockLatencyMs(model, acc.index, job.nextLayer, all) <= due) safe++;
+    }
+    for (let a = 0; a < n; a++) affinity[a] = pref[a]! < params.pmin && safe >= 1 ? 1 : 0;
+  }
+  return { preference: pref, guardSkips: guard, affinitySkips: affinity };
+};
+
 export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candidates: Candidate[]; drops: Drop[] } => {
   const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade } = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
   const idle = view.accelerators.filter((a) => a.idle);
@@ -188,11 +238,11 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const feasible = toGo <= slack;
       const layers = nextBlockLayers(job, blockSizeOf(view, params));
+      const fit = jobFit(view, model, job, layers, u, { ustar, pmin, marginMs: margin * model.periodMs });
       for (const a of idle) {
-        const marginMs = margin * model.periodMs;
-        if (guard === 1 && guardSkips(view, model, job, a.index, layers, marginMs)) continue;
-        if (affinitySkips(view, model, job, a.index, layers, u, { ustar, pmin, marginMs })) continue;
-        const p = preference(model, job, a.index, layers, u, ustar);
+        if (guard === 1 && fit.guardSkips[a.index]) continue;
+        if (fit.affinitySkips[a.index]) continue;
+        const p = fit.preference[a.index]!;
         const score = u + alpha * f + beta * p + (starving && feasible ? boost : 0);
         candidates.push({ job, model, acc: a.index, score, u, f, p, ...(variant === undefined ? {} : { variant, load }) });
       }
