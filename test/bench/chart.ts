@@ -5,9 +5,7 @@
  * right: the simulation's wall µs per kernel decision and per policy call, vs accelerators and vs
  * model copies.
  */
-import { Resvg } from "@resvg/resvg-js";
-import * as vega from "vega";
-import { type TopLevelSpec, compile } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { GridCell, SimPoint } from "./scaling";
 
 const FONT = "DejaVu Sans";
@@ -77,19 +75,5 @@ export const scalingChartSpec = (grid: ReadonlyArray<GridCell>, sims: ReadonlyAr
   } as TopLevelSpec;
 };
 
-export const renderChart = async (spec: TopLevelSpec): Promise<{ svg: string; png: Buffer }> => {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
-  try {
-    const svg = await view.toSVG();
-    const png = new Resvg(svg, {
-      fitTo: { mode: "zoom", value: 2 },
-      background: "white",
-      font: { loadSystemFonts: true, defaultFontFamily: FONT },
-    })
-      .render()
-      .asPng();
-    return { svg, png };
-  } finally {
-    view.finalize();
-  }
-};
+/** The one Vega-Lite → SVG → PNG renderer of the project (services/cli/src/charts.ts). */
+export { renderChart } from "../../services/cli/src/charts";

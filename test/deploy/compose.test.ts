@@ -6,12 +6,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { freePort, waitForPort } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")) as {
@@ -56,14 +56,6 @@ describe("the compose topology as real processes", () => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
-  const freePort = () =>
-    new Promise<number>((resolve) => {
-      const srv = net.createServer();
-      srv.listen(0, "127.0.0.1", () => {
-        const port = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(port));
-      });
-    });
   const exit = (child: ChildProcess) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       let out = "";
@@ -86,14 +78,7 @@ describe("the compose topology as real processes", () => {
       stdio: "ignore",
     });
     children.push(nats);
-    for (let i = 0; i < 50; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = net.connect({ host: "127.0.0.1", port }, () => (s.end(), r(true)));
-        s.on("error", () => r(false));
-      });
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForPort(port);
     const results = appServices.map(([, s]) => {
       const cmd = s.command!.map((a) => (a === "nats://nats:4222" ? `nats://127.0.0.1:${port}` : a));
       cmd[cmd.indexOf("--duration") + 1] = "300ms"; // keep the test short; same topology

@@ -20,6 +20,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { decisionLines, freePort, sleep, waitForPort } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
@@ -68,27 +69,11 @@ const start = (args: string[], env: NodeJS.ProcessEnv = process.env): Proc => {
   return { child, exited, out: () => out, err: () => err, waitErr };
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
 
-/** Decision events without the run id, one per line. */
-const decisions = (jsonl: string) =>
-  jsonl
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as { _tag: string; run?: string })
-    .filter((e) => e._tag === "decision")
-    .map(({ run: _run, ...rest }) => JSON.stringify(rest));
+const decisions = decisionLines;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 
 const SPEC = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5"];
 
@@ -209,14 +194,7 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     const port = await freePort();
     const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "--user", "sdrm3", "--pass", "right-secret"], { stdio: "ignore" });
     children.push(server);
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = net.connect({ host: "127.0.0.1", port }, () => (s.end(), r(true)));
-        s.on("error", () => r(false));
-      });
-      if (up) break;
-      await sleep(50);
-    }
+    await waitForPort(port, 100, 50);
     try {
       const url = `nats://127.0.0.1:${port}`;
       const wrong = start(base(url), { ...process.env, NATS_USER: "sdrm3", NATS_PASS: "wrong-secret" });

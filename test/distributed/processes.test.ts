@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { captureIo, decisionLines } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
@@ -36,19 +37,9 @@ const start = (args: string[]): Promise<{ code: number | null; out: string; err:
     child.on("exit", (code) => resolve({ code, out, err }));
   });
 
-const capture = () => {
-  const io = { stdout: "", stderr: "", out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
-  return io;
-};
+const capture = captureIo;
 
-/** Decision events without the run id, one per line. */
-const decisions = (jsonl: string) =>
-  jsonl
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as { _tag: string; run?: string })
-    .filter((e) => e._tag === "decision")
-    .map(({ run: _run, ...rest }) => JSON.stringify(rest));
+const decisions = decisionLines;
 
 describe("a run as separate processes over NATS", () => {
   it("gives the same metrics JSON and decisions as the in-process run", async () => {
