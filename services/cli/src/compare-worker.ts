@@ -8,7 +8,7 @@
 import { parentPort } from "node:worker_threads";
 import type { ModelCosts, RunVariant } from "@sdrm3/shared/domain";
 import { resolvePolicy } from "@sdrm3/shared/policies";
-import { runScenario, supernetSetting, type RunResult } from "@sdrm3/shared/runtime";
+import { runScenario, simulateDirect, supernetSetting, tuningFor, type RunResult } from "@sdrm3/shared/runtime";
 import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts, scenarioVariants } from "@sdrm3/shared/data";
 import { runToJson } from "./format";
 
@@ -27,6 +27,8 @@ export interface RunJob {
   readonly seed: number;
   readonly durationMs: number;
   readonly blockSize: number;
+  /** `actors` (default): the emulated system; `direct`: the kernel on the actors' pure logic (same results, faster). */
+  readonly engine?: "actors" | "direct";
 }
 
 /** One object of results.json: the fields of `sdrm3 run --json`, with `params` after `seed`. */
@@ -68,7 +70,7 @@ export const executeJob = async (
       variantsCache.set(key, variants);
     }
   }
-  const result = await runScenario({
+  const opts = {
     scenario,
     hardware,
     costs,
@@ -77,7 +79,8 @@ export const executeJob = async (
     seed: job.seed,
     blockSize: job.blockSize,
     ...(variants === undefined ? {} : { supernet: true, variants }),
-  });
+  };
+  const result = job.engine === "direct" ? simulateDirect(opts, tuningFor(opts)) : await runScenario(opts);
   return toRecord(result, job.label, policy.params);
 };
 

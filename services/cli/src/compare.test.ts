@@ -258,3 +258,23 @@ describe("sdrm3 compare: failures inside workers are reported with the run, neve
     expect(records.map((r) => r.seed)).toEqual([1, 2, 3]);
   });
 });
+
+describe("compare --engine direct", () => {
+  it("writes byte-identical results.csv and results.json to the actor system's", async () => {
+    const { mkdtempSync, readFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { main } = await import("./main");
+    const dirs = [mkdtempSync(join(tmpdir(), "cmp-actors-")), mkdtempSync(join(tmpdir(), "cmp-direct-"))];
+    const args = ["compare", "--scenarios", "VR_gaming,social_dynamic", "--hardware", "Dual_4K/WS_OS", "--policies", "sdrm3,edf,sdrm3[tune=1],sdrm3[supernet=1]", "--seeds", "1", "--duration", "600ms", "--jobs", "1"];
+    const io = { out: () => {}, err: () => {} };
+    expect(await main([...args, "--out", dirs[0]!], io)).toBe(0);
+    expect(await main([...args, "--engine", "direct", "--out", dirs[1]!], io)).toBe(0);
+    for (const f of ["results.csv", "results.json"]) {
+      expect(readFileSync(join(dirs[1]!, f), "utf8")).toBe(readFileSync(join(dirs[0]!, f), "utf8"));
+    }
+    const bad = { err: "", out: () => {}, errw: "" };
+    expect(await main([...args, "--engine", "warp"], { out: () => {}, err: (t: string) => void (bad.err += t) })).toBe(2);
+    expect(bad.err).toContain("--engine: expected actors or direct");
+  });
+});

@@ -39,6 +39,7 @@ export interface CompareFlags {
   jobs?: string;
   out?: string;
   json?: boolean;
+  engine?: string;
 }
 
 export interface CompareEnv {
@@ -275,6 +276,8 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
   const seeds = parseSeedCount(flags.seeds ?? "1");
   const durationMs = parseDuration(flags.duration ?? "10s");
   const blockSize = parseBlockSize(flags.block);
+  const engine = flags.engine ?? "actors";
+  if (engine !== "actors" && engine !== "direct") throw new CliInputError(`--engine: expected actors or direct, got '${engine}'`);
   const jobs: RunJob[] = [];
   for (const scenario of scenarios) {
     for (const hw of hardware) {
@@ -290,6 +293,7 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
             seed,
             durationMs,
             blockSize,
+            ...(engine === "direct" ? { engine } : {}),
           });
         }
       }
