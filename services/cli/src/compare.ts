@@ -16,7 +16,9 @@ import Table from "cli-table3";
 import { POLICIES, PolicyInputError, type PolicyParams, resolvePolicy } from "@sdrm3/shared/policies";
 import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware } from "@sdrm3/shared/data";
 import { UXCOST_DEFINITION } from "@sdrm3/shared/domain";
+import { connectNatsBus } from "@sdrm3/shared/nats";
 import { type ChartCell, writeCharts } from "./charts";
+import { parseInFlight, runRemote } from "./sweep";
 import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
 import { CliInputError, formatDuration, parseDuration } from "./duration";
 import { parseBlockSize, parseSupernet } from "./flags";
@@ -40,6 +42,9 @@ export interface CompareFlags {
   out?: string;
   json?: boolean;
   engine?: string;
+  nats?: string;
+  runTimeout?: string;
+  inFlight?: string;
 }
 
 export interface CompareEnv {
@@ -605,11 +610,32 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
   const progress = makeProgress(plan.jobs.length, io, env.tty ?? false);
   let records: RunRecord[];
   try {
-    records = await runPool(plan.jobs, {
-      workers,
-      ...(env.workerUrl === undefined ? {} : { workerUrl: env.workerUrl }),
-      onResult: (job, record, wallMs) => progress.tick(job, record, wallMs),
-    });
+    if (flags.nats === undefined) {
+      records = await runPool(plan.jobs, {
+        workers,
+        ...(env.workerUrl === undefined ? {} : { workerUrl: env.workerUrl }),
+        onResult: (job, record, wallMs) => progress.tick(job, record, wallMs),
+      });
+    } else {
+      const bus = await connectNatsBus({
+        servers: flags.nats,
+        name: "sdrm3-compare",
+        ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
+        ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
+      });
+      try {
+        records = await runRemote(plan.jobs, {
+          bus,
+          inFlight: parseInFlight(flags.inFlight),
+          runTimeoutMs: parseDuration(flags.runTimeout ?? "10m", "--run-timeout"),
+          attempts: 5,
+          onResult: (job, record, wallMs) => progress.tick(job, record, wallMs),
+          onRetry: (job, attempt, reason) => io.err(`retrying ${describeJob(job)} (attempt ${attempt + 1}): ${reason}\n`),
+        });
+      } finally {
+        await bus.close();
+      }
+    }
   } finally {
     progress.stop();
   }

@@ -160,6 +160,9 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .option("--jobs <n>", "worker threads (default: all cores)")
     .option("--out <dir>", "write results.csv, results.json, uxcost.svg/png, miss-vs-energy.svg/png")
     .option("--json", "print the results.json array instead of tables")
+    .option("--nats <url>", "fan the runs out to `sdrm3 serve worker` processes through a NATS queue group (same results)")
+    .option("--run-timeout <d>", "with --nats: retry a run elsewhere when no reply comes within this time (default 10m)")
+    .option("--in-flight <n>", "with --nats: runs in flight at once (default 4)")
     .option("--engine <actors|direct>", "actors (default): the emulated system of XState actors on the bus; direct: the same kernel fed by the actors' pure logic — identical results, about ten times faster", "actors")
     .action(async (flags: CompareFlags) =>
       setResult(await executeCompare(flags, io, { tty: io === processIo && process.stderr.isTTY === true })),

@@ -22,9 +22,11 @@ import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
 import { serveWorkload } from "@sdrm3/workload";
+import { executeWorker } from "./sweep";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
+import { type StreamRecording, startStreamRecording } from "./log-stream";
 
 interface ServeFlags {
   nats: string;
@@ -44,6 +46,7 @@ interface ServeFlags {
   connectTimeout: string;
   json?: boolean;
   events?: string;
+  recordStream?: boolean;
   name?: string;
 }
 
@@ -52,7 +55,7 @@ export interface ServeIo {
   err(text: string): void;
 }
 
-const ROLES = ["scheduler", "workload", "accelerator"] as const;
+const ROLES = ["scheduler", "workload", "accelerator", "worker"] as const;
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -81,6 +84,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   if (!(ROLES as ReadonlyArray<string>).includes(role)) {
     throw new CliInputError(`unknown service '${role}'; valid: ${ROLES.join(", ")}`);
   }
+  if (role === "worker") return executeWorker(flags, io); // sweeps: no run of its own
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const run = parseRunId(flags.run);
@@ -142,6 +146,8 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     }
     if (flags.events !== undefined) writeFileSync(flags.events, "");
     const eventsFile = flags.events;
+    // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
+    const recording: StreamRecording | undefined = flags.recordStream === true ? await startStreamRecording(bus, { ...resolved, run }) : undefined;
     try {
       const result = await serveScheduler({
         bus,
@@ -151,7 +157,10 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
         registerTimeoutMs,
         slotTakeoverTimeoutMs,
         ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
+        ...(recording === undefined ? {} : { observer: recording.recorder }),
       });
+      // a recording that could not be stored fails the run here, loudly
+      if (recording !== undefined) io.err(await recording.finish());
       io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
       await bus.flush();
     } finally {
@@ -189,6 +198,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--connect-timeout <d>", "fail when NATS does not answer within this time", SERVE_DEFAULTS.connectTimeout)
     .option("--json", "scheduler: print the result as JSON")
     .option("--events <file>", "scheduler: write every run event (decisions included) as JSONL")
+    .option("--record-stream", "scheduler: record the run's event log to JetStream (stream SDRM3_LOG, subject sdrm3.<run>.log; export with `sdrm3 log export`)")
     .option("--name <name>", "process name in registrations and logs (default host:pid)")
     .action(async (role: string, flags: ServeFlags) => setResult(await executeServe(role, flags, io)));
 };

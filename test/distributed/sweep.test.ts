@@ -1,0 +1,55 @@
+/**
+ * Distributed sweeps (issue 5 item 5): `sdrm3 compare --nats` fans its runs out to `sdrm3 serve
+ * worker` processes through a NATS queue group and writes the same CSV/JSON as the in-process
+ * compare; a worker killed mid-sweep has its run retried elsewhere.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "@sdrm3/cli";
+import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { captureIo, sleep } from "../support/processes";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
+const children: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), "sdrm3-sweep-"));
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const worker = (servers: string, name: string) => {
+  const child = spawn(process.execPath, [BIN, "serve", "worker", "--nats", servers, "--name", name], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  children.push(child);
+  let err = "";
+  const ready = new Promise<void>((resolve) => child.stderr!.on("data", (d) => ((err += d), err.includes("worker ready") && resolve())));
+  return { child, ready, log: () => err };
+};
+
+describe("compare over NATS workers", () => {
+  it("writes the in-process compare's CSV and JSON, and retries the run of a worker killed mid-sweep", async () => {
+    const nats = natsTestOptions();
+    const w1 = worker(nats.servers, "w1");
+    const w2 = worker(nats.servers, "w2");
+    await Promise.all([w1.ready, w2.ready]);
+    const args = ["compare", "--scenarios", "VR_gaming,AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policies", "sdrm3,edf,fcfs", "--seeds", "2", "--duration", "400ms"];
+    const local = captureIo();
+    expect(await main([...args, "--jobs", "1", "--out", join(dir, "local")], local)).toBe(0);
+
+    const remote = captureIo();
+    const sweep = main([...args, "--nats", nats.servers, "--in-flight", "2", "--run-timeout", "4s", "--out", join(dir, "remote")], remote);
+    // kill one worker as soon as it has taken a run (its run must be retried on the other)
+    for (let i = 0; i < 200 && !remote.stderr.includes("[1/"); i++) await sleep(25);
+    w1.child.kill("SIGKILL");
+    expect(await sweep, remote.stderr).toBe(0);
+    for (const f of ["results.csv", "results.json"]) {
+      expect(readFileSync(join(dir, "remote", f), "utf8")).toBe(readFileSync(join(dir, "local", f), "utf8"));
+    }
+    expect(remote.stderr).toContain("retrying");
+    w2.child.kill("SIGTERM");
+  }, 120_000);
+});
