@@ -35,7 +35,6 @@ import {
   explainLog,
   logHeaderFor,
   metricsFromFrames,
-  openLogFile,
   paramsNotInHeader,
   recordedMetrics,
   replayLog,
@@ -46,6 +45,7 @@ import {
 import type { LogHeader, RunEvent } from "@sdrm3/shared/contracts";
 import { CliInputError } from "./duration";
 import { parseParams } from "./flags";
+import { type StreamSourceFlags, closeLogSources, logSourceName, openLogSource, registerLogStreamCommands } from "./log-stream";
 
 export interface LogIo {
   out(text: string): void;
@@ -134,12 +134,14 @@ const guarded =
         return;
       }
       throw e;
+    } finally {
+      await closeLogSources();
     }
   };
 
 // ─── sdrm3 replay ────────────────────────────────────────────────────────────────────────────
 
-interface ReplayFlags {
+interface ReplayFlags extends StreamSourceFlags {
   policy?: string;
   param?: string[];
   allowTruncated?: boolean;
@@ -180,7 +182,7 @@ export const formatDivergence = (d: Divergence, r: ReplayReport): string => {
   return `${lines.join("\n")}\n`;
 };
 
-const executeReplay = async (path: string, flags: ReplayFlags, io: LogIo): Promise<number> => {
+const executeReplay = async (path: string | undefined, flags: ReplayFlags, io: LogIo): Promise<number> => {
   const opts = { allowTruncated: flags.allowTruncated === true };
   if (flags.policy !== undefined || flags.param !== undefined) {
     if (flags.untilSeq !== undefined || flags.untilTime !== undefined) {
@@ -190,8 +192,8 @@ const executeReplay = async (path: string, flags: ReplayFlags, io: LogIo): Promi
   }
   const untilSeq = flags.untilSeq === undefined ? undefined : parseCount("--until-seq", flags.untilSeq);
   const untilTimeMs = flags.untilTime === undefined ? undefined : parseTime("--until-time", flags.untilTime);
-  const log = await openLogFile(path, opts);
-  io.out(describeHeader(path, log.header));
+  const log = await openLogSource(path, flags, opts);
+  io.out(describeHeader(logSourceName(path, flags), log.header));
   const r = await replayLog(log, { ...(untilSeq === undefined ? {} : { untilSeq }), ...(untilTimeMs === undefined ? {} : { untilTimeMs }) });
   io.out(truncationNote(r.status));
   if (r.divergence !== undefined) {
@@ -224,13 +226,13 @@ const metricRows = (a: RunMetrics, b: RunMetrics): Array<[string, string, string
   return rows;
 };
 
-const executeResimulate = async (path: string, flags: ReplayFlags, io: LogIo): Promise<number> => {
-  const log = await openLogFile(path, { allowTruncated: flags.allowTruncated === true });
+const executeResimulate = async (path: string | undefined, flags: ReplayFlags, io: LogIo): Promise<number> => {
+  const log = await openLogSource(path, flags, { allowTruncated: flags.allowTruncated === true });
   const h = log.header;
   const overrides = parseParams(flags.param ?? []);
   // --param without --policy: the recorded policy with its recorded parameters, some overridden.
   const policy = flags.policy === undefined ? resolvePolicy(h.policy.name, { ...h.policy.params, ...overrides }) : resolvePolicy(flags.policy, overrides);
-  io.out(describeHeader(path, h));
+  io.out(describeHeader(logSourceName(path, flags), h));
   const recorded = await recordedMetrics(log);
   io.out(truncationNote(log.status));
   if (!log.status.finished) io.out("note: the recorded run is incomplete, so its metrics cover only the part in the log\n");
@@ -253,7 +255,7 @@ const executeResimulate = async (path: string, flags: ReplayFlags, io: LogIo): P
 
 // ─── sdrm3 explain ───────────────────────────────────────────────────────────────────────────
 
-interface ExplainFlags {
+interface ExplainFlags extends StreamSourceFlags {
   at?: string;
   job?: string;
   allowTruncated?: boolean;
@@ -323,16 +325,16 @@ export const formatPoint = (p: DecisionPoint, header: LogHeader): string => {
   return `${out.join("\n")}\n`;
 };
 
-const executeExplain = async (path: string, flags: ExplainFlags, io: LogIo): Promise<number> => {
+const executeExplain = async (path: string | undefined, flags: ExplainFlags, io: LogIo): Promise<number> => {
   const target = parseTarget(flags);
   const opts = { allowTruncated: flags.allowTruncated === true };
   let status: LogStatus | undefined;
   const report = await explainLog(async () => {
-    const log = await openLogFile(path, opts);
+    const log = await openLogSource(path, flags, opts);
     status = log.status;
     return log;
   }, target);
-  io.out(describeHeader(path, report.header));
+  io.out(describeHeader(logSourceName(path, flags), report.header));
   if (status !== undefined) io.out(truncationNote(status));
   if (target.kind === "job") {
     for (const { seq, event } of report.jobHistory) if (event._tag !== "decision" && event._tag !== "block.dispatched") io.out(`seq ${seq}: ${describeEvent(event)} at t=${num(event.at)} ms\n`);
@@ -351,13 +353,13 @@ const executeExplain = async (path: string, flags: ExplainFlags, io: LogIo): Pro
 
 // ─── sdrm3 trace ─────────────────────────────────────────────────────────────────────────────
 
-interface TraceFlags {
+interface TraceFlags extends StreamSourceFlags {
   out?: string;
   allowTruncated?: boolean;
 }
 
-const executeTrace = async (path: string, flags: TraceFlags, io: LogIo): Promise<number> => {
-  const log = await openLogFile(path, { allowTruncated: flags.allowTruncated === true });
+const executeTrace = async (path: string | undefined, flags: TraceFlags, io: LogIo): Promise<number> => {
+  const log = await openLogSource(path, flags, { allowTruncated: flags.allowTruncated === true });
   const file = flags.out === undefined ? undefined : new BufferedFileWriter(flags.out);
   try {
     const trace = new TraceBuilder(log.header, (t) => (file === undefined ? io.out(t) : file.write(t)));
@@ -387,26 +389,33 @@ export const registerLogCommands = (program: Command, io: LogIo, setResult: (cod
   program
     .command("replay")
     .description("replay an event log through a fresh scheduler and check every decision; --policy: re-simulate its workload under another policy")
-    .argument("<log>", "event log (JSONL) written by `sdrm3 run --record`")
+    .argument("[log]", "event log (JSONL) written by `sdrm3 run --record` (or --nats/--run)")
+    .option("--nats <url>", "read the log from JetStream (stream SDRM3_LOG) on this NATS server")
+    .option("--run <id>", "with --nats: the run whose log to read")
     .option("--policy <name>", "re-simulate the recorded workload under this policy and compare metrics side by side")
     .option("--param <name=value>", "parameter of the re-simulated policy (repeatable; without --policy: overrides the recorded policy's)", collect)
     .option("--until-seq <n>", "replay only up to entry seq n")
     .option("--until-time <t>", "replay only the inputs up to virtual time t (e.g. 150ms)")
     .option("--allow-truncated", "use the valid prefix of a truncated or damaged log (stop at the first bad line)")
-    .action(guarded(io, setResult, (path: string, flags: ReplayFlags) => executeReplay(path, flags, io)));
+    .action(guarded(io, setResult, (path: string | undefined, flags: ReplayFlags) => executeReplay(path, flags, io)));
   program
     .command("explain")
     .description("show the scheduler's view and MapScores behind a recorded decision")
-    .argument("<log>", "event log (JSONL)")
+    .argument("[log]", "event log (JSONL) (or --nats/--run)")
+    .option("--nats <url>", "read the log from JetStream (stream SDRM3_LOG) on this NATS server")
+    .option("--run <id>", "with --nats: the run whose log to read")
     .option("--at <seq|time>", "an entry seq (integer) or a virtual time (35ms, 1.2s): the first decision at or after it")
     .option("--job <model:frame>", "every decision about this job, e.g. ES_RITNet:12")
     .option("--allow-truncated", "use the valid prefix of a truncated or damaged log")
-    .action(guarded(io, setResult, (path: string, flags: ExplainFlags) => executeExplain(path, flags, io)));
+    .action(guarded(io, setResult, (path: string | undefined, flags: ExplainFlags) => executeExplain(path, flags, io)));
   program
     .command("trace")
     .description("export a log's timeline as Chrome/Perfetto trace-event JSON (to stdout or --out)")
-    .argument("<log>", "event log (JSONL)")
+    .argument("[log]", "event log (JSONL) (or --nats/--run)")
+    .option("--nats <url>", "read the log from JetStream (stream SDRM3_LOG) on this NATS server")
+    .option("--run <id>", "with --nats: the run whose log to read")
     .option("--out <path>", "write the trace to this file instead of stdout")
     .option("--allow-truncated", "use the valid prefix of a truncated or damaged log")
-    .action(guarded(io, setResult, (path: string, flags: TraceFlags) => executeTrace(path, flags, io)));
+    .action(guarded(io, setResult, (path: string | undefined, flags: TraceFlags) => executeTrace(path, flags, io)));
+  registerLogStreamCommands(program, io, (fn) => guarded(io, setResult, fn));
 };

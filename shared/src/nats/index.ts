@@ -1,6 +1,6 @@
 /**
  * Public surface of the NATS adapter package: the only package that imports @nats-io/*.
- * (JetStream event log will join the bus here.)
+ * The bus, slot leases (JetStream KV) and the event log in JetStream (event-stream.ts).
  */
 
 export { connectNatsBus, NatsConnectError } from "./nats-bus";
@@ -18,3 +18,19 @@ export {
   renewLease,
 } from "./leases";
 export type { HeldSlot, HoldSlotsOptions, Lease, LeaseBucket, LeaseValue, SlotHolder } from "./leases";
+export {
+  JetStreamLogSink,
+  JetStreamRecordError,
+  LOG_DUPLICATE_WINDOW_MS,
+  LOG_STREAM,
+  LOG_STREAM_SUBJECTS,
+  LogSourceMissingError,
+  ensureLogStream,
+  logMsgId,
+  logSubject,
+  publishLogLine,
+  purgeRunLog,
+  streamLogInfo,
+  streamLogLines,
+} from "./event-stream";
+export type { JetStreamLogSinkOptions, JetStreamRecordStats, StreamLogInfo } from "./event-stream";

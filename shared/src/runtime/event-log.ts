@@ -138,6 +138,15 @@ export const encodeEvent = (e: RunEvent): RunEvent | Record<string, unknown> => 
   return { ...e, scores };
 };
 
+/** The header's line of a log (without the newline): what every sink writes first. */
+export const headerLine = (header: LogHeader): string => JSON.stringify(header);
+
+/** An entry's line of a log (without the newline): the same bytes for every sink (file, JetStream). */
+export const entryLine = (e: OutEntry): string => {
+  const payload = e.type === "input" ? e.payload : encodeEvent(e.payload);
+  return `{"seq":${e.seq},"at":${JSON.stringify(e.at)},"source":${JSON.stringify(e.source)},"type":"${e.type}","payload":${JSON.stringify(payload)}}`;
+};
+
 /** One JSON line per entry, header first, into a BufferedFileWriter. */
 export class JsonlLogSink implements EventLogSink {
   readonly writer: BufferedFileWriter;
@@ -148,12 +157,11 @@ export class JsonlLogSink implements EventLogSink {
   }
 
   header(header: LogHeader): void {
-    this.writeLine(JSON.stringify(header));
+    this.writeLine(headerLine(header));
   }
 
   entry(e: OutEntry): void {
-    const payload = e.type === "input" ? e.payload : encodeEvent(e.payload);
-    this.writeLine(`{"seq":${e.seq},"at":${JSON.stringify(e.at)},"source":${JSON.stringify(e.source)},"type":"${e.type}","payload":${JSON.stringify(payload)}}`);
+    this.writeLine(entryLine(e));
   }
 
   close(): void {

@@ -1,0 +1,223 @@
+/**
+ * Event logs in JetStream, for the CLI (docs/event-log.md "JetStream"):
+ *
+ *   sdrm3 serve scheduler … --record-stream            record the run to stream SDRM3_LOG, subject sdrm3.<run>.log
+ *   sdrm3 log export --nats <url> --run <id> [--out run.jsonl]   the run's JSONL, byte for byte
+ *   sdrm3 replay|explain|trace --nats <url> --run <id> …         read the log from the stream
+ *
+ * `openLogSource` picks a file or the stream; the stream is read through `streamLogLines`, an
+ * async iterable of lines like a file's, so the reader's checks apply unchanged. A missing run
+ * (or stream) is a LogFileError (exit 2). Connections opened here are closed by
+ * `closeLogSources()` when the command ends.
+ */
+import { rmSync } from "node:fs";
+import type { Command } from "commander";
+import { checkToken } from "@sdrm3/shared/contracts";
+import {
+  JetStreamLogSink,
+  LOG_STREAM,
+  LogSourceMissingError,
+  NatsConnectError,
+  type NatsBus,
+  connectNatsBus,
+  ensureLogStream,
+  streamLogLines,
+} from "@sdrm3/shared/nats";
+import {
+  BufferedFileWriter,
+  EventRecorder,
+  LogFileError,
+  type LogLine,
+  type OpenLogOptions,
+  type OpenedLog,
+  type RunOptions,
+  logHeaderFor,
+  openLog,
+  openLogFile,
+} from "@sdrm3/shared/runtime";
+import { CliInputError } from "./duration";
+
+/** Flags naming a log in JetStream. */
+export interface StreamSourceFlags {
+  nats?: string;
+  run?: string;
+}
+
+const open = new Set<NatsBus>();
+
+const connect = async (url: string, name: string): Promise<NatsBus> => {
+  try {
+    const bus = await connectNatsBus({
+      servers: url,
+      name,
+      connectTimeoutMs: 5_000,
+      ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
+      ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
+    });
+    open.add(bus);
+    return bus;
+  } catch (e) {
+    if (e instanceof NatsConnectError) throw new LogFileError(e.message);
+    throw e;
+  }
+};
+
+/** Closes the NATS connections the log commands opened. */
+export const closeLogSources = async (): Promise<void> => {
+  const buses = [...open];
+  open.clear();
+  await Promise.all(buses.map((b) => b.close().catch(() => undefined)));
+};
+
+const runOf = (flags: StreamSourceFlags): string => {
+  if (flags.run === undefined) throw new CliInputError("--nats needs --run <id> (the run whose log to read)");
+  try {
+    return checkToken("run id", flags.run);
+  } catch (e) {
+    throw new CliInputError(`--run: ${(e as Error).message}`);
+  }
+};
+
+/** The name of a log source in messages: its path, or `nats <url> run <id>`. */
+export const logSourceName = (path: string | undefined, flags: StreamSourceFlags): string =>
+  flags.nats === undefined ? (path ?? "") : `JetStream ${LOG_STREAM} run ${flags.run ?? "?"}`;
+
+/** A run's log lines from JetStream (connects; a missing run is a LogFileError). */
+export const streamSourceLines = async (flags: StreamSourceFlags & { nats: string }): Promise<AsyncIterable<LogLine>> => {
+  const run = runOf(flags);
+  const bus = await connect(flags.nats, `sdrm3-log-${run}`);
+  const lines = streamLogLines(bus.nc, run);
+  // pull the first line now, so a missing run fails here with a clear message
+  const it = lines[Symbol.asyncIterator]();
+  let first: IteratorResult<LogLine>;
+  try {
+    first = await it.next();
+  } catch (e) {
+    if (e instanceof LogSourceMissingError) throw new LogFileError(e.message);
+    throw e;
+  }
+  return {
+    [Symbol.asyncIterator]: () => {
+      let pending: IteratorResult<LogLine> | undefined = first;
+      return {
+        next: async () => {
+          if (pending !== undefined) {
+            const r = pending;
+            pending = undefined;
+            return r;
+          }
+          return it.next();
+        },
+        return: async () => (await it.return?.(undefined)) ?? { done: true as const, value: undefined },
+      };
+    },
+  };
+};
+
+/** Opens the log named by a path or by `--nats <url> --run <id>` (exactly one of them). */
+export const openLogSource = async (path: string | undefined, flags: StreamSourceFlags, opts: OpenLogOptions = {}): Promise<OpenedLog> => {
+  if (flags.nats === undefined) {
+    if (flags.run !== undefined) throw new CliInputError("--run names a run in JetStream: give --nats <url> too");
+    if (path === undefined) throw new CliInputError("give a log file, or --nats <url> --run <id>");
+    return openLogFile(path, opts);
+  }
+  if (path !== undefined) throw new CliInputError(`give a log file or --nats/--run, not both (got ${path})`);
+  const lines = await streamSourceLines({ ...flags, nats: flags.nats });
+  return openLog(lines, { name: logSourceName(path, flags), ...opts });
+};
+
+// ─── recording ──────────────────────────────────────────────────────────────────────────────
+
+/** A recorder of a run to JetStream: the observer, and `finish()` that waits for every ack (throws on failure). */
+export interface StreamRecording {
+  readonly recorder: EventRecorder;
+  readonly sink: JetStreamLogSink;
+  finish(): Promise<string>;
+}
+
+/** Starts recording the run `opts` describes to JetStream over `bus` (creates the stream when missing). */
+export const startStreamRecording = async (bus: NatsBus, opts: RunOptions & { run: string }): Promise<StreamRecording> => {
+  await ensureLogStream(bus.nc);
+  const sink = new JetStreamLogSink(bus.nc, opts.run);
+  const recorder = new EventRecorder(sink, logHeaderFor(opts));
+  return {
+    recorder,
+    sink,
+    finish: async () => {
+      const s = await sink.done();
+      return `recorded ${recorder.entries} entries (${s.lines} lines, ${s.bytes} bytes) to JetStream stream ${LOG_STREAM}, subject ${s.subject}${s.retries === 0 ? "" : ` (${s.retries} publishes retried, ${s.duplicates} deduplicated)`}\n`;
+    },
+  };
+};
+
+// ─── sdrm3 log export ─────────────────────────────────────────────────────────────────────────
+
+export interface LogExportFlags extends StreamSourceFlags {
+  out?: string;
+}
+
+export interface LogStreamIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * Writes a run's log from the stream as JSONL (the bytes `--record` writes), checking it as it
+ * goes with the reader's checks; a defect fails (exit 2) and leaves no `--out` file behind.
+ */
+export const executeLogExport = async (flags: LogExportFlags, io: LogStreamIo): Promise<number> => {
+  if (flags.nats === undefined) throw new CliInputError("log export: missing --nats <url>");
+  const lines = await streamSourceLines({ ...flags, nats: flags.nats });
+  const file = flags.out === undefined ? undefined : new BufferedFileWriter(flags.out);
+  let chunk = "";
+  const write = (text: string) => {
+    if (file !== undefined) return file.write(text);
+    chunk += text;
+    if (chunk.length >= 64 * 1024) {
+      io.out(chunk);
+      chunk = "";
+    }
+  };
+  let bytes = 0;
+  async function* tap(): AsyncGenerator<LogLine> {
+    for await (const l of lines) {
+      yield l;
+      // written once the reader asks for the next line, i.e. after it checked this one
+      const text = `${l.text}\n`;
+      bytes += Buffer.byteLength(text, "utf8");
+      write(text);
+    }
+  }
+  try {
+    const log = await openLog(tap(), { name: logSourceName(undefined, flags) });
+    for await (const _ of log.entries) {
+      // the reader checks every entry; the tap writes it
+    }
+    if (chunk !== "") io.out(chunk);
+    file?.close();
+    io.err(`exported run ${flags.run}: ${log.status.linesUsed} lines (header + ${log.status.entries} entries, ${bytes} bytes)${flags.out === undefined ? "" : ` to ${flags.out}`}\n`);
+    return 0;
+  } catch (e) {
+    if (file !== undefined) {
+      file.close();
+      rmSync(file.path, { force: true });
+    }
+    throw e;
+  }
+};
+
+/** Adds `log export` to the program (`wrap` maps log errors to exit codes and closes connections). */
+export const registerLogStreamCommands = (
+  program: Command,
+  io: LogStreamIo,
+  wrap: (fn: (flags: LogExportFlags) => Promise<number>) => (flags: LogExportFlags) => Promise<void>,
+): void => {
+  const log = program.command("log").description("event logs in JetStream");
+  log
+    .command("export")
+    .description("write a run's event log from the JetStream stream as JSONL (byte-identical to `--record`)")
+    .requiredOption("--nats <url>", "NATS server, e.g. nats://127.0.0.1:4222")
+    .requiredOption("--run <id>", "run id")
+    .option("--out <path>", "write to this file instead of stdout")
+    .action(wrap((flags: LogExportFlags) => executeLogExport(flags, io)));
+};

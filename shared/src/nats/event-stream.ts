@@ -1,0 +1,300 @@
+/**
+ * The event log in JetStream (docs/event-log.md "JetStream", STACK.md §2.4).
+ *
+ * One stream, `SDRM3_LOG` (subjects `sdrm3.*.log`, file storage, 2 min duplicate window), one
+ * subject per run, `sdrm3.<run>.log`. Message k of a run's subject is line k of the run's JSONL
+ * log (the header is line 1, entry k is line k + 1), byte for byte without the newline, published
+ * with msgID `<run>:<line>` so that a retried publish is stored once.
+ *
+ * Writing: `JetStreamLogSink` is an `EventLogSink` (the `EventRecorder` observer's sink). The
+ * observer is synchronous and must not influence the run, so `header` / `entry` only queue the
+ * line; a pump publishes the queue in order with a bounded number of publishes in flight (one
+ * connection keeps them in order), retrying a failed publish with the same msgID. `done()` waits
+ * for every ack and throws when a line could not be stored or the stored order is not the line
+ * order: a recording failure fails the run loudly at its end, never silently.
+ *
+ * Reading: `streamLogLines` yields a run's messages as `LogLine`s through an ordered consumer
+ * (filter `sdrm3.<run>.log`, DeliverPolicy.All) until the subject's last message (looked up
+ * first with `last_by_subj`), so `openLog` — replay, explain, trace, export — reads a stream as it
+ * reads a file, with the same checks. A run with no messages is a `LogSourceMissingError`.
+ */
+
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { LogHeader } from "../contracts/log";
+import { checkToken } from "../contracts/subjects";
+import { type EventLogSink, type LogLine, LogFormatError, type OutEntry, entryLine, headerLine } from "../runtime/event-log";
+
+/** The stream that holds every run's event log. */
+export const LOG_STREAM = "SDRM3_LOG";
+/** Subjects of the log stream: one per run. */
+export const LOG_STREAM_SUBJECTS = "sdrm3.*.log";
+/** The duplicate window of the log stream (a retried publish within it is stored once). */
+export const LOG_DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+/** The subject of a run's log, `sdrm3.<run>.log`. */
+export const logSubject = (run: string): string => `sdrm3.${checkToken("run id", run)}.log`;
+/** The msgID of line `line` of a run's log, `<run>:<line>`. */
+export const logMsgId = (run: string, line: number): string => `${run}:${line}`;
+
+const isNotFound = (e: unknown) => e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
+
+/** Creates the log stream when it is missing (an existing stream is used as it is). */
+export const ensureLogStream = async (nc: NatsConnection): Promise<void> => {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.info(LOG_STREAM);
+    return;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  try {
+    await jsm.streams.add({
+      name: LOG_STREAM,
+      subjects: [LOG_STREAM_SUBJECTS],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: LOG_DUPLICATE_WINDOW_MS * 1e6,
+    });
+  } catch (e) {
+    // another process created it in between: fine if it exists now
+    await jsm.streams.info(LOG_STREAM).catch(() => {
+      throw e;
+    });
+  }
+};
+
+/** Deletes a run's messages from the log stream; false when the stream does not exist. */
+export const purgeRunLog = async (nc: NatsConnection, run: string): Promise<boolean> => {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.purge(LOG_STREAM, { filter: logSubject(run) });
+    return true;
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
+};
+
+export interface JetStreamLogSinkOptions {
+  /** Publishes in flight at most. Default 256. */
+  readonly window?: number;
+  /** Attempts per line (same msgID each time). Default 3. */
+  readonly attempts?: number;
+  /** Ack timeout of one publish, ms. Default 5000. */
+  readonly timeoutMs?: number;
+}
+
+/** What a JetStream recording stored. */
+export interface JetStreamRecordStats {
+  readonly subject: string;
+  /** Lines published (header + entries). */
+  readonly lines: number;
+  /** Bytes of the lines with their newlines (= the size of the JSONL file of the same run). */
+  readonly bytes: number;
+  /** Publishes the server reported as duplicates (a retry of a line it had stored). */
+  readonly duplicates: number;
+  /** Publishes retried. */
+  readonly retries: number;
+}
+
+/** A recording that could not be stored completely or in order. */
+export class JetStreamRecordError extends Error {
+  readonly _tag = "JetStreamRecordError";
+  constructor(message: string) {
+    super(message);
+    this.name = "JetStreamRecordError";
+  }
+}
+
+/** Records a run's log to `sdrm3.<run>.log` (call `ensureLogStream` first; await `done()` at the end). */
+export class JetStreamLogSink implements EventLogSink {
+  readonly subject: string;
+  private readonly js: JetStreamClient;
+  private readonly window: number;
+  private readonly attempts: number;
+  private readonly timeoutMs: number;
+  private readonly queue: Array<{ line: number; text: string }> = [];
+  private head = 0;
+  private inFlight = 0;
+  private lines = 0;
+  private bytes = 0;
+  private duplicates = 0;
+  private retries = 0;
+  /** Stream sequence of each stored line (index line − 1). */
+  private readonly seqs: number[] = [];
+  private readonly failures: string[] = [];
+  private waiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    nc: NatsConnection,
+    readonly run: string,
+    opts: JetStreamLogSinkOptions = {},
+  ) {
+    this.subject = logSubject(run);
+    this.js = jetstream(nc);
+    this.window = opts.window ?? 256;
+    this.attempts = opts.attempts ?? 3;
+    this.timeoutMs = opts.timeoutMs ?? 5_000;
+  }
+
+  header(header: LogHeader): void {
+    this.push(headerLine(header));
+  }
+
+  entry(e: OutEntry): void {
+    this.push(entryLine(e));
+  }
+
+  /** No more lines; `done()` waits for the acks. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Waits until every line is acknowledged; throws a JetStreamRecordError when one was not stored or the order broke. */
+  async done(): Promise<JetStreamRecordStats> {
+    this.closed = true;
+    while (this.inFlight > 0 || this.head < this.queue.length) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failures.length > 0) {
+      throw new JetStreamRecordError(
+        `recording run ${this.run} to JetStream (${LOG_STREAM}, ${this.subject}) failed: ${this.failures.length} of ${this.lines} lines not stored; first: ${this.failures[0]}`,
+      );
+    }
+    for (let i = 1; i < this.seqs.length; i++) {
+      if (!(this.seqs[i]! > this.seqs[i - 1]!)) {
+        throw new JetStreamRecordError(
+          `recording run ${this.run} to JetStream: line ${i + 1} was stored at stream seq ${this.seqs[i]}, before line ${i} (seq ${this.seqs[i - 1]}); the stored log is out of order`,
+        );
+      }
+    }
+    return { subject: this.subject, lines: this.lines, bytes: this.bytes, duplicates: this.duplicates, retries: this.retries };
+  }
+
+  private push(text: string) {
+    if (this.closed) throw new Error(`JetStream log sink of run ${this.run} is closed`);
+    this.lines++;
+    this.bytes += Buffer.byteLength(text, "utf8") + 1;
+    this.queue.push({ line: this.lines, text });
+    this.pump();
+  }
+
+  private pump() {
+    while (this.inFlight < this.window && this.head < this.queue.length) {
+      const item = this.queue[this.head]!;
+      this.queue[this.head] = undefined as never;
+      this.head++;
+      this.inFlight++;
+      void this.publish(item.line, item.text).finally(() => {
+        this.inFlight--;
+        this.pump();
+        this.wake();
+      });
+    }
+    // drop the consumed prefix now and then (memory stays proportional to what is pending)
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private wake() {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private async publish(line: number, text: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ack = await this.js.publish(this.subject, text, { msgID: logMsgId(this.run, line), timeout: this.timeoutMs });
+        if (ack.duplicate) this.duplicates++;
+        this.seqs[line - 1] = ack.seq;
+        return;
+      } catch (e) {
+        if (attempt >= this.attempts) {
+          this.failures.push(`line ${line}: ${e instanceof Error ? e.message : String(e)}`);
+          return;
+        }
+        this.retries++;
+      }
+    }
+  }
+}
+
+/** A run has no log in the stream (or the stream does not exist). */
+export class LogSourceMissingError extends Error {
+  readonly _tag = "LogSourceMissingError";
+  constructor(message: string) {
+    super(message);
+    this.name = "LogSourceMissingError";
+  }
+}
+
+export interface StreamLogInfo {
+  readonly subject: string;
+  /** Stream sequence of the run's last message. */
+  readonly lastSeq: number;
+}
+
+/** Where a run's log ends in the stream; a LogSourceMissingError when it has none. */
+export const streamLogInfo = async (jsm: JetStreamManager, run: string): Promise<StreamLogInfo> => {
+  const subject = logSubject(run);
+  let last;
+  try {
+    last = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
+  } catch (e) {
+    if (isNotFound(e)) throw new LogSourceMissingError(`run ${run}: no event log in JetStream (stream ${LOG_STREAM} does not exist)`);
+    throw e;
+  }
+  if (last === null) throw new LogSourceMissingError(`run ${run}: no event log in JetStream stream ${LOG_STREAM} (no messages on ${subject})`);
+  return { subject, lastSeq: last.seq };
+};
+
+/**
+ * A run's log lines from the stream, in order: an ordered consumer on `sdrm3.<run>.log` from the
+ * first message to the subject's last one (as it was when reading started). Line k = the k-th
+ * message; each message's msgID must name line k (a line stored twice or out of order is a
+ * LogFormatError naming the line). The first message is awaited before anything is yielded, so a
+ * missing run fails at once (LogSourceMissingError).
+ */
+export async function* streamLogLines(nc: NatsConnection, run: string, opts: { readonly idleMs?: number } = {}): AsyncGenerator<LogLine> {
+  const jsm = await jetstreamManager(nc);
+  const { subject, lastSeq } = await streamLogInfo(jsm, run);
+  const consumer = await jetstream(nc).consumers.get(LOG_STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume({ max_messages: 512, idle_heartbeat: opts.idleMs ?? 5_000 });
+  const decoder = new TextDecoder();
+  let line = 0;
+  try {
+    for await (const m of messages) {
+      line++;
+      const id = m.headers?.get("Nats-Msg-Id");
+      if (id !== undefined && id !== "" && id !== logMsgId(run, line)) {
+        throw new LogFormatError(line, `stream message ${m.seq} holds ${id}, expected ${logMsgId(run, line)} (a line is missing, repeated or out of order in the stream)`);
+      }
+      yield { line, text: decoder.decode(m.data), terminated: true };
+      if (m.seq >= lastSeq) break;
+    }
+  } finally {
+    messages.stop();
+    await consumer.delete().catch(() => false);
+  }
+}
+
+/** Publishes one line of a run's log with its msgID (tools and tests; a recording uses JetStreamLogSink). */
+export const publishLogLine = async (nc: NatsConnection, run: string, line: number, text: string): Promise<{ seq: number; duplicate: boolean }> => {
+  const ack = await jetstream(nc).publish(logSubject(run), text, { msgID: logMsgId(run, line) });
+  return { seq: ack.seq, duplicate: ack.duplicate };
+};
