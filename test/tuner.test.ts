@@ -41,7 +41,9 @@ describe.each([
     }
   });
 
-  it.runIf(scenario !== "VR_to_AR_switch")("reaches within 10% of the best fixed parameters of a grid search, per phase", () => {
+  // (the grid search is run on the two Dual_4K scenarios only, to keep the suite short)
+  if (scenario === "VR_to_AR_switch") return;
+  it("reaches within 10% of the best fixed parameters of a grid search, per phase", () => {
     const rows = gridSearch(opts, GRID);
     spansOf(opts).forEach((span, i) => {
       const best = Math.min(...rows.map((r) => r.spans[i] ?? Number.POSITIVE_INFINITY));
