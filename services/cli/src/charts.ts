@@ -50,6 +50,37 @@ const baseConfig = {
 /** 3 significant digits below 100, whole numbers above (never exponent notation). */
 const barLabel = (x: number): string => (x >= 100 ? String(Math.round(x)) : String(Number(x.toPrecision(3))));
 
+/**
+ * One chart, or one per hardware: a single hardware puts its name in the subtitle; several are
+ * faceted in rows (sharing x) or columns (sharing y), each with its own scale on the other axis.
+ */
+const facetByHardware = (
+  title: { readonly text: string; readonly subtitle: string },
+  values: ReadonlyArray<unknown>,
+  inner: Record<string, unknown>,
+  order: ChartOrder,
+  direction: "row" | "column",
+): TopLevelSpec => {
+  if (order.hardware.length <= 1) {
+    return {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title: { ...title, subtitle: `${order.hardware[0] ?? ""}; ${title.subtitle}` },
+      data: { values },
+      ...inner,
+      config: baseConfig,
+    } as TopLevelSpec;
+  }
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    data: { values },
+    facet: { [direction]: { field: "hardware", type: "nominal", sort: [...order.hardware], title: "hardware" } },
+    spec: inner,
+    resolve: { scale: direction === "row" ? { y: "independent" } : { x: "independent" } },
+    config: baseConfig,
+  } as unknown as TopLevelSpec;
+};
+
 export const uxCostChartSpec = (cells: ReadonlyArray<ChartCell>, order: ChartOrder): TopLevelSpec => {
   const values = cells
     .filter((c) => c.uxCost !== null && c.uxCost > 0)
@@ -92,24 +123,7 @@ export const uxCostChartSpec = (cells: ReadonlyArray<ChartCell>, order: ChartOrd
     text: "UXCost per policy and scenario",
     subtitle: "geomean over seeds; 1 = perfect, lower is better",
   };
-  if (order.hardware.length <= 1) {
-    return {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title: { ...title, subtitle: `${order.hardware[0] ?? ""}; ${title.subtitle}` },
-      data: { values },
-      ...inner,
-      config: baseConfig,
-    } as TopLevelSpec;
-  }
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
-    data: { values },
-    facet: { row: { field: "hardware", type: "nominal", sort: [...order.hardware], title: "hardware" } },
-    spec: inner,
-    resolve: { scale: { y: "independent" } },
-    config: baseConfig,
-  } as TopLevelSpec;
+  return facetByHardware(title, values, inner, order, "row");
 };
 
 export const missEnergyChartSpec = (cells: ReadonlyArray<ChartCell>, order: ChartOrder): TopLevelSpec => {
@@ -137,24 +151,7 @@ export const missEnergyChartSpec = (cells: ReadonlyArray<ChartCell>, order: Char
     },
   };
   const title = { text: "Deadline-miss rate vs energy", subtitle: "mean over seeds; lower left is better" };
-  if (order.hardware.length <= 1) {
-    return {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title: { ...title, subtitle: `${order.hardware[0] ?? ""}; ${title.subtitle}` },
-      data: { values },
-      ...inner,
-      config: baseConfig,
-    } as TopLevelSpec;
-  }
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
-    data: { values },
-    facet: { column: { field: "hardware", type: "nominal", sort: [...order.hardware], title: "hardware" } },
-    spec: inner,
-    resolve: { scale: { x: "independent" } },
-    config: baseConfig,
-  } as TopLevelSpec;
+  return facetByHardware(title, values, inner, order, "column");
 };
 
 /** Renders a Vega-Lite spec to SVG text and a PNG (2× zoom, white background). */
