@@ -1,0 +1,50 @@
+/**
+ * The determinism boundary, enforced by a test (STYLE.md practices 4 and 6): the pure packages —
+ * contracts, domain, policies, actors — never read a clock or a random source, never set timers and
+ * never import Node built-ins or the NATS client. Time comes from the kernel's virtual clock,
+ * randomness from the seeded per-task streams (domain/prng), I/O from the runtime's host.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PURE = ["shared/src/contracts", "shared/src/domain", "shared/src/policies", "shared/src/actors"];
+
+const FORBIDDEN: ReadonlyArray<[RegExp, string]> = [
+  [/\bDate\.now\s*\(/, "Date.now(): use the event's `at` (virtual time)"],
+  [/\bnew Date\s*\(/, "new Date(): use the event's `at` (virtual time)"],
+  [/\bMath\.random\s*\(/, "Math.random(): use domain/prng (seeded per task)"],
+  [/\bperformance\.now\s*\(/, "performance.now(): wall time has no place in the logic"],
+  [/\b(setTimeout|setInterval|setImmediate)\s*\(/, "timers: ask the kernel's clock (tuning points, releases) instead"],
+  [/\bcrypto\.randomUUID\s*\(/, "randomUUID: ids are <actor>:<seq>"],
+  [/from\s+["']node:/, "Node built-ins: I/O belongs in runtime/, nats/ or services/"],
+  [/from\s+["']@nats-io\//, "@nats-io: only shared/src/nats talks to NATS"],
+  [/from\s+["']\.\.\/(runtime|nats|data|testkit)\b/, "a pure package must not import runtime, nats, data or testkit"],
+];
+
+const sources = (dir: string): string[] =>
+  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") && e.name !== "testing.ts" ? [join(dir, e.name)] : [],
+  );
+
+describe("the pure packages stay pure", () => {
+  const files = PURE.flatMap(sources);
+  it("covers every source file of contracts, domain, policies and actors", () => {
+    expect(files.length).toBeGreaterThan(20);
+  });
+  it.each(files)("%s", (file) => {
+    const lines = readFileSync(join(ROOT, file), "utf8").split("\n");
+    const problems: string[] = [];
+    lines.forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, "");
+      for (const [pattern, why] of FORBIDDEN) if (pattern.test(code) && !/^\s*\*/.test(line)) problems.push(`${file}:${i + 1}: ${why}`);
+    });
+    expect(problems).toEqual([]);
+  });
+  it("would catch a violation (the check itself works)", () => {
+    const bad = "const t = Date.now(); const r = Math.random(); import x from \"node:fs\";";
+    expect(FORBIDDEN.filter(([p]) => p.test(bad)).length).toBe(3);
+  });
+});
