@@ -116,6 +116,28 @@ describe("record → replay gives identical decisions, every policy × every usa
   }
 });
 
+describe("record → replay, every policy × the other shipped scenarios (probability sweeps, dynamic; 200 ms, block 4)", () => {
+  const others = [...dataset.scenarios.keys()].filter((s) => !USAGE_SCENARIOS.includes(s));
+  it("covers every shipped scenario together with the usage scenarios", () => {
+    expect(others.length + USAGE_SCENARIOS.length).toBe(dataset.scenarios.size);
+    expect(others.length).toBeGreaterThanOrEqual(7);
+  });
+  for (const scenario of others) {
+    const dynamic = findScenario(dataset, scenario).phases !== undefined;
+    for (const policy of POLICIES.keys()) {
+      if (policy === "xrbench" && dynamic) continue; // the XRBench runtime refuses dynamic scenarios (tested elsewhere)
+      it(`${policy} on ${scenario}`, async () => {
+        const path = join(dir, `other-${policy}-${scenario}.jsonl`);
+        const { result } = await record(optionsFor(scenario, policy, 200, 4), path);
+        const replay = await replayLog(await openLogFile(path));
+        expect(replay.divergence).toBeUndefined();
+        expect(replay.decisions).toBe(result.decisions);
+        expect(replay.kernel.frameRecords()).toEqual(result.frames);
+      });
+    }
+  }
+});
+
 describe("record → replay on the shipped dynamic scenarios (phases, early exits, skipped layers)", () => {
   const dynamic = [...dataset.scenarios.values()].filter((s) => "phases" in s && s.phases !== undefined);
   it("the dataset ships some", () => expect(dynamic.length).toBeGreaterThan(0));
