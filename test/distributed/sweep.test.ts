@@ -33,23 +33,27 @@ const worker = (servers: string, name: string) => {
 describe("compare over NATS workers", () => {
   it("writes the in-process compare's CSV and JSON, and retries the run of a worker killed mid-sweep", async () => {
     const nats = natsTestOptions();
-    const w1 = worker(nats.servers, "w1");
-    const w2 = worker(nats.servers, "w2");
-    await Promise.all([w1.ready, w2.ready]);
-    const args = ["compare", "--scenarios", "VR_gaming,AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policies", "sdrm3,edf,fcfs", "--seeds", "2", "--duration", "400ms"];
+    const args = ["compare", "--scenarios", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policies", "sdrm3,edf", "--seeds", "2", "--duration", "2s"];
     const local = captureIo();
     expect(await main([...args, "--jobs", "1", "--out", join(dir, "local")], local)).toBe(0);
 
+    // one worker first; it is killed while it runs the second job, which must then be retried on w2
+    const w1 = worker(nats.servers, "w1");
+    await w1.ready;
     const remote = captureIo();
-    const sweep = main([...args, "--nats", nats.servers, "--in-flight", "2", "--run-timeout", "4s", "--out", join(dir, "remote")], remote);
-    // kill one worker as soon as it has taken a run (its run must be retried on the other)
-    for (let i = 0; i < 200 && !remote.stderr.includes("[1/"); i++) await sleep(25);
+    const sweep = main([...args, "--nats", nats.servers, "--in-flight", "1", "--run-timeout", "3s", "--out", join(dir, "remote")], remote);
+    for (let i = 0; i < 2400 && !remote.stderr.includes("[1/"); i++) await sleep(25);
+    expect(remote.stderr).toContain("[1/4]");
+    await sleep(150); // w1 has taken the next job (runs of 2 s simulated take far longer than this)
     w1.child.kill("SIGKILL");
+    const w2 = worker(nats.servers, "w2");
+    await w2.ready;
     expect(await sweep, remote.stderr).toBe(0);
     for (const f of ["results.csv", "results.json"]) {
       expect(readFileSync(join(dir, "remote", f), "utf8")).toBe(readFileSync(join(dir, "local", f), "utf8"));
     }
-    expect(remote.stderr).toContain("retrying");
+    expect(remote.stderr).toMatch(/retrying VR_gaming Dual_4K\/WS_OS \S+ seed \d \(attempt 2\)/);
+    expect(remote.stderr).toContain(`on the NATS workers at ${nats.servers}`);
     w2.child.kill("SIGTERM");
   }, 120_000);
 });

@@ -658,7 +658,7 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
     else io.out(note);
   }
   io.err(
-    `compare: ${plan.jobs.length} runs in ${wallS.toFixed(1)} s on ${Math.min(workers, plan.jobs.length)} worker thread(s)\n`,
+    `compare: ${plan.jobs.length} runs in ${wallS.toFixed(1)} s ${flags.nats === undefined ? `on ${Math.min(workers, plan.jobs.length)} worker thread(s)` : `on the NATS workers at ${flags.nats}`}\n`,
   );
   return 0;
 };
