@@ -197,7 +197,10 @@ describe("sdrm3 list", () => {
 
     const policies = await sdrm3("list", "policies");
     expect([policies.code, policies.err]).toEqual([0, ""]);
-    expect(policies.out.trim().split("\n").map((l) => l.split(/\s+/)[0])).toEqual([...POLICIES.keys()]);
+    const policyLines = policies.out.trim().split("\n");
+    // one line per policy, then its parameters indented: name=default [min, max] description
+    expect(policyLines.filter((l) => !l.startsWith(" ")).map((l) => l.split(/\s+/)[0])).toEqual([...POLICIES.keys()]);
+    expect(policyLines).toContain(`${" ".repeat(14)}alpha=1  [0, 100]  weight of fairness F in the MapScore`);
   });
 
   it("an unknown list: exit 2", async () => {

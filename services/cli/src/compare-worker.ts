@@ -39,7 +39,7 @@ export type WorkerReply =
   | { readonly index: number; readonly ok: false; readonly error: string };
 
 export const toRecord = (result: RunResult, label: string, params: Readonly<Record<string, number>>): RunRecord => {
-  const { scenario, hardware, seed, policy: _name, ...rest } = runToJson(result);
+  const { scenario, hardware, seed, policy: _name, params: _params, ...rest } = runToJson(result);
   return { scenario, hardware, policy: label, seed, params: { ...params }, ...rest };
 };
 

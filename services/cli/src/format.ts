@@ -50,6 +50,9 @@ export const formatRunHuman = (r: RunResult): string => {
   const s = r.summary;
   const lines = [
     `sdrm3 run  scenario=${r.scenario}  hardware=${r.hardware}  policy=${r.policy}  seed=${r.seed}  duration=${r.durationMs}ms (ended at ${f(r.endedAtMs, 3)}ms)`,
+    ...(Object.keys(r.params).length === 0
+      ? []
+      : [`parameters: ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(", ")}`]),
     t.toString(),
     `XRBench overall score : ${s.xrbenchScore.toFixed(6)}`,
     `UXCost                : ${f(s.uxCost, 4)}${s.infeasibleModels.length > 0 ? `  (infeasible, left out: ${s.infeasibleModels.join(", ")})` : ""}`,
@@ -95,6 +98,7 @@ export const runToJson = (r: RunResult) => ({
   scenario: r.scenario,
   hardware: r.hardware,
   policy: r.policy,
+  params: { ...r.params },
   seed: r.seed,
   durationMs: r.durationMs,
   endedAtMs: r.endedAtMs,

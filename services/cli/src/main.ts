@@ -110,7 +110,11 @@ const executeList = (what: string, io: Io): number => {
   const lists: Record<string, () => string[]> = {
     scenarios: () => [...ds.scenarios.values()].map((s) => `${s.name.padEnd(22)} ${s.models.map((m) => `${m.name}@${m.fps}`).join(", ")}`),
     hardware: () => listHardware(ds),
-    policies: () => [...POLICIES.values()].map((p) => `${p.name.padEnd(12)} ${p.description}`),
+    policies: () =>
+      [...POLICIES.values()].flatMap((p) => [
+        `${p.name.padEnd(12)} ${p.description}`,
+        ...p.params.map((q) => `${"".padEnd(14)}${q.name}=${q.default}  [${q.min}, ${q.max}]  ${q.description}`),
+      ]),
   };
   const list = lists[what];
   if (list === undefined) throw new CliInputError(`unknown list '${what}'; valid: ${listOf(Object.keys(lists))}`);
