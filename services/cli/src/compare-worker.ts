@@ -27,8 +27,8 @@ export interface RunJob {
   readonly seed: number;
   readonly durationMs: number;
   readonly blockSize: number;
-  /** `actors` (default): the emulated system; `direct`: the kernel on the actors' pure logic (same results, faster). */
-  readonly engine?: "actors" | "direct";
+  /** `direct`: the kernel on the actors' pure logic; `actors`: the emulated system (same results, about ten times slower). */
+  readonly engine: "actors" | "direct";
 }
 
 /** One object of results.json: the fields of `sdrm3 run --json`, with `params` after `seed`. */

@@ -221,6 +221,7 @@ describe("sdrm3 compare: planning", () => {
 describe("sdrm3 compare: failures inside workers are reported with the run, never hang", () => {
   const job = (index: number): RunJob => ({
     index,
+    engine: "actors",
     scenario: "VR_gaming",
     hardware: HARDWARE,
     policy: "fcfs",
@@ -259,7 +260,7 @@ describe("sdrm3 compare: failures inside workers are reported with the run, neve
   });
 });
 
-describe("compare --engine direct", () => {
+describe("compare: the direct engine (default) and the actor system", () => {
   it("writes byte-identical results.csv and results.json to the actor system's", async () => {
     const { mkdtempSync, readFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
@@ -268,8 +269,8 @@ describe("compare --engine direct", () => {
     const dirs = [mkdtempSync(join(tmpdir(), "cmp-actors-")), mkdtempSync(join(tmpdir(), "cmp-direct-"))];
     const args = ["compare", "--scenarios", "VR_gaming,social_dynamic", "--hardware", "Dual_4K/WS_OS", "--policies", "sdrm3,edf,sdrm3[tune=1],sdrm3[supernet=1]", "--seeds", "1", "--duration", "600ms", "--jobs", "1"];
     const io = { out: () => {}, err: () => {} };
-    expect(await main([...args, "--out", dirs[0]!], io)).toBe(0);
-    expect(await main([...args, "--engine", "direct", "--out", dirs[1]!], io)).toBe(0);
+    expect(await main([...args, "--engine", "actors", "--out", dirs[0]!], io)).toBe(0);
+    expect(await main([...args, "--out", dirs[1]!], io)).toBe(0); // direct is the default
     for (const f of ["results.csv", "results.json"]) {
       expect(readFileSync(join(dirs[1]!, f), "utf8")).toBe(readFileSync(join(dirs[0]!, f), "utf8"));
     }

@@ -281,7 +281,7 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
   const seeds = parseSeedCount(flags.seeds ?? "1");
   const durationMs = parseDuration(flags.duration ?? "10s");
   const blockSize = parseBlockSize(flags.block);
-  const engine = flags.engine ?? "actors";
+  const engine = flags.engine ?? "direct";
   if (engine !== "actors" && engine !== "direct") throw new CliInputError(`--engine: expected actors or direct, got '${engine}'`);
   const jobs: RunJob[] = [];
   for (const scenario of scenarios) {
@@ -298,7 +298,7 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
             seed,
             durationMs,
             blockSize,
-            ...(engine === "direct" ? { engine } : {}),
+            engine,
           });
         }
       }

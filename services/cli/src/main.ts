@@ -167,7 +167,7 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .option("--nats <url>", "fan the runs out to `sdrm3 serve worker` processes through a NATS queue group (same results)")
     .option("--run-timeout <d>", "with --nats: retry a run elsewhere when no reply comes within this time (default 10m)")
     .option("--in-flight <n>", "with --nats: runs in flight at once (default 4)")
-    .option("--engine <actors|direct>", "actors (default): the emulated system of XState actors on the bus; direct: the same kernel fed by the actors' pure logic — identical results, about ten times faster", "actors")
+    .option("--engine <direct|actors>", "direct (default): the scheduler kernel fed by the actors' pure logic, about ten times faster; actors: the emulated system of XState actors on the bus — identical results (tested on every CI run)", "direct")
     .action(async (flags: CompareFlags) =>
       setResult(await executeCompare(flags, io, { tty: io === processIo && process.stderr.isTTY === true })),
     );
