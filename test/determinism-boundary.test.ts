@@ -43,6 +43,16 @@ describe("the pure packages stay pure", () => {
     });
     expect(problems).toEqual([]);
   });
+  it("no shared/ code at all reads the calendar clock or Math.random (I/O edges included)", () => {
+    const everywhere = sources("shared/src");
+    const problems = everywhere.flatMap((file) =>
+      readFileSync(join(ROOT, file), "utf8")
+        .split("\n")
+        .flatMap((line, i) => (/\bDate\.now\s*\(|\bnew Date\s*\(|\bMath\.random\s*\(/.test(line.replace(/\/\/.*$/, "")) ? [`${file}:${i + 1}`] : [])),
+    );
+    expect(everywhere.length).toBeGreaterThan(60);
+    expect(problems).toEqual([]);
+  });
   it("would catch a violation (the check itself works)", () => {
     const bad = "const t = Date.now(); const r = Math.random(); import x from \"node:fs\";";
     expect(FORBIDDEN.filter(([p]) => p.test(bad)).length).toBe(3);

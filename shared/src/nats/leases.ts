@@ -36,10 +36,8 @@ export const DEFAULT_LEASE_TTL_MS = 3_000;
 export interface LeaseValue {
   /** The owning process (its `--name`, default host:pid). */
   readonly owner: string;
-  /** Machine name of the owner. */
+  /** Machine name of the owner. (When it was claimed is the KV entry's own timestamp.) */
   readonly host: string;
-  /** When the owner claimed the slot (ISO time; informational). */
-  readonly since: string;
 }
 
 /** A lease as last written by its owner. */
@@ -160,7 +158,7 @@ export interface HoldSlotsOptions {
   readonly candidates: ReadonlyArray<string>;
   /** How many of them to hold at once. */
   readonly want: number;
-  readonly owner: Omit<LeaseValue, "since">;
+  readonly owner: LeaseValue;
   /** A slot was claimed: start hosting it. */
   onAcquired(held: HeldSlot): void;
   /** A held slot was lost (taken over, or not renewed in time): stop hosting it now. */
@@ -213,14 +211,13 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
   };
 
   const claimPass = async (): Promise<void> => {
-    const since = new Date().toISOString();
     for (const slot of opts.candidates) {
       if (stopped || holdings.size >= opts.want) break;
       if (holdings.has(slot)) continue;
       const sentAt = now();
       let lease: Lease | undefined;
       try {
-        lease = await claimSlot(bucket, slot, { ...opts.owner, since });
+        lease = await claimSlot(bucket, slot, opts.owner);
       } catch (e) {
         opts.log?.(`claiming slot ${slot} failed: ${describe(e)}`);
         continue;

@@ -335,22 +335,26 @@ export const hostScheduler = (
    * they never happen while the accelerators are hosted, so its behaviour is unchanged.
    */
   const dispatch = async (slot: string, subject: string, data: string): Promise<BusMsg> => {
-    const first = Date.now();
+    // The takeover budget is counted, not clocked: every attempt that timed out costs its timeout,
+    // every pause its length (no clock is read; a "no responders" answer costs nothing but the pause).
+    let spentMs = 0;
     let backoff = 50;
     for (let attempt = 1; ; attempt++) {
       try {
         return await bus.request(subject, data, { timeoutMs: attemptMs });
       } catch (err) {
         if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError) || stopped) throw err;
-        const waitedMs = Date.now() - first;
+        if (err instanceof BusTimeoutError) spentMs += attemptMs;
         const reason = err instanceof BusNoRespondersError ? "no responders" : `no answer within ${attemptMs} ms`;
-        if (waitedMs >= takeoverMs) {
+        if (spentMs >= takeoverMs) {
           throw new Error(
-            `accelerator slot ${slot} has no owner: ${attempt} dispatch attempts over ${waitedMs} ms (last: ${reason}); no process took over the slot within the slot takeover timeout (${takeoverMs} ms)`,
+            `accelerator slot ${slot} has no owner: ${attempt} dispatch attempts over ${spentMs} ms (last: ${reason}); no process took over the slot within the slot takeover timeout (${takeoverMs} ms)`,
           );
         }
-        opts.onDispatchRetry?.({ slot, attempt, error: reason, waitedMs });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(backoff, takeoverMs - waitedMs)));
+        opts.onDispatchRetry?.({ slot, attempt, error: reason, waitedMs: spentMs });
+        const pause = Math.min(backoff, takeoverMs - spentMs);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        spentMs += pause;
         backoff = Math.min(backoff * 2, 1_000);
         if (stopped) throw err;
       }
