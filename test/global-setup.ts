@@ -14,12 +14,13 @@
 
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import type { NatsFixtureInfo, NatsSource } from "../shared/src/testkit/nats-fixture";
+import { findNatsServerBinary } from "./support/nats-server";
 
 const CONTAINER_IMAGE = "nats:2.10-alpine";
 const RUNTIME_PROBE_TIMEOUT_MS = 15_000;
@@ -72,27 +73,6 @@ const freePort = (): Promise<number> =>
       srv.close(() => resolve(port));
     });
   });
-
-const isExecutable = (path: string): boolean => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** NATS_SERVER_BIN if set (used as is), else `nats-server` on PATH, else the Debian location. */
-const findNatsServerBinary = (): string | undefined => {
-  const forced = process.env.NATS_SERVER_BIN;
-  if (forced !== undefined && forced !== "") return isExecutable(forced) ? forced : undefined;
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, "nats-server");
-    if (isExecutable(candidate)) return candidate;
-  }
-  return isExecutable(DEBIAN_BINARY) ? DEBIAN_BINARY : undefined;
-};
 
 const fromEnv = (): Found | undefined => {
   const url = process.env.NATS_URL;

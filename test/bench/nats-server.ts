@@ -5,10 +5,11 @@
  * start is killed (by its pid) and its directory removed by `stop()`, and on process exit.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import { findNatsServerBinary } from "../support/nats-server";
 
 export interface NatsServer {
   readonly url: string;
@@ -19,23 +20,6 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-const isExecutable = (path: string): boolean => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const findBinary = (): string | undefined => {
-  const forced = process.env.NATS_SERVER_BIN;
-  if (forced !== undefined && forced !== "") return isExecutable(forced) ? forced : undefined;
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir !== "" && isExecutable(join(dir, "nats-server"))) return join(dir, "nats-server");
-  }
-  return isExecutable("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : undefined;
-};
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -70,7 +54,7 @@ export const startNats = async (): Promise<NatsServer> => {
       stop: async () => {},
     };
   }
-  const binary = findBinary();
+  const binary = findNatsServerBinary();
   if (binary === undefined) throw new Error("no NATS server: set NATS_URL or install nats-server (Debian: apt-get install nats-server)");
   const dir = mkdtempSync(join(tmpdir(), "sdrm3-bench-nats-"));
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -329,7 +329,10 @@ export class SchedulerKernel {
 
   /** Frame records of every released frame (complete once finished). */
   frameRecords(): FrameRecord[] {
-    return this.records.map((j) => {
+    return this.records.map((j) => this.recordOf(j));
+  }
+
+  private recordOf(j: Job): FrameRecord {
       const variants = this.models[j.modelIndex]!.variants;
       return {
         model: j.model,
@@ -345,7 +348,6 @@ export class SchedulerKernel {
         // supernet models: the variant a started frame ran, and its relative accuracy
         ...(variants === undefined || !j.started ? {} : { variant: j.variant, accuracy: variants[j.variant]!.accuracy }),
       };
-    });
   }
 
   // ─── steps ────────────────────────────────────────────────────────────────────────────────
@@ -691,10 +693,10 @@ export class SchedulerKernel {
   private tune(out: KernelEffect[]) {
     const tuning = this.cfg.tuning!;
     const since = this.lastTuneAt;
-    const ended = this.frameRecords().filter((_, i) => {
-      const j = this.records[i]!;
-      return j.endedAt !== undefined && j.endedAt >= since && j.endedAt < this.now;
-    });
+    // only the frames that ended in this window (not a record of every frame of the run per step)
+    const ended = this.records
+      .filter((j) => j.endedAt !== undefined && j.endedAt >= since && j.endedAt < this.now)
+      .map((j) => this.recordOf(j));
     const result = tuning.tuner({ now: this.now, policy: this.policy, ended });
     this.policy = result.policy;
     this.tuneLog.push({ at: this.now, step: result.step, params: result.policy.params, info: result.info });

@@ -48,6 +48,8 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
   const scheduler = hostScheduler(bus, kernel, {
     onReject,
     expectTasks: true,
+    // on a private in-memory bus nobody can listen to evt.* subjects: do not encode events for no one
+    publishEvents: opts.bus !== undefined,
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
     ...(opts.observer === undefined ? {} : { observer: opts.observer }),
   });
