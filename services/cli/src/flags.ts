@@ -28,3 +28,18 @@ export const parseSupernet = (text: string | undefined): boolean | undefined => 
   if (text === "off") return false;
   throw new CliInputError(`--supernet: expected on or off, got '${text}'`);
 };
+
+/** `--clock virtual|live` and `--speed x` → the run's live setting (undefined: virtual time). */
+export const parseClock = (clock: string | undefined, speed: string | undefined): { readonly speed: number } | undefined => {
+  if (clock !== undefined && clock !== "virtual" && clock !== "live") throw new CliInputError(`--clock: expected virtual or live, got '${clock}'`);
+  if (clock !== "live") {
+    if (speed !== undefined) throw new CliInputError("--speed: only with --clock live");
+    return undefined;
+  }
+  if (speed === undefined) return { speed: 1 };
+  const value = Number(speed);
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(speed) || !(value > 0 && value <= 1000)) {
+    throw new CliInputError(`--speed: expected a number in (0, 1000] (0.1 = ten times slower than real), got '${speed}'`);
+  }
+  return { speed: value };
+};

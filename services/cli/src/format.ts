@@ -60,6 +60,7 @@ export const formatRunHuman = (r: RunResult): string => {
     `deadline-miss rate    : ${pct(s.deadlineMissRate)}  (${s.late} late + ${s.dropped} dropped of ${s.released} released; ${s.unfinished} unfinished at end)`,
     `energy                : ${s.energyMJ.toFixed(1)} mJ  (${s.energyMJPerS.toFixed(1)} mJ/s)`,
     `decisions             : ${r.decisions}`,
+    ...liveLines(r),
     ...tuningLines(r),
     `UXCost definition     : ${r.uxCostDefinition}`,
   ];
@@ -72,6 +73,16 @@ const accuracyNote = (r: RunResult): string => {
   return r.supernet
     ? `mean relative accuracy of on-time frames over models, supernet variants; ${downgraded} of ${r.frames.length} frames ran a narrower variant`
     : "supernet off: every frame ran the full model";
+};
+
+/** Live runs: the clock and the scheduler lag (handling time − due completion of each block). */
+const liveLines = (r: RunResult): string[] => {
+  if (r.live === undefined) return [];
+  const l = r.live.lag;
+  return [
+    `clock                 : live, speed ${r.live.speed} (${r.live.speed === 1 ? "real time" : r.live.speed < 1 ? `${f(1 / r.live.speed, 3)}× slower than real` : `${f(r.live.speed, 3)}× faster than real`})`,
+    `scheduler lag         : p50 ${f(l.p50Ms, 4)} ms  p99 ${f(l.p99Ms, 4)} ms  max ${f(l.maxMs, 4)} ms  over ${l.blocks} blocks (run-time ms from a block's due completion to the scheduler handling it)`,
+  ];
 };
 
 const TUNED = ["alpha", "beta", "gamma"] as const;
@@ -139,6 +150,7 @@ export const runToJson = (r: RunResult) => ({
   },
   decisions: r.decisions,
   supernet: r.supernet,
+  ...(r.live === undefined ? {} : { live: r.live }),
   ...(r.tuning.length === 0 ? {} : { tuning: r.tuning }),
   uxCostDefinition: r.uxCostDefinition,
 });

@@ -1,7 +1,8 @@
 /**
  * The scheduler service (`sdrm3 serve scheduler`): hosts the scheduler actor of a run, waits until
  * every accelerator slot and every model task of the run has registered (they live in other
- * processes; at most `registerTimeoutMs`), runs the scenario in virtual time and returns the run's
+ * processes; at most `registerTimeoutMs`), runs the scenario (in virtual time, or live with
+ * `live`: the accelerators then hold each reply for the block's scaled latency) and returns the run's
  * result. A dispatch to a slot whose owner died is retried until a spare takes the slot over (at
  * most `slotTakeoverTimeoutMs`; docs/distributed.md).
  */
@@ -19,6 +20,8 @@ export interface SchedulerServiceOptions {
   readonly registerTimeoutMs?: number;
   /** How long a dispatch is retried while its slot has no owner. Default: the host's (15 s). */
   readonly slotTakeoverTimeoutMs?: number;
+  /** Live mode (docs/live.md): wall-clock time scaled by `speed`. Default: virtual time. */
+  readonly live?: { readonly speed: number };
 }
 
 export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<RunResult> => {
@@ -28,6 +31,7 @@ export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<Run
     bus: opts.bus,
     run: opts.run,
     expectTasks: true,
+    ...(opts.live === undefined ? {} : { live: opts.live }),
     host: {
       ...(opts.registerTimeoutMs === undefined ? {} : { registerTimeoutMs: opts.registerTimeoutMs }),
       ...(opts.slotTakeoverTimeoutMs === undefined ? {} : { slotTakeoverTimeoutMs: opts.slotTakeoverTimeoutMs }),

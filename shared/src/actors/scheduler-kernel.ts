@@ -28,6 +28,14 @@
  * the child's task) and dropped with their parent, energy of dropped work counts. Releases stop at
  * the run's duration; the run then drains, so every released frame ends exactly once.
  *
+ * Live mode (`KernelConfig.live`, exact mode only; DESIGN.md §4, docs/live.md): the host's wall
+ * clock, scaled, drives time. Inputs carry the clock reading (`at`); block dispatches do not hold
+ * the step: a block ends when its accelerator's reply arrives (the accelerator really waits), at
+ * the time the scheduler handles it; the kernel asks the host to wake it (`wait` effect) at the next
+ * release or tuning point and reacts to replies as they come. Scheduler lag — handling time minus
+ * the block's due completion — is sampled per block. Replaying the recorded inputs (with their
+ * clock readings) reproduces every decision.
+ *
  * Supernets (docs/supernets.md): a model may have variants (KernelModel.variants, index 0 = the
  * full model). A job's variant is the one its first dispatch names (default 0) and never changes;
  * the view presents started jobs of variant v > 0 in a ModelView of their own with v's costs, so
@@ -78,6 +86,8 @@ export interface KernelConfig {
   readonly missWindowMs: number;
   /** Online tuning (exact mode): the tuner is called every `intervalMs` and at each phase start. */
   readonly tuning?: TuningConfig;
+  /** Live mode (exact mode only): wall-clock time scaled by `speed` (0.1 = ten times slower than real). */
+  readonly live?: { readonly speed: number };
 }
 
 /** What the online tuner sees at a tuning point. */
@@ -111,18 +121,25 @@ export type KernelEffect =
   | { readonly kind: "request"; readonly corr: number; readonly to: Target; readonly message: TaskCommand | BlockDispatch }
   | { readonly kind: "notify"; readonly to: Target; readonly message: TaskCommand }
   | { readonly kind: "event"; readonly event: RunEvent }
+  /** Live mode: wake the kernel with a `clock` input once the clock reads `until` (Infinity: only replies can). */
+  | { readonly kind: "wait"; readonly until: number }
   | { readonly kind: "finished" };
 
 export type KernelReply = TaskReleased | BlockResult;
 
-/** Everything the kernel is fed: the start, and each reply (in arrival order). Replaying these reproduces every effect. */
+/**
+ * Everything the kernel is fed: the start, and each reply (in arrival order); in live mode also
+ * the clock's wake-ups, and replies carry the clock reading at their arrival (`at`). Replaying
+ * these reproduces every effect.
+ */
 export type KernelInput =
   | { readonly kind: "start" }
-  | { readonly kind: "reply"; readonly corr: number; readonly reply: KernelReply };
+  | { readonly kind: "reply"; readonly corr: number; readonly reply: KernelReply; readonly at?: number }
+  | { readonly kind: "clock"; readonly at: number };
 
 /** Feeds one input to a kernel (what the scheduler machine does, and what a replay does). */
 export const applyInput = (kernel: SchedulerKernel, input: KernelInput): KernelEffect[] =>
-  input.kind === "start" ? kernel.start() : kernel.onReply(input.corr, input.reply);
+  input.kind === "start" ? kernel.start() : input.kind === "clock" ? kernel.onClock(input.at) : kernel.onReply(input.corr, input.reply, input.at);
 
 interface Job extends JobView {
   readonly modelIndex: number;
@@ -150,7 +167,11 @@ interface Running {
   readonly job: Job;
   readonly firstLayer: number;
   readonly layerCount: number;
+  /** Virtual: set by the reply. Live: the estimate until the accelerator's reply, then the time it was handled. */
   completesAt: number;
+  /** Live mode: the dispatch time and whether the accelerator has replied (the block is over). */
+  readonly startedAt: number;
+  done: boolean;
 }
 
 interface ModelState {
@@ -177,7 +198,7 @@ interface ModelState {
   lastOnTimeAt: number | null;
 }
 
-type Step = "new" | "inject" | "retire" | "decide" | "done";
+type Step = "new" | "inject" | "retire" | "decide" | "waiting" | "done";
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -262,6 +283,13 @@ export class SchedulerKernel {
   blockEnergyMJ = 0;
   /** Blocks executed. */
   blocks = 0;
+  /** Live mode: per block, the scheduler lag (handling time − due completion), ms of run time. */
+  readonly lagMs: number[] = [];
+  private readonly live: boolean;
+  /** Live mode: the latest clock reading an input carried. */
+  private liveNow = 0;
+  /** Live mode: outstanding block dispatches (they do not hold the step), corr → accelerator index. */
+  private readonly inflight = new Map<number, number>();
 
   constructor(readonly cfg: KernelConfig) {
     const sorted = [...cfg.models].sort((a, b) => byteOrder(a.name, b.name));
@@ -297,6 +325,9 @@ export class SchedulerKernel {
     }
     this.running = cfg.accelerators.map(() => undefined);
     this.timing = cfg.mode === "xrbench" ? "xrbench-f32" : "exact";
+    this.live = cfg.live !== undefined;
+    if (this.live && cfg.mode !== "exact") throw new Error("live mode needs the exact kernel mode (the xrbench policy reproduces a virtual-time tool)");
+    if (cfg.live !== undefined && !(cfg.live.speed > 0 && cfg.live.speed <= 1000)) throw new Error(`live speed ${cfg.live.speed}: expected a number in (0, 1000]`);
     this.policy = cfg.policy;
     if (cfg.tuning !== undefined && cfg.mode === "exact") this.nextTuneAt = this.tuneTimeAfter(-1);
   }
@@ -314,8 +345,24 @@ export class SchedulerKernel {
     return this.beginEvent();
   }
 
-  /** Apply the reply to request `corr`; returns the next effects (empty while replies are outstanding). */
-  onReply(corr: number, reply: KernelReply): KernelEffect[] {
+  /**
+   * Apply the reply to request `corr`; returns the next effects (empty while replies are
+   * outstanding). Live mode: `at` is the clock reading when the reply arrived.
+   */
+  onReply(corr: number, reply: KernelReply, at?: number): KernelEffect[] {
+    if (this.live) {
+      if (at === undefined) throw new Error(`live mode: the reply to request ${corr} carries no clock reading`);
+      if (at > this.liveNow) this.liveNow = at;
+      const a = this.inflight.get(corr);
+      if (a !== undefined) {
+        if (reply._tag !== "block.result") throw new Error(`request ${corr} dispatched a block, the reply is ${reply._tag}`);
+        this.inflight.delete(corr);
+        const out = this.blockOver(a, reply);
+        return this.step === "waiting" ? out.concat(this.advance()) : out;
+      }
+    } else if (at !== undefined) {
+      throw new Error(`virtual time: the reply to request ${corr} carries a clock reading`);
+    }
     if (!this.pending.has(corr)) throw new Error(`unexpected reply to request ${corr}`);
     if (this.pending.get(corr) !== undefined) throw new Error(`duplicate reply to request ${corr}`);
     this.pending.set(corr, reply);
@@ -325,6 +372,18 @@ export class SchedulerKernel {
     const out: KernelEffect[] = [];
     for (const [c, r] of replies) this.applyReply(c, r!, out);
     return out.concat(this.continueFrom(this.step));
+  }
+
+  /** Live mode: the clock reads `at` (the host's wake-up after a `wait` effect). */
+  onClock(at: number): KernelEffect[] {
+    if (!this.live) throw new Error("a clock input in virtual time");
+    if (at > this.liveNow) this.liveNow = at;
+    return this.step === "waiting" ? this.advance() : [];
+  }
+
+  /** Live mode: block dispatches still waiting for their accelerator's reply. */
+  get blocksInFlight(): number {
+    return this.inflight.size;
   }
 
   /** Frame records of every released frame (complete once finished). */
@@ -380,7 +439,8 @@ export class SchedulerKernel {
 
   private request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch): number {
     const corr = ++this.corrSeq;
-    this.pending.set(corr, undefined);
+    if (this.live && to.kind === "accel") this.inflight.set(corr, this.cfg.accelerators.findIndex((x) => x.id === to.id));
+    else this.pending.set(corr, undefined);
     out.push({ kind: "request", corr, to, message });
     return corr;
   }
@@ -395,11 +455,34 @@ export class SchedulerKernel {
       return;
     }
     const a = this.cfg.accelerators.findIndex((x) => x.id === reply.acc);
+    const r = this.blockInFlight(a, reply);
+    r.completesAt = reply.completesAt;
+    this.account(r, reply, this.now, out);
+  }
+
+  private blockInFlight(a: number, reply: BlockResult): Running {
     const r = this.running[a];
-    if (r === undefined || r.job.id !== reply.job || r.firstLayer !== reply.firstLayer) {
+    if (r === undefined || r.job.id !== reply.job || r.firstLayer !== reply.firstLayer || this.cfg.accelerators[a]?.id !== reply.acc) {
       throw new Error(`block result for ${reply.job} from ${reply.acc} does not match the block in flight`);
     }
-    r.completesAt = reply.completesAt;
+    return r;
+  }
+
+  /**
+   * Live mode: accelerator `a`'s reply says its block is over; it ends when the scheduler handles
+   * it (now), never before its due completion. Retired at the next event.
+   */
+  private blockOver(a: number, reply: BlockResult): KernelEffect[] {
+    const r = this.blockInFlight(a, reply);
+    const due = reply.completesAt;
+    r.completesAt = Math.max(this.liveNow, due);
+    r.done = true;
+    this.lagMs.push(r.completesAt - due);
+    return this.account(r, { ...reply, completesAt: r.completesAt }, r.startedAt, []);
+  }
+
+  /** Books an executed block's energy and records it (`at`: when it was dispatched). */
+  private account(r: Running, reply: BlockResult, at: number, out: KernelEffect[]): KernelEffect[] {
     r.job.energyMJ += reply.energyMJ;
     this.blockEnergyMJ += reply.energyMJ;
     this.blocks++;
@@ -409,7 +492,7 @@ export class SchedulerKernel {
         _tag: "block.dispatched",
         v: PROTOCOL_VERSION,
         run: this.cfg.run,
-        at: this.now,
+        at,
         acc: reply.acc,
         job: reply.job,
         firstLayer: reply.firstLayer,
@@ -419,6 +502,7 @@ export class SchedulerKernel {
         ...(this.models[r.job.modelIndex]!.variants === undefined ? {} : { variant: r.job.variant }),
       },
     });
+    return out;
   }
 
   private inject(m: ModelState, f: ReleasedFrame, orphan: boolean, out: KernelEffect[]) {
@@ -461,7 +545,7 @@ export class SchedulerKernel {
     const tolerance = this.cfg.mode === "xrbench" ? XRBENCH_FINISH_TOLERANCE_MS : 0;
     for (let a = 0; a < this.running.length; a++) {
       const r = this.running[a];
-      if (r === undefined || this.now + tolerance < r.completesAt) continue;
+      if (r === undefined || (this.live ? !r.done || r.completesAt > this.now : this.now + tolerance < r.completesAt)) continue;
       this.running[a] = undefined;
       const job = r.job;
       job.running = false;
@@ -536,7 +620,15 @@ export class SchedulerKernel {
     job.started = true;
     job.acc = acc;
     job.dispatchAt ??= this.now;
-    this.running[acc] = { job, firstLayer: job.nextLayer, layerCount, completesAt: Number.NaN };
+    this.running[acc] = {
+      job,
+      firstLayer: job.nextLayer,
+      layerCount,
+      // live: the policy sees the block's estimated completion until its accelerator replies
+      completesAt: this.live ? this.now + this.blockLatencyMs(job, acc, layerCount) : Number.NaN,
+      startedAt: this.now,
+      done: false,
+    };
     this.request(out, { kind: "accel", id: accId }, {
       _tag: "block.dispatch",
       v: PROTOCOL_VERSION,
@@ -550,7 +642,18 @@ export class SchedulerKernel {
       layerCount,
       timing: this.timing,
       ...(supernet ? { variant: job.variant } : {}),
+      ...(this.cfg.live === undefined ? {} : { speed: this.cfg.live.speed }),
     });
+  }
+
+  /** Latency of layers nextLayer.. of `job` (its variant's costs) on accelerator `acc`. */
+  private blockLatencyMs(job: Job, acc: number, layerCount: number): number {
+    const m = this.models[job.modelIndex]!;
+    const costs = job.variant === 0 || m.variants === undefined ? m.cfg.costs : m.variants[job.variant]!.costs;
+    const lat = costs.latencyMs[acc]!;
+    let ms = 0;
+    for (let l = job.nextLayer; l < job.nextLayer + layerCount; l++) ms += lat[l]!;
+    return ms;
   }
 
   /** Counts a policy decision and records it, with the scores that drove it. */
@@ -624,6 +727,7 @@ export class SchedulerKernel {
       this.step = "done";
       return [{ kind: "event", event: { _tag: "run.finished", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now } }, { kind: "finished" }];
     }
+    if (this.live) return this.advanceLive();
     let next = Number.POSITIVE_INFINITY;
     if (this.cfg.mode === "xrbench") next = (Math.floor(this.now / this.cfg.baseTickMs) + 1) * this.cfg.baseTickMs;
     else for (const m of this.models) if (m.nextAt !== null && m.nextAt < next) next = m.nextAt;
@@ -634,6 +738,23 @@ export class SchedulerKernel {
     }
     this.now = Math.max(next, this.now);
     return this.beginEvent();
+  }
+
+  /**
+   * Live mode: the next event is the next release, tuning point or end of a block that is over. Due
+   * events happen now (the clock's latest reading); otherwise the host is asked for a wake-up.
+   */
+  private advanceLive(): KernelEffect[] {
+    let next = this.nextTuneAt;
+    for (const m of this.models) if (m.nextAt !== null && m.nextAt < next) next = m.nextAt;
+    // a block is over once its reply is handled, never before its due completion
+    for (const r of this.running) if (r !== undefined && r.done && r.completesAt < next) next = r.completesAt;
+    if (next <= this.liveNow) {
+      this.now = Math.max(this.now, this.liveNow);
+      return this.beginEvent();
+    }
+    this.step = "waiting";
+    return [{ kind: "wait", until: next }];
   }
 
   // ─── the policy's view ────────────────────────────────────────────────────────────────────

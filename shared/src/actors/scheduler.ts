@@ -30,7 +30,10 @@ export interface SchedulerContext {
 export type SchedulerEvent =
   | { readonly type: "accel.registered"; readonly acc: string }
   | { readonly type: "task.registered"; readonly model: string }
-  | { readonly type: "reply"; readonly corr: number; readonly reply: KernelReply }
+  /** `at`: live mode only, the clock reading when the reply arrived. */
+  | { readonly type: "reply"; readonly corr: number; readonly reply: KernelReply; readonly at?: number }
+  /** Live mode: the host's wake-up after a `wait` effect. */
+  | { readonly type: "clock"; readonly at: number }
   | { readonly type: "request.failed"; readonly corr: number; readonly error: string };
 
 export const schedulerMachine = setup({
@@ -80,7 +83,15 @@ export const schedulerMachine = setup({
       on: {
         reply: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const input: KernelInput = { kind: "reply", corr: event.corr, reply: event.reply };
+            const input: KernelInput =
+              event.at === undefined ? { kind: "reply", corr: event.corr, reply: event.reply } : { kind: "reply", corr: event.corr, reply: event.reply, at: event.at };
+            const at = context.kernel.time;
+            enqueue({ type: "perform", params: { input, at, effects: applyInput(context.kernel, input) } });
+          }),
+        },
+        clock: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const input: KernelInput = { kind: "clock", at: event.at };
             const at = context.kernel.time;
             enqueue({ type: "perform", params: { input, at, effects: applyInput(context.kernel, input) } });
           }),

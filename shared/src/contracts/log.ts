@@ -144,6 +144,8 @@ export const LogHeader = Schema.Struct({
    * in every log recorded before supernets existed, which therefore replay as supernets off).
    */
   variants: Schema.optionalWith(Schema.Array(LoggedModelVariants), { exact: true }),
+  /** Live runs (docs/live.md): the clock speed. Absent: virtual time. Inputs then carry clock readings. */
+  live: Schema.optionalWith(Schema.Struct({ speed: Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)) }), { exact: true }),
 });
 export type LogHeader = typeof LogHeader.Type;
 
@@ -169,7 +171,15 @@ export const LoggedDecisionEvent = Schema.TaggedStruct("decision", {
 /** The kernel inputs (shared/src/actors/scheduler-kernel KernelInput). */
 export const LoggedKernelInput = Schema.Union(
   Schema.Struct({ kind: Schema.Literal("start") }),
-  Schema.Struct({ kind: Schema.Literal("reply"), corr: PositiveInt, reply: Schema.Union(TaskReleased, BlockResult) }),
+  Schema.Struct({
+    kind: Schema.Literal("reply"),
+    corr: PositiveInt,
+    reply: Schema.Union(TaskReleased, BlockResult),
+    /** Live mode: the clock reading when the reply arrived. */
+    at: Schema.optional(NonNegative),
+  }),
+  /** Live mode: the clock woke the scheduler. */
+  Schema.Struct({ kind: Schema.Literal("clock"), at: NonNegative }),
 );
 export type LoggedKernelInput = typeof LoggedKernelInput.Type;
 

@@ -111,6 +111,12 @@ export const BlockDispatch = Schema.TaggedStruct("block.dispatch", {
   timing: Timing,
   /** Supernet variant of the job (index into the model's variants; 0 = the full model). Absent: 0. */
   variant: Schema.optional(Count),
+  /**
+   * Live mode (DESIGN.md §4): the run's clock speed (0.1 = ten times slower than real). The
+   * accelerator holds its reply for latencyMs / speed of wall time, as the hardware would take.
+   * Absent: virtual time, the reply is immediate.
+   */
+  speed: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000))),
 }).annotations({ identifier: "BlockDispatch" });
 export type BlockDispatch = typeof BlockDispatch.Type;
 

@@ -17,6 +17,7 @@ import { acceleratorCosts, kernelConfigFor, resultOf, runVariants, taskConfigsFo
 /** Runs `opts` on the direct engine; `tuner` enables online tuning (the look-ahead never nests one). */
 export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): RunResult => {
   const run = opts.run ?? "direct";
+  if (opts.live !== undefined) throw new Error("the direct engine runs in virtual time only; live mode needs the actor system (runScenario)");
   const kernel = new SchedulerKernel(kernelConfigFor(opts, run, tuner));
   const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),

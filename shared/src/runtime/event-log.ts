@@ -174,9 +174,9 @@ export class JsonlLogSink implements EventLogSink {
   }
 }
 
-/** Who sent a kernel input: the scheduler itself (start) or the task / accelerator that replied. */
+/** Who sent a kernel input: the scheduler itself (start, live clock wake-ups) or the task / accelerator that replied. */
 export const inputSource = (input: KernelInput): string =>
-  input.kind === "start" ? "sched" : input.reply._tag === "task.released" ? `task:${input.reply.model}` : `accel:${input.reply.acc}`;
+  input.kind !== "reply" ? "sched" : input.reply._tag === "task.released" ? `task:${input.reply.model}` : `accel:${input.reply.acc}`;
 
 /** The kernel observer that records: every input, then every event applying it produced. */
 export class EventRecorder implements KernelObserver {
@@ -243,6 +243,7 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
           })),
         }
       : {}),
+    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed } }),
   };
 };
 
@@ -302,6 +303,7 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     missWindowMs: header.missWindowMs,
     run: header.run,
     ...(variants === undefined ? {} : { supernet: true, variants }),
+    ...(header.live === undefined ? {} : { live: { speed: header.live.speed } }),
   };
 };
 

@@ -33,6 +33,7 @@ import type { KernelConfig, KernelEffect, KernelInput, SchedulerKernel, Target }
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
+import { type LiveClock, type TimerHandle, liveClock, liveTimers } from "./live-clock";
 import { decodeJson } from "./typed-bus";
 
 /** Counts of what passed the relay point, per hosted actor. */
@@ -105,16 +106,18 @@ const REPLAY_CACHE = 8;
 
 /**
  * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
- * reply token; bad ones are answered with an `error` reply and reported.
+ * reply token; bad ones are answered with an `error` reply and reported. `deliver` returns true
+ * when it will answer later (a live accelerator's block): the request is kept until `respond` or
+ * `forget`.
  */
 const relayCommands = <A, I>(
   bus: Bus,
   subject: string,
   schema: Schema.Schema<A, I>,
   stats: RelayStats,
-  deliver: (cmd: A, replyTo: string | undefined) => void,
+  deliver: (cmd: A, replyTo: string | undefined) => boolean | void,
   onReject: RejectListener | undefined,
-): { sub: Subscription; respond: (replyTo: string, message: unknown) => void } => {
+): { sub: Subscription; respond: (replyTo: string, message: unknown) => void; forget: (replyTo: string) => void } => {
   const waiting = new Map<string, BusMsg>();
   let seq = 0;
   const sub = bus.subscribe(subject, (msg) => {
@@ -132,10 +135,10 @@ const relayCommands = <A, I>(
       token = String(++seq);
       waiting.set(token, msg);
     }
-    deliver(decoded.right, token);
+    const later = deliver(decoded.right, token);
     // Actors answer during `deliver` (XState runs actions synchronously); a request they leave
     // unanswered (a notification sent as a request, a fenced accelerator) is not kept in memory.
-    if (token !== undefined) waiting.delete(token);
+    if (token !== undefined && later !== true) waiting.delete(token);
   });
   const respond = (replyTo: string, message: unknown) => {
     const msg = waiting.get(replyTo);
@@ -144,7 +147,7 @@ const relayCommands = <A, I>(
     stats.sent++;
     msg.respond(JSON.stringify(message));
   };
-  return { sub, respond };
+  return { sub, respond, forget: (replyTo: string) => void waiting.delete(replyTo) };
 };
 
 export const hostAccelerator = (
@@ -156,44 +159,81 @@ export const hostAccelerator = (
 ): Hosted => {
   const stats = newStats();
   // A dispatch the scheduler retries (its reply was lost, or timed out) must get the same answer,
-  // not a "busy" refusal from the block it already started: recent results are replayed by key.
+  // not a "busy" refusal from the block it already started: recent results are replayed by key,
+  // and a retry of a block still running (live mode) waits for the same answer.
   const recent = new Map<string, AccelReply>();
   const keyOf = new Map<string, string>();
+  /** Live mode: per block in progress, every request waiting for its answer. */
+  const inProgress = new Map<string, string[]>();
+  const speedOf = new Map<string, number>();
+  const timers = new Set<TimerHandle>();
   const dispatchKey = (cmd: AccelCommand) => `${cmd.job}@${cmd.at}:${cmd.firstLayer}+${cmd.layerCount}`;
-  let respond: (replyTo: string, message: unknown) => void = () => {};
+  let relay: ReturnType<typeof relayCommands<AccelCommand, unknown>> | undefined;
+  const answer = (key: string | undefined, replyTo: string, message: AccelReply) => {
+    const tos = key === undefined ? [replyTo] : (inProgress.get(key) ?? [replyTo]);
+    if (key !== undefined) {
+      inProgress.delete(key);
+      if (message._tag === "block.result") {
+        recent.set(key, message);
+        if (recent.size > REPLAY_CACHE) recent.delete(recent.keys().next().value!);
+      }
+    }
+    for (const to of tos) relay?.respond(to, message);
+  };
   const actor = createActor(
     acceleratorMachine.provide({
       actions: {
         respond: (_, p) => {
           const key = keyOf.get(p.replyTo);
           keyOf.delete(p.replyTo);
-          if (key !== undefined && p.message._tag === "block.result") {
-            recent.set(key, p.message);
-            if (recent.size > REPLAY_CACHE) recent.delete(recent.keys().next().value!);
+          const speed = speedOf.get(p.replyTo);
+          speedOf.delete(p.replyTo);
+          if (speed === undefined || p.message._tag !== "block.result") {
+            answer(key, p.replyTo, p.message);
+            return;
           }
-          respond(p.replyTo, p.message);
+          // Live mode: the hardware takes the block's latency (scaled by the run's speed) to run it.
+          const message = p.message;
+          const timer = liveTimers().after(message.latencyMs / speed, () => {
+            timers.delete(timer);
+            if (opts.canServe !== undefined && !opts.canServe()) {
+              // fenced while the block ran: the slot's new owner answers the scheduler's retry
+              for (const to of (key === undefined ? undefined : inProgress.get(key)) ?? [p.replyTo]) relay?.forget(to);
+              if (key !== undefined) inProgress.delete(key);
+              return;
+            }
+            answer(key, p.replyTo, message);
+          });
+          timers.add(timer);
         },
       },
     }),
     { input: { id: spec.id, costs }, systemId: `accel:${spec.id}` },
   ).start();
-  const relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, stats, (cmd, replyTo) => {
+  relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, stats, (cmd, replyTo) => {
     if (replyTo === undefined) return; // dispatches are requests; a bare publish has no one to answer
     if (opts.canServe !== undefined && !opts.canServe()) return; // fenced: the slot's new owner answers the retry
     if (cmd.run !== run || cmd.acc !== spec.id) {
-      relay.respond(replyTo, errorReply("rejected", `block for ${cmd.run}/${cmd.acc} sent to ${run}/${spec.id}`));
+      relay?.respond(replyTo, errorReply("rejected", `block for ${cmd.run}/${cmd.acc} sent to ${run}/${spec.id}`));
       return;
     }
     const key = dispatchKey(cmd);
     const replay = recent.get(key);
     if (replay !== undefined) {
-      relay.respond(replyTo, replay);
+      relay?.respond(replyTo, replay);
       return;
     }
+    const waiting = inProgress.get(key);
+    if (waiting !== undefined) {
+      waiting.push(replyTo); // a retry of the block still running: answered with it
+      return true;
+    }
+    inProgress.set(key, [replyTo]);
     keyOf.set(replyTo, key);
+    if (cmd.speed !== undefined) speedOf.set(replyTo, cmd.speed);
     actor.send({ type: "block.dispatch", cmd, replyTo });
+    if (inProgress.has(key)) return true; // answered later (live mode)
   }, opts.onReject);
-  respond = relay.respond;
   const registration = AccelRegister.make({
     v: PROTOCOL_VERSION,
     run,
@@ -210,7 +250,9 @@ export const hostAccelerator = (
     stats,
     stop: () => {
       control.unsubscribe();
-      relay.sub.unsubscribe();
+      relay?.sub.unsubscribe();
+      for (const t of timers) t.cancel();
+      timers.clear();
       actor.stop();
     },
   };
@@ -324,6 +366,19 @@ export const hostScheduler = (
 
   const fail = (corr: number, error: string) => actor.send({ type: "request.failed", corr, error });
 
+  // Live mode: the run clock (started with the run) stamps every reply; `wait` effects set the wake-up.
+  const clock: LiveClock | undefined = kernel.live === undefined ? undefined : liveClock(kernel.live.speed);
+  let wakeUp: TimerHandle | undefined;
+  const wait = (until: number) => {
+    wakeUp?.cancel();
+    wakeUp = undefined;
+    if (clock === undefined || !Number.isFinite(until) || stopped) return;
+    wakeUp = liveTimers().after(clock.wallUntil(until), () => {
+      wakeUp = undefined;
+      if (!stopped) actor.send({ type: "clock", at: clock.now() });
+    });
+  };
+
   const takeoverMs = opts.slotTakeoverTimeoutMs ?? DEFAULT_SLOT_TAKEOVER_TIMEOUT_MS;
   const attemptMs = Math.min(timeoutMs, opts.dispatchAttemptTimeoutMs ?? DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS);
   let stopped = false;
@@ -362,6 +417,7 @@ export const hostScheduler = (
   };
 
   const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
+    if (input.kind === "start") clock?.start();
     opts.observer?.step(input, at, effects);
     for (const e of effects) {
       switch (e.kind) {
@@ -381,8 +437,10 @@ export const hostScheduler = (
                 fail(e.corr, `malformed reply from ${subject}: ${decoded.left.message}`);
               } else if (decoded.right._tag === "error") {
                 fail(e.corr, `${subject} answered ${decoded.right.kind} error: ${decoded.right.message}`);
-              } else {
+              } else if (clock === undefined) {
                 actor.send({ type: "reply", corr: e.corr, reply: decoded.right });
+              } else if (!stopped) {
+                actor.send({ type: "reply", corr: e.corr, reply: decoded.right, at: clock.now() });
               }
             },
             (err: unknown) => fail(e.corr, `${subject}: ${describeError(err)}`),
@@ -396,6 +454,9 @@ export const hostScheduler = (
         case "event":
           opts.onEvent?.(e.event);
           if (publishEvents) bus.publish(Subjects.event(run, "sched", e.event._tag.replace(".", "-")), JSON.stringify(e.event));
+          break;
+        case "wait":
+          wait(e.until);
           break;
         case "finished":
           break;
@@ -457,6 +518,7 @@ export const hostScheduler = (
   const stop = () => {
     stopped = true;
     clearTimeout(registerTimer);
+    wakeUp?.cancel();
     sub.unsubscribe();
     actor.stop();
   };

@@ -12,3 +12,4 @@ export * from "./trace";
 export * from "./direct";
 export * from "./grid";
 export * from "./tuner";
+export * from "./live-clock";

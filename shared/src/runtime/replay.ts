@@ -331,9 +331,15 @@ export const recordedMetrics = async (log: OpenedLog): Promise<RunMetrics & { re
   return { ...metricsFromFrames(log.header, frames, log.header.policy.name, decisions), frames };
 };
 
-/** Runs the header's workload under `policy` (same releases and trigger draws; see the module doc). */
-export const resimulate = (header: LogHeader, policy: Policy, extra: Partial<Pick<RunOptions, "observer" | "onEvent">> = {}): Promise<RunResult> =>
-  runScenario({ ...runOptionsFromHeader(header, policy), ...extra });
+/**
+ * Runs the header's workload under `policy` (same releases and trigger draws; see the module doc).
+ * Always in virtual time: a live run's timing cannot be re-created, so its re-simulation is the
+ * virtual-time run of the same workload.
+ */
+export const resimulate = (header: LogHeader, policy: Policy, extra: Partial<Pick<RunOptions, "observer" | "onEvent">> = {}): Promise<RunResult> => {
+  const { live: _live, ...opts } = runOptionsFromHeader(header, policy);
+  return runScenario({ ...opts, ...extra });
+};
 
 export interface ReleaseComparison {
   readonly identical: boolean;

@@ -15,6 +15,7 @@ import {
   type RunSummary,
   UXCOST_DEFINITION,
   modelMetrics,
+  quantile,
   runSummary,
 } from "../domain/metrics";
 import type { Hardware, ModelCosts, RunVariant, Scenario } from "../domain/types";
@@ -58,6 +59,17 @@ export interface RunOptions {
   readonly onReject?: RejectListener;
   /** Tap on the scheduler kernel's inputs and effects (event log recording). */
   readonly observer?: KernelObserver;
+  /**
+   * Live mode (docs/live.md): wall-clock time scaled by `speed` (0.1 = ten times slower than real);
+   * the accelerators really wait, the scheduler reacts as messages arrive. Default: virtual time.
+   */
+  readonly live?: { readonly speed: number };
+}
+
+/** Live runs: the clock speed and the scheduler lag (handling time − due completion of each block, ms of run time). */
+export interface LiveFigures {
+  readonly speed: number;
+  readonly lag: { readonly blocks: number; readonly p50Ms: number | null; readonly p99Ms: number | null; readonly maxMs: number | null };
 }
 
 export interface RunResult {
@@ -81,6 +93,8 @@ export interface RunResult {
   readonly tuning: SchedulerKernel["tuneLog"];
   /** Supernet variants were offered (RunOptions.supernet; docs/supernets.md). */
   readonly supernet: boolean;
+  /** Live runs only: the clock speed and the scheduler lag. */
+  readonly live?: LiveFigures;
 }
 
 /** Ideal frame energy and optimistic latency of a model on a hardware (DESIGN.md §7). */
@@ -159,6 +173,9 @@ export const taskConfigsFor = (opts: RunOptions, run: string): TaskConfig[] =>
 export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): KernelConfig => {
   const mode = modeOf(opts.policy);
   const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
+  if (mode === "xrbench" && opts.live !== undefined) {
+    throw new Error("the xrbench policy reproduces the XRBench runtime in virtual time; live mode runs the exact semantics (every other policy)");
+  }
   if (mode === "xrbench" && dynamic !== undefined) {
     throw new Error(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
   }
@@ -186,6 +203,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     })),
     accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
     durationMs: opts.durationMs,
+    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed } }),
     baseTickMs: Math.floor(1000 / maxFps),
     ...(tuner === undefined
       ? {}
@@ -257,6 +275,15 @@ export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel,
     rejected,
     tuning: kernel.tuneLog,
     supernet: runVariants(opts) !== undefined,
+    ...(opts.live === undefined ? {} : { live: liveFigures(opts.live.speed, kernel.lagMs) }),
+  };
+};
+
+export const liveFigures = (speed: number, lagMs: ReadonlyArray<number>): LiveFigures => {
+  const sorted = [...lagMs].sort((a, b) => a - b);
+  return {
+    speed,
+    lag: { blocks: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.length === 0 ? null : sorted[sorted.length - 1]! },
   };
 };
 

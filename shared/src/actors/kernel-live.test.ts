@@ -1,0 +1,135 @@
+/**
+ * The scheduler kernel in live mode (docs/live.md), driven by hand with made-up clock readings:
+ * block dispatches do not hold the step, a block ends when its accelerator's reply is handled (never
+ * before its due completion), the kernel asks for a wake-up at the next release, and every block's
+ * scheduler lag is sampled. Also the refusals: live needs the exact mode, replies carry a clock
+ * reading in live mode and none in virtual time, a clock input in virtual time is refused.
+ */
+import { describe, expect, it } from "vitest";
+import type { BlockDispatch, TaskReleased } from "../contracts/messages";
+import { PROTOCOL_VERSION } from "../contracts/messages";
+import type { ModelCosts } from "../domain/types";
+import { resolvePolicy } from "../policies/catalogue";
+import { executeBlock } from "./accelerator-logic";
+import { type KernelConfig, type KernelEffect, SchedulerKernel } from "./scheduler-kernel";
+
+/** One model of two layers (2 ms and 3 ms on the only accelerator), period 10 ms. */
+const costs: ModelCosts = {
+  model: "M",
+  layerCount: 2,
+  cycles: [Float64Array.from([2e6, 3e6])],
+  latencyMs: [Float64Array.from([2, 3])],
+  energyMJ: [Float64Array.from([1, 1])],
+};
+
+const config = (over: Partial<KernelConfig> = {}): KernelConfig => ({
+  run: "live",
+  mode: "exact",
+  policy: resolvePolicy("fcfs", {}),
+  models: [{ name: "M", periodMs: 10, dependsOn: [], costs }],
+  accelerators: [{ id: "acc0" }],
+  durationMs: 20,
+  baseTickMs: 10,
+  blockSize: 1,
+  missWindowMs: 1000,
+  live: { speed: 1 },
+  ...over,
+});
+
+type Request = Extract<KernelEffect, { kind: "request" }>;
+const requests = (effects: ReadonlyArray<KernelEffect>) => effects.filter((e): e is Request => e.kind === "request");
+const waits = (effects: ReadonlyArray<KernelEffect>) => effects.flatMap((e) => (e.kind === "wait" ? [e.until] : []));
+
+/** The task's answer to a tick at `at`: frame k released at 10k ms while k·10 ≤ at < 20. */
+const released = (at: number, frame: number, nextAt: number | null): TaskReleased => ({
+  _tag: "task.released",
+  v: PROTOCOL_VERSION,
+  run: "live",
+  model: "M",
+  frames: [{ model: "M", frame, releaseAt: frame * 10, injectAt: at, deadline: frame * 10 + 10 }],
+  skipped: [],
+  nextAt,
+});
+
+const accel = new Map([["M", { cycles: costs.cycles[0]!, energyMJ: costs.energyMJ[0]! }]]);
+const resultOf = (r: Request) => {
+  const reply = executeBlock(accel, r.message as BlockDispatch);
+  if (reply._tag !== "block.result") throw new Error(reply.message);
+  return reply;
+};
+
+describe("scheduler kernel, live mode", () => {
+  it("dispatches do not hold the step; a block ends when its reply is handled; lag is sampled", () => {
+    const k = new SchedulerKernel(config());
+    const tick = requests(k.start());
+    expect(tick.map((r) => r.message._tag)).toEqual(["task.tick"]);
+    // the task answers 0.1 ms later: frame 0 is queued and its first layer dispatched at once
+    let fx = k.onReply(tick[0]!.corr, released(0.1, 0, 10), 0.1);
+    const first = requests(fx);
+    expect(first.map((r) => (r.message as BlockDispatch).firstLayer)).toEqual([0]);
+    expect((first[0]!.message as BlockDispatch).speed).toBe(1);
+    expect(k.time).toBe(0); // the event began at 0; the reply only moved the clock reading
+    expect(waits(fx)).toEqual([10]); // nothing else to do: wake me at the next release
+    expect(k.blocksInFlight).toBe(1);
+
+    // the accelerator's reply arrives 0.5 ms after the due completion (0 + 2 ms)
+    fx = k.onReply(first[0]!.corr, resultOf(first[0]!), 2.5);
+    expect(k.time).toBe(2.5);
+    const dispatched = fx.find((e) => e.kind === "event" && e.event._tag === "block.dispatched");
+    expect(dispatched).toMatchObject({ event: { at: 0, completesAt: 2.5 } });
+    const second = requests(fx);
+    expect(second.map((r) => (r.message as BlockDispatch).firstLayer)).toEqual([1]);
+    expect((second[0]!.message as BlockDispatch).at).toBe(2.5);
+    expect(k.lagMs).toEqual([0.5]);
+
+    // a reply that arrives before the block's due time (timer rounding) is held until then
+    fx = k.onReply(second[0]!.corr, resultOf(second[0]!), 5.4); // due 2.5 + 3 = 5.5
+    expect(waits(fx)).toEqual([5.5]);
+    expect(k.lagMs).toEqual([0.5, 0]);
+    fx = k.onClock(5.6);
+    expect(k.time).toBe(5.6);
+    const ended = fx.filter((e) => e.kind === "event" && e.event._tag === "frame.ended");
+    expect(ended).toHaveLength(1);
+    expect(k.frameRecords()[0]).toMatchObject({ outcome: "onTime", completionAt: 5.5, dispatchAt: 0 });
+    expect(waits(fx)).toEqual([10]);
+
+    // a wake-up that comes early (clock reads less than asked) only waits again
+    expect(waits(k.onClock(9.9))).toEqual([10]);
+    const tick2 = requests(k.onClock(10.2));
+    expect(k.time).toBe(10.2);
+    expect(tick2.map((r) => r.message)).toMatchObject([{ _tag: "task.tick", at: 10.2 }]);
+  });
+
+  it("a block reply that arrives while the step waits on a task is retired at the next event", () => {
+    const k = new SchedulerKernel(config({ durationMs: 10 }));
+    const tick = requests(k.start());
+    const first = requests(k.onReply(tick[0]!.corr, released(0, 0, 10), 0));
+    let fx = k.onReply(first[0]!.corr, resultOf(first[0]!), 2);
+    const second = requests(fx);
+    // the last block is due at 5; the task is ticked at the release time 10 and answers later
+    fx = k.onClock(10);
+    const tick2 = requests(fx);
+    expect(tick2.map((r) => r.message._tag)).toEqual(["task.tick"]);
+    // the block's reply arrives while the tick is outstanding: nothing happens yet
+    expect(requests(k.onReply(second[0]!.corr, resultOf(second[0]!), 10.05))).toEqual([]);
+    expect(k.frameRecords()[0]!.outcome).toBe("unfinished");
+    fx = k.onReply(tick2[0]!.corr, { ...released(10.1, 1, null), frames: [] }, 10.1);
+    expect(k.frameRecords()[0]).toMatchObject({ outcome: "late", completionAt: 10.05 });
+    expect(fx.some((e) => e.kind === "finished")).toBe(true);
+    expect(k.finished).toBe(true);
+    expect(k.lagMs).toEqual([0, 10.05 - 5]);
+  });
+
+  it("refuses what live mode cannot do", () => {
+    expect(() => new SchedulerKernel(config({ mode: "xrbench" }))).toThrow(/live mode needs the exact kernel mode/);
+    expect(() => new SchedulerKernel(config({ live: { speed: 0 } }))).toThrow(/expected a number in \(0, 1000\]/);
+    const k = new SchedulerKernel(config());
+    const tick = requests(k.start());
+    expect(() => k.onReply(tick[0]!.corr, released(0, 0, 10))).toThrow(/carries no clock reading/);
+    const { live: _live, ...virtualCfg } = config();
+    const v = new SchedulerKernel(virtualCfg);
+    const vt = requests(v.start());
+    expect(() => v.onClock(1)).toThrow(/clock input in virtual time/);
+    expect(() => v.onReply(vt[0]!.corr, released(0, 0, 10), 0)).toThrow(/carries a clock reading/);
+  });
+});

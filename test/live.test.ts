@@ -1,0 +1,123 @@
+/**
+ * Live mode on the embedded in-memory bus (docs/live.md): the accelerators really wait (scaled by
+ * --speed), the scheduler reacts to replies as they arrive. Results depend on timing, so these
+ * tests check what must hold whatever the timing: the accounting invariant (resultOf checks it),
+ * the frames released (nominal releases do not depend on timing), the lag figures, the wall time
+ * the run takes (at least duration / speed), and that a recorded live run replays exactly.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "@sdrm3/cli";
+import {
+  EventRecorder,
+  JsonlLogSink,
+  type RunOptions,
+  liveFigures,
+  logHeaderFor,
+  openLogFile,
+  replayLog,
+  resolveRunSpec,
+  runScenario,
+  simulateDirect,
+} from "@sdrm3/shared/runtime";
+import { captureIo } from "./support/processes";
+
+const dir = mkdtempSync(join(tmpdir(), "sdrm3-live-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const spec = (policy = "sdrm3", durationMs = 400) =>
+  resolveRunSpec({ scenario: "AR_Assistant", hardware: "Dual_4K/WS_OS", policy, durationMs, seed: 3 });
+
+describe("live mode on the in-memory bus", () => {
+  it("runs for at least duration / speed of wall time, accounts every frame once, and reports scheduler lag", async () => {
+    const opts: RunOptions = { ...spec(), live: { speed: 2 } };
+    const t0 = performance.now();
+    const live = await runScenario(opts);
+    const wallMs = performance.now() - t0;
+    expect(wallMs).toBeGreaterThanOrEqual(400 / 2); // the accelerators really waited (a bound, not a timing measurement)
+    const virtual = await runScenario(spec());
+    // releases are nominal (k·T), whatever the timing: the same frames of the root models
+    for (const m of live.models) {
+      const v = virtual.models.find((x) => x.name === m.name)!;
+      if (m.name === "KD_Res8" || m.name === "ASR_EM") continue; // cascade children: released by their parent's draws
+      expect(m.released, m.name).toBe(v.released);
+    }
+    expect(live.summary.unfinished).toBe(0);
+    expect(live.summary.onTime + live.summary.late + live.summary.dropped).toBe(live.summary.released);
+    expect(live.live?.speed).toBe(2);
+    const lag = live.live!.lag;
+    expect(lag.blocks).toBeGreaterThan(100);
+    expect(lag.p50Ms).not.toBeNull();
+    expect(lag.p50Ms!).toBeGreaterThanOrEqual(0);
+    expect(lag.p99Ms!).toBeGreaterThanOrEqual(lag.p50Ms!);
+    expect(lag.maxMs!).toBeGreaterThanOrEqual(lag.p99Ms!);
+    expect(virtual.live).toBeUndefined();
+  }, 60_000);
+
+  it("a recorded live run replays with identical decisions (the clock readings are inputs)", async () => {
+    const opts: RunOptions = { ...spec("edf", 300), live: { speed: 1 } };
+    const path = join(dir, "live.jsonl");
+    const sink = new JsonlLogSink(path);
+    const recorder = new EventRecorder(sink, logHeaderFor(opts));
+    let result;
+    try {
+      result = await runScenario({ ...opts, observer: recorder });
+    } finally {
+      sink.close();
+    }
+    const log = await openLogFile(path);
+    expect(log.header.live).toEqual({ speed: 1 });
+    const replay = await replayLog(log);
+    expect(replay.divergence).toBeUndefined();
+    expect(replay.kernel.finished).toBe(true);
+    expect(replay.decisions).toBe(result.decisions);
+    expect(replay.kernel.frameRecords()).toEqual(result.frames);
+    expect(liveFigures(1, replay.kernel.lagMs)).toEqual(result.live); // the same lag, block by block
+  }, 60_000);
+
+  it("the direct engine and the xrbench policy refuse live mode", async () => {
+    expect(() => simulateDirect({ ...spec(), live: { speed: 1 } })).toThrow(/virtual time only/);
+    await expect(runScenario({ ...spec("xrbench"), live: { speed: 1 } })).rejects.toThrow(/xrbench policy reproduces the XRBench runtime in virtual time/);
+  });
+});
+
+describe("sdrm3 run --clock live", () => {
+  const base = ["run", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "200ms"];
+
+  it("prints the clock and the scheduler lag, and a live block in --json", async () => {
+    const io = captureIo();
+    expect(await main([...base, "--clock", "live", "--speed", "2"], io)).toBe(0);
+    expect(io.stdout).toMatch(/clock {17}: live, speed 2 \(2\.000× faster than real\)/);
+    expect(io.stdout).toMatch(/scheduler lag {9}: p50 \d+\.\d{4} ms {2}p99 \d+\.\d{4} ms {2}max \d+\.\d{4} ms {2}over \d+ blocks/);
+    const json = captureIo();
+    expect(await main([...base, "--clock", "live", "--json"], json)).toBe(0);
+    const r = JSON.parse(json.stdout) as { live: { speed: number; lag: { blocks: number; p50Ms: number; p99Ms: number } } };
+    expect(r.live.speed).toBe(1);
+    expect(r.live.lag.blocks).toBeGreaterThan(0);
+    const virtual = captureIo();
+    expect(await main([...base, "--json"], virtual)).toBe(0);
+    expect(JSON.parse(virtual.stdout)).not.toHaveProperty("live");
+  }, 60_000);
+
+  it.each([
+    [["--clock", "wall"], "--clock: expected virtual or live, got 'wall'"],
+    [["--speed", "2"], "--speed: only with --clock live"],
+    [["--clock", "live", "--speed", "0"], "--speed: expected a number in (0, 1000]"],
+    [["--clock", "live", "--speed", "fast"], "--speed: expected a number in (0, 1000]"],
+    [["--clock", "live", "--speed", "5000"], "--speed: expected a number in (0, 1000]"],
+  ])("bad clock flags %j exit 2 naming the flag", async (flags, message) => {
+    const io = captureIo();
+    expect(await main([...base, ...flags], io)).toBe(2);
+    expect(io.stderr).toContain(message);
+    expect(io.stdout).toBe("");
+  });
+
+  it("the xrbench policy is refused in live mode (exit 2)", async () => {
+    const io = captureIo();
+    expect(await main(["run", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--clock", "live"], io)).toBe(2);
+    expect(io.stderr).toContain("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time");
+  });
+});
