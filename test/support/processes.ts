@@ -1,8 +1,10 @@
 /**
  * Helpers shared by the tests that start real processes (nats-server, `sdrm3 serve …`): free ports,
- * waiting for a server to accept connections, capturing the CLI's output, and the decision lines
- * of an event file.
+ * waiting for a server to accept connections, capturing the CLI's output, the decision lines
+ * of an event file, and child processes with captured output that a test can signal and clean up.
  */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,11 +19,11 @@ export const freePort = () =>
     });
   });
 
-/** Resolves once 127.0.0.1:port accepts a connection (or after `tries` attempts `delayMs` apart). */
-export const waitForPort = async (port: number, tries = 50, delayMs = 100): Promise<boolean> => {
+/** Resolves once host:port (default 127.0.0.1) accepts a connection (or after `tries` attempts `delayMs` apart). */
+export const waitForPort = async (port: number, tries = 50, delayMs = 100, host = "127.0.0.1"): Promise<boolean> => {
   for (let i = 0; i < tries; i++) {
     const up = await new Promise<boolean>((r) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => (s.end(), r(true)));
+      const s = net.connect({ host, port }, () => (s.end(), r(true)));
       s.on("error", () => r(false));
     });
     if (up) return true;
@@ -44,3 +46,73 @@ export const decisionLines = (jsonl: string) =>
     .map((l) => JSON.parse(l) as { _tag: string; run?: string })
     .filter((e) => e._tag === "decision")
     .map(({ run: _run, ...rest }) => JSON.stringify(rest));
+
+// ─── child processes with captured output (tests that start `sdrm3 serve …`, nats-server, …) ────
+
+/** A started child process: its output so far, and ways to wait for it. */
+export interface Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Resolves when the process exits; `ms` is its wall time from spawn. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  out(): string;
+  err(): string;
+  /** Resolves when stderr matches `re` (at least `count` times); rejects if the process exits first or on timeout. */
+  waitErr(re: RegExp, timeoutMs: number, count?: number): Promise<void>;
+  running(): boolean;
+}
+
+/**
+ * Starts processes and remembers them, so `killAll()` in afterAll can end whatever a failed test
+ * left running (each by its own pid, never by name).
+ */
+export const processGroup = () => {
+  const procs: Proc[] = [];
+  const start = (name: string, command: string, args: ReadonlyArray<string>, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc => {
+    const started = Date.now();
+    const child = spawn(command, [...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal, ms: Date.now() - started })),
+    );
+    child.on("error", (e) => (err += `\n[spawn error] ${e.message}\n`));
+    const running = () => child.exitCode === null && child.signalCode === null;
+    const waitErr = async (re: RegExp, timeoutMs: number, count = 1) => {
+      const t0 = Date.now();
+      const global = new RegExp(re.source, re.flags.includes("g") ? re.flags : `${re.flags}g`);
+      while ((err.match(global) ?? []).length < count) {
+        if (!running()) throw new Error(`${name} exited before ${re}: ${err}`);
+        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${re} on ${name}'s stderr: ${err}`);
+        await sleep(25);
+      }
+    };
+    const proc: Proc = { name, child, exited, out: () => out, err: () => err, waitErr, running };
+    procs.push(proc);
+    return proc;
+  };
+  const killAll = async (signal: NodeJS.Signals = "SIGKILL") => {
+    for (const p of procs) {
+      if (!p.running()) continue;
+      p.child.kill("SIGCONT"); // a stopped process would not act on SIGTERM
+      p.child.kill(signal);
+    }
+    await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(5_000)]);
+  };
+  return { start, killAll, all: () => [...procs] };
+};
+
+/** The `sdrm3` CLI as a command line: `node <repo>/services/cli/bin/sdrm3.mjs …`, optionally run through a wrapper (`ip netns exec <ns>`). */
+export const sdrm3Command = (args: ReadonlyArray<string>, wrap: ReadonlyArray<string> = []): { command: string; args: string[] } => {
+  const bin = new URL("../../services/cli/bin/sdrm3.mjs", import.meta.url).pathname;
+  const line = [...wrap, process.execPath, bin, ...args];
+  return { command: line[0]!, args: line.slice(1) };
+};
+
+/** The repository root (cwd for CLI processes). */
+export const repoRoot = () => new URL("../..", import.meta.url).pathname;
+
+/** Lines in a file written by a running process (0 while it does not exist). */
+export const lineCount = (file: string): number => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);

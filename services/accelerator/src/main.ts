@@ -9,6 +9,11 @@
  * each slot it holds, stops hosting a slot whose lease it loses, and while it holds fewer than it
  * wants it waits as a hot spare, taking over slots that are released or whose owner stopped renewing.
  * Leases are released when the run ends (or on SIGTERM/SIGINT via `signal`).
+ *
+ * Every dispatch to a leased slot passes the slot's fence (fence.ts): the lease must be valid on a
+ * clock that counts pauses, and after a pause its revision is re-checked before the slot answers
+ * again. How many dispatches each slot answered (and how many after a pause) is logged when the
+ * process stops hosting it.
  */
 import { hostname } from "node:os";
 import { Either } from "effect";
@@ -23,6 +28,7 @@ import {
   hostAccelerator,
 } from "@sdrm3/shared/runtime";
 import { RunControl, Subjects } from "@sdrm3/shared/contracts";
+import { type FenceClocks, PauseAwareClock, type SlotFence, slotFence, systemClocks } from "./fence";
 
 export interface AcceleratorServiceOptions {
   readonly bus: Bus;
@@ -38,6 +44,8 @@ export interface AcceleratorServiceOptions {
   readonly log?: (line: string) => void;
   /** Aborting ends the service cleanly (leases released), e.g. on SIGTERM. */
   readonly signal?: AbortSignal;
+  /** With leases: the clocks pauses are measured with (default `performance.now` / `Date.now`; tests fake them). */
+  readonly clocks?: FenceClocks;
 }
 
 export class SlotError extends Error {
@@ -80,7 +88,10 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
   if (opts.signal?.aborted === true) finished();
 
   const hosted = new Map<string, Hosted>();
-  const host = (slot: string, canServe?: () => boolean) => {
+  const fences = new Map<string, SlotFence>();
+  /** Per hosted slot: the lease revision it was claimed at, and the host's counters when the last pause was seen. */
+  const episodes = new Map<string, { revision: number | undefined; atPause: { sent: number; refused: number } | undefined }>();
+  const host = (slot: string, canServe?: () => boolean, revision?: number) => {
     const i = indexOf(slot);
     hosted.set(
       slot,
@@ -90,11 +101,47 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
         ...(canServe === undefined ? {} : { canServe }),
       }),
     );
+    episodes.set(slot, { revision, atPause: undefined });
   };
   const unhost = (slot: string) => {
-    hosted.get(slot)?.stop();
+    const h = hosted.get(slot);
+    const episode = episodes.get(slot);
+    const fence = fences.get(slot);
+    h?.stop();
     hosted.delete(slot);
+    fences.delete(slot);
+    episodes.delete(slot);
+    if (h === undefined || opts.leases === undefined) return;
+    const { received, sent } = h.stats;
+    const refused = fence?.refused() ?? 0;
+    const atPause = episode?.atPause;
+    opts.log?.(
+      `stopped hosting slot ${slot} (claimed at lease revision ${episode?.revision ?? "?"}): answered ${sent} of ${received} dispatches, refused ${refused} (fenced)` +
+        (atPause === undefined ? "" : `; after the last pause: answered ${sent - atPause.sent}, refused ${refused - atPause.refused}`),
+    );
   };
+
+  // Pauses (a stopped or starved process) are seen by a heartbeat and by every dispatch's fence.
+  const ttlMs = opts.leases?.ttlMs ?? 0;
+  const clock = opts.leases === undefined ? undefined : new PauseAwareClock(opts.clocks ?? systemClocks, Math.max(250, ttlMs / 2));
+  clock?.onPause((gapMs) => {
+    if (fences.size === 0) return;
+    for (const [slot, fence] of fences) {
+      const stats = hosted.get(slot)?.stats;
+      const episode = episodes.get(slot);
+      if (episode !== undefined && stats !== undefined) episode.atPause = { sent: stats.sent, refused: fence.refused() };
+      fence.paused(gapMs);
+    }
+    opts.log?.(
+      `paused for ${Math.round(gapMs)} ms (process stopped or event loop stalled): re-checking the lease revision of ${[...fences.keys()].join(", ")} before answering again (answered so far: ${[
+        ...fences.keys(),
+      ]
+        .map((slot) => `${slot} ${hosted.get(slot)?.stats.sent ?? 0}`)
+        .join(", ")})`,
+    );
+  });
+  const beat = clock === undefined ? undefined : setInterval(clock.now, 100);
+  beat?.unref?.();
 
   const leases = opts.leases;
   const holder =
@@ -105,8 +152,11 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
           candidates: opts.slots,
           want,
           owner: { owner: opts.host, host: hostname() },
+          ...(clock === undefined ? {} : { now: clock.now }),
           onAcquired: (held) => {
-            host(held.slot, held.isValid);
+            const fence = slotFence(held, clock!.now, opts.log);
+            fences.set(held.slot, fence);
+            host(held.slot, fence.canServe, held.lease.revision);
             // "ready for run" is what scripts wait for (as without leases)
             opts.log?.(`accelerator ${held.slot} (${specs[indexOf(held.slot)]!.costClass}) ready for run ${opts.run}: claimed slot ${held.slot} (lease revision ${held.lease.revision})`);
           },
@@ -132,6 +182,7 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
     await done;
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
+    if (beat !== undefined) clearInterval(beat);
     control.unsubscribe();
     const held = holder?.held() ?? [];
     for (const slot of [...hosted.keys()]) unhost(slot);

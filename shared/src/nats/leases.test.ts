@@ -167,3 +167,97 @@ describe("holdSlots: owners and hot spares", () => {
     await holderA.stop({ release: true });
   });
 });
+
+describe("fencing by revision", () => {
+  const holdWith = (bucket: LeaseBucket, owner: string, r: Recorder, extra: { now?: () => number; heartbeatMs?: number; logs?: string[] }) =>
+    holdSlots({
+      bucket,
+      candidates: ["acc0"],
+      want: 1,
+      owner: { owner, host: "test" },
+      onAcquired: (h) => r.acquired.push(h),
+      onLost: (slot, reason) => r.lost.push({ slot, reason }),
+      onWaiting: () => r.waiting++,
+      ...(extra.now === undefined ? {} : { now: extra.now }),
+      ...(extra.heartbeatMs === undefined ? {} : { heartbeatMs: extra.heartbeatMs }),
+      ...(extra.logs === undefined ? {} : { log: (l: string) => extra.logs!.push(l) }),
+    });
+
+  it("verify() confirms the key at our revision, and loses the lease when the key moved on", async () => {
+    const bucket = await openLeaseBucket(bus.nc, newRun(), { ttlMs: 5_000 });
+    const a = recorder();
+    const holder = holdWith(bucket, "A", a, { heartbeatMs: 60_000 }); // no renewal within the test
+    await holder.ready;
+    const held = a.acquired[0]!;
+    expect(await held.verify()).toBe(true);
+    expect(a.lost).toEqual([]);
+    // the key moves on behind our back (an owner's renewal would carry our name; this is a raw write of ours)
+    const next = await bucket.kv.update("acc0", JSON.stringify(value("A")), held.lease.revision);
+    expect(await held.verify()).toBe(false);
+    expect(a.lost).toEqual([{ slot: "acc0", reason: `its key is at revision ${next} (owner A), ours was ${held.lease.revision}` }]);
+    expect(held.isValid()).toBe(false);
+    expect(await held.verify()).toBe(false);
+    await holder.stop({ release: true });
+  });
+
+  it("a takeover seen by the watch loses the lease at once, with no renewal in between", async () => {
+    const bucket = await openLeaseBucket(bus.nc, newRun(), { ttlMs: 5_000 });
+    const a = recorder();
+    const holder = holdWith(bucket, "A", a, { heartbeatMs: 60_000 });
+    await holder.ready;
+    await sleep(300); // the watch is set up
+    const ours = a.acquired[0]!.lease.revision;
+    await bucket.kv.delete("acc0");
+    const theirs = await bucket.kv.create("acc0", JSON.stringify(value("B")));
+    const ms = await waitFor("the owner to notice the takeover", () => a.lost.length > 0, 3_000);
+    expect(ms).toBeLessThan(2_000);
+    expect(a.lost[0]!.reason).toBe(`taken over by B at revision ${theirs} (ours was ${ours})`);
+    expect(a.acquired[0]!.isValid()).toBe(false);
+    await holder.stop({ release: true });
+  });
+
+  it("a lease that lapsed locally (a pause) is confirmed with a renewal at the old revision", async () => {
+    const bucket = await openLeaseBucket(bus.nc, newRun(), { ttlMs: 5_000 });
+    let skew = 0;
+    const now = () => performance.now() + skew;
+    const a = recorder();
+    const logs: string[] = [];
+    const holder = holdWith(bucket, "A", a, { now, heartbeatMs: 100, logs });
+    await holder.ready;
+    const first = a.acquired[0]!;
+    skew = 10_000; // the process "was paused" for two TTLs, but nobody took the key (the server's TTL did not run)
+    expect(first.isValid()).toBe(false);
+    await waitFor("the lapse to be noticed", () => a.lost.length > 0, 3_000);
+    expect(a.lost[0]!.reason).toBe("not renewed within the lease TTL (5000 ms)");
+    // the renewal at the old revision succeeds (still ours), so the slot is given back and claimed afresh
+    await waitFor("the confirmation", () => logs.some((l) => l.includes("still ours")), 3_000);
+    expect(logs.join("\n")).toContain(`slot acc0: the key was still ours at revision ${first.lease.revision} (not taken over); released it`);
+    await waitFor("the slot to be claimed again", () => a.acquired.length > 1, 3_000);
+    expect(a.acquired[1]!.lease.revision).toBeGreaterThan(first.lease.revision);
+    expect(a.acquired[1]!.isValid()).toBe(true);
+    await holder.stop({ release: true });
+  });
+
+  it("a lapsed lease whose key another owner wrote: the confirming renewal is refused for its revision", async () => {
+    const bucket = await openLeaseBucket(bus.nc, newRun(), { ttlMs: 5_000 });
+    let skew = 0;
+    const now = () => performance.now() + skew;
+    const a = recorder();
+    const logs: string[] = [];
+    // the owner "is paused": its watch is not set up yet and its clock is about to jump
+    const holder = holdWith(bucket, "A", a, { now, heartbeatMs: 100, logs });
+    await holder.ready;
+    const ours = a.acquired[0]!.lease.revision;
+    // the write another owner made while we were paused, with our own name so the watch cannot tell it apart
+    await bucket.kv.update("acc0", JSON.stringify(value("A")), ours);
+    skew = 10_000;
+    await waitFor("the lapse and its confirmation", () => logs.some((l) => l.includes("refused (wrong revision)")) || a.lost.some((l) => l.reason.includes("refused")), 3_000);
+    // usually the lapse is seen first and confirmed; if a heartbeat slipped in between the write and the jump,
+    // the regular renewal was refused instead: either way the server refused our old revision
+    const story = [...a.lost.map((l) => l.reason), ...logs].join("\n");
+    expect(story).toContain(`renewal at revision ${ours} refused`);
+    if (a.lost[0]!.reason.startsWith("not renewed")) expect(story).toContain(`slot acc0: renewal at revision ${ours} refused (wrong revision): taken over, as expected`);
+    expect(a.acquired[0]!.isValid()).toBe(false);
+    await holder.stop({ release: false });
+  });
+});

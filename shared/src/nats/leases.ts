@@ -14,6 +14,11 @@
  * - Fencing by local validity: an owner treats its lease as valid only until (time the last
  *   successful write was *sent*) + TTL − margin. The server expires the key TTL after it *stored*
  *   that write, which is later, so two processes never both consider themselves valid owners.
+ * - Fencing by revision: the owner knows the revision of its last successful write. A write to its
+ *   key by another owner (seen by the watch) loses the lease at once; `HeldSlot.verify()` re-reads
+ *   the key and loses the lease unless it is still at that revision (a service calls it before
+ *   serving again after a pause); a lease that lapsed locally is confirmed with one more renewal at
+ *   the old revision, which the server refuses (wrong revision) once another owner wrote the key.
  *
  * `holdSlots` runs all of that for one process: it claims up to `want` slots among `candidates`
  * (in order), renews them on a heartbeat timer, reports losses, and, while it holds fewer than it
@@ -150,6 +155,13 @@ export interface HeldSlot {
   readonly lease: Lease;
   /** True while the lease is certainly ours (local validity, see the module comment). Cheap: call it per message. */
   isValid(): boolean;
+  /**
+   * Re-reads the key (after any renewal in flight) and compares its revision with the one this
+   * process last wrote. True when the key is still ours at that revision and the lease is locally
+   * valid. A key at another revision or gone loses the lease (`onLost`). False without losing it when
+   * the key could not be read (e.g. the server is unreachable): ask again later.
+   */
+  verify(): Promise<boolean>;
 }
 
 export interface HoldSlotsOptions {
@@ -186,6 +198,8 @@ interface Holding {
   lease: Lease;
   validUntil: number;
   renewing: boolean;
+  /** The renewal or verification in flight (one at a time, so the revision is not moved underneath either). */
+  inflight: Promise<void> | undefined;
   lost: boolean;
 }
 
@@ -227,9 +241,16 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
         await releaseLease(bucket, lease).catch(() => false);
         break;
       }
-      const h: Holding = { lease, validUntil: sentAt + ttl - margin, renewing: false, lost: false };
+      const h: Holding = { lease, validUntil: sentAt + ttl - margin, renewing: false, inflight: undefined, lost: false };
       holdings.set(slot, h);
-      opts.onAcquired({ slot, get lease() { return h.lease; }, isValid: () => !h.lost && now() < h.validUntil });
+      opts.onAcquired({
+        slot,
+        get lease() {
+          return h.lease;
+        },
+        isValid: () => !h.lost && now() < h.validUntil,
+        verify: () => verify(slot, h),
+      });
     }
     const waiting = !stopped && holdings.size < opts.want;
     if (waiting && !wasWaiting && opts.onWaiting !== undefined) {
@@ -259,16 +280,33 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
     return filling;
   };
 
-  const renew = (slot: string, h: Holding) => {
+  /** Runs `op` as the holding's only request in flight (renewals and verifications never overlap). */
+  const exclusive = async <A>(h: Holding, op: () => Promise<A>): Promise<A> => {
+    while (h.inflight !== undefined) await h.inflight;
     h.renewing = true;
+    const run = op();
+    h.inflight = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await run;
+    } finally {
+      h.renewing = false;
+      h.inflight = undefined;
+    }
+  };
+
+  const renew = (slot: string, h: Holding) => {
     const sentAt = now();
-    renewLease(bucket, h.lease).then(
+    const revision = h.lease.revision;
+    exclusive(h, () => renewLease(bucket, h.lease)).then(
       (lease) => {
-        h.renewing = false;
         if (renewProblem) opts.log?.(`lease renewals work again`);
         renewProblem = false;
         if (h.lost || stopped) {
           // declared lost meanwhile (validity lapsed) or shutting down: give the slot back at once
+          if (h.lost) opts.log?.(`slot ${slot}: the key was still ours at revision ${revision} (not taken over); released it`);
           void releaseLease(bucket, lease).catch(() => false);
           return;
         }
@@ -276,9 +314,10 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
         h.validUntil = sentAt + ttl - margin;
       },
       (e: unknown) => {
-        h.renewing = false;
-        if (e instanceof LeaseLostError) lose(slot, h, e.reason);
-        else if (!renewProblem) {
+        if (e instanceof LeaseLostError) {
+          if (h.lost) opts.log?.(`slot ${slot}: renewal at revision ${revision} refused (wrong revision): taken over, as expected`);
+          else lose(slot, h, `renewal at revision ${revision} refused: ${e.reason}`);
+        } else if (!renewProblem) {
           renewProblem = true;
           opts.log?.(`renewing the lease of slot ${slot} failed (will retry until it lapses): ${describe(e)}`);
         }
@@ -286,12 +325,40 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
     );
   };
 
+  const verify = async (slot: string, h: Holding): Promise<boolean> => {
+    if (h.lost || stopped) return false;
+    let current: Lease | undefined;
+    try {
+      current = await exclusive(h, () => readLease(bucket, slot));
+    } catch (e) {
+      opts.log?.(`re-checking the lease of slot ${slot} failed: ${describe(e)}`);
+      return false;
+    }
+    if (h.lost) {
+      if (current?.revision !== h.lease.revision) opts.log?.(`slot ${slot}: its key is now ${current === undefined ? "gone" : `at revision ${current.revision} (owner ${current.value.owner})`}, ours was ${h.lease.revision}: taken over, as expected`);
+      return false;
+    }
+    if (current === undefined) {
+      lose(slot, h, `its key is gone (expired or deleted; ours was revision ${h.lease.revision})`);
+      return false;
+    }
+    if (current.revision !== h.lease.revision) {
+      lose(slot, h, `its key is at revision ${current.revision} (owner ${current.value.owner}), ours was ${h.lease.revision}`);
+      return false;
+    }
+    return now() < h.validUntil;
+  };
+
   const tick = () => {
     if (stopped) return;
     const t = now();
     for (const [slot, h] of holdings) {
-      if (t >= h.validUntil) lose(slot, h, `not renewed within the lease TTL (${ttl} ms)`);
-      else if (!h.renewing) renew(slot, h);
+      if (t >= h.validUntil) {
+        lose(slot, h, `not renewed within the lease TTL (${ttl} ms)`);
+        // learn what happened: a renewal at the old revision is refused once another owner wrote the key
+        // (and if nobody did, the renewal succeeds and the slot is released at once for whoever claims it)
+        if (!h.renewing) renew(slot, h);
+      } else if (!h.renewing) renew(slot, h);
     }
     if (holdings.size < opts.want) void fill();
   };
@@ -308,6 +375,17 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
       if (stopped) w.stop();
       for await (const e of w) {
         if (stopped) break;
+        const h = holdings.get(e.key);
+        if (e.operation === "PUT" && h !== undefined && !h.lost && e.revision > h.lease.revision) {
+          // fencing by revision: another owner wrote our key (our own renewals carry our name)
+          let owner: string | undefined;
+          try {
+            owner = e.json<LeaseValue>().owner;
+          } catch {
+            owner = undefined;
+          }
+          if (owner !== opts.owner.owner) lose(e.key, h, `taken over by ${owner ?? "another process"} at revision ${e.revision} (ours was ${h.lease.revision})`);
+        }
         if ((e.operation === "DEL" || e.operation === "PURGE") && holdings.size < opts.want && opts.candidates.includes(e.key)) void fill();
       }
     } catch (e) {

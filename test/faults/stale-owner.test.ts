@@ -1,0 +1,151 @@
+/**
+ * A stale owner comes back (issue 7, item 2a; docs/distributed.md, "Fencing"): real processes on a
+ * real nats-server. Two accelerator processes own Dual_4K's two slots, a third waits as a hot spare
+ * for acc1. Mid-run the owner of acc1 is stopped with SIGSTOP for longer than its lease TTL
+ * (`--lease-ttl 1s`): its lease lapses, the spare claims acc1 and answers the scheduler's retried
+ * dispatch. Then the stale owner gets SIGCONT, with dispatches for acc1 already in its socket.
+ *
+ * What must hold:
+ * - the stale owner notices the pause and that it lost the lease by revision (its key was written
+ *   by the spare), stops hosting acc1 and waits as a spare again; it answers no dispatch after the
+ *   pause (its own reply counter, logged when it stops hosting the slot), and an outside observer
+ *   sees no dispatch answered twice;
+ * - the run completes with the accounting invariant (released = onTime + late + dropped for every
+ *   model, nothing unfinished, every frame ended once);
+ * - in virtual time the metrics JSON and the decisions equal an uninterrupted in-process run's.
+ *
+ * The scenario takes extra flags for every `serve` command, so a live-mode variant is one more `it`.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
+import { resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
+import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { expectAccounted, frameEnds, inProcessJson, natsEnv, startReplySpy } from "../support/faults";
+import { decisionLines, lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
+
+const SPEC = ["--scenario", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "1s"];
+const LEASE_TTL_MS = 1_000;
+
+const group = processGroup();
+const runs: string[] = [];
+const dir = mkdtempSync(join(tmpdir(), "sdrm3-stale-owner-"));
+afterAll(async () => {
+  await group.killAll();
+  const bus = await connectNatsBus({ ...natsTestOptions(), name: "stale-owner-cleanup" });
+  for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
+  await bus.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface StaleOwnerOptions {
+  /** Appended to every `sdrm3 serve` command (e.g. `--clock live --speed 0.1` for a live variant). */
+  readonly extraFlags: ReadonlyArray<string>;
+  /** Virtual time: the result must equal the uninterrupted in-process run's. */
+  readonly compareInProcess: boolean;
+}
+
+const staleOwnerScenario = async (o: StaleOwnerOptions) => {
+  const nats = natsTestOptions();
+  const env = natsEnv(nats);
+  const run = `so-${randomUUID().slice(0, 8)}`;
+  runs.push(run);
+  const events = join(dir, `${run}.jsonl`);
+  const serve = (role: string, name: string, extra: string[] = []) => {
+    const cmd = sdrm3Command(["serve", role, "--nats", nats.servers, "--run", run, ...SPEC, ...o.extraFlags, "--name", name, ...extra]);
+    return group.start(name, cmd.command, cmd.args, { cwd: repoRoot(), env });
+  };
+  const lease = ["--lease-ttl", `${LEASE_TTL_MS}ms`];
+
+  const p0 = serve("accelerator", "p0", ["--slot", "acc0", ...lease]);
+  const victim = serve("accelerator", "victim", ["--slot", "acc1", ...lease]);
+  await Promise.all([p0.waitErr(/claimed slot acc0/, 60_000), victim.waitErr(/claimed slot acc1/, 60_000)]);
+  const spare = serve("accelerator", "spare", ["--slot", "acc1", ...lease]);
+  await spare.waitErr(/waiting as a hot spare/, 60_000);
+  const spy = await startReplySpy(nats, run);
+  try {
+    const workload = serve("workload", "workload");
+    const scheduler = serve("scheduler", "scheduler", ["--json", "--events", events]);
+
+    // mid-run: the scheduler is dispatching to both slots
+    const t0 = Date.now();
+    while (lineCount(events) < 2_000) {
+      if (!scheduler.running()) throw new Error(`scheduler ended before the pause: ${scheduler.err()}`);
+      if (Date.now() - t0 > 60_000) throw new Error(`the scheduler did not start dispatching: ${scheduler.err()}`);
+      await sleep(20);
+    }
+    const eventsAtStop = lineCount(events);
+    victim.child.kill("SIGSTOP");
+    const stoppedAt = Date.now();
+    await spare.waitErr(/claimed slot acc1/, 15_000);
+    const takeoverMs = Date.now() - stoppedAt;
+    // stay stopped past two TTLs, so the scheduler's dispatch to the stale owner has timed out and been retried
+    await sleep(Math.max(0, stoppedAt + 2.5 * LEASE_TTL_MS - Date.now()));
+    victim.child.kill("SIGCONT");
+    const pauseMs = Date.now() - stoppedAt;
+    await victim.waitErr(/lost slot acc1/, 15_000);
+
+    const [s, w, a0, sp, v] = await Promise.all([scheduler.exited, workload.exited, p0.exited, spare.exited, victim.exited]);
+    const finishedMs = Date.now() - stoppedAt;
+    expect(s.code, scheduler.err()).toBe(0);
+    for (const [p, r] of [[workload, w], [p0, a0], [spare, sp], [victim, v]] as const) expect(r.code, `${p.name}: ${p.err()}`).toBe(0);
+    const total = lineCount(events);
+    expect(eventsAtStop, "the pause happened mid-run").toBeLessThan(total / 2);
+    expect(scheduler.err()).toContain("slot acc1: dispatch failed");
+
+    // the stale owner: saw its pause, lost acc1 by revision, served nothing after the pause, became a spare
+    const staleLog = victim.err();
+    if (process.env.FAULT_DEBUG) console.log(staleLog, scheduler.err(), spare.err());
+    const pause = /paused for (\d+) ms[^\n]*re-checking the lease revision of acc1/.exec(staleLog);
+    expect(pause, staleLog).not.toBeNull();
+    expect(Number(pause![1])).toBeGreaterThanOrEqual(LEASE_TTL_MS);
+    const lost = /lost slot acc1: ([^\n]*)/.exec(staleLog)![1]!;
+    // by revision: the watch saw the spare's write, or the re-check / the confirming renewal found another revision
+    expect(staleLog, staleLog).toMatch(/taken over by spare at revision \d+ \(ours was \d+\)|its key is (now )?at revision \d+ \(owner spare\)|renewal at revision \d+ refused/);
+    const stopped = /stopped hosting slot acc1 \(claimed at lease revision (\d+)\): answered (\d+) of (\d+) dispatches, refused (\d+) \(fenced\); after the last pause: answered (\d+), refused (\d+)/.exec(staleLog);
+    expect(stopped, staleLog).not.toBeNull();
+    const [, , answeredBefore, received, refusedTotal, answeredAfterPause, refusedAfterPause] = stopped!.map(Number);
+    expect(answeredAfterPause, "dispatches the stale owner answered after its pause").toBe(0);
+    expect(answeredBefore).toBeGreaterThan(0); // it did serve acc1 before the pause
+    expect(staleLog.indexOf("waiting as a hot spare", staleLog.indexOf("lost slot acc1")), "rejoins as a spare").toBeGreaterThan(0);
+    expect(victim.err()).not.toMatch(/claimed slot acc1[^]*claimed slot acc1/); // never took the slot back
+
+    // outside view: nothing answered twice
+    const seen = spy.summary();
+    expect(seen.answeredTwice).toEqual([]);
+    expect(seen.dispatches.acc1 ?? 0).toBeGreaterThan(0);
+    expect(spare.err()).toMatch(/stopped hosting slot acc1 \(claimed at lease revision \d+\): answered [1-9]\d* of/);
+
+    // every frame accounted once
+    const figures = expectAccounted(scheduler.out());
+    const ended = frameEnds(readFileSync(events, "utf8"));
+    expect(new Set(ended).size).toBe(ended.length);
+    expect(ended.length).toBe(figures.released);
+
+    if (o.compareInProcess) {
+      expect(scheduler.out()).toBe(await inProcessJson(SPEC));
+      const local: string[] = [];
+      await runScenario({
+        ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5 }),
+        onEvent: (e) => local.push(JSON.stringify(e)),
+      });
+      expect(decisionLines(readFileSync(events, "utf8"))).toEqual(decisionLines(local.join("\n")));
+    }
+    console.log(
+      `[stale-owner] ${o.extraFlags.join(" ") || "virtual time"}: SIGSTOP at event ${eventsAtStop} of ${total}; spare claimed acc1 ${takeoverMs} ms later; ` +
+        `SIGCONT after ${pauseMs} ms; stale owner: ${lost}; it had answered ${answeredBefore} of ${received} dispatches, refused ${refusedTotal} ` +
+        `(${refusedAfterPause} after the pause, answered ${answeredAfterPause}); ${seen.dispatches.acc1} dispatches to acc1 seen, none answered twice; ` +
+        `${figures.released} frames released = ${figures.onTime} on time + ${figures.late} late + ${figures.dropped} dropped; run finished ${finishedMs} ms after the stop`,
+    );
+  } finally {
+    await spy.close();
+  }
+};
+
+describe("stale owner: SIGSTOP past the lease TTL, a spare takes over, SIGCONT", () => {
+  it("virtual time: the stale owner answers nothing after its pause, rejoins as a spare, and the run equals the uninterrupted one", () =>
+    staleOwnerScenario({ extraFlags: [], compareInProcess: true }), 120_000);
+});

@@ -1,0 +1,116 @@
+/**
+ * Helpers for the fault tests (test/faults): an outside observer of a run's dispatches and replies,
+ * the accounting check on `serve scheduler --json` output, and the in-process reference run that a
+ * distributed run in virtual time must equal.
+ *
+ * The fault scenarios take `extraFlags` (appended to every `sdrm3 serve` command) so the same
+ * scenario can run in live mode (`--clock live --speed …`) once that exists; in live mode the
+ * in-process equality does not hold and a caller passes `compareInProcess: false`.
+ */
+import { expect } from "vitest";
+import { main } from "@sdrm3/cli";
+import { connectNatsBus } from "@sdrm3/shared/nats";
+import { captureIo } from "./processes";
+
+export interface NatsLogin {
+  readonly servers: string;
+  readonly user?: string;
+  readonly pass?: string;
+}
+
+/** NATS_USER / NATS_PASS for child processes, from the fixture's login. */
+export const natsEnv = (nats: NatsLogin): NodeJS.ProcessEnv => ({
+  ...process.env,
+  ...(nats.user === undefined ? {} : { NATS_USER: nats.user }),
+  ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }),
+});
+
+export interface ReplySpySummary {
+  /** Dispatch requests seen per slot. */
+  readonly dispatches: Readonly<Record<string, number>>;
+  /** Dispatch requests that got at least one reply. */
+  readonly answered: number;
+  /** Reply subjects of dispatches answered more than once (a stale owner answering beside the new one). */
+  readonly answeredTwice: ReadonlyArray<{ slot: string; replies: number }>;
+}
+
+/**
+ * Watches, from a separate NATS connection, every accelerator dispatch of `run` (requests on
+ * `sdrm3.<run>.accel.*.cmd`) and every reply to them (the requester's inbox): a dispatch that two
+ * processes answer shows up as two replies on its reply subject.
+ */
+export const startReplySpy = async (nats: NatsLogin, run: string) => {
+  const bus = await connectNatsBus({ ...nats, name: `fault-spy-${run}` });
+  const requests = new Map<string, string>(); // reply subject -> slot
+  const replies = new Map<string, number>();
+  const dispatches: Record<string, number> = {};
+  bus.nc.subscribe(`sdrm3.${run}.accel.*.cmd`, {
+    callback: (_e, m) => {
+      if (m.reply === undefined || m.reply === "") return;
+      const slot = m.subject.split(".")[3]!;
+      requests.set(m.reply, slot);
+      dispatches[slot] = (dispatches[slot] ?? 0) + 1;
+    },
+  });
+  bus.nc.subscribe("_INBOX.>", {
+    callback: (_e, m) => {
+      replies.set(m.subject, (replies.get(m.subject) ?? 0) + 1);
+    },
+  });
+  await bus.nc.flush();
+  return {
+    summary: (): ReplySpySummary => {
+      let answered = 0;
+      const answeredTwice: Array<{ slot: string; replies: number }> = [];
+      for (const [reply, slot] of requests) {
+        const n = replies.get(reply) ?? 0;
+        if (n > 0) answered++;
+        if (n > 1) answeredTwice.push({ slot, replies: n });
+      }
+      return { dispatches: { ...dispatches }, answered, answeredTwice };
+    },
+    close: () => bus.close(),
+  };
+};
+
+interface ModelFigures {
+  readonly name: string;
+  readonly released: number;
+  readonly onTime: number;
+  readonly late: number;
+  readonly dropped: number;
+  readonly unfinished: number;
+}
+
+/**
+ * The accounting invariant on a `--json` result: for every model, released = onTime + late +
+ * dropped, with nothing unfinished and something released. Returns the totals.
+ */
+export const expectAccounted = (json: string) => {
+  const result = JSON.parse(json) as { models: ModelFigures[] };
+  expect(result.models.length).toBeGreaterThan(0);
+  for (const m of result.models) {
+    expect(m.released, m.name).toBeGreaterThan(0);
+    expect(m.onTime + m.late + m.dropped, `${m.name}: onTime + late + dropped = released`).toBe(m.released);
+    expect(m.unfinished, m.name).toBe(0);
+  }
+  const sum = (f: (m: ModelFigures) => number) => result.models.reduce((n, m) => n + f(m), 0);
+  return { released: sum((m) => m.released), onTime: sum((m) => m.onTime), late: sum((m) => m.late), dropped: sum((m) => m.dropped), models: result.models };
+};
+
+/** Frame ids ended in a JSONL events file (`serve scheduler --events`): each must appear once. */
+export const frameEnds = (jsonl: string): string[] =>
+  jsonl
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { _tag: string; job?: string })
+    .filter((e) => e._tag === "frame.ended")
+    .map((e) => e.job!);
+
+/** `sdrm3 run <spec> --json` in this process: the uninterrupted reference run. */
+export const inProcessJson = async (spec: ReadonlyArray<string>): Promise<string> => {
+  const io = captureIo();
+  const code = await main(["run", ...spec, "--json"], io);
+  if (code !== 0) throw new Error(`in-process run failed (${code}): ${io.stderr}`);
+  return io.stdout;
+};
