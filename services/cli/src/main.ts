@@ -31,6 +31,7 @@ import { registerServe } from "./serve";
 import { registerTune } from "./tune";
 import { registerTimeline } from "./timeline";
 import { registerLogCommands, runWithLogOutputs } from "./log-commands";
+import { registerDashboard } from "./dashboard";
 
 export interface Io {
   out(text: string): void;
@@ -180,6 +181,7 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
   registerTune(program, io, setResult);
   registerTimeline(program, io, setResult);
   registerLogCommands(program, io, setResult);
+  registerDashboard(program, io, setResult);
   return program;
 };
 

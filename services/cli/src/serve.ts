@@ -23,6 +23,7 @@ import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
 import { serveWorkload } from "@sdrm3/workload";
 import { executeWorker } from "./sweep";
+import { executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
@@ -48,6 +49,9 @@ interface ServeFlags {
   events?: string;
   recordStream?: boolean;
   name?: string;
+  port?: string;
+  bind?: string;
+  window?: string;
 }
 
 export interface ServeIo {
@@ -55,7 +59,7 @@ export interface ServeIo {
   err(text: string): void;
 }
 
-const ROLES = ["scheduler", "workload", "accelerator", "worker"] as const;
+const ROLES = ["scheduler", "workload", "accelerator", "worker", "dashboard"] as const;
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -85,6 +89,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     throw new CliInputError(`unknown service '${role}'; valid: ${ROLES.join(", ")}`);
   }
   if (role === "worker") return executeWorker(flags, io); // sweeps: no run of its own
+  if (role === "dashboard") return executeServeDashboard(flags, io); // read-only; --scenario/--hardware optional
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const run = parseRunId(flags.run);
@@ -200,5 +205,8 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--events <file>", "scheduler: write every run event (decisions included) as JSONL")
     .option("--record-stream", "scheduler: record the run's event log to JetStream (stream SDRM3_LOG, subject sdrm3.<run>.log; export with `sdrm3 log export`)")
     .option("--name <name>", "process name in registrations and logs (default host:pid)")
+    .option("--port <n>", "dashboard: HTTP port (0 = any free port; default 8080)")
+    .option("--bind <addr>", "dashboard: address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+    .option("--window <d>", "dashboard: sliding window of the per-model figures and UXCost, run time (default 1s)")
     .action(async (role: string, flags: ServeFlags) => setResult(await executeServe(role, flags, io)));
 };

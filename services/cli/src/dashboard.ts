@@ -1,0 +1,158 @@
+/**
+ * The dashboard commands (docs/dashboard.md):
+ *
+ *   sdrm3 serve dashboard --nats <url> --run <id> [--scenario S --hardware H --policy P …] [--port 8080] [--bind 127.0.0.1]
+ *   sdrm3 dashboard <run.jsonl> [--speed x] [--port 8080] [--bind 127.0.0.1]
+ *
+ * Both run until SIGINT / SIGTERM. With the run's flags, `serve dashboard` knows the hardware's
+ * slots, the models' targets and ideal energies (so UXCost) from the start; without them it learns
+ * the slots and models from the traffic and shows no UXCost.
+ */
+import type { Command } from "commander";
+import { connectNatsBus } from "@sdrm3/shared/nats";
+import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
+import { checkToken } from "@sdrm3/shared/contracts";
+import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
+import { CliInputError, parseDuration, parseSeed } from "./duration";
+import { parseBlockSize, parseParams } from "./flags";
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const DEFAULT_DASHBOARD_PORT = 8080;
+
+const parsePort = (text: string | undefined): number => {
+  if (text === undefined) return DEFAULT_DASHBOARD_PORT;
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new CliInputError(`--port: expected a port number 0-65535, got '${text}'`);
+  return Number(text);
+};
+
+const parseSpeed = (text: string): number => {
+  const x = Number(text.replace(/x$/, ""));
+  if (!Number.isFinite(x) || x <= 0 || x > 1000) throw new CliInputError(`--speed: expected a number in (0, 1000] (virtual ms per wall ms), got '${text}'`);
+  return x;
+};
+
+const parseWindow = (text: string | undefined): number | undefined => (text === undefined ? undefined : parseDuration(text, "--window"));
+
+/** Runs until SIGINT / SIGTERM. */
+const untilSignal = () => {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  return {
+    signal: stop.signal,
+    dispose: () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    },
+  };
+};
+
+export interface ServeDashboardFlags {
+  nats: string;
+  run: string;
+  scenario?: string;
+  hardware?: string;
+  policy: string;
+  param?: string[];
+  duration?: string;
+  seed: string;
+  block?: string;
+  connectTimeout: string;
+  port?: string;
+  bind?: string;
+  window?: string;
+}
+
+/** `sdrm3 serve dashboard`: follows a live run over NATS. */
+export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io): Promise<number> => {
+  let run: string;
+  try {
+    run = checkToken("run id", flags.run);
+  } catch (e) {
+    throw new CliInputError(`--run: ${(e as Error).message}`);
+  }
+  if ((flags.scenario === undefined) !== (flags.hardware === undefined)) {
+    throw new CliInputError("serve dashboard: give both --scenario and --hardware (the run's), or neither");
+  }
+  const info =
+    flags.scenario === undefined || flags.hardware === undefined
+      ? runInfoOfId(run, flags.nats)
+      : runInfoOfResolved(
+          run,
+          flags.nats,
+          resolveRunSpec({
+            scenario: flags.scenario,
+            hardware: flags.hardware,
+            policy: flags.policy,
+            params: parseParams(flags.param ?? []),
+            durationMs: flags.duration === undefined ? defaultDurationMs(flags.policy) : parseDuration(flags.duration),
+            seed: parseSeed(flags.seed),
+            blockSize: parseBlockSize(flags.block),
+          }),
+        );
+  const port = parsePort(flags.port);
+  const windowMs = parseWindow(flags.window);
+  const log = (line: string) => io.err(`[dashboard] ${line}\n`);
+  const bus = await connectNatsBus({
+    servers: flags.nats,
+    name: `sdrm3-dashboard-${run}`,
+    connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
+    ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
+    ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
+  });
+  const stop = untilSignal();
+  try {
+    await serveDashboard({ bus, info, port, host: flags.bind ?? "127.0.0.1", signal: stop.signal, log, ...(windowMs === undefined ? {} : { windowMs }) });
+    return 0;
+  } finally {
+    stop.dispose();
+    await bus.close();
+  }
+};
+
+interface DashboardFlags {
+  speed: string;
+  port?: string;
+  bind?: string;
+  window?: string;
+}
+
+/** `sdrm3 dashboard <log>`: replays a recorded log to the page. */
+const executeDashboard = async (path: string, flags: DashboardFlags, io: Io): Promise<number> => {
+  const speed = parseSpeed(flags.speed);
+  const port = parsePort(flags.port);
+  const windowMs = parseWindow(flags.window);
+  const stop = untilSignal();
+  try {
+    await replayDashboard({
+      path,
+      speed,
+      port,
+      host: flags.bind ?? "127.0.0.1",
+      signal: stop.signal,
+      log: (line) => io.err(`[dashboard] ${line}\n`),
+      ...(windowMs === undefined ? {} : { windowMs }),
+    });
+    return 0;
+  } finally {
+    stop.dispose();
+  }
+};
+
+/** Registers `dashboard <log>` on the program (`serve dashboard` is a role of `serve`). */
+export const registerDashboard = (program: Command, io: Io, setResult: (code: number) => void): void => {
+  program
+    .command("dashboard")
+    .description("replay a recorded event log to the live web dashboard (the page `serve dashboard` serves for a live run)")
+    .argument("<log>", "event log (JSONL, from `sdrm3 run --record`)")
+    .option("--speed <x>", "virtual ms per wall ms: 1 = as fast as the run's own time, 0.1 = ten times slower", "0.1")
+    .option("--port <n>", `HTTP port (0 = any free port; default ${DEFAULT_DASHBOARD_PORT})`)
+    .option("--bind <addr>", "address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+    .option("--window <d>", "sliding window of the per-model figures and UXCost, run time (default 1s)")
+    .action(async (path: string, flags: DashboardFlags) => setResult(await executeDashboard(path, flags, io)));
+};
