@@ -22,13 +22,14 @@ import { parseInFlight, runRemote } from "./sweep";
 import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
 import { CliInputError, formatDuration, parseDuration } from "./duration";
 import { parseBlockSize, parseSupernet } from "./flags";
+import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
 export interface CompareIo {
   out(text: string): void;
   err(text: string): void;
 }
 
-export interface CompareFlags {
+export interface CompareFlags extends NatsConnectionFlags {
   scenarios?: string;
   hardware?: string;
   policies?: string;
@@ -603,6 +604,7 @@ const makeProgress = (total: number, io: CompareIo, tty: boolean): Progress => {
 export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: CompareEnv = {}): Promise<number> => {
   const workers = parseJobs(flags.jobs);
   const plan = planCompare(flags);
+  const nats = flags.nats === undefined ? undefined : resolveNatsConnection(flags.nats, flags);
   if (flags.out !== undefined && flags.out.trim() === "") throw new CliInputError("--out: expected a directory");
   const outDir = flags.out === undefined ? undefined : resolve(flags.out);
   if (outDir !== undefined) await mkdir(outDir, { recursive: true });
@@ -610,19 +612,14 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
   const progress = makeProgress(plan.jobs.length, io, env.tty ?? false);
   let records: RunRecord[];
   try {
-    if (flags.nats === undefined) {
+    if (nats === undefined) {
       records = await runPool(plan.jobs, {
         workers,
         ...(env.workerUrl === undefined ? {} : { workerUrl: env.workerUrl }),
         onResult: (job, record, wallMs) => progress.tick(job, record, wallMs),
       });
     } else {
-      const bus = await connectNatsBus({
-        servers: flags.nats,
-        name: "sdrm3-compare",
-        ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
-        ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
-      });
+      const bus = await connectNatsBus({ ...nats.options, name: "sdrm3-compare" });
       try {
         records = await runRemote(plan.jobs, {
           bus,
@@ -658,7 +655,7 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
     else io.out(note);
   }
   io.err(
-    `compare: ${plan.jobs.length} runs in ${wallS.toFixed(1)} s ${flags.nats === undefined ? `on ${Math.min(workers, plan.jobs.length)} worker thread(s)` : `on the NATS workers at ${flags.nats}`}\n`,
+    `compare: ${plan.jobs.length} runs in ${wallS.toFixed(1)} s ${flags.nats === undefined ? `on ${Math.min(workers, plan.jobs.length)} worker thread(s)` : `on the NATS workers at ${nats?.display ?? ""}`}\n`,
   );
   return 0;
 };

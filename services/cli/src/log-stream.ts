@@ -36,24 +36,20 @@ import {
   openLogFile,
 } from "@sdrm3/shared/runtime";
 import { CliInputError } from "./duration";
+import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
 /** Flags naming a log in JetStream. */
-export interface StreamSourceFlags {
+export interface StreamSourceFlags extends NatsConnectionFlags {
   nats?: string;
   run?: string;
 }
 
 const open = new Set<NatsBus>();
 
-const connect = async (url: string, name: string): Promise<NatsBus> => {
+const connect = async (flags: StreamSourceFlags & { nats: string }, name: string): Promise<NatsBus> => {
+  const connection = resolveNatsConnection(flags.nats, flags);
   try {
-    const bus = await connectNatsBus({
-      servers: url,
-      name,
-      connectTimeoutMs: 5_000,
-      ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
-      ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
-    });
+    const bus = await connectNatsBus({ ...connection.options, name, connectTimeoutMs: 5_000 });
     open.add(bus);
     return bus;
   } catch (e) {
@@ -85,7 +81,7 @@ export const logSourceName = (path: string | undefined, flags: StreamSourceFlags
 /** A run's log lines from JetStream (connects; a missing run is a LogFileError). */
 export const streamSourceLines = async (flags: StreamSourceFlags & { nats: string }): Promise<AsyncIterable<LogLine>> => {
   const run = runOf(flags);
-  const bus = await connect(flags.nats, `sdrm3-log-${run}`);
+  const bus = await connect(flags, `sdrm3-log-${run}`);
   const lines = streamLogLines(bus.nc, run);
   // pull the first line now, so a missing run fails here with a clear message
   const it = lines[Symbol.asyncIterator]();

@@ -6,7 +6,7 @@
  *   sdrm3 serve accelerator --nats <url> --run <id> --scenario S --hardware H [--slots N | --slot acc0,acc1]
  *
  * Every process resolves the same run from the same flags; they find each other by registering on
- * the run's control subjects, in any start order. Credentials come from NATS_USER / NATS_PASS. The scheduler prints the run's result (like
+ * the run's control subjects, in any start order. Credentials and TLS: nats-flags.ts (flags or env). The scheduler prints the run's result (like
  * `sdrm3 run`) and announces the end of the run, upon which the other services exit.
  *
  * Accelerator processes own their slots through JetStream KV leases (bucket `sdrm3_leases_<run>`);
@@ -28,8 +28,9 @@ import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, startStreamRecording } from "./log-stream";
+import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
-interface ServeFlags {
+interface ServeFlags extends NatsConnectionFlags {
   nats: string;
   run: string;
   scenario?: string;
@@ -121,11 +122,9 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   const host = flags.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => io.err(`[${role} ${host}] ${line}\n`);
   const bus = await connectNatsBus({
-    servers: flags.nats,
+    ...resolveNatsConnection(flags.nats, flags).options,
     name: `sdrm3-${role}-${run}`,
     connectTimeoutMs,
-    ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
-    ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
   });
   try {
     if (role === "accelerator") {

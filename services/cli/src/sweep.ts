@@ -14,6 +14,7 @@ import { BusNoRespondersError, BusTimeoutError, type Bus, decodeJson } from "@sd
 import { SWEEP_SUBJECT, serveWorker } from "@sdrm3/worker";
 import { type RunJob, type RunRecord, executeJob } from "./compare-worker";
 import { CliInputError, parseDuration } from "./duration";
+import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
 const SweepReply = Schema.Union(Schema.Struct({ ok: Schema.Unknown }), ErrorReply);
 
@@ -63,7 +64,7 @@ export const runRemote = async (jobs: ReadonlyArray<RunJob>, opts: RemoteOptions
   return records as RunRecord[];
 };
 
-export interface WorkerFlags {
+export interface WorkerFlags extends NatsConnectionFlags {
   nats: string;
   connectTimeout: string;
   name?: string;
@@ -74,11 +75,9 @@ export const executeWorker = async (flags: WorkerFlags, io: { err(t: string): vo
   const host = flags.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => io.err(`[worker ${host}] ${line}\n`);
   const bus = await connectNatsBus({
-    servers: flags.nats,
+    ...resolveNatsConnection(flags.nats, flags).options,
     name: `sdrm3-worker-${process.pid}`,
     connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
-    ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
-    ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
   });
   const ds = loadBuiltinDataset();
   const costs = new Map();

@@ -3,8 +3,8 @@
  * The bus, slot leases (JetStream KV) and the event log in JetStream (event-stream.ts).
  */
 
-export { connectNatsBus, NatsConnectError } from "./nats-bus";
-export type { NatsBus, NatsBusOptions } from "./nats-bus";
+export { NatsConnectError, connectNatsBus, credsPublicKey, nkeyPublicKey, redactNatsUrl } from "./nats-bus";
+export type { NatsBus, NatsBusOptions, NatsTlsOptions } from "./nats-bus";
 export {
   DEFAULT_LEASE_TTL_MS,
   LeaseLostError,

@@ -13,11 +13,15 @@
  *   parser), counted and reported to `onError`, as are asynchronous server errors.
  * - Reconnects forever (`maxReconnectAttempts: -1`). `close()` drains the connection (bounded by
  *   `drainTimeoutMs`, then closes hard).
+ * - Authentication: user/password, token, NKey seed or creds file (user JWT + seed), at most one;
+ *   TLS with PEM contents (CA, client certificate and key). Connect errors never contain a
+ *   password, token, seed or key; credentials in a server URL are masked (`redactNatsUrl`).
  *
  * `nc` exposes the underlying NatsConnection for JetStream / KV users.
  */
 
-import { connect, errors as natsErrors } from "@nats-io/transport-node";
+import { isIP } from "node:net";
+import { connect, credsAuthenticator, errors as natsErrors, nkeyAuthenticator, nkeys } from "@nats-io/transport-node";
 import type { ConnectionOptions, Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
 import {
   BusClosedError,
@@ -39,6 +43,14 @@ export interface NatsBusOptions {
   readonly servers: string | ReadonlyArray<string>;
   readonly user?: string;
   readonly pass?: string;
+  /** Token authentication. */
+  readonly token?: string;
+  /** NKey authentication: the user's seed (`SU…`); the client signs the server's nonce with it. */
+  readonly nkeySeed?: string;
+  /** JWT authentication: the contents of a `.creds` file (user JWT and NKey seed). */
+  readonly creds?: string;
+  /** TLS (PEM contents); when set, the connection must be TLS. `cert` and `key` go together. */
+  readonly tls?: NatsTlsOptions;
   /** Connection name shown by the server (monitoring, `nats server report connections`). */
   readonly name?: string;
   /** Optional client-side cap on payload size (bytes); the server's `max_payload` always applies too. */
@@ -49,6 +61,14 @@ export interface NatsBusOptions {
   readonly drainTimeoutMs?: number;
   /** How long the first connection may take before `connectNatsBus` rejects. Default: the client's (20 s). */
   readonly connectTimeoutMs?: number;
+}
+
+export interface NatsTlsOptions {
+  /** CA certificate(s) that sign the server's certificate (default: the system's). */
+  readonly ca?: string;
+  /** Client certificate, for servers that verify clients. */
+  readonly cert?: string;
+  readonly key?: string;
 }
 
 /**
@@ -67,23 +87,67 @@ export class NatsConnectError extends Error {
   }
 }
 
-/** `nats://user:secret@host` → `nats://user:***@host`; `nats://token@host` → `nats://***@host`. */
-const maskUrl = (url: string): string =>
-  url.replace(/\/\/([^@/]*)@/, (_, info: string) => (info.includes(":") ? `//${info.slice(0, info.indexOf(":"))}:***@` : "//***@"));
+/**
+ * A server URL fit to print: `nats://user:secret@host` → `nats://user:***@host`,
+ * `nats://token@host` → `nats://***@host`; URLs without credentials are returned unchanged.
+ */
+export const redactNatsUrl = (url: string): string =>
+  url.replace(/^([^@/]*\/\/|)([^@/]*)@/, (_, scheme: string, info: string) => (info.includes(":") ? `${scheme}${info.slice(0, info.indexOf(":"))}:***@` : `${scheme}***@`));
+
+/** The public key of an NKey seed (`SU…` → `U…`); throws when `seed` is not a valid seed. */
+export const nkeyPublicKey = (seed: string): string => nkeys.fromSeed(new TextEncoder().encode(seed.trim())).getPublicKey();
+
+/** The user's seed in a `.creds` file (the second armored block); undefined when there is none. */
+const credsSeed = (creds: string): string | undefined =>
+  [...creds.matchAll(/-{3,}[^\n]*-{3,}\r?\n([^\n]+)\r?\n\s*-{3,}[^\n]*-{3,}/g)].map((m) => m[1]!.trim())[1];
+
+/** The public key of a `.creds` file's user; throws when the file has no valid JWT and seed blocks. */
+export const credsPublicKey = (creds: string): string => {
+  const seed = credsSeed(creds);
+  if (seed === undefined) throw new Error("expected a user JWT block and an NKey seed block (-----BEGIN NATS USER JWT----- …)");
+  return nkeyPublicKey(seed);
+};
+
+/** What the connection presented, for messages: never the secret itself. */
+const presented = (opts: NatsBusOptions): string => {
+  const publicKey = (f: () => string): string => {
+    try {
+      return ` ${f()}`;
+    } catch {
+      return "";
+    }
+  };
+  if (opts.user !== undefined) return `user '${opts.user}'; check NATS_USER / NATS_PASS (--nats-user / --nats-pass)`;
+  if (opts.token !== undefined) return "a token (not shown); check NATS_TOKEN (--nats-token)";
+  if (opts.nkeySeed !== undefined) return `NKey${publicKey(() => nkeyPublicKey(opts.nkeySeed!))}; check NATS_NKEY (--nats-nkey)`;
+  if (opts.creds !== undefined) return `creds file of user${publicKey(() => credsPublicKey(opts.creds!))}; check NATS_CREDS (--nats-creds)`;
+  return "no credentials given; set NATS_USER / NATS_PASS, NATS_TOKEN, NATS_NKEY or NATS_CREDS (or the --nats-* flags)";
+};
+
+/** `text` with every secret of `opts` replaced by `***` (a client message should never hold one; this makes sure). */
+const scrub = (text: string, opts: NatsBusOptions): string => {
+  let out = text;
+  for (const secret of [opts.pass, opts.token, opts.nkeySeed, opts.tls?.key]) {
+    if (secret !== undefined && secret.trim() !== "") out = out.split(secret.trim()).join("***");
+  }
+  return out;
+};
 
 const connectError = (error: unknown, opts: NatsBusOptions, timeoutMs: number): NatsConnectError => {
-  const servers = (typeof opts.servers === "string" ? [opts.servers] : [...opts.servers]).map(maskUrl).join(", ");
+  const servers = (typeof opts.servers === "string" ? [opts.servers] : [...opts.servers]).map(redactNatsUrl).join(", ");
   const cause = { cause: error };
   if (error instanceof natsErrors.AuthorizationError || (error instanceof Error && /authoriz/i.test(error.message))) {
-    const who = opts.user === undefined ? "no user given (set NATS_USER / NATS_PASS)" : `user '${opts.user}'`;
-    return new NatsConnectError("authorization", servers, `NATS authorization failed at ${servers}: ${who}; check NATS_USER / NATS_PASS`, cause);
+    return new NatsConnectError("authorization", servers, `NATS authorization failed at ${servers}: ${presented(opts)}`, cause);
   }
   if (error instanceof natsErrors.TimeoutError) {
-    return new NatsConnectError("timeout", servers, `cannot connect to NATS at ${servers}: no answer within ${timeoutMs} ms (connect timeout)`, cause);
+    // a TLS server that requires client certificates closes the connection after the handshake: the client only sees silence
+    const hint = opts.tls !== undefined && opts.tls.cert === undefined ? "; if the server verifies clients, give a client certificate (--tls-cert / --tls-key)" : "";
+    return new NatsConnectError("timeout", servers, `cannot connect to NATS at ${servers}: no answer within ${timeoutMs} ms (connect timeout)${hint}`, cause);
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = scrub(error instanceof Error ? error.message : String(error), opts);
   const kind = /refused/i.test(reason) ? "refused" : "other";
-  return new NatsConnectError(kind, servers, `cannot connect to NATS at ${servers}: ${reason}`, cause);
+  const hint = /certificate|self.signed|altname/i.test(reason) ? " (TLS: give the CA that signed the server's certificate with --tls-ca / NATS_CA; the certificate must name the host or IP address dialled)" : "";
+  return new NatsConnectError(kind, servers, `cannot connect to NATS at ${servers}: ${reason}${hint}`, cause);
 };
 
 export interface NatsBus extends Bus {
@@ -102,6 +166,25 @@ const isMaxPayloadError = (error: unknown): boolean =>
 const isClosedError = (error: unknown): boolean =>
   error instanceof natsErrors.ClosedConnectionError || error instanceof natsErrors.DrainingConnectionError;
 
+/**
+ * The client's TLS options. The client verifies the server's certificate against the name it
+ * dialled, except for an IP address, where it checks the name `localhost` instead; with a single
+ * server given by IP address, its address is verified (the certificate needs it as an IP SAN).
+ */
+const tlsOptions = (opts: NatsBusOptions): NonNullable<ConnectionOptions["tls"]> => {
+  const servers = typeof opts.servers === "string" ? [opts.servers] : opts.servers;
+  const host = servers.length === 1 ? /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/i.exec(servers[0]!.trim())?.[1] : undefined;
+  const ip = host === undefined ? undefined : host.replace(/^\[(.*)\]$/, "$1");
+  // `host` is passed through to tls.connect, which then checks the certificate against it
+  return { ...opts.tls, ...(ip !== undefined && isIP(ip) !== 0 ? ({ host: ip } as object) : {}) };
+};
+
+const authenticator = (opts: NatsBusOptions): Pick<ConnectionOptions, "authenticator"> => {
+  if (opts.nkeySeed !== undefined) return { authenticator: nkeyAuthenticator(new TextEncoder().encode(opts.nkeySeed.trim())) };
+  if (opts.creds !== undefined) return { authenticator: credsAuthenticator(new TextEncoder().encode(opts.creds)) };
+  return {};
+};
+
 export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => {
   const onError = opts.onError ?? consoleBusErrorHandler;
   const drainTimeoutMs = opts.drainTimeoutMs ?? 5_000;
@@ -111,6 +194,9 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     reconnectTimeWait: 250,
     ...(opts.user === undefined ? {} : { user: opts.user }),
     ...(opts.pass === undefined ? {} : { pass: opts.pass }),
+    ...(opts.token === undefined ? {} : { token: opts.token }),
+    ...authenticator(opts),
+    ...(opts.tls === undefined ? {} : { tls: tlsOptions(opts) }),
     ...(opts.name === undefined ? {} : { name: opts.name }),
     ...(opts.connectTimeoutMs === undefined ? {} : { timeout: opts.connectTimeoutMs }),
   };
