@@ -9,66 +9,31 @@
  * (b) unreachable NATS, a server that never answers, wrong credentials and a scheduler with no
  *     accelerators end with exit code 1 and a clear message, each within a bounded time.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { cliProcesses } from "../support/cli-process";
 import { decisionLines, freePort, sleep, waitForPort } from "../support/processes";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
 
-const children: ChildProcess[] = [];
+const { start, killAll, children } = cliProcesses();
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-failover-"));
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  killAll();
   const nats = natsTestOptions();
   const bus = await connectNatsBus({ ...nats, name: "failover-cleanup" });
   for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
   await bus.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface Proc {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
-  out(): string;
-  err(): string;
-  /** Resolves when stderr matches `re` (at least `count` times). */
-  waitErr(re: RegExp, timeoutMs: number, count?: number): Promise<void>;
-}
-
-const start = (args: string[], env: NodeJS.ProcessEnv = process.env): Proc => {
-  const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal, ms: Date.now() - started })),
-  );
-  const waitErr = async (re: RegExp, timeoutMs: number, count = 1) => {
-    const t0 = Date.now();
-    const global = new RegExp(re.source, re.flags.includes("g") ? re.flags : `${re.flags}g`);
-    while ((err.match(global) ?? []).length < count) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited before ${re}: ${err}`);
-      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${re} on stderr: ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, exited, out: () => out, err: () => err, waitErr };
-};
-
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
 
