@@ -15,6 +15,7 @@ import { checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseParams } from "./flags";
+import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
 interface Io {
   out(text: string): void;
@@ -52,7 +53,7 @@ const untilSignal = () => {
   };
 };
 
-export interface ServeDashboardFlags {
+export interface ServeDashboardFlags extends NatsConnectionFlags {
   nats: string;
   run: string;
   scenario?: string;
@@ -79,12 +80,13 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
   if ((flags.scenario === undefined) !== (flags.hardware === undefined)) {
     throw new CliInputError("serve dashboard: give both --scenario and --hardware (the run's), or neither");
   }
+  const connection = resolveNatsConnection(flags.nats, flags); // credentials out of the URL; `display` is masked
   const info =
     flags.scenario === undefined || flags.hardware === undefined
-      ? runInfoOfId(run, flags.nats)
+      ? runInfoOfId(run, connection.display)
       : runInfoOfResolved(
           run,
-          flags.nats,
+          connection.display,
           resolveRunSpec({
             scenario: flags.scenario,
             hardware: flags.hardware,
@@ -99,11 +101,9 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
   const windowMs = parseWindow(flags.window);
   const log = (line: string) => io.err(`[dashboard] ${line}\n`);
   const bus = await connectNatsBus({
-    servers: flags.nats,
+    ...connection.options,
     name: `sdrm3-dashboard-${run}`,
     connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
-    ...(process.env.NATS_USER === undefined ? {} : { user: process.env.NATS_USER }),
-    ...(process.env.NATS_PASS === undefined ? {} : { pass: process.env.NATS_PASS }),
   });
   const stop = untilSignal();
   try {
