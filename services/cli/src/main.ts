@@ -25,7 +25,7 @@ import {
 } from "@sdrm3/shared/data";
 import { CliInputError, formatDuration, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { parseBlockSize, parseParams, parseSupernet } from "./flags";
+import { parseBlockSize, parseClock, parseParams, parseSupernet } from "./flags";
 import { type CompareFlags, executeCompare } from "./compare";
 import { registerServe } from "./serve";
 import { registerTune } from "./tune";
@@ -70,6 +70,8 @@ interface RunFlags {
   trace?: string;
   tune?: boolean;
   supernet?: string;
+  clock?: string;
+  speed?: string;
 }
 
 /** The built-in dataset extended with the user's own files. */
@@ -102,7 +104,11 @@ const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
   const costs = resolveModelCosts(ds, scenario, hardware);
   const blockSize = parseBlockSize(flags.block);
   const supernet = setting.supernet ? { supernet: true, variants: scenarioVariants(ds, scenario, hardware, costs) } : {};
-  const result = await runWithLogOutputs({ scenario, hardware, costs, policy, durationMs, seed, blockSize, ...supernet }, flags, io);
+  const live = parseClock(flags.clock, flags.speed);
+  if (live !== undefined && policy.name === "xrbench") {
+    throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
+  }
+  const result = await runWithLogOutputs({ scenario, hardware, costs, policy, durationMs, seed, blockSize, ...supernet, ...(live === undefined ? {} : { live }) }, flags, io);
   io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
   return 0;
 };
@@ -134,7 +140,7 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .showHelpAfterError();
   program
     .command("run")
-    .description("run a scenario on a hardware under a policy (in-memory bus, virtual time)")
+    .description("run a scenario on a hardware under a policy (in-memory bus; virtual time unless --clock live)")
     .option("--scenario <name>", "scenario name (see `sdrm3 list scenarios`)")
     .option("--hardware <config/dataflows>", "hardware, e.g. Dual_4K/WS_OS (see `sdrm3 list hardware`)")
     .addOption(new Option("--policy <name>", "scheduling policy (see `sdrm3 list policies`)").default("xrbench"))
@@ -151,6 +157,8 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
     .option("--supernet <on|off>", "supernet variants x1.0/x0.75/x0.5 of every model; sdrm3 downgrades by its load rule, baselines run the full model (docs/supernets.md)")
     .option("--record <path>", "record the run's event log (JSONL; replay with `sdrm3 replay`)")
     .option("--trace <path>", "write the run's timeline as Chrome/Perfetto trace-event JSON")
+    .option("--clock <virtual|live>", "virtual (default): results independent of timing; live: accelerators really wait, the scheduler reacts as replies arrive (docs/live.md)")
+    .option("--speed <x>", "with --clock live: run-time speed, 0.1 = ten times slower than real (default 1)")
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io)));
   program
     .command("compare")

@@ -25,7 +25,7 @@ import { serveWorkload } from "@sdrm3/workload";
 import { executeWorker } from "./sweep";
 import { executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { parseBlockSize, parseParams } from "./flags";
+import { parseBlockSize, parseClock, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -53,6 +53,8 @@ interface ServeFlags extends NatsConnectionFlags {
   port?: string;
   bind?: string;
   window?: string;
+  clock?: string;
+  speed?: string;
 }
 
 export interface ServeIo {
@@ -115,6 +117,9 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   if (role === "accelerator" && want > slots.length) {
     throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);
   }
+  // live mode is the scheduler's choice: its dispatches carry the speed, accelerators follow them
+  if (role !== "scheduler" && flags.clock !== undefined) throw new CliInputError(`--clock: only the scheduler takes it (its dispatches tell the accelerators the speed), not the ${role}`);
+  const live = parseClock(flags.clock, flags.speed);
   const connectTimeoutMs = parseDuration(flags.connectTimeout, "--connect-timeout");
   const registerTimeoutMs = parseDuration(flags.registerTimeout, "--register-timeout");
   const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
@@ -148,6 +153,9 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
       await serveWorkload({ bus, run, resolved, host, log });
       return 0;
     }
+    if (live !== undefined && resolved.policy.name === "xrbench") {
+      throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
+    }
     if (flags.events !== undefined) writeFileSync(flags.events, "");
     const eventsFile = flags.events;
     // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
@@ -160,6 +168,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
         log,
         registerTimeoutMs,
         slotTakeoverTimeoutMs,
+        ...(live === undefined ? {} : { live }),
         ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
         ...(recording === undefined ? {} : { observer: recording.recorder }),
       });
@@ -207,5 +216,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--port <n>", "dashboard: HTTP port (0 = any free port; default 8080)")
     .option("--bind <addr>", "dashboard: address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
     .option("--window <d>", "dashboard: sliding window of the per-model figures and UXCost, run time (default 1s)")
+    .option("--clock <virtual|live>", "scheduler: virtual (default) or live time (accelerators really wait; docs/live.md)")
+    .option("--speed <x>", "scheduler, with --clock live: 0.1 = ten times slower than real (default 1)")
     .action(async (role: string, flags: ServeFlags) => setResult(await executeServe(role, flags, io)));
 };
