@@ -47,7 +47,9 @@ const WRONG_TOKEN = secret("wrong-token");
 const NKEY_USER = nkeys.createUser();
 const NKEY_SEED = new TextDecoder().decode(NKEY_USER.getSeed());
 const OTHER_SEED = new TextDecoder().decode(nkeys.createUser().getSeed());
-const ALL_SECRETS = () => [...Object.values(PASS), WRONG_PASS, TOKEN, WRONG_TOKEN, NKEY_SEED, OTHER_SEED, ...tlsKeys];
+/** Passwords of the config's other users (e.g. the dashboard's), so that every `$SDRM3_<ROLE>_PASS` it names is set. */
+const OTHER_PASS: Record<string, string> = {};
+const ALL_SECRETS = () => [...Object.values(PASS), ...Object.values(OTHER_PASS), WRONG_PASS, TOKEN, WRONG_TOKEN, NKEY_SEED, OTHER_SEED, ...tlsKeys];
 const tlsKeys: string[] = [];
 
 /** Fails when any secret of this file occurs in `text` (names the secret's label and where). */
@@ -123,6 +125,7 @@ let tlsUrl = "";
 
 beforeAll(async () => {
   const deployConf = readFileSync(join(ROOT, "deploy/nats.conf"), "utf8");
+  for (const [, variable] of deployConf.matchAll(/\$(SDRM3_[A-Z_]+_PASS)/g)) OTHER_PASS[variable!] ??= secret(variable!.toLowerCase());
   openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=sdrm3-test-ca"]);
   issue("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   issue("client", "sdrm3-client", "extendedKeyUsage=clientAuth\n");
@@ -136,7 +139,7 @@ beforeAll(async () => {
           .replace("port: 4222", `port: ${port}\nhost: 127.0.0.1`)
           .replace("http: 8222", "")
           .replace("store_dir: /data", `store_dir: ${JSON.stringify(store)}`),
-      { SDRM3_SCHEDULER_PASS: PASS.scheduler, SDRM3_ACCELERATOR_PASS: PASS.accelerator, SDRM3_WORKLOAD_PASS: PASS.workload },
+      { ...OTHER_PASS, SDRM3_SCHEDULER_PASS: PASS.scheduler, SDRM3_ACCELERATOR_PASS: PASS.accelerator, SDRM3_WORKLOAD_PASS: PASS.workload },
     ),
     startServer("token", (port, store) => `host: 127.0.0.1\nport: ${port}\njetstream { store_dir: ${JSON.stringify(store)} }\nauthorization { token: $SDRM3_TEST_TOKEN }\n`, {
       SDRM3_TEST_TOKEN: TOKEN,
