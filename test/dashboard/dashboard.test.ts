@@ -33,7 +33,7 @@ const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
 const ARTIFACTS = join(ROOT, "test-results");
 
 /** The run's clock. Virtual time until live mode lands; then: ["--clock", "live", "--speed", "0.2"]. */
-const CLOCK: string[] = [];
+const CLOCK: string[] = ["--clock", "live", "--speed", "0.1"];
 const SPEC = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "5s"];
 const SLOTS = ["acc0", "acc1", "acc2", "acc3"];
 

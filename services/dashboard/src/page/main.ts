@@ -270,8 +270,9 @@ const renderScheduler = (s: Snapshot) => {
 
 const renderOwnership = (s: Snapshot) => {
   const box = $("ownership");
-  const rows = s.accelerators.flatMap((a) => a.history.filter((h) => h.kind !== "claimed").map((h) => ({ acc: a.id, ...h })));
-  rows.sort((a, b) => b.wall - a.wall);
+  // newest first; within one wall-clock millisecond, the later entry first
+  const rows = s.accelerators.flatMap((a) => a.history.filter((h) => h.kind !== "claimed").map((h, i) => ({ acc: a.id, i, ...h })));
+  rows.sort((a, b) => b.wall - a.wall || b.at - a.at || b.i - a.i);
   box.innerHTML = "";
   if (rows.length === 0) {
     const claimed = s.accelerators.filter((a) => a.owner !== undefined).map((a) => `${a.id}: ${a.owner}`);
