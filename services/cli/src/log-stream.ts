@@ -31,10 +31,15 @@ import {
   type OpenLogOptions,
   type OpenedLog,
   type RunOptions,
+  catchUp,
+  kernelConfigFor,
   logHeaderFor,
   openLog,
   openLogFile,
+  resumeKernel,
+  tuningFor,
 } from "@sdrm3/shared/runtime";
+import type { KernelEffect, SchedulerKernel } from "@sdrm3/shared/actors";
 import { CliInputError } from "./duration";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
@@ -142,6 +147,52 @@ export const startStreamRecording = async (bus: NatsBus, opts: RunOptions & { ru
     finish: async () => {
       const s = await sink.done();
       return `recorded ${recorder.entries} entries (${s.lines} lines, ${s.bytes} bytes) to JetStream stream ${LOG_STREAM}, subject ${s.subject}${s.retries === 0 ? "" : ` (${s.retries} publishes retried, ${s.duplicates} deduplicated)`}\n`;
+    },
+  };
+};
+
+/** A resumed recording: the rebuilt kernel to resume from and the recorder that carries on the run's log. */
+export interface StreamResume extends StreamRecording {
+  readonly resume: { readonly kernel: SchedulerKernel; readonly outstanding: ReadonlyArray<KernelEffect> };
+  /** What was rebuilt, for the service's log. */
+  readonly summary: string;
+}
+
+/**
+ * `serve scheduler --resume`: the run's log in JetStream rebuilds the kernel its dead scheduler had
+ * (runtime/resume.ts) and the recording carries on after the stored lines. Undefined when the
+ * run has no log yet (a fresh start). The log must have been recorded with the same settings.
+ */
+export const resumeStreamRecording = async (bus: NatsBus, opts: RunOptions & { run: string }): Promise<StreamResume | undefined> => {
+  await ensureLogStream(bus.nc);
+  let log: OpenedLog;
+  try {
+    const lines = streamLogLines(bus.nc, opts.run);
+    log = await openLog(lines, { name: `JetStream log of run ${opts.run}`, allowTruncated: true });
+  } catch (e) {
+    if (e instanceof LogSourceMissingError) return undefined;
+    throw e;
+  }
+  const header = logHeaderFor(opts);
+  for (const key of Object.keys(header) as Array<keyof typeof header>) {
+    if (key === "sdrm3Version") continue;
+    if (JSON.stringify(header[key]) !== JSON.stringify(log.header[key])) {
+      throw new CliInputError(`--resume: run ${opts.run} was recorded with another ${key} than these flags give; resume it with the flags it was started with`);
+    }
+  }
+  if (log.status.finished) throw new CliInputError(`--resume: run ${opts.run} already finished (its log ends with run.finished); replay it with \`sdrm3 replay --nats … --run ${opts.run}\``);
+  const resumed = await resumeKernel(log, kernelConfigFor(opts, opts.run, tuningFor(opts)));
+  const sink = new JetStreamLogSink(bus.nc, opts.run, { linesStored: resumed.entries + 1 });
+  let recorder: EventRecorder | undefined;
+  catchUp(resumed, (resume) => (recorder = new EventRecorder(sink, header, { resume })));
+  return {
+    recorder: recorder!,
+    sink,
+    resume: { kernel: resumed.kernel, outstanding: resumed.outstanding },
+    summary: `resumed run ${opts.run} from its JetStream log: ${resumed.entries} entries, ${resumed.inputs} inputs re-applied, kernel at ${resumed.at} ms with ${resumed.kernel.decisions} decisions; asking again ${resumed.outstanding.length} outstanding request(s)`,
+    finish: async () => {
+      const s = await sink.done();
+      return `recorded ${recorder!.entries - resumed.entries} more entries (${s.lines} lines in all, ${s.bytes} bytes from this process) to JetStream stream ${LOG_STREAM}, subject ${s.subject}\n`;
     },
   };
 };

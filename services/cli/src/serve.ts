@@ -27,7 +27,7 @@ import { executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseClock, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
-import { type StreamRecording, startStreamRecording } from "./log-stream";
+import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
 interface ServeFlags extends NatsConnectionFlags {
@@ -49,6 +49,7 @@ interface ServeFlags extends NatsConnectionFlags {
   json?: boolean;
   events?: string;
   recordStream?: boolean;
+  resume?: boolean;
   name?: string;
   port?: string;
   bind?: string;
@@ -156,10 +157,15 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     if (live !== undefined && resolved.policy.name === "xrbench") {
       throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
     }
-    if (flags.events !== undefined) writeFileSync(flags.events, "");
+    if (flags.resume === true && live !== undefined) throw new CliInputError("--resume: only virtual-time runs can be resumed from their log, not --clock live");
+    // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
+    const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
+    if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
+    if (flags.events !== undefined && resumed === undefined) writeFileSync(flags.events, "");
     const eventsFile = flags.events;
     // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
-    const recording: StreamRecording | undefined = flags.recordStream === true ? await startStreamRecording(bus, { ...resolved, run }) : undefined;
+    const recording: StreamRecording | undefined =
+      resumed ?? (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run }) : undefined);
     try {
       const result = await serveScheduler({
         bus,
@@ -169,6 +175,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
         registerTimeoutMs,
         slotTakeoverTimeoutMs,
         ...(live === undefined ? {} : { live }),
+        ...(resumed === undefined ? {} : { resume: resumed.resume }),
         ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
         ...(recording === undefined ? {} : { observer: recording.recorder }),
       });
@@ -212,6 +219,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--json", "scheduler: print the result as JSON")
     .option("--events <file>", "scheduler: write every run event (decisions included) as JSONL")
     .option("--record-stream", "scheduler: record the run's event log to JetStream (stream SDRM3_LOG, subject sdrm3.<run>.log; export with `sdrm3 log export`)")
+    .option("--resume", "scheduler: resume the run from its JetStream log when it has one (a restarted scheduler; implies --record-stream; docs/reliability.md)")
     .option("--name <name>", "process name in registrations and logs (default host:pid)")
     .option("--port <n>", "dashboard: HTTP port (0 = any free port; default 8080)")
     .option("--bind <addr>", "dashboard: address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")

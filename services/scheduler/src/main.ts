@@ -6,7 +6,7 @@
  * result. A dispatch to a slot whose owner died is retried until a spare takes the slot over (at
  * most `slotTakeoverTimeoutMs`; docs/distributed.md).
  */
-import { type Bus, type KernelObserver, type ResolvedRun, type RunResult, runScheduler } from "@sdrm3/shared/runtime";
+import { type Bus, type KernelObserver, type ResolvedRun, type RunResult, type SchedulerHostOptions, runScheduler } from "@sdrm3/shared/runtime";
 import type { RunEvent } from "@sdrm3/shared/contracts";
 
 export interface SchedulerServiceOptions {
@@ -22,6 +22,8 @@ export interface SchedulerServiceOptions {
   readonly slotTakeoverTimeoutMs?: number;
   /** Live mode (docs/live.md): wall-clock time scaled by `speed`. Default: virtual time. */
   readonly live?: { readonly speed: number };
+  /** Resume the run from its rebuilt kernel (runtime/resume.ts; `serve scheduler --resume`). */
+  readonly resume?: SchedulerHostOptions["resume"];
 }
 
 export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<RunResult> => {
@@ -35,6 +37,7 @@ export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<Run
     host: {
       ...(opts.registerTimeoutMs === undefined ? {} : { registerTimeoutMs: opts.registerTimeoutMs }),
       ...(opts.slotTakeoverTimeoutMs === undefined ? {} : { slotTakeoverTimeoutMs: opts.slotTakeoverTimeoutMs }),
+      ...(opts.resume === undefined ? {} : { resume: opts.resume }),
       onDispatchRetry: ({ slot, attempt, error, waitedMs }) => {
         if (attempt === 1) opts.log?.(`slot ${slot}: dispatch failed (${error}); retrying until a process takes over the slot`);
         else if (attempt % 5 === 0) opts.log?.(`slot ${slot}: still no owner after ${waitedMs} ms (attempt ${attempt}, ${error})`);

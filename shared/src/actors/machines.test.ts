@@ -521,7 +521,7 @@ describe("scheduler machine", () => {
     const started = performs(a5);
     expect(started).toHaveLength(1);
     expect(started[0]).toEqual([
-      { kind: "request", corr: 1, to: { kind: "task", name: "ES_RITNet" }, message: { _tag: "task.tick", v: 1, run: "r1", at: 0 } },
+      { kind: "request", corr: 1, to: { kind: "task", name: "ES_RITNet" }, message: { _tag: "task.tick", v: 1, run: "r1", at: 0, n: 1 } },
     ]);
   });
 

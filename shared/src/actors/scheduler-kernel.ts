@@ -191,6 +191,8 @@ interface ModelState {
   /** Released, unfinished jobs, oldest first. */
   readonly queue: Job[];
   completed: number;
+  /** Ticks sent to the task so far (names each tick: TaskTick.n). */
+  ticks: number;
   /** Next nominal release reported by the task; 0 before the first tick; null when it has no timer left. */
   nextAt: number | null;
   /** (time, missed) of frames ended within the miss window. */
@@ -306,6 +308,7 @@ export class SchedulerKernel {
       cascadeChildren: [],
       queue: [],
       completed: 0,
+      ticks: 0,
       nextAt: 0,
       recent: [],
       lastOnTimeAt: null,
@@ -430,7 +433,7 @@ export class SchedulerKernel {
     if (this.now >= this.nextTuneAt) this.tune(out);
     for (const m of this.models) {
       if (m.nextAt !== null && m.nextAt <= this.now) {
-        this.request(out, { kind: "task", name: m.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now });
+        this.request(out, { kind: "task", name: m.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.cfg.run, at: this.now, n: ++m.ticks });
       }
     }
     if (this.pending.size > 0) return out;

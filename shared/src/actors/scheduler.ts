@@ -12,6 +12,12 @@ import type { KernelConfig } from "./scheduler-kernel";
 
 export interface SchedulerInput {
   readonly kernel: KernelConfig;
+  /**
+   * A resumed run (runtime/resume.ts): the kernel rebuilt from the run's log and the requests it
+   * made that have no reply in the log. Once registration is over they are sent again, instead
+   * of starting the kernel.
+   */
+  readonly restored?: { readonly kernel: SchedulerKernel; readonly outstanding: ReadonlyArray<KernelEffect> };
   /** Also wait for every model task to register (separate processes); default false. */
   readonly expectTasks?: boolean;
 }
@@ -25,6 +31,7 @@ export interface SchedulerContext {
   readonly expectedTasks: ReadonlyArray<string>;
   readonly registeredTasks: ReadonlyArray<string>;
   readonly error: string | undefined;
+  readonly restored: SchedulerInput["restored"];
 }
 
 export type SchedulerEvent =
@@ -40,7 +47,7 @@ export const schedulerMachine = setup({
   types: {} as { context: SchedulerContext; input: SchedulerInput; events: SchedulerEvent },
   actions: {
     /** Provided by the host: carry out the kernel's effects (requests, notifications, events). */
-    perform: (_, _params: { input: KernelInput; at: number; effects: ReadonlyArray<KernelEffect> }) => {},
+    perform: (_, _params: { input: KernelInput; at: number; effects: ReadonlyArray<KernelEffect>; resumed?: boolean }) => {},
   },
   guards: {
     allRegistered: ({ context }) =>
@@ -51,12 +58,13 @@ export const schedulerMachine = setup({
 }).createMachine({
   id: "scheduler",
   context: ({ input }) => ({
-    kernel: new SchedulerKernel(input.kernel),
+    kernel: input.restored?.kernel ?? new SchedulerKernel(input.kernel),
     expected: input.kernel.accelerators.map((a) => a.id),
     registered: [],
     expectedTasks: input.expectTasks === true ? input.kernel.models.map((m) => m.name) : [],
     registeredTasks: [],
     error: undefined,
+    restored: input.restored,
   }),
   initial: "registering",
   states: {
@@ -77,6 +85,11 @@ export const schedulerMachine = setup({
       entry: enqueueActions(({ context, enqueue }) => {
         const input: KernelInput = { kind: "start" };
         const at = context.kernel.time;
+        if (context.restored !== undefined) {
+          // resumed: the kernel is mid-run; what it was waiting for is asked again (recorded already)
+          enqueue({ type: "perform", params: { input, at, effects: context.restored.outstanding, resumed: true } });
+          return;
+        }
         enqueue({ type: "perform", params: { input, at, effects: applyInput(context.kernel, input) } });
       }),
       always: { guard: "kernelFinished", target: "finished" },

@@ -57,7 +57,16 @@ export const ReleasedFrame = Schema.Struct({
 export type ReleasedFrame = typeof ReleasedFrame.Type;
 
 // ─── scheduler → model task ─────────────────────────────────────────────────────────────────
-export const TaskTick = Schema.TaggedStruct("task.tick", { v: V, run: Token, at: Time }).annotations({
+export const TaskTick = Schema.TaggedStruct("task.tick", {
+  v: V,
+  run: Token,
+  at: Time,
+  /**
+   * The scheduler's count of ticks sent to this task (1, 2, …): names the request, so a repeated
+   * one (a resumed scheduler asking again) is answered as the first time. Absent: not repeatable.
+   */
+  n: Schema.optional(Count),
+}).annotations({
   identifier: "TaskTick",
 });
 export type TaskTick = typeof TaskTick.Type;

@@ -93,6 +93,8 @@ export interface JetStreamLogSinkOptions {
   readonly attempts?: number;
   /** Ack timeout of one publish, ms. Default 5000. */
   readonly timeoutMs?: number;
+  /** Lines of the run's log the stream holds already (a resumed recording continues after them). Default 0. */
+  readonly linesStored?: number;
 }
 
 /** What a JetStream recording stored. */
@@ -147,7 +149,11 @@ export class JetStreamLogSink implements EventLogSink {
     this.window = opts.window ?? 256;
     this.attempts = opts.attempts ?? 3;
     this.timeoutMs = opts.timeoutMs ?? 5_000;
+    this.lines = this.firstLine = opts.linesStored ?? 0;
   }
+
+  /** Lines before this recording (stored by an earlier one). */
+  private readonly firstLine: number;
 
   header(header: LogHeader): void {
     this.push(headerLine(header));
@@ -173,7 +179,7 @@ export class JetStreamLogSink implements EventLogSink {
         `recording run ${this.run} to JetStream (${LOG_STREAM}, ${this.subject}) failed: ${this.failures.length} of ${this.lines} lines not stored; first: ${this.failures[0]}`,
       );
     }
-    for (let i = 1; i < this.seqs.length; i++) {
+    for (let i = this.firstLine + 1; i < this.seqs.length; i++) {
       if (!(this.seqs[i]! > this.seqs[i - 1]!)) {
         throw new JetStreamRecordError(
           `recording run ${this.run} to JetStream: line ${i + 1} was stored at stream seq ${this.seqs[i]}, before line ${i} (seq ${this.seqs[i - 1]}); the stored log is out of order`,

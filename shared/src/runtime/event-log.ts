@@ -181,12 +181,21 @@ export const inputSource = (input: KernelInput): string =>
 /** The kernel observer that records: every input, then every event applying it produced. */
 export class EventRecorder implements KernelObserver {
   private seq = 0;
+  private readonly skipThrough: number;
 
+  /**
+   * Resuming (a resumed scheduler, runtime/resume.ts): the sink already holds the header and
+   * entries 1..`resumeAfter`; numbering starts after entry `seq` (the entries before the step the
+   * recorder is shown first), and entries up to `resumeAfter` are counted but not written twice.
+   */
   constructor(
     private readonly sink: EventLogSink,
     header: LogHeader,
+    opts: { readonly resume?: { readonly seq: number; readonly resumeAfter: number } } = {},
   ) {
-    sink.header(header);
+    this.seq = opts.resume?.seq ?? 0;
+    this.skipThrough = opts.resume?.resumeAfter ?? 0;
+    if (opts.resume === undefined) sink.header(header);
   }
 
   /** Entries recorded so far. */
@@ -195,9 +204,11 @@ export class EventRecorder implements KernelObserver {
   }
 
   step(input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>): void {
-    this.sink.entry({ seq: ++this.seq, at, source: inputSource(input), type: "input", payload: input });
+    if (++this.seq > this.skipThrough) this.sink.entry({ seq: this.seq, at, source: inputSource(input), type: "input", payload: input });
     for (const e of effects) {
-      if (e.kind === "event") this.sink.entry({ seq: ++this.seq, at: e.event.at, source: "sched", type: e.event._tag, payload: e.event });
+      if (e.kind === "event" && ++this.seq > this.skipThrough) {
+        this.sink.entry({ seq: this.seq, at: e.event.at, source: "sched", type: e.event._tag, payload: e.event });
+      }
     }
   }
 }

@@ -101,8 +101,26 @@ export interface AcceleratorHostOptions extends ServiceHostOptions {
   readonly canServe?: () => boolean;
 }
 
-/** How many recent dispatches an accelerator host remembers to answer a retried dispatch identically. */
-const REPLAY_CACHE = 8;
+/**
+ * How many recent dispatches an accelerator host (and requests a task host) remembers, to answer a
+ * repeated request identically: a dispatch retried after a lost reply, and every request a resumed
+ * scheduler sends again for the steps its dead predecessor took but did not get recorded
+ * (runtime/resume.ts). The bound on that unrecorded tail is this many requests per actor.
+ */
+const REPLAY_CACHE = 4096;
+const TASK_REPLAY_CACHE = 1024;
+
+/** A bounded map of recent replies by request key (oldest dropped first). */
+const replyCache = <V>(capacity: number) => {
+  const m = new Map<string, V>();
+  return {
+    get: (key: string) => m.get(key),
+    set: (key: string, value: V) => {
+      m.set(key, value);
+      if (m.size > capacity) m.delete(m.keys().next().value!);
+    },
+  };
+};
 
 /**
  * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
@@ -161,7 +179,7 @@ export const hostAccelerator = (
   // A dispatch the scheduler retries (its reply was lost, or timed out) must get the same answer,
   // not a "busy" refusal from the block it already started: recent results are replayed by key,
   // and a retry of a block still running (live mode) waits for the same answer.
-  const recent = new Map<string, AccelReply>();
+  const recent = replyCache<AccelReply>(REPLAY_CACHE);
   const keyOf = new Map<string, string>();
   /** Live mode: per block in progress, every request waiting for its answer. */
   const inProgress = new Map<string, string[]>();
@@ -173,10 +191,7 @@ export const hostAccelerator = (
     const tos = key === undefined ? [replyTo] : (inProgress.get(key) ?? [replyTo]);
     if (key !== undefined) {
       inProgress.delete(key);
-      if (message._tag === "block.result") {
-        recent.set(key, message);
-        if (recent.size > REPLAY_CACHE) recent.delete(recent.keys().next().value!);
-      }
+      if (message._tag === "block.result") recent.set(key, message);
     }
     for (const to of tos) relay?.respond(to, message);
   };
@@ -261,8 +276,21 @@ export const hostAccelerator = (
 const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hosted => {
   const stats = newStats();
   let respond: (replyTo: string, message: unknown) => void = () => {};
+  // A tick changes the task's state: the same tick again (a resumed scheduler repeating a request
+  // its predecessor made) must get the first answer, not an empty release.
+  const recent = replyCache<TaskReply>(TASK_REPLAY_CACHE);
+  const keyOf = new Map<string, string>();
   const actor = createActor(
-    modelTaskMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }),
+    modelTaskMachine.provide({
+      actions: {
+        respond: (_, p) => {
+          const key = keyOf.get(p.replyTo);
+          keyOf.delete(p.replyTo);
+          if (key !== undefined && p.message._tag !== "error") recent.set(key, p.message);
+          respond(p.replyTo, p.message);
+        },
+      },
+    }),
     { input: cfg, systemId: `task:${cfg.name}` },
   ).start();
   const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, stats, (cmd, replyTo) => {
@@ -270,8 +298,20 @@ const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hos
       if (replyTo !== undefined) relay.respond(replyTo, errorReply("rejected", `command for run ${cmd.run} sent to ${cfg.run}/${cfg.name}`));
       return;
     }
-    if (cmd._tag === "task.frameEnded") actor.send({ type: cmd._tag, cmd });
-    else if (replyTo !== undefined) actor.send({ type: cmd._tag, cmd, replyTo } as never);
+    if (cmd._tag === "task.frameEnded") {
+      actor.send({ type: cmd._tag, cmd });
+      return;
+    }
+    if (replyTo === undefined) return;
+    // a parent's frame ends once; a tick is named by its number (unnamed ticks are not repeatable)
+    const key = cmd._tag === "task.tick" ? (cmd.n === undefined ? undefined : `tick#${cmd.n}`) : `parent:${cmd.parent}:${cmd.frame}`;
+    const cached = key === undefined ? undefined : recent.get(key);
+    if (cached !== undefined) {
+      relay.respond(replyTo, cached);
+      return;
+    }
+    if (key !== undefined) keyOf.set(replyTo, key);
+    actor.send({ type: cmd._tag, cmd, replyTo } as never);
   }, opts.onReject);
   respond = relay.respond;
   return { actor, stats, stop: () => { relay.sub.unsubscribe(); actor.stop(); } };
@@ -321,6 +361,8 @@ export interface SchedulerHostOptions {
   readonly dispatchAttemptTimeoutMs?: number;
   /** Told about every dispatch attempt that failed and will be retried (for logs). */
   readonly onDispatchRetry?: (info: { readonly slot: string; readonly attempt: number; readonly error: string; readonly waitedMs: number }) => void;
+  /** Resume a run whose scheduler died (runtime/resume.ts): the rebuilt kernel and its outstanding requests. */
+  readonly resume?: { readonly kernel: SchedulerKernel; readonly outstanding: ReadonlyArray<KernelEffect> };
 }
 
 export const DEFAULT_SLOT_TAKEOVER_TIMEOUT_MS = 15_000;
@@ -416,9 +458,9 @@ export const hostScheduler = (
     }
   };
 
-  const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
+  const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>, resumed = false) => {
     if (input.kind === "start") clock?.start();
-    opts.observer?.step(input, at, effects);
+    if (!resumed) opts.observer?.step(input, at, effects);
     for (const e of effects) {
       switch (e.kind) {
         case "request": {
@@ -464,8 +506,8 @@ export const hostScheduler = (
     }
   };
 
-  const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.input, p.at, p.effects) } }), {
-    input: { kernel, expectTasks: opts.expectTasks ?? false },
+  const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.input, p.at, p.effects, p.resumed) } }), {
+    input: { kernel, expectTasks: opts.expectTasks ?? false, ...(opts.resume === undefined ? {} : { restored: opts.resume }) },
     systemId: "scheduler",
   });
   const control = (op: "discover" | "finished" | "stop", reason?: string) =>

@@ -13,3 +13,4 @@ export * from "./direct";
 export * from "./grid";
 export * from "./tuner";
 export * from "./live-clock";
+export * from "./resume";

@@ -18,7 +18,7 @@ export const runScheduler = async (
     readonly bus: Bus;
     readonly expectTasks?: boolean;
     /** Distributed-run knobs: register timeout, slot takeover (docs/distributed.md). */
-    readonly host?: Pick<SchedulerHostOptions, "registerTimeoutMs" | "slotTakeoverTimeoutMs" | "dispatchAttemptTimeoutMs" | "onDispatchRetry">;
+    readonly host?: Pick<SchedulerHostOptions, "registerTimeoutMs" | "slotTakeoverTimeoutMs" | "dispatchAttemptTimeoutMs" | "onDispatchRetry" | "resume">;
   },
 ): Promise<RunResult> => {
   const run = checkToken("run id", opts.run ?? "embedded");
