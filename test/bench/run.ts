@@ -5,6 +5,9 @@
  *   npm run bench                    # everything (≈ 3–5 min on the 2-core machine)
  *   npm run bench -- --only 2,5      # some figures
  *   npm run bench -- --quick         # fewer repetitions and shorter runs (a smoke run; charts not copied to docs/)
+ *   npm run bench -- --load          # also the load case, or --only load (30 models × 64 accelerators in 8 processes over NATS,
+ *                                    # 60 s simulated; about 15 min here with --load-block 8, over an hour at B = 1;
+ *                                    # --load-duration 5s --load-block 1 to change it; test/bench/load.ts)
  *
  * Each figure runs in its own process (test/bench/figure.ts). Output: the summary table and the
  * detail tables on stdout, bench.json (machine info, options, every figure's raw data) in the
@@ -34,6 +37,7 @@ const value = (name: string): string | undefined => {
 };
 const quick = flag("--quick");
 const only = value("--only")?.split(",").map((s) => s.trim()) ?? ["1", "2", "3", "4", "5", "6"];
+if (flag("--load") && !only.includes("load")) only.push("load"); // the load case: only when asked (many minutes)
 const jsonPath = resolve(value("--json") ?? "bench.json");
 const outDir = join(HERE, "out");
 
@@ -98,6 +102,7 @@ const FIGURE_NAMES: Readonly<Record<string, string>> = {
   "3": "bus overhead and distributed speed",
   "5": "scaling",
   "6": "memory",
+  load: "load: 30 models × 64 accelerators in 8 processes over NATS",
 };
 
 /** Figure 4 is a feature that does not exist yet: say so, never fake it. */
@@ -120,6 +125,28 @@ const contention = (results: ReadonlyArray<FigureResult>): string => {
   if (w2.length > 0) parts.push(`figure 2 median ${fmtPct(med(w2)!)}`);
   return parts.join(", ");
 };
+
+/** The load case (test/bench/load.ts) in its own process; only with --load (it takes many minutes). */
+const runLoadCase = (tmp: string): Promise<FigureResult> =>
+  new Promise((resolveCase) => {
+    const f0 = performance.now();
+    const out = join(tmp, "figure-load.json");
+    const duration = value("--load-duration") ?? (quick ? "2s" : "60s");
+    const block = value("--load-block") ?? "8";
+    err(`load case (${duration} simulated, B = ${block}) …`);
+    const child = track(spawn(process.execPath, ["--import", "tsx", join(HERE, "load.ts"), "--duration", duration, "--block", block, "--out", out], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] }));
+    child.on("exit", (code) => {
+      let written: FigureResult | { error: string } | undefined;
+      try {
+        written = JSON.parse(readFileSync(out, "utf8")) as FigureResult | { error: string };
+      } catch {
+        written = undefined;
+      }
+      err(`load case done in ${((performance.now() - f0) / 1000).toFixed(1)} s`);
+      if (written !== undefined && !("error" in written)) resolveCase(written);
+      else resolveCase(failedFigure("load", written?.error ?? `exit code ${code}`));
+    });
+  });
 
 const summaryHead = ["figure", "what", "measured (median [min–max])", "target", "met"];
 const summaryRow = (r: Row) => [r.figure, r.what, r.measured, r.target, met(r.met)];
@@ -147,7 +174,7 @@ const main = async () => {
     for (const id of only) {
       const f0 = performance.now();
       err(`figure ${id} …`);
-      const r = id === "4" ? liveFigure() : await runFigure(id, tmp).catch((e: unknown) => failedFigure(id, e instanceof Error ? e.message : String(e)));
+      const r = id === "4" ? liveFigure() : id === "load" ? await runLoadCase(tmp) : await runFigure(id, tmp).catch((e: unknown) => failedFigure(id, e instanceof Error ? e.message : String(e)));
       results.push(r);
       err(`figure ${id} done in ${((performance.now() - f0) / 1000).toFixed(1)} s`);
     }

@@ -32,6 +32,7 @@ import { registerTune } from "./tune";
 import { registerTimeline } from "./timeline";
 import { registerLogCommands, runWithLogOutputs } from "./log-commands";
 import { registerDashboard } from "./dashboard";
+import { registerGen } from "./gen";
 import { addNatsConnectionOptions } from "./nats-flags";
 
 export interface Io {
@@ -191,6 +192,7 @@ export const buildProgram = (io: Io, setResult: (code: number) => void): Command
   registerTimeline(program, io, setResult);
   registerLogCommands(program, io, setResult);
   registerDashboard(program, io, setResult);
+  registerGen(program, io, setResult);
   addNatsConnectionOptions(program); // credentials, TLS, --require-auth on every command with --nats
   return program;
 };

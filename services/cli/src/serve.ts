@@ -56,6 +56,11 @@ interface ServeFlags extends NatsConnectionFlags {
   window?: string;
   clock?: string;
   speed?: string;
+  scenarioFile?: string[];
+  hardwareFile?: string[];
+  modelFile?: string[];
+  costs?: string[];
+  reportMemory?: boolean;
 }
 
 export interface ServeIo {
@@ -105,6 +110,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     durationMs: flags.duration === undefined ? defaultDurationMs(flags.policy) : parseDuration(flags.duration),
     seed: parseSeed(flags.seed),
     blockSize: parseBlockSize(flags.block),
+    files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
   const slots =
     role === "accelerator"
@@ -192,6 +198,9 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     return 0;
   } finally {
     await bus.close();
+    // --report-memory: the process's peak RSS (getrusage ru_maxrss = /proc VmHWM), one line on stderr
+    const maxRssKB = flags.reportMemory === true ? process.resourceUsage().maxRSS : undefined;
+    if (maxRssKB !== undefined) io.err(`[${role} ${host}] peak RSS: ${(maxRssKB / 1024).toFixed(1)} MB (maxRSS ${maxRssKB} kB)\n`);
   }
 };
 
@@ -226,5 +235,10 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--window <d>", "dashboard: sliding window of the per-model figures and UXCost, run time (default 1s)")
     .option("--clock <virtual|live>", "scheduler: virtual (default) or live time (accelerators really wait; docs/live.md)")
     .option("--speed <x>", "scheduler, with --clock live: 0.1 = ten times slower than real (default 1)")
+    .option("--scenario-file <path>", "load scenarios from a JSON file, e.g. from `sdrm3 gen scenario` (repeatable; every process of the run needs the same files)", collect)
+    .option("--hardware-file <path>", "load hardware configs from a JSON file, e.g. from `sdrm3 gen hardware` (repeatable)", collect)
+    .option("--model-file <path>", "load a model (layer list) from a JSON file (repeatable)", collect)
+    .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
+    .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
     .action(async (role: string, flags: ServeFlags) => setResult(await executeServe(role, flags, io)));
 };

@@ -15,6 +15,7 @@ export type {
   ResolvedModelCosts,
 } from "./fallback-costs";
 export type { ModelVariant, SupernetSpec, SupernetVariantSpec } from "./variants";
+export type { FpsChoice, SyntheticHardware, SyntheticHardwareOptions, SyntheticScenarioOptions } from "./synthetic";
 
 export { DataError, UnknownNameError } from "./errors";
 export { costClassName } from "./costs";
@@ -33,6 +34,14 @@ export { findHardware, findModel, findScenario } from "./lookup";
 export { layerMacs, loadModelFile } from "./models";
 export { resolveModelCosts } from "./model-costs";
 export { loadScenarioFile } from "./scenarios";
+export {
+  CASCADE_PROBABILITIES,
+  DEFAULT_SYNTHETIC_FPS,
+  generateHardware,
+  generateScenario,
+  hardwareJson,
+  scenarioJson,
+} from "./synthetic";
 export {
   describeFallback,
   layerCostWithFallback,
