@@ -2,7 +2,7 @@
  * A stale owner comes back (issue 7, item 2a; docs/distributed.md, "Fencing"): real processes on a
  * real nats-server. Two accelerator processes own Dual_4K's two slots, a third waits as a hot spare
  * for acc1. Mid-run the owner of acc1 is stopped with SIGSTOP for longer than its lease TTL
- * (`--lease-ttl 1s`): its lease lapses, the spare claims acc1 and answers the scheduler's retried
+ * (`--lease-ttl 2s`): its lease lapses, the spare claims acc1 and answers the scheduler's retried
  * dispatch. Then the stale owner gets SIGCONT, with dispatches for acc1 already in its socket.
  *
  * What must hold:
@@ -28,7 +28,8 @@ import { expectAccounted, frameEnds, inProcessJson, natsEnv, startReplySpy } fro
 import { decisionLines, lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
 
 const SPEC = ["--scenario", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "1s"];
-const LEASE_TTL_MS = 1_000;
+/** Short, so the test is quick; long enough that a loaded 2-core machine does not lapse healthy owners' leases. */
+const LEASE_TTL_MS = 2_000;
 
 const group = processGroup();
 const runs: string[] = [];
@@ -99,9 +100,9 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
     // the stale owner: saw its pause, lost acc1 by revision, served nothing after the pause, became a spare
     const staleLog = victim.err();
     if (process.env.FAULT_DEBUG) console.log(staleLog, scheduler.err(), spare.err());
-    const pause = /paused for (\d+) ms[^\n]*re-checking the lease revision of acc1/.exec(staleLog);
-    expect(pause, staleLog).not.toBeNull();
-    expect(Number(pause![1])).toBeGreaterThanOrEqual(LEASE_TTL_MS);
+    // (a loaded machine may show shorter stalls too; the SIGSTOP is the long one)
+    const pauses = [...staleLog.matchAll(/paused for (\d+) ms[^\n]*re-checking the lease revision of acc1/g)].map((m) => Number(m[1]));
+    expect(Math.max(0, ...pauses), staleLog).toBeGreaterThanOrEqual(LEASE_TTL_MS);
     const lost = /lost slot acc1: ([^\n]*)/.exec(staleLog)![1]!;
     // by revision: the watch saw the spare's write, or the re-check / the confirming renewal found another revision
     expect(staleLog, staleLog).toMatch(/taken over by spare at revision \d+ \(ours was \d+\)|its key is (now )?at revision \d+ \(owner spare\)|renewal at revision \d+ refused/);
@@ -111,7 +112,8 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
     expect(answeredAfterPause, "dispatches the stale owner answered after its pause").toBe(0);
     expect(answeredBefore).toBeGreaterThan(0); // it did serve acc1 before the pause
     expect(staleLog.indexOf("waiting as a hot spare", staleLog.indexOf("lost slot acc1")), "rejoins as a spare").toBeGreaterThan(0);
-    expect(victim.err()).not.toMatch(/claimed slot acc1[^]*claimed slot acc1/); // never took the slot back
+    // never took the slot back (unless the spare lost it in turn, which a loaded machine can cause: then a claim is legitimate)
+    if ((staleLog.match(/claimed slot acc1/g) ?? []).length > 1) expect(spare.err(), staleLog).toMatch(/lost slot acc1/);
 
     // outside view: nothing answered twice
     const seen = spy.summary();

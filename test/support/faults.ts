@@ -41,20 +41,22 @@ export interface ReplySpySummary {
  */
 export const startReplySpy = async (nats: NatsLogin, run: string) => {
   const bus = await connectNatsBus({ ...nats, name: `fault-spy-${run}` });
-  const requests = new Map<string, string>(); // reply subject -> slot
-  const replies = new Map<string, number>();
+  const requests = new Map<string, { slot: string; at: number }>(); // reply subject -> slot, when seen
+  const replies = new Map<string, number[]>(); // reply subject -> when each reply was seen
   const dispatches: Record<string, number> = {};
   bus.nc.subscribe(`sdrm3.${run}.accel.*.cmd`, {
     callback: (_e, m) => {
       if (m.reply === undefined || m.reply === "") return;
       const slot = m.subject.split(".")[3]!;
-      requests.set(m.reply, slot);
+      requests.set(m.reply, { slot, at: Date.now() });
       dispatches[slot] = (dispatches[slot] ?? 0) + 1;
     },
   });
   bus.nc.subscribe("_INBOX.>", {
     callback: (_e, m) => {
-      replies.set(m.subject, (replies.get(m.subject) ?? 0) + 1);
+      const seen = replies.get(m.subject);
+      if (seen === undefined) replies.set(m.subject, [Date.now()]);
+      else seen.push(Date.now());
     },
   });
   await bus.nc.flush();
@@ -62,12 +64,18 @@ export const startReplySpy = async (nats: NatsLogin, run: string) => {
     summary: (): ReplySpySummary => {
       let answered = 0;
       const answeredTwice: Array<{ slot: string; replies: number }> = [];
-      for (const [reply, slot] of requests) {
-        const n = replies.get(reply) ?? 0;
+      for (const [reply, { slot }] of requests) {
+        const n = replies.get(reply)?.length ?? 0;
         if (n > 0) answered++;
         if (n > 1) answeredTwice.push({ slot, replies: n });
       }
       return { dispatches: { ...dispatches }, answered, answeredTwice };
+    },
+    /** Replies seen at or after `after` (test clock, ms) to `slot`'s dispatches sent before `sentBefore`. */
+    lateReplies: (slot: string, sentBefore: number, after: number): number => {
+      let n = 0;
+      for (const [reply, r] of requests) if (r.slot === slot && r.at < sentBefore) n += (replies.get(reply) ?? []).filter((t) => t >= after).length;
+      return n;
     },
     close: () => bus.close(),
   };

@@ -161,6 +161,7 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
             opts.log?.(`accelerator ${held.slot} (${specs[indexOf(held.slot)]!.costClass}) ready for run ${opts.run}: claimed slot ${held.slot} (lease revision ${held.lease.revision})`);
           },
           onLost: (slot, reason) => {
+            clock?.now(); // a pause that ended just now is attributed to the slot before it goes
             unhost(slot);
             opts.log?.(`lost slot ${slot}: ${reason}; no longer hosting it`);
           },
