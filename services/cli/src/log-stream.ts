@@ -146,7 +146,7 @@ export const startStreamRecording = async (bus: NatsBus, opts: RunOptions & { ru
     sink,
     finish: async () => {
       const s = await sink.done();
-      return `recorded ${recorder.entries} entries (${s.lines} lines, ${s.bytes} bytes) to JetStream stream ${LOG_STREAM}, subject ${s.subject}${s.retries === 0 ? "" : ` (${s.retries} publishes retried, ${s.duplicates} deduplicated)`}\n`;
+      return `recorded ${recorder.entries} entries (${s.lines} lines, ${s.bytes} bytes) to JetStream stream ${LOG_STREAM}, subject ${s.subject}${s.retries === 0 ? "" : ` (${s.retries} publishes retried, ${s.duplicates} deduplicated, ${s.reordered} stored out of line order)`}\n`;
     },
   };
 };

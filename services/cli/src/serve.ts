@@ -171,7 +171,8 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     const eventsFile = flags.events;
     // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
     const recording: StreamRecording | undefined =
-      resumed ?? (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run }) : undefined);
+      resumed ??
+      (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }) : undefined);
     try {
       const result = await serveScheduler({
         bus,

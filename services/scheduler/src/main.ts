@@ -38,8 +38,11 @@ export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<Run
       ...(opts.registerTimeoutMs === undefined ? {} : { registerTimeoutMs: opts.registerTimeoutMs }),
       ...(opts.slotTakeoverTimeoutMs === undefined ? {} : { slotTakeoverTimeoutMs: opts.slotTakeoverTimeoutMs }),
       ...(opts.resume === undefined ? {} : { resume: opts.resume }),
-      onDispatchRetry: ({ slot, attempt, error, waitedMs }) => {
-        if (attempt === 1) opts.log?.(`slot ${slot}: dispatch failed (${error}); retrying until a process takes over the slot`);
+      onDispatchRetry: ({ slot, task, attempt, error, waitedMs }) => {
+        if (task === true) {
+          if (attempt === 1) opts.log?.(`model task ${slot}: request failed (${error}); asking again`);
+          else if (attempt % 5 === 0) opts.log?.(`model task ${slot}: still no answer after ${waitedMs} ms (attempt ${attempt}, ${error})`);
+        } else if (attempt === 1) opts.log?.(`slot ${slot}: dispatch failed (${error}); retrying until a process takes over the slot`);
         else if (attempt % 5 === 0) opts.log?.(`slot ${slot}: still no owner after ${waitedMs} ms (attempt ${attempt}, ${error})`);
       },
     },

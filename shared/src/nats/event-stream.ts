@@ -10,13 +10,19 @@
  * observer is synchronous and must not influence the run, so `header` / `entry` only queue the
  * line; a pump publishes the queue in order with a bounded number of publishes in flight (one
  * connection keeps them in order), retrying a failed publish with the same msgID. `done()` waits
- * for every ack and throws when a line could not be stored or the stored order is not the line
- * order: a recording failure fails the run loudly at its end, never silently.
+ * for every ack and throws when a line could not be stored: a recording failure fails the run
+ * loudly at its end, never silently.
  *
- * Reading: `streamLogLines` yields a run's messages as `LogLine`s through an ordered consumer
- * (filter `sdrm3.<run>.log`, DeliverPolicy.All) until the subject's last message (looked up
- * first with `last_by_subj`), so `openLog` — replay, explain, trace, export — reads a stream as it
- * reads a file, with the same checks. A run with no messages is a `LogSourceMissingError`.
+ * Order: while the server is reachable, lines are stored in line order. When it is not (a
+ * restart, a partition), publishes in flight fail or time out and some are retried after later
+ * lines were stored, so a line may be stored after its successors; the msgID (which names the
+ * line) puts it back in its place when reading, and deduplicates a retry of a line that was stored
+ * but whose ack was lost.
+ *
+ * Reading: `streamLogLines` yields a run's messages as `LogLine`s in line order through an ordered
+ * consumer (filter `sdrm3.<run>.log`, DeliverPolicy.All) until the subject's last message (looked
+ * up first with `last_by_subj`), so `openLog` — replay, explain, trace, export — reads a stream as
+ * it reads a file, with the same checks. A run with no messages is a `LogSourceMissingError`.
  */
 
 import {
@@ -108,6 +114,8 @@ export interface JetStreamRecordStats {
   readonly duplicates: number;
   /** Publishes retried. */
   readonly retries: number;
+  /** Lines stored after the line that follows them (retried in an outage; reading puts them back in place). */
+  readonly reordered: number;
 }
 
 /** A recording that could not be stored completely or in order. */
@@ -179,14 +187,9 @@ export class JetStreamLogSink implements EventLogSink {
         `recording run ${this.run} to JetStream (${LOG_STREAM}, ${this.subject}) failed: ${this.failures.length} of ${this.lines} lines not stored; first: ${this.failures[0]}`,
       );
     }
-    for (let i = this.firstLine + 1; i < this.seqs.length; i++) {
-      if (!(this.seqs[i]! > this.seqs[i - 1]!)) {
-        throw new JetStreamRecordError(
-          `recording run ${this.run} to JetStream: line ${i + 1} was stored at stream seq ${this.seqs[i]}, before line ${i} (seq ${this.seqs[i - 1]}); the stored log is out of order`,
-        );
-      }
-    }
-    return { subject: this.subject, lines: this.lines, bytes: this.bytes, duplicates: this.duplicates, retries: this.retries };
+    let reordered = 0;
+    for (let i = this.firstLine + 1; i < this.seqs.length; i++) if (!(this.seqs[i]! > this.seqs[i - 1]!)) reordered++;
+    return { subject: this.subject, lines: this.lines, bytes: this.bytes, duplicates: this.duplicates, retries: this.retries, reordered };
   }
 
   private push(text: string) {
@@ -282,16 +285,31 @@ export async function* streamLogLines(nc: NatsConnection, run: string, opts: { r
   const consumer = await jetstream(nc).consumers.get(LOG_STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume({ max_messages: 512, idle_heartbeat: opts.idleMs ?? 5_000 });
   const decoder = new TextDecoder();
+  // lines stored ahead of a line retried in an outage wait here until it comes (bounded by the
+  // recorder's publish window)
+  const ahead = new Map<number, string>();
   let line = 0;
+  let position = 0;
   try {
     for await (const m of messages) {
-      line++;
+      position++;
       const id = m.headers?.get("Nats-Msg-Id");
-      if (id !== undefined && id !== "" && id !== logMsgId(run, line)) {
-        throw new LogFormatError(line, `stream message ${m.seq} holds ${id}, expected ${logMsgId(run, line)} (a line is missing, repeated or out of order in the stream)`);
+      const prefix = `${run}:`;
+      const named = id !== undefined && id.startsWith(prefix) && /^[1-9]\d*$/.test(id.slice(prefix.length)) ? Number(id.slice(prefix.length)) : undefined;
+      if (named === undefined && id !== undefined && id !== "") {
+        throw new LogFormatError(position, `stream message ${m.seq} holds ${id}, expected ${logMsgId(run, position)} (a line id of run ${run})`);
       }
-      yield { line, text: decoder.decode(m.data), terminated: true };
+      const k = named ?? position; // a line published without an id (a tool) is taken where it stands
+      if (k <= line || ahead.has(k)) throw new LogFormatError(k, `stream message ${m.seq} holds line ${k} of run ${run} again (the line is stored twice)`);
+      ahead.set(k, decoder.decode(m.data));
+      for (let next = ahead.get(line + 1); next !== undefined; next = ahead.get(line + 1)) {
+        ahead.delete(line + 1);
+        yield { line: ++line, text: next, terminated: true };
+      }
       if (m.seq >= lastSeq) break;
+    }
+    if (ahead.size > 0) {
+      throw new LogFormatError(line + 1, `line ${line + 1} of run ${run} is missing from the stream (${ahead.size} later line(s) are stored)`);
     }
   } finally {
     messages.stop();

@@ -1,7 +1,8 @@
 /**
  * Slot ownership with JetStream KV leases (STACK.md §2.6, docs/distributed.md).
  *
- * One KV bucket per run, `sdrm3_leases_<run>` (memory storage, history 1, bucket-wide TTL: server
+ * One KV bucket per run, `sdrm3_leases_<run>` (file storage, so leases outlive a nats-server
+ * restart — a memory bucket would vanish with the server and leave every slot ownerless; history 1, bucket-wide TTL: server
  * 2.9 has no per-key TTL), created by whichever process needs it first. Key = slot id (an
  * accelerator id of the run's hardware), value = {@link LeaseValue}.
  *
@@ -83,7 +84,7 @@ const isStreamNotFound = (e: unknown): boolean =>
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Opens the run's lease bucket, creating it (memory storage, history 1, `ttlMs`) if missing. */
+/** Opens the run's lease bucket, creating it (file storage, history 1, `ttlMs`) if missing. */
 export const openLeaseBucket = async (
   nc: NatsConnection,
   run: string,
@@ -92,7 +93,7 @@ export const openLeaseBucket = async (
   const name = leaseBucketName(run);
   const ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   if (!(ttlMs >= 100)) throw new Error(`lease TTL must be at least 100 ms, got ${ttlMs}`);
-  const kv = await new Kvm(nc).create(name, { ttl: ttlMs, history: 1, storage: StorageType.Memory });
+  const kv = await new Kvm(nc).create(name, { ttl: ttlMs, history: 1, storage: StorageType.File });
   const status = await kv.status();
   return { run, name, ttlMs: status.ttl > 0 ? status.ttl : ttlMs, kv };
 };

@@ -360,7 +360,14 @@ export interface SchedulerHostOptions {
   /** Wait per dispatch attempt (capped by `requestTimeoutMs`). Default {@link DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS}. */
   readonly dispatchAttemptTimeoutMs?: number;
   /** Told about every dispatch attempt that failed and will be retried (for logs). */
-  readonly onDispatchRetry?: (info: { readonly slot: string; readonly attempt: number; readonly error: string; readonly waitedMs: number }) => void;
+  readonly onDispatchRetry?: (info: {
+    /** The accelerator slot, or the model task (`task`) asked. */
+    readonly slot: string;
+    readonly task?: boolean;
+    readonly attempt: number;
+    readonly error: string;
+    readonly waitedMs: number;
+  }) => void;
   /** Resume a run whose scheduler died (runtime/resume.ts): the rebuilt kernel and its outstanding requests. */
   readonly resume?: { readonly kernel: SchedulerKernel; readonly outstanding: ReadonlyArray<KernelEffect> };
 }
@@ -425,13 +432,17 @@ export const hostScheduler = (
   const attemptMs = Math.min(timeoutMs, opts.dispatchAttemptTimeoutMs ?? DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS);
   let stopped = false;
   /**
-   * A block dispatch, retried while its slot has no live owner (docs/distributed.md). In virtual
-   * time the reply is a pure function of the dispatch, so whichever process answers — the old owner
-   * or a spare with a fresh actor — gives the same reply, the first reply is the only one taken, and
-   * the kernel never sees the failure. Only "nobody there" errors are retried; on the memory bus
-   * they never happen while the accelerators are hosted, so its behaviour is unchanged.
+   * A request, retried while nobody answers (docs/distributed.md, docs/reliability.md): a block
+   * dispatch while its slot has no live owner, any request while the bus is down and reconnecting
+   * (a lost request or reply). In virtual time a dispatch's reply is a pure function of the
+   * dispatch, so whichever process answers — the old owner or a spare with a fresh actor — gives the
+   * same reply; tasks and accelerators answer a repeated request as the first time (their hosts
+   * keep recent replies by request). The first reply is the only one taken and the kernel never
+   * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
+   * while the actors are hosted, so its behaviour is unchanged.
    */
-  const dispatch = async (slot: string, subject: string, data: string): Promise<BusMsg> => {
+  const requestRetrying = async (to: Target, subject: string, data: string): Promise<BusMsg> => {
+    const slot = to.kind === "accel" ? to.id : to.name;
     // The takeover budget is counted, not clocked: every attempt that timed out costs its timeout,
     // every pause its length (no clock is read; a "no responders" answer costs nothing but the pause).
     let spentMs = 0;
@@ -445,10 +456,12 @@ export const hostScheduler = (
         const reason = err instanceof BusNoRespondersError ? "no responders" : `no answer within ${attemptMs} ms`;
         if (spentMs >= takeoverMs) {
           throw new Error(
-            `accelerator slot ${slot} has no owner: ${attempt} dispatch attempts over ${spentMs} ms (last: ${reason}); no process took over the slot within the slot takeover timeout (${takeoverMs} ms)`,
+            to.kind === "accel"
+              ? `accelerator slot ${slot} has no owner: ${attempt} dispatch attempts over ${spentMs} ms (last: ${reason}); no process took over the slot within the slot takeover timeout (${takeoverMs} ms)`
+              : `model task ${slot} does not answer: ${attempt} attempts over ${spentMs} ms (last: ${reason}), beyond the takeover timeout (${takeoverMs} ms)`,
           );
         }
-        opts.onDispatchRetry?.({ slot, attempt, error: reason, waitedMs: spentMs });
+        opts.onDispatchRetry?.({ slot, attempt, error: reason, waitedMs: spentMs, ...(to.kind === "task" ? { task: true } : {}) });
         const pause = Math.min(backoff, takeoverMs - spentMs);
         await new Promise((resolve) => setTimeout(resolve, pause));
         spentMs += pause;
@@ -468,7 +481,7 @@ export const hostScheduler = (
           const schema = e.to.kind === "task" ? TaskReply : AccelReply;
           stats.sent++;
           const data = JSON.stringify(e.message);
-          const sent = e.to.kind === "accel" ? dispatch(e.to.id, subject, data) : bus.request(subject, data, { timeoutMs });
+          const sent = requestRetrying(e.to, subject, data);
           sent.then(
             (msg) => {
               stats.received++;
