@@ -50,6 +50,7 @@ interface ServeFlags extends NatsConnectionFlags {
   events?: string;
   recordStream?: boolean;
   resume?: boolean;
+  elastic?: boolean;
   name?: string;
   port?: string;
   bind?: string;
@@ -164,6 +165,9 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
       throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
     }
     if (flags.resume === true && live !== undefined) throw new CliInputError("--resume: only virtual-time runs can be resumed from their log, not --clock live");
+    if (flags.elastic === true && (flags.resume === true || flags.recordStream === true)) {
+      throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");
+    }
     // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
     const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
     if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
@@ -183,6 +187,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
         slotTakeoverTimeoutMs,
         ...(live === undefined ? {} : { live }),
         ...(resumed === undefined ? {} : { resume: resumed.resume }),
+        ...(flags.elastic === true ? { elastic: true } : {}),
         ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
         ...(recording === undefined ? {} : { observer: recording.recorder }),
       });
@@ -229,6 +234,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--json", "scheduler: print the result as JSON")
     .option("--events <file>", "scheduler: write every run event (decisions included) as JSONL")
     .option("--record-stream", "scheduler: record the run's event log to JetStream (stream SDRM3_LOG, subject sdrm3.<run>.log; export with `sdrm3 log export`)")
+    .option("--elastic", "scheduler: when the register timeout passes, run on the accelerator slots that registered (at least one) instead of failing")
     .option("--resume", "scheduler: resume the run from its JetStream log when it has one (a restarted scheduler; implies --record-stream; docs/reliability.md)")
     .option("--name <name>", "process name in registrations and logs (default host:pid)")
     .option("--port <n>", "dashboard: HTTP port (0 = any free port; default 8080)")

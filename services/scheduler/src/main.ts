@@ -22,6 +22,8 @@ export interface SchedulerServiceOptions {
   readonly slotTakeoverTimeoutMs?: number;
   /** Live mode (docs/live.md): wall-clock time scaled by `speed`. Default: virtual time. */
   readonly live?: { readonly speed: number };
+  /** Start with the slots that registered when the register timeout passes (`serve scheduler --elastic`). */
+  readonly elastic?: boolean;
   /** Resume the run from its rebuilt kernel (runtime/resume.ts; `serve scheduler --resume`). */
   readonly resume?: SchedulerHostOptions["resume"];
 }
@@ -34,6 +36,12 @@ export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<Run
     run: opts.run,
     expectTasks: true,
     ...(opts.live === undefined ? {} : { live: opts.live }),
+    ...(opts.elastic === true
+      ? {
+          elastic: (registered: ReadonlyArray<string>, missing: ReadonlyArray<string>) =>
+            opts.log?.(`elastic start: running on ${registered.length} of ${registered.length + missing.length} accelerator slots (${registered.join(", ")}); left out: ${missing.join(", ")}`),
+        }
+      : {}),
     host: {
       ...(opts.registerTimeoutMs === undefined ? {} : { registerTimeoutMs: opts.registerTimeoutMs }),
       ...(opts.slotTakeoverTimeoutMs === undefined ? {} : { slotTakeoverTimeoutMs: opts.slotTakeoverTimeoutMs }),

@@ -37,6 +37,8 @@ export interface SchedulerContext {
 export type SchedulerEvent =
   | { readonly type: "accel.registered"; readonly acc: string }
   | { readonly type: "task.registered"; readonly model: string }
+  /** Elastic start (`serve scheduler --elastic`): run on the accelerators that registered, with this configuration. */
+  | { readonly type: "start.with"; readonly kernel: KernelConfig }
   /** `at`: live mode only, the clock reading when the reply arrived. */
   | { readonly type: "reply"; readonly corr: number; readonly reply: KernelReply; readonly at?: number }
   /** Live mode: the host's wake-up after a `wait` effect. */
@@ -78,6 +80,16 @@ export const schedulerMachine = setup({
         "task.registered": {
           guard: ({ context, event }) => context.expectedTasks.includes(event.model) && !context.registeredTasks.includes(event.model),
           actions: assign({ registeredTasks: ({ context, event }) => [...context.registeredTasks, event.model] }),
+        },
+        "start.with": {
+          guard: ({ context, event }) =>
+            context.restored === undefined &&
+            event.kernel.accelerators.every((a) => context.registered.includes(a.id)) &&
+            context.expectedTasks.every((m) => context.registeredTasks.includes(m)),
+          actions: assign({
+            kernel: ({ event }) => new SchedulerKernel(event.kernel),
+            expected: ({ event }) => event.kernel.accelerators.map((a) => a.id),
+          }),
         },
       },
     },

@@ -368,6 +368,12 @@ export interface SchedulerHostOptions {
     readonly error: string;
     readonly waitedMs: number;
   }) => void;
+  /**
+   * Elastic start: when the register timeout passes with every task and at least one accelerator
+   * registered, run on the accelerators that did (`registered`, hardware order) instead of failing;
+   * returns the kernel configuration for them (runtime/run restrictToAccelerators).
+   */
+  readonly elastic?: (registered: ReadonlyArray<string>, missing: ReadonlyArray<string>) => KernelConfig;
   /** Resume a run whose scheduler died (runtime/resume.ts): the rebuilt kernel and its outstanding requests. */
   readonly resume?: { readonly kernel: SchedulerKernel; readonly outstanding: ReadonlyArray<KernelEffect> };
 }
@@ -562,6 +568,12 @@ export const hostScheduler = (
         ...(slots.length === 0 ? [] : [`accelerator slots ${slots.join(", ")} (start \`sdrm3 serve accelerator\`)`]),
         ...(tasks.length === 0 ? [] : [`model tasks ${tasks.join(", ")} (start \`sdrm3 serve workload\`)`]),
       ];
+      const present = c.expected.filter((id) => c.registered.includes(id));
+      if (opts.elastic !== undefined && tasks.length === 0 && present.length > 0) {
+        // --elastic: run on the slots that registered (the others are left out of the run)
+        actor.send({ type: "start.with", kernel: opts.elastic(present, slots) });
+        return;
+      }
       settle?.reject(new RunFailedError(`run ${run}: not everything registered within the register timeout (${ms} ms); never registered: ${missing.join("; ")}`));
     }, ms);
   }

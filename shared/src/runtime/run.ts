@@ -7,7 +7,17 @@ import { checkToken } from "../contracts/subjects";
 import type { Bus } from "./bus";
 import { type Hosted, type SchedulerHostOptions, hostAccelerator, hostModelTasks, hostScheduler } from "./host";
 import { createMemoryBus } from "./memory-bus";
-import { type RunOptions, type RunResult, acceleratorCosts, kernelConfigFor, rejectCounter, resultOf, runVariants, taskConfigsFor } from "./setup";
+import {
+  type RunOptions,
+  type RunResult,
+  acceleratorCosts,
+  kernelConfigFor,
+  rejectCounter,
+  restrictToAccelerators,
+  resultOf,
+  runVariants,
+  taskConfigsFor,
+} from "./setup";
 import { tuningFor } from "./tuner";
 
 export * from "./setup";
@@ -19,12 +29,28 @@ export const runScheduler = async (
     readonly expectTasks?: boolean;
     /** Distributed-run knobs: register timeout, slot takeover (docs/distributed.md). */
     readonly host?: Pick<SchedulerHostOptions, "registerTimeoutMs" | "slotTakeoverTimeoutMs" | "dispatchAttemptTimeoutMs" | "onDispatchRetry" | "resume">;
+    /**
+     * Start with the accelerators that registered when the register timeout passes (at least one),
+     * instead of failing; told which ones. The result is then the run on that part of the hardware.
+     */
+    readonly elastic?: (registered: ReadonlyArray<string>, missing: ReadonlyArray<string>) => void;
   },
 ): Promise<RunResult> => {
   const run = checkToken("run id", opts.run ?? "embedded");
   const rejects = rejectCounter(opts.onReject);
+  let ran: RunOptions = opts;
+  const elastic = opts.elastic;
   const scheduler = hostScheduler(opts.bus, kernelConfigFor(opts, run, tuningFor(opts)), {
     ...opts.host,
+    ...(elastic === undefined
+      ? {}
+      : {
+          elastic: (registered: ReadonlyArray<string>, missing: ReadonlyArray<string>) => {
+            ran = restrictToAccelerators(opts, registered);
+            elastic(registered, missing);
+            return kernelConfigFor(ran, run, tuningFor(ran));
+          },
+        }),
     onReject: rejects.onReject,
     expectTasks: opts.expectTasks ?? true,
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
@@ -32,7 +58,7 @@ export const runScheduler = async (
   });
   try {
     const outcome = await scheduler.done;
-    return resultOf(opts, run, outcome.kernel, rejects.count());
+    return resultOf(ran, run, outcome.kernel, rejects.count());
   } finally {
     scheduler.stop();
   }

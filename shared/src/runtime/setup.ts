@@ -150,6 +150,30 @@ export const runVariants = (opts: RunOptions): ReadonlyMap<string, ReadonlyArray
   return variants;
 };
 
+/**
+ * The run on a subset of its hardware's accelerators (`serve scheduler --elastic`: the slots that
+ * registered): the hardware keeps only those (named `<hardware>[acc0,acc2]`), every cost table
+ * only their rows. Throws on an unknown or empty subset.
+ */
+export const restrictToAccelerators = (opts: RunOptions, ids: ReadonlyArray<string>): RunOptions => {
+  const all = opts.hardware.accelerators;
+  const keep = all.flatMap((a, i) => (ids.includes(a.id) ? [i] : []));
+  const unknown = ids.filter((id) => !all.some((a) => a.id === id));
+  if (keep.length === 0 || unknown.length > 0) {
+    throw new Error(`cannot run ${opts.hardware.name} on accelerators [${ids.join(", ")}]: ${unknown.length > 0 ? `unknown ${unknown.join(", ")}` : "none"} (has ${all.map((a) => a.id).join(", ")})`);
+  }
+  if (keep.length === all.length) return opts;
+  const rows = <T>(xs: ReadonlyArray<T>) => keep.map((i) => xs[i]!);
+  const costs = (c: ModelCosts): ModelCosts => ({ ...c, cycles: rows(c.cycles), latencyMs: rows(c.latencyMs), energyMJ: rows(c.energyMJ) });
+  const { variants, ...rest } = opts;
+  return {
+    ...rest,
+    hardware: { ...opts.hardware, name: `${opts.hardware.name}[${keep.map((i) => all[i]!.id).join(",")}]`, accelerators: rows(all) },
+    costs: new Map([...opts.costs].map(([name, c]) => [name, costs(c)])),
+    ...(variants === undefined ? {} : { variants: new Map([...variants].map(([name, vs]) => [name, vs.map((v) => ({ ...v, costs: costs(v.costs) }))])) }),
+  };
+};
+
 /** The xrbench policy runs in the XRBench runtime's own semantics; every other policy in exact mode. */
 export const modeOf = (policy: Policy): KernelMode => (policy.name === "xrbench" ? "xrbench" : "exact");
 
