@@ -35,7 +35,7 @@ export interface TimerHandle {
 }
 
 /** How close to its due time a timer is polled with setImmediate instead of waiting on setTimeout (ms). */
-export const SPIN_WINDOW_MS = 2;
+export const SPIN_WINDOW_MS = 1;
 
 /**
  * Timers precise to tens of microseconds for live mode. setTimeout has a 1 ms granularity, far
