@@ -16,7 +16,7 @@ import { natsEnv } from "../support/faults";
 const { start, killAll } = cliProcesses();
 const runs: string[] = [];
 afterAll(async () => {
-  killAll();
+  await killAll();
   const bus = await connectNatsBus({ ...natsTestOptions(), name: "elastic-cleanup" });
   for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
   await bus.close();

@@ -9,9 +9,9 @@
  * (b) unreachable NATS, a server that never answers, wrong credentials and a scheduler with no
  *     accelerators end with exit code 1 and a clear message, each within a bounded time.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,14 +20,16 @@ import { main } from "@sdrm3/cli";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { decisionLines, freePort, sleep, waitForPort } from "../support/processes";
+import { decisionLines, freePort, lineCount, sleep, waitForPort } from "../support/processes";
 
 
-const { start, killAll, children } = cliProcesses();
+const { start, killAll } = cliProcesses();
+const servers: ChildProcess[] = [];
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-failover-"));
 afterAll(async () => {
-  killAll();
+  await killAll();
+  for (const s of servers) s.kill("SIGKILL");
   const nats = natsTestOptions();
   const bus = await connectNatsBus({ ...nats, name: "failover-cleanup" });
   for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
@@ -35,7 +37,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
+const lines = lineCount;
 
 const decisions = decisionLines;
 
@@ -158,7 +160,7 @@ describe("clear errors and exit code 1 instead of hangs", () => {
   it("wrong credentials: authorization failed, the password is never printed", async () => {
     const port = await freePort();
     const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "--user", "sdrm3", "--pass", "right-secret"], { stdio: "ignore" });
-    children.push(server);
+    servers.push(server);
     await waitForPort(port, 100, 50);
     try {
       const url = `nats://127.0.0.1:${port}`;

@@ -9,7 +9,7 @@
  * decision identical and holds the in-process run's decision sequence.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,13 +18,13 @@ import { connectNatsBus, purgeRunLog, removeLeaseBucket } from "@sdrm3/shared/na
 import { resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { captureIo, decisionLines, sleep } from "../support/processes";
+import { captureIo, decisionLines, lineCount, sleep } from "../support/processes";
 
 const { start, killAll } = cliProcesses();
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-sched-restart-"));
 afterAll(async () => {
-  killAll();
+  await killAll();
   const bus = await connectNatsBus({ ...natsTestOptions(), name: "sched-restart-cleanup" });
   for (const run of runs) {
     await removeLeaseBucket(bus.nc, run).catch(() => false);
@@ -34,7 +34,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
+const lines = lineCount;
 
 describe("the scheduler killed with SIGKILL and restarted with --resume", () => {
   it("rebuilds its state from the JetStream log and ends with the uninterrupted run's metrics and decisions", async () => {

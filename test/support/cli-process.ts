@@ -1,49 +1,18 @@
 /**
- * Real `sdrm3` CLI processes for tests: spawn, capture stdout/stderr, wait for a line on stderr,
- * and the exit (code, signal, wall ms). Every process started is killed by `killAll` (afterAll).
+ * Real `sdrm3` CLI processes for tests: `start(args, env)` spawns `node sdrm3.mjs …` in the repository
+ * root through processGroup (test/support/processes.ts), so stdout/stderr are captured, `waitErr`
+ * waits for a line and `killAll` (afterAll) ends whatever a failed test left running.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { type Proc, processGroup, repoRoot, sdrm3Command } from "./processes";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
-
-export interface CliProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
-  out(): string;
-  err(): string;
-  /** Resolves when stderr matches `re` (at least `count` times); throws if the process exits first or on timeout. */
-  waitErr(re: RegExp, timeoutMs: number, count?: number): Promise<void>;
-}
+export type CliProcess = Proc;
 
 export const cliProcesses = () => {
-  const children: ChildProcess[] = [];
+  const group = processGroup();
   const start = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): CliProcess => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (err += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
-      child.on("exit", (code, signal) => resolve({ code, signal, ms: Date.now() - started })),
-    );
-    const waitErr = async (re: RegExp, timeoutMs: number, count = 1) => {
-      const t0 = Date.now();
-      const global = new RegExp(re.source, re.flags.includes("g") ? re.flags : `${re.flags}g`);
-      while ((err.match(global) ?? []).length < count) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited before ${re}: ${err}`);
-        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${re} on stderr: ${err}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    return { child, exited, out: () => out, err: () => err, waitErr };
+    const { command, args: argv } = sdrm3Command(args);
+    const name = args[0] === "serve" ? `${args[1]}${args.includes("--name") ? ` ${args[args.indexOf("--name") + 1]}` : ""}` : args[0] ?? "sdrm3";
+    return group.start(name, command, argv, { cwd: repoRoot(), env });
   };
-  const killAll = () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  };
-  return { start, killAll, children };
+  return { start, killAll: () => group.killAll(), all: group.all };
 };

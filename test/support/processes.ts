@@ -116,3 +116,11 @@ export const repoRoot = () => new URL("../..", import.meta.url).pathname;
 
 /** Lines in a file written by a running process (0 while it does not exist). */
 export const lineCount = (file: string): number => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
+
+/** The `at` (run time, ms) of the last complete event in a JSONL event file a run is writing (0 before any). */
+export const lastEventAt = (file: string): number => {
+  if (lineCount(file) === 0) return 0;
+  const all = readFileSync(file, "utf8");
+  const last = all.slice(0, all.lastIndexOf("\n")).split("\n").pop()!;
+  return (JSON.parse(last) as { at: number }).at;
+};
