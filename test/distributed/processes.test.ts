@@ -3,7 +3,9 @@
  * seed and duration give identical metrics JSON and an identical decision sequence whether run in
  * one process on the in-memory bus or as separate processes over a real nats-server — here a
  * scheduler, a workload and three accelerator processes (slots acc0+acc1, acc2, acc3), started in
- * an order where an accelerator comes up after the scheduler.
+ * an order where an accelerator comes up after the scheduler — and a recorder process that
+ * follows the scheduler's JetStream log (`--record-stream`) into a file, which equals
+ * `sdrm3 log export` byte for byte and replays with identical decisions.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -13,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
+import { connectNatsBus, purgeRunLog } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { captureIo, decisionLines } from "../support/processes";
 
@@ -48,16 +51,19 @@ describe("a run as separate processes over NATS", () => {
     const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--duration", "400ms", "--seed", "5"];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra]);
     const distEvents = join(dir, "dist.jsonl");
+    const recorded = join(dir, "recorded.jsonl");
 
+    // the recorder first: it waits for the run's log to appear
+    const recorder = start(["serve", "recorder", "--nats", nats.servers, "--run", run, "--out", recorded, "--wait-timeout", "60s"]);
     const acc01 = serve("accelerator", ["--slot", "acc0,acc1", "--name", "acc-proc-1"]);
     const acc2 = serve("accelerator", ["--slot", "acc2", "--name", "acc-proc-2"]);
     const workload = serve("workload");
-    const scheduler = serve("scheduler", ["--json", "--events", distEvents]);
+    const scheduler = serve("scheduler", ["--json", "--events", distEvents, "--record-stream"]);
     await new Promise((r) => setTimeout(r, 1500)); // the last accelerator comes up after the scheduler
     const acc3 = serve("accelerator", ["--slot", "acc3", "--name", "acc-proc-3"]);
-    const [s, a1, a2, a3, w] = await Promise.all([scheduler, acc01, acc2, acc3, workload]);
+    const [s, a1, a2, a3, w, rec] = await Promise.all([scheduler, acc01, acc2, acc3, workload, recorder]);
     expect(s.code, s.err).toBe(0);
-    for (const p of [a1, a2, a3, w]) expect(p.code, p.err).toBe(0);
+    for (const p of [a1, a2, a3, w, rec]) expect(p.code, p.err).toBe(0);
 
     const local = capture();
     const localEvents: string[] = [];
@@ -74,5 +80,17 @@ describe("a run as separate processes over NATS", () => {
     const dist = decisions(readFileSync(distEvents, "utf8"));
     expect(dist.length).toBeGreaterThan(500);
     expect(dist).toEqual(decisions(localEvents.join("\n")));
-  }, 120_000);
+
+    // the recorder's file: byte-identical to the export of the run's log, and it replays with identical decisions
+    expect(rec.err).toMatch(new RegExp(`recorded run ${run}: \\d+ lines \\(header \\+ \\d+ entries, \\d+ bytes\\)`));
+    const exported = join(dir, "exported.jsonl");
+    const x = await start(["log", "export", "--nats", nats.servers, "--run", run, "--out", exported]);
+    expect(x.code, x.err).toBe(0);
+    expect(readFileSync(recorded, "utf8")).toBe(readFileSync(exported, "utf8"));
+    const replay = capture();
+    expect(await main(["replay", recorded], replay)).toBe(0);
+    expect(replay.stdout).toMatch(new RegExp(`${dist.length} decisions identical`));
+    const bus = await connectNatsBus({ servers: nats.servers, name: "processes-test-cleanup" });
+    await purgeRunLog(bus.nc, run).finally(() => bus.close());
+  }, 180_000);
 });

@@ -4,6 +4,7 @@
  *   sdrm3 serve scheduler   --nats <url> --run <id> --scenario S --hardware H --policy P [...]
  *   sdrm3 serve workload    --nats <url> --run <id> --scenario S --hardware H --policy P [...]
  *   sdrm3 serve accelerator --nats <url> --run <id> --scenario S --hardware H [--slots N | --slot acc0,acc1]
+ *   sdrm3 serve recorder    --nats <url> --run <id> --out run.jsonl   (follows the run's JetStream log to a file)
  *
  * Every process resolves the same run from the same flags; they find each other by registering on
  * the run's control subjects, in any start order. Credentials and TLS: nats-flags.ts (flags or env). The scheduler prints the run's result (like
@@ -22,6 +23,7 @@ import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
 import { serveWorkload } from "@sdrm3/workload";
+import { serveRecorder } from "@sdrm3/recorder";
 import { executeWorker } from "./sweep";
 import { executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
@@ -62,6 +64,9 @@ interface ServeFlags extends NatsConnectionFlags {
   modelFile?: string[];
   costs?: string[];
   reportMemory?: boolean;
+  out?: string;
+  waitTimeout: string;
+  idleTimeout: string;
 }
 
 export interface ServeIo {
@@ -69,7 +74,7 @@ export interface ServeIo {
   err(text: string): void;
 }
 
-const ROLES = ["scheduler", "workload", "accelerator", "worker", "dashboard"] as const;
+const ROLES = ["scheduler", "workload", "accelerator", "worker", "dashboard", "recorder"] as const;
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -79,6 +84,8 @@ export const SERVE_DEFAULTS = {
   registerTimeout: "30s",
   takeoverTimeout: "15s",
   leaseTtl: `${DEFAULT_LEASE_TTL_MS / 1000}s`,
+  waitTimeout: "60s",
+  idleTimeout: "5m",
 } as const;
 
 const parseCount = (text: string, flag: string): number => {
@@ -100,6 +107,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   }
   if (role === "worker") return executeWorker(flags, io); // sweeps: no run of its own
   if (role === "dashboard") return executeServeDashboard(flags, io); // read-only; --scenario/--hardware optional
+  if (role === "recorder") return executeServeRecorder(flags, io); // the log's header names the run's settings
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const run = parseRunId(flags.run);
@@ -210,6 +218,28 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   }
 };
 
+/** `serve recorder`: follows the run's JetStream log (`--record-stream`) into a JSONL file, ends at run.finished. */
+const executeServeRecorder = async (flags: ServeFlags, io: ServeIo): Promise<number> => {
+  if (flags.out === undefined) throw new CliInputError("serve recorder: missing --out <file> (the run's JSONL log)");
+  const run = parseRunId(flags.run);
+  const waitMs = parseDuration(flags.waitTimeout, "--wait-timeout");
+  const idleMs = parseDuration(flags.idleTimeout, "--idle-timeout");
+  const host = flags.name ?? `${hostname()}:${process.pid}`;
+  const log = (line: string) => io.err(`[recorder ${host}] ${line}\n`);
+  const bus = await connectNatsBus({
+    ...resolveNatsConnection(flags.nats, flags).options,
+    name: `sdrm3-recorder-${run}`,
+    connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
+  });
+  try {
+    const r = await serveRecorder({ bus, run, out: flags.out, waitMs, idleMs, log });
+    log(`recorded run ${run}: ${r.lines} lines (header + ${r.entries} entries, ${r.bytes} bytes) to ${r.out}`);
+    return 0;
+  } finally {
+    await bus.close();
+  }
+};
+
 /** Registers `serve <role>` on the program. */
 export const registerServe = (program: Command, io: ServeIo, setResult: (code: number) => void): void => {
   program
@@ -247,5 +277,8 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--model-file <path>", "load a model (layer list) from a JSON file (repeatable)", collect)
     .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
     .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
+    .option("--out <file>", "recorder: the JSONL file to write (byte-identical to `sdrm3 log export`)")
+    .option("--wait-timeout <d>", "recorder: fail when the run's log has not appeared in JetStream within this time", SERVE_DEFAULTS.waitTimeout)
+    .option("--idle-timeout <d>", "recorder: fail when the run's log gets no new line for this long", SERVE_DEFAULTS.idleTimeout)
     .action(async (role: string, flags: ServeFlags) => setResult(await executeServe(role, flags, io)));
 };

@@ -322,3 +322,122 @@ export const publishLogLine = async (nc: NatsConnection, run: string, line: numb
   const ack = await jetstream(nc).publish(logSubject(run), text, { msgID: logMsgId(run, line) });
   return { seq: ack.seq, duplicate: ack.duplicate };
 };
+
+/** Following a run's log gave up: nothing new within the idle timeout, or the stream went away. */
+export class LogFollowError extends Error {
+  readonly _tag = "LogFollowError";
+  constructor(message: string) {
+    super(message);
+    this.name = "LogFollowError";
+  }
+}
+
+export interface FollowLogOptions {
+  /** How long to wait for the run's first line: the stream, or the run's log in it, may not exist yet. Default 60 s. */
+  readonly waitMs?: number;
+  /** How long to wait for the next line once the log has begun. Default 5 min (a scheduler waits for its registrations, 30 s by default, between its header and its first entry). */
+  readonly idleMs?: number;
+  /** How often to look for the stream while it does not exist. Default 250 ms. */
+  readonly pollMs?: number;
+  /** Heartbeat interval of the consumer, ms. Default 5000. */
+  readonly heartbeatMs?: number;
+}
+
+/** `<run>:<k>` → k; undefined for another run's id or a malformed one. */
+const lineOfMsgId = (run: string, id: string): number | undefined => {
+  const prefix = `${run}:`;
+  return id.startsWith(prefix) && /^[1-9]\d*$/.test(id.slice(prefix.length)) ? Number(id.slice(prefix.length)) : undefined;
+};
+
+/** Rejects after `ms` with `error()` unless `work` settles first (the timer is cleared either way). */
+const within = <T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+};
+
+/**
+ * A run's log lines from the stream **as they are written** (the `recorder` role, `sdrm3 serve
+ * recorder`): an ordered consumer on `sdrm3.<run>.log` from the first message that keeps going
+ * until the line that holds the `run.finished` entry, then ends. Unlike `streamLogLines` it does
+ * not look up where the log ends (the run is not over yet) and needs nothing but the consumer API:
+ * it waits, at most `waitMs`, for a stream or a log that does not exist yet (a recorder started
+ * before the scheduler), and fails when no new line comes within `idleMs` (the scheduler died).
+ *
+ * Lines are put in msgID order as `streamLogLines` does (a line retried in an outage may be stored
+ * after its successors); a line stored twice or a gap is a LogFormatError naming the line. The
+ * end is found by the line's `type` (parsed here only for that): every other check is the
+ * reader's (`openLog`), which the caller runs over these lines as over a file's.
+ */
+export async function* followLogLines(nc: NatsConnection, run: string, opts: FollowLogOptions = {}): AsyncGenerator<LogLine> {
+  const subject = logSubject(run);
+  const waitMs = opts.waitMs ?? 60_000;
+  const idleMs = opts.idleMs ?? 5 * 60_000;
+  const pollMs = opts.pollMs ?? 250;
+  const missing = () =>
+    new LogSourceMissingError(
+      `run ${run}: no event log in JetStream stream ${LOG_STREAM} within ${waitMs} ms (nothing on ${subject}; is the run's scheduler recording it with --record-stream?)`,
+    );
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  // the stream: created by the first recording scheduler; until then, look for it every pollMs
+  let waited = 0;
+  for (;;) {
+    try {
+      await jsm.streams.info(LOG_STREAM);
+      break;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    if (waited >= waitMs) throw missing();
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    waited += pollMs;
+  }
+  const consumer = await js.consumers.get(LOG_STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume({ max_messages: 512, idle_heartbeat: opts.heartbeatMs ?? 5_000 });
+  const it = messages[Symbol.asyncIterator]();
+  const decoder = new TextDecoder();
+  const ahead = new Map<number, string>();
+  let line = 0;
+  let position = 0;
+  try {
+    for (;;) {
+      const r =
+        line === 0 && ahead.size === 0
+          ? await within(it.next(), Math.max(1, waitMs - waited), missing)
+          : await within(it.next(), idleMs, () => new LogFollowError(`run ${run}: no new line on ${subject} for ${idleMs} ms after line ${line} (idle timeout; did the scheduler stop?)`));
+      if (r.done === true) throw new LogFollowError(`run ${run}: the consumer of ${subject} stopped after line ${line}, before the run.finished entry`);
+      const m = r.value;
+      position++;
+      const id = m.headers?.get("Nats-Msg-Id");
+      const named = id === undefined || id === "" ? undefined : lineOfMsgId(run, id);
+      if (named === undefined && id !== undefined && id !== "") {
+        throw new LogFormatError(position, `stream message ${m.seq} holds ${id}, expected ${logMsgId(run, position)} (a line id of run ${run})`);
+      }
+      const k = named ?? position; // a line published without an id (a tool) is taken where it stands
+      if (k <= line || ahead.has(k)) throw new LogFormatError(k, `stream message ${m.seq} holds line ${k} of run ${run} again (the line is stored twice)`);
+      ahead.set(k, decoder.decode(m.data));
+      for (let next = ahead.get(line + 1); next !== undefined; next = ahead.get(line + 1)) {
+        ahead.delete(line + 1);
+        yield { line: ++line, text: next, terminated: true };
+        if (isFinishedLine(next)) return;
+      }
+    }
+  } finally {
+    messages.stop();
+    await consumer.delete().catch(() => false);
+  }
+}
+
+/** The line holds the run.finished entry (the end of a log). Malformed lines are not: the reader reports them. */
+const isFinishedLine = (text: string): boolean => {
+  if (!text.includes('"run.finished"')) return false;
+  try {
+    const json: unknown = JSON.parse(text);
+    return typeof json === "object" && json !== null && (json as { type?: unknown }).type === "run.finished";
+  } catch {
+    return false;
+  }
+};

@@ -24,8 +24,10 @@ export {
   LOG_DUPLICATE_WINDOW_MS,
   LOG_STREAM,
   LOG_STREAM_SUBJECTS,
+  LogFollowError,
   LogSourceMissingError,
   ensureLogStream,
+  followLogLines,
   logMsgId,
   logSubject,
   publishLogLine,
@@ -33,4 +35,4 @@ export {
   streamLogInfo,
   streamLogLines,
 } from "./event-stream";
-export type { JetStreamLogSinkOptions, JetStreamRecordStats, StreamLogInfo } from "./event-stream";
+export type { FollowLogOptions, JetStreamLogSinkOptions, JetStreamRecordStats, StreamLogInfo } from "./event-stream";
