@@ -1,25 +1,45 @@
 /**
  * The compose system, checked without a Docker engine: the file validates against the Compose
- * Spec (dclint), its services agree on one run, and the same topology — the compose commands, the
- * NATS config with authentication and per-role permissions — runs as real processes against a real
- * nats-server started from deploy/nats.conf.
+ * Spec (dclint), its services agree on one run, the image builds every workspace, and the same
+ * topology — the compose file's own commands, the NATS config with authentication and per-role
+ * permissions scoped to the run — runs as real processes against a real nats-server started from
+ * deploy/nats.conf: the live scheduler recording to JetStream, the workload, the accelerator
+ * service's command once per replica plus a hot spare, the recorder and the dashboard.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { connectNatsBus } from "@sdrm3/shared/nats";
+import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { freePort, waitForPort } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")) as {
-  services: Record<string, { command?: string[]; environment?: Record<string, string>; ports?: string[] }>;
-};
+interface Service {
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  tmpfs?: string[];
+  deploy?: { replicas?: number };
+  healthcheck?: { test?: string[] };
+}
+const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const appServices = Object.entries(compose.services).filter(([name]) => name !== "nats");
+const service = (role: string): Service => {
+  const s = appServices.filter(([, x]) => x.command![1] === role);
+  expect(s, `services with role ${role}`).toHaveLength(1);
+  return s[0]![1];
+};
 
-const flag = (cmd: string[], name: string) => cmd[cmd.indexOf(name) + 1];
+const flag = (cmd: string[], name: string) => (cmd.includes(name) ? cmd[cmd.indexOf(name) + 1] : undefined);
+const RUN = flag(service("scheduler").command!, "--run")!;
+const conf = readFileSync(join(ROOT, "deploy/nats.conf"), "utf8");
+const confUsers = [...conf.matchAll(/user: (\w+)/g)].map((m) => m[1]!);
+const confPassVars = [...conf.matchAll(/\$(SDRM3_[A-Z_]+_PASS)/g)].map((m) => m[1]!);
 
 describe("docker-compose.yml", () => {
   it("validates against the Compose Spec (dclint, offline)", () => {
@@ -28,26 +48,70 @@ describe("docker-compose.yml", () => {
     expect(r.stdout).toContain("0 errors");
   });
 
-  it("runs NATS with the project's config and every service on the same run", () => {
-    expect(compose.services.nats!.command).toEqual(["-c", "/etc/nats/nats.conf"]);
-    const runs = new Set(appServices.map(([, s]) => ["--run", "--scenario", "--hardware", "--policy", "--duration"].map((f) => flag(s.command!, f)).join(" ")));
-    expect(runs.size).toBe(1);
-    const roles = appServices.map(([, s]) => s.command![1]);
-    expect(roles.filter((r) => r === "scheduler")).toHaveLength(1);
-    expect(roles.filter((r) => r === "dashboard")).toHaveLength(1);
+  it("runs NATS with the project's config (auth, healthcheck) and every service on the same run", () => {
+    const nats = compose.services.nats!;
+    expect(nats.command).toEqual(["-c", "/etc/nats/nats.conf"]);
+    expect(nats.volumes).toContain("./deploy/nats.conf:/etc/nats/nats.conf:ro");
+    expect(nats.healthcheck!.test!.join(" ")).toContain("/healthz?js-enabled-only=true");
+    for (const v of confPassVars) expect(Object.keys((nats.environment ?? {}) as object), v).toContain(v);
+    const runs = new Set(appServices.map(([, s]) => flag(s.command!, "--run")));
+    expect([...runs]).toEqual(["compose"]);
+    const specs = new Set(
+      appServices.filter(([, s]) => s.command!.includes("--scenario")).map(([, s]) => ["--scenario", "--hardware", "--policy", "--duration", "--block", "--seed"].map((f) => flag(s.command!, f)).join(" ")),
+    );
+    expect(specs.size).toBe(1);
+    for (const role of ["scheduler", "workload", "accelerator", "recorder", "dashboard"]) service(role);
+    for (const [, s] of appServices) {
+      expect(s.environment!.NATS_USER).toBe(s.command![1]);
+      expect(confUsers).toContain(s.command![1]);
+    }
     expect(compose.services.dashboard!.ports).toEqual(["127.0.0.1:8080:8080"]);
-    expect(roles.filter((r) => r === "workload")).toHaveLength(1);
-    for (const [, s] of appServices) expect(s.environment!.NATS_USER).toBe(s.command![1]);
-    const slots = appServices.filter(([, s]) => s.command![1] === "accelerator").flatMap(([, s]) => flag(s.command!, "--slot")!.split(","));
-    expect(slots.sort()).toEqual(["acc0", "acc1", "acc2", "acc3"]);
   });
 
-  it("validates deploy/nats.conf with nats-server", () => {
-    const r = spawnSync("nats-server", ["-c", join(ROOT, "deploy/nats.conf"), "-t"], {
-      encoding: "utf8",
-      env: { ...process.env, SDRM3_SCHEDULER_PASS: "s", SDRM3_ACCELERATOR_PASS: "a", SDRM3_WORKLOAD_PASS: "w", SDRM3_DASHBOARD_PASS: "d" },
-    });
+  it("the scheduler runs live and records to JetStream; the recorder writes to a volume", () => {
+    const cmd = service("scheduler").command!;
+    expect(flag(cmd, "--clock")).toBe("live");
+    expect(Number(flag(cmd, "--speed"))).toBeGreaterThan(0);
+    expect(cmd).toContain("--record-stream");
+    const recorder = service("recorder");
+    const out = flag(recorder.command!, "--out")!;
+    const [volume, mount] = recorder.volumes![0]!.split(":");
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume);
+    expect(out.startsWith(`${mount}/`)).toBe(true);
+  });
+
+  it("one accelerator service holding one slot per container, replicas filling the hardware's slots", () => {
+    const accelerators = appServices.filter(([, s]) => s.command![1] === "accelerator");
+    expect(accelerators.map(([name]) => name)).toEqual(["accelerator"]);
+    const s = accelerators[0]![1];
+    expect(flag(s.command!, "--slots")).toBe("1");
+    expect(s.command).not.toContain("--slot");
+    expect(s.ports).toBeUndefined(); // scaled: no fixed host port
+    const cmd = s.command!;
+    const hardware = resolveRunSpec({ scenario: flag(cmd, "--scenario")!, hardware: flag(cmd, "--hardware")!, policy: flag(cmd, "--policy")!, durationMs: 100, seed: 1 }).hardware;
+    expect(s.deploy!.replicas).toBe(hardware.accelerators.length);
+  });
+
+  it("the image copies every workspace's package.json before npm ci", () => {
+    const dockerfile = readFileSync(join(ROOT, "deploy/Dockerfile"), "utf8");
+    const workspaces = ["shared", ...readdirSync(join(ROOT, "services")).map((d) => `services/${d}`)].filter((d) => existsSync(join(ROOT, d, "package.json")));
+    expect(workspaces).toContain("services/recorder");
+    const ci = dockerfile.indexOf("RUN npm ci");
+    for (const w of workspaces) {
+      const copy = dockerfile.indexOf(`COPY ${w}/package.json ${w}/`);
+      expect(copy, `${w}/package.json is not copied`).toBeGreaterThan(0);
+      expect(copy).toBeLessThan(ci);
+    }
+  });
+
+  it("deploy/nats.conf validates with nats-server and names no run but the compose run", () => {
+    const env = Object.fromEntries(confPassVars.map((v) => [v, "x"]));
+    const r = spawnSync("nats-server", ["-c", join(ROOT, "deploy/nats.conf"), "-t"], { encoding: "utf8", env: { ...process.env, ...env } });
     expect(r.status, r.stderr).toBe(0);
+    const subjects = [...conf.matchAll(/"([^"]+)"/g)].map((m) => m[1]!).filter((s) => s.startsWith("sdrm3.") || s.includes("sdrm3_leases") || s.includes("SDRM3_LOG."));
+    expect(subjects.length).toBeGreaterThan(20);
+    for (const s of subjects) expect(s, s).toMatch(new RegExp(`sdrm3\\.${RUN}\\.|sdrm3_leases_${RUN}\\b|SDRM3_LOG(\\.\\*)?$|SDRM3_LOG\\.\\*\\.sdrm3\\.${RUN}\\.log$`));
+    expect(conf).not.toMatch(/"sdrm3\.\*|KV_sdrm3_leases_\*|"\$KV\.\*|"\$JS\.API\.STREAM\.(INFO|CREATE|DELETE|MSG\.GET)\.\*"/);
   });
 });
 
@@ -67,41 +131,37 @@ describe("the compose topology as real processes", () => {
       child.on("exit", (code) => resolve({ code, out, err }));
     });
 
-  it("runs to the end with per-role users and permissions, and prints the result", async () => {
+  it("runs to the end live with per-role users scoped to the run; every frame accounted once; the recorder's file replays", async () => {
     const port = await freePort();
-    const conf = readFileSync(join(ROOT, "deploy/nats.conf"), "utf8")
+    const passwords: Record<string, string> = { scheduler: "s-pass", accelerator: "a-pass", workload: "w-pass", dashboard: "d-pass", recorder: "r-pass" };
+    expect(Object.keys(passwords).sort()).toEqual([...confUsers].sort());
+    // the deploy config as it is, on a free port, plus an unrestricted operator user for the checks below
+    const testConf = conf
       .replace("port: 4222", `port: ${port}\nhost: 127.0.0.1`)
       .replace("http: 8222", "")
-      .replace("store_dir: /data", `store_dir: ${JSON.stringify(join(dir, "js"))}`);
-    writeFileSync(join(dir, "nats.conf"), conf);
-    const passwords = { scheduler: "s-pass", accelerator: "a-pass", workload: "w-pass", dashboard: "d-pass" } as const;
+      .replace("store_dir: /data", `store_dir: ${JSON.stringify(join(dir, "js"))}`)
+      .replace("users = [\n", "users = [\n    { user: ops, password: ops-pass }\n");
+    writeFileSync(join(dir, "nats.conf"), testConf);
     const nats = spawn("nats-server", ["-c", join(dir, "nats.conf")], {
-      env: {
-        ...process.env,
-        SDRM3_SCHEDULER_PASS: passwords.scheduler,
-        SDRM3_ACCELERATOR_PASS: passwords.accelerator,
-        SDRM3_WORKLOAD_PASS: passwords.workload,
-        SDRM3_DASHBOARD_PASS: passwords.dashboard,
-      },
+      env: { ...process.env, ...Object.fromEntries(Object.entries(passwords).map(([role, p]) => [`SDRM3_${role.toUpperCase()}_PASS`, p])) },
       stdio: "ignore",
     });
     children.push(nats);
-    await waitForPort(port);
-    const launch = (command: string[]) => {
-      const cmd = command.map((a) => (a === "nats://nats:4222" ? `nats://127.0.0.1:${port}` : a));
-      cmd[cmd.indexOf("--duration") + 1] = "300ms"; // keep the test short; same topology
-      const role = cmd[1] as keyof typeof passwords;
-      const child = spawn(process.execPath, [join(ROOT, "services/cli/bin/sdrm3.mjs"), ...cmd], {
-        cwd: ROOT,
-        env: { ...process.env, NATS_USER: role, NATS_PASS: passwords[role] },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+    expect(await waitForPort(port)).toBe(true);
+    const url = `nats://127.0.0.1:${port}`;
+    const cli = (args: string[], env: NodeJS.ProcessEnv) => {
+      const child = spawn(process.execPath, [join(ROOT, "services/cli/bin/sdrm3.mjs"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
       children.push(child);
       return child;
     };
+    const launch = (command: string[], extra: string[] = []) => {
+      const cmd = command.map((a) => (a === "nats://nats:4222" ? url : a));
+      if (cmd.includes("--duration")) cmd[cmd.indexOf("--duration") + 1] = "400ms"; // keep the test short; same topology
+      const role = cmd[1]!;
+      return cli([...cmd, ...extra], { NATS_USER: role, NATS_PASS: passwords[role] });
+    };
     // the dashboard stays up (it does not end with the run): started first, on a free port, read through its JSON endpoint
-    const dashboardCmd = compose.services.dashboard!.command!.map((a, i, all) => (all[i - 1] === "--port" ? "0" : a));
-    const dashboard = launch(dashboardCmd);
+    const dashboard = launch(service("dashboard").command!.map((a, i, all) => (all[i - 1] === "--port" ? "0" : a)));
     const dashboardExit = exit(dashboard);
     let dashboardErr = "";
     dashboard.stderr!.on("data", (d) => (dashboardErr += d));
@@ -110,13 +170,59 @@ describe("the compose topology as real processes", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const dashboardUrl = /on (http:\/\/\S+)/.exec(dashboardErr)![1]!;
-    const runners = appServices.filter(([name]) => name !== "dashboard");
-    const results = runners.map(([, s]) => exit(launch(s.command!)));
-    const done = await Promise.all(results);
-    for (const r of done) expect(r.code, r.err).toBe(0);
-    const scheduler = done[runners.findIndex(([, s]) => s.command![1] === "scheduler")]!;
-    expect(scheduler.out).toContain("UXCost");
-    expect(scheduler.out).toContain("AR_Assistant");
+    // the recorder first: the log stream does not exist yet on this fresh server, it waits for it
+    const out = join(dir, "compose.jsonl");
+    const recorder = exit(launch(service("recorder").command!.map((a) => (a.startsWith("/records/") ? out : a))));
+    await new Promise((r) => setTimeout(r, 1000));
+    // the accelerator service's command once per replica, plus one: a hot spare
+    const replicas = compose.services.accelerator!.deploy!.replicas!;
+    const accelerators = Array.from({ length: replicas + 1 }, (_, i) => exit(launch(service("accelerator").command!, ["--name", `accelerator-${i + 1}`])));
+    const workload = exit(launch(service("workload").command!));
+    const scheduler = exit(launch(service("scheduler").command!, ["--json"])); // --json: the test reads the result
+    const [s, w, r, ...as] = await Promise.all([scheduler, workload, recorder, ...accelerators]);
+    expect(s.code, s.err).toBe(0);
+    for (const p of [w, r, ...as]) expect(p.code, p.err).toBe(0);
+
+    // the run: live, the compose file's speed, every frame accounted once
+    const result = JSON.parse(s.out) as {
+      scenario: string;
+      live?: { speed: number };
+      models: Array<{ name: string; released: number; onTime: number; late: number; dropped: number; unfinished: number }>;
+    };
+    expect(result.scenario).toBe(flag(service("scheduler").command!, "--scenario"));
+    expect(result.live?.speed).toBe(Number(flag(service("scheduler").command!, "--speed")));
+    for (const m of result.models) {
+      expect(m.released, m.name).toBeGreaterThan(0);
+      expect(m.onTime + m.late + m.dropped, m.name).toBe(m.released);
+    }
+    expect(s.err).toMatch(/recorded \d+ entries .* to JetStream stream SDRM3_LOG, subject sdrm3\.compose\.log/);
+    // four processes held one slot each; the fifth waited as a spare
+    const claimed = as.map((a) => [...a.err.matchAll(/claimed slot (acc\d+)/g)].map((m) => m[1]!));
+    expect(claimed.flat().sort(), as.map((a) => a.err).join("\n")).toEqual(["acc0", "acc1", "acc2", "acc3"]);
+    expect(claimed.filter((c) => c.length === 1)).toHaveLength(replicas);
+    expect(claimed.filter((c) => c.length === 0)).toHaveLength(1);
+
+    // the recorder's file: the bytes `sdrm3 log export` gives, and it replays with identical decisions
+    expect(r.err).toMatch(new RegExp(`recorded run ${RUN}: \\d+ lines \\(header \\+ \\d+ entries, \\d+ bytes\\) to ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    const exported = join(dir, "export.jsonl");
+    const ops = { NATS_USER: "ops", NATS_PASS: "ops-pass" };
+    const x = await exit(cli(["log", "export", "--nats", url, "--run", RUN, "--out", exported], ops));
+    expect(x.code, x.err).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(exported, "utf8"));
+    const replay = await exit(cli(["replay", out], {}));
+    expect(replay.code, replay.err).toBe(0);
+    expect(replay.out).toMatch(/decisions identical/);
+
+    // the scheduler removed the run's lease bucket (its user may delete only that one)
+    const bus = await connectNatsBus({ servers: url, user: "ops", pass: "ops-pass", name: "compose-test-ops" });
+    try {
+      const { jetstreamManager } = await import("@nats-io/jetstream");
+      const jsm = await jetstreamManager(bus.nc);
+      expect(await jsm.streams.info(`KV_sdrm3_leases_${RUN}`).then(() => "exists", () => "gone")).toBe("gone");
+    } finally {
+      await bus.close();
+    }
+
     // the dashboard user (read only) saw the whole run: events, registrations, lease owners
     const state = (await (await fetch(`${dashboardUrl}api/state`)).json()) as {
       snapshot: { phase: string; events: number; malformed: number; control: number; accelerators: Array<{ id: string; blocks: number }> };
@@ -128,5 +234,5 @@ describe("the compose topology as real processes", () => {
     expect(dashboardErr).not.toContain("cannot read the slot leases");
     dashboard.kill("SIGTERM");
     expect((await dashboardExit).code).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });

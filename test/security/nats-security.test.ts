@@ -5,7 +5,9 @@
  * - deploy/nats.conf (per-role users and permissions): the distributed topology with passwords
  *   given in the URL, as flags and in the environment, under `--require-auth`; a wrong password;
  *   an accelerator's credentials cannot publish the scheduler's run control nor read the model
- *   tasks' or the recorded events' subjects;
+ *   tasks' or the recorded events' subjects; the config is scoped to one run (`compose`, here
+ *   replaced by this file's run id as docs/distributed.md says): an accelerator's or the
+ *   recorder's credentials cannot read another run's subjects or event log;
  * - token authentication (`nats-server --auth`): a run recorded to JetStream, exported and
  *   replayed from the stream, a distributed compare with a worker, a wrong token;
  * - NKey authentication (a seed file) and TLS with client certificates (`verify: true`);
@@ -40,7 +42,10 @@ afterAll(() => {
 
 /** Secrets of this file: each one must never be printed. Long and distinct, so a hit is a leak. */
 const secret = (label: string) => `${label}-${randomUUID()}`;
-const PASS = { scheduler: secret("sched-pw"), accelerator: secret("accel-pw"), workload: secret("work-pw") } as const;
+const PASS = { scheduler: secret("sched-pw"), accelerator: secret("accel-pw"), workload: secret("work-pw"), recorder: secret("rec-pw") } as const;
+/** deploy/nats.conf names one run (`compose`); this file deploys it for its own run id, as docs/distributed.md says. */
+const DEPLOY_RUN = `sec-${randomUUID().slice(0, 8)}`;
+const forRun = (conf: string, run: string) => conf.replace(/sdrm3\.compose\./g, `sdrm3.${run}.`).replace(/sdrm3_leases_compose/g, `sdrm3_leases_${run}`);
 const WRONG_PASS = secret("wrong-pw");
 const TOKEN = secret("token");
 const WRONG_TOKEN = secret("wrong-token");
@@ -135,11 +140,11 @@ beforeAll(async () => {
     startServer(
       "deploy",
       (port, store) =>
-        deployConf
+        forRun(deployConf, DEPLOY_RUN)
           .replace("port: 4222", `port: ${port}\nhost: 127.0.0.1`)
           .replace("http: 8222", "")
           .replace("store_dir: /data", `store_dir: ${JSON.stringify(store)}`),
-      { ...OTHER_PASS, SDRM3_SCHEDULER_PASS: PASS.scheduler, SDRM3_ACCELERATOR_PASS: PASS.accelerator, SDRM3_WORKLOAD_PASS: PASS.workload },
+      { ...OTHER_PASS, SDRM3_SCHEDULER_PASS: PASS.scheduler, SDRM3_ACCELERATOR_PASS: PASS.accelerator, SDRM3_WORKLOAD_PASS: PASS.workload, SDRM3_RECORDER_PASS: PASS.recorder },
     ),
     startServer("token", (port, store) => `host: 127.0.0.1\nport: ${port}\njetstream { store_dir: ${JSON.stringify(store)} }\nauthorization { token: $SDRM3_TEST_TOKEN }\n`, {
       SDRM3_TEST_TOKEN: TOKEN,
@@ -159,7 +164,7 @@ beforeAll(async () => {
 
 describe("deploy/nats.conf: per-role passwords", () => {
   it("runs the topology with passwords in the URL, as flags and in the environment, under --require-auth, and prints none of them", async () => {
-    const r = `sec-${randomUUID().slice(0, 8)}`;
+    const r = DEPLOY_RUN;
     const events = join(dir, `${r}.jsonl`);
     const serve = (role: string, nats: string, extra: string[], env: NodeJS.ProcessEnv) =>
       run(["serve", role, "--nats", nats, "--run", r, ...RUN_FLAGS, "--require-auth", ...extra], env);
@@ -209,7 +214,7 @@ describe("deploy/nats.conf: per-role passwords", () => {
   }, 60_000);
 
   it("an accelerator's credentials cannot publish the scheduler's run control nor read the tasks' or events' subjects", async () => {
-    const r = `perm-${randomUUID().slice(0, 8)}`;
+    const r = DEPLOY_RUN;
     const errors: string[] = [];
     const onError = (e: unknown) => void errors.push(e instanceof Error ? e.message : String(e));
     const as = (user: keyof typeof PASS) => connectNatsBus({ servers: deployUrl, user, pass: PASS[user], name: `perm-${user}`, onError });
@@ -243,6 +248,57 @@ describe("deploy/nats.conf: per-role passwords", () => {
       expect(violations).toMatch(new RegExp(`Permissions Violation for Subscription to "?sdrm3\\.${r}\\.evt\\.>`));
     } finally {
       await Promise.all(buses.map((b) => b.close()));
+    }
+  }, 60_000);
+});
+
+describe("deploy/nats.conf: users scoped to one run", () => {
+  it("an accelerator's credentials cannot subscribe to another run's subjects, the recorder's cannot read another run's log", async () => {
+    const other = `other-${randomUUID().slice(0, 8)}`;
+    const errors: string[] = [];
+    const onError = (e: unknown) => void errors.push(e instanceof Error ? e.message : String(e));
+    const as = (user: keyof typeof PASS) => connectNatsBus({ servers: deployUrl, user, pass: PASS[user], name: `scope-${user}`, onError });
+    const [accel, recorder, scheduler] = await Promise.all([as("accelerator"), as("recorder"), as("scheduler")]);
+    try {
+      const got: string[] = [];
+      // its own run's accelerator commands: allowed; another run's, or all of another run's subjects: refused
+      accel.subscribe(`sdrm3.${DEPLOY_RUN}.accel.*.cmd`, (m) => void got.push(`own:${m.data}`));
+      accel.subscribe(`sdrm3.${other}.accel.*.cmd`, (m) => void got.push(`other:${m.data}`));
+      accel.subscribe(`sdrm3.${other}.>`, (m) => void got.push(`other-all:${m.data}`));
+      accel.subscribe(`sdrm3.*.accel.*.cmd`, (m) => void got.push(`any:${m.data}`));
+      // the recorder subscribes to nothing but its inboxes
+      recorder.subscribe(`sdrm3.${DEPLOY_RUN}.evt.>`, (m) => void got.push(`recorder:${m.data}`));
+      await Promise.all([accel.flush(), recorder.flush()]);
+      const t0 = Date.now();
+      while (errors.length < 4 && Date.now() - t0 < 10_000) await sleep(50);
+      const violations = errors.join("\n");
+      expect(violations).toMatch(new RegExp(`Permissions Violation for Subscription to "?sdrm3\\.${other}\\.accel\\.\\*\\.cmd`));
+      expect(violations).toMatch(new RegExp(`Permissions Violation for Subscription to "?sdrm3\\.${other}\\.>`));
+      expect(violations).toMatch(/Permissions Violation for Subscription to "?sdrm3\.\*\.accel\.\*\.cmd/);
+      expect(violations).toMatch(new RegExp(`Permissions Violation for Subscription to "?sdrm3\\.${DEPLOY_RUN}\\.evt\\.>`));
+      expect(violations).not.toMatch(new RegExp(`Subscription to "?sdrm3\\.${DEPLOY_RUN}\\.accel`));
+      expect(got).toEqual([]);
+      // the recorder may follow its run's log, not another run's: a consumer filtered on another
+      // run's subject is refused by the server (the filter is a token of the create subject)
+      const { ensureLogStream, followLogLines, publishLogLine } = await import("@sdrm3/shared/nats");
+      await ensureLogStream(scheduler.nc); // the scheduler's user creates the log stream (--record-stream)
+      await publishLogLine(scheduler.nc, DEPLOY_RUN, 1, '{"type":"header"}');
+      await publishLogLine(scheduler.nc, DEPLOY_RUN, 2, '{"type":"run.finished"}');
+      const follow = async (run: string, waitMs: number) => {
+        const lines: string[] = [];
+        for await (const l of followLogLines(recorder.nc, run, { waitMs, idleMs: waitMs })) lines.push(l.text);
+        return lines;
+      };
+      expect(await follow(DEPLOY_RUN, 10_000)).toEqual(['{"type":"header"}', '{"type":"run.finished"}']);
+      const refused = await follow(other, 2_000).then(
+        () => "followed",
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
+      );
+      expect(refused).not.toBe("followed");
+      expect(errors.join("\n")).toMatch(new RegExp(`Permissions Violation for Publish to "?\\$JS\\.API\\.CONSUMER\\.CREATE\\.SDRM3_LOG\\.\\w+\\.sdrm3\\.${other}\\.log`));
+      expect(errors.join("\n")).not.toMatch(new RegExp(`Publish to "?\\$JS\\.API\\.CONSUMER\\.CREATE\\.SDRM3_LOG\\.\\w+\\.sdrm3\\.${DEPLOY_RUN}\\.log`));
+    } finally {
+      await Promise.all([accel.close(), recorder.close(), scheduler.close()]);
     }
   }, 60_000);
 });
