@@ -71,7 +71,7 @@ describe("followLogLines", () => {
     for (let i = 0; i < lines.length; i++) {
       await publishLogLine(bus.nc, run, i + 1, lines[i]!);
       written = i + 1;
-      if (written % 200 === 0) await sleep(40);
+      if (written % 100 === 0) await sleep(50); // the follower gets its turn while the log grows
     }
     await follow; // ends by itself at the run.finished line
     expect(got.map((l) => l.line)).toEqual(lines.map((_, i) => i + 1));
@@ -146,5 +146,30 @@ describe("serveRecorder", () => {
     expect((err as Error).message).toBe(`JetStream SDRM3_LOG run ${run}: line 7: expected seq 6, got 66 (a line is missing, repeated or out of order)`);
     expect(existsSync(out)).toBe(false);
     expect(readFileSync(`${out}.partial`, "utf8")).toBe(`${lines.slice(0, 6).join("\n")}\n`);
+  }, 30_000);
+});
+
+describe("sdrm3 serve recorder", () => {
+  const capture = () => {
+    let out = "";
+    let err = "";
+    return { io: { out: (t: string) => void (out += t), err: (t: string) => void (err += t) }, out: () => out, err: () => err };
+  };
+
+  it("without --out: bad input, exit 2", async () => {
+    const c = capture();
+    expect(await main(["serve", "recorder", "--nats", natsTestOptions().servers, "--run", "r1"], c.io)).toBe(2);
+    expect(c.err()).toBe("sdrm3: serve recorder: missing --out <file> (the run's JSONL log)\n");
+  });
+
+  it("a run nobody records: exit 1 after --wait-timeout, naming the run and the subject", async () => {
+    const run = runId("nobody");
+    const c = capture();
+    const out = join(dir, `${run}.jsonl`);
+    expect(await main(["serve", "recorder", "--nats", natsTestOptions().servers, "--run", run, "--out", out, "--wait-timeout", "500ms"], c.io)).toBe(1);
+    expect(c.err()).toContain(
+      `sdrm3: run failed: run ${run}: no event log in JetStream stream SDRM3_LOG within 500 ms (nothing on sdrm3.${run}.log; is the run's scheduler recording it with --record-stream?)\n`,
+    );
+    expect(existsSync(out)).toBe(false);
   }, 30_000);
 });
