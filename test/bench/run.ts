@@ -6,7 +6,7 @@
  *   npm run bench -- --only 2,5      # some figures
  *   npm run bench -- --quick         # fewer repetitions and shorter runs (a smoke run; charts not copied to docs/)
  *   npm run bench -- --load          # also the load case, or --only load (30 models × 64 accelerators in 8 processes over NATS,
- *                                    # 60 s simulated; about 15 min here with --load-block 8, over an hour at B = 1;
+ *                                    # 60 s simulated; ≈ 6–7 min here at the default --load-block 8, ≈ 45 min or more at 1;
  *                                    # --load-duration 5s --load-block 1 to change it; test/bench/load.ts)
  *
  * Each figure runs in its own process (test/bench/figure.ts). Output: the summary table and the
@@ -48,6 +48,7 @@ const options: BenchOptions = quick
       decisions: { batches: 2, maxCalls: 5000, maxMs: 50, minCalls: 50 },
       bus: { rounds: 2, calls: 300 },
       distributed: { runs: 1, durationMs: 200 },
+      live: { runs: 1, durationMs: 500, speed: 1 },
       scaling: { decisionBatches: 2, decisionMaxMs: 20, simRuns: 1, simDurationMs: 50, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 2000, longMs: 6000, shortRuns: 1, longRuns: 1 },
       outDir,
@@ -58,6 +59,7 @@ const options: BenchOptions = quick
       decisions: { batches: 5, maxCalls: 20_000, maxMs: 200, minCalls: 100 },
       bus: { rounds: 5, calls: 1000 },
       distributed: { runs: 5, durationMs: 500 },
+      live: { runs: 5, durationMs: 2000, speed: 1 },
       scaling: { decisionBatches: 5, decisionMaxMs: 80, simRuns: 3, simDurationMs: 200, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 10_000, longMs: 60_000, shortRuns: 3, longRuns: 1 },
       outDir,
@@ -100,18 +102,12 @@ const FIGURE_NAMES: Readonly<Record<string, string>> = {
   "1": "simulation speed",
   "2": "decision latency",
   "3": "bus overhead and distributed speed",
+  "4": "live mode: scheduler lag",
   "5": "scaling",
   "6": "memory",
   load: "load: 30 models × 64 accelerators in 8 processes over NATS",
 };
 
-/** Figure 4 is a feature that does not exist yet: say so, never fake it. */
-const liveFigure = (): FigureResult => ({
-  id: "4",
-  rows: [{ figure: "4 live", what: "scheduler lag p50/p99, VR_gaming at speed 1.0, 2 accelerator processes", measured: "not implemented (issue 5 live mode)", target: "p99 ≤ 2 ms", met: false }],
-  tables: [],
-  data: { implemented: false, reason: "live (wall-clock) mode is issue 5; there is nothing to measure yet" },
-});
 
 /** Median CPU-wait shares measured by figures 1 and 2 (how much other load took the cores). */
 const contention = (results: ReadonlyArray<FigureResult>): string => {
@@ -174,7 +170,7 @@ const main = async () => {
     for (const id of only) {
       const f0 = performance.now();
       err(`figure ${id} …`);
-      const r = id === "4" ? liveFigure() : id === "load" ? await runLoadCase(tmp) : await runFigure(id, tmp).catch((e: unknown) => failedFigure(id, e instanceof Error ? e.message : String(e)));
+      const r = id === "load" ? await runLoadCase(tmp) : await runFigure(id, tmp).catch((e: unknown) => failedFigure(id, e instanceof Error ? e.message : String(e)));
       results.push(r);
       err(`figure ${id} done in ${((performance.now() - f0) / 1000).toFixed(1)} s`);
     }

@@ -33,7 +33,7 @@ import type { KernelConfig, KernelEffect, KernelInput, SchedulerKernel, Target }
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
-import { type LiveClock, type TimerHandle, liveClock, liveTimers } from "./live-clock";
+import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
 import { decodeJson } from "./typed-bus";
 
 /** Counts of what passed the relay point, per hosted actor. */
@@ -209,7 +209,7 @@ export const hostAccelerator = (
           }
           // Live mode: the hardware takes the block's latency (scaled by the run's speed) to run it.
           const message = p.message;
-          const timer = liveTimers().after(message.latencyMs / speed, () => {
+          const timer = coarseAfter(message.latencyMs / speed, () => {
             timers.delete(timer);
             if (opts.canServe !== undefined && !opts.canServe()) {
               // fenced while the block ran: the slot's new owner answers the scheduler's retry

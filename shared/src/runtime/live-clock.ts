@@ -98,3 +98,20 @@ export class PreciseTimers {
 let shared: PreciseTimers | undefined;
 /** The process's live-mode timers. */
 export const liveTimers = (): PreciseTimers => (shared ??= new PreciseTimers());
+
+/**
+ * A cheap timer for the accelerators' waits: setTimeout for whole milliseconds (rounded down, so it
+ * fires at most about a millisecond early or late, never spinning); a wait under 1 ms is not waited
+ * for at all. The scheduler never handles a block before its due completion (it holds an early
+ * reply until then with precise timers), so the accelerators need not spend a core each on
+ * sub-millisecond precision (docs/live.md).
+ */
+export const coarseAfter = (wallMs: number, fn: () => void): TimerHandle => {
+  const ms = Math.floor(wallMs);
+  if (ms < 1) {
+    const im = setImmediate(fn);
+    return { cancel: () => clearImmediate(im) };
+  }
+  const t = setTimeout(fn, ms);
+  return { cancel: () => clearTimeout(t) };
+};
