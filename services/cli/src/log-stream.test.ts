@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JetStreamLogSink, JetStreamRecordError, type NatsBus, connectNatsBus, logSubject, publishLogLine, purgeRunLog } from "@sdrm3/shared/nats";
+import { JetStreamLogSink, JetStreamRecordError, type NatsBus, connectNatsBus, findRunLog, logSubject, publishLogLine, purgeRunLog } from "@sdrm3/shared/nats";
 import { EventRecorder, JsonlLogSink, type KernelObserver, logHeaderFor, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { startStreamRecording } from "./log-stream";
@@ -156,5 +156,17 @@ describe("event log in JetStream", () => {
     const err = await sink.done().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(JetStreamRecordError);
     expect((err as Error).message).toMatch(/recording run loglost-\w+ to JetStream \(SDRM3_LOG, sdrm3\.loglost-\w+\.log\) failed: 1 of 1 lines not stored; first: line 1: /);
+  });
+
+  it("refuses to record a run id whose log is already in the stream (it names --resume), and writes nothing", async () => {
+    const run = newRun("logdup");
+    const opts = { ...resolveRunSpec({ scenario: "AR_gaming", hardware: "Dual_4K/WS_OS", policy: "fcfs", durationMs: 100, seed: 1 }), run };
+    await publishLogLine(bus.nc, run, 1, JSON.stringify(logHeaderFor(opts)));
+    const before = await findRunLog(bus.nc, run);
+    expect(before).toBeDefined();
+    await expect(startStreamRecording(bus, opts)).rejects.toThrow(
+      `run ${run} already has an event log in JetStream (SDRM3_LOG, ${logSubject(run)}); record under another --run, or continue that run with --resume`,
+    );
+    expect(await findRunLog(bus.nc, run)).toEqual(before); // nothing was added to the old log
   });
 });

@@ -21,6 +21,7 @@ import {
   type NatsBus,
   connectNatsBus,
   ensureLogStream,
+  findRunLog,
   streamLogLines,
 } from "@sdrm3/shared/nats";
 import {
@@ -139,6 +140,14 @@ export interface StreamRecording {
 /** Starts recording the run `opts` describes to JetStream over `bus` (creates the stream when missing). */
 export const startStreamRecording = async (bus: NatsBus, opts: RunOptions & { run: string }): Promise<StreamRecording> => {
   await ensureLogStream(bus.nc);
+  // a run id whose log is already in the stream: new lines would be dropped as duplicates or follow
+  // the old run's log, and a recorder would follow the old run — refuse instead of mixing two runs
+  const existing = await findRunLog(bus.nc, opts.run);
+  if (existing !== undefined) {
+    throw new CliInputError(
+      `run ${opts.run} already has an event log in JetStream (${LOG_STREAM}, ${existing.subject}); record under another --run, or continue that run with --resume`,
+    );
+  }
   const sink = new JetStreamLogSink(bus.nc, opts.run);
   const recorder = new EventRecorder(sink, logHeaderFor(opts));
   return {

@@ -272,6 +272,16 @@ export const streamLogInfo = async (jsm: JetStreamManager, run: string): Promise
   return { subject, lastSeq: last.seq };
 };
 
+/** Where a run's log ends in the stream, or undefined when the run has no log (or there is no stream). */
+export const findRunLog = async (nc: NatsConnection, run: string): Promise<StreamLogInfo | undefined> => {
+  try {
+    return await streamLogInfo(await jetstreamManager(nc), run);
+  } catch (e) {
+    if (e instanceof LogSourceMissingError) return undefined;
+    throw e;
+  }
+};
+
 /**
  * A run's log lines from the stream, in order: an ordered consumer on `sdrm3.<run>.log` from the
  * first message to the subject's last one (as it was when reading started). Line k = the k-th

@@ -32,6 +32,7 @@ export {
   logSubject,
   publishLogLine,
   purgeRunLog,
+  findRunLog,
   streamLogInfo,
   streamLogLines,
 } from "./event-stream";
