@@ -20,6 +20,7 @@ import { main } from "@sdrm3/cli";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
+import { expectEachFrameEndedOnce } from "../support/faults";
 import { decisionLines, freePort, lineCount, sleep, waitForPort } from "../support/processes";
 
 
@@ -93,20 +94,7 @@ describe("failover: a hot spare takes over a killed accelerator's slot", () => {
     console.log(`[failover] killed p2 (acc2) at event ${eventsAtKill} of ${total}; run finished ${recoveryMs} ms later`);
 
     // every frame accounted exactly once
-    const dist = JSON.parse(scheduler.out()) as { models: Array<{ name: string; released: number; onTime: number; late: number; dropped: number; unfinished: number }> };
-    for (const m of dist.models) {
-      expect(m.released, m.name).toBeGreaterThan(0);
-      expect(m.onTime + m.late + m.dropped, m.name).toBe(m.released);
-      expect(m.unfinished, m.name).toBe(0);
-    }
-    const frameEnds = readFileSync(events, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as { _tag: string; job?: string })
-      .filter((e) => e._tag === "frame.ended")
-      .map((e) => e.job!);
-    expect(new Set(frameEnds).size).toBe(frameEnds.length);
-    expect(frameEnds.length).toBe(dist.models.reduce((n, m) => n + m.released, 0));
+    expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
 
     // determinism survives failover: same metrics JSON and decisions as the in-process run
     const local = { stdout: "", stderr: "", out: (t: string) => void (local.stdout += t), err: (t: string) => void (local.stderr += t) };

@@ -20,11 +20,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
-import { expectAccounted, frameEnds, inProcessJson, startReplySpy } from "../support/faults";
+import { expectEachFrameEndedOnce, expectSameAsInProcess, startReplySpy } from "../support/faults";
 import { type PrivateNatsServer, startNatsServer } from "../support/nats-server";
 import { type NetnsLab, createNetnsLab, probeNetns } from "../support/netns";
-import { decisionLines, lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
+import { lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
 
 const SPEC = ["--scenario", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "1s"];
 /** Short, so the test is quick; long enough that a loaded 2-core machine does not lapse healthy owners' leases. */
@@ -120,18 +119,9 @@ const partitionScenario = async (o: PartitionOptions) => {
     expect(spare.err()).toMatch(/stopped hosting slot acc1 \(claimed at lease revision \d+\): answered [1-9]\d* of/);
 
     // every frame accounted once
-    const figures = expectAccounted(scheduler.out());
-    const ended = frameEnds(readFileSync(events, "utf8"));
-    expect(new Set(ended).size).toBe(ended.length);
-    expect(ended.length).toBe(figures.released);
+    const figures = expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
     if (o.compareInProcess) {
-      expect(scheduler.out()).toBe(await inProcessJson(SPEC));
-      const local: string[] = [];
-      await runScenario({
-        ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5 }),
-        onEvent: (e) => local.push(JSON.stringify(e)),
-      });
-      expect(decisionLines(readFileSync(events, "utf8"))).toEqual(decisionLines(local.join("\n")));
+      await expectSameAsInProcess(SPEC, { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5 }, scheduler.out(), readFileSync(events, "utf8"));
     }
     console.log(
       `[partition] ${o.extraFlags.join(" ") || "virtual time"}: 3 hosts (netns) + root, NATS at ${url}; cut host 1 at event ${eventsAtCut} of ${total}; ` +

@@ -22,10 +22,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
-import { resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { expectAccounted, frameEnds, inProcessJson, natsEnv, startReplySpy } from "../support/faults";
-import { decisionLines, lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
+import { expectEachFrameEndedOnce, expectSameAsInProcess, natsEnv, startReplySpy } from "../support/faults";
+import { lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
 
 const SPEC = ["--scenario", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "1s"];
 /** Short, so the test is quick; long enough that a loaded 2-core machine does not lapse healthy owners' leases. */
@@ -122,19 +121,10 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
     expect(spare.err()).toMatch(/stopped hosting slot acc1 \(claimed at lease revision \d+\): answered [1-9]\d* of/);
 
     // every frame accounted once
-    const figures = expectAccounted(scheduler.out());
-    const ended = frameEnds(readFileSync(events, "utf8"));
-    expect(new Set(ended).size).toBe(ended.length);
-    expect(ended.length).toBe(figures.released);
+    const figures = expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
 
     if (o.compareInProcess) {
-      expect(scheduler.out()).toBe(await inProcessJson(SPEC));
-      const local: string[] = [];
-      await runScenario({
-        ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5 }),
-        onEvent: (e) => local.push(JSON.stringify(e)),
-      });
-      expect(decisionLines(readFileSync(events, "utf8"))).toEqual(decisionLines(local.join("\n")));
+      await expectSameAsInProcess(SPEC, { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5 }, scheduler.out(), readFileSync(events, "utf8"));
     }
     console.log(
       `[stale-owner] ${o.extraFlags.join(" ") || "virtual time"}: SIGSTOP at event ${eventsAtStop} of ${total}; spare claimed acc1 ${takeoverMs} ms later; ` +

@@ -10,7 +10,8 @@
 import { expect } from "vitest";
 import { main } from "@sdrm3/cli";
 import { connectNatsBus } from "@sdrm3/shared/nats";
-import { captureIo } from "./processes";
+import { type RunSpec, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
+import { captureIo, decisionLines } from "./processes";
 
 export interface NatsLogin {
   readonly servers: string;
@@ -115,10 +116,35 @@ export const frameEnds = (jsonl: string): string[] =>
     .filter((e) => e._tag === "frame.ended")
     .map((e) => e.job!);
 
+/**
+ * Every frame accounted exactly once, from outside the scheduler: the `--json` result's invariant
+ * (expectAccounted) and each frame's `frame.ended` exactly once in the `--events` file, as many as
+ * were released.
+ */
+export const expectEachFrameEndedOnce = (json: string, eventsJsonl: string) => {
+  const totals = expectAccounted(json);
+  const ends = frameEnds(eventsJsonl);
+  expect(new Set(ends).size, "a frame ended twice").toBe(ends.length);
+  expect(ends.length, "frame.ended events = frames released").toBe(totals.released);
+  return totals;
+};
+
 /** `sdrm3 run <spec> --json` in this process: the uninterrupted reference run. */
 export const inProcessJson = async (spec: ReadonlyArray<string>): Promise<string> => {
   const io = captureIo();
   const code = await main(["run", ...spec, "--json"], io);
   if (code !== 0) throw new Error(`in-process run failed (${code}): ${io.stderr}`);
   return io.stdout;
+};
+
+/**
+ * A distributed run in virtual time equals the uninterrupted in-process run: the same `--json`
+ * output byte for byte (`sdrm3 run <spec> --json`), and the same decision sequence as the events
+ * file (`--events`) records.
+ */
+export const expectSameAsInProcess = async (spec: ReadonlyArray<string>, runSpec: RunSpec, json: string, eventsJsonl: string): Promise<void> => {
+  expect(json).toBe(await inProcessJson(spec));
+  const local: string[] = [];
+  await runScenario({ ...resolveRunSpec(runSpec), onEvent: (e) => local.push(JSON.stringify(e)) });
+  expect(decisionLines(eventsJsonl)).toEqual(decisionLines(local.join("\n")));
 };

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { POLICIES, PolicyInputError, resolvePolicy } from "@sdrm3/shared/policies";
 import { InvalidSubjectTokenError } from "@sdrm3/shared/contracts";
-import { runScenario, supernetSetting, type RunResult } from "@sdrm3/shared/runtime";
+import { supernetSetting } from "@sdrm3/shared/runtime";
 import {
   type Dataset,
   findScenario,

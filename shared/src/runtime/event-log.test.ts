@@ -6,7 +6,7 @@
  * unknown version, a log that ends early) is a LogFormatError naming the line — or, with
  * allowTruncated, the end of the usable prefix.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";

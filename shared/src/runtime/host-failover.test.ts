@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { AccelReply, RunControl } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
 import { BusTimeoutError } from "./bus";
-import { type Hosted, RunFailedError, hostAccelerator, hostModelTasks, hostScheduler } from "./host";
+import { type Hosted, RunFailedError, hostAccelerator, hostModelTasks } from "./host";
 import { createMemoryBus } from "./memory-bus";
 import { type RunResult, acceleratorCosts, runScenario, runScheduler, taskConfigsFor } from "./run";
 import { resolveRunSpec } from "./spec";

@@ -7,7 +7,6 @@ import type { AccelModelCosts } from "../actors/accelerator-logic";
 import type { KernelConfig, KernelMode, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
 import type { RunEvent } from "../contracts/messages";
-import { checkToken } from "../contracts/subjects";
 import {
   type FrameRecord,
   type ModelInfo,
