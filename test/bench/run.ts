@@ -6,7 +6,7 @@
  *   npm run bench -- --only 2,5      # some figures
  *   npm run bench -- --quick         # fewer repetitions and shorter runs (a smoke run; charts not copied to docs/)
  *   npm run bench -- --load          # also the load case, or --only load (30 models × 64 accelerators in 8 processes over NATS,
- *                                    # 60 s simulated; ≈ 6–7 min here at the default --load-block 8, ≈ 45 min or more at 1;
+ *                                    # 60 s simulated; ≈ 6–7 min here at the default --load-block 8, ≈ 40 min at 1;
  *                                    # --load-duration 5s --load-block 1 to change it; test/bench/load.ts)
  *
  * Each figure runs in its own process (test/bench/figure.ts). Output: the summary table and the

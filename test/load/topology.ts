@@ -154,6 +154,7 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
   let finishedAt: number | undefined;
   const t0 = performance.now();
   const deadline = t0 + o.timeoutMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     observer.nc.subscribe(`sdrm3.${run}.task.*.cmd`, { callback: () => void (startedAt ??= performance.now()) });
     observer.nc.subscribe(`sdrm3.${run}.ctl.control`, { callback: (_e, msg) => void (msg.string().includes('"finished"') && (finishedAt ??= performance.now())) });
@@ -169,8 +170,7 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
     const spawnedAt = performance.now();
     const scheduler = start("scheduler", "scheduler", ["--json"]);
     const timeout = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => reject(new Error(`load run ${run} not over within ${o.timeoutMs / 1000} s; scheduler: ${scheduler.err().slice(-2000)}`)), Math.max(0, deadline - performance.now()));
-      void scheduler.exited.then(() => clearTimeout(timer));
+      timer = setTimeout(() => reject(new Error(`load run ${run} not over within ${o.timeoutMs / 1000} s; scheduler: ${scheduler.err().slice(-2000)}`)), Math.max(0, deadline - performance.now()));
     });
     const s = await Promise.race([scheduler.exited, timeout]);
     const schedulerWallMs = performance.now() - spawnedAt;
@@ -218,6 +218,7 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
       ),
     };
   } finally {
+    clearTimeout(timer);
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
     await observer.close();
   }
