@@ -6,7 +6,7 @@
  * deploy/nats.conf: the live scheduler recording to JetStream, the workload, the accelerator
  * service's command once per replica plus a hot spare, the recorder and the dashboard.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
-import { freePort, waitForPort } from "../support/processes";
+import { exitedWithin, freePort, processGroup, sdrm3Command, sleep, waitForPort } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 interface Service {
@@ -115,21 +115,19 @@ describe("docker-compose.yml", () => {
   });
 });
 
+interface Ended {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
 describe("the compose topology as real processes", () => {
-  const children: ChildProcess[] = [];
+  const group = processGroup();
   const dir = mkdtempSync(join(tmpdir(), "sdrm3-compose-"));
-  afterAll(() => {
-    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  afterAll(async () => {
+    await group.killAll();
     rmSync(dir, { recursive: true, force: true });
   });
-  const exit = (child: ChildProcess) =>
-    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      let out = "";
-      let err = "";
-      child.stdout?.on("data", (d) => (out += d));
-      child.stderr?.on("data", (d) => (err += d));
-      child.on("exit", (code) => resolve({ code, out, err }));
-    });
 
   it("runs to the end live with per-role users scoped to the run; every frame accounted once; the recorder's file replays", async () => {
     const port = await freePort();
@@ -142,44 +140,42 @@ describe("the compose topology as real processes", () => {
       .replace("store_dir: /data", `store_dir: ${JSON.stringify(join(dir, "js"))}`)
       .replace("users = [\n", "users = [\n    { user: ops, password: ops-pass }\n");
     writeFileSync(join(dir, "nats.conf"), testConf);
-    const nats = spawn("nats-server", ["-c", join(dir, "nats.conf")], {
+    group.start("nats-server", "nats-server", ["-c", join(dir, "nats.conf")], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(passwords).map(([role, p]) => [`SDRM3_${role.toUpperCase()}_PASS`, p])) },
-      stdio: "ignore",
     });
-    children.push(nats);
     expect(await waitForPort(port)).toBe(true);
     const url = `nats://127.0.0.1:${port}`;
-    const cli = (args: string[], env: NodeJS.ProcessEnv) => {
-      const child = spawn(process.execPath, [join(ROOT, "services/cli/bin/sdrm3.mjs"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-      children.push(child);
-      return child;
+    const cli = (name: string, args: string[], env: NodeJS.ProcessEnv) => {
+      const { command, args: argv } = sdrm3Command(args);
+      return group.start(name, command, argv, { cwd: ROOT, env: { ...process.env, ...env } });
     };
-    const launch = (command: string[], extra: string[] = []) => {
+    const run = async (name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ended> => {
+      const p = cli(name, args, env);
+      const [x] = await exitedWithin([p], 60_000);
+      return { code: x!.code, out: p.out(), err: p.err() };
+    };
+    const launch = (name: string, command: string[], extra: string[] = []) => {
       const cmd = command.map((a) => (a === "nats://nats:4222" ? url : a));
       if (cmd.includes("--duration")) cmd[cmd.indexOf("--duration") + 1] = "400ms"; // keep the test short; same topology
       const role = cmd[1]!;
-      return cli([...cmd, ...extra], { NATS_USER: role, NATS_PASS: passwords[role] });
+      return cli(name, [...cmd, ...extra], { NATS_USER: role, NATS_PASS: passwords[role] });
     };
     // the dashboard stays up (it does not end with the run): started first, on a free port, read through its JSON endpoint
-    const dashboard = launch(service("dashboard").command!.map((a, i, all) => (all[i - 1] === "--port" ? "0" : a)));
-    const dashboardExit = exit(dashboard);
-    let dashboardErr = "";
-    dashboard.stderr!.on("data", (d) => (dashboardErr += d));
-    for (let i = 0; !/on http:\/\/\S+/.test(dashboardErr); i++) {
-      if (i > 600 || dashboard.exitCode !== null) throw new Error(`the dashboard did not start: ${dashboardErr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const dashboardUrl = /on (http:\/\/\S+)/.exec(dashboardErr)![1]!;
+    const dashboard = launch("dashboard", service("dashboard").command!.map((a, i, all) => (all[i - 1] === "--port" ? "0" : a)));
+    await dashboard.waitErr(/on http:\/\/\S+/, 60_000);
+    const dashboardUrl = /on (http:\/\/\S+)/.exec(dashboard.err())![1]!;
     // the recorder first: the log stream does not exist yet on this fresh server, it waits for it
     const out = join(dir, "compose.jsonl");
-    const recorder = exit(launch(service("recorder").command!.map((a) => (a.startsWith("/records/") ? out : a))));
-    await new Promise((r) => setTimeout(r, 1000));
+    const recorder = launch("recorder", service("recorder").command!.map((a) => (a.startsWith("/records/") ? out : a)));
+    await sleep(1000);
     // the accelerator service's command once per replica, plus one: a hot spare
     const replicas = compose.services.accelerator!.deploy!.replicas!;
-    const accelerators = Array.from({ length: replicas + 1 }, (_, i) => exit(launch(service("accelerator").command!, ["--name", `accelerator-${i + 1}`])));
-    const workload = exit(launch(service("workload").command!));
-    const scheduler = exit(launch(service("scheduler").command!, ["--json"])); // --json: the test reads the result
-    const [s, w, r, ...as] = await Promise.all([scheduler, workload, recorder, ...accelerators]);
+    const accelerators = Array.from({ length: replicas + 1 }, (_, i) => launch(`accelerator-${i + 1}`, service("accelerator").command!, ["--name", `accelerator-${i + 1}`]));
+    const workload = launch("workload", service("workload").command!);
+    const scheduler = launch("scheduler", service("scheduler").command!, ["--json"]); // --json: the test reads the result
+    const procs = [scheduler, workload, recorder, ...accelerators];
+    const codes = await exitedWithin(procs, 120_000);
+    const [s, w, r, ...as] = procs.map((p, i) => ({ code: codes[i]!.code, out: p.out(), err: p.err() })) as [Ended, Ended, Ended, ...Ended[]];
     expect(s.code, s.err).toBe(0);
     for (const p of [w, r, ...as]) expect(p.code, p.err).toBe(0);
 
@@ -206,10 +202,10 @@ describe("the compose topology as real processes", () => {
     expect(r.err).toMatch(new RegExp(`recorded run ${RUN}: \\d+ lines \\(header \\+ \\d+ entries, \\d+ bytes\\) to ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     const exported = join(dir, "export.jsonl");
     const ops = { NATS_USER: "ops", NATS_PASS: "ops-pass" };
-    const x = await exit(cli(["log", "export", "--nats", url, "--run", RUN, "--out", exported], ops));
+    const x = await run("log export", ["log", "export", "--nats", url, "--run", RUN, "--out", exported], ops);
     expect(x.code, x.err).toBe(0);
     expect(readFileSync(out, "utf8")).toBe(readFileSync(exported, "utf8"));
-    const replay = await exit(cli(["replay", out], {}));
+    const replay = await run("replay", ["replay", out], {});
     expect(replay.code, replay.err).toBe(0);
     expect(replay.out).toMatch(/decisions identical/);
 
@@ -231,8 +227,8 @@ describe("the compose topology as real processes", () => {
     expect(state.snapshot.malformed).toBe(0);
     expect(state.snapshot.control).toBeGreaterThan(0);
     for (const a of state.snapshot.accelerators) expect(a.blocks, a.id).toBeGreaterThan(0);
-    expect(dashboardErr).not.toContain("cannot read the slot leases");
-    dashboard.kill("SIGTERM");
-    expect((await dashboardExit).code).toBe(0);
+    expect(dashboard.err()).not.toContain("cannot read the slot leases");
+    dashboard.child.kill("SIGTERM");
+    expect((await exitedWithin([dashboard], 10_000))[0]!.code).toBe(0);
   }, 180_000);
 });

@@ -104,6 +104,25 @@ export const processGroup = () => {
   return { start, killAll, all: () => [...procs] };
 };
 
+/**
+ * Waits until every process has exited, at most `timeoutMs`; on timeout it fails naming each process
+ * still running with the tail of its stderr (a hung run says which part hung, not just "timed out").
+ */
+export const exitedWithin = async (procs: ReadonlyArray<Proc>, timeoutMs: number): Promise<Array<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+  const all = Promise.all(procs.map((p) => p.exited));
+  const r = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  if (r !== "timeout") return r;
+  const stuck = procs.filter((p) => p.running());
+  const state = (p: Proc) => (p.running() ? "still running" : `exited ${p.child.exitCode ?? p.child.signalCode}`);
+  throw new Error(
+    `still running after ${timeoutMs} ms: ${stuck.map((p) => p.name).join(", ")}\n` +
+      procs.map((p) => `── ${p.name} (${state(p)}) stderr (tail) ──\n${p.err().slice(-1500)}`).join("\n"),
+  );
+};
+
 /** The `sdrm3` CLI as a command line: `node <repo>/services/cli/bin/sdrm3.mjs …`, optionally run through a wrapper (`ip netns exec <ns>`). */
 export const sdrm3Command = (args: ReadonlyArray<string>, wrap: ReadonlyArray<string> = []): { command: string; args: string[] } => {
   const bin = new URL("../../services/cli/bin/sdrm3.mjs", import.meta.url).pathname;

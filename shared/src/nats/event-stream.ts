@@ -272,14 +272,23 @@ export const streamLogInfo = async (jsm: JetStreamManager, run: string): Promise
   return { subject, lastSeq: last.seq };
 };
 
-/** Where a run's log ends in the stream, or undefined when the run has no log (or there is no stream). */
-export const findRunLog = async (nc: NatsConnection, run: string): Promise<StreamLogInfo | undefined> => {
+/**
+ * A run's log in the stream: its subject and how many lines it holds, or undefined when the run has
+ * no log (or there is no stream). Asks with stream info filtered on the run's subject, so a role
+ * allowed `$JS.API.STREAM.INFO.SDRM3_LOG` (the recording scheduler) can ask, without the right to
+ * read any message of the stream (`STREAM.MSG.GET` would let it read every run's log).
+ */
+export const findRunLog = async (nc: NatsConnection, run: string): Promise<{ readonly subject: string; readonly lines: number } | undefined> => {
+  const subject = logSubject(run);
+  let info;
   try {
-    return await streamLogInfo(await jetstreamManager(nc), run);
+    info = await (await jetstreamManager(nc)).streams.info(LOG_STREAM, { subjects_filter: subject });
   } catch (e) {
-    if (e instanceof LogSourceMissingError) return undefined;
+    if (isNotFound(e)) return undefined;
     throw e;
   }
+  const lines = info.state.subjects?.[subject] ?? 0;
+  return lines === 0 ? undefined : { subject, lines };
 };
 
 /**
