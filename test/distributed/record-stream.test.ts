@@ -15,16 +15,18 @@ import { main } from "@sdrm3/cli";
 import { connectNatsBus, purgeRunLog } from "@sdrm3/shared/nats";
 import { EventRecorder, JsonlLogSink, logHeaderFor, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { captureIo } from "../support/processes";
+import { captureIo, exitedWithin, processGroup } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
 
 const children: ChildProcess[] = [];
+const group = processGroup();
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-record-stream-"));
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  await group.killAll();
   const bus = await connectNatsBus({ ...natsTestOptions(), name: "record-stream-cleanup" });
   for (const run of runs) await purgeRunLog(bus.nc, run).catch(() => false);
   await bus.close();
@@ -43,7 +45,7 @@ const start = (args: string[]): Promise<{ code: number | null; out: string; err:
   });
 
 describe("serve scheduler --record-stream", () => {
-  it("exports the bytes an in-process --record of the same run writes, and replays identically from the stream", async () => {
+  it("exports the bytes an in-process --record of the same run writes, replays identically from the stream; the same run id again is refused and the waiting services are told", async () => {
     const nats = natsTestOptions();
     const run = `recjs-${randomUUID().slice(0, 8)}`;
     runs.push(run);
@@ -69,5 +71,18 @@ describe("serve scheduler --record-stream", () => {
     const replay = captureIo();
     expect(await main(["replay", "--nats", nats.servers, "--run", run], replay)).toBe(0);
     expect(replay.stdout).toMatch(/replayed \d+ events, \d+ decisions identical/);
+
+    // the same run id again: the scheduler refuses to mix two runs' lines (exit 2), and the services
+    // already waiting for it are told and exit instead of waiting forever
+    const waiting = ["accelerator", "workload"].map((role) => group.start(role, process.execPath, [BIN, "serve", role, "--nats", nats.servers, "--run", run, ...common], { cwd: ROOT }));
+    for (const p of waiting) await p.waitErr(/ready for run/, 30_000);
+    const s2 = await serve("scheduler", ["--record-stream"]);
+    expect(s2.code, s2.err).toBe(2);
+    expect(s2.err).toContain(`run ${run} already has an event log in JetStream`);
+    const codes = await exitedWithin(waiting, 30_000);
+    for (const [i, p] of waiting.entries()) {
+      expect(codes[i]!.code, p.err()).toBe(1);
+      expect(p.err()).toContain(`the scheduler stopped run ${run}: the scheduler could not start: run ${run} already has an event log`);
+    }
   }, 120_000);
 });

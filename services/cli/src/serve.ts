@@ -19,7 +19,7 @@ import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import { checkToken } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, connectNatsBus, openLeaseBucket, removeLeaseBucket } from "@sdrm3/shared/nats";
-import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
+import { defaultDurationMs, publishRunControl, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
 import { serveWorkload } from "@sdrm3/workload";
@@ -176,15 +176,22 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     if (flags.elastic === true && (flags.resume === true || flags.recordStream === true)) {
       throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");
     }
+    // a scheduler that fails before its run starts (a refused recording, a damaged log to resume) still
+    // tells the run's other services, so they exit instead of waiting for a run that never comes
+    const announced = <T>(p: Promise<T>): Promise<T> =>
+      p.catch((e: unknown) => {
+        publishRunControl(bus, run, "stop", `the scheduler could not start: ${e instanceof Error ? e.message : String(e)}`);
+        throw e;
+      });
     // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
-    const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
+    const resumed = flags.resume === true ? await announced(resumeStreamRecording(bus, { ...resolved, run })) : undefined;
     if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
     if (flags.events !== undefined && resumed === undefined) writeFileSync(flags.events, "");
     const eventsFile = flags.events;
     // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
     const recording: StreamRecording | undefined =
       resumed ??
-      (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }) : undefined);
+      (flags.recordStream === true || flags.resume === true ? await announced(startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) })) : undefined);
     try {
       const result = await serveScheduler({
         bus,

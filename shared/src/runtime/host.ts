@@ -407,6 +407,10 @@ const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e
  * Hosts the scheduler: waits for every accelerator of `kernel.accelerators` to register, runs the
  * kernel's event loop over the bus, and resolves when the run is finished.
  */
+/** Publishes a run.control message on the run's control subject (what the scheduler tells every service). */
+export const publishRunControl = (bus: Bus, run: string, op: "discover" | "finished" | "stop", reason?: string): void =>
+  bus.publish(Subjects.control(run, "control"), JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
+
 export const hostScheduler = (
   bus: Bus,
   kernel: KernelConfig,
@@ -529,11 +533,7 @@ export const hostScheduler = (
     input: { kernel, expectTasks: opts.expectTasks ?? false, ...(opts.resume === undefined ? {} : { restored: opts.resume }) },
     systemId: "scheduler",
   });
-  const control = (op: "discover" | "finished" | "stop", reason?: string) =>
-    bus.publish(
-      Subjects.control(run, "control"),
-      JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })),
-    );
+  const control = (op: "discover" | "finished" | "stop", reason?: string) => publishRunControl(bus, run, op, reason);
   actor.subscribe({
     next: (snap) => {
       if (snap.status !== "done") return;
