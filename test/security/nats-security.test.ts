@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nkeys } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Subjects } from "@sdrm3/shared/contracts";
 import { type NatsBus, connectNatsBus } from "@sdrm3/shared/nats";
 import { freePort, sleep, waitForPort } from "../support/processes";
 import { findNatsServerBinary } from "../support/nats-server";
@@ -45,7 +46,8 @@ const secret = (label: string) => `${label}-${randomUUID()}`;
 const PASS = { scheduler: secret("sched-pw"), accelerator: secret("accel-pw"), workload: secret("work-pw"), recorder: secret("rec-pw") } as const;
 /** deploy/nats.conf names one run (`compose`); this file deploys it for its own run id, as docs/distributed.md says. */
 const DEPLOY_RUN = `sec-${randomUUID().slice(0, 8)}`;
-const forRun = (conf: string, run: string) => conf.replace(/sdrm3\.compose\./g, `sdrm3.${run}.`).replace(/sdrm3_leases_compose/g, `sdrm3_leases_${run}`);
+const forRun = (conf: string, run: string) =>
+  conf.replace(/sdrm3\.compose\./g, `sdrm3.${run}.`).replace(/_INBOX\.compose\./g, `_INBOX.${run}.`).replace(/sdrm3_leases_compose/g, `sdrm3_leases_${run}`);
 const WRONG_PASS = secret("wrong-pw");
 const TOKEN = secret("token");
 const WRONG_TOKEN = secret("wrong-token");
@@ -217,7 +219,8 @@ describe("deploy/nats.conf: per-role passwords", () => {
     const r = DEPLOY_RUN;
     const errors: string[] = [];
     const onError = (e: unknown) => void errors.push(e instanceof Error ? e.message : String(e));
-    const as = (user: keyof typeof PASS) => connectNatsBus({ servers: deployUrl, user, pass: PASS[user], name: `perm-${user}`, onError });
+    const as = (user: keyof typeof PASS) =>
+      connectNatsBus({ servers: deployUrl, user, pass: PASS[user], name: `perm-${user}`, inboxPrefix: Subjects.inboxPrefix(r, user), onError });
     const [accel, workload, scheduler] = await Promise.all([as("accelerator"), as("workload"), as("scheduler")]);
     const buses: NatsBus[] = [accel, workload, scheduler];
     try {
@@ -257,7 +260,8 @@ describe("deploy/nats.conf: users scoped to one run", () => {
     const other = `other-${randomUUID().slice(0, 8)}`;
     const errors: string[] = [];
     const onError = (e: unknown) => void errors.push(e instanceof Error ? e.message : String(e));
-    const as = (user: keyof typeof PASS) => connectNatsBus({ servers: deployUrl, user, pass: PASS[user], name: `scope-${user}`, onError });
+    const as = (user: keyof typeof PASS) =>
+      connectNatsBus({ servers: deployUrl, user, pass: PASS[user], name: `scope-${user}`, inboxPrefix: Subjects.inboxPrefix(DEPLOY_RUN, user), onError });
     const [accel, recorder, scheduler] = await Promise.all([as("accelerator"), as("recorder"), as("scheduler")]);
     try {
       const got: string[] = [];
@@ -299,6 +303,51 @@ describe("deploy/nats.conf: users scoped to one run", () => {
       expect(errors.join("\n")).not.toMatch(new RegExp(`Publish to "?\\$JS\\.API\\.CONSUMER\\.CREATE\\.SDRM3_LOG\\.\\w+\\.sdrm3\\.${DEPLOY_RUN}\\.log`));
     } finally {
       await Promise.all([accel.close(), recorder.close(), scheduler.close()]);
+    }
+  }, 60_000);
+});
+
+describe("deploy/nats.conf: per-role inboxes", () => {
+  it("an accelerator cannot read the scheduler's replies, all inboxes, or another run's; it gets the replies to its own requests", async () => {
+    const other = `other-${randomUUID().slice(0, 8)}`;
+    const errors: string[] = [];
+    const onError = (e: unknown) => void errors.push(e instanceof Error ? e.message : String(e));
+    const as = (user: keyof typeof PASS, inboxRun = DEPLOY_RUN) =>
+      connectNatsBus({ servers: deployUrl, user, pass: PASS[user], name: `inbox-${user}`, inboxPrefix: Subjects.inboxPrefix(inboxRun, user), onError });
+    const [accel, scheduler, workload] = await Promise.all([as("accelerator"), as("scheduler"), as("workload")]);
+    try {
+      const snooped: string[] = [];
+      for (const subject of ["_INBOX.>", `_INBOX.${DEPLOY_RUN}.scheduler.>`, `_INBOX.${DEPLOY_RUN}.>`, `_INBOX.${other}.accelerator.>`]) {
+        accel.subscribe(subject, (m) => void snooped.push(`${subject}: ${m.data}`));
+      }
+      // the workload answers a task command; the scheduler asks (its reply comes to _INBOX.<run>.scheduler.…)
+      workload.subscribe(`sdrm3.${DEPLOY_RUN}.task.m1.cmd`, (m) => void m.respond(`{"reply":"${m.data}"}`));
+      await Promise.all([accel.flush(), workload.flush()]);
+      const reply = await scheduler.request(`sdrm3.${DEPLOY_RUN}.task.m1.cmd`, "tick", { timeoutMs: 5_000 });
+      expect(reply.data).toBe('{"reply":"tick"}');
+      const t0 = Date.now();
+      while (errors.length < 4 && Date.now() - t0 < 10_000) await sleep(50);
+      const violations = errors.join("\n");
+      for (const subject of ["_INBOX.>", `_INBOX.${DEPLOY_RUN}.scheduler.>`, `_INBOX.${DEPLOY_RUN}.>`, `_INBOX.${other}.accelerator.>`]) {
+        expect(violations).toContain(`Permissions Violation for Subscription to "${subject}"`);
+      }
+      expect(snooped).toEqual([]);
+      // a client connecting with another run's inbox prefix gets no replies at all (its inbox subscription is refused)
+      const stray = await as("accelerator", other);
+      try {
+        const answered = await stray.request("$JS.API.INFO", "", { timeoutMs: 2_000 }).then(
+          () => "answered",
+          () => "no reply",
+        );
+        expect(answered).toBe("no reply");
+        const t1 = Date.now();
+        while (!errors.join("\n").includes(`_INBOX.${other}.accelerator.`) && Date.now() - t1 < 10_000) await sleep(50);
+        expect(errors.join("\n")).toMatch(new RegExp(`Permissions Violation for Subscription to "?_INBOX\\.${other}\\.accelerator\\.`));
+      } finally {
+        await stray.close();
+      }
+    } finally {
+      await Promise.all([accel.close(), scheduler.close(), workload.close()]);
     }
   }, 60_000);
 });

@@ -11,7 +11,7 @@
 import type { Command } from "commander";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { LogFileError, LogFormatError, defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
-import { checkToken } from "@sdrm3/shared/contracts";
+import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseParams } from "./flags";
@@ -103,6 +103,7 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
   const bus = await connectNatsBus({
     ...connection.options,
     name: `sdrm3-dashboard-${run}`,
+    inboxPrefix: Subjects.inboxPrefix(run, "dashboard"),
     connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
   });
   const stop = untilSignal();

@@ -17,7 +17,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
-import { checkToken } from "@sdrm3/shared/contracts";
+import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, connectNatsBus, openLeaseBucket, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { defaultDurationMs, publishRunControl, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
@@ -145,6 +145,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   const bus = await connectNatsBus({
     ...resolveNatsConnection(flags.nats, flags).options,
     name: `sdrm3-${role}-${run}`,
+    inboxPrefix: Subjects.inboxPrefix(run, role),
     connectTimeoutMs,
   });
   try {
@@ -236,6 +237,7 @@ const executeServeRecorder = async (flags: ServeFlags, io: ServeIo): Promise<num
   const bus = await connectNatsBus({
     ...resolveNatsConnection(flags.nats, flags).options,
     name: `sdrm3-recorder-${run}`,
+    inboxPrefix: Subjects.inboxPrefix(run, "recorder"),
     connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
   });
   try {

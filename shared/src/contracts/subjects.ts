@@ -46,4 +46,10 @@ export const Subjects = {
   allEvents: (run: string) => `${base(run)}.evt.>`,
   control: (run: string, kind: string) => `${base(run)}.ctl.${checkToken("control kind", kind)}`,
   allOfRun: (run: string) => `${base(run)}.>`,
+  /**
+   * A service's inbox prefix, `_INBOX.<run>.<role>`: its request replies (and JetStream deliveries)
+   * arrive under it, so NATS permissions can give each role of a run its own inbox
+   * (`_INBOX.<run>.<role>.>`) instead of every user reading every reply on `_INBOX.>`.
+   */
+  inboxPrefix: (run: string, role: string) => `_INBOX.${checkToken("run id", run)}.${checkToken("service role", role)}`,
 } as const;

@@ -61,6 +61,8 @@ export interface NatsBusOptions {
   readonly drainTimeoutMs?: number;
   /** How long the first connection may take before `connectNatsBus` rejects. Default: the client's (20 s). */
   readonly connectTimeoutMs?: number;
+  /** Where replies to this connection's requests arrive (default `_INBOX`); see `Subjects.inboxPrefix`. */
+  readonly inboxPrefix?: string;
 }
 
 export interface NatsTlsOptions {
@@ -194,6 +196,7 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     reconnectTimeWait: 250,
     // no stack-trace Error per request (6.4% of a NATS scheduler's CPU, docs/performance.md); errors keep their message
     noAsyncTraces: true,
+    ...(opts.inboxPrefix === undefined ? {} : { inboxPrefix: opts.inboxPrefix }),
     ...(opts.user === undefined ? {} : { user: opts.user }),
     ...(opts.pass === undefined ? {} : { pass: opts.pass }),
     ...(opts.token === undefined ? {} : { token: opts.token }),
