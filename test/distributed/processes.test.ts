@@ -7,38 +7,26 @@
  * follows the scheduler's JetStream log (`--record-stream`) into a file, which equals
  * `sdrm3 log export` byte for byte and replays with identical decisions.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
 import { connectNatsBus, purgeRunLog } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { cliProcesses } from "../support/cli-process";
 import { captureIo, decisionLines } from "../support/processes";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
 
-const children: ChildProcess[] = [];
+const cli = cliProcesses();
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-dist-"));
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+afterAll(async () => {
+  await cli.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const start = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (err += d));
-    child.on("exit", (code) => resolve({ code, out, err }));
-  });
+const start = cli.run;
 
 const capture = captureIo;
 

@@ -4,45 +4,31 @@
  * bytes an in-process run with the same run id records with `--record`, and `sdrm3 replay --nats`
  * reports every decision identical.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
 import { connectNatsBus, purgeRunLog } from "@sdrm3/shared/nats";
 import { EventRecorder, JsonlLogSink, logHeaderFor, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { captureIo, exitedWithin, processGroup } from "../support/processes";
+import { cliProcesses } from "../support/cli-process";
+import { captureIo, exitedWithin } from "../support/processes";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
 
-const children: ChildProcess[] = [];
-const group = processGroup();
+const cli = cliProcesses();
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-record-stream-"));
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  await group.killAll();
+  await cli.killAll();
   const bus = await connectNatsBus({ ...natsTestOptions(), name: "record-stream-cleanup" });
   for (const run of runs) await purgeRunLog(bus.nc, run).catch(() => false);
   await bus.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const start = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (err += d));
-    child.on("exit", (code) => resolve({ code, out, err }));
-  });
+const start = cli.run;
 
 describe("serve scheduler --record-stream", () => {
   it("exports the bytes an in-process --record of the same run writes, replays identically from the stream; the same run id again is refused and the waiting services are told", async () => {
@@ -74,7 +60,7 @@ describe("serve scheduler --record-stream", () => {
 
     // the same run id again: the scheduler refuses to mix two runs' lines (exit 2), and the services
     // already waiting for it are told and exit instead of waiting forever
-    const waiting = ["accelerator", "workload"].map((role) => group.start(role, process.execPath, [BIN, "serve", role, "--nats", nats.servers, "--run", run, ...common], { cwd: ROOT }));
+    const waiting = ["accelerator", "workload"].map((role) => cli.start(["serve", role, "--nats", nats.servers, "--run", run, ...common]));
     for (const p of waiting) await p.waitErr(/ready for run/, 30_000);
     const s2 = await serve("scheduler", ["--record-stream"]);
     expect(s2.code, s2.err).toBe(2);

@@ -3,31 +3,25 @@
  * worker` processes through a NATS queue group and writes the same CSV/JSON as the in-process
  * compare; a worker killed mid-sweep has its run retried elsewhere.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { cliProcesses } from "../support/cli-process";
 import { captureIo, sleep } from "../support/processes";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
-const children: ChildProcess[] = [];
+const cli = cliProcesses();
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-sweep-"));
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+afterAll(async () => {
+  await cli.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const worker = (servers: string, name: string) => {
-  const child = spawn(process.execPath, [BIN, "serve", "worker", "--nats", servers, "--name", name], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
-  children.push(child);
-  let err = "";
-  const ready = new Promise<void>((resolve) => child.stderr!.on("data", (d) => ((err += d), err.includes("worker ready") && resolve())));
-  return { child, ready, log: () => err };
+  const p = cli.start(["serve", "worker", "--nats", servers, "--name", name]);
+  return { child: p.child, ready: p.waitErr(/worker ready/, 60_000), log: () => p.err() };
 };
 
 describe("compare over NATS workers", () => {

@@ -5,6 +5,13 @@
  */
 import { type Proc, processGroup, repoRoot, sdrm3Command } from "./processes";
 
+/** How a finished `sdrm3` process ended: its exit code and everything it wrote. */
+export interface CliExit {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
 export type CliProcess = Proc;
 
 export const cliProcesses = () => {
@@ -14,5 +21,11 @@ export const cliProcesses = () => {
     const name = args[0] === "serve" ? `${args[1]}${args.includes("--name") ? ` ${args[args.indexOf("--name") + 1]}` : ""}` : args[0] ?? "sdrm3";
     return group.start(name, command, argv, { cwd: repoRoot(), env });
   };
-  return { start, killAll: () => group.killAll(), all: group.all };
+  /** Runs `sdrm3 …` to its end (killAll in afterAll ends it if a test fails first). */
+  const run = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): Promise<CliExit> => {
+    const p = start(args, env);
+    const { code } = await p.exited;
+    return { code, out: p.out(), err: p.err() };
+  };
+  return { start, run, killAll: () => group.killAll(), all: group.all };
 };
