@@ -193,4 +193,24 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     expect(p.err()).not.toMatch(/never registered:.*model tasks/); // the workload did register
     expect(r.ms).toBeLessThan(2_000 + 20_000);
   }, 60_000);
+
+  it("accelerators and workloads without a scheduler: --give-up-after ends them (exit 1) and frees the slots; the scheduler refuses the flag (exit 2)", async () => {
+    const nats = natsTestOptions();
+    const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
+    const run = `noscheduler-${randomUUID().slice(0, 8)}`;
+    runs.push(run);
+    const common = ["--nats", nats.servers, "--run", run, ...SPEC, "--duration", "100ms", "--give-up-after", "3s"];
+    const accelerator = start(["serve", "accelerator", ...common], env);
+    const workload = start(["serve", "workload", ...common], env);
+    const [ra, rw] = await Promise.all([accelerator.exited, workload.exited]);
+    for (const [p, r] of [[accelerator, ra], [workload, rw]] as const) {
+      expect(r.code, p.err()).toBe(1);
+      expect(p.err()).toContain(`run ${run} did not end within --give-up-after 3s (is its scheduler running?`);
+      expect(r.ms).toBeLessThan(3_000 + 20_000);
+    }
+    expect(accelerator.err()).toMatch(/released/); // its slots' leases go with it
+    const scheduler = start([...base(nats.servers, run), "--give-up-after", "3s"], env);
+    expect((await scheduler.exited).code).toBe(2);
+    expect(scheduler.err()).toContain("--give-up-after: only accelerators and workloads take it");
+  }, 60_000);
 });

@@ -19,7 +19,7 @@ import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, connectNatsBus, openLeaseBucket, removeLeaseBucket } from "@sdrm3/shared/nats";
-import { defaultDurationMs, publishRunControl, resolveRunSpec } from "@sdrm3/shared/runtime";
+import { RunFailedError, defaultDurationMs, publishRunControl, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
 import { serveWorkload } from "@sdrm3/workload";
@@ -67,6 +67,7 @@ interface ServeFlags extends NatsConnectionFlags {
   out?: string;
   waitTimeout: string;
   idleTimeout: string;
+  giveUpAfter?: string;
 }
 
 export interface ServeIo {
@@ -87,6 +88,22 @@ export const SERVE_DEFAULTS = {
   waitTimeout: "60s",
   idleTimeout: "5m",
 } as const;
+
+/** `--give-up-after`: aborts `stop` once `ms` have passed (never when undefined); `fired()` tells whether it did. */
+const giveUpTimer = (ms: number | undefined, stop: AbortController) => {
+  let fired = false;
+  const timer =
+    ms === undefined
+      ? undefined
+      : setTimeout(() => {
+          fired = true;
+          stop.abort();
+        }, ms);
+  return { clear: () => clearTimeout(timer), fired: () => fired };
+};
+
+const gaveUpMessage = (run: string, after: string) =>
+  `run ${run} did not end within --give-up-after ${after} (is its scheduler running? \`sdrm3 serve scheduler --run ${run} …\`)`;
 
 const parseCount = (text: string, flag: string): number => {
   if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new CliInputError(`${flag}: expected a positive integer, got '${text}'`);
@@ -135,11 +152,15 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   }
   // live mode is the scheduler's choice: its dispatches carry the speed, accelerators follow them
   if (role !== "scheduler" && flags.clock !== undefined) throw new CliInputError(`--clock: only the scheduler takes it (its dispatches tell the accelerators the speed), not the ${role}`);
+  if (role === "scheduler" && flags.giveUpAfter !== undefined) {
+    throw new CliInputError("--give-up-after: only accelerators and workloads take it (the scheduler has --register-timeout and --takeover-timeout)");
+  }
   const live = parseClock(flags.clock, flags.speed);
   const connectTimeoutMs = parseDuration(flags.connectTimeout, "--connect-timeout");
   const registerTimeoutMs = parseDuration(flags.registerTimeout, "--register-timeout");
   const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
   const leaseTtlMs = parseDuration(flags.leaseTtl, "--lease-ttl");
+  const giveUpMs = flags.giveUpAfter === undefined ? undefined : parseDuration(flags.giveUpAfter, "--give-up-after");
   const host = flags.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => io.err(`[${role} ${host}] ${line}\n`);
   const bus = await connectNatsBus({
@@ -158,16 +179,26 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
       const onSignal = () => stop.abort();
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);
+      const giveUp = giveUpTimer(giveUpMs, stop);
       try {
         await serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal: stop.signal });
       } finally {
+        giveUp.clear();
         process.off("SIGTERM", onSignal);
         process.off("SIGINT", onSignal);
       }
+      if (giveUp.fired()) throw new RunFailedError(gaveUpMessage(run, flags.giveUpAfter!));
       return 0;
     }
     if (role === "workload") {
-      await serveWorkload({ bus, run, resolved, host, log });
+      const stop = new AbortController();
+      const giveUp = giveUpTimer(giveUpMs, stop);
+      try {
+        await serveWorkload({ bus, run, resolved, host, log, signal: stop.signal });
+      } finally {
+        giveUp.clear();
+      }
+      if (giveUp.fired()) throw new RunFailedError(gaveUpMessage(run, flags.giveUpAfter!));
       return 0;
     }
     if (live !== undefined && resolved.policy.name === "xrbench") {
@@ -287,6 +318,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
     .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
     .option("--out <file>", "recorder: the JSONL file to write (byte-identical to `sdrm3 log export`)")
+    .option("--give-up-after <d>", "accelerator, workload: exit 1 when the run has not ended within this time (default: wait as long as it takes, e.g. for a scheduler)")
     .option("--wait-timeout <d>", "recorder: fail when the run's log has not appeared in JetStream within this time", SERVE_DEFAULTS.waitTimeout)
     .option("--idle-timeout <d>", "recorder: fail when the run's log gets no new line for this long", SERVE_DEFAULTS.idleTimeout)
     .action(async (role: string, flags: ServeFlags) => setResult(await executeServe(role, flags, io)));

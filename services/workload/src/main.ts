@@ -11,6 +11,8 @@ export interface WorkloadServiceOptions {
   readonly resolved: ResolvedRun;
   readonly host: string;
   readonly log?: (line: string) => void;
+  /** Ends the service (as a finished run) when aborted: `--give-up-after`, a signal. */
+  readonly signal?: AbortSignal;
 }
 
 export const serveWorkload = async (opts: WorkloadServiceOptions): Promise<void> => {
@@ -28,9 +30,13 @@ export const serveWorkload = async (opts: WorkloadServiceOptions): Promise<void>
     onReject: (subject, message) => opts.log?.(`rejected on ${subject}: ${message}`),
   });
   opts.log?.(`workload ready for run ${opts.run}: ${tasks.map((t) => t.name).join(", ")}`);
+  const onAbort = () => finished();
+  opts.signal?.addEventListener("abort", onAbort);
+  if (opts.signal?.aborted === true) finished();
   try {
     await done;
   } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
     for (const h of hosted) h.stop();
   }
 };
