@@ -15,7 +15,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
-import { exitedWithin, freePort, processGroup, sdrm3Command, sleep, waitForPort } from "../support/processes";
+import { type CliExit, cliProcesses } from "../support/cli-process";
+import { exitedWithin, freePort, processGroup, sleep, waitForPort } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 interface Service {
@@ -115,16 +116,12 @@ describe("docker-compose.yml", () => {
   });
 });
 
-interface Ended {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 describe("the compose topology as real processes", () => {
-  const group = processGroup();
+  const group = processGroup(); // nats-server
+  const cli = cliProcesses();
   const dir = mkdtempSync(join(tmpdir(), "sdrm3-compose-"));
   afterAll(async () => {
+    await cli.killAll();
     await group.killAll();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -145,37 +142,28 @@ describe("the compose topology as real processes", () => {
     });
     expect(await waitForPort(port)).toBe(true);
     const url = `nats://127.0.0.1:${port}`;
-    const cli = (name: string, args: string[], env: NodeJS.ProcessEnv) => {
-      const { command, args: argv } = sdrm3Command(args);
-      return group.start(name, command, argv, { cwd: ROOT, env: { ...process.env, ...env } });
-    };
-    const run = async (name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ended> => {
-      const p = cli(name, args, env);
-      const [x] = await exitedWithin([p], 60_000);
-      return { code: x!.code, out: p.out(), err: p.err() };
-    };
-    const launch = (name: string, command: string[], extra: string[] = []) => {
+    const launch = (command: string[], extra: string[] = []) => {
       const cmd = command.map((a) => (a === "nats://nats:4222" ? url : a));
       if (cmd.includes("--duration")) cmd[cmd.indexOf("--duration") + 1] = "400ms"; // keep the test short; same topology
       const role = cmd[1]!;
-      return cli(name, [...cmd, ...extra], { NATS_USER: role, NATS_PASS: passwords[role] });
+      return cli.start([...cmd, ...extra], { ...process.env, NATS_USER: role, NATS_PASS: passwords[role] });
     };
     // the dashboard stays up (it does not end with the run): started first, on a free port, read through its JSON endpoint
-    const dashboard = launch("dashboard", service("dashboard").command!.map((a, i, all) => (all[i - 1] === "--port" ? "0" : a)));
+    const dashboard = launch(service("dashboard").command!.map((a, i, all) => (all[i - 1] === "--port" ? "0" : a)));
     await dashboard.waitErr(/on http:\/\/\S+/, 60_000);
     const dashboardUrl = /on (http:\/\/\S+)/.exec(dashboard.err())![1]!;
     // the recorder first: the log stream does not exist yet on this fresh server, it waits for it
     const out = join(dir, "compose.jsonl");
-    const recorder = launch("recorder", service("recorder").command!.map((a) => (a.startsWith("/records/") ? out : a)));
+    const recorder = launch(service("recorder").command!.map((a) => (a.startsWith("/records/") ? out : a)));
     await sleep(1000);
     // the accelerator service's command once per replica, plus one: a hot spare
     const replicas = compose.services.accelerator!.deploy!.replicas!;
-    const accelerators = Array.from({ length: replicas + 1 }, (_, i) => launch(`accelerator-${i + 1}`, service("accelerator").command!, ["--name", `accelerator-${i + 1}`]));
-    const workload = launch("workload", service("workload").command!);
-    const scheduler = launch("scheduler", service("scheduler").command!, ["--json"]); // --json: the test reads the result
+    const accelerators = Array.from({ length: replicas + 1 }, (_, i) => launch(service("accelerator").command!, ["--name", `accelerator-${i + 1}`]));
+    const workload = launch(service("workload").command!);
+    const scheduler = launch(service("scheduler").command!, ["--json"]); // --json: the test reads the result
     const procs = [scheduler, workload, recorder, ...accelerators];
     const codes = await exitedWithin(procs, 120_000);
-    const [s, w, r, ...as] = procs.map((p, i) => ({ code: codes[i]!.code, out: p.out(), err: p.err() })) as [Ended, Ended, Ended, ...Ended[]];
+    const [s, w, r, ...as] = procs.map((p, i) => ({ code: codes[i]!.code, out: p.out(), err: p.err() })) as [CliExit, CliExit, CliExit, ...CliExit[]];
     expect(s.code, s.err).toBe(0);
     for (const p of [w, r, ...as]) expect(p.code, p.err).toBe(0);
 
@@ -202,10 +190,10 @@ describe("the compose topology as real processes", () => {
     expect(r.err).toMatch(new RegExp(`recorded run ${RUN}: \\d+ lines \\(header \\+ \\d+ entries, \\d+ bytes\\) to ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     const exported = join(dir, "export.jsonl");
     const ops = { NATS_USER: "ops", NATS_PASS: "ops-pass" };
-    const x = await run("log export", ["log", "export", "--nats", url, "--run", RUN, "--out", exported], ops);
+    const x = await cli.run(["log", "export", "--nats", url, "--run", RUN, "--out", exported], { ...process.env, ...ops }, 60_000);
     expect(x.code, x.err).toBe(0);
     expect(readFileSync(out, "utf8")).toBe(readFileSync(exported, "utf8"));
-    const replay = await run("replay", ["replay", out], {});
+    const replay = await cli.run(["replay", out], process.env, 60_000);
     expect(replay.code, replay.err).toBe(0);
     expect(replay.out).toMatch(/decisions identical/);
 

@@ -68,7 +68,7 @@ describe("serve scheduler --record-stream", () => {
     const codes = await exitedWithin(waiting, 30_000);
     for (const [i, p] of waiting.entries()) {
       expect(codes[i]!.code, p.err()).toBe(1);
-      expect(p.err()).toContain(`the scheduler stopped run ${run}: the scheduler could not start: run ${run} already has an event log`);
+      expect(p.err()).toContain(`the scheduler stopped run ${run}: run ${run} already has an event log in JetStream`);
     }
   }, 120_000);
 });

@@ -325,6 +325,10 @@ describe("deploy/nats.conf: per-role inboxes", () => {
       await Promise.all([accel.flush(), workload.flush()]);
       const reply = await scheduler.request(`sdrm3.${DEPLOY_RUN}.task.m1.cmd`, "tick", { timeoutMs: 5_000 });
       expect(reply.data).toBe('{"reply":"tick"}');
+      // and the accelerator's own requests are answered on its own inbox (a JetStream API call it may make)
+      const own = await accel.request("$JS.API.INFO", "", { timeoutMs: 5_000 });
+      expect(own.subject.startsWith(`_INBOX.${DEPLOY_RUN}.accelerator.`)).toBe(true);
+      expect(JSON.parse(own.data) as { type?: string }).toMatchObject({ type: "io.nats.jetstream.api.v1.account_info_response" });
       const t0 = Date.now();
       while (errors.length < 4 && Date.now() - t0 < 10_000) await sleep(50);
       const violations = errors.join("\n");

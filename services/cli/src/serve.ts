@@ -89,21 +89,34 @@ export const SERVE_DEFAULTS = {
   idleTimeout: "5m",
 } as const;
 
-/** `--give-up-after`: aborts `stop` once `ms` have passed (never when undefined); `fired()` tells whether it did. */
-const giveUpTimer = (ms: number | undefined, stop: AbortController) => {
-  let fired = false;
+/**
+ * Runs a service that waits for its run to end (accelerator, workload): SIGTERM/SIGINT end it
+ * cleanly (an accelerator releases its leases, so a spare takes over at once); after `giveUpMs`
+ * (`--give-up-after`) it is ended the same way and fails, naming the run.
+ */
+const serveUntilRunEnds = async (run: string, giveUp: { ms: number; flag: string } | undefined, serve: (signal: AbortSignal) => Promise<void>): Promise<void> => {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  let gaveUp = false;
   const timer =
-    ms === undefined
-      ? undefined
-      : setTimeout(() => {
-          fired = true;
-          stop.abort();
-        }, ms);
-  return { clear: () => clearTimeout(timer), fired: () => fired };
+    giveUp &&
+    setTimeout(() => {
+      gaveUp = true;
+      stop.abort();
+    }, giveUp.ms);
+  try {
+    await serve(stop.signal);
+  } finally {
+    clearTimeout(timer);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+  if (gaveUp) {
+    throw new RunFailedError(`run ${run} did not end within --give-up-after ${giveUp!.flag} (is its scheduler running? \`sdrm3 serve scheduler --run ${run} …\`)`);
+  }
 };
-
-const gaveUpMessage = (run: string, after: string) =>
-  `run ${run} did not end within --give-up-after ${after} (is its scheduler running? \`sdrm3 serve scheduler --run ${run} …\`)`;
 
 const parseCount = (text: string, flag: string): number => {
   if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new CliInputError(`${flag}: expected a positive integer, got '${text}'`);
@@ -160,7 +173,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   const registerTimeoutMs = parseDuration(flags.registerTimeout, "--register-timeout");
   const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
   const leaseTtlMs = parseDuration(flags.leaseTtl, "--lease-ttl");
-  const giveUpMs = flags.giveUpAfter === undefined ? undefined : parseDuration(flags.giveUpAfter, "--give-up-after");
+  const giveUp = flags.giveUpAfter === undefined ? undefined : { ms: parseDuration(flags.giveUpAfter, "--give-up-after"), flag: flags.giveUpAfter };
   const host = flags.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => io.err(`[${role} ${host}] ${line}\n`);
   const bus = await connectNatsBus({
@@ -174,79 +187,59 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
       const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs }).catch((e: unknown) => {
         throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
       });
-      // a clean stop (SIGTERM from compose, Ctrl-C) releases the leases, so a spare takes over at once
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once("SIGTERM", onSignal);
-      process.once("SIGINT", onSignal);
-      const giveUp = giveUpTimer(giveUpMs, stop);
-      try {
-        await serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal: stop.signal });
-      } finally {
-        giveUp.clear();
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }
-      if (giveUp.fired()) throw new RunFailedError(gaveUpMessage(run, flags.giveUpAfter!));
+      await serveUntilRunEnds(run, giveUp, (signal) => serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal }));
       return 0;
     }
     if (role === "workload") {
-      const stop = new AbortController();
-      const giveUp = giveUpTimer(giveUpMs, stop);
-      try {
-        await serveWorkload({ bus, run, resolved, host, log, signal: stop.signal });
-      } finally {
-        giveUp.clear();
-      }
-      if (giveUp.fired()) throw new RunFailedError(gaveUpMessage(run, flags.giveUpAfter!));
+      await serveUntilRunEnds(run, giveUp, (signal) => serveWorkload({ bus, run, resolved, host, log, signal }));
       return 0;
     }
-    if (live !== undefined && resolved.policy.name === "xrbench") {
-      throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
-    }
-    if (flags.resume === true && live !== undefined) throw new CliInputError("--resume: only virtual-time runs can be resumed from their log, not --clock live");
-    if (flags.elastic === true && (flags.resume === true || flags.recordStream === true)) {
-      throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");
-    }
-    // a scheduler that fails before its run starts (a refused recording, a damaged log to resume) still
-    // tells the run's other services, so they exit instead of waiting for a run that never comes
-    const announced = <T>(p: Promise<T>): Promise<T> =>
-      p.catch((e: unknown) => {
-        publishRunControl(bus, run, "stop", `the scheduler could not start: ${e instanceof Error ? e.message : String(e)}`);
-        throw e;
-      });
-    // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
-    const resumed = flags.resume === true ? await announced(resumeStreamRecording(bus, { ...resolved, run })) : undefined;
-    if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
-    if (flags.events !== undefined && resumed === undefined) writeFileSync(flags.events, "");
-    const eventsFile = flags.events;
-    // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
-    const recording: StreamRecording | undefined =
-      resumed ??
-      (flags.recordStream === true || flags.resume === true ? await announced(startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) })) : undefined);
+    // a scheduler that fails, before its run starts (bad flags, a refused recording, a damaged log to
+    // resume) or during it, tells the run's other services why, so none waits for a run that never ends
     try {
-      const result = await serveScheduler({
-        bus,
-        run,
-        resolved,
-        log,
-        registerTimeoutMs,
-        slotTakeoverTimeoutMs,
-        ...(live === undefined ? {} : { live }),
-        ...(resumed === undefined ? {} : { resume: resumed.resume }),
-        ...(flags.elastic === true ? { elastic: true } : {}),
-        ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
-        ...(recording === undefined ? {} : { observer: recording.recorder }),
-      });
-      // a recording that could not be stored fails the run here, loudly
-      if (recording !== undefined) io.err(await recording.finish());
-      io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
-      await bus.flush();
-    } finally {
-      // the run is over (or failed): its lease bucket goes with it
-      await removeLeaseBucket(bus.nc, run).catch((e: unknown) =>
-        log(`could not remove the lease bucket of run ${run}: ${e instanceof Error ? e.message : String(e)}`),
-      );
+      if (live !== undefined && resolved.policy.name === "xrbench") {
+        throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
+      }
+      if (flags.resume === true && live !== undefined) throw new CliInputError("--resume: only virtual-time runs can be resumed from their log, not --clock live");
+      if (flags.elastic === true && (flags.resume === true || flags.recordStream === true)) {
+        throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");
+      }
+      // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
+      const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
+      if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
+      if (flags.events !== undefined && resumed === undefined) writeFileSync(flags.events, "");
+      const eventsFile = flags.events;
+      // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
+      const recording: StreamRecording | undefined =
+        resumed ??
+        (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }) : undefined);
+      try {
+        const result = await serveScheduler({
+          bus,
+          run,
+          resolved,
+          log,
+          registerTimeoutMs,
+          slotTakeoverTimeoutMs,
+          ...(live === undefined ? {} : { live }),
+          ...(resumed === undefined ? {} : { resume: resumed.resume }),
+          ...(flags.elastic === true ? { elastic: true } : {}),
+          ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
+          ...(recording === undefined ? {} : { observer: recording.recorder }),
+        });
+        // a recording that could not be stored fails the run here, loudly
+        if (recording !== undefined) io.err(await recording.finish());
+        io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
+        await bus.flush();
+      } finally {
+        // the run is over (or failed): its lease bucket goes with it
+        await removeLeaseBucket(bus.nc, run).catch((e: unknown) =>
+          log(`could not remove the lease bucket of run ${run}: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      }
+    } catch (e) {
+      publishRunControl(bus, run, "stop", e instanceof Error ? e.message : String(e));
+      throw e;
     }
     return 0;
   } finally {

@@ -280,14 +280,11 @@ export const streamLogInfo = async (jsm: JetStreamManager, run: string): Promise
  */
 export const findRunLog = async (nc: NatsConnection, run: string): Promise<{ readonly subject: string; readonly lines: number } | undefined> => {
   const subject = logSubject(run);
-  let info;
-  try {
-    info = await (await jetstreamManager(nc)).streams.info(LOG_STREAM, { subjects_filter: subject });
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
+  const info = await (await jetstreamManager(nc)).streams.info(LOG_STREAM, { subjects_filter: subject }).catch((e: unknown) => {
+    if (isNotFound(e)) return undefined; // no stream: no log
     throw e;
-  }
-  const lines = info.state.subjects?.[subject] ?? 0;
+  });
+  const lines = info?.state.subjects?.[subject] ?? 0;
   return lines === 0 ? undefined : { subject, lines };
 };
 

@@ -403,14 +403,14 @@ const subjectOf = (run: string, to: Target) =>
 
 const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** Publishes a run.control message on the run's control subject (what the scheduler tells every service). */
+export const publishRunControl = (bus: Bus, run: string, op: RunControl["op"], reason?: string): void =>
+  bus.publish(Subjects.control(run, "control"), JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
+
 /**
  * Hosts the scheduler: waits for every accelerator of `kernel.accelerators` to register, runs the
  * kernel's event loop over the bus, and resolves when the run is finished.
  */
-/** Publishes a run.control message on the run's control subject (what the scheduler tells every service). */
-export const publishRunControl = (bus: Bus, run: string, op: "discover" | "finished" | "stop", reason?: string): void =>
-  bus.publish(Subjects.control(run, "control"), JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
-
 export const hostScheduler = (
   bus: Bus,
   kernel: KernelConfig,
@@ -533,7 +533,7 @@ export const hostScheduler = (
     input: { kernel, expectTasks: opts.expectTasks ?? false, ...(opts.resume === undefined ? {} : { restored: opts.resume }) },
     systemId: "scheduler",
   });
-  const control = (op: "discover" | "finished" | "stop", reason?: string) => publishRunControl(bus, run, op, reason);
+  const control = (op: RunControl["op"], reason?: string) => publishRunControl(bus, run, op, reason);
   actor.subscribe({
     next: (snap) => {
       if (snap.status !== "done") return;
