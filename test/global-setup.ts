@@ -213,6 +213,9 @@ const fromBinary = async (): Promise<Found> => {
 };
 
 export default async function setup(project: TestProject): Promise<Teardown | undefined> {
+  // process tests spawn the built command (services/cli/bin → dist): rebuild it if the sources changed
+  const { buildCli } = await import("../services/cli/build.mjs");
+  if (await buildCli({ quiet: true, ifStale: true })) console.log("[global-setup] rebuilt services/cli/dist from the current sources");
   const reasons: string[] = [];
   let found = fromEnv();
   if (found === undefined) {

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `sdrm3` command. The sources are TypeScript; tsx compiles them on the fly so
-// the command works right after `npm ci`, with no build step.
-import { register } from "tsx/esm/api";
-register();
-const { main } = await import("../src/main.ts");
-process.exitCode = await main(process.argv.slice(2));
-// The command is done. A library may still hold a handle (the NATS client keeps the socket of a
-// first connect that timed out), which must not keep the process alive: exit at the latest 2 s
-// later (unref: a clean process exits at once).
-setTimeout(() => process.exit(), 2_000).unref();
+// Entry point of the `sdrm3` command: the built JavaScript in ../dist (`npm ci` builds it through
+// the `prepare` script; `npm run build` rebuilds it after a change to the sources).
+import { existsSync } from "node:fs";
+
+const entry = new URL("../dist/sdrm3.mjs", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("sdrm3: the command is not built (services/cli/dist is missing); run `npm run build` in the repository\n");
+  process.exit(1);
+}
+await import(entry.href);

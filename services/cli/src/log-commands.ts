@@ -18,31 +18,25 @@ import {
   BufferedFileWriter,
   type DecisionPoint,
   type Divergence,
-  EventRecorder,
   type ExplainTarget,
-  JsonlLogSink,
   LogFileError,
   LogFormatError,
   type LogStatus,
   type ReplayReport,
   type RunMetrics,
-  type RunOptions,
-  type RunResult,
   SDRM3_VERSION,
   TraceBuilder,
   compareReleases,
   describeEvent,
   explainLog,
-  logHeaderFor,
   metricsFromFrames,
   paramsNotInHeader,
   recordedMetrics,
   replayLog,
   resimulate,
-  runScenario,
   scoresMatch,
 } from "@sdrm3/shared/runtime";
-import type { LogHeader, RunEvent } from "@sdrm3/shared/contracts";
+import type { LogHeader } from "@sdrm3/shared/contracts";
 import { CliInputError } from "./duration";
 import { parseParams } from "./flags";
 import { type StreamSourceFlags, closeLogSources, logSourceName, openLogSource, registerLogStreamCommands } from "./log-stream";
@@ -51,42 +45,6 @@ export interface LogIo {
   out(text: string): void;
   err(text: string): void;
 }
-
-// ─── sdrm3 run --record / --trace ────────────────────────────────────────────────────────────
-
-export interface LogOutputFlags {
-  /** --record <path>: the event log (JSONL). */
-  readonly record?: string | undefined;
-  /** --trace <path>: the Chrome/Perfetto trace. */
-  readonly trace?: string | undefined;
-}
-
-/** Runs `opts`, recording its event log and/or writing its trace as the flags ask (notes on stderr). */
-export const runWithLogOutputs = async (opts: RunOptions, flags: LogOutputFlags, io: LogIo): Promise<RunResult> => {
-  if (flags.record === undefined && flags.trace === undefined) return runScenario(opts);
-  const header = logHeaderFor(opts);
-  const sink = flags.record === undefined ? undefined : new JsonlLogSink(flags.record);
-  const recorder = sink === undefined ? undefined : new EventRecorder(sink, header);
-  const traceFile = flags.trace === undefined ? undefined : new BufferedFileWriter(flags.trace);
-  const trace = traceFile === undefined ? undefined : new TraceBuilder(header, (t) => traceFile.write(t));
-  const onEvent = opts.onEvent;
-  try {
-    const result = await runScenario({
-      ...opts,
-      ...(recorder === undefined ? {} : { observer: recorder }),
-      ...(trace === undefined ? {} : { onEvent: (e: RunEvent) => { trace.event(e); onEvent?.(e); } }),
-    });
-    trace?.finish();
-    return result;
-  } finally {
-    sink?.close();
-    traceFile?.close();
-    if (sink !== undefined) {
-      io.err(`recorded ${recorder!.entries} entries (${sink.lines} lines, ${sink.writer.bytesWritten} bytes) to ${flags.record}\n`);
-    }
-    if (traceFile !== undefined) io.err(`wrote trace (${trace!.stats.slices} slices) to ${flags.trace}\n`);
-  }
-};
 
 // ─── shared formatting ───────────────────────────────────────────────────────────────────────
 

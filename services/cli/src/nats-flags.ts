@@ -19,6 +19,7 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type NatsBusOptions, credsPublicKey, nkeyPublicKey, redactNatsUrl } from "@sdrm3/shared/nats";
+import { redactArgs } from "./redact";
 import { CliInputError } from "./duration";
 
 /** The connection flags as commander hands them to an action. */
@@ -252,14 +253,7 @@ const connectionOptions = (): Option[] => [
   new Option("--require-auth", "refuse to connect without NATS credentials [env SDRM3_REQUIRE_AUTH=1]"),
 ];
 
-/**
- * Commander's error text with every `--opt=value` value and URL credentials masked: it echoes an
- * unknown option whole, and a mistyped `--nats-pasword=…` must not print the password.
- */
-export const redactArgs = (text: string): string =>
-  text
-    .replace(/(--[\w-]+=)[^\s'"]+/g, "$1***")
-    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^@/\s'"]*)@/gi, (_, scheme: string, info: string) => redactNatsUrl(`${scheme}${info}@`));
+export { redactArgs } from "./redact";
 
 /**
  * Adds the connection options to every command of `program` that has a `--nats` option, with a

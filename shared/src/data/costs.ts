@@ -292,3 +292,42 @@ const costCell = (text: string, file: string, path: string): number => {
   }
   return value;
 };
+
+/** One model's columns of a cost table, as stored (NaN = no cost): the prebuilt dataset's form. */
+export interface CostColumnsOf {
+  readonly model: string;
+  readonly layerCount: number;
+  readonly classes: ReadonlyArray<{ readonly costClass: string; readonly cycles: Float64Array; readonly energyNJ: Float64Array }>;
+}
+
+/** The table's dense columns, model by model, in the table's order (see `costTableFromColumns`). */
+export const costColumns = (table: CostTable): CostColumnsOf[] =>
+  table.models().map((model) => {
+    const layerCount = table.layerCount(model);
+    const classes = table.classes.flatMap((costClass) => {
+      const cycles = nanArray(layerCount);
+      const energyNJ = nanArray(layerCount);
+      let any = false;
+      for (let i = 0; i < layerCount; i++) {
+        const cost = table.get(model, i, costClass);
+        if (cost === undefined) continue;
+        cycles[i] = cost.cycles;
+        energyNJ[i] = cost.energyNJ;
+        any = true;
+      }
+      return any ? [{ costClass, cycles, energyNJ }] : [];
+    });
+    return { model, layerCount, classes };
+  });
+
+/** A cost table from its dense columns (the inverse of `costColumns`; no copy, no checks). */
+export const costTableFromColumns = (classes: ReadonlyArray<string>, models: ReadonlyArray<CostColumnsOf>): CostTable =>
+  new DenseCostTable(
+    [...classes],
+    new Map(
+      models.map((m) => [
+        m.model,
+        { layerCount: m.layerCount, byClass: new Map(m.classes.map((c) => [c.costClass, { cycles: c.cycles, energyNJ: c.energyNJ }])) },
+      ]),
+    ),
+  );

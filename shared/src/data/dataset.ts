@@ -23,11 +23,24 @@ export const builtinDataDir = (): string => fileURLToPath(new URL("../../data/xr
 const BUILTIN_LABEL = "shared/data/xrbench";
 
 let builtin: Dataset | undefined;
+let builtinSource: (() => Dataset) | undefined;
 
 /** The XRBench dataset: 11 models, 11 scenarios, the hardware configs and the MAESTRO cost table. */
 export const loadBuiltinDataset = (): Dataset => {
-  builtin ??= readBuiltinDataset(builtinDataDir());
+  builtin ??= builtinSource?.() ?? readBuiltinSources();
   return builtin;
+};
+
+/** The built-in dataset decoded and checked from its sources in shared/data (what the prebuilt JSON is made of). */
+export const readBuiltinSources = (): Dataset => readBuiltinDataset(builtinDataDir());
+
+/**
+ * Where `loadBuiltinDataset` takes the dataset from: by default the sources in shared/data; the
+ * built `sdrm3` command sets its prebuilt JSON (data/prebuilt.ts), which parses in milliseconds.
+ */
+export const setBuiltinDatasetSource = (load: () => Dataset): void => {
+  builtinSource = load;
+  builtin = undefined;
 };
 
 const readBuiltinDataset = (dir: string): Dataset => {

@@ -24,11 +24,14 @@ export {
   extendDataset,
   loadBuiltinDataset,
   loadCostCsv,
+  readBuiltinSources,
+  setBuiltinDatasetSource,
   withCosts,
   withHardwareConfig,
   withModel,
   withScenario,
 } from "./dataset";
+export { PREBUILT_DATASET_VERSION, datasetFromJson, datasetToJson } from "./prebuilt";
 export { listHardware, loadHardwareFile, resolveHardware } from "./hardware";
 export { findHardware, findModel, findScenario } from "./lookup";
 export { layerMacs, loadModelFile } from "./models";

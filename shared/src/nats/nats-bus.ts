@@ -36,7 +36,10 @@ import {
   reportBusError,
   utf8ByteLength,
 } from "../runtime/bus";
+import { redactNatsUrl } from "./redact";
 import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "../runtime/bus";
+
+export { redactNatsUrl };
 
 export interface NatsBusOptions {
   /** `host:port`, `nats://host:port`, or a list of them. */
@@ -88,13 +91,6 @@ export class NatsConnectError extends Error {
     this.name = "NatsConnectError";
   }
 }
-
-/**
- * A server URL fit to print: `nats://user:secret@host` → `nats://user:***@host`,
- * `nats://token@host` → `nats://***@host`; URLs without credentials are returned unchanged.
- */
-export const redactNatsUrl = (url: string): string =>
-  url.replace(/^([^@/]*\/\/|)([^@/]*)@/, (_, scheme: string, info: string) => (info.includes(":") ? `${scheme}${info.slice(0, info.indexOf(":"))}:***@` : `${scheme}***@`));
 
 /** The public key of an NKey seed (`SU…` → `U…`); throws when `seed` is not a valid seed. */
 export const nkeyPublicKey = (seed: string): string => nkeys.fromSeed(new TextEncoder().encode(seed.trim())).getPublicKey();
