@@ -103,6 +103,9 @@ describe("docker-compose.yml", () => {
       expect(copy, `${w}/package.json is not copied`).toBeGreaterThan(0);
       expect(copy).toBeLessThan(ci);
     }
+    // the built command (services/cli/dist) is made from the sources, after they are copied
+    expect(dockerfile).toContain("--ignore-scripts");
+    expect(dockerfile.indexOf("RUN npm run build")).toBeGreaterThan(dockerfile.indexOf("COPY services services"));
   });
 
   it("deploy/nats.conf validates with nats-server and names no run but the compose run", () => {
