@@ -70,7 +70,7 @@ export const buildCli = async ({ quiet = false, ifStale = false } = {}) => {
   const out = `${dist}.build-${process.pid}`;
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  await build({
+  const result = await build({
     absWorkingDir: root,
     entryPoints: {
       sdrm3: join(cliDir, "src/bin.ts"),
@@ -89,7 +89,10 @@ export const buildCli = async ({ quiet = false, ifStale = false } = {}) => {
     // CommonJS dependencies (commander, cli-table3, …) call require(); give the ESM bundle one
     banner: { js: 'import { createRequire as __sdrm3Require } from "node:module"; const require = __sdrm3Require(import.meta.url);' },
     logLevel: quiet ? "error" : "warning",
+    // SDRM3_BUILD_META=<file>: esbuild's metafile (what each chunk holds; docs/performance.md "Start-up")
+    metafile: process.env.SDRM3_BUILD_META !== undefined,
   });
+  if (result.metafile !== undefined) writeFileSync(process.env.SDRM3_BUILD_META, JSON.stringify(result.metafile));
   cpSync(join(root, "services/dashboard/src/page"), join(out, "page"), { recursive: true });
   // the prebuilt dataset: the sources through the same decoder and checks as every run (tsx: they are TypeScript)
   const { register } = await import("tsx/esm/api");

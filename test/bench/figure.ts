@@ -17,6 +17,7 @@ import { runLive } from "./live";
 import { startNats } from "./nats-server";
 import { runScaling, type GridCell, type SimPoint } from "./scaling";
 import { runSimSpeed } from "./sim-speed";
+import { runStartup } from "./startup";
 import { fmt, fmtSummary } from "./stats";
 import type { FigureResult } from "./types";
 
@@ -30,6 +31,7 @@ export interface BenchOptions {
   readonly live: { runs: number; durationMs: number; speed: number };
   readonly scaling: { decisionBatches: number; decisionMaxMs: number; simRuns: number; simDurationMs: number; sweepAJobs: number; sweepBAccs: number };
   readonly memory: { shortMs: number; longMs: number; shortRuns: number; longRuns: number };
+  readonly startup: { runs: number };
   /** Where charts go; `docsDir` too when set (full runs only). */
   readonly outDir: string;
   readonly docsDir?: string;
@@ -216,6 +218,8 @@ const run = async (id: string, o: BenchOptions): Promise<FigureResult> => {
       return scalingFigure(o);
     case "6":
       return memoryFigure(o);
+    case "7":
+      return runStartup(o.startup);
     default:
       throw new Error(`unknown figure ${id}`);
   }

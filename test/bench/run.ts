@@ -3,7 +3,7 @@
  * met. Benchmarks, not tests: nothing here asserts a wall-clock time, and CI does not run it.
  *
  *   npm run bench                    # everything (≈ 3–5 min on the 2-core machine)
- *   npm run bench -- --only 2,5      # some figures
+ *   npm run bench -- --only 2,5      # some figures (7: start-up of the built command)
  *   npm run bench -- --quick         # fewer repetitions and shorter runs (a smoke run; charts not copied to docs/)
  *   npm run bench -- --load          # also the load case, or --only load (30 models × 64 accelerators in 8 processes over NATS,
  *                                    # 60 s simulated; ≈ 6–7 min here at the default --load-block 8, ≈ 40 min at 1;
@@ -36,7 +36,7 @@ const value = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const quick = flag("--quick");
-const only = value("--only")?.split(",").map((s) => s.trim()) ?? ["1", "2", "3", "4", "5", "6"];
+const only = value("--only")?.split(",").map((s) => s.trim()) ?? ["1", "2", "3", "4", "5", "6", "7"];
 if (flag("--load") && !only.includes("load")) only.push("load"); // the load case: only when asked (many minutes)
 const jsonPath = resolve(value("--json") ?? "bench.json");
 const outDir = join(HERE, "out");
@@ -51,6 +51,7 @@ const options: BenchOptions = quick
       live: { runs: 1, durationMs: 500, speed: 1 },
       scaling: { decisionBatches: 2, decisionMaxMs: 20, simRuns: 1, simDurationMs: 50, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 2000, longMs: 6000, shortRuns: 1, longRuns: 1 },
+      startup: { runs: 2 },
       outDir,
       subtitle: `quick run on ${machine.cpus}× ${machine.cpuModel}, node ${machine.node}`,
     }
@@ -62,6 +63,7 @@ const options: BenchOptions = quick
       live: { runs: 5, durationMs: 2000, speed: 1 },
       scaling: { decisionBatches: 5, decisionMaxMs: 80, simRuns: 3, simDurationMs: 200, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 10_000, longMs: 60_000, shortRuns: 3, longRuns: 1 },
+      startup: { runs: 5 },
       outDir,
       docsDir: join(ROOT, "docs"),
       subtitle: `${machine.cpus}× ${machine.cpuModel}, node ${machine.node}`,
