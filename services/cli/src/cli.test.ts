@@ -198,9 +198,13 @@ describe("sdrm3 list", () => {
     const policies = await sdrm3("list", "policies");
     expect([policies.code, policies.err]).toEqual([0, ""]);
     const policyLines = policies.out.trim().split("\n");
-    // one line per policy, then its parameters indented: name=default [min, max] description
+    // one line per policy, its capabilities, then its parameters indented: name=default kind [min, max] description
     expect(policyLines.filter((l) => !l.startsWith(" ")).map((l) => l.split(/\s+/)[0])).toEqual([...POLICIES.keys()]);
-    expect(policyLines).toContain(`${" ".repeat(14)}alpha=1  [0, 100]  weight of fairness F in the MapScore`);
+    expect(policyLines).toContain(`${" ".repeat(14)}alpha=1  number [0, 100]  weight of fairness F in the MapScore`);
+    expect(policyLines).toContain(`${" ".repeat(14)}drop=1  switch 0|1  1: frame drop (admission control) on; 0: off (ablation)`);
+    expect(policyLines).toContain(`${" ".repeat(14)}block=0  integer [0, 512]  layers per dispatch for sdrm3 (0: the run's --block); the online tuner adjusts it when tuneBlock = 1`);
+    expect(policyLines).toContain(`${" ".repeat(14)}(xrbench semantics; default duration 700ms; virtual time only)`);
+    expect(policyLines).toContain(`${" ".repeat(14)}(exact semantics; default duration 10s; runs live; switches --supernet (supernet), --tune (tune; tunes alpha, beta, gamma, block, lambda1, lambda2))`);
   });
 
   it("an unknown list: exit 2", async () => {

@@ -75,9 +75,6 @@ export const USAGE_SCENARIOS: ReadonlyArray<string> = [
   "social_interactionB",
 ];
 
-/** Policies left out of `--policies all` (they can still be named): xrbench runs whole models in the official tool's semantics. */
-export const NOT_IN_ALL: ReadonlyArray<string> = ["xrbench"];
-
 /** The policy every other is compared with in the reduction table, when it is compared. */
 export const REFERENCE_POLICY = "sdrm3";
 
@@ -210,9 +207,9 @@ export const parseScopedParams = (items: ReadonlyArray<string>): Map<string, Rec
 };
 
 /**
- * `supernet` is an sdrm3 parameter (0/1) that the run setup reads (docs/supernets.md), so
- * `sdrm3,sdrm3[supernet=1]` compares sdrm3 without and with supernets; `--supernet on|off` sets it
- * for every sdrm3 entry that does not set it itself.
+ * `supernet` is sdrm3's supernet switch (0/1, its capabilities name it) that the run setup reads
+ * (docs/supernets.md), so `sdrm3,sdrm3[supernet=1]` compares sdrm3 without and with supernets;
+ * `--supernet on|off` sets the switch for every entry that has one and does not set it itself.
  */
 export const selectPolicies = (
   text: string,
@@ -222,7 +219,7 @@ export const selectPolicies = (
 ): PolicyEntry[] => {
   const items = splitList(text, "--policies").flatMap((item) =>
     item === "all"
-      ? [...catalogue.keys()].filter((n) => !NOT_IN_ALL.includes(n)).map((name): PolicyItem => ({ name, variant: [] }))
+      ? [...catalogue.values()].filter((f) => !f.capabilities.notInAll).map((f): PolicyItem => ({ name: f.name, variant: [] }))
       : [parsePolicyItem(item)],
   );
   for (const item of items) {
@@ -242,13 +239,19 @@ export const selectPolicies = (
       throw new CliInputError(`--param: policy '${name}' is not among the compared policies (${selected.map(variantLabel).join(", ")})`);
     }
   }
-  if (supernet !== undefined && scoped.get("sdrm3")?.supernet !== undefined) {
-    throw new CliInputError("--supernet and --param sdrm3.supernet=…: give one of them");
+  // --supernet sets the supernet switch of every entry whose policy has one (its capabilities)
+  const switchOf = (name: string) => catalogue.get(name)!.capabilities.switches.supernet;
+  for (const [name, params] of scoped) {
+    const param = switchOf(name);
+    if (supernet !== undefined && param !== undefined && params[param] !== undefined) {
+      throw new CliInputError(`--supernet and --param ${name}.${param}=…: give one of them`);
+    }
   }
-  const supernetParam = supernet === undefined ? {} : { supernet: supernet ? 1 : 0 };
   return selected.map((item) => {
     const label = variantLabel(item);
-    const overrides = { ...scoped.get(item.name), ...(item.name === "sdrm3" ? supernetParam : {}), ...Object.fromEntries(item.variant) };
+    const param = switchOf(item.name);
+    const fromFlag = supernet === undefined || param === undefined ? {} : { [param]: supernet ? 1 : 0 };
+    const overrides = { ...scoped.get(item.name), ...fromFlag, ...Object.fromEntries(item.variant) };
     try {
       return { label, name: item.name, overrides, params: resolvePolicy(item.name, overrides, catalogue).params };
     } catch (e) {

@@ -1,7 +1,8 @@
 /** Flag parsers shared by `sdrm3 run` and `sdrm3 compare`. Bad input throws CliInputError (exit 2). */
+import { MAX_BLOCK_LAYERS } from "@sdrm3/shared/policies";
 import { CliInputError } from "./duration";
 
-/** `--param alpha=1.5` (repeatable) → { alpha: 1.5 }. */
+/** `--param alpha=1.5` (repeatable) → { alpha: 1.5 }. One parameter given twice is refused. */
 export const parseParams = (items: ReadonlyArray<string>): Record<string, number> => {
   const out: Record<string, number> = {};
   for (const item of items) {
@@ -10,14 +11,18 @@ export const parseParams = (items: ReadonlyArray<string>): Record<string, number
     if (m === null || !Number.isFinite(value)) {
       throw new CliInputError(`--param: expected name=number, e.g. alpha=1.5, got '${item}'`);
     }
+    if (Object.hasOwn(out, m[1]!)) throw new CliInputError(`--param: ${m[1]} given twice (${m[1]}=${out[m[1]!]} and ${item}); give it once`);
     out[m[1]!] = value;
   }
   return out;
 };
 
+/** `--block B`: layers per dispatch, a whole number in [1, MAX_BLOCK_LAYERS] (policies' block parameters have the same limit). */
 export const parseBlockSize = (text: string | undefined): number => {
   if (text === undefined) return 1;
-  if (!/^[1-9][0-9]{0,3}$/.test(text)) throw new CliInputError(`--block: expected a positive integer (layers per block), got '${text}'`);
+  if (!/^[1-9][0-9]*$/.test(text) || Number(text) > MAX_BLOCK_LAYERS) {
+    throw new CliInputError(`--block: expected a positive integer of at most ${MAX_BLOCK_LAYERS} (layers per block), got '${text}'`);
+  }
   return Number(text);
 };
 

@@ -1,9 +1,33 @@
-/** `sdrm3 list scenarios|hardware|policies`. */
+/** `sdrm3 list scenarios|hardware|policies` (policies with their capabilities and parameters: kind, default, range). */
 import type { Command } from "commander";
-import { POLICIES } from "@sdrm3/shared/policies";
+import { POLICIES, type ParamSpec, type PolicyFactory, kindOf } from "@sdrm3/shared/policies";
 import { listHardware, loadBuiltinDataset } from "@sdrm3/shared/data";
-import { CliInputError } from "./duration";
+import { CliInputError, formatDuration } from "./duration";
 import type { Io } from "./io";
+
+/** `switch 0|1`, `integer [0, 512]`, `number [0, 100]`. */
+const valueText = (q: ParamSpec): string => (kindOf(q) === "switch" ? "switch 0|1" : `${kindOf(q)} [${q.min}, ${q.max}]`);
+
+const capabilityLine = (p: PolicyFactory): string => {
+  const c = p.capabilities;
+  const switches = [
+    ...(c.switches.supernet === undefined ? [] : [`--supernet (${c.switches.supernet})`]),
+    ...(c.switches.tune === undefined ? [] : [`--tune (${c.switches.tune.on}; tunes ${c.tunable.join(", ")})`]),
+  ];
+  return [
+    `${c.semantics} semantics`,
+    `default duration ${formatDuration(c.defaultDurationMs)}`,
+    c.live.can ? "runs live" : "virtual time only",
+    ...(switches.length === 0 ? [] : [`switches ${switches.join(", ")}`]),
+  ].join("; ");
+};
+
+export const policyListing = (catalogue: ReadonlyMap<string, PolicyFactory> = POLICIES): string[] =>
+  [...catalogue.values()].flatMap((p) => [
+    `${p.name.padEnd(12)} ${p.description}`,
+    `${"".padEnd(14)}(${capabilityLine(p)})`,
+    ...p.params.map((q) => `${"".padEnd(14)}${q.name}=${q.default}  ${valueText(q)}  ${q.description}`),
+  ]);
 
 const listOf = (names: Iterable<string>) => [...names].join(", ");
 
@@ -12,11 +36,7 @@ const executeList = (what: string, io: Io): number => {
   const lists: Record<string, () => string[]> = {
     scenarios: () => [...ds.scenarios.values()].map((s) => `${s.name.padEnd(22)} ${s.models.map((m) => `${m.name}@${m.fps}`).join(", ")}`),
     hardware: () => listHardware(ds),
-    policies: () =>
-      [...POLICIES.values()].flatMap((p) => [
-        `${p.name.padEnd(12)} ${p.description}`,
-        ...p.params.map((q) => `${"".padEnd(14)}${q.name}=${q.default}  [${q.min}, ${q.max}]  ${q.description}`),
-      ]),
+    policies: () => policyListing(),
   };
   const list = lists[what];
   if (list === undefined) throw new CliInputError(`unknown list '${what}'; valid: ${listOf(Object.keys(lists))}`);

@@ -40,6 +40,7 @@ import type { LogHeader } from "@sdrm3/shared/contracts";
 import { CliInputError } from "./duration";
 import { parseParams } from "./flags";
 import { type StreamSourceFlags, closeLogSources, logSourceName, openLogSource, registerLogStreamCommands } from "./log-stream";
+import { checkOutputPaths } from "./output-paths";
 
 export interface LogIo {
   out(text: string): void;
@@ -206,7 +207,7 @@ const executeResimulate = async (path: string | undefined, flags: ReplayFlags, i
     rel.identical
       ? `releases: identical (${rel.recorded} frames: same model, frame, nominal release and deadline)\n`
       : `releases: differ (${rel.recorded} recorded, ${rel.resimulated} re-simulated; first: ${rel.firstDifference})` +
-          `${h.mode === (policy.name === "xrbench" ? "xrbench" : "exact") ? "" : ` — the ${h.mode} and ${policy.name === "xrbench" ? "xrbench" : "exact"} modes release frames differently`}\n`,
+          `${h.mode === policy.capabilities.semantics ? "" : ` — the ${h.mode} and ${policy.capabilities.semantics} modes release frames differently`}\n`,
   );
   return 0;
 };
@@ -317,6 +318,7 @@ interface TraceFlags extends StreamSourceFlags {
 }
 
 const executeTrace = async (path: string | undefined, flags: TraceFlags, io: LogIo): Promise<number> => {
+  checkOutputPaths([["--out", flags.out]], [["the log argument", path]]);
   const log = await openLogSource(path, flags, { allowTruncated: flags.allowTruncated === true });
   const file = flags.out === undefined ? undefined : new BufferedFileWriter(flags.out);
   try {

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { CliInputError } from "./duration";
-import { type Io, processIo } from "./io";
+import { type Io, processIo, refuseRepeatedFlags } from "./io";
 import { redactArgs } from "./redact";
 
 export type { Io } from "./io";
@@ -92,6 +92,7 @@ const registerFull = async (program: Command, entry: CommandEntry, io: Io, setRe
   (await entry.load())(program, io, setResult);
   // credentials, TLS and --require-auth on every command with --nats (only those load the NATS flags)
   if (program.commands.some((c) => hasNatsOption(c))) (await import("./nats-flags")).addNatsConnectionOptions(program);
+  refuseRepeatedFlags(program); // last: every option of every command is known
 };
 
 const hasNatsOption = (cmd: Command): boolean => cmd.options.some((o) => o.long === "--nats") || cmd.commands.some(hasNatsOption);

@@ -1,29 +1,16 @@
 /**
  * `sdrm3 run`: one scenario on one hardware under one policy, in this process (actors on the
- * in-memory bus), in virtual time unless --clock live.
+ * in-memory bus), in virtual time unless --clock live. The run is resolved as every other command
+ * resolves it (runtime/spec resolveRunSpec: data, policy, typed parameters, run switches, the
+ * policy's default duration); the run setup decides from the policy's capabilities whether it can
+ * run live. Output files are checked against each other and the inputs before any work starts.
  */
 import { Command, Option } from "commander";
-import { resolvePolicy } from "@sdrm3/shared/policies";
-import { supernetSetting } from "@sdrm3/shared/runtime";
-import {
-  type Dataset,
-  findScenario,
-  loadBuiltinDataset,
-  loadCostCsv,
-  loadHardwareFile,
-  loadModelFile,
-  loadScenarioFile,
-  resolveHardware,
-  resolveModelCosts,
-  scenarioVariants,
-  withCosts,
-  withHardwareConfig,
-  withModel,
-  withScenario,
-} from "@sdrm3/shared/data";
+import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
 import { parseBlockSize, parseClock, parseParams, parseSupernet } from "./flags";
+import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { type Io, collect } from "./io";
 
@@ -48,41 +35,30 @@ export interface RunFlags {
   speed?: string;
 }
 
-/** The built-in dataset extended with the user's own files. */
-const datasetWith = (flags: RunFlags): Dataset => {
-  let ds = loadBuiltinDataset();
-  for (const f of flags.modelFile ?? []) ds = withModel(ds, loadModelFile(f));
-  for (const f of flags.costs ?? []) ds = withCosts(ds, loadCostCsv(f, ds));
-  for (const f of flags.hardwareFile ?? []) for (const c of loadHardwareFile(f)) ds = withHardwareConfig(ds, c);
-  for (const f of flags.scenarioFile ?? []) for (const s of loadScenarioFile(f, ds)) ds = withScenario(ds, s);
-  return ds;
-};
-
 export const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
-  const params = parseParams(flags.param ?? []);
-  if (flags.tune === true) {
-    if (flags.policy !== "sdrm3") throw new CliInputError(`--tune: only the sdrm3 policy tunes itself, not '${flags.policy}'`);
-    params.tune = 1;
-  }
-  const setting = supernetSetting(flags.policy, params, parseSupernet(flags.supernet));
-  const policy = resolvePolicy(flags.policy, setting.params);
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>; see `sdrm3 list scenarios`");
   if (flags.hardware === undefined) {
     throw new CliInputError("missing --hardware <config>/<dataflows>, e.g. Dual_4K/WS_OS; see `sdrm3 list hardware`");
   }
-  const durationMs = flags.duration === undefined ? (policy.name === "xrbench" ? 700 : 10_000) : parseDuration(flags.duration);
-  const seed = parseSeed(flags.seed);
-  const ds = datasetWith(flags);
-  const scenario = findScenario(ds, flags.scenario);
-  const hardware = resolveHardware(ds, flags.hardware);
-  const costs = resolveModelCosts(ds, scenario, hardware);
-  const blockSize = parseBlockSize(flags.block);
-  const supernet = setting.supernet ? { supernet: true, variants: scenarioVariants(ds, scenario, hardware, costs) } : {};
+  const inputs = (flag: string, paths: ReadonlyArray<string> | undefined) => (paths ?? []).map((p) => [flag, p] as const);
+  checkOutputPaths(
+    [["--record", flags.record], ["--trace", flags.trace]],
+    [...inputs("--scenario-file", flags.scenarioFile), ...inputs("--hardware-file", flags.hardwareFile), ...inputs("--model-file", flags.modelFile), ...inputs("--costs", flags.costs)],
+  );
   const live = parseClock(flags.clock, flags.speed);
-  if (live !== undefined && policy.name === "xrbench") {
-    throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
-  }
-  const result = await runWithLogOutputs({ scenario, hardware, costs, policy, durationMs, seed, blockSize, ...supernet, ...(live === undefined ? {} : { live }) }, flags, io);
+  const resolved = resolveRunSpec({
+    scenario: flags.scenario,
+    hardware: flags.hardware,
+    policy: flags.policy,
+    params: parseParams(flags.param ?? []),
+    ...(flags.duration === undefined ? {} : { durationMs: parseDuration(flags.duration) }),
+    seed: parseSeed(flags.seed),
+    blockSize: parseBlockSize(flags.block),
+    ...(flags.tune === undefined ? {} : { tune: flags.tune }),
+    ...(flags.supernet === undefined ? {} : { supernet: parseSupernet(flags.supernet)! }),
+    files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
+  });
+  const result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }) }, flags, io);
   io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
   return 0;
 };
@@ -94,10 +70,10 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--scenario <name>", "scenario name (see `sdrm3 list scenarios`)")
     .option("--hardware <config/dataflows>", "hardware, e.g. Dual_4K/WS_OS (see `sdrm3 list hardware`)")
     .addOption(new Option("--policy <name>", "scheduling policy (see `sdrm3 list policies`)").default("xrbench"))
-    .option("--duration <d>", "simulated time: 700ms, 10s, 1.5m (default: 700ms for xrbench, 10s otherwise)")
+    .option("--duration <d>", "simulated time: 700ms, 10s, 1.5m (default: the policy's, see `sdrm3 list policies`: 700ms for xrbench, 10s otherwise)")
     .option("--seed <n>", "run seed (trigger draws)", "1")
     .option("--param <name=value>", "policy parameter, e.g. --param alpha=1.5 (repeatable)", collect)
-    .option("--block <layers>", "block size B: layers per dispatch (1 = layer granularity)", "1")
+    .option("--block <layers>", "block size B: layers per dispatch, 1 to 512 (1 = layer granularity)", "1")
     .option("--json", "print one JSON object instead of tables")
     .option("--scenario-file <path>", "load scenarios from a JSON file (repeatable)", collect)
     .option("--hardware-file <path>", "load hardware configs from a JSON file (repeatable)", collect)

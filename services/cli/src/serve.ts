@@ -197,9 +197,6 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
     // a scheduler that fails, before its run starts (bad flags, a refused recording, a damaged log to
     // resume) or during it, tells the run's other services why, so none waits for a run that never ends
     try {
-      if (live !== undefined && resolved.policy.name === "xrbench") {
-        throw new CliInputError("--clock live: the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)");
-      }
       if (flags.resume === true && live !== undefined) throw new CliInputError("--resume: only virtual-time runs can be resumed from their log, not --clock live");
       if (flags.elastic === true && (flags.resume === true || flags.recordStream === true)) {
         throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import type { TopLevelSpec } from "vega-lite";
 import { renderChart } from "./charts";
 import { CliInputError, parseDuration } from "./duration";
+import { checkOutputPaths, imageFormat } from "./output-paths";
 
 interface TraceEvent {
   readonly ph: string;
@@ -67,6 +68,8 @@ interface TimelineFlags {
 
 export const executeTimeline = async (path: string, flags: TimelineFlags, io: { err(t: string): void }): Promise<number> => {
   if (flags.out === undefined) throw new CliInputError("missing --out <file.png|file.svg>");
+  const format = imageFormat(flags.out, "--out");
+  checkOutputPaths([["--out", flags.out]], [["the trace argument", path]]);
   const fromMs = flags.from === "0" ? 0 : parseDuration(flags.from, "--from");
   const toMs = parseDuration(flags.to, "--to");
   if (toMs <= fromMs) throw new CliInputError(`--to (${toMs} ms) must be after --from (${fromMs} ms)`);
@@ -78,7 +81,7 @@ export const executeTimeline = async (path: string, flags: TimelineFlags, io: { 
   }
   if (!Array.isArray(trace.traceEvents)) throw new CliInputError(`${path}: no traceEvents array`);
   const { svg, png } = await renderChart(timelineSpec(trace, fromMs, toMs));
-  writeFileSync(flags.out, flags.out.endsWith(".svg") ? svg : png);
+  writeFileSync(flags.out, format === "svg" ? svg : png);
   io.err(`wrote ${flags.out}\n`);
   return 0;
 };

@@ -7,6 +7,7 @@
  * Reproduces Liu & Layland's EDF (JACM 1973), the classic real-time baseline, applied per block
  * (view.blockSize layers) on heterogeneous accelerators with list scheduling.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule } from "./common";
 import type { PolicyFactory } from "./types";
 
@@ -15,6 +16,7 @@ export const edf: PolicyFactory = {
   description: "earliest deadline first, fastest idle accelerator",
   source: "EDF (Liu & Layland, JACM 1973) as block-granular list scheduling",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({
     name: "edf",
     description: edf.description,

@@ -3,6 +3,7 @@
  * first (ties: model name, frame), to the idle accelerator where its next block finishes first.
  * No drops beyond the runtime's (a frame whose deadline passes before it starts).
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { assignInOrder, byteCompare, readyJobs } from "./common";
 import type { PolicyFactory } from "./types";
 
@@ -11,6 +12,7 @@ export const fcfs: PolicyFactory = {
   description: "first come, first served (earliest release first), fastest idle accelerator",
   source: "textbook FCFS list scheduling; baseline of the SDRM3/DREAM paper",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({
     name: "fcfs",
     description: fcfs.description,

@@ -22,6 +22,7 @@
  *   on ties). balanceFactor = 1 disables balancing (a purely static mapping);
  * - no drops beyond the runtime's.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { NO_DECISION, anyIdle, blockEnergyMJ, blockLatencyMs, compareReady, readParam, readyJobs } from "./common";
 import type { ModelCosts } from "../domain/types";
 import type { Decision, Dispatch, ModelView, ParamSpec, PolicyFactory, SchedulerView } from "./types";
@@ -110,6 +111,7 @@ export const herald: PolicyFactory = {
     "Herald (Kwon et al., HPCA 2021) layer scheduler: static argmin-EDP layer-to-accelerator affinity from the cost table, " +
     "load balancing within balanceFactor × best EDP, jobs in deadline order",
   params: HERALD_PARAMS,
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => {
     const factor = readParam(params, HERALD_PARAMS, "balanceFactor");
     return { name: "herald", description: herald.description, params, granularity: "block", decide: (view) => decideHerald(view, factor) };

@@ -7,6 +7,7 @@
  * Not from a paper: the project's own sanity reference (switching everything off must never look
  * like a win).
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { NO_DECISION } from "./common";
 import type { Decision, Drop, PolicyFactory, SchedulerView } from "./types";
 
@@ -23,5 +24,6 @@ export const idle: PolicyFactory = {
   description: "reference floor: drops every frame, runs nothing",
   source: "the project's reference policy (DESIGN.md §7): the worst possible schedule",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({ name: "idle", description: idle.description, params, granularity: "block", decide: decideIdle }),
 };

@@ -1,6 +1,7 @@
 /** Public surface of the policies package: pure decision functions, one module each, and the catalogue. */
 export type * from "./types";
 export * from "./common";
+export * from "./capabilities";
 export { xrbench, xrbenchPolicy, decideXrbench } from "./xrbench";
 export { fcfs } from "./fcfs";
 export { rr } from "./rr";

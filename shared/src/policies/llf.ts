@@ -8,6 +8,7 @@
  * Reproduces least-laxity-first (Mok, MIT 1983; a.k.a. least slack time) with the optimistic
  * remaining time as the execution-time estimate, re-evaluated at every block boundary.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule, toGoMs } from "./common";
 import type { PolicyFactory } from "./types";
 
@@ -16,6 +17,7 @@ export const llf: PolicyFactory = {
   description: "least laxity first (deadline − now − optimistic remaining time), fastest idle accelerator",
   source: "least-laxity-first (Mok 1983), ToGo* as the remaining-time estimate, re-evaluated per block",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({
     name: "llf",
     description: llf.description,

@@ -26,6 +26,7 @@
  * - allocation: ready jobs in descending score (ties: deadline, model name, frame) each take the
  *   idle accelerator where their next block (view.blockSize layers) finishes first.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { NO_DECISION, type Ready, anyIdle, assignInOrder, orderBy, readyJobs, toGoMs, withScores } from "./common";
 import { priorityOf } from "./priorities";
 import type { Decision, Drop, PolicyFactory, SchedulerView } from "./types";
@@ -86,5 +87,6 @@ export const planaria: PolicyFactory = {
     "Planaria (Ghodrati et al., MICRO 2020) task scoring and dropping, adapted to fixed sub-accelerators: " +
     "resources = ToGo* / (N·window), slack = window − ToGo*, XR priority table (policies/priorities.ts)",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({ name: "planaria", description: planaria.description, params, granularity: "block", decide: decidePlanaria }),
 };

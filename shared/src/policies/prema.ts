@@ -26,6 +26,7 @@
  *   finishes first. Preemption is at block boundaries (view.blockSize layers). No drops beyond the
  *   runtime's.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { NO_DECISION, type Ready, anyIdle, assignInOrder, orderBy, readyJobs, toGoMs, withScores } from "./common";
 import { PRIORITY_HIGH, PRIORITY_LOW, PRIORITY_MEDIUM, priorityOf } from "./priorities";
 import type { Decision, PolicyFactory, SchedulerView } from "./types";
@@ -70,5 +71,6 @@ export const prema: PolicyFactory = {
     "PREMA (Choi & Rhu, HPCA 2020, Alg. 2): token-based candidates, shortest estimated job first; stateless tokens, " +
     "XR priority table (policies/priorities.ts), block-granular preemption on several accelerators",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({ name: "prema", description: prema.description, params, granularity: "block", decide: decidePrema }),
 };

@@ -9,6 +9,7 @@
  * quantum. Stateless:
  * the rotation pointer is derived from `lastRanAt`, so a job that just ran goes to the back.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule } from "./common";
 import type { PolicyFactory } from "./types";
 
@@ -17,6 +18,7 @@ export const rr: PolicyFactory = {
   description: "round-robin: least recently served job first (one block per turn), fastest idle accelerator",
   source: "textbook round-robin time slicing (quantum = one block), as in the PREMA (HPCA 2020) baselines",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({
     name: "rr",
     description: rr.description,

@@ -25,6 +25,7 @@
  * preference, guards, drop rule — with that variant's costs; the dispatch names the variant, which
  * the kernel fixes at the job's first block.
  */
+import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { blockEnergyMJ, blockLatencyMs, byteCompare, nextBlockLayers, toGoMs } from "./common";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { AccelView, Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
@@ -37,16 +38,16 @@ export const SDRM3_PARAMS = [
   { name: "eps", default: 0.01, min: 1e-6, max: 1000, description: "floor of slack in the urgency, ms" },
   { name: "starveMs", default: 1000, min: 0, max: 1e9, description: "a model with no frame on time for this long is starving (guard, boost)" },
   { name: "boost", default: 10, min: 0, max: 1e6, description: "MapScore boost for the feasible jobs of a starving model" },
-  { name: "drop", default: 1, min: 0, max: 1, description: "1: frame drop (admission control) on; 0: off (ablation)" },
-  { name: "guard", default: 1, min: 0, max: 1, description: "1: feasibility guard on; 0: off (ablation)" },
+  switchParam("drop", 1, "1: frame drop (admission control) on; 0: off (ablation)"),
+  switchParam("guard", 1, "1: feasibility guard on; 0: off (ablation)"),
   { name: "pmin", default: 0.5, min: 0, max: 1, description: "affinity guard: a relaxed job waits rather than run where P < pmin, if a better-suited accelerator keeps it feasible (0: off)" },
   { name: "margin", default: 0, min: 0, max: 1, description: "safety margin of the guards, as a share of the period: a placement counts as feasible only if it finishes this much before the deadline" },
-  { name: "block", default: 0, min: 0, max: 512, description: "layers per dispatch for sdrm3 (0: the run's --block); the online tuner adjusts it when tuneBlock = 1" },
-  { name: "tuneBlock", default: 0, min: 0, max: 1, description: "online tuning: also tune the block size (and, with supernets, lambda1/lambda2)" },
-  { name: "tune", default: 0, min: 0, max: 1, description: "1: tune alpha, beta, gamma online (look-ahead coordinate search; see runtime/tuner)" },
+  { name: "block", kind: "integer", default: 0, min: 0, max: MAX_BLOCK_LAYERS, description: "layers per dispatch for sdrm3 (0: the run's --block); the online tuner adjusts it when tuneBlock = 1" },
+  switchParam("tuneBlock", 0, "online tuning: also tune the block size (and, with supernets, lambda1/lambda2)"),
+  switchParam("tune", 0, "1: tune alpha, beta, gamma online (look-ahead coordinate search; see runtime/tuner; --tune)"),
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
   { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
-  { name: "cascade", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
+  { name: "cascade", kind: "integer", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
   ...SUPERNET_PARAMS,
 ] as const;
 
@@ -290,6 +291,15 @@ export const sdrm3: PolicyFactory = {
   description: "SDRM3: MapScore = urgency + alpha*fairness + beta*preference, greedy matching, frame drop",
   source: "SDRM3 (arXiv 2212.03414) / DREAM (ASPLOS '23), reconstructed per DESIGN.md §8",
   params: SDRM3_PARAMS,
+  capabilities: {
+    semantics: "exact",
+    defaultDurationMs: 10_000,
+    live: { can: true },
+    notInAll: false,
+    mapScore: true,
+    tunable: ["alpha", "beta", "gamma", "block", "lambda1", "lambda2"],
+    switches: { supernet: "supernet", tune: { on: "tune", every: "tuneEvery", lookahead: "lookahead" } },
+  },
   create: (params) => {
     const p = { ...defaults, ...params };
     return { name: "sdrm3", description: sdrm3.description, params: p, granularity: "block", decide: (view) => decideSdrm3(view, p) };

@@ -8,6 +8,7 @@
  * Not from a paper: the project's reference for "trade frames for deadlines by halving the load",
  * which an adaptive scheduler should beat wherever the hardware is overloaded.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { NO_DECISION, type Ready, anyIdle, assignInOrder, orderBy, readyJobs } from "./common";
 import type { Decision, Drop, PolicyFactory, SchedulerView } from "./types";
 
@@ -29,5 +30,6 @@ export const shed: PolicyFactory = {
   description: "reference: drops every odd frame at release (frame-rate halving), EDF for the rest",
   source: "the project's reference policy (DESIGN.md §7): frame-rate halving + EDF",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({ name: "shed", description: shed.description, params, granularity: "block", decide: decideShed }),
 };

@@ -8,6 +8,7 @@
  * Reproduces the SJF baseline of multi-tenant NPU scheduling (as in PREMA, HPCA 2020), with the
  * cost table's optimistic latency as the job-length estimate.
  */
+import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule, toGoMs } from "./common";
 import type { PolicyFactory } from "./types";
 
@@ -16,6 +17,7 @@ export const sjf: PolicyFactory = {
   description: "shortest remaining job first (optimistic remaining time), fastest idle accelerator",
   source: "shortest-job-first / SRPT as in the PREMA (HPCA 2020) baselines, ToGo* as the length estimate",
   params: [],
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({
     name: "sjf",
     description: sjf.description,

@@ -11,18 +11,17 @@
  * means the ready work would keep every accelerator busy for the horizon, each layer at its best
  * speed. The baselines never downgrade: they always run the full model.
  */
+import { switchParam } from "./capabilities";
 import { toGoMs } from "./common";
 import type { ModelView, SchedulerView } from "./types";
 
 /** sdrm3's supernet parameters (part of SDRM3_PARAMS). */
 export const SUPERNET_PARAMS = [
-  {
-    name: "supernet",
-    default: 0,
-    min: 0,
-    max: 1,
-    description: "1: the run gives every model the supernet variants x1.0/x0.75/x0.5 (read by the run setup, like tune; --supernet on); jobs then start at the variant of the load rule",
-  },
+  switchParam(
+    "supernet",
+    0,
+    "1: the run gives every model the supernet variants x1.0/x0.75/x0.5 (read by the run setup, like tune; --supernet on); jobs then start at the variant of the load rule",
+  ),
   { name: "lambda1", default: 0.8, min: 0, max: 1e6, description: "supernet load rule: a job starts at the second variant (x0.75) when the load L exceeds lambda1" },
   { name: "lambda2", default: 1.2, min: 0, max: 1e6, description: "supernet load rule: a job starts at the third variant (x0.5) when the load L exceeds lambda2" },
   {

@@ -128,12 +128,24 @@ export interface Policy {
   readonly params: PolicyParams;
   /** "model": a job runs start to end in one block on one accelerator (non-preemptive). */
   readonly granularity: "model" | "block";
+  /** What the run setup needs to know about it (declared by its factory; see PolicyCapabilities). */
+  readonly capabilities: PolicyCapabilities;
   readonly decide: (view: SchedulerView) => Decision;
 }
+
+/**
+ * What values a parameter takes:
+ * - "switch": on/off, exactly 0 or 1 (drop, guard, tune, …);
+ * - "integer": a whole number in [min, max] (block sizes, modes);
+ * - "number": any finite number in [min, max] (weights, thresholds, durations).
+ */
+export type ParamKind = "switch" | "integer" | "number";
 
 /** A named, documented, tunable parameter of a policy. */
 export interface ParamSpec {
   readonly name: string;
+  /** Default "number". Declare on/off parameters with `switchParam` (kind "switch", range [0, 1]). */
+  readonly kind?: ParamKind;
   readonly default: number;
   readonly min: number;
   readonly max: number;
@@ -142,6 +154,38 @@ export interface ParamSpec {
 
 export type PolicyParams = Readonly<Record<string, number>>;
 
+/**
+ * How the kernel releases, retires and times frames for a policy: "xrbench" reproduces the
+ * XRBench runtime quirk for quirk (virtual time only, static scenarios); "exact" is DESIGN.md §5.
+ */
+export type Semantics = "xrbench" | "exact";
+
+/**
+ * What a policy can do and what the run setup reads from it instead of from its name. Switches
+ * name the policy's own parameters (kind "switch") that turn a run feature on; the run setup
+ * reads them (supernet variants, online tuning), the policy's `decide` does not.
+ */
+export interface PolicyCapabilities {
+  readonly semantics: Semantics;
+  /** Simulated time of a run that names no duration, ms. */
+  readonly defaultDurationMs: number;
+  /** Whether it can run with a live clock (docs/live.md); when not, why, for the user. */
+  readonly live: { readonly can: true } | { readonly can: false; readonly why: string };
+  /** Left out of `compare --policies all` (it can still be named). */
+  readonly notInAll: boolean;
+  /** `sdrm3 explain` shows its MapScore terms (U, F, P, guards): its decisions come from sdrm3's scorer. */
+  readonly mapScore: boolean;
+  /** Parameters the online tuner adjusts (empty: it is not tunable online). */
+  readonly tunable: ReadonlyArray<string>;
+  /** Run switches: which of its parameters turns each run feature on (absent: it has no such switch). */
+  readonly switches: {
+    /** Supernet variants ×1.0/×0.75/×0.5 of every model (docs/supernets.md). */
+    readonly supernet?: string;
+    /** Online tuning of `tunable`: `on` the switch, `every` ms between steps, `lookahead` ms per evaluation. */
+    readonly tune?: { readonly on: string; readonly every: string; readonly lookahead: string };
+  };
+}
+
 /** How the catalogue builds a policy: with its parameters resolved (defaults + overrides). */
 export interface PolicyFactory {
   readonly name: string;
@@ -149,5 +193,10 @@ export interface PolicyFactory {
   /** What it reproduces and from where (paper, adaptation). */
   readonly source: string;
   readonly params: ReadonlyArray<ParamSpec>;
-  readonly create: (params: PolicyParams) => Policy;
+  readonly capabilities: PolicyCapabilities;
+  /** The decision logic with `params` (already resolved); `buildPolicy` adds the capabilities. */
+  readonly create: (params: PolicyParams) => PolicyLogic;
 }
+
+/** A policy without its capabilities: what a factory's `create` returns. */
+export type PolicyLogic = Omit<Policy, "capabilities">;

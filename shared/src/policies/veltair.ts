@@ -21,6 +21,7 @@
  *   accelerator where its B-layer block finishes first (VELTAIR's compiler-side code-version
  *   selection has no counterpart here). No drops beyond the runtime's.
  */
+import { BASELINE_CAPABILITIES, MAX_BLOCK_LAYERS } from "./capabilities";
 import { NO_DECISION, type Ready, anyIdle, assignInOrder, orderBy, readParam, readyJobs, withScores } from "./common";
 import type { Decision, JobView, ModelView, ParamSpec, PolicyFactory, SchedulerView } from "./types";
 
@@ -60,7 +61,7 @@ export const decideVeltair = (view: SchedulerView, p: VeltairParams): Decision =
 };
 
 const VELTAIR_PARAMS: ReadonlyArray<ParamSpec> = [
-  { name: "maxBlock", default: 8, min: 1, max: 512, description: "Bmax: block length (layers) when the SoC is idle" },
+  { name: "maxBlock", kind: "integer", default: 8, min: 1, max: MAX_BLOCK_LAYERS, description: "Bmax: block length (layers) when the SoC is idle" },
   {
     name: "horizonMs",
     default: 20,
@@ -77,6 +78,7 @@ export const veltair: PolicyFactory = {
     "VELTAIR (Liu et al., ASPLOS 2022) layer-block scheduling: proportional per-block deadlines, " +
     "load-adaptive block size B = clamp(round(Bmax·(1 − load)), 1, Bmax); no code-version selection",
   params: VELTAIR_PARAMS,
+  capabilities: BASELINE_CAPABILITIES,
   create: (params) => {
     const p: VeltairParams = {
       maxBlock: Math.max(1, Math.round(readParam(params, VELTAIR_PARAMS, "maxBlock"))),

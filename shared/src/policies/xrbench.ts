@@ -9,7 +9,7 @@
  * on a tie). A faster busy accelerator is never waited for. Passes repeat until one dispatches
  * nothing. Injection, retirement and the drop rule are the runtime's (actors/scheduler-kernel).
  */
-import type { Decision, Dispatch, PolicyFactory, SchedulerView } from "./types";
+import type { Decision, Dispatch, Policy, PolicyFactory, SchedulerView } from "./types";
 
 export const decideXrbench = (view: SchedulerView): Decision => {
   const idle = view.accelerators.map((a) => a.idle);
@@ -43,8 +43,17 @@ export const xrbench: PolicyFactory = {
   description: "official XRBench runtime: whole-model, non-preemptive, LatencyGreedy to an idle accelerator",
   source: "XRBench-MAESTRO runtime (github.com/XRBench/XRBench-MLSys2023 @ 8915666), quirks in PROVENANCE.md",
   params: [],
+  capabilities: {
+    semantics: "xrbench",
+    defaultDurationMs: 700, // the XRBench runtime's default
+    live: { can: false, why: "the xrbench policy reproduces the XRBench runtime in virtual time; pick another policy (e.g. sdrm3)" },
+    notInAll: true, // it runs whole models in the official tool's semantics
+    mapScore: false,
+    tunable: [],
+    switches: {},
+  },
   create: (params) => ({ name: "xrbench", description: xrbench.description, params, granularity: "model", decide: decideXrbench }),
 };
 
 /** The xrbench policy with its (empty) default parameters. */
-export const xrbenchPolicy = xrbench.create({});
+export const xrbenchPolicy: Policy = { ...xrbench.create({}), capabilities: xrbench.capabilities };

@@ -127,8 +127,8 @@ export interface ExplainReport {
   readonly replay: ReplayReport;
 }
 
-/** sdrm3 (any parameters) gets MapScores; every other policy gets the view and its decisions. */
-const isSdrm3 = (p: Policy) => p.name === "sdrm3";
+/** A MapScore policy (its capabilities: sdrm3, any parameters) gets MapScores; every other policy gets the view and its decisions. */
+const isSdrm3 = (p: Policy) => p.capabilities.mapScore;
 
 const findTargets = async (log: OpenedLog, target: ExplainTarget) => {
   const numbers = new Set<number>();

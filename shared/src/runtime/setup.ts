@@ -18,6 +18,7 @@ import {
   runSummary,
 } from "../domain/metrics";
 import type { Hardware, ModelCosts, RunVariant, Scenario } from "../domain/types";
+import { checkLiveCapable } from "../policies/catalogue";
 import type { Policy, PolicyParams } from "../policies/types";
 import type { Bus } from "./bus";
 import type { KernelObserver, RejectListener } from "./host";
@@ -173,8 +174,8 @@ export const restrictToAccelerators = (opts: RunOptions, ids: ReadonlyArray<stri
   };
 };
 
-/** The xrbench policy runs in the XRBench runtime's own semantics; every other policy in exact mode. */
-export const modeOf = (policy: Policy): KernelMode => (policy.name === "xrbench" ? "xrbench" : "exact");
+/** The kernel mode is the semantics the policy declares (xrbench: the XRBench runtime's own; exact). */
+export const modeOf = (policy: Policy): KernelMode => policy.capabilities.semantics;
 
 export const taskConfigsFor = (opts: RunOptions, run: string): TaskConfig[] =>
   opts.scenario.models.map((m) => ({
@@ -196,9 +197,7 @@ export const taskConfigsFor = (opts: RunOptions, run: string): TaskConfig[] =>
 export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): KernelConfig => {
   const mode = modeOf(opts.policy);
   const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
-  if (mode === "xrbench" && opts.live !== undefined) {
-    throw new Error("the xrbench policy reproduces the XRBench runtime in virtual time; live mode runs the exact semantics (every other policy)");
-  }
+  if (opts.live !== undefined) checkLiveCapable(opts.policy);
   if (mode === "xrbench" && dynamic !== undefined) {
     throw new Error(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
   }

@@ -5,7 +5,7 @@
  * the same run from the same flags.
  */
 import { type UserDataFiles, extendDataset, findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts, scenarioVariants } from "../data";
-import { PolicyInputError, resolvePolicy } from "../policies/catalogue";
+import { policyFactory, resolvePolicy, withRunSwitches } from "../policies/catalogue";
 import type { PolicyParams } from "../policies/types";
 import type { RunOptions } from "./run";
 import { checkToken } from "../contracts/subjects";
@@ -15,7 +15,7 @@ export interface RunSpec {
   readonly hardware: string;
   readonly policy: string;
   readonly params?: Readonly<Record<string, number>>;
-  /** Default: 700 ms for xrbench (its runtime's default), 10 s otherwise. */
+  /** Default: the policy's (its capabilities; 700 ms for xrbench, its runtime's default). */
   readonly durationMs?: number;
   readonly seed?: number;
   readonly blockSize?: number;
@@ -23,41 +23,34 @@ export interface RunSpec {
   readonly jitterMs?: number;
   /**
    * Supernets (docs/supernets.md): every scenario model gets the variants ×1.0, ×0.75, ×0.5.
-   * Default: sdrm3's `supernet` parameter (1 = on), off for every other policy. Given for sdrm3,
-   * it sets that parameter (so the log header records it); a contradicting parameter is an error.
+   * Default: the policy's supernet switch (sdrm3's `supernet` parameter), off for a policy
+   * without one. Given, it sets that switch (so the log header records it); a contradicting
+   * parameter is an error (policies/catalogue withRunSwitches).
    */
   readonly supernet?: boolean;
+  /** Online tuning (`--tune`): sets the policy's tune switch; refused for a policy without one. */
+  readonly tune?: boolean;
   readonly files?: UserDataFiles;
 }
 
 export type ResolvedRun = Omit<RunOptions, "bus" | "run" | "onEvent" | "onReject" | "observer">;
 
-export const defaultDurationMs = (policy: string): number => (policy === "xrbench" ? 700 : 10_000);
+/** Simulated time of a run of `policy` that names none (its capabilities say; throws on an unknown policy). */
+export const defaultDurationMs = (policy: string): number => policyFactory(policy).capabilities.defaultDurationMs;
 
 /**
  * Whether a run of `policy` with `params` has supernets, given an explicit `supernet` switch (or
- * none), and the parameters to build the policy with: sdrm3's `supernet` parameter is the switch
- * when none is given (like `tune`, it is read by the run setup, not by the policy), and is set
- * from an explicit switch. Other policies have no such parameter: an explicit switch on gives
- * them variants they never use (the baselines always run the full model).
+ * none), and the parameters to build the policy with (see withRunSwitches).
  */
 export const supernetSetting = (
   policy: string,
   params: PolicyParams,
   supernet: boolean | undefined,
-): { readonly supernet: boolean; readonly params: PolicyParams } => {
-  if (policy !== "sdrm3") return { supernet: supernet ?? false, params };
-  const param = params.supernet;
-  if (supernet === undefined) return { supernet: param === 1, params };
-  if (param !== undefined && param !== (supernet ? 1 : 0)) {
-    throw new PolicyInputError(`supernet ${supernet ? "on" : "off"} contradicts the sdrm3 parameter supernet=${param}`);
-  }
-  return { supernet, params: { ...params, supernet: supernet ? 1 : 0 } };
-};
+): { readonly supernet: boolean; readonly params: PolicyParams } => withRunSwitches(policy, params, { supernet });
 
 /** Throws DataError / UnknownNameError / PolicyInputError on bad input. */
 export const resolveRunSpec = (spec: RunSpec): ResolvedRun => {
-  const setting = supernetSetting(spec.policy, spec.params ?? {}, spec.supernet);
+  const setting = withRunSwitches(spec.policy, spec.params ?? {}, { supernet: spec.supernet, tune: spec.tune });
   const policy = resolvePolicy(spec.policy, setting.params);
   const ds = spec.files === undefined ? loadBuiltinDataset() : extendDataset(loadBuiltinDataset(), spec.files);
   const scenario = findScenario(ds, spec.scenario);
@@ -72,7 +65,7 @@ export const resolveRunSpec = (spec: RunSpec): ResolvedRun => {
     costs,
     ...(setting.supernet ? { supernet: true, variants: scenarioVariants(ds, scenario, hardware, costs) } : {}),
     policy,
-    durationMs: spec.durationMs ?? defaultDurationMs(spec.policy),
+    durationMs: spec.durationMs ?? policy.capabilities.defaultDurationMs,
     seed: spec.seed ?? 1,
     blockSize: spec.blockSize ?? 1,
     ...(spec.phase === undefined ? {} : { phase: spec.phase }),

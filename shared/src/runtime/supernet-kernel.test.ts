@@ -19,6 +19,7 @@ import { type AccelModelCosts, executeBlock } from "../actors/accelerator-logic"
 import type { BlockDispatch, RunEvent } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { Hardware, ModelCosts, RunVariant, Scenario } from "../domain/types";
+import { BASELINE_CAPABILITIES } from "../policies/capabilities";
 import { resolvePolicy } from "../policies/catalogue";
 import type { Dispatch, Policy, SchedulerView } from "../policies/types";
 import { simulateDirect } from "./direct";
@@ -57,6 +58,7 @@ const scripted = (variantOf: (job: string, started: boolean) => number | undefin
   description: "test",
   params: {},
   granularity: "block",
+  capabilities: BASELINE_CAPABILITIES,
   decide: (view) => {
     views.push({ ...view, models: view.models.map((m) => ({ ...m, queue: m.queue.map((j) => ({ ...j })) })) });
     const idle = view.accelerators.filter((a) => a.idle);

@@ -14,7 +14,7 @@
 import type { TuneContext, TuneResult, Tuner } from "../actors/scheduler-kernel";
 import { modelMetrics, geomean } from "../domain/metrics";
 import type { Scenario, ScenarioModel } from "../domain/types";
-import { resolvePolicy } from "../policies/catalogue";
+import { resolvePolicy, tuningOf } from "../policies/catalogue";
 import { sdrm3 } from "../policies/sdrm3";
 import type { PolicyParams } from "../policies/types";
 import { simulateDirect } from "./direct";
@@ -158,12 +158,12 @@ const resolvePolicySpec = (name: string) => {
 
 const SDRM3_SPECS = new Map(sdrm3.params.map((p) => [p.name, p]));
 
-/** The tuning configuration of a run: on when the policy is sdrm3 with tune = 1 (exact mode). */
+/** The tuning configuration of a run: on when the policy's tune switch is on (its capabilities; sdrm3's `tune`). */
 export const tuningFor = (opts: RunOptions): { tuner: Tuner; intervalMs: number } | undefined => {
-  const p = opts.policy.params;
-  if (opts.policy.name !== "sdrm3" || p.tune !== 1) return undefined;
+  const tuning = tuningOf(opts.policy);
+  if (tuning === undefined) return undefined;
   return {
-    intervalMs: p.tuneEvery ?? 1000,
-    tuner: createTuner({ base: opts, lookaheadMs: p.lookahead ?? 1500, initialStep: 1, loadShift: 0.25, seeds: 2, settleStep: 0.1 }),
+    intervalMs: tuning.everyMs,
+    tuner: createTuner({ base: opts, lookaheadMs: tuning.lookaheadMs, initialStep: 1, loadShift: 0.25, seeds: 2, settleStep: 0.1 }),
   };
 };
