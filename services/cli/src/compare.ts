@@ -200,6 +200,7 @@ export const parseScopedParams = (items: ReadonlyArray<string>): Map<string, Rec
     const m = /^([A-Za-z0-9_-]+)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(item);
     if (m === null) throw new CliInputError(`--param: expected <policy>.<name>=<number>, e.g. sdrm3.alpha=1.5, got '${item}'`);
     const params = out.get(m[1]!) ?? {};
+    if (Object.hasOwn(params, m[2]!)) throw new CliInputError(`--param: ${m[1]}.${m[2]} given twice (${m[1]}.${m[2]}=${params[m[2]!]} and ${item}); give it once`);
     params[m[2]!] = parseNumber(m[3]!, `--param ${m[1]}.${m[2]}`);
     out.set(m[1]!, params);
   }

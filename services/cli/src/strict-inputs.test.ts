@@ -75,8 +75,11 @@ describe("parameters are typed (17.1)", () => {
     expect(await refused(...RUN.slice(0, -4), "--policy", "fcfs", "--tune")).toBe("sdrm3: --tune: the fcfs policy does not tune itself; policies that do: sdrm3\n");
   });
 
-  it("one parameter given twice is refused (the last one won)", async () => {
+  it("one parameter given twice is refused (the last one won), in run and compare", async () => {
     expect(await refused(...RUN, "--param", "alpha=1", "--param", "alpha=2")).toBe("sdrm3: --param: alpha given twice (alpha=1 and alpha=2); give it once\n");
+    expect(await refused(...COMPARE, "--policies", "sdrm3", "--param", "sdrm3.alpha=1", "--param", "sdrm3.alpha=2")).toBe(
+      "sdrm3: --param: sdrm3.alpha given twice (sdrm3.alpha=1 and sdrm3.alpha=2); give it once\n",
+    );
   });
 
   it("--block 100000 names the real limit, 512 (the parser allowed 9999, the block parameters 512)", async () => {
