@@ -12,7 +12,8 @@ import { formatRunHuman, runToJson } from "./format";
 import { parseBlockSize, parseClock, parseParams, parseSupernet } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
-import { type Io, collect } from "./io";
+import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
+import { type Io, collect, processIo } from "./io";
 
 export interface RunFlags {
   scenario?: string;
@@ -35,7 +36,8 @@ export interface RunFlags {
   speed?: string;
 }
 
-export const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
+/** `tty`: stderr is a terminal (a progress bar for long runs). */
+export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<number> => {
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>; see `sdrm3 list scenarios`");
   if (flags.hardware === undefined) {
     throw new CliInputError("missing --hardware <config>/<dataflows>, e.g. Dual_4K/WS_OS; see `sdrm3 list hardware`");
@@ -58,7 +60,13 @@ export const executeRun = async (flags: RunFlags, io: Io): Promise<number> => {
     ...(flags.supernet === undefined ? {} : { supernet: parseSupernet(flags.supernet)! }),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
-  const result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }) }, flags, io);
+  const progress = tty && resolved.durationMs >= PROGRESS_MIN_MS ? runProgress(resolved.durationMs, process.stderr) : undefined;
+  let result;
+  try {
+    result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }), ...(progress === undefined ? {} : { onEvent: progress.onEvent }) }, flags, io);
+  } finally {
+    progress?.stop();
+  }
   io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
   return 0;
 };
@@ -85,5 +93,5 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--trace <path>", "write the run's timeline as Chrome/Perfetto trace-event JSON")
     .option("--clock <virtual|live>", "virtual (default): results independent of timing; live: accelerators really wait, the scheduler reacts as replies arrive (docs/live.md)")
     .option("--speed <x>", "with --clock live: run-time speed, 0.1 = ten times slower than real (default 1)")
-    .action(async (flags: RunFlags) => setResult(await executeRun(flags, io)));
+    .action(async (flags: RunFlags) => setResult(await executeRun(flags, io, io === processIo && process.stderr.isTTY === true)));
 };
