@@ -17,7 +17,7 @@ describe("sdrm3 run's progress bar", () => {
     const p = runProgress(3000, t.stream);
     for (const at of [0, 500, 1500]) p.onEvent({ _tag: "run.finished", v: 1, run: "r", at } as RunEvent);
     p.stop();
-    expect(t.drawn()).toContain("1500/3000 ms simulated");
+    expect(t.drawn()).toContain("0/3000 ms simulated | 0%"); // drawn at most 10 times a second: the middle may be skipped
     expect(t.drawn()).toContain("3000/3000 ms simulated | 100%");
   });
 });
