@@ -22,21 +22,20 @@ export const idleAccelerators = (view: SchedulerView): AccelView[] => view.accel
 export const nextBlockLayers = (job: JobView, blockSize: number): number =>
   Math.max(1, Math.min(blockSize, job.layerCount - job.nextLayer));
 
-/** Latency (ms) of layers [from, from+count) of `model` on accelerator `acc`. */
-export const blockLatencyMs = (model: ModelView, acc: number, from: number, count: number): number => {
-  const lat = model.costs.latencyMs[acc]!;
+/** Sum of `perLayer` over layers [from, from+count), in layer order (the cost of a block). */
+export const layerSum = (perLayer: Float64Array, from: number, count: number): number => {
   let s = 0;
-  for (let l = from; l < from + count; l++) s += lat[l]!;
+  for (let l = from; l < from + count; l++) s += perLayer[l]!;
   return s;
 };
 
+/** Latency (ms) of layers [from, from+count) of `model` on accelerator `acc`. */
+export const blockLatencyMs = (model: ModelView, acc: number, from: number, count: number): number =>
+  layerSum(model.costs.latencyMs[acc]!, from, count);
+
 /** Energy (mJ) of layers [from, from+count) of `model` on accelerator `acc`. */
-export const blockEnergyMJ = (model: ModelView, acc: number, from: number, count: number): number => {
-  const e = model.costs.energyMJ[acc]!;
-  let s = 0;
-  for (let l = from; l < from + count; l++) s += e[l]!;
-  return s;
-};
+export const blockEnergyMJ = (model: ModelView, acc: number, from: number, count: number): number =>
+  layerSum(model.costs.energyMJ[acc]!, from, count);
 
 /** Optimistic remaining time of `job` (each remaining layer on its fastest accelerator). */
 export const toGoMs = (model: ModelView, job: JobView): number => model.optimisticRemainingMs[job.nextLayer]!;
