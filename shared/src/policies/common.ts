@@ -29,6 +29,27 @@ export const layerSum = (perLayer: Float64Array, from: number, count: number): n
   return s;
 };
 
+const tails = new WeakMap<Float64Array, Float64Array>();
+
+/**
+ * `layerSum(perLayer, from, perLayer.length − from)`: the cost of every layer from `from` on, the
+ * same sum, remembered per array and start (cost tables are never written after they are built).
+ */
+export const tailSum = (perLayer: Float64Array, from: number): number => {
+  if (from >= perLayer.length) return 0;
+  let memo = tails.get(perLayer);
+  if (memo === undefined) {
+    memo = new Float64Array(perLayer.length).fill(Number.NaN);
+    tails.set(perLayer, memo);
+  }
+  let s = memo[from]!;
+  if (Number.isNaN(s)) {
+    s = layerSum(perLayer, from, perLayer.length - from);
+    memo[from] = s;
+  }
+  return s;
+};
+
 /** Latency (ms) of layers [from, from+count) of `model` on accelerator `acc`. */
 export const blockLatencyMs = (model: ModelView, acc: number, from: number, count: number): number =>
   layerSum(model.costs.latencyMs[acc]!, from, count);

@@ -304,7 +304,7 @@ describe("cascade work in the urgency", () => {
   });
 });
 
-describe("jobFit (the per-job precomputation) equals the per-pair definitions", () => {
+describe("jobFit (P and the guards of a job on every accelerator) agrees with the per-pair functions", () => {
   it("on real XRBench layers over busy and idle accelerators, relaxed and urgent jobs", async () => {
     const { resolveRunSpec } = await import("../runtime/spec");
     const { optimisticRemaining: remaining } = await import("../actors/scheduler-kernel");

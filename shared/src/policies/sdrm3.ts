@@ -26,7 +26,7 @@
  * the kernel fixes at the job's first block.
  */
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
-import { blockLatencyMs, byteCompare, layerSum, nextBlockLayers, toGoMs } from "./common";
+import { byteCompare, layerSum, nextBlockLayers, tailSum, toGoMs } from "./common";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
@@ -144,12 +144,15 @@ const fillAffinity = (view: SchedulerView, model: ModelView, job: JobView, relax
 /** Some accelerator with P ≥ pmin runs the whole rest of the job by `due` (waiting for it is safe). */
 const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pmin: number, due: number, pref: Float64Array): boolean => {
   const accs = view.accelerators;
-  const rest = job.layerCount - job.nextLayer;
   for (let a = 0; a < accs.length; a++) {
-    if (pref[a]! >= pmin && Math.max(view.now, accs[a]!.busyUntil) + blockLatencyMs(model, a, job.nextLayer, rest) <= due) return true;
+    if (pref[a]! >= pmin && Math.max(view.now, accs[a]!.busyUntil) + restLatencyMs(model.costs.latencyMs[a]!, job) <= due) return true;
   }
   return false;
 };
+
+/** Latency of the rest of `job` (its next layer to its last) on the accelerator of cost row `latencyMs`. */
+const restLatencyMs = (latencyMs: Float64Array, job: JobView): number =>
+  job.layerCount === latencyMs.length ? tailSum(latencyMs, job.nextLayer) : layerSum(latencyMs, job.nextLayer, job.layerCount - job.nextLayer);
 
 interface FitParams {
   readonly ustar: number;

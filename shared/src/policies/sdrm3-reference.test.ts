@@ -1,0 +1,272 @@
+/**
+ * sdrm3's decision (P and both guards computed once per job into buffers, the scored pairs as
+ * columns, greedy matching by per-job order) against its definition written out pair by pair:
+ * P by a scan over the accelerators, each guard by its own scan, one candidate object per
+ * (ready job, idle accelerator) pair, one full sort by the matching order (score descending,
+ * deadline, model name bytes, frame, accelerator) and the greedy scan. Dispatches, drops and
+ * recorded scores must be equal byte for byte (as JSON), on every view of real runs and on seeded
+ * views with busy accelerators, tight deadlines, margins and every guard setting.
+ */
+import { describe, expect, it } from "vitest";
+import { optimisticRemaining } from "../actors/scheduler-kernel";
+import { Prng } from "../domain/prng";
+import { resolveRunSpec } from "../runtime/spec";
+import { simulateDirect } from "../runtime/direct";
+import { resolvePolicy } from "./catalogue";
+import { blockEnergyMJ, blockLatencyMs, byteCompare, nextBlockLayers, toGoMs } from "./common";
+import { affinitySkips, blockSizeOf, cascadeWork, decideSdrm3, fairness, guardSkips, isStarving, jobFit, preference, scoreSdrm3, shouldDrop, urgency } from "./sdrm3";
+import { SUPERNET_DEFAULTS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
+import type { AccelView, Decision, Dispatch, Drop, JobView, ModelView, PolicyParams, SchedulerView } from "./types";
+
+// ─── the reference: the definitions, pair by pair ────────────────────────────────────────────
+
+const refPreference = (model: ModelView, job: JobView, acc: number, layers: number, u: number, ustar: number): number => {
+  let best = Number.POSITIVE_INFINITY;
+  let mine = Number.NaN;
+  for (let a = 0; a < model.costs.latencyMs.length; a++) {
+    const lat = blockLatencyMs(model, a, job.nextLayer, layers);
+    const metric = u < ustar ? lat * blockEnergyMJ(model, a, job.nextLayer, layers) : lat;
+    if (metric < best) best = metric;
+    if (a === acc) mine = metric;
+  }
+  return mine === 0 ? 1 : best / mine;
+};
+
+const finishOn = (view: SchedulerView, model: ModelView, job: JobView, layers: number, a: AccelView): number =>
+  Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, layers) + model.optimisticRemainingMs[job.nextLayer + layers]!;
+
+const refGuardSkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, layers: number, marginMs: number): boolean => {
+  const due = job.deadline - marginMs;
+  if (!(finishOn(view, model, job, layers, view.accelerators[acc]!) > due)) return false;
+  return view.accelerators.some((a) => a.index !== acc && finishOn(view, model, job, layers, a) <= due);
+};
+
+const refAffinitySkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, layers: number, u: number, ustar: number, pmin: number, marginMs: number): boolean => {
+  if (pmin <= 0 || u >= ustar) return false;
+  if (refPreference(model, job, acc, layers, u, ustar) >= pmin) return false;
+  const rest = job.layerCount - job.nextLayer;
+  return view.accelerators.some(
+    (a) =>
+      a.index !== acc &&
+      refPreference(model, job, a.index, layers, u, ustar) >= pmin &&
+      Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, rest) <= job.deadline - marginMs,
+  );
+};
+
+interface RefCandidate {
+  readonly job: JobView;
+  readonly model: ModelView;
+  readonly variant: number | undefined;
+  readonly acc: number;
+  readonly score: number;
+  readonly u: number;
+  readonly f: number;
+  readonly p: number;
+}
+
+const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
+  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade } = params as Record<string, number>;
+  const idle = view.accelerators.filter((a) => a.idle);
+  const byName = new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
+  const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs) : 0;
+  const candidates: RefCandidate[] = [];
+  const drops: Drop[] = [];
+  for (const full of view.models) {
+    const starving = isStarving(full, view.now, starveMs!);
+    const childWork = cascadeWork(full, byName, cascade!);
+    const chosen = full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? SUPERNET_DEFAULTS.lambda1, params.lambda2 ?? SUPERNET_DEFAULTS.lambda2, full.variants.length);
+    for (const job of full.queue) {
+      if (job.running) continue;
+      const model = job.started || chosen === undefined ? full : variantView(full, chosen);
+      const slack = job.deadline - view.now;
+      const toGo = toGoMs(model, job);
+      if (drop === 1 && shouldDrop(toGo, slack, gamma!, starving)) {
+        const threshold = starving ? Math.max(gamma!, 1) : gamma!;
+        drops.push({ job: job.id, reason: `ToGo* ${toGo.toFixed(3)} ms > ${threshold} x slack ${slack.toFixed(3)} ms`, scores: { toGo, slack, threshold } });
+        continue;
+      }
+      if (idle.length === 0) continue;
+      const u = urgency(toGo + childWork, slack, eps!);
+      const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
+      const layers = nextBlockLayers(job, blockSizeOf(view, params));
+      const marginMs = margin! * model.periodMs;
+      for (const a of idle) {
+        if (guard === 1 && refGuardSkips(view, model, job, a.index, layers, marginMs)) continue;
+        if (refAffinitySkips(view, model, job, a.index, layers, u, ustar!, pmin!, marginMs)) continue;
+        const p = refPreference(model, job, a.index, layers, u, ustar!);
+        const score = u + alpha! * f + beta! * p + (starving && toGo <= slack ? boost! : 0);
+        candidates.push({ job, model, variant: job.started ? undefined : chosen, acc: a.index, score, u, f, p });
+      }
+    }
+  }
+  const sorted = [...candidates].sort(
+    (x, y) =>
+      y.score - x.score || x.job.deadline - y.job.deadline || byteCompare(x.model.name, y.model.name) || x.job.frame - y.job.frame || x.acc - y.acc,
+  );
+  const usedJobs = new Set<string>();
+  const usedAccs = new Set<number>();
+  const dispatches: Dispatch[] = [];
+  for (const c of sorted) {
+    if (usedJobs.has(c.job.id) || usedAccs.has(c.acc)) continue;
+    usedJobs.add(c.job.id);
+    usedAccs.add(c.acc);
+    const scores = { S: c.score, U: c.u, F: c.f, P: c.p, ...(c.variant === undefined ? {} : { L: load }) };
+    dispatches.push({ job: c.job.id, acc: c.acc, layerCount: nextBlockLayers(c.job, blockSizeOf(view, params)), ...(c.variant === undefined ? {} : { variant: c.variant }), scores });
+  }
+  return { dispatches, drops };
+};
+
+// ─── seeded views over real XRBench costs ────────────────────────────────────────────────────
+
+const DEFAULTS = resolvePolicy("sdrm3").params;
+
+/** `count` views of the models of AR_Assistant on Quad_8K: ready jobs at random layers and deadlines, some accelerators busy. */
+const seededViews = (count: number, seed: number): SchedulerView[] => {
+  const opts = resolveRunSpec({ scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 100 });
+  const rand = Prng.forStream(seed, "sdrm3-reference");
+  const costs = [...opts.costs.entries()].sort(([a], [b]) => byteCompare(a, b));
+  const views: SchedulerView[] = [];
+  const now = 1000;
+  for (let v = 0; v < count; v++) {
+    const models: ModelView[] = costs.map(([name, c]) => {
+      const periodMs = 10 + 40 * rand.next();
+      const remaining = optimisticRemaining(c);
+      const queue: JobView[] = [];
+      const jobs = Math.floor(rand.next() * 3);
+      for (let frame = 0; frame < jobs; frame++) {
+        const nextLayer = Math.floor(rand.next() * c.layerCount);
+        // urgency ToGo*/slack from 0.05 to beyond 1 (some dropped, some where only some accelerators are on time)
+        const deadline = now + remaining[nextLayer]! / (0.05 + 1.2 * rand.next());
+        queue.push({
+          id: `${name}:${frame}`,
+          model: name,
+          frame,
+          releaseAt: deadline - periodMs,
+          injectAt: deadline - periodMs,
+          deadline,
+          nextLayer,
+          layerCount: c.layerCount,
+          running: rand.next() < 0.1,
+          started: nextLayer > 0,
+          lastRanAt: now - periodMs * rand.next(),
+        });
+      }
+      return {
+        name,
+        variant: 0,
+        periodMs,
+        dependsOn: [],
+        completed: 10,
+        queue,
+        costs: c,
+        wholeCycles: Float64Array.from(c.cycles, (r) => r.reduce((s, x) => s + x, 0)),
+        optimisticRemainingMs: remaining,
+        cascadeRemainingMs: 0,
+        cascadeChildren: [],
+        recentMissRate: rand.next() < 0.5 ? 0 : 0.3 * rand.next(),
+        lastOnTimeAt: now - 1500 * rand.next(),
+      };
+    });
+    const accelerators: AccelView[] = opts.hardware.accelerators.map((a, index) => {
+      const busy = rand.next() < 0.4;
+      return { index, id: a.id, idle: !busy, busyUntil: busy ? now + 20 * rand.next() : now };
+    });
+    views.push({ now, models, accelerators, completedByModel: new Map(models.map((m) => [m.name, m.completed])), blockSize: 1 + Math.floor(3 * rand.next()) });
+  }
+  return views;
+};
+
+const PARAM_SETS: ReadonlyArray<PolicyParams> = [
+  {},
+  { margin: 0.1, pmin: 0.8 },
+  { pmin: 0, guard: 0 },
+  { ustar: 0.3, gamma: 0.5, alpha: 0, beta: 3 },
+  { drop: 0, starveMs: 0, boost: 2, block: 4 },
+];
+
+describe("sdrm3's decision equals its pair-by-pair definition", () => {
+  it("on seeded views over real XRBench costs, for several parameter sets", () => {
+    let dispatches = 0;
+    let drops = 0;
+    const views = seededViews(120, 7);
+    for (const set of PARAM_SETS) {
+      const params = { ...DEFAULTS, ...set };
+      for (const v of views) {
+        const fast = decideSdrm3(v, params);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(refDecide(v, params)));
+        dispatches += fast.dispatches.length;
+        drops += fast.drops.length;
+      }
+    }
+    // the views exercise both: matches and drops
+    expect(dispatches).toBeGreaterThan(500);
+    expect(drops).toBeGreaterThan(50);
+  });
+
+  it.each([
+    ["social_interactionA", "Dual_4K/WS_OS", {}, false, 1],
+    ["VR_to_AR_switch", "Quad_8K/WS_OS_WS_OS", { cascade: 2, margin: 0.05 }, true, 3],
+    ["AR_gaming_ramp", "Dual_4K/WS_OS", { pmin: 0.8, block: 4 }, false, 1],
+  ] as const)("on every view of a run: %s on %s %j (supernets %s, block %i)", (scenario, hardware, params, supernet, blockSize) => {
+    const opts = resolveRunSpec({ scenario, hardware, policy: "sdrm3", params, supernet, durationMs: 1500, seed: 2, blockSize });
+    const policy = opts.policy;
+    let views = 0;
+    const mismatches: string[] = [];
+    simulateDirect({
+      ...opts,
+      run: "ref",
+      policy: {
+        ...policy,
+        decide: (v) => {
+          const decision = policy.decide(v);
+          const fast = JSON.stringify(decision);
+          const ref = JSON.stringify(refDecide(v, policy.params));
+          if (fast !== ref && mismatches.length < 3) mismatches.push(`at ${v.now}: ${fast} vs ${ref}`);
+          views++;
+          return decision;
+        },
+      },
+    });
+    expect(mismatches).toEqual([]);
+    expect(views).toBeGreaterThan(1000);
+  });
+
+  it("P and the guards of jobFit, preference, guardSkips and affinitySkips equal the pair-by-pair scans", () => {
+    let checked = 0;
+    for (const v of seededViews(40, 11)) {
+      for (const m of v.models) {
+        for (const j of m.queue) {
+          for (const [u, layers, marginMs] of [[0.1, 1, 0], [0.95, 2, 0.3], [0.5, 3, 1]] as const) {
+            const fit = jobFit(v, m, j, Math.min(layers, j.layerCount - j.nextLayer), u, { ustar: 0.8, pmin: 0.5, marginMs });
+            const n = Math.min(layers, j.layerCount - j.nextLayer);
+            for (let a = 0; a < v.accelerators.length; a++) {
+              const p = refPreference(m, j, a, n, u, 0.8);
+              const guarded = refGuardSkips(v, m, j, a, n, marginMs);
+              const affinity = refAffinitySkips(v, m, j, a, n, u, 0.8, 0.5, marginMs);
+              expect(fit.preference[a]).toBe(p);
+              expect(preference(m, j, a, n, u, 0.8)).toBe(p);
+              expect(fit.guardSkips[a] === 1).toBe(guarded);
+              expect(guardSkips(v, m, j, a, n, marginMs)).toBe(guarded);
+              expect(fit.affinitySkips[a] === 1).toBe(affinity);
+              expect(affinitySkips(v, m, j, a, n, u, { ustar: 0.8, pmin: 0.5, marginMs })).toBe(affinity);
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
+  it("scoreSdrm3 lists the pairs the decision matched from, with their terms", () => {
+    for (const v of seededViews(30, 5)) {
+      const { candidates, drops } = scoreSdrm3(v, DEFAULTS);
+      const d = decideSdrm3(v, DEFAULTS);
+      expect(drops).toEqual(d.drops);
+      for (const x of d.dispatches) {
+        const c = candidates.find((c) => c.job.id === x.job && c.acc === x.acc)!;
+        expect({ S: c.score, U: c.u, F: c.f, P: c.p }).toEqual(x.scores);
+      }
+    }
+  });
+});
