@@ -15,7 +15,7 @@
  * Affinity guard: a relaxed job does not take an accelerator where P < pmin when a better-suited
  * one (idle or busy) still finishes it in time. Urgency counts the expected work of the frame's
  * cascade children (they share its deadline); the drop rule counts the job's own work only.
- * Greedy matching: best pair first, remove both, repeat; ties by deadline, model name, accelerator.
+ * Greedy matching: best pair first, remove both, repeat; ties by deadline, model name, frame, accelerator.
  * Frame drop (admission control): drop j when ToGo*(j) > γ·slack(j); for a model with no frame on
  * time for `starveMs` the threshold is max(γ, 1) and its feasible jobs get the boost — no frame
  * is exempt from the drop rule, so a drop never silently switches a model off.
