@@ -154,24 +154,10 @@ const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pm
 const restLatencyMs = (latencyMs: Float64Array, job: JobView): number =>
   job.layerCount === latencyMs.length ? tailSum(latencyMs, job.nextLayer) : layerSum(latencyMs, job.nextLayer, job.layerCount - job.nextLayer);
 
-interface FitParams {
-  readonly ustar: number;
-  readonly pmin: number;
-  readonly marginMs: number;
-}
+type FitParams = { readonly ustar: number; readonly pmin: number; readonly marginMs: number };
 
 /** P and both guards of the job's next block on every accelerator, into `out`. */
-const fillFit = (
-  view: SchedulerView,
-  model: ModelView,
-  job: JobView,
-  blockLayers: number,
-  u: number,
-  ustar: number,
-  pmin: number,
-  marginMs: number,
-  out: FitBuffers,
-): void => {
+const fillFit = (view: SchedulerView, model: ModelView, job: JobView, blockLayers: number, u: number, ustar: number, pmin: number, marginMs: number, out: FitBuffers): void => {
   const relaxed = u < ustar;
   const due = job.deadline - marginMs;
   fillPreference(model, job, blockLayers, relaxed, view.accelerators.length, out);
