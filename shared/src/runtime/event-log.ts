@@ -500,6 +500,7 @@ export const openLog = async (lines: AsyncIterable<LogLine>, opts: OpenLogOption
       for (let r = await it.next(); r.done !== true; r = await it.next()) {
         const l = r.value;
         lastLine = l.line;
+        if (status.finished && l.terminated && l.text.trim() === "") continue; // blank lines after the end (an editor's trailing newline)
         if (status.finished) throw new LogFormatError(l.line, "entry after run.finished");
         const entry = decodeEntry(l, status.entries + 1);
         status.linesUsed = l.line;

@@ -11,8 +11,10 @@
  * runs the header's workload (same scenario, hardware, seed, duration, options — so the same
  * releases and trigger draws, which are counter-based per frame) under another policy.
  */
+import { executeBlock } from "../actors/accelerator-logic";
 import { SchedulerKernel, applyInput } from "../actors/scheduler-kernel";
-import type { KernelEffect } from "../actors/scheduler-kernel";
+import type { KernelEffect, KernelReply } from "../actors/scheduler-kernel";
+import { type TaskConfig, type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
 import type { InputEntry, LogHeader } from "../contracts/log";
 import type { RunEvent } from "../contracts/messages";
 import { type FrameRecord, type ModelMetrics, type RunSummary, modelMetrics, runSummary } from "../domain/metrics";
@@ -20,6 +22,7 @@ import { POLICIES, resolvePolicy } from "../policies/catalogue";
 import type { Policy } from "../policies/types";
 import { type LogStatus, type OpenedLog, headerPeriodMs, kernelConfigFromHeader, kernelInputOf, runOptionsFromHeader } from "./event-log";
 import { type RunOptions, type RunResult, modelInfo, runScenario } from "./run";
+import { acceleratorCosts, runVariants, taskConfigsFor } from "./setup";
 
 /** The policy a header names, with its recorded parameters (all of them). */
 export const recordedPolicy = (header: LogHeader): Policy => resolvePolicy(header.policy.name, header.policy.params);
@@ -60,9 +63,11 @@ export interface Divergence {
   /**
    * "event": the replay produced another event than the recorded one; "missing": the log has an
    * event the replay did not produce; "extra": the replay produced an event the log does not have;
-   * "rejected": the kernel refused a recorded input (its state has already diverged).
+   * "rejected": the kernel refused a recorded input (its state has already diverged); "input": a
+   * recorded reply differs from the one the header gives (an accelerator's latency and energy from
+   * its cost table, a model task's releases and trigger draws from its seed): the input was tampered with.
    */
-  readonly kind: "event" | "missing" | "extra" | "rejected";
+  readonly kind: "event" | "missing" | "extra" | "rejected" | "input";
   readonly expected: RunEvent | undefined;
   readonly actual: RunEvent | undefined;
   readonly message: string;
@@ -136,6 +141,64 @@ const describeOther = (e: { readonly _tag: string }): string => {
 };
 
 /**
+ * What the run's accelerators and model tasks answer to the kernel's requests, recomputed from the
+ * header alone: the accelerators' replies from its cost table (accelerator-logic, as the direct
+ * engine does), the tasks' from its seed (task-logic; a task's state follows the requests in the
+ * order the kernel makes them, which is the order its actor answers them). Replay compares every
+ * recorded reply with this one before feeding it: nothing it can recompute is taken on trust.
+ */
+class RecomputedReplies {
+  private readonly tasks: Map<string, { readonly cfg: TaskConfig; state: TaskState }>;
+  private readonly accelerators: Map<string, ReturnType<typeof acceleratorCosts>>;
+  private readonly expected = new Map<number, { readonly reply: KernelReply | undefined; readonly why: string; readonly what: string }>();
+
+  constructor(header: LogHeader) {
+    const opts = runOptionsFromHeader(header, recordedPolicy(header));
+    this.tasks = new Map(taskConfigsFor(opts, header.run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]));
+    this.accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
+  }
+
+  /** Records the reply each request of `effects` must get. */
+  requested(effects: ReadonlyArray<KernelEffect>): void {
+    for (const e of effects) {
+      if (e.kind !== "request") continue;
+      const m = e.message;
+      if (m._tag === "block.dispatch") {
+        const costs = this.accelerators.get(m.acc);
+        const r = costs === undefined ? undefined : executeBlock(costs, m);
+        const what = `accelerator ${m.acc}'s reply to the dispatch of ${m.job} layers ${m.firstLayer}..${m.firstLayer + m.layerCount - 1}`;
+        this.expected.set(e.corr, r?._tag === "block.result" ? { reply: r, why: "the header's cost table gives", what } : { reply: undefined, why: `the header's cost table cannot answer it (${r?.message ?? `no accelerator ${m.acc}`})`, what });
+        continue;
+      }
+      const task = e.to.kind === "task" ? this.tasks.get(e.to.name) : undefined;
+      if (task === undefined) continue;
+      const step = m._tag === "task.tick" ? onTick(task.cfg, task.state, m.at) : m._tag === "task.parentEnded" ? onParentEnded(task.cfg, task.state, m) : undefined;
+      if (step === undefined) continue;
+      task.state = step[0];
+      this.expected.set(e.corr, { reply: step[1], why: `the header's seed ${task.cfg.seed} gives`, what: `model task ${task.cfg.name}'s reply to ${m._tag} at t=${m.at} ms` });
+    }
+  }
+
+  /** Why the recorded reply to request `corr` is not the recomputed one, or undefined when it is (or the request is unknown: the kernel refuses that itself). */
+  check(corr: number, recorded: unknown): string | undefined {
+    const want = this.expected.get(corr);
+    if (want === undefined) return undefined;
+    this.expected.delete(corr);
+    if (want.reply === undefined) return `${want.what} was recorded, but ${want.why}`;
+    if (sameValue(want.reply, recorded)) return undefined;
+    const got = (typeof recorded === "object" && recorded !== null ? recorded : {}) as Record<string, unknown>;
+    const fields = [...new Set([...Object.keys(want.reply), ...Object.keys(got)])].filter((k) => !sameValue((want.reply as unknown as Record<string, unknown>)[k], got[k]));
+    const shown = fields.map((k) => `${k} ${short(got[k])} recorded, ${short((want.reply as unknown as Record<string, unknown>)[k])} recomputed`);
+    return `${want.what} differs from what ${want.why}: ${shown.join("; ")} (a tampered input)`;
+  }
+}
+
+const short = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? "undefined";
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+};
+
+/**
  * Replays `log` through a fresh kernel built from its header, comparing every recorded event with
  * the one the kernel produces, in order; stops at the first divergence.
  */
@@ -151,6 +214,7 @@ export const replayLog = async (log: OpenedLog, opts: ReplayOptions = {}): Promi
       ? cfg
       : { ...cfg, tuning: { ...tuning, tuner: (ctx) => { const r = tuning.tuner(ctx); return { ...r, policy: wrap(r.policy) }; } } },
   );
+  const replies = new RecomputedReplies(header);
   let produced: RunEvent[] = [];
   let next = 0;
   let inputs = 0;
@@ -180,9 +244,15 @@ export const replayLog = async (log: OpenedLog, opts: ReplayOptions = {}): Promi
         diverge({ seq: entry.seq, at: entry.at, kind: "extra", expected: undefined, actual, message: `the replay produced ${describeEvent(actual)}, the log has the next input instead` });
         break;
       }
+      const input = kernelInputOf(entry);
+      const tampered = input.kind === "reply" ? replies.check(input.corr, input.reply) : undefined;
+      if (tampered !== undefined) {
+        diverge({ seq: entry.seq, at: entry.at, kind: "input", expected: undefined, actual: undefined, message: tampered });
+        break;
+      }
       let effects: KernelEffect[];
       try {
-        effects = applyInput(kernel, kernelInputOf(entry));
+        effects = applyInput(kernel, input);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         diverge({ seq: entry.seq, at: entry.at, kind: "rejected", expected: undefined, actual: undefined, message: `the kernel refused the recorded input (${why})` });
@@ -194,6 +264,7 @@ export const replayLog = async (log: OpenedLog, opts: ReplayOptions = {}): Promi
       produced = [];
       next = 0;
       for (const e of effects) if (e.kind === "event") produced.push(e.event);
+      replies.requested(effects);
       if (opts.onInput?.(entry, effects) === true) {
         stopped = "caller";
         break;
