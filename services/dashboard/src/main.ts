@@ -6,6 +6,7 @@
  *   live:   serveDashboard({ bus, run, info, port })       (`sdrm3 serve dashboard --nats …`)
  *   replay: replayDashboard({ path, speed, port })          (`sdrm3 dashboard run.jsonl`)
  */
+import { basename } from "node:path";
 import { fileLines, openLogFile } from "@sdrm3/shared/runtime";
 import type { NatsBus } from "@sdrm3/shared/nats";
 import { DashboardModel, type RunInfo } from "./model";
@@ -46,7 +47,8 @@ export const serveDashboard = async (opts: DashboardOptions & { readonly bus: Na
 /** Replays a recorded log to the page at `speed` (virtual ms per wall ms) until `signal` aborts. */
 export const replayDashboard = async (opts: DashboardOptions & { readonly path: string; readonly speed: number }): Promise<void> => {
   const log = await openLogFile(opts.path); // the header: a bad one fails here, with its line and reason
-  const info = runInfoOfHeader(log.header, opts.path, opts.speed);
+  // the page and /api/state name the file, not where it is on this machine
+  const info = runInfoOfHeader(log.header, basename(opts.path), opts.speed);
   const model = new DashboardModel(info, Date.now(), opts.windowMs === undefined ? {} : { windowMs: opts.windowMs });
   const server = await startServer({ model, port: opts.port, host: opts.host ?? "127.0.0.1" });
   opts.log?.(`dashboard of run ${info.run} (replay of ${opts.path} at ${opts.speed}x) on ${server.url}`);

@@ -87,7 +87,8 @@ export interface TuneView {
   readonly info: Readonly<Record<string, number>>;
 }
 
-export type Phase = "waiting" | "running" | "finished" | "stopped";
+/** "damaged": the replayed log is truncated or has a gap (its lines say where); what came before it is shown. */
+export type Phase = "waiting" | "running" | "finished" | "stopped" | "damaged";
 
 export interface Snapshot {
   readonly phase: Phase;
@@ -174,6 +175,7 @@ export class DashboardModel {
   private readonly uxSeries: Array<{ at: number; v: number }> = [];
   private phase: Phase = "waiting";
   private stopReason: string | undefined;
+  private defect: string | undefined;
   private now = 0;
   private events = 0;
   private malformed = 0;
@@ -215,6 +217,14 @@ export class DashboardModel {
   malformedEvent(reason: string): void {
     this.malformed++;
     this.lastMalformed = reason.length > 200 ? `${reason.slice(0, 197)}...` : reason;
+  }
+
+  /**
+   * The replayed log is damaged (a missing, repeated or cut line, or no run.finished at its end):
+   * the page says so from then on, whatever the events say; the first defect is kept.
+   */
+  logDefect(reason: string): void {
+    this.defect ??= reason.length > 300 ? `${reason.slice(0, 297)}...` : reason;
   }
 
   /** A decoded run event. */
@@ -440,7 +450,9 @@ export class DashboardModel {
     });
     const quiet = this.events === 0 && this.control === 0 && !this.bucketSeen;
     const message =
-      this.phase === "stopped"
+      this.defect !== undefined
+        ? `run ${this.info.run}: the log is damaged, ${this.defect}; shown up to there`
+        : this.phase === "stopped"
         ? `run ${this.info.run} stopped: ${this.stopReason ?? "no reason given"}`
         : this.phase === "finished"
           ? `run ${this.info.run} finished at ${this.now.toFixed(1)} ms`
@@ -450,7 +462,7 @@ export class DashboardModel {
               ? `run ${this.info.run} not found: no events, registrations or slot leases for it yet`
               : `no events for run ${this.info.run} yet`;
     return {
-      phase: this.phase,
+      phase: this.defect === undefined ? this.phase : "damaged",
       message,
       now: this.now,
       events: this.events,

@@ -139,9 +139,23 @@ export const replayLines = (lines: AsyncIterable<LogLine>, run: string, model: D
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const done = (async () => {
     const t0 = wall();
+    // the log's own checks (as the reader's): consecutive seq from 1, no cut last line, run.finished at the end
+    let expectedSeq = 1;
+    let lastLine = 1;
+    let finished = false;
     for await (const l of lines) {
       if (stopped) return;
       if (l.line === 1 || l.text.trim() === "") continue; // the header (already read)
+      lastLine = l.line;
+      if (!l.terminated) {
+        model.logDefect(`line ${l.line} is cut (the file ends without a newline): the log is truncated`);
+        continue;
+      }
+      const seq = /"seq":(\d+)/.exec(l.text);
+      if (seq !== null && Number(seq[1]) !== expectedSeq) {
+        model.logDefect(`line ${l.line}: expected seq ${expectedSeq}, got ${seq[1]} (a line is missing, repeated or out of order)`);
+      }
+      if (seq !== null) expectedSeq = Number(seq[1]) + 1;
       const at = (() => {
         const m = /"at":(-?[0-9.eE+-]+)/.exec(l.text);
         return m === null ? undefined : Number(m[1]);
@@ -152,8 +166,9 @@ export const replayLines = (lines: AsyncIterable<LogLine>, run: string, model: D
         if (wait > 15) await sleep(wait);
       }
       if (stopped) return;
-      decodeLogEvent(model, run, l);
+      if (decodeLogEvent(model, run, l)?._tag === "run.finished") finished = true;
     }
+    if (!finished && !stopped) model.logDefect(`it ends after line ${lastLine} before the run finished (no run.finished entry): it is truncated`);
   })();
   return { done, stop: () => void (stopped = true) };
 };
