@@ -1,7 +1,7 @@
 /**
  * The dashboard commands (docs/dashboard.md):
  *
- *   sdrm3 serve dashboard --nats <url> --run <id> [--scenario S --hardware H --policy P …] [--port 8080] [--bind 127.0.0.1]
+ *   sdrm3 serve dashboard --nats <url> --run <id> [--port 8080] [--bind 127.0.0.1]   (the run's spec from its scheduler)
  *   sdrm3 dashboard <run.jsonl> [--speed x] [--port 8080] [--bind 127.0.0.1]
  *
  * Both run until SIGINT / SIGTERM. With the run's flags, `serve dashboard` knows the hardware's
@@ -9,13 +9,14 @@
  * the slots and models from the traffic and shows no UXCost.
  */
 import type { Command } from "commander";
-import { connectNatsBus } from "@sdrm3/shared/nats";
+import { connectNatsBus, readRunSpec } from "@sdrm3/shared/nats";
 import { LogFileError, LogFormatError, defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseParams } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
+import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 
 interface Io {
   out(text: string): void;
@@ -58,10 +59,10 @@ export interface ServeDashboardFlags extends NatsConnectionFlags {
   run: string;
   scenario?: string;
   hardware?: string;
-  policy: string;
+  policy?: string;
   param?: string[];
   duration?: string;
-  seed: string;
+  seed?: string;
   block?: string;
   connectTimeout: string;
   port?: string;
@@ -69,7 +70,12 @@ export interface ServeDashboardFlags extends NatsConnectionFlags {
   window?: string;
 }
 
-/** `sdrm3 serve dashboard`: follows a live run over NATS. */
+/**
+ * `sdrm3 serve dashboard`: follows a live run over NATS. What it knows of the run before its
+ * traffic: the spec its scheduler published (the flags, if given, are checked against it); before
+ * the scheduler has published one, the flags (`--scenario` and `--hardware`), or nothing (the
+ * slots and models are then learnt from the traffic).
+ */
 export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io): Promise<number> => {
   let run: string;
   try {
@@ -81,7 +87,8 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
     throw new CliInputError("serve dashboard: give both --scenario and --hardware (the run's), or neither");
   }
   const connection = resolveNatsConnection(flags.nats, flags); // credentials out of the URL; `display` is masked
-  const info =
+  const policy = flags.policy ?? "sdrm3";
+  const fromFlags = () =>
     flags.scenario === undefined || flags.hardware === undefined
       ? runInfoOfId(run, connection.display)
       : runInfoOfResolved(
@@ -90,13 +97,14 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
           resolveRunSpec({
             scenario: flags.scenario,
             hardware: flags.hardware,
-            policy: flags.policy,
+            policy,
             params: parseParams(flags.param ?? []),
-            durationMs: flags.duration === undefined ? defaultDurationMs(flags.policy) : parseDuration(flags.duration),
-            seed: parseSeed(flags.seed),
+            durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseDuration(flags.duration),
+            seed: parseSeed(flags.seed ?? "1"),
             blockSize: parseBlockSize(flags.block),
           }),
         );
+  const info0 = fromFlags(); // bad flags are refused before connecting
   const port = parsePort(flags.port);
   const windowMs = parseWindow(flags.window);
   const log = (line: string) => io.err(`[dashboard] ${line}\n`);
@@ -106,6 +114,20 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
     inboxPrefix: Subjects.inboxPrefix(run, "dashboard"),
     connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
   });
+  const spec = await readRunSpec(bus.nc, run).catch(async (e: unknown) => {
+    await bus.close();
+    throw e;
+  });
+  if (spec !== undefined) {
+    try {
+      checkAgainstSpec(flags, spec, run);
+    } catch (e) {
+      await bus.close();
+      throw e;
+    }
+  }
+  const info = spec === undefined ? info0 : runInfoOfResolved(run, connection.display, resolvedOfSpec(spec));
+  if (spec !== undefined) log(`run ${run}: the spec from its scheduler`);
   const stop = untilSignal();
   try {
     await serveDashboard({ bus, info, port, host: flags.bind ?? "127.0.0.1", signal: stop.signal, log, ...(windowMs === undefined ? {} : { windowMs }) });

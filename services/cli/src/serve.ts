@@ -1,81 +1,100 @@
 /**
- * `sdrm3 serve <role>`: run one service of a distributed run as its own process, over NATS.
+ * `sdrm3 serve <role>`: run one service of a distributed run as its own process, over NATS. One
+ * subcommand per role, each with its own flags:
  *
- *   sdrm3 serve scheduler   --nats <url> --run <id> --scenario S --hardware H --policy P [...]
- *   sdrm3 serve workload    --nats <url> --run <id> --scenario S --hardware H --policy P [...]
- *   sdrm3 serve accelerator --nats <url> --run <id> --scenario S --hardware H [--slots N | --slot acc0,acc1]
+ *   sdrm3 serve scheduler   --nats <url> --run <id> --scenario S --hardware H [--policy P --seed n …]
+ *   sdrm3 serve accelerator --nats <url> --run <id> [--slots N | --slot acc0,acc1]
+ *   sdrm3 serve workload    --nats <url> --run <id>
  *   sdrm3 serve recorder    --nats <url> --run <id> --out run.jsonl   (follows the run's JetStream log to a file)
+ *   sdrm3 serve dashboard   --nats <url> --run <id> [--port 8080]
+ *   sdrm3 serve worker      --nats <url>                            (sweeps: no run of its own)
  *
- * Every process resolves the same run from the same flags; they find each other by registering on
- * the run's control subjects, in any start order. Credentials and TLS: nats-flags.ts (flags or env). The scheduler prints the run's result (like
- * `sdrm3 run`) and announces the end of the run, upon which the other services exit.
+ * Only the scheduler resolves the run from flags. It holds the run lease (one scheduler per run)
+ * and publishes the run's spec, its log header, in JetStream KV (shared/src/nats/run-spec.ts);
+ * the other roles take the run from that spec, whenever they start, and refuse a flag that
+ * disagrees with it (exit 2, naming the field). They find each other by registering on the run's
+ * control subjects, in any start order. Credentials and TLS: nats-flags.ts (flags or env). The
+ * scheduler prints the run's result (like `sdrm3 run`) and announces the end of the run, upon
+ * which the other services exit.
  *
  * Accelerator processes own their slots through JetStream KV leases (bucket `sdrm3_leases_<run>`);
  * a process that finds no free slot waits as a hot spare and takes over a slot whose owner dies.
- * The scheduler removes the bucket at the end of the run. Timeouts and failover: docs/distributed.md.
+ * The scheduler removes the run's buckets at the end of the run. Timeouts and failover: docs/distributed.md.
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { type Command, Option } from "commander";
-import { Subjects, checkToken } from "@sdrm3/shared/contracts";
-import { DEFAULT_LEASE_TTL_MS, connectNatsBus, openLeaseBucket, removeLeaseBucket } from "@sdrm3/shared/nats";
-import { RunFailedError, defaultDurationMs, publishRunControl, resolveRunSpec } from "@sdrm3/shared/runtime";
+import type { Command } from "commander";
+import { type LogHeader, Subjects, checkToken } from "@sdrm3/shared/contracts";
+import { DEFAULT_LEASE_TTL_MS, awaitRunSpec, claimRun, connectNatsBus, openLeaseBucket, publishRunSpec, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
+import {
+  RunFailedError,
+  defaultDurationMs,
+  logHeaderFor,
+  publishRunControl,
+  resolveRunSpec,
+} from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
 import { serveWorkload } from "@sdrm3/workload";
 import { serveRecorder } from "@sdrm3/recorder";
-import { executeWorker } from "./sweep";
-import { executeServeDashboard } from "./dashboard";
+import { type WorkerFlags, executeWorker } from "./sweep";
+import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseClock, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
+import { type SpecFlags, checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 
-interface ServeFlags extends NatsConnectionFlags {
+/** Every role: where NATS is, how long to wait for it, its name in logs and registrations. */
+interface ConnectionFlags extends NatsConnectionFlags {
   nats: string;
+  connectTimeout: string;
+  name?: string;
+  reportMemory?: boolean;
+}
+
+interface SchedulerFlags extends ConnectionFlags, SpecFlags {
   run: string;
-  scenario?: string;
-  hardware?: string;
-  policy: string;
-  param?: string[];
-  duration?: string;
-  seed: string;
-  block?: string;
-  slot?: string;
-  slots?: string;
   registerTimeout: string;
   takeoverTimeout: string;
-  leaseTtl: string;
-  connectTimeout: string;
   json?: boolean;
   events?: string;
   recordStream?: boolean;
   resume?: boolean;
   elastic?: boolean;
-  name?: string;
-  port?: string;
-  bind?: string;
-  window?: string;
   clock?: string;
   speed?: string;
   scenarioFile?: string[];
   hardwareFile?: string[];
   modelFile?: string[];
   costs?: string[];
-  reportMemory?: boolean;
+}
+
+interface AcceleratorFlags extends ConnectionFlags, SpecFlags {
+  run: string;
+  slot?: string;
+  slots?: string;
+  leaseTtl: string;
+  giveUpAfter?: string;
+}
+
+interface WorkloadFlags extends ConnectionFlags, SpecFlags {
+  run: string;
+  giveUpAfter?: string;
+}
+
+interface RecorderFlags extends ConnectionFlags {
+  run: string;
   out?: string;
   waitTimeout: string;
   idleTimeout: string;
-  giveUpAfter?: string;
 }
 
 export interface ServeIo {
   out(text: string): void;
   err(text: string): void;
 }
-
-const ROLES = ["scheduler", "workload", "accelerator", "worker", "dashboard", "recorder"] as const;
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -131,86 +150,120 @@ const parseRunId = (text: string): string => {
   }
 };
 
-export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo): Promise<number> => {
-  if (!(ROLES as ReadonlyArray<string>).includes(role)) {
-    throw new CliInputError(`unknown service '${role}'; valid: ${ROLES.join(", ")}`);
+const hostName = (flags: ConnectionFlags) => flags.name ?? `${hostname()}:${process.pid}`;
+
+const connect = (role: string, run: string | undefined, flags: ConnectionFlags) =>
+  connectNatsBus({
+    ...resolveNatsConnection(flags.nats, flags).options,
+    name: run === undefined ? `sdrm3-${role}-${process.pid}` : `sdrm3-${role}-${run}`,
+    ...(run === undefined ? {} : { inboxPrefix: Subjects.inboxPrefix(run, role) }),
+    connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
+  });
+
+/** --report-memory: the process's peak RSS (getrusage ru_maxrss = /proc VmHWM), one line on stderr. */
+const reportMemory = (role: string, flags: ConnectionFlags, io: ServeIo) => {
+  const maxRssKB = flags.reportMemory === true ? process.resourceUsage().maxRSS : undefined;
+  if (maxRssKB !== undefined) io.err(`[${role} ${hostName(flags)}] peak RSS: ${(maxRssKB / 1024).toFixed(1)} MB (maxRSS ${maxRssKB} kB)\n`);
+};
+
+const describeSpec = (h: LogHeader) => `${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}, seed ${h.seed}, ${h.durationMs} ms, block ${h.blockSize}`;
+
+/**
+ * `serve accelerator|workload`: connects, waits for the run's spec from its scheduler (any start
+ * order), checks the flags against it and serves until the run ends.
+ */
+const executeRunService = async (role: "accelerator" | "workload", flags: AcceleratorFlags | WorkloadFlags, io: ServeIo): Promise<number> => {
+  const run = parseRunId(flags.run);
+  const host = hostName(flags);
+  const log = (line: string) => io.err(`[${role} ${host}] ${line}\n`);
+  const a = role === "accelerator" ? (flags as AcceleratorFlags) : undefined;
+  // what can be checked without the spec is checked before connecting
+  const candidates = a?.slot?.split(",").filter((x) => x !== "");
+  for (const slot of candidates ?? []) {
+    try {
+      checkToken("slot id", slot);
+    } catch (e) {
+      throw new CliInputError(`--slot: ${(e as Error).message}`);
+    }
   }
-  if (role === "worker") return executeWorker(flags, io); // sweeps: no run of its own
-  if (role === "dashboard") return executeServeDashboard(flags, io); // read-only; --scenario/--hardware optional
-  if (role === "recorder") return executeServeRecorder(flags, io); // the log's header names the run's settings
+  const wanted = a?.slots === undefined ? undefined : parseCount(a.slots, "--slots");
+  const leaseTtlMs = a === undefined ? undefined : parseDuration(a.leaseTtl, "--lease-ttl");
+  const giveUp = flags.giveUpAfter === undefined ? undefined : { ms: parseDuration(flags.giveUpAfter, "--give-up-after"), flag: flags.giveUpAfter };
+  const bus = await connect(role, run, flags);
+  try {
+    await serveUntilRunEnds(run, giveUp, async (signal) => {
+      const spec = await awaitRunSpec(bus.nc, run, {
+        signal,
+        onWait: () => log(`waiting for the spec of run ${run} from its scheduler (\`sdrm3 serve scheduler --run ${run} …\`)`),
+      });
+      if (spec === undefined) return; // ended (a signal, --give-up-after) before the scheduler came
+      checkAgainstSpec(flags, spec, run);
+      const resolved = resolvedOfSpec(spec);
+      log(`run ${run}: ${describeSpec(spec)} (the spec from its scheduler)`);
+      if (a === undefined) return serveWorkload({ bus, run, resolved, host, log, signal });
+      const known = resolved.hardware.accelerators.map((x) => x.id);
+      const slots = candidates ?? known;
+      for (const slot of slots) {
+        if (!known.includes(slot)) throw new CliInputError(`--slot: unknown slot '${slot}' of ${resolved.hardware.name}; valid: ${known.join(", ")}`);
+      }
+      const want = wanted ?? slots.length;
+      if (want > slots.length) throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);
+      const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs! }).catch((e: unknown) => {
+        throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
+      });
+      return serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal });
+    });
+    return 0;
+  } finally {
+    await bus.close();
+    reportMemory(role, flags, io);
+  }
+};
+
+/** `serve scheduler`: resolves the run from its flags, holds the run lease, publishes the spec and runs it. */
+const executeServeScheduler = async (flags: SchedulerFlags, io: ServeIo): Promise<number> => {
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const run = parseRunId(flags.run);
+  const policy = flags.policy ?? "sdrm3";
   const resolved = resolveRunSpec({
     scenario: flags.scenario,
     hardware: flags.hardware,
-    policy: flags.policy,
+    policy,
     params: parseParams(flags.param ?? []),
-    durationMs: flags.duration === undefined ? defaultDurationMs(flags.policy) : parseDuration(flags.duration),
-    seed: parseSeed(flags.seed),
+    durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseDuration(flags.duration),
+    seed: parseSeed(flags.seed ?? "1"),
     blockSize: parseBlockSize(flags.block),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
-  const slots =
-    role === "accelerator"
-      ? (flags.slot ?? resolved.hardware.accelerators.map((a) => a.id).join(",")).split(",").filter((s) => s !== "")
-      : [];
-  const known = resolved.hardware.accelerators.map((a) => a.id);
-  for (const slot of slots) {
-    if (!known.includes(slot)) throw new CliInputError(`--slot: unknown slot '${slot}' of ${resolved.hardware.name}; valid: ${known.join(", ")}`);
-  }
-  const want = flags.slots === undefined ? slots.length : parseCount(flags.slots, "--slots");
-  if (role === "accelerator" && want > slots.length) {
-    throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);
-  }
-  // live mode is the scheduler's choice: its dispatches carry the speed, accelerators follow them
-  if (role !== "scheduler" && flags.clock !== undefined) throw new CliInputError(`--clock: only the scheduler takes it (its dispatches tell the accelerators the speed), not the ${role}`);
-  if (role === "scheduler" && flags.giveUpAfter !== undefined) {
-    throw new CliInputError("--give-up-after: only accelerators and workloads take it (the scheduler has --register-timeout and --takeover-timeout)");
-  }
   const live = parseClock(flags.clock, flags.speed);
-  const connectTimeoutMs = parseDuration(flags.connectTimeout, "--connect-timeout");
   const registerTimeoutMs = parseDuration(flags.registerTimeout, "--register-timeout");
   const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
-  const leaseTtlMs = parseDuration(flags.leaseTtl, "--lease-ttl");
-  const giveUp = flags.giveUpAfter === undefined ? undefined : { ms: parseDuration(flags.giveUpAfter, "--give-up-after"), flag: flags.giveUpAfter };
-  const host = flags.name ?? `${hostname()}:${process.pid}`;
-  const log = (line: string) => io.err(`[${role} ${host}] ${line}\n`);
-  const bus = await connectNatsBus({
-    ...resolveNatsConnection(flags.nats, flags).options,
-    name: `sdrm3-${role}-${run}`,
-    inboxPrefix: Subjects.inboxPrefix(run, role),
-    connectTimeoutMs,
-  });
+  const host = hostName(flags);
+  const log = (line: string) => io.err(`[scheduler ${host}] ${line}\n`);
+  const bus = await connect("scheduler", run, flags);
   try {
-    if (role === "accelerator") {
-      const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs }).catch((e: unknown) => {
-        throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
-      });
-      await serveUntilRunEnds(run, giveUp, (signal) => serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal }));
-      return 0;
-    }
-    if (role === "workload") {
-      await serveUntilRunEnds(run, giveUp, (signal) => serveWorkload({ bus, run, resolved, host, log, signal }));
-      return 0;
-    }
-    // a scheduler that fails, before its run starts (bad flags, a refused recording, a damaged log to
-    // resume) or during it, tells the run's other services why, so none waits for a run that never ends
+    // one scheduler per run: a second one is refused here, before it can disturb the first one's services
+    const lease = await claimRun(bus.nc, run, { owner: host, host: hostname() }, { resume: flags.resume === true, log });
     try {
-      if (flags.resume === true && live !== undefined) throw new CliInputError("--resume: only virtual-time runs can be resumed from their log, not --clock live");
-      if (flags.elastic === true && (flags.resume === true || flags.recordStream === true)) {
-        throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");
-      }
-      // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
-      const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
-      if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
-      if (flags.events !== undefined && resumed === undefined) writeFileSync(flags.events, "");
-      const eventsFile = flags.events;
-      // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
-      const recording: StreamRecording | undefined =
-        resumed ??
-        (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }) : undefined);
+      // a scheduler that fails, before its run starts (bad flags, a refused recording, a damaged log to
+      // resume) or during it, tells the run's other services why, so none waits for a run that never ends
       try {
+        if (flags.resume === true && live !== undefined) throw new CliInputError("--resume: only virtual-time runs can be resumed from their log, not --clock live");
+        if (flags.elastic === true && (flags.resume === true || flags.recordStream === true)) {
+          throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");
+        }
+        // the other roles take the run from this spec (its log header), whenever they start
+        await publishRunSpec(bus.nc, run, logHeaderFor({ ...resolved, run, ...(live === undefined ? {} : { live }) }));
+        // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
+        const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
+        if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
+        if (flags.events !== undefined && resumed === undefined) writeFileSync(flags.events, "");
+        const eventsFile = flags.events;
+        // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
+        const recording: StreamRecording | undefined =
+          resumed ??
+          (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }) : undefined);
         const result = await serveScheduler({
           bus,
           run,
@@ -228,39 +281,32 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
         if (recording !== undefined) io.err(await recording.finish());
         io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
         await bus.flush();
-      } finally {
-        // the run is over (or failed): its lease bucket goes with it
-        await removeLeaseBucket(bus.nc, run).catch((e: unknown) =>
-          log(`could not remove the lease bucket of run ${run}: ${e instanceof Error ? e.message : String(e)}`),
-        );
+      } catch (e) {
+        publishRunControl(bus, run, "stop", e instanceof Error ? e.message : String(e));
+        throw e;
       }
-    } catch (e) {
-      publishRunControl(bus, run, "stop", e instanceof Error ? e.message : String(e));
-      throw e;
+    } finally {
+      // the run is over (or failed): its lease bucket, its spec and its run lease go with it
+      const warn = (what: string) => (e: unknown) => log(`could not remove the ${what} of run ${run}: ${e instanceof Error ? e.message : String(e)}`);
+      await removeLeaseBucket(bus.nc, run).catch(warn("lease bucket"));
+      await removeRunSpec(bus.nc, run).catch(warn("spec"));
+      await lease.release().catch(warn("run lease"));
     }
     return 0;
   } finally {
     await bus.close();
-    // --report-memory: the process's peak RSS (getrusage ru_maxrss = /proc VmHWM), one line on stderr
-    const maxRssKB = flags.reportMemory === true ? process.resourceUsage().maxRSS : undefined;
-    if (maxRssKB !== undefined) io.err(`[${role} ${host}] peak RSS: ${(maxRssKB / 1024).toFixed(1)} MB (maxRSS ${maxRssKB} kB)\n`);
+    reportMemory("scheduler", flags, io);
   }
 };
 
 /** `serve recorder`: follows the run's JetStream log (`--record-stream`) into a JSONL file, ends at run.finished. */
-const executeServeRecorder = async (flags: ServeFlags, io: ServeIo): Promise<number> => {
+const executeServeRecorder = async (flags: RecorderFlags, io: ServeIo): Promise<number> => {
   if (flags.out === undefined) throw new CliInputError("serve recorder: missing --out <file> (the run's JSONL log)");
   const run = parseRunId(flags.run);
   const waitMs = parseDuration(flags.waitTimeout, "--wait-timeout");
   const idleMs = parseDuration(flags.idleTimeout, "--idle-timeout");
-  const host = flags.name ?? `${hostname()}:${process.pid}`;
-  const log = (line: string) => io.err(`[recorder ${host}] ${line}\n`);
-  const bus = await connectNatsBus({
-    ...resolveNatsConnection(flags.nats, flags).options,
-    name: `sdrm3-recorder-${run}`,
-    inboxPrefix: Subjects.inboxPrefix(run, "recorder"),
-    connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
-  });
+  const log = (line: string) => io.err(`[recorder ${hostName(flags)}] ${line}\n`);
+  const bus = await connect("recorder", run, flags);
   try {
     const r = await serveRecorder({ bus, run, out: flags.out, waitMs, idleMs, log });
     log(`recorded run ${run}: ${r.lines} lines (header + ${r.entries} entries, ${r.bytes} bytes) to ${r.out}`);
@@ -270,46 +316,73 @@ const executeServeRecorder = async (flags: ServeFlags, io: ServeIo): Promise<num
   }
 };
 
-/** Registers `serve <role>` on the program. */
-export const registerServe = (program: Command, io: ServeIo, setResult: (code: number) => void): void => {
-  program
-    .command("serve")
-    .description("run one service of a distributed run over NATS: scheduler | workload | accelerator")
-    .argument("<role>", ROLES.join(" | "))
+// ─── registration: one subcommand per role, each with its own flags ──────────────────────────
+
+const connectionOptions = (cmd: Command, run: boolean): Command => {
+  cmd
     .requiredOption("--nats <url>", "NATS server, e.g. nats://127.0.0.1:4222")
-    .option("--run <id>", "run id (isolates the run's subjects)", "run1")
-    .option("--scenario <name>", "scenario name")
-    .option("--hardware <config/dataflows>", "hardware, e.g. Quad_8K/WS_OS_WS_OS")
-    .addOption(new Option("--policy <name>", "scheduling policy").default("sdrm3"))
-    .option("--param <name=value>", "policy parameter (repeatable)", collect)
-    .option("--duration <d>", "simulated time (default: 700ms for xrbench, 10s otherwise)")
-    .option("--seed <n>", "run seed", "1")
-    .option("--block <layers>", "block size B", "1")
-    .option("--slot <ids>", "accelerator: comma-separated slots it may host (default: all, in index order)")
-    .option("--slots <n>", "accelerator: how many of those slots to hold (any free ones, in order); while it holds fewer it waits as a hot spare (default: all of --slot)")
-    .option("--lease-ttl <d>", "accelerator: slot lease TTL when creating the run's lease bucket", SERVE_DEFAULTS.leaseTtl)
-    .option("--register-timeout <d>", "scheduler: fail when slots or tasks have not registered within this time", SERVE_DEFAULTS.registerTimeout)
-    .option("--takeover-timeout <d>", "scheduler: fail when a dead accelerator's slot is not taken over within this time", SERVE_DEFAULTS.takeoverTimeout)
     .option("--connect-timeout <d>", "fail when NATS does not answer within this time", SERVE_DEFAULTS.connectTimeout)
-    .option("--json", "scheduler: print the result as JSON")
-    .option("--events <file>", "scheduler: write every run event (decisions included) as JSONL")
-    .option("--record-stream", "scheduler: record the run's event log to JetStream (stream SDRM3_LOG, subject sdrm3.<run>.log; export with `sdrm3 log export`)")
-    .option("--elastic", "scheduler: when the register timeout passes, run on the accelerator slots that registered (at least one) instead of failing")
-    .option("--resume", "scheduler: resume the run from its JetStream log when it has one (a restarted scheduler; implies --record-stream; docs/reliability.md)")
-    .option("--name <name>", "process name in registrations and logs (default host:pid)")
-    .option("--port <n>", "dashboard: HTTP port (0 = any free port; default 8080)")
-    .option("--bind <addr>", "dashboard: address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
-    .option("--window <d>", "dashboard: sliding window of the per-model figures and UXCost, run time (default 1s)")
-    .option("--clock <virtual|live>", "scheduler: virtual (default) or live time (accelerators really wait; docs/live.md)")
-    .option("--speed <x>", "scheduler, with --clock live: 0.1 = ten times slower than real (default 1)")
-    .option("--scenario-file <path>", "load scenarios from a JSON file, e.g. from `sdrm3 gen scenario` (repeatable; every process of the run needs the same files)", collect)
+    .option("--name <name>", "process name in registrations and logs (default host:pid)");
+  if (run) cmd.option("--run <id>", "run id (isolates the run's subjects)", "run1");
+  return cmd;
+};
+
+/** The run's settings: chosen by the scheduler; on another role only checked against the scheduler's spec. */
+const specOptions = (cmd: Command, scheduler: boolean): Command => {
+  const check = scheduler ? "" : " (optional: checked against the run's spec from its scheduler; a mismatch is refused)";
+  return cmd
+    .option("--scenario <name>", `scenario name${check}`)
+    .option("--hardware <config/dataflows>", `hardware, e.g. Quad_8K/WS_OS_WS_OS${check}`)
+    .option("--policy <name>", `scheduling policy${scheduler ? " (default sdrm3)" : check}`)
+    .option("--param <name=value>", `policy parameter (repeatable)${check}`, collect)
+    .option("--duration <d>", `simulated time${scheduler ? " (default: 700ms for xrbench, 10s otherwise)" : check}`)
+    .option("--seed <n>", `run seed${scheduler ? " (default 1)" : check}`)
+    .option("--block <layers>", `block size B${scheduler ? " (default 1)" : check}`);
+};
+
+/** Registers `serve <role>` on the program: scheduler | accelerator | workload | recorder | dashboard | worker. */
+export const registerServe = (program: Command, io: ServeIo, setResult: (code: number) => void): void => {
+  const serve = program
+    .command("serve")
+    .description("run one service of a distributed run over NATS (docs/distributed.md): scheduler | accelerator | workload | recorder | dashboard | worker");
+  const scheduler = specOptions(connectionOptions(serve.command("scheduler").description("run the run: resolve it from the flags, publish its spec, wait for its services, print the result"), true), true)
+    .option("--scenario-file <path>", "load scenarios from a JSON file, e.g. from `sdrm3 gen scenario` (repeatable)", collect)
     .option("--hardware-file <path>", "load hardware configs from a JSON file, e.g. from `sdrm3 gen hardware` (repeatable)", collect)
     .option("--model-file <path>", "load a model (layer list) from a JSON file (repeatable)", collect)
     .option("--costs <path>", "load per-layer costs from a MAESTRO-style CSV (repeatable)", collect)
+    .option("--register-timeout <d>", "fail when slots or tasks have not registered within this time", SERVE_DEFAULTS.registerTimeout)
+    .option("--takeover-timeout <d>", "fail when a dead accelerator's slot is not taken over within this time", SERVE_DEFAULTS.takeoverTimeout)
+    .option("--json", "print the result as JSON")
+    .option("--events <file>", "write every run event (decisions included) as JSONL")
+    .option("--record-stream", "record the run's event log to JetStream (stream SDRM3_LOG, subject sdrm3.<run>.log; export with `sdrm3 log export`)")
+    .option("--elastic", "when the register timeout passes, run on the accelerator slots that registered (at least one) instead of failing")
+    .option("--resume", "resume the run from its JetStream log (a restarted scheduler; implies --record-stream; takes over the run lease once the dead scheduler's lapses; docs/reliability.md)")
+    .option("--clock <virtual|live>", "virtual (default) or live time (accelerators really wait; docs/live.md)")
+    .option("--speed <x>", "with --clock live: 0.1 = ten times slower than real (default 1)")
+    .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends");
+  scheduler.action(async (flags: SchedulerFlags) => setResult(await executeServeScheduler(flags, io)));
+  specOptions(connectionOptions(serve.command("accelerator").description("host accelerator slots of a run (the run's spec comes from its scheduler)"), true), false)
+    .option("--slot <ids>", "comma-separated slots it may host (default: all, in index order)")
+    .option("--slots <n>", "how many of those slots to hold (any free ones, in order); while it holds fewer it waits as a hot spare (default: all of --slot)")
+    .option("--lease-ttl <d>", "slot lease TTL when creating the run's lease bucket", SERVE_DEFAULTS.leaseTtl)
+    .option("--give-up-after <d>", "exit 1 when the run has not ended within this time (default: wait as long as it takes, e.g. for a scheduler)")
     .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
-    .option("--out <file>", "recorder: the JSONL file to write (byte-identical to `sdrm3 log export`)")
-    .option("--give-up-after <d>", "accelerator, workload: exit 1 when the run has not ended within this time (default: wait as long as it takes, e.g. for a scheduler)")
-    .option("--wait-timeout <d>", "recorder: fail when the run's log has not appeared in JetStream within this time", SERVE_DEFAULTS.waitTimeout)
-    .option("--idle-timeout <d>", "recorder: fail when the run's log gets no new line for this long", SERVE_DEFAULTS.idleTimeout)
-    .action(async (role: string, flags: ServeFlags) => setResult(await executeServe(role, flags, io)));
+    .action(async (flags: AcceleratorFlags) => setResult(await executeRunService("accelerator", flags, io)));
+  specOptions(connectionOptions(serve.command("workload").description("host the model tasks of a run (the run's spec comes from its scheduler)"), true), false)
+    .option("--give-up-after <d>", "exit 1 when the run has not ended within this time (default: wait as long as it takes, e.g. for a scheduler)")
+    .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
+    .action(async (flags: WorkloadFlags) => setResult(await executeRunService("workload", flags, io)));
+  connectionOptions(serve.command("recorder").description("follow a run's JetStream log (--record-stream) into a JSONL file; the log's header is the run's spec"), true)
+    .option("--out <file>", "the JSONL file to write (byte-identical to `sdrm3 log export`)")
+    .option("--wait-timeout <d>", "fail when the run's log has not appeared in JetStream within this time", SERVE_DEFAULTS.waitTimeout)
+    .option("--idle-timeout <d>", "fail when the run's log gets no new line for this long", SERVE_DEFAULTS.idleTimeout)
+    .action(async (flags: RecorderFlags) => setResult(await executeServeRecorder(flags, io)));
+  specOptions(connectionOptions(serve.command("dashboard").description("the live web dashboard of a run (its spec from its scheduler when published; docs/dashboard.md)"), true), false)
+    .option("--port <n>", "HTTP port (0 = any free port; default 8080)")
+    .option("--bind <addr>", "address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+    .option("--window <d>", "sliding window of the per-model figures and UXCost, run time (default 1s)")
+    .action(async (flags: ServeDashboardFlags) => setResult(await executeServeDashboard(flags, io)));
+  connectionOptions(serve.command("worker").description("a stateless sweep worker for `sdrm3 compare --nats` (queue group sdrm3-sweep-workers)"), false).action(
+    async (flags: WorkerFlags) => setResult(await executeWorker(flags, io)),
+  );
 };

@@ -37,3 +37,15 @@ export {
   streamLogLines,
 } from "./event-stream";
 export type { FollowLogOptions, JetStreamLogSinkOptions, JetStreamRecordStats, StreamLogInfo } from "./event-stream";
+export {
+  RunSpecError,
+  RunTakenError,
+  awaitRunSpec,
+  claimRun,
+  publishRunSpec,
+  readRunSpec,
+  removeRunSpec,
+  runLeaseBucketName,
+  runSpecBucketName,
+} from "./run-spec";
+export type { ClaimRunOptions, RunLease } from "./run-spec";

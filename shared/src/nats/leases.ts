@@ -75,7 +75,8 @@ export class LeaseLostError extends Error {
 
 export const leaseBucketName = (run: string): string => `sdrm3_leases_${checkToken("run id", run)}`;
 
-const isWrongRevision = (e: unknown): boolean =>
+/** A KV write refused because the key has another revision than the one given. */
+export const isWrongRevision = (e: unknown): boolean =>
   e instanceof JetStreamApiError &&
   (e.code === JetStreamApiCodes.StreamWrongLastSequence || e.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 

@@ -1,0 +1,47 @@
+/**
+ * The run's spec on the side of the services that take it from the scheduler (`serve accelerator|
+ * workload|dashboard --run <id>`): the spec (the run's log header, shared/src/nats/run-spec.ts)
+ * becomes the resolved run, and a flag that disagrees with it is refused, naming the field.
+ */
+import type { LogHeader } from "@sdrm3/shared/contracts";
+import { type ResolvedRun, recordedPolicy, runOptionsFromHeader } from "@sdrm3/shared/runtime";
+import { CliInputError, parseDuration, parseSeed } from "./duration";
+import { parseBlockSize, parseParams } from "./flags";
+
+/** The run's settings as flags: the scheduler's to choose; the other roles may name them only to have them checked against the spec. */
+export interface SpecFlags {
+  scenario?: string;
+  hardware?: string;
+  policy?: string;
+  param?: string[];
+  duration?: string;
+  seed?: string;
+  block?: string;
+}
+
+/**
+ * Refuses a flag that disagrees with the run's spec (exit 2, naming the field): a service started
+ * with another seed, scenario, … would join the run and silently break its determinism.
+ */
+export const checkAgainstSpec = (flags: SpecFlags, spec: LogHeader, run: string): void => {
+  const differs = (flag: string, given: string, field: string, actual: string | number) => {
+    throw new CliInputError(`${flag} ${given}: run ${run}'s spec (published by its scheduler) says ${field} ${actual}; leave the flag out to take the spec's`);
+  };
+  if (flags.scenario !== undefined && flags.scenario !== spec.scenario.name) differs("--scenario", flags.scenario, "scenario", spec.scenario.name);
+  if (flags.hardware !== undefined && flags.hardware !== spec.hardware.name) differs("--hardware", flags.hardware, "hardware", spec.hardware.name);
+  if (flags.policy !== undefined && flags.policy !== spec.policy.name) differs("--policy", flags.policy, "policy", spec.policy.name);
+  if (flags.seed !== undefined && parseSeed(flags.seed) !== spec.seed) differs("--seed", flags.seed, "seed", spec.seed);
+  if (flags.duration !== undefined && parseDuration(flags.duration) !== spec.durationMs) differs("--duration", flags.duration, "duration", `${spec.durationMs}ms`);
+  if (flags.block !== undefined && parseBlockSize(flags.block) !== spec.blockSize) differs("--block", flags.block, "block", spec.blockSize);
+  for (const [name, value] of Object.entries(parseParams(flags.param ?? []))) {
+    const actual = spec.policy.params[name];
+    if (actual !== value) differs("--param", `${name}=${value}`, `${spec.policy.name} parameter ${name}`, actual === undefined ? "(not set)" : actual);
+  }
+};
+
+/** The run as its spec describes it: what the scheduler resolved (data, costs, options), for the other roles. */
+export const resolvedOfSpec = (spec: LogHeader): ResolvedRun => {
+  const { run: _run, live: _live, ...resolved } = runOptionsFromHeader(spec, recordedPolicy(spec));
+  return resolved;
+};
+
