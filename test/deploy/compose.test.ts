@@ -57,10 +57,9 @@ describe("docker-compose.yml", () => {
     for (const v of confPassVars) expect(Object.keys((nats.environment ?? {}) as object), v).toContain(v);
     const runs = new Set(appServices.map(([, s]) => flag(s.command!, "--run")));
     expect([...runs]).toEqual(["compose"]);
-    const specs = new Set(
-      appServices.filter(([, s]) => s.command!.includes("--scenario")).map(([, s]) => ["--scenario", "--hardware", "--policy", "--duration", "--block", "--seed"].map((f) => flag(s.command!, f)).join(" ")),
-    );
-    expect(specs.size).toBe(1);
+    // the run is stated once, on the scheduler: the other services take its spec from it (--run only)
+    const stating = appServices.filter(([, s]) => ["--scenario", "--hardware", "--policy", "--duration", "--block", "--seed", "--param"].some((f) => s.command!.includes(f)));
+    expect(stating.map(([name]) => name)).toEqual(["scheduler"]);
     for (const role of ["scheduler", "workload", "accelerator", "recorder", "dashboard"]) service(role);
     for (const [, s] of appServices) {
       expect(s.environment!.NATS_USER).toBe(s.command![1]);
@@ -88,7 +87,7 @@ describe("docker-compose.yml", () => {
     expect(flag(s.command!, "--slots")).toBe("1");
     expect(s.command).not.toContain("--slot");
     expect(s.ports).toBeUndefined(); // scaled: no fixed host port
-    const cmd = s.command!;
+    const cmd = service("scheduler").command!; // the run's hardware is the scheduler's
     const hardware = resolveRunSpec({ scenario: flag(cmd, "--scenario")!, hardware: flag(cmd, "--hardware")!, policy: flag(cmd, "--policy")!, durationMs: 100, seed: 1 }).hardware;
     expect(s.deploy!.replicas).toBe(hardware.accelerators.length);
   });
@@ -112,10 +111,10 @@ describe("docker-compose.yml", () => {
     const env = Object.fromEntries(confPassVars.map((v) => [v, "x"]));
     const r = spawnSync("nats-server", ["-c", join(ROOT, "deploy/nats.conf"), "-t"], { encoding: "utf8", env: { ...process.env, ...env } });
     expect(r.status, r.stderr).toBe(0);
-    const subjects = [...conf.matchAll(/"([^"]+)"/g)].map((m) => m[1]!).filter((s) => s.startsWith("sdrm3.") || s.includes("sdrm3_leases") || s.includes("SDRM3_LOG."));
+    const subjects = [...conf.matchAll(/"([^"]+)"/g)].map((m) => m[1]!).filter((s) => s.startsWith("sdrm3.") || /sdrm3_(leases|sched|run)/.test(s) || s.includes("SDRM3_LOG."));
     expect(subjects.length).toBeGreaterThan(20);
-    for (const s of subjects) expect(s, s).toMatch(new RegExp(`sdrm3\\.${RUN}\\.|sdrm3_leases_${RUN}\\b|SDRM3_LOG(\\.\\*)?$|SDRM3_LOG\\.\\*\\.sdrm3\\.${RUN}\\.log$`));
-    expect(conf).not.toMatch(/"sdrm3\.\*|KV_sdrm3_leases_\*|"\$KV\.\*|"\$JS\.API\.STREAM\.(INFO|CREATE|DELETE|MSG\.GET)\.\*"/);
+    for (const s of subjects) expect(s, s).toMatch(new RegExp(`sdrm3\\.${RUN}\\.|sdrm3_(leases|sched|run)_${RUN}\\b|SDRM3_LOG(\\.\\*)?$|SDRM3_LOG\\.\\*\\.sdrm3\\.${RUN}\\.log$`));
+    expect(conf).not.toMatch(/"sdrm3\.\*|KV_sdrm3_(leases|sched|run)_\*|"\$KV\.\*|"\$JS\.API\.STREAM\.(INFO|CREATE|DELETE|MSG\.GET)\.\*"/);
   });
 });
 
@@ -206,6 +205,8 @@ describe("the compose topology as real processes", () => {
       const { jetstreamManager } = await import("@nats-io/jetstream");
       const jsm = await jetstreamManager(bus.nc);
       expect(await jsm.streams.info(`KV_sdrm3_leases_${RUN}`).then(() => "exists", () => "gone")).toBe("gone");
+      // and its spec and run lease
+      for (const bucket of ["run", "sched"]) expect(await jsm.streams.info(`KV_sdrm3_${bucket}_${RUN}`).then(() => "exists", () => "gone"), bucket).toBe("gone");
     } finally {
       await bus.close();
     }

@@ -47,7 +47,7 @@ const PASS = { scheduler: secret("sched-pw"), accelerator: secret("accel-pw"), w
 /** deploy/nats.conf names one run (`compose`); this file deploys it for its own run id, as docs/distributed.md says. */
 const DEPLOY_RUN = `sec-${randomUUID().slice(0, 8)}`;
 const forRun = (conf: string, run: string) =>
-  conf.replace(/sdrm3\.compose\./g, `sdrm3.${run}.`).replace(/_INBOX\.compose\./g, `_INBOX.${run}.`).replace(/sdrm3_leases_compose/g, `sdrm3_leases_${run}`);
+  conf.replace(/sdrm3\.compose\./g, `sdrm3.${run}.`).replace(/_INBOX\.compose\./g, `_INBOX.${run}.`).replace(/sdrm3_(leases|sched|run)_compose/g, `sdrm3_$1_${run}`);
 const WRONG_PASS = secret("wrong-pw");
 const TOKEN = secret("token");
 const WRONG_TOKEN = secret("wrong-token");

@@ -9,7 +9,7 @@
  * the slots and models from the traffic and shows no UXCost.
  */
 import type { Command } from "commander";
-import { connectNatsBus, readRunSpec } from "@sdrm3/shared/nats";
+import { awaitRunSpec, connectNatsBus } from "@sdrm3/shared/nats";
 import { LogFileError, LogFormatError, defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
@@ -24,6 +24,9 @@ interface Io {
 }
 
 export const DEFAULT_DASHBOARD_PORT = 8080;
+
+/** How long `serve dashboard` waits for its run's spec before it shows the run as learnt from the traffic. */
+const SPEC_WAIT_MS = 10_000;
 
 const parsePort = (text: string | undefined): number => {
   if (text === undefined) return DEFAULT_DASHBOARD_PORT;
@@ -114,10 +117,15 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
     inboxPrefix: Subjects.inboxPrefix(run, "dashboard"),
     connectTimeoutMs: parseDuration(flags.connectTimeout, "--connect-timeout"),
   });
-  const spec = await readRunSpec(bus.nc, run).catch(async (e: unknown) => {
+  // a dashboard started with its run waits a little for the scheduler's spec; after that it learns from the traffic
+  const spec = await awaitRunSpec(bus.nc, run, {
+    signal: AbortSignal.timeout(SPEC_WAIT_MS),
+    onWait: () => log(`waiting up to ${SPEC_WAIT_MS / 1000} s for the spec of run ${run} from its scheduler`),
+  }).catch(async (e: unknown) => {
     await bus.close();
     throw e;
   });
+  if (spec === undefined) log(`no spec of run ${run} yet: ${flags.scenario === undefined ? "slots and models are learnt from the traffic" : "using --scenario and --hardware"}`);
   if (spec !== undefined) {
     try {
       checkAgainstSpec(flags, spec, run);

@@ -113,12 +113,15 @@ describe("sdrm3 gen", () => {
     expect(r.err).toContain("unknown option '--model'");
   });
 
-  it("serve reads the same files (checked before connecting): a missing one exits 2 naming it", async () => {
-    const r = await sdrm3("serve", "workload", "--nats", "nats://127.0.0.1:1", "--scenario-file", join(dir, "missing.json"), "--scenario", "x", "--hardware", "Dual_4K/WS_OS");
+  it("serve scheduler reads the same files (checked before connecting): a missing one exits 2 naming it; the other roles take the run's spec and no files", async () => {
+    const r = await sdrm3("serve", "scheduler", "--nats", "nats://127.0.0.1:1", "--scenario-file", join(dir, "missing.json"), "--scenario", "x", "--hardware", "Dual_4K/WS_OS");
     expect(r).toEqual({ code: 2, out: "", err: `sdrm3: ${join(dir, "missing.json")}: expected a readable file, got ENOENT\n` });
-    const unknown = await sdrm3("serve", "workload", "--nats", "nats://127.0.0.1:1", "--scenario-file", join(dir, "s.json"), "--scenario", "synthetic_30_s8", "--hardware", "Dual_4K/WS_OS");
+    const unknown = await sdrm3("serve", "scheduler", "--nats", "nats://127.0.0.1:1", "--scenario-file", join(dir, "s.json"), "--scenario", "synthetic_30_s8", "--hardware", "Dual_4K/WS_OS");
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^sdrm3: unknown scenario 'synthetic_30_s8'; valid: .*synthetic_30_s7/);
+    const workload = await sdrm3("serve", "workload", "--nats", "nats://127.0.0.1:1", "--scenario-file", join(dir, "s.json"));
+    expect(workload.code).toBe(2);
+    expect(workload.err).toContain("unknown option '--scenario-file'");
   });
 
   it("the written file is plain, indented JSON", () => {

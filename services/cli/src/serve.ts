@@ -27,6 +27,7 @@ import type { Command } from "commander";
 import { type LogHeader, Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, awaitRunSpec, claimRun, connectNatsBus, openLeaseBucket, publishRunSpec, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
 import {
+  type ResolvedRun,
   RunFailedError,
   defaultDurationMs,
   logHeaderFor,
@@ -169,8 +170,12 @@ const reportMemory = (role: string, flags: ConnectionFlags, io: ServeIo) => {
 const describeSpec = (h: LogHeader) => `${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}, seed ${h.seed}, ${h.durationMs} ms, block ${h.blockSize}`;
 
 /**
- * `serve accelerator|workload`: connects, waits for the run's spec from its scheduler (any start
- * order), checks the flags against it and serves until the run ends.
+ * `serve accelerator|workload`. With `--run` only (and its own slots), it connects, waits for the
+ * run's spec from its scheduler (any start order), checks any spec flag given against it and
+ * serves the run the spec describes. Given `--scenario` and `--hardware` as well, it resolves the
+ * run from its flags at once (so it can claim its slots before the scheduler comes, as before) and
+ * checks them, defaults included, against the spec as soon as the scheduler publishes it: a
+ * mismatch stops it (exit 2, naming the field) before the scheduler can have started a run with it.
  */
 const executeRunService = async (role: "accelerator" | "workload", flags: AcceleratorFlags | WorkloadFlags, io: ServeIo): Promise<number> => {
   const run = parseRunId(flags.run);
@@ -183,35 +188,81 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
     try {
       checkToken("slot id", slot);
     } catch (e) {
-      throw new CliInputError(`--slot: ${(e as Error).message}`);
+      throw new CliInputError(`--slot: '${slot}' cannot be a slot: ${(e as Error).message}`);
     }
   }
   const wanted = a?.slots === undefined ? undefined : parseCount(a.slots, "--slots");
   const leaseTtlMs = a === undefined ? undefined : parseDuration(a.leaseTtl, "--lease-ttl");
   const giveUp = flags.giveUpAfter === undefined ? undefined : { ms: parseDuration(flags.giveUpAfter, "--give-up-after"), flag: flags.giveUpAfter };
+  // the spec flags with the scheduler's defaults: what this process assumes when it does not wait for the spec
+  const assumed: SpecFlags | undefined =
+    flags.scenario === undefined || flags.hardware === undefined
+      ? undefined
+      : { ...flags, policy: flags.policy ?? "sdrm3", seed: flags.seed ?? "1", block: flags.block ?? "1", duration: flags.duration ?? `${defaultDurationMs(flags.policy ?? "sdrm3")}ms` };
+  const fromFlags =
+    assumed === undefined
+      ? undefined
+      : resolveRunSpec({
+          scenario: assumed.scenario!,
+          hardware: assumed.hardware!,
+          policy: assumed.policy!,
+          params: parseParams(assumed.param ?? []),
+          durationMs: parseDuration(assumed.duration!),
+          seed: parseSeed(assumed.seed!),
+          blockSize: parseBlockSize(assumed.block),
+        });
+  const serveRun = async (resolved: ResolvedRun, signal: AbortSignal): Promise<void> => {
+    if (a === undefined) return serveWorkload({ bus, run, resolved, host, log, signal });
+    const known = resolved.hardware.accelerators.map((x) => x.id);
+    const slots = candidates ?? known;
+    for (const slot of slots) {
+      if (!known.includes(slot)) throw new CliInputError(`--slot: unknown slot '${slot}' of ${resolved.hardware.name}; valid: ${known.join(", ")}`);
+    }
+    const want = wanted ?? slots.length;
+    if (want > slots.length) throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);
+    const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs! }).catch((e: unknown) => {
+      throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
+    });
+    return serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal });
+  };
   const bus = await connect(role, run, flags);
   try {
     await serveUntilRunEnds(run, giveUp, async (signal) => {
-      const spec = await awaitRunSpec(bus.nc, run, {
-        signal,
-        onWait: () => log(`waiting for the spec of run ${run} from its scheduler (\`sdrm3 serve scheduler --run ${run} …\`)`),
-      });
-      if (spec === undefined) return; // ended (a signal, --give-up-after) before the scheduler came
-      checkAgainstSpec(flags, spec, run);
-      const resolved = resolvedOfSpec(spec);
-      log(`run ${run}: ${describeSpec(spec)} (the spec from its scheduler)`);
-      if (a === undefined) return serveWorkload({ bus, run, resolved, host, log, signal });
-      const known = resolved.hardware.accelerators.map((x) => x.id);
-      const slots = candidates ?? known;
-      for (const slot of slots) {
-        if (!known.includes(slot)) throw new CliInputError(`--slot: unknown slot '${slot}' of ${resolved.hardware.name}; valid: ${known.join(", ")}`);
+      if (fromFlags === undefined) {
+        const spec = await awaitRunSpec(bus.nc, run, {
+          signal,
+          onWait: () => log(`waiting for the spec of run ${run} from its scheduler (\`sdrm3 serve scheduler --run ${run} …\`)`),
+        });
+        if (spec === undefined) return; // ended (a signal, --give-up-after) before the scheduler came
+        checkAgainstSpec(flags, spec, run);
+        log(`run ${run}: ${describeSpec(spec)} (the spec from its scheduler)`);
+        return serveRun(resolvedOfSpec(spec), signal);
       }
-      const want = wanted ?? slots.length;
-      if (want > slots.length) throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);
-      const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs! }).catch((e: unknown) => {
-        throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
-      });
-      return serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal });
+      // resolved from the flags: serve now, and hold the flags against the spec once it is published
+      const served = new AbortController();
+      const stop = () => served.abort();
+      signal.addEventListener("abort", stop, { once: true });
+      let refused: unknown;
+      const check = awaitRunSpec(bus.nc, run, { signal: served.signal }).then(
+        (spec) => {
+          if (spec === undefined) return;
+          try {
+            checkAgainstSpec(assumed!, spec, run);
+          } catch (e) {
+            refused = e;
+            served.abort();
+          }
+        },
+        (e: unknown) => log(`cannot read the spec of run ${run}: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      try {
+        await serveRun(fromFlags, served.signal);
+      } finally {
+        served.abort();
+        signal.removeEventListener("abort", stop);
+        await check;
+      }
+      if (refused !== undefined) throw refused;
     });
     return 0;
   } finally {
