@@ -147,7 +147,8 @@ describe("clear errors and exit code 1 instead of hangs", () => {
 
   it("wrong credentials: authorization failed, the password is never printed", async () => {
     const port = await freePort();
-    const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "--user", "sdrm3", "--pass", "right-secret"], { stdio: "ignore" });
+    // JetStream on: a scheduler takes its run lease in JetStream KV before anything else
+    const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "--user", "sdrm3", "--pass", "right-secret", "-js", "-sd", join(dir, `js-${port}`)], { stdio: "ignore" });
     servers.push(server);
     await waitForPort(port, 100, 50);
     try {

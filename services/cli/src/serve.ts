@@ -23,9 +23,9 @@
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type LogHeader, Subjects, checkToken } from "@sdrm3/shared/contracts";
-import { DEFAULT_LEASE_TTL_MS, awaitRunSpec, claimRun, connectNatsBus, openLeaseBucket, publishRunSpec, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
+import { DEFAULT_LEASE_TTL_MS, RunTakenError, awaitRunSpec, claimRun, runLeaseBucketName, connectNatsBus, openLeaseBucket, publishRunSpec, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
 import {
   type ResolvedRun,
   RunFailedError,
@@ -272,7 +272,10 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
 };
 
 /** `serve scheduler`: resolves the run from its flags, holds the run lease, publishes the spec and runs it. */
-const executeServeScheduler = async (flags: SchedulerFlags, io: ServeIo): Promise<number> => {
+const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: string }, io: ServeIo): Promise<number> => {
+  if (flags.giveUpAfter !== undefined) {
+    throw new CliInputError("--give-up-after: only accelerators and workloads take it (the scheduler has --register-timeout and --takeover-timeout)");
+  }
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const run = parseRunId(flags.run);
@@ -295,7 +298,10 @@ const executeServeScheduler = async (flags: SchedulerFlags, io: ServeIo): Promis
   const bus = await connect("scheduler", run, flags);
   try {
     // one scheduler per run: a second one is refused here, before it can disturb the first one's services
-    const lease = await claimRun(bus.nc, run, { owner: host, host: hostname() }, { resume: flags.resume === true, log });
+    const lease = await claimRun(bus.nc, run, { owner: host, host: hostname() }, { resume: flags.resume === true, log }).catch((e: unknown) => {
+      if (e instanceof RunTakenError) throw e;
+      throw new Error(`run ${run}: cannot take the run lease (JetStream KV ${runLeaseBucketName(run)}; the scheduler needs a nats-server with JetStream, -js): ${e instanceof Error ? e.message : String(e)}`);
+    });
     try {
       // a scheduler that fails, before its run starts (bad flags, a refused recording, a damaged log to
       // resume) or during it, tells the run's other services why, so none waits for a run that never ends
@@ -410,7 +416,9 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--resume", "resume the run from its JetStream log (a restarted scheduler; implies --record-stream; takes over the run lease once the dead scheduler's lapses; docs/reliability.md)")
     .option("--clock <virtual|live>", "virtual (default) or live time (accelerators really wait; docs/live.md)")
     .option("--speed <x>", "with --clock live: 0.1 = ten times slower than real (default 1)")
-    .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends");
+    .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
+    // refused with a reason rather than as an unknown option: it is a flag of the services that wait for a scheduler
+    .addOption(new Option("--give-up-after <d>").hideHelp());
   scheduler.action(async (flags: SchedulerFlags) => setResult(await executeServeScheduler(flags, io)));
   specOptions(connectionOptions(serve.command("accelerator").description("host accelerator slots of a run (the run's spec comes from its scheduler)"), true), false)
     .option("--slot <ids>", "comma-separated slots it may host (default: all, in index order)")
