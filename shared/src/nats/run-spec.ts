@@ -13,7 +13,7 @@
  *   by the other roles (`serve accelerator|workload|dashboard --run <id>`), whenever they start:
  *   the entry stays until the scheduler removes the bucket at the end of the run.
  *
- * The timers read the wall clock: live housekeeping at the edge (DESIGN.md §4, rule 4).
+ * The timers read the monotonic clock: live housekeeping at the edge (DESIGN.md §4, rule 4).
  */
 import { StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -89,8 +89,8 @@ export const claimRun = async (nc: NatsConnection, run: string, value: LeaseValu
   if (revision === undefined) {
     const who = await holder();
     opts.log?.(`run ${run} is held by ${who}: waiting up to ${2 * ttlMs + 1000} ms for its lease to lapse (--resume)`);
-    const deadline = Date.now() + 2 * ttlMs + 1000;
-    while (revision === undefined && Date.now() < deadline) {
+    const deadline = performance.now() + 2 * ttlMs + 1000;
+    while (revision === undefined && performance.now() < deadline) {
       await sleep(ttlMs / 3);
       revision = await tryCreate();
     }
