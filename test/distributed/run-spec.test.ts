@@ -97,7 +97,8 @@ describe("one run spec, one scheduler per run", () => {
     const run = `resume-${randomUUID().slice(0, 8)}`;
     runs.push(run);
     const conn = ["--nats", nats.servers, "--run", run];
-    const first = start(["serve", "scheduler", ...conn, ...SPEC, "--name", "crashing", "--record-stream", "--register-timeout", "120s"], env);
+    // no --record-stream: the resumed scheduler finds no log and starts the run afresh (resuming from a log: test/faults/scheduler-restart.test.ts)
+    const first = start(["serve", "scheduler", ...conn, ...SPEC, "--name", "crashing", "--register-timeout", "120s"], env);
     await first.waitErr(/waiting for 2 accelerators/, 60_000);
     // the services take the spec the first scheduler published, then it dies without a word
     const accelerator = start(["serve", "accelerator", ...conn], env);
@@ -109,6 +110,7 @@ describe("one run spec, one scheduler per run", () => {
     // (a plain start in the dead lease's TTL is refused as in the test above; --resume waits it out)
     const resumed = start(["serve", "scheduler", ...conn, ...SPEC, "--name", "resumed", "--resume", "--json"], env);
     const codes = await exitedWithin([resumed, accelerator, workload], 120_000);
+    expect(resumed.err()).toContain(`has no event log in JetStream yet: starting it from the beginning`);
     expect(codes.map((c) => c.code), resumed.err() + accelerator.err() + workload.err()).toEqual([0, 0, 0]);
     const io = captureIo();
     expect(await main(["run", ...SPEC, "--json"], io), io.stderr).toBe(0);
