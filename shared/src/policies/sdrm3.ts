@@ -25,6 +25,7 @@
  * preference, guards, drop rule — with that variant's costs; the dispatch names the variant, which
  * the kernel fixes at the job's first block.
  */
+import { admissionDrop, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { blockEnergyMJ, blockLatencyMs, byteCompare, nextBlockLayers, toGoMs } from "./common";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
@@ -73,12 +74,8 @@ export const preference = (model: ModelView, job: JobView, acc: number, blockLay
   return best / mine;
 };
 
-export const isStarving = (model: ModelView, now: number, starveMs: number): boolean =>
-  now - (model.lastOnTimeAt ?? 0) >= starveMs;
-
-/** The drop rule: ToGo* > threshold · slack (threshold γ, or max(γ, 1) for a starving model). */
-export const shouldDrop = (toGo: number, slack: number, gamma: number, starving: boolean): boolean =>
-  toGo > (starving ? Math.max(gamma, 1) : gamma) * slack;
+/** The drop rule and starvation test are the shared admission rule's (policies/admission.ts). */
+export { isStarving, shouldDrop };
 
 /** When j would finish if its next block ran on `a` (after a's current block) and the rest on the fastest accelerators. */
 const finishOn = (view: SchedulerView, model: ModelView, job: JobView, blockLayers: number, a: AccelView): number =>
@@ -224,13 +221,9 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
       const variant = job.started ? undefined : chosen;
       const slack = job.deadline - view.now;
       const toGo = toGoMs(model, job);
-      if (drop === 1 && shouldDrop(toGo, slack, gamma, starving)) {
-        const threshold = starving ? Math.max(gamma, 1) : gamma;
-        drops.push({
-          job: job.id,
-          reason: `ToGo* ${toGo.toFixed(3)} ms > ${threshold} x slack ${slack.toFixed(3)} ms`,
-          scores: { toGo, slack, threshold },
-        });
+      const dropped = drop === 1 ? admissionDrop(model, job, view.now, gamma, starving) : undefined;
+      if (dropped !== undefined) {
+        drops.push(dropped);
         continue;
       }
       if (idle.length === 0) continue;
