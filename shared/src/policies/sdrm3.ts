@@ -47,6 +47,7 @@ export const SDRM3_PARAMS = [
   switchParam("tuneBlock", 0, "online tuning: also tune the block size (and, with supernets, lambda1/lambda2)"),
   switchParam("tune", 0, "1: tune alpha, beta, gamma online (look-ahead coordinate search; see runtime/tuner; --tune)"),
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
+  { name: "tuneObjective", kind: "integer", default: 0, min: 0, max: 1, description: "online tuning: what the look-ahead optimises, 0 = UXCost (uxcost), 1 = XRBench score (xrbench)" },
   { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
   { name: "cascade", kind: "integer", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
   ...SUPERNET_PARAMS,
