@@ -24,6 +24,6 @@ describe("tuneObjective", () => {
     const xr = run(1);
     expect(xr.length).toBeGreaterThan(0);
     expect(run(1)).toEqual(xr);
-    expect(() => resolvePolicy("sdrm3", { tuneObjective: 2 })).toThrow("parameter sdrm3.tuneObjective: expected a number in [0, 1]");
+    expect(() => resolvePolicy("sdrm3", { tuneObjective: 2 })).toThrow("parameter sdrm3.tuneObjective: expected an integer in [0, 1], got 2");
   });
 });
