@@ -3,8 +3,8 @@
  * headless View, renderer "none") → PNG (resvg, DejaVu Sans from the system fonts).
  *
  * - uxcost: grouped bars of UXCost (log scale) per policy per scenario, one row per hardware;
- * - miss-vs-energy: deadline-miss rate vs energy (mJ/s), colour = policy, shape = scenario, one
- *   column per hardware.
+ * - miss-vs-energy: the frontier view, deadline-miss rate vs energy (mJ/s), one panel per
+ *   scenario × hardware cell, colour = policy, sdrm3 marked (a large diamond with its name).
  * Each point is a scenario × hardware × policy cell aggregated over the seeds (UXCost: geometric
  * mean; miss rate and energy: arithmetic mean).
  */
@@ -124,32 +124,61 @@ export const uxCostChartSpec = (cells: ReadonlyArray<ChartCell>, order: ChartOrd
   return facetByHardware(title, values, inner, order, "row");
 };
 
+/** The policy marked in the frontier charts (sdrm3 and its variants, e.g. sdrm3[tune=1]). */
+export const isMarkedPolicy = (policy: string): boolean => policy === "sdrm3" || policy.startsWith("sdrm3[");
+
+/**
+ * The frontier view: deadline-miss rate vs energy, one panel per scenario × hardware cell (rows:
+ * scenarios, columns: hardware; each panel with its own scales), colour = policy; sdrm3 (and its
+ * variants) drawn as a large outlined diamond with its name, so where it sits on each cell's
+ * miss/energy frontier is visible at a glance.
+ */
 export const missEnergyChartSpec = (cells: ReadonlyArray<ChartCell>, order: ChartOrder): TopLevelSpec => {
-  const values = cells.map((c) => ({ ...c }));
-  const inner = {
-    width: 420,
-    height: 320,
-    mark: { type: "point" as const, filled: true, size: 90, opacity: 0.85 },
-    encoding: {
-      x: {
-        field: "energyMJPerS",
-        type: "quantitative" as const,
-        scale: { zero: true },
-        title: "energy (mJ/s)",
-      },
-      y: {
-        field: "deadlineMissRate",
-        type: "quantitative" as const,
-        axis: { format: ".0%" },
-        scale: { domain: [0, 1] },
-        title: "deadline-miss rate",
-      },
-      color: { field: "policy", type: "nominal" as const, scale: colorScale(order), title: "policy" },
-      shape: { field: "scenario", type: "nominal" as const, sort: [...order.scenarios], title: "scenario" },
-    },
+  const values = cells.map((c) => ({ ...c, marked: isMarkedPolicy(c.policy) }));
+  const x = { field: "energyMJPerS", type: "quantitative" as const, scale: { zero: false, nice: true }, title: "energy (mJ/s)" };
+  const y = {
+    field: "deadlineMissRate",
+    type: "quantitative" as const,
+    axis: { format: ".0%" },
+    scale: { zero: true, nice: true },
+    title: "deadline-miss rate",
   };
-  const title = { text: "Deadline-miss rate vs energy", subtitle: "mean over seeds; lower left is better" };
-  return facetByHardware(title, values, inner, order, "column");
+  const color = { field: "policy", type: "nominal" as const, scale: colorScale(order), title: "policy" };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: "Deadline-miss rate vs energy, per scenario and hardware",
+      subtitle: "mean over seeds; lower left is better; ◆ (large, outlined, named) = sdrm3",
+    },
+    data: { values },
+    facet: {
+      row: { field: "scenario", type: "nominal", sort: [...order.scenarios], title: "scenario" },
+      column: { field: "hardware", type: "nominal", sort: [...order.hardware], title: "hardware" },
+    },
+    spec: {
+      width: 300,
+      height: 200,
+      layer: [
+        {
+          transform: [{ filter: "!datum.marked" }],
+          mark: { type: "point", filled: true, size: 70, opacity: 0.85 },
+          encoding: { x, y, color },
+        },
+        {
+          transform: [{ filter: "datum.marked" }],
+          mark: { type: "point", shape: "diamond", filled: true, size: 240, stroke: "black", strokeWidth: 1 },
+          encoding: { x, y, color },
+        },
+        {
+          transform: [{ filter: "datum.marked" }],
+          mark: { type: "text", align: "left", dx: 9, dy: -7, fontSize: 10 },
+          encoding: { x, y, text: { field: "policy", type: "nominal" } },
+        },
+      ],
+    },
+    resolve: { scale: { x: "independent", y: "independent" } },
+    config: baseConfig,
+  } as unknown as TopLevelSpec;
 };
 
 /** Renders a Vega-Lite spec to SVG text and a PNG (2× zoom, white background). */

@@ -131,9 +131,12 @@ describe("sdrm3 run", () => {
     it("bad --param: no '=', not a number, a name the policy does not have", async () => {
       expect(await refused(...RUN, "--param", "alpha")).toBe("sdrm3: --param: expected name=number, e.g. alpha=1.5, got 'alpha'\n");
       expect(await refused(...RUN, "--param", "alpha=x")).toBe("sdrm3: --param: expected name=number, e.g. alpha=1.5, got 'alpha=x'\n");
-      expect(await refused(...RUN, "--policy", "fcfs", "--param", "alpha=1")).toBe(
-        "sdrm3: policy 'fcfs' has no parameter 'alpha'; it takes none\n",
+      expect(await refused(...RUN, "--policy", "idle", "--param", "alpha=1")).toBe(
+        "sdrm3: policy 'idle' has no parameter 'alpha'; it takes none\n",
       );
+      // every baseline takes the shared admission rule's drop (issue 14), and only that
+      expect(await refused(...RUN, "--policy", "fcfs", "--param", "alpha=1")).toBe("sdrm3: policy 'fcfs' has no parameter 'alpha'; valid: drop\n");
+      expect(await refused(...RUN, "--policy", "idle", "--param", "drop=1")).toBe("sdrm3: policy 'idle' has no parameter 'drop'; it takes none\n");
     });
 
     it("unknown option", async () => {

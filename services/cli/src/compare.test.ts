@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { POLICIES, resolvePolicy } from "@sdrm3/shared/policies";
 import { type Io, main } from "./main";
-import { describeJob, parsePolicyItem, planCompare, runPool, splitList, toCsv } from "./compare";
+import { describeJob, parsePolicyItem, parseSeeds, planCompare, runPool, splitList, toCsv } from "./compare";
 import type { RunJob, RunRecord } from "./compare-worker";
 
 const capture = () => {
@@ -148,8 +148,15 @@ describe("sdrm3 compare: bad input exits 2 with a clear message", () => {
     ["malformed --param", [...base, "--param", "alpha=1"], /--param: expected <policy>\.<name>=<number>/],
     ["--param of an unselected policy", [...base, "--param", "xrbench.x=1"], /policy 'xrbench' is not among the compared policies/],
     ["--param of an unknown policy", [...base, "--param", "nope.x=1"], /unknown policy 'nope'/],
-    ["--seeds 0", withFlag("--seeds", "0"), /--seeds: expected a positive integer/],
-    ["--seeds abc", withFlag("--seeds", "abc"), /--seeds: expected a positive integer/],
+    ["--seeds 0", withFlag("--seeds", "0"), /--seeds: '0' is not a seed/],
+    ["--seeds abc", withFlag("--seeds", "abc"), /--seeds: 'abc' is not a seed in 'abc'; expected a count N/],
+    ["--seeds backwards range", withFlag("--seeds", "45-41"), /--seeds: range '45-41' runs backwards/],
+    ["--seeds repeated", withFlag("--seeds", "41,41"), /--seeds: seed 41 given twice/],
+    ["--seeds empty list item", withFlag("--seeds", "1,,2"), /--seeds: '' is not a seed/],
+    ["--seeds 0 in a range", withFlag("--seeds", "0-3"), /--seeds: '0' is not a seed/],
+    ["drop on idle", withFlag("--policies", "sdrm3,idle[drop=1]"), /idle\[drop=1\]: policy 'idle' has no parameter 'drop'/],
+    ["drop on shed", withFlag("--policies", "shed[drop=1]"), /shed\[drop=1\]: policy 'shed' has no parameter 'drop'/],
+    ["drop on xrbench", withFlag("--policies", "xrbench[drop=1]"), /xrbench\[drop=1\]: policy 'xrbench' has no parameter 'drop'/],
     ["--jobs 0", withFlag("--jobs", "0"), /--jobs: expected a positive integer/],
     ["bad --duration", withFlag("--duration", "10"), /--duration: expected a duration/],
     ["bad --block", withFlag("--block", "0"), /--block: expected a positive integer/],
@@ -199,8 +206,32 @@ describe("sdrm3 compare: planning", () => {
     const all = planCompare({ scenarios: "all", hardware: HARDWARE, policies: "all" });
     expect(all.scenarios).toHaveLength(7);
     expect(all.scenarios.some((s) => s.endsWith("p"))).toBe(false);
-    expect(all.policies.map((p) => p.label)).toEqual([...POLICIES.keys()].filter((n) => n !== "xrbench"));
+    // every policy but xrbench; each baseline (a policy other than sdrm3 taking drop) as published, then with drop=1
+    expect(all.policies.map((p) => p.label)).toEqual(
+      [...POLICIES.values()]
+        .filter((f) => f.name !== "xrbench")
+        .flatMap((f) => (f.name !== "sdrm3" && f.params.some((p) => p.name === "drop") ? [f.name, `${f.name}[drop=1]`] : [f.name])),
+    );
+    expect(all.policies.map((p) => p.label)).toContain("herald[drop=1]");
+    expect(all.policies.map((p) => p.label)).not.toContain("idle[drop=1]");
     expect(all.durationMs).toBe(10_000);
+  });
+
+  it("fair: sdrm3 and every baseline with the shared admission rule", () => {
+    const fair = planCompare({ hardware: HARDWARE, policies: "fair" });
+    expect(fair.policies.map((p) => p.label)).toEqual([
+      "sdrm3",
+      ...["fcfs", "rr", "edf", "llf", "sjf", "prema", "planaria", "veltair", "herald"].map((n) => `${n}[drop=1]`),
+    ]);
+    expect(fair.policies.every((p) => p.params.drop === 1)).toBe(true);
+  });
+
+  it("--seeds: a count, a range, a list (of seeds and ranges)", () => {
+    expect(parseSeeds("3")).toEqual([1, 2, 3]);
+    expect(parseSeeds("41-45")).toEqual([41, 42, 43, 44, 45]);
+    expect(parseSeeds("41,43")).toEqual([41, 43]);
+    expect(parseSeeds(" 1-2, 7 ")).toEqual([1, 2, 7]);
+    expect(planCompare({ hardware: HARDWARE, policies: "edf", seeds: "41,43" }).jobs.map((j) => j.seed).slice(0, 2)).toEqual([41, 43]);
   });
 
   it("quotes CSV fields that hold commas", () => {

@@ -75,6 +75,10 @@ export const USAGE_SCENARIOS: ReadonlyArray<string> = [
   "social_interactionB",
 ];
 
+/** A baseline: a catalogue policy other than sdrm3 that takes the shared admission rule (`drop=0|1`). */
+export const isBaseline = (factory: { readonly name: string; readonly params: ReadonlyArray<{ readonly name: string }> }): boolean =>
+  factory.name !== REFERENCE_POLICY && factory.params.some((p) => p.name === "drop");
+
 /** The policy every other is compared with in the reduction table, when it is compared. */
 export const REFERENCE_POLICY = "sdrm3";
 
@@ -218,11 +222,20 @@ export const selectPolicies = (
   catalogue = POLICIES,
   supernet?: boolean,
 ): PolicyEntry[] => {
-  const items = splitList(text, "--policies").flatMap((item) =>
-    item === "all"
-      ? [...catalogue.values()].filter((f) => !f.capabilities.notInAll).map((f): PolicyItem => ({ name: f.name, variant: [] }))
-      : [parsePolicyItem(item)],
-  );
+  const withDrop = (name: string): PolicyItem => ({ name, variant: [["drop", 1]] });
+  const items = splitList(text, "--policies").flatMap((item): PolicyItem[] => {
+    // all: every policy as published, each baseline also with the shared admission rule (drop=1)
+    if (item === "all") {
+      return [...catalogue.values()]
+        .filter((f) => !f.capabilities.notInAll)
+        .flatMap((f) => (isBaseline(f) ? [{ name: f.name, variant: [] }, withDrop(f.name)] : [{ name: f.name, variant: [] }]));
+    }
+    // fair: sdrm3 and every baseline under the same admission rule
+    if (item === "fair") {
+      return [{ name: REFERENCE_POLICY, variant: [] }, ...[...catalogue.values()].filter(isBaseline).map((f) => withDrop(f.name))];
+    }
+    return [parsePolicyItem(item)];
+  });
   for (const item of items) {
     if (!catalogue.has(item.name)) {
       throw new PolicyInputError(`unknown policy '${item.name}'; valid: ${[...catalogue.keys()].join(", ")}`);
@@ -262,11 +275,33 @@ export const selectPolicies = (
   });
 };
 
-export const parseSeedCount = (text: string): number[] => {
-  if (!/^[1-9][0-9]{0,4}$/.test(text.trim()) || Number(text) > 10_000) {
-    throw new CliInputError(`--seeds: expected a positive integer N (runs seeds 1..N, at most 10000), got '${text}'`);
+const SEED_LIMIT = 10_000;
+const SEED_FORMS = "a count N (seeds 1..N), a range A-B, or a list A,B,… of seeds and ranges; seeds are integers in 1..10000";
+
+/** `--seeds`: `5` (1..5), `41-45`, `41,43` or `1-3,7` (a list of seeds and ranges). Repeated seeds are refused. */
+export const parseSeeds = (text: string): number[] => {
+  const bad = (why: string) => new CliInputError(`--seeds: ${why} in '${text}'; expected ${SEED_FORMS}`);
+  const int = (t: string): number => {
+    if (!/^[1-9][0-9]{0,4}$/.test(t) || Number(t) > SEED_LIMIT) throw bad(`'${t}' is not a seed`);
+    return Number(t);
+  };
+  const trimmed = text.trim();
+  if (/^[0-9]+$/.test(trimmed)) return Array.from({ length: int(trimmed) }, (_, i) => i + 1);
+  const seeds: number[] = [];
+  for (const raw of trimmed.split(",")) {
+    const item = raw.trim();
+    const range = /^(\S+?)\s*-\s*(\S+)$/.exec(item);
+    if (range === null) {
+      seeds.push(int(item));
+      continue;
+    }
+    const [from, to] = [int(range[1]!), int(range[2]!)];
+    if (to < from) throw bad(`range '${item}' runs backwards`);
+    for (let seed = from; seed <= to; seed++) seeds.push(seed);
   }
-  return Array.from({ length: Number(text) }, (_, i) => i + 1);
+  const repeated = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
+  if (repeated !== undefined) throw bad(`seed ${repeated} given twice`);
+  return seeds;
 };
 
 export const parseJobs = (text: string | undefined): number => {
@@ -283,7 +318,7 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
   const hardware = selectHardware(ds, flags.hardware);
   const supernet = parseSupernet(flags.supernet);
   const policies = selectPolicies(flags.policies ?? "all", flags.param ?? [], POLICIES, supernet);
-  const seeds = parseSeedCount(flags.seeds ?? "1");
+  const seeds = parseSeeds(flags.seeds ?? "1");
   const durationMs = parseDuration(flags.duration ?? "10s");
   const blockSize = parseBlockSize(flags.block);
   const engine = flags.engine ?? "direct";
@@ -454,7 +489,110 @@ const fx = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(d
 const pct = (x: number | null) => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
 const reduction = (ref: number | null, base: number | null) => (ref === null || base === null ? null : 1 - ref / base);
 
-const seedsLabel = (seeds: ReadonlyArray<number>) => (seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`);
+const seedsLabel = (seeds: ReadonlyArray<number>) => {
+  if (seeds.length === 1) return `seed ${seeds[0]}`;
+  const contiguous = seeds.every((s, i) => i === 0 || s === seeds[i - 1]! + 1);
+  return contiguous ? `seeds ${seeds[0]}..${seeds[seeds.length - 1]}` : `seeds ${seeds.join(",")}`;
+};
+
+/** UXCost loss beyond which a cell counts as lost (1%), and XRBench-score loss (1 point). */
+export const LOSS_UXCOST = 0.01;
+export const LOSS_SCORE = 1;
+
+/**
+ * The reduction tables: sdrm3 (or the first policy) against the fair set — every other entry with
+ * the shared admission rule (drop=1) — and, separately, against the plain entries (as published,
+ * no admission rule). Against the fair set also the XRBench-score difference, the strongest
+ * baseline, and every cell where the reference is more than 1% worse in UXCost or more than 1
+ * point lower in score.
+ */
+const formatReductions = (plan: ComparePlan, cellOf: (scenario: string, hardware: string, policy: string) => CellSummary | undefined): string[] => {
+  const out: string[] = [];
+  const labels = plan.policies.map((p) => p.label);
+  const hasReference = labels.includes(REFERENCE_POLICY);
+  const ref = hasReference ? REFERENCE_POLICY : labels[0]!;
+  const others = plan.policies.filter((p) => p.label !== ref);
+  if (others.length === 0) return [`UXCost reduction: only one policy (${ref}); nothing to compare.`];
+  if (!hasReference) out.push(`note: ${REFERENCE_POLICY} is not among the policies; reductions are relative to ${ref}, the first policy listed.`);
+  const fair = others.filter((p) => p.params.drop === 1).map((p) => p.label);
+  const plain = others.filter((p) => p.params.drop !== 1).map((p) => p.label);
+  const sets: Array<readonly [string, string[]]> =
+    fair.length === 0 || plain.length === 0
+      ? [[fair.length === 0 ? "" : " against the fair set (same admission rule, drop=1)", others.map((p) => p.label)]]
+      : [
+          [" against the fair set (same admission rule, drop=1)", fair],
+          [" against the plain policies (no admission rule: as published)", plain],
+        ];
+  for (const [setName, baselines] of sets) {
+    const isFair = baselines.every((b) => fair.includes(b));
+    for (const hardware of plan.hardware) {
+      const t = plainTable(["scenario", ...baselines.map((b) => `vs ${b}`)]);
+      const ratios: Array<Array<number | null>> = baselines.map(() => []);
+      for (const scenario of plan.scenarios) {
+        const refUx = cellOf(scenario, hardware, ref)!.uxCost;
+        t.push([
+          scenario,
+          ...baselines.map((b, k) => {
+            const bUx = cellOf(scenario, hardware, b)!.uxCost;
+            ratios[k]!.push(refUx === null || bUx === null ? null : refUx / bUx);
+            return pct(reduction(refUx, bUx));
+          }),
+        ]);
+      }
+      const geo = ratios.map((rs) => ((g) => (g === null ? null : 1 - g))(geomean(rs)));
+      t.push(["geomean", ...geo.map(pct)]);
+      out.push(`UXCost reduction of ${ref}${setName} on ${hardware} (1 − UX_${ref} / UX_baseline; UX = geomean over seeds; higher is better)`, t.toString());
+      if (!isFair) continue;
+      const s = plainTable(["scenario", ...baselines.map((b) => `vs ${b}`)]);
+      const diffs: number[][] = baselines.map(() => []);
+      for (const scenario of plan.scenarios) {
+        const refScore = cellOf(scenario, hardware, ref)!.xrbenchScore;
+        s.push([
+          scenario,
+          ...baselines.map((b, k) => {
+            const d = refScore - cellOf(scenario, hardware, b)!.xrbenchScore;
+            diffs[k]!.push(d);
+            return signed(d);
+          }),
+        ]);
+      }
+      s.push(["mean", ...diffs.map((ds) => signed(mean(ds)))]);
+      out.push(`XRBench score of ${ref} minus the baseline's${setName} on ${hardware} (points, mean over seeds; higher is better)`, s.toString());
+      // the strongest baseline: the smallest geomean UXCost reduction
+      let strongest = 0;
+      for (let k = 1; k < baselines.length; k++) if ((geo[k] ?? Number.POSITIVE_INFINITY) < (geo[strongest] ?? Number.POSITIVE_INFINITY)) strongest = k;
+      out.push(
+        `strongest baseline on ${hardware}: ${baselines[strongest]} (geomean UXCost reduction ${pct(geo[strongest] ?? null)}, ` +
+          `XRBench score difference ${signed(mean(diffs[strongest]!))} points)`,
+      );
+    }
+    if (!isFair) continue;
+    const losses: string[] = [];
+    for (const scenario of plan.scenarios) {
+      for (const hardware of plan.hardware) {
+        const r = cellOf(scenario, hardware, ref)!;
+        for (const b of baselines) {
+          const c = cellOf(scenario, hardware, b)!;
+          if (r.uxCost !== null && c.uxCost !== null && r.uxCost > c.uxCost * (1 + LOSS_UXCOST)) {
+            losses.push(`  ${scenario} on ${hardware}: UXCost ${fx(r.uxCost, 3)} vs ${fx(c.uxCost, 3)} for ${b} (${pct(r.uxCost / c.uxCost - 1)} worse)`);
+          }
+          if (r.xrbenchScore < c.xrbenchScore - LOSS_SCORE) {
+            losses.push(`  ${scenario} on ${hardware}: XRBench score ${fx(r.xrbenchScore, 2)} vs ${fx(c.xrbenchScore, 2)} for ${b}`);
+          }
+        }
+      }
+    }
+    out.push(
+      losses.length === 0
+        ? `${ref} is within ${100 * LOSS_UXCOST}% in UXCost and ${LOSS_SCORE} point in XRBench score of every baseline${setName} in every cell`
+        : `cells where ${ref} is more than ${100 * LOSS_UXCOST}% worse in UXCost or more than ${LOSS_SCORE} point lower in XRBench score than a baseline${setName}:`,
+      ...losses,
+    );
+  }
+  return out;
+};
+
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
 
 export const formatCompareHuman = (plan: ComparePlan, cells: ReadonlyArray<CellSummary>): string => {
   const out: string[] = [];
@@ -478,33 +616,7 @@ export const formatCompareHuman = (plan: ComparePlan, cells: ReadonlyArray<CellS
       out.push("", `${scenario} on ${hardware}${agg}`, t.toString());
     }
   }
-  const labels = plan.policies.map((p) => p.label);
-  const hasReference = labels.includes(REFERENCE_POLICY);
-  const ref = hasReference ? REFERENCE_POLICY : labels[0]!;
-  const baselines = labels.filter((l) => l !== ref);
-  out.push("");
-  if (baselines.length === 0) {
-    out.push(`UXCost reduction: only one policy (${ref}); nothing to compare.`);
-  } else {
-    if (!hasReference) out.push(`note: ${REFERENCE_POLICY} is not among the policies; reductions are relative to ${ref}, the first policy listed.`);
-    for (const hardware of plan.hardware) {
-      const t = plainTable(["scenario", ...baselines.map((b) => `vs ${b}`)]);
-      const ratios: Array<Array<number | null>> = baselines.map(() => []);
-      for (const scenario of plan.scenarios) {
-        const refUx = cellOf(scenario, hardware, ref)!.uxCost;
-        t.push([
-          scenario,
-          ...baselines.map((b, k) => {
-            const bUx = cellOf(scenario, hardware, b)!.uxCost;
-            ratios[k]!.push(refUx === null || bUx === null ? null : refUx / bUx);
-            return pct(reduction(refUx, bUx));
-          }),
-        ]);
-      }
-      t.push(["geomean", ...ratios.map((rs) => pct(((g) => (g === null ? null : 1 - g))(geomean(rs))))]);
-      out.push(`UXCost reduction of ${ref} on ${hardware} (1 − UX_${ref} / UX_baseline; UX = geomean over seeds; higher is better)`, t.toString());
-    }
-  }
+  out.push("", ...formatReductions(plan, cellOf));
   out.push(accuracyNote);
   out.push(`UXCost definition: ${UXCOST_DEFINITION}`);
   return `${out.join("\n")}\n`;

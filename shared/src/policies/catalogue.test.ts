@@ -22,9 +22,9 @@ describe("typed parameters", () => {
     }
   });
 
-  it("the integers: sdrm3 block and cascade, veltair maxBlock; block sizes share one limit", () => {
+  it("the integers: sdrm3 block, tuneObjective and cascade, veltair maxBlock; block sizes share one limit", () => {
     const integers = [...POLICIES.values()].flatMap((f) => f.params.filter((p) => kindOf(p) === "integer").map((p) => `${f.name}.${p.name}=${p.min}..${p.max}`));
-    expect(integers).toEqual([`sdrm3.block=0..${MAX_BLOCK_LAYERS}`, "sdrm3.cascade=0..2", `veltair.maxBlock=1..${MAX_BLOCK_LAYERS}`]);
+    expect(integers).toEqual([`sdrm3.block=0..${MAX_BLOCK_LAYERS}`, "sdrm3.tuneObjective=0..1", "sdrm3.cascade=0..2", `veltair.maxBlock=1..${MAX_BLOCK_LAYERS}`]);
   });
 
   it("every default is a value of its own schema", () => {
@@ -50,7 +50,10 @@ describe("typed parameters", () => {
     expect(message("sdrm3", { block: 513 })).toBe("parameter sdrm3.block: expected an integer in [0, 512], got 513");
     expect(message("sdrm3", { alpha: Number.NaN })).toBe("parameter sdrm3.alpha: expected a number in [0, 100], got NaN");
     expect(message("sdrm3", { alpha: 101 })).toBe("parameter sdrm3.alpha: expected a number in [0, 100], got 101");
-    expect(message("fcfs", { alpha: 1 })).toBe("policy 'fcfs' has no parameter 'alpha'; it takes none");
+    expect(message("idle", { alpha: 1 })).toBe("policy 'idle' has no parameter 'alpha'; it takes none");
+    // every baseline takes the shared admission rule's drop switch (issue 14), and only that
+    expect(message("fcfs", { alpha: 1 })).toBe("policy 'fcfs' has no parameter 'alpha'; valid: drop");
+    expect(message("fcfs", { drop: 0.5 })).toBe("parameter fcfs.drop: expected a switch, 0 (off) or 1 (on), got 0.5");
     expect(message("sdrm3", { alpha: 2.5, drop: 0, block: 4 })).toBe("accepted");
   });
 });

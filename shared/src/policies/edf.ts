@@ -7,11 +7,12 @@
  * Reproduces Liu & Layland's EDF (JACM 1973), the classic real-time baseline, applied per block
  * (view.blockSize layers) on heterogeneous accelerators with list scheduling.
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule } from "./common";
 import type { PolicyFactory } from "./types";
 
-export const edf: PolicyFactory = {
+export const edf: PolicyFactory = withDropParam({
   name: "edf",
   description: "earliest deadline first, fastest idle accelerator",
   source: "EDF (Liu & Layland, JACM 1973) as block-granular list scheduling",
@@ -24,4 +25,4 @@ export const edf: PolicyFactory = {
     granularity: "block",
     decide: (view) => listSchedule(view, (r) => r.job.deadline, "deadline"),
   }),
-};
+});

@@ -3,11 +3,12 @@
  * first (ties: model name, frame), to the idle accelerator where its next block finishes first.
  * No drops beyond the runtime's (a frame whose deadline passes before it starts).
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
 import { assignInOrder, byteCompare, readyJobs } from "./common";
 import type { PolicyFactory } from "./types";
 
-export const fcfs: PolicyFactory = {
+export const fcfs: PolicyFactory = withDropParam({
   name: "fcfs",
   description: "first come, first served (earliest release first), fastest idle accelerator",
   source: "textbook FCFS list scheduling; baseline of the SDRM3/DREAM paper",
@@ -25,4 +26,4 @@ export const fcfs: PolicyFactory = {
       return { dispatches: assignInOrder(view, ordered), drops: [] };
     },
   }),
-};
+});

@@ -22,6 +22,7 @@
  *   on ties). balanceFactor = 1 disables balancing (a purely static mapping);
  * - no drops beyond the runtime's.
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
 import { NO_DECISION, anyIdle, blockEnergyMJ, blockLatencyMs, compareReady, readParam, readyJobs } from "./common";
 import type { ModelCosts } from "../domain/types";
@@ -104,7 +105,7 @@ const HERALD_PARAMS: ReadonlyArray<ParamSpec> = [
   },
 ];
 
-export const herald: PolicyFactory = {
+export const herald: PolicyFactory = withDropParam({
   name: "herald",
   description: "Herald: static per-layer EDP affinity, moved to an idle accelerator when within a factor of the best EDP; deadline order",
   source:
@@ -116,4 +117,4 @@ export const herald: PolicyFactory = {
     const factor = readParam(params, HERALD_PARAMS, "balanceFactor");
     return { name: "herald", description: herald.description, params, granularity: "block", decide: (view) => decideHerald(view, factor) };
   },
-};
+});

@@ -8,11 +8,12 @@
  * Reproduces least-laxity-first (Mok, MIT 1983; a.k.a. least slack time) with the optimistic
  * remaining time as the execution-time estimate, re-evaluated at every block boundary.
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule, toGoMs } from "./common";
 import type { PolicyFactory } from "./types";
 
-export const llf: PolicyFactory = {
+export const llf: PolicyFactory = withDropParam({
   name: "llf",
   description: "least laxity first (deadline − now − optimistic remaining time), fastest idle accelerator",
   source: "least-laxity-first (Mok 1983), ToGo* as the remaining-time estimate, re-evaluated per block",
@@ -25,4 +26,4 @@ export const llf: PolicyFactory = {
     granularity: "block",
     decide: (view) => listSchedule(view, (r) => r.job.deadline - view.now - toGoMs(r.model, r.job), "laxity"),
   }),
-};
+});

@@ -1,92 +1,78 @@
 /**
  * `planaria` — Planaria's score-based multi-tenant scheduling (Ghodrati et al., "Planaria: Dynamic
  * Architecture Fission for Spatial Multi-Tenant Acceleration of Deep Neural Networks", MICRO 2020,
- * and the scheduler of its public simulator), adapted to fixed sub-accelerators.
+ * §5 task scheduling), adapted to fixed sub-accelerators. docs/baselines.md has the algorithm and
+ * every adaptation.
  *
  * When the tasks do not all fit, Planaria scores every task as priority / (slack × resources),
- * where slack is the time left to its QoS deadline and resources the smallest number of subarrays
- * (fission granules) with which it still meets its QoS, and allocates subarrays in descending
- * score order. Tasks that cannot meet their QoS even with the whole chip are pushed to the back
- * (the public scheduler scores them negative: they get leftover subarrays only).
+ * slack being the time left to its QoS deadline and resources the fewest subarrays (fission
+ * granules) with which it still meets that deadline, and allocates in descending score order.
+ * Tasks that cannot meet their deadline even with the whole chip go to the back (they get what
+ * is left over). Planaria drops nothing itself.
  *
  * Adaptation (no fission: a job runs one block at a time on one of N fixed accelerators):
- * - window(j) = deadline − now; ToGo*(j) = optimistic remaining time (fastest accelerator per layer);
- * - resources(j) = ToGo*(j) / (N × window(j)): the share of the SoC's accelerator-time until the
- *   deadline that j needs to finish in time — the fixed-accelerator analogue of "the subarrays it
- *   needs to meet its QoS";
- * - slack(j) = window(j) − ToGo*(j): the time j can still afford to wait. With Planaria's own
- *   slack (= window) the product slack × resources would collapse to ToGo* / N and the score to
- *   priority-weighted SJF, losing the urgency term that Planaria's discrete subarray counts keep;
- *   with the time to spare both survive: urgent jobs and short jobs score high;
- * - score(j) = priority(j) / (max(slack, ε) × resources(j)), priorities from `./priorities`;
- * - task dropping: a ready job whose deadline has passed or whose ToGo* exceeds its window (it
- *   cannot finish even with every remaining layer on its fastest accelerator) is dropped rather
- *   than pushed to the back: a frame past its deadline is worth nothing here, and running it would
- *   only spend energy and accelerator time that frames which can still make it need;
+ * - slack(j) = deadline − now (Planaria's time to the deadline); ToGo*(j) = optimistic remaining
+ *   time (fastest accelerator per layer);
+ * - resources(j) = clamp(ceil(N × ToGo*(j) / slack(j)), 1, N): the fewest of N equal shares of the
+ *   SoC's accelerator-time until the deadline that cover j's work — the discrete "subarrays it
+ *   needs", on the granularity of one accelerator's share. It is 1 for every job that needs at
+ *   most 1/N of the SoC until its deadline, so the score is then priority / slack;
+ * - score(j) = priority(j) / (slack(j) × resources(j)), priorities from `./priorities`;
+ * - a job that cannot make its deadline (slack ≤ 0 or ToGo* > slack: not even the fastest
+ *   accelerator for every layer finishes it) scores −1 / priority: behind every job that can, and
+ *   among themselves by priority; it still runs when an accelerator is left over;
  * - allocation: ready jobs in descending score (ties: deadline, model name, frame) each take the
- *   idle accelerator where their next block (view.blockSize layers) finishes first.
+ *   idle accelerator where their next block (view.blockSize layers) finishes first;
+ * - no drops of its own; `drop=1` applies the shared admission rule (./admission), which drops
+ *   exactly the jobs that would otherwise score negative (not in flight, ToGo* > slack).
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
 import { NO_DECISION, type Ready, anyIdle, assignInOrder, orderBy, readyJobs, toGoMs, withScores } from "./common";
 import { priorityOf } from "./priorities";
-import type { Decision, Drop, PolicyFactory, SchedulerView } from "./types";
-
-/** Smallest slack used in the score (ms): a job with no time to spare scores highest, not infinite/NaN. */
-const MIN_SLACK_MS = 1e-9;
-
-export const PLANARIA_DROP_REASON = "planaria: cannot finish by its deadline even on the fastest accelerators";
+import type { Decision, PolicyFactory, SchedulerView } from "./types";
 
 export interface PlanariaTerms {
   /** deadline − now */
-  readonly window: number;
+  readonly slack: number;
   /** ToGo*: optimistic remaining time */
   readonly toGo: number;
-  /** window − ToGo* (floored at MIN_SLACK_MS in the score) */
-  readonly slack: number;
-  /** ToGo* / (N × window): share of the SoC's accelerator-time until the deadline */
+  /** clamp(ceil(N × ToGo* / slack), 1, N); N when it cannot make its deadline */
   readonly resources: number;
-  /** priority / (slack × resources) */
+  /** priority / (slack × resources), or −1 / priority when it cannot make its deadline */
   readonly score: number;
 }
 
-/** Planaria's terms for a ready job at `now` on `accCount` accelerators; null: it cannot make its deadline (drop). */
-export const planariaTerms = (r: Ready, now: number, accCount: number): PlanariaTerms | null => {
-  const window = r.job.deadline - now;
+/** Planaria's terms for a ready job at `now` on `accCount` accelerators. */
+export const planariaTerms = (r: Ready, now: number, accCount: number): PlanariaTerms => {
+  const slack = r.job.deadline - now;
   const toGo = toGoMs(r.model, r.job);
-  if (window <= 0 || toGo > window) return null;
-  const resources = toGo / (accCount * window);
-  const slack = window - toGo;
-  return { window, toGo, slack, resources, score: priorityOf(r.model) / (Math.max(slack, MIN_SLACK_MS) * resources) };
+  const priority = priorityOf(r.model);
+  if (slack <= 0 || toGo > slack) return { slack, toGo, resources: accCount, score: -1 / priority };
+  const resources = Math.min(accCount, Math.max(1, Math.ceil((accCount * toGo) / slack)));
+  return { slack, toGo, resources, score: priority / (slack * resources) };
 };
 
 export const decidePlanaria = (view: SchedulerView): Decision => {
+  if (!anyIdle(view)) return NO_DECISION;
   const n = view.accelerators.length;
-  const keep: Ready[] = [];
-  let drops: Drop[] | undefined;
-  for (const r of readyJobs(view)) {
-    if (planariaTerms(r, view.now, n) !== null) keep.push(r);
-    else {
-      const scores = { window: r.job.deadline - view.now, toGo: toGoMs(r.model, r.job) };
-      (drops ??= []).push({ job: r.job.id, reason: PLANARIA_DROP_REASON, scores });
-    }
-  }
-  if (!anyIdle(view)) return drops === undefined ? NO_DECISION : { dispatches: [], drops };
-  const terms = (r: Ready) => planariaTerms(r, view.now, n)!;
-  const ordered = orderBy(keep, (r) => -terms(r).score);
+  const ready = readyJobs(view);
+  const terms = new Map(ready.map((r) => [r.job.id, planariaTerms(r, view.now, n)] as const));
+  const ordered = orderBy(ready, (r) => -terms.get(r.job.id)!.score);
   const scores = (r: Ready) => {
-    const t = terms(r);
+    const t = terms.get(r.job.id)!;
     return { score: t.score, slack: t.slack, resources: t.resources };
   };
-  return { dispatches: withScores(assignInOrder(view, ordered), ordered, scores), drops: drops ?? [] };
+  return { dispatches: withScores(assignInOrder(view, ordered), ordered, scores), drops: [] };
 };
 
-export const planaria: PolicyFactory = {
+export const planaria: PolicyFactory = withDropParam({
   name: "planaria",
-  description: "Planaria: priority / (slack × resources), drops jobs that cannot make their deadline, fastest idle accelerator",
+  description: "Planaria: priority / (time to deadline × resources needed), jobs that cannot make it last; fastest idle accelerator",
   source:
-    "Planaria (Ghodrati et al., MICRO 2020) task scoring and dropping, adapted to fixed sub-accelerators: " +
-    "resources = ToGo* / (N·window), slack = window − ToGo*, XR priority table (policies/priorities.ts)",
+    "Planaria (Ghodrati et al., MICRO 2020) task scoring, adapted to fixed sub-accelerators: " +
+    "slack = deadline − now, resources = clamp(ceil(N·ToGo*/slack), 1, N), XR priority table (policies/priorities.ts); no drops of its own",
   params: [],
   capabilities: BASELINE_CAPABILITIES,
   create: (params) => ({ name: "planaria", description: planaria.description, params, granularity: "block", decide: decidePlanaria }),
-};
+});

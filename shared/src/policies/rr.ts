@@ -9,11 +9,12 @@
  * quantum. Stateless:
  * the rotation pointer is derived from `lastRanAt`, so a job that just ran goes to the back.
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule } from "./common";
 import type { PolicyFactory } from "./types";
 
-export const rr: PolicyFactory = {
+export const rr: PolicyFactory = withDropParam({
   name: "rr",
   description: "round-robin: least recently served job first (one block per turn), fastest idle accelerator",
   source: "textbook round-robin time slicing (quantum = one block), as in the PREMA (HPCA 2020) baselines",
@@ -26,4 +27,4 @@ export const rr: PolicyFactory = {
     granularity: "block",
     decide: (view) => listSchedule(view, (r) => r.job.lastRanAt, "lastRanAt"),
   }),
-};
+});

@@ -25,6 +25,7 @@
  * preference, guards, drop rule — with that variant's costs; the dispatch names the variant, which
  * the kernel fixes at the job's first block.
  */
+import { admissionDrop, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { byteCompare, layerSum, nextBlockLayers, tailSum, toGoMs } from "./common";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
@@ -46,6 +47,7 @@ export const SDRM3_PARAMS = [
   switchParam("tuneBlock", 0, "online tuning: also tune the block size (and, with supernets, lambda1/lambda2)"),
   switchParam("tune", 0, "1: tune alpha, beta, gamma online (look-ahead coordinate search; see runtime/tuner; --tune)"),
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
+  { name: "tuneObjective", kind: "integer", default: 0, min: 0, max: 1, description: "online tuning: what the look-ahead optimises, 0 = UXCost (uxcost), 1 = XRBench score (xrbench)" },
   { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
   { name: "cascade", kind: "integer", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
   ...SUPERNET_PARAMS,
@@ -58,12 +60,8 @@ export const urgency = (toGo: number, slack: number, eps: number): number => Mat
 export const fairness = (now: number, lastRanAt: number, periodMs: number, recentMissRate: number): number =>
   Math.max(Math.min(1, (now - lastRanAt) / periodMs), recentMissRate);
 
-export const isStarving = (model: ModelView, now: number, starveMs: number): boolean =>
-  now - (model.lastOnTimeAt ?? 0) >= starveMs;
-
-/** The drop rule: ToGo* > threshold · slack (threshold γ, or max(γ, 1) for a starving model). */
-export const shouldDrop = (toGo: number, slack: number, gamma: number, starving: boolean): boolean =>
-  toGo > (starving ? Math.max(gamma, 1) : gamma) * slack;
+/** The drop rule and starvation test are the shared admission rule's (policies/admission.ts). */
+export { isStarving, shouldDrop };
 
 // ─── one job's next block on every accelerator: P and the two guards (one implementation) ────
 //
@@ -327,13 +325,9 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
       const model = job.started ? full : starting;
       const slack = job.deadline - view.now;
       const toGo = toGoMs(model, job);
-      if (drop === 1 && shouldDrop(toGo, slack, gamma, starving)) {
-        const threshold = starving ? Math.max(gamma, 1) : gamma;
-        drops.push({
-          job: job.id,
-          reason: `ToGo* ${toGo.toFixed(3)} ms > ${threshold} x slack ${slack.toFixed(3)} ms`,
-          scores: { toGo, slack, threshold },
-        });
+      const dropped = drop === 1 ? admissionDrop(model, job, view.now, gamma, starving) : undefined;
+      if (dropped !== undefined) {
+        drops.push(dropped);
         continue;
       }
       if (idleCount === 0) continue;

@@ -8,11 +8,12 @@
  * Reproduces the SJF baseline of multi-tenant NPU scheduling (as in PREMA, HPCA 2020), with the
  * cost table's optimistic latency as the job-length estimate.
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
 import { listSchedule, toGoMs } from "./common";
 import type { PolicyFactory } from "./types";
 
-export const sjf: PolicyFactory = {
+export const sjf: PolicyFactory = withDropParam({
   name: "sjf",
   description: "shortest remaining job first (optimistic remaining time), fastest idle accelerator",
   source: "shortest-job-first / SRPT as in the PREMA (HPCA 2020) baselines, ToGo* as the length estimate",
@@ -25,4 +26,4 @@ export const sjf: PolicyFactory = {
     granularity: "block",
     decide: (view) => listSchedule(view, (r) => toGoMs(r.model, r.job), "toGo"),
   }),
-};
+});

@@ -21,6 +21,7 @@
  *   accelerator where its B-layer block finishes first (VELTAIR's compiler-side code-version
  *   selection has no counterpart here). No drops beyond the runtime's.
  */
+import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES, MAX_BLOCK_LAYERS } from "./capabilities";
 import { NO_DECISION, type Ready, anyIdle, assignInOrder, orderBy, readParam, readyJobs, withScores } from "./common";
 import type { Decision, JobView, ModelView, ParamSpec, PolicyFactory, SchedulerView } from "./types";
@@ -71,7 +72,7 @@ const VELTAIR_PARAMS: ReadonlyArray<ParamSpec> = [
   },
 ];
 
-export const veltair: PolicyFactory = {
+export const veltair: PolicyFactory = withDropParam({
   name: "veltair",
   description: "VELTAIR: layer blocks with proportional sub-deadlines, earliest first; block size shrinks with load",
   source:
@@ -86,4 +87,4 @@ export const veltair: PolicyFactory = {
     };
     return { name: "veltair", description: veltair.description, params, granularity: "block", decide: (view) => decideVeltair(view, p) };
   },
-};
+});

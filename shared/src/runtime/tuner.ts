@@ -1,6 +1,6 @@
 /**
  * SDRM3's online tuner (DESIGN.md §8): tunes θ = (α, β, γ) while the run goes on, by
- * coordinate-wise finite differences of the UXCost of a short look-ahead simulation of the
+ * coordinate-wise finite differences of the UXCost (or, with tuneObjective = 1, the XRBench score) of a short look-ahead simulation of the
  * workload that is active now (the project's own cost model, on the direct engine), and re-starts
  * its search when the workload changes — a phase switch, or a shift of the observed load.
  *
@@ -12,13 +12,13 @@
  * look-ahead uses the run's seed (common random numbers for the candidates) and no clock.
  */
 import type { TuneContext, TuneResult, Tuner } from "../actors/scheduler-kernel";
-import { modelMetrics, geomean } from "../domain/metrics";
+import { type FrameRecord, type ModelMetrics, geomean, modelMetrics, runSummary } from "../domain/metrics";
 import type { Scenario, ScenarioModel } from "../domain/types";
 import { resolvePolicy, tuningOf } from "../policies/catalogue";
 import { sdrm3 } from "../policies/sdrm3";
 import type { PolicyParams } from "../policies/types";
 import { simulateDirect } from "./direct";
-import { spanUxCost } from "./grid";
+import { type Span, spanUxCost } from "./grid";
 import { type RunOptions, modelInfo } from "./setup";
 
 export const TUNED_PARAMS = ["alpha", "beta", "gamma"] as const;
@@ -33,7 +33,26 @@ export interface TunerOptions {
   readonly seeds: number;
   /** Step size below which the search has settled and stops evaluating until a re-start. */
   readonly settleStep: number;
+  /** What the look-ahead minimises: UXCost (default), or 100 − the XRBench score. */
+  readonly objective?: TuneObjective;
 }
+
+export type TuneObjective = "uxcost" | "xrbench";
+
+/** sdrm3's `tuneObjective` parameter: 0 → UXCost, 1 → XRBench score. */
+export const TUNE_OBJECTIVES: ReadonlyArray<TuneObjective> = ["uxcost", "xrbench"];
+
+/** XRBench score (0–100) of the frames released in [fromMs, toMs): runSummary of the span's per-model metrics. */
+export const spanXrbenchScore = (opts: RunOptions, frames: ReadonlyArray<FrameRecord>, span: Span): number => {
+  const models: ModelMetrics[] = [];
+  for (const m of opts.scenario.models) {
+    const mine = frames.filter((f) => f.model === m.name && f.releaseAt >= span.fromMs && f.releaseAt < span.toMs);
+    const costs = opts.costs.get(m.name);
+    if (mine.length === 0 || costs === undefined) continue;
+    models.push(modelMetrics(modelInfo(m.name, m.fps, 1000 / m.fps, costs), mine, span.toMs - span.fromMs));
+  }
+  return runSummary(models, span.toMs - span.fromMs).xrbenchScore;
+};
 
 /** The models active at time t, at their FPS then, as a static scenario (the look-ahead workload). */
 export const workloadAt = (scenario: Scenario, t: number): Scenario => {
@@ -91,9 +110,15 @@ export const createTuner = (opts: TunerOptions): Tuner => {
         durationMs: opts.lookaheadMs,
       };
       const r = simulateDirect(sim);
-      scores.push(spanUxCost(sim, r.frames, { name: "look-ahead", fromMs: 0.3 * opts.lookaheadMs, toMs: opts.lookaheadMs }) ?? r.summary.uxCost ?? 1);
+      const span = { name: "look-ahead", fromMs: 0.3 * opts.lookaheadMs, toMs: opts.lookaheadMs };
+      scores.push(
+        opts.objective === "xrbench"
+          ? 100 - spanXrbenchScore(sim, r.frames, span)
+          : (spanUxCost(sim, r.frames, span) ?? r.summary.uxCost ?? 1),
+      );
     }
-    return geomean(scores) ?? 1;
+    // UXCost: geomean over the seeds; XRBench: the shortfall from 100 points, mean over the seeds
+    return opts.objective === "xrbench" ? scores.reduce((a, b) => a + b, 0) / scores.length : (geomean(scores) ?? 1);
   };
 
   return (ctx: TuneContext): TuneResult => {
@@ -164,6 +189,14 @@ export const tuningFor = (opts: RunOptions): { tuner: Tuner; intervalMs: number 
   if (tuning === undefined) return undefined;
   return {
     intervalMs: tuning.everyMs,
-    tuner: createTuner({ base: opts, lookaheadMs: tuning.lookaheadMs, initialStep: 1, loadShift: 0.25, seeds: 2, settleStep: 0.1 }),
+    tuner: createTuner({
+      base: opts,
+      lookaheadMs: tuning.lookaheadMs,
+      initialStep: 1,
+      loadShift: 0.25,
+      seeds: 2,
+      settleStep: 0.1,
+      objective: TUNE_OBJECTIVES[Math.round(opts.policy.params.tuneObjective ?? 0)] ?? "uxcost",
+    }),
   };
 };
