@@ -14,6 +14,7 @@
  *   scheduler → log    evt.* (frame.released, block.dispatched, block.completed, frame.ended, run.finished)
  */
 import { Schema } from "effect";
+import { JobId } from "./job-id";
 
 export const PROTOCOL_VERSION = 1 as const;
 
@@ -30,9 +31,6 @@ const Token = Schema.String.pipe(
 const Time = Schema.Number.pipe(Schema.finite(), Schema.nonNegative());
 const Ms = Schema.Number.pipe(Schema.finite(), Schema.nonNegative());
 const Count = Schema.Number.pipe(Schema.int(), Schema.nonNegative());
-const JobId = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}:[0-9]{1,9}$/, {
-  message: () => "expected '<model>:<frame>'",
-}));
 
 export const Outcome = Schema.Literal("onTime", "late", "dropped");
 export type Outcome = typeof Outcome.Type;

@@ -14,6 +14,7 @@
 import { SchedulerKernel, applyInput } from "../actors/scheduler-kernel";
 import type { KernelEffect } from "../actors/scheduler-kernel";
 import type { InputEntry, LogHeader } from "../contracts/log";
+import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 import { type FrameRecord, type ModelMetrics, type RunSummary, modelMetrics, runSummary } from "../domain/metrics";
 import { POLICIES, resolvePolicy } from "../policies/catalogue";
@@ -117,7 +118,7 @@ export const describeEvent = (e: RunEvent | undefined): string => {
         ? `decision #${e.n} dispatch ${e.job} -> ${e.acc} layers ${e.firstLayer}..${(e.firstLayer ?? 0) + (e.layerCount ?? 1) - 1}${e.variant === undefined ? "" : ` variant ${e.variant}`}`
         : `decision #${e.n} drop ${e.job} (${e.reason ?? "no reason"})`;
     case "frame.released":
-      return `frame.released ${e.frame.model}:${e.frame.frame} (deadline ${e.frame.deadline})`;
+      return `frame.released ${jobId(e.frame.model, e.frame.frame)} (deadline ${e.frame.deadline})`;
     case "block.dispatched":
       return `block.dispatched ${e.job} on ${e.acc} layers ${e.firstLayer}..${e.firstLayer + e.layerCount - 1} until ${e.completesAt}`;
     case "frame.ended":
@@ -256,7 +257,7 @@ export class FrameCollector {
     switch (e._tag) {
       case "frame.released": {
         const f = e.frame;
-        this.frames.set(`${f.model}:${f.frame}`, {
+        this.frames.set(jobId(f.model, f.frame), {
           ...f,
           outcome: "unfinished",
           dispatchAt: undefined,
@@ -354,7 +355,7 @@ export interface ReleaseComparison {
  * deadline. (Injection times of cascaded frames follow their parent's end, so they may differ.)
  */
 export const compareReleases = (a: ReadonlyArray<FrameRecord>, b: ReadonlyArray<FrameRecord>): ReleaseComparison => {
-  const key = (f: FrameRecord) => `${f.model}:${f.frame}`;
+  const key = (f: FrameRecord) => jobId(f.model, f.frame);
   const mb = new Map(b.map((f) => [key(f), f]));
   let first: string | undefined;
   for (const f of a) {

@@ -6,6 +6,7 @@
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import type { KernelConfig, KernelMode, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
+import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 import {
   type FrameRecord,
@@ -251,7 +252,7 @@ export const checkAccounting = (frames: ReadonlyArray<FrameRecord>, kernel: Sche
   const seen = new Set<string>();
   const supernet = new Set((kernel.cfg.models ?? []).filter((m) => m.variants !== undefined).map((m) => m.name));
   for (const f of frames) {
-    const id = `${f.model}:${f.frame}`;
+    const id = jobId(f.model, f.frame);
     if (seen.has(id)) throw new AccountingError(`frame ${id} recorded twice`);
     seen.add(id);
     if (f.outcome === "unfinished" && kernel.cfg.mode !== "xrbench") throw new AccountingError(`frame ${id} never ended`);
