@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunEvent, jobId } from "@sdrm3/shared/contracts";
+import { type DispatchDecision, type RunEvent, jobId } from "@sdrm3/shared/contracts";
 import { findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "@sdrm3/shared/data";
 import { POLICIES, SDRM3_PARAMS, resolvePolicy } from "@sdrm3/shared/policies";
 import {
@@ -48,8 +48,9 @@ const fixtureFacts = () => {
   const entries = lines.slice(1).map((l) => JSON.parse(l) as { seq: number; at: number; type: string; payload: Record<string, unknown> });
   const count = (pred: (e: (typeof entries)[number]) => boolean) => entries.filter(pred).length;
   const changed = lines.map((l, i) => (l === mutated[i] ? -1 : i)).filter((i) => i >= 0);
-  const original = JSON.parse(lines[changed[0]!]!).payload as Extract<RunEvent, { _tag: "decision" }>;
-  const altered = JSON.parse(mutated[changed[0]!]!).payload as Extract<RunEvent, { _tag: "decision" }>;
+  // the fixture's mutation changes a dispatch decision (the tests below check action "dispatch")
+  const original = JSON.parse(lines[changed[0]!]!).payload as DispatchDecision;
+  const altered = JSON.parse(mutated[changed[0]!]!).payload as DispatchDecision;
   return {
     lines: lines.length,
     mutatedLines: mutated.length - 1,

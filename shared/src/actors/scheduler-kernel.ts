@@ -42,7 +42,7 @@
  * every policy computes them at the costs they run at; block.dispatch, decision and
  * block.dispatched carry the variant, frame records the variant and its relative accuracy.
  */
-import type { BlockDispatch, BlockResult, DecisionEvent, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
+import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
 import { type JobId, jobId, modelOfJob } from "../contracts/job-id";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
@@ -141,6 +141,9 @@ export type KernelInput =
 /** Feeds one input to a kernel (what the scheduler machine does, and what a replay does). */
 export const applyInput = (kernel: SchedulerKernel, input: KernelInput): KernelEffect[] =>
   input.kind === "start" ? kernel.start() : input.kind === "clock" ? kernel.onClock(input.at) : kernel.onReply(input.corr, input.reply, input.at);
+
+/** The fields of a decision event the kernel stamps itself. */
+type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
 
 interface Job extends JobView {
   readonly id: JobId;
@@ -664,7 +667,7 @@ export class SchedulerKernel {
   /** Counts a policy decision and records it, with the scores that drove it. */
   private recordDecision(
     out: KernelEffect[],
-    what: Omit<DecisionEvent, "_tag" | "v" | "run" | "at" | "n" | "scores">,
+    what: Omit<DispatchDecision, Stamped> | Omit<DropDecision, Stamped>,
     scores: Readonly<Record<string, number>> | undefined,
   ) {
     this.decisions++;

@@ -4,6 +4,7 @@
  * `-`: no `:`), so the first and only `:` separates the two parts.
  */
 import { Schema } from "effect";
+import { Sdrm3Error } from "./errors";
 
 const JOB_ID = /^([A-Za-z0-9_-]{1,64}):([0-9]{1,9})$/;
 const MODEL = /^[A-Za-z0-9_-]{1,64}$/;
@@ -17,11 +18,11 @@ export const JobId = Schema.String.pipe(
 export type JobId = typeof JobId.Type;
 
 /** A job id named a model or frame that cannot be one (a programming error, never user input). */
-export class InvalidJobIdError extends Error {
+export class InvalidJobIdError extends Sdrm3Error {
   readonly _tag = "InvalidJobIdError";
+  readonly failure = "terminal";
   constructor(readonly value: string, reason: string) {
     super(`invalid job id ${JSON.stringify(value)}: ${reason}`);
-    this.name = "InvalidJobIdError";
   }
 }
 

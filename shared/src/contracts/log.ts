@@ -18,7 +18,7 @@
  * Schemas only, no I/O (runtime/event-log reads and writes).
  */
 import { Schema, SchemaAST } from "effect";
-import { BlockResult, DecisionEvent, PROTOCOL_VERSION, RunEvent, TaskReleased } from "./messages";
+import { BlockResult, PROTOCOL_VERSION, decisionEventWith, RunEvent, TaskReleased } from "./messages";
 
 export const LOG_FORMAT = "sdrm3-event-log" as const;
 export const LOG_FORMAT_VERSION = 1 as const;
@@ -161,12 +161,8 @@ export const LoggedScore = Schema.Union(
   }),
 );
 
-const { _tag: _decisionTag, ...decisionFields } = DecisionEvent.fields;
 /** DecisionEvent with non-finite scores written as strings. */
-export const LoggedDecisionEvent = Schema.TaggedStruct("decision", {
-  ...decisionFields,
-  scores: Schema.optional(Schema.Record({ key: Schema.String, value: LoggedScore })),
-});
+export const LoggedDecisionEvent = decisionEventWith(LoggedScore);
 
 /** The kernel inputs (shared/src/actors/scheduler-kernel KernelInput). */
 export const LoggedKernelInput = Schema.Union(

@@ -33,7 +33,8 @@
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { checkToken } from "../contracts/subjects";
+import { Subjects, checkToken } from "../contracts/subjects";
+import { Sdrm3Error } from "../contracts/errors";
 
 /** Default bucket TTL: a dead owner's slot is free again after at most this long. */
 export const DEFAULT_LEASE_TTL_MS = 3_000;
@@ -63,17 +64,18 @@ export interface LeaseBucket {
 }
 
 /** The lease was taken over: a renewal or release found another revision than ours. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends Sdrm3Error {
+  readonly _tag = "LeaseLostError";
+  readonly failure = "terminal";
   constructor(
     readonly slot: string,
     readonly reason: string,
   ) {
     super(`lease of slot ${slot} lost: ${reason}`);
-    this.name = "LeaseLostError";
   }
 }
 
-export const leaseBucketName = (run: string): string => `sdrm3_leases_${checkToken("run id", run)}`;
+export const leaseBucketName = (run: string): string => Subjects.leaseBucket(run);
 
 const isWrongRevision = (e: unknown): boolean =>
   e instanceof JetStreamApiError &&

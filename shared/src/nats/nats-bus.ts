@@ -38,6 +38,7 @@ import {
 } from "../runtime/bus";
 import { redactNatsUrl } from "./redact";
 import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "../runtime/bus";
+import { type FailureKind, Sdrm3Error } from "../contracts/errors";
 
 export { redactNatsUrl };
 
@@ -80,7 +81,8 @@ export interface NatsTlsOptions {
  * The first connection failed: refused, timed out, or authorization failed (`kind`). The message
  * names the server(s) (credentials in a URL are masked) and never includes a password.
  */
-export class NatsConnectError extends Error {
+export class NatsConnectError extends Sdrm3Error {
+  readonly _tag = "NatsConnectError";
   constructor(
     readonly kind: "refused" | "timeout" | "authorization" | "other",
     readonly servers: string,
@@ -88,7 +90,11 @@ export class NatsConnectError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = "NatsConnectError";
+  }
+
+  /** Refused or timed out: the server may come up; authorization (or another failure) fails again as it is. */
+  get failure(): FailureKind {
+    return this.kind === "refused" || this.kind === "timeout" ? "retryable" : "terminal";
   }
 }
 

@@ -13,11 +13,12 @@ import { type KernelEffect, type KernelReply, SchedulerKernel, type Tuner } from
 import { type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
 import type { TaskConfig } from "../actors/task-logic";
 import { acceleratorCosts, kernelConfigFor, resultOf, runVariants, taskConfigsFor, type RunOptions, type RunResult } from "./setup";
+import { RunConfigError } from "../contracts/errors";
 
 /** Runs `opts` on the direct engine; `tuner` enables online tuning (the look-ahead never nests one). */
 export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): RunResult => {
   const run = opts.run ?? "direct";
-  if (opts.live !== undefined) throw new Error("the direct engine runs in virtual time only; live mode needs the actor system (runScenario)");
+  if (opts.live !== undefined) throw new RunConfigError("the direct engine runs in virtual time only; live mode needs the actor system (runScenario)");
   const kernel = new SchedulerKernel(kernelConfigFor(opts, run, tuner));
   const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),

@@ -38,6 +38,7 @@ import type { KernelObserver } from "./host";
 import { type RunOptions, kernelConfigFor, modeOf, taskConfigsFor } from "./run";
 import { tuningFor } from "./tuner";
 import rootPackage from "../../../package.json" with { type: "json" };
+import { Sdrm3Error } from "../contracts/errors";
 
 /** Version of sdrm3 (the root package.json), recorded in every log header. */
 export const SDRM3_VERSION: string = rootPackage.version;
@@ -345,15 +346,15 @@ export interface LogLine {
 }
 
 /** A defect of a log: the line (1-based; the header is line 1) and what is wrong. */
-export class LogFormatError extends Error {
+export class LogFormatError extends Sdrm3Error {
   readonly _tag = "LogFormatError";
+  readonly failure = "input";
   constructor(
     readonly line: number,
     readonly detail: string,
     readonly source = "",
   ) {
     super(`${source === "" ? "" : `${source}: `}line ${line}: ${detail}`);
-    this.name = "LogFormatError";
   }
 
   withSource(source: string): LogFormatError {
@@ -525,12 +526,9 @@ export const openLog = async (lines: AsyncIterable<LogLine>, opts: OpenLogOption
 };
 
 /** A log file that cannot be read at all (missing, a directory, no permission). */
-export class LogFileError extends Error {
+export class LogFileError extends Sdrm3Error {
   readonly _tag = "LogFileError";
-  constructor(message: string) {
-    super(message);
-    this.name = "LogFileError";
-  }
+  readonly failure = "input";
 }
 
 /** Opens a log file (see openLog). */

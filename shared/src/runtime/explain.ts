@@ -307,9 +307,7 @@ export const explainLog = async (open: () => Promise<OpenedLog>, target: Explain
           if (event._tag !== "decision") return;
           const d = byNumber.get(event.n);
           if (d !== undefined) d.recorded = { seq, scores: event.scores };
-          if (event.action === "dispatch" && event.acc !== undefined) {
-            inFlight.set(event.acc, { job: event.job, firstLayer: event.firstLayer ?? 0, layerCount: event.layerCount ?? 1 });
-          }
+          if (event.action === "dispatch") inFlight.set(event.acc, { job: event.job, firstLayer: event.firstLayer, layerCount: event.layerCount });
         },
       });
   return { header: log.header, target, points, jobHistory, replay };

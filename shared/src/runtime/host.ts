@@ -35,6 +35,7 @@ import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
 import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
 import { decodeJson } from "./typed-bus";
+import { Sdrm3Error } from "../contracts/errors";
 
 /** Counts of what passed the relay point, per hosted actor. */
 export interface RelayStats {
@@ -391,11 +392,9 @@ export interface SchedulerOutcome {
   readonly stats: RelayStats;
 }
 
-export class RunFailedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RunFailedError";
-  }
+export class RunFailedError extends Sdrm3Error {
+  readonly _tag = "RunFailedError";
+  readonly failure = "terminal";
 }
 
 const subjectOf = (run: string, to: Target) =>

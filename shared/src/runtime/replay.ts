@@ -115,8 +115,8 @@ export const describeEvent = (e: RunEvent | undefined): string => {
   switch (e._tag) {
     case "decision":
       return e.action === "dispatch"
-        ? `decision #${e.n} dispatch ${e.job} -> ${e.acc} layers ${e.firstLayer}..${(e.firstLayer ?? 0) + (e.layerCount ?? 1) - 1}${e.variant === undefined ? "" : ` variant ${e.variant}`}`
-        : `decision #${e.n} drop ${e.job} (${e.reason ?? "no reason"})`;
+        ? `decision #${e.n} dispatch ${e.job} -> ${e.acc} layers ${e.firstLayer}..${e.firstLayer + e.layerCount - 1}${e.variant === undefined ? "" : ` variant ${e.variant}`}`
+        : `decision #${e.n} drop ${e.job} (${e.reason})`;
     case "frame.released":
       return `frame.released ${jobId(e.frame.model, e.frame.frame)} (deadline ${e.frame.deadline})`;
     case "block.dispatched":

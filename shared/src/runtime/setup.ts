@@ -23,6 +23,7 @@ import { checkLiveCapable } from "../policies/catalogue";
 import type { Policy, PolicyParams } from "../policies/types";
 import type { Bus } from "./bus";
 import type { KernelObserver, RejectListener } from "./host";
+import { RunConfigError, Sdrm3Error } from "../contracts/errors";
 
 export interface RunOptions {
   readonly scenario: Scenario;
@@ -117,7 +118,7 @@ export const modelInfo = (name: string, targetFps: number, periodMs: number, cos
 
 const costsOf = (costs: ReadonlyMap<string, ModelCosts>, model: string): ModelCosts => {
   const c = costs.get(model);
-  if (c === undefined) throw new Error(`no costs for scenario model ${model}`);
+  if (c === undefined) throw new RunConfigError(`no costs for scenario model ${model}`);
   return c;
 };
 
@@ -145,8 +146,8 @@ export const runVariants = (opts: RunOptions): ReadonlyMap<string, ReadonlyArray
   const variants = opts.variants;
   for (const m of opts.scenario.models) {
     const vs = variants?.get(m.name);
-    if (vs === undefined || vs.length === 0) throw new Error(`supernet run: no variants for scenario model ${m.name}`);
-    if (vs[0]!.width !== 1) throw new Error(`supernet run: variant 0 of ${m.name} must be the full model (width 1), got width ${vs[0]!.width}`);
+    if (vs === undefined || vs.length === 0) throw new RunConfigError(`supernet run: no variants for scenario model ${m.name}`);
+    if (vs[0]!.width !== 1) throw new RunConfigError(`supernet run: variant 0 of ${m.name} must be the full model (width 1), got width ${vs[0]!.width}`);
   }
   return variants;
 };
@@ -161,7 +162,7 @@ export const restrictToAccelerators = (opts: RunOptions, ids: ReadonlyArray<stri
   const keep = all.flatMap((a, i) => (ids.includes(a.id) ? [i] : []));
   const unknown = ids.filter((id) => !all.some((a) => a.id === id));
   if (keep.length === 0 || unknown.length > 0) {
-    throw new Error(`cannot run ${opts.hardware.name} on accelerators [${ids.join(", ")}]: ${unknown.length > 0 ? `unknown ${unknown.join(", ")}` : "none"} (has ${all.map((a) => a.id).join(", ")})`);
+    throw new RunConfigError(`cannot run ${opts.hardware.name} on accelerators [${ids.join(", ")}]: ${unknown.length > 0 ? `unknown ${unknown.join(", ")}` : "none"} (has ${all.map((a) => a.id).join(", ")})`);
   }
   if (keep.length === all.length) return opts;
   const rows = <T>(xs: ReadonlyArray<T>) => keep.map((i) => xs[i]!);
@@ -200,11 +201,11 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
   const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
   if (opts.live !== undefined) checkLiveCapable(opts.policy);
   if (mode === "xrbench" && dynamic !== undefined) {
-    throw new Error(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
+    throw new RunConfigError(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
   }
   if (mode === "exact") {
     const multi = opts.scenario.models.find((m) => m.dependsOn.length > 1);
-    if (multi !== undefined) throw new Error(`model ${multi.name}: a cascade with more than one parent is not supported`);
+    if (multi !== undefined) throw new RunConfigError(`model ${multi.name}: a cascade with more than one parent is not supported`);
   }
   const maxFps = Math.max(...opts.scenario.models.map((m) => m.fps));
   const variants = runVariants(opts);
@@ -234,10 +235,11 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
   };
 };
 
-export class AccountingError extends Error {
+export class AccountingError extends Sdrm3Error {
+  readonly _tag = "AccountingError";
+  readonly failure = "terminal";
   constructor(message: string) {
     super(`accounting invariant violated: ${message}`);
-    this.name = "AccountingError";
   }
 }
 

@@ -12,6 +12,7 @@
 import { Data, Either, ParseResult, Schema } from "effect";
 import type { ParseOptions } from "effect/SchemaAST";
 import type { Bus, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "./bus";
+import type { FailureKind } from "../contracts/errors";
 import { ErrorReply, errorReply } from "../contracts/messages";
 
 export interface DecodeIssue {
@@ -24,6 +25,10 @@ export interface DecodeIssue {
 export class DecodeFailure extends Data.TaggedError("DecodeFailure")<{
   readonly issues: ReadonlyArray<DecodeIssue>;
 }> {
+  /** contracts/errors: terminal. */
+  get failure(): FailureKind {
+    return "terminal";
+  }
   override get message(): string {
     return formatIssues(this.issues);
   }
@@ -34,6 +39,10 @@ export class RemoteDecodeError extends Data.TaggedError("RemoteDecodeError")<{
   readonly subject: string;
   readonly issues: ReadonlyArray<DecodeIssue>;
 }> {
+  /** contracts/errors: terminal. */
+  get failure(): FailureKind {
+    return "terminal";
+  }
   override get message(): string {
     return `'${this.subject}' rejected the request: ${formatIssues(this.issues)}`;
   }
