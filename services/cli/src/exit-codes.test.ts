@@ -3,15 +3,16 @@
  * its message, anything else (terminal, retryable, a bug) exits 1 as "run failed". Each error class
  * says its kind; the CLI lists no classes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { InvalidJobIdError, InvalidSubjectTokenError, RunConfigError, errorMessage, failureKind, isInputError, isRetryable } from "@sdrm3/shared/contracts";
 import { DataError, UnknownNameError } from "@sdrm3/shared/data";
 import { LeaseLostError, NatsConnectError } from "@sdrm3/shared/nats";
 import { PolicyInputError } from "@sdrm3/shared/policies";
-import { AccountingError, BusClosedError, BusNoRespondersError, BusTimeoutError, LogFileError, LogFormatError, PayloadTooLargeError, RunFailedError } from "@sdrm3/shared/runtime";
+import { AccountingError, BusClosedError, BusNoRespondersError, BusTimeoutError, LogFileError, LogFormatError, MAX_LOG_LINE_BYTES, PayloadTooLargeError, RunFailedError } from "@sdrm3/shared/runtime";
 import { CliInputError } from "./duration";
 import { type Io, main } from "./main";
 
@@ -88,6 +89,26 @@ describe("exit codes", () => {
     writeFileSync(file, JSON.stringify({ name: "dyn", models: [{ name: "ES_RITNet", fps: 60, exits: [{ after_layer: 2, probability: 0.5 }] }] }));
     const r = await sdrm3("run", "--scenario-file", file, "--scenario", "dyn", "--hardware", "Single_4K/WS", "--policy", "xrbench", "--duration", "100ms");
     expect(r.err).toMatch(/^sdrm3: scenario dyn is dynamic \(model ES_RITNet\); the xrbench runtime supports static scenarios only\n$/);
+    expect(r.code).toBe(2);
+  });
+
+  const FIXTURE = fileURLToPath(new URL("../../../test/fixtures/logs/social_interactionA-sdrm3-100ms.jsonl", import.meta.url));
+
+  it("a log line over the stated limit: exit 2 naming the file, the line and the limit", async () => {
+    const lines = readFileSync(FIXTURE, "utf8").split("\n");
+    const file = join(dir, "long-line.jsonl");
+    writeFileSync(file, [lines[0], `{"pad":"${"x".repeat(MAX_LOG_LINE_BYTES)}"}`, ...lines.slice(2)].join("\n"));
+    const r = await sdrm3("replay", file);
+    expect(r.err).toBe(`sdrm3: ${file}: line 2: the line is longer than the limit of ${MAX_LOG_LINE_BYTES} bytes (the longest line a log may hold; docs/event-log.md, Limits)\n`);
+    expect(r.code).toBe(2);
+  });
+
+  it("a log of a behaviour version this sdrm3 does not implement: replay exits 2 saying so", async () => {
+    const lines = readFileSync(FIXTURE, "utf8").split("\n");
+    const file = join(dir, "behaviour-2.jsonl");
+    writeFileSync(file, [lines[0]!.replace('"sdrm3Version":"0.1.0"', '"sdrm3Version":"0.1.0","behaviourVersion":2'), ...lines.slice(1)].join("\n"));
+    const r = await sdrm3("replay", file);
+    expect(r.err).toMatch(/line 1: the log was recorded with scheduling behaviour version 2 \(by sdrm3 0\.1\.0\); this sdrm3 0\.1\.0 implements behaviour 1, so a replay would not reproduce its decisions/);
     expect(r.code).toBe(2);
   });
 });

@@ -120,8 +120,13 @@ export const LogHeader = Schema.Struct({
   format: Schema.Literal(LOG_FORMAT),
   formatVersion: Schema.Literal(LOG_FORMAT_VERSION),
   protocolVersion: Schema.Literal(PROTOCOL_VERSION),
-  /** Version of sdrm3 that recorded the log (root package.json). */
+  /** Version of sdrm3 that recorded the log. */
   sdrm3Version: Schema.String,
+  /**
+   * The scheduling behaviour the recording kernel implemented (runtime/event-log/header.ts): a
+   * replay refuses a behaviour it does not implement. Absent (logs older than the field): 1.
+   */
+  behaviourVersion: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.positive()), { exact: true }),
   run: Token,
   /** "xrbench" (the XRBench runtime's semantics) or "exact" (DESIGN.md §5). */
   mode: Schema.Literal("xrbench", "exact"),
