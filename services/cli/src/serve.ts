@@ -17,7 +17,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
-import { Subjects, checkToken } from "@sdrm3/shared/contracts";
+import { Subjects, checkToken, errorMessage } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, connectNatsBus, openLeaseBucket, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { RunFailedError, defaultDurationMs, publishRunControl, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
@@ -185,7 +185,7 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
   try {
     if (role === "accelerator") {
       const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs }).catch((e: unknown) => {
-        throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${errorMessage(e)}`);
       });
       await serveUntilRunEnds(run, giveUp, (signal) => serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal }));
       return 0;
@@ -231,11 +231,11 @@ export const executeServe = async (role: string, flags: ServeFlags, io: ServeIo)
       } finally {
         // the run is over (or failed): its lease bucket goes with it
         await removeLeaseBucket(bus.nc, run).catch((e: unknown) =>
-          log(`could not remove the lease bucket of run ${run}: ${e instanceof Error ? e.message : String(e)}`),
+          log(`could not remove the lease bucket of run ${run}: ${errorMessage(e)}`),
         );
       }
     } catch (e) {
-      publishRunControl(bus, run, "stop", e instanceof Error ? e.message : String(e));
+      publishRunControl(bus, run, "stop", errorMessage(e));
       throw e;
     }
     return 0;

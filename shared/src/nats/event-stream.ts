@@ -40,7 +40,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { LogHeader } from "../contracts/log";
 import { Subjects } from "../contracts/subjects";
 import { type EventLogSink, type LogLine, LogFormatError, type OutEntry, entryLine, headerLine } from "../runtime/event-log";
-import { Sdrm3Error } from "../contracts/errors";
+import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 /** The stream that holds every run's event log. */
 export const LOG_STREAM = "SDRM3_LOG";
@@ -232,7 +232,7 @@ export class JetStreamLogSink implements EventLogSink {
         return;
       } catch (e) {
         if (attempt >= this.attempts) {
-          this.failures.push(`line ${line}: ${e instanceof Error ? e.message : String(e)}`);
+          this.failures.push(`line ${line}: ${errorMessage(e)}`);
           return;
         }
         this.retries++;

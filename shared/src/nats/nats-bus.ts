@@ -38,7 +38,7 @@ import {
 } from "../runtime/bus";
 import { redactNatsUrl } from "./redact";
 import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "../runtime/bus";
-import { type FailureKind, Sdrm3Error } from "../contracts/errors";
+import { type FailureKind, Sdrm3Error, errorMessage } from "../contracts/errors";
 
 export { redactNatsUrl };
 
@@ -148,7 +148,7 @@ const connectError = (error: unknown, opts: NatsBusOptions, timeoutMs: number): 
     const hint = opts.tls !== undefined && opts.tls.cert === undefined ? "; if the server verifies clients, give a client certificate (--tls-cert / --tls-key)" : "";
     return new NatsConnectError("timeout", servers, `cannot connect to NATS at ${servers}: no answer within ${timeoutMs} ms (connect timeout)${hint}`, cause);
   }
-  const reason = scrub(error instanceof Error ? error.message : String(error), opts);
+  const reason = scrub(errorMessage(error), opts);
   const kind = /refused/i.test(reason) ? "refused" : "other";
   const hint = /certificate|self.signed|altname/i.test(reason) ? " (TLS: give the CA that signed the server's certificate with --tls-ca / NATS_CA; the certificate must name the host or IP address dialled)" : "";
   return new NatsConnectError(kind, servers, `cannot connect to NATS at ${servers}: ${reason}${hint}`, cause);

@@ -8,7 +8,7 @@
  * request order and the actors' logic is pure, both engines give identical results; a test holds
  * them to it (test/direct-engine.test.ts).
  */
-import { executeBlock } from "../actors/accelerator-logic";
+import { busyRefusal, executeBlock, isFreeFor } from "../actors/accelerator-logic";
 import { type KernelEffect, type KernelReply, SchedulerKernel, type Tuner } from "../actors/scheduler-kernel";
 import { type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
 import type { TaskConfig } from "../actors/task-logic";
@@ -24,12 +24,16 @@ export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),
   );
   const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
+  const busyUntil = new Map<string, number>();
 
   const answer = (e: Extract<KernelEffect, { kind: "request" }>): KernelReply => {
     const m = e.message;
     if (m._tag === "block.dispatch") {
-      const reply = executeBlock(accelerators.get(m.acc)!, m);
+      // the accelerator actor's rule: a block dispatched while the accelerator is busy is refused
+      const busy = busyUntil.get(m.acc) ?? 0;
+      const reply = isFreeFor(busy, m) ? executeBlock(accelerators.get(m.acc)!, m) : busyRefusal(m.acc, busy, m);
       if (reply._tag === "error") throw new Error(`accelerator ${m.acc}: ${reply.message}`);
+      busyUntil.set(m.acc, reply.completesAt);
       return reply;
     }
     const task = tasks.get(e.to.kind === "task" ? e.to.name : "")!;

@@ -21,6 +21,7 @@ import { POLICIES, resolvePolicy } from "../policies/catalogue";
 import type { Policy } from "../policies/types";
 import { type LogStatus, type OpenedLog, headerPeriodMs, kernelConfigFromHeader, kernelInputOf, runOptionsFromHeader } from "./event-log";
 import { type RunOptions, type RunResult, modelInfo, runScenario } from "./run";
+import { errorMessage } from "../contracts/errors";
 
 /** The policy a header names, with its recorded parameters (all of them). */
 export const recordedPolicy = (header: LogHeader): Policy => resolvePolicy(header.policy.name, header.policy.params);
@@ -185,7 +186,7 @@ export const replayLog = async (log: OpenedLog, opts: ReplayOptions = {}): Promi
       try {
         effects = applyInput(kernel, kernelInputOf(entry));
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
+        const why = errorMessage(e);
         diverge({ seq: entry.seq, at: entry.at, kind: "rejected", expected: undefined, actual: undefined, message: `the kernel refused the recorded input (${why})` });
         break;
       }

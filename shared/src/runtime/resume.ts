@@ -19,7 +19,7 @@ import type { KernelConfig, KernelEffect, KernelInput } from "../actors/schedule
 import { SchedulerKernel, applyInput } from "../actors/scheduler-kernel";
 import type { KernelObserver } from "./host";
 import { LogFormatError, type OpenedLog, kernelInputOf } from "./event-log";
-import { RunConfigError } from "../contracts/errors";
+import { RunConfigError, errorMessage } from "../contracts/errors";
 
 export type OutstandingRequest = Extract<KernelEffect, { kind: "request" }>;
 
@@ -70,7 +70,7 @@ export const resumeKernel = async (log: OpenedLog, cfg: KernelConfig): Promise<R
     try {
       effects = applyInput(kernel, input);
     } catch (e) {
-      throw new LogFormatError(entry.seq + 1, `the kernel refused the recorded input: ${e instanceof Error ? e.message : String(e)}`);
+      throw new LogFormatError(entry.seq + 1, `the kernel refused the recorded input: ${errorMessage(e)}`);
     }
     inputs++;
     for (const e of effects) if (e.kind === "request") outstanding.set(e.corr, e);

@@ -14,6 +14,7 @@ import type { ParseOptions } from "effect/SchemaAST";
 import type { Bus, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "./bus";
 import type { FailureKind } from "../contracts/errors";
 import { ErrorReply, errorReply } from "../contracts/messages";
+import { errorMessage } from "../contracts/errors";
 
 export interface DecodeIssue {
   /** Dotted path to the offending field (`payload.frame`); "" for the whole message. */
@@ -79,7 +80,7 @@ export const decodeJson = <A, I>(
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return Either.left(new DecodeFailure({ issues: [{ path: "", message: clip(`invalid JSON: ${reason}`) }] }));
   }
   try {
@@ -89,7 +90,7 @@ export const decodeJson = <A, I>(
     );
   } catch (error) {
     // e.g. RangeError on pathologically deep nesting: still a refused payload, never a crash
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return Either.left(new DecodeFailure({ issues: [{ path: "", message: clip(`undecodable payload: ${reason}`) }] }));
   }
 };
