@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { RunEvent } from "@sdrm3/shared/contracts";
+import { type RunEvent, modelOfJob } from "@sdrm3/shared/contracts";
 import { findScenario, loadBuiltinDataset } from "@sdrm3/shared/data";
 import { type RunResult, type RunSpec, kernelConfigFor, resolveRunSpec, runScenario, taskConfigsFor } from "@sdrm3/shared/runtime";
 
@@ -154,7 +154,7 @@ const blocksByJob = (o: Observed) => {
   const accIndex = new Map(o.opts.hardware.accelerators.map((a, i) => [a.id, i]));
   for (const e of o.events) {
     if (e._tag !== "block.dispatched") continue;
-    const model = e.job.slice(0, e.job.lastIndexOf(":"));
+    const model = modelOfJob(e.job);
     const costs = o.opts.costs.get(model)!;
     const a = accIndex.get(e.acc)!;
     const list = layers.get(e.job) ?? [];

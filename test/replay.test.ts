@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { RunEvent } from "@sdrm3/shared/contracts";
+import { type DispatchDecision, type RunEvent, jobId } from "@sdrm3/shared/contracts";
 import { findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "@sdrm3/shared/data";
 import { POLICIES, SDRM3_PARAMS, resolvePolicy } from "@sdrm3/shared/policies";
 import {
@@ -48,8 +48,9 @@ const fixtureFacts = () => {
   const entries = lines.slice(1).map((l) => JSON.parse(l) as { seq: number; at: number; type: string; payload: Record<string, unknown> });
   const count = (pred: (e: (typeof entries)[number]) => boolean) => entries.filter(pred).length;
   const changed = lines.map((l, i) => (l === mutated[i] ? -1 : i)).filter((i) => i >= 0);
-  const original = JSON.parse(lines[changed[0]!]!).payload as Extract<RunEvent, { _tag: "decision" }>;
-  const altered = JSON.parse(mutated[changed[0]!]!).payload as Extract<RunEvent, { _tag: "decision" }>;
+  // the fixture's mutation changes a dispatch decision (the tests below check action "dispatch")
+  const original = JSON.parse(lines[changed[0]!]!).payload as DispatchDecision;
+  const altered = JSON.parse(mutated[changed[0]!]!).payload as DispatchDecision;
   return {
     lines: lines.length,
     mutatedLines: mutated.length - 1,
@@ -402,11 +403,11 @@ describe("trace export", () => {
     const meta = (await openLogFile(FIXTURE)).header;
     let text = "";
     const b = new TraceBuilder(meta, (t) => void (text += t));
-    const block = (at: number, job: string, completesAt: number): RunEvent => ({
-      _tag: "block.dispatched", v: 1, run: "embedded", at, acc: "acc0", job, firstLayer: 0, layerCount: 1, completesAt, energyMJ: 1,
+    const block = (at: number, frame: number, completesAt: number): RunEvent => ({
+      _tag: "block.dispatched", v: 1, run: "embedded", at, acc: "acc0", job: jobId("ES_RITNet", frame), firstLayer: 0, layerCount: 1, completesAt, energyMJ: 1,
     });
-    b.event(block(0, "ES_RITNet:0", 1.005));
-    b.event(block(1, "ES_RITNet:1", 2));
+    b.event(block(0, 0, 1.005));
+    b.event(block(1, 1, 2));
     b.finish();
     const { events } = validateTrace(text, 2);
     const slices = events.filter((e) => e.ph === "X");

@@ -5,7 +5,7 @@
  * on time, late or dropped — none is left unfinished.
  */
 import { describe, expect, it } from "vitest";
-import type { RunEvent } from "@sdrm3/shared/contracts";
+import { type RunEvent, jobId } from "@sdrm3/shared/contracts";
 import { findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "@sdrm3/shared/data";
 import { resolvePolicy } from "@sdrm3/shared/policies";
 import { type RunResult, runScenario } from "@sdrm3/shared/runtime";
@@ -86,7 +86,7 @@ describe("fcfs, VR_gaming on Dual_4K/WS_OS, 1 s", () => {
     expect(new Set(endedIds).size).toBe(endedIds.length);
     expect([...endedIds].sort()).toEqual([...ids].sort());
     const outcomeOf = new Map(ended.map((e) => [e.job, e.outcome]));
-    for (const f of result.frames) expect(outcomeOf.get(`${f.model}:${f.frame}`), `${f.model}:${f.frame}`).toBe(f.outcome);
+    for (const f of result.frames) expect(outcomeOf.get(jobId(f.model, f.frame)), `${f.model}:${f.frame}`).toBe(f.outcome);
 
     // a frame ends after it is released
     const releasedAt = new Map<string, number>();

@@ -34,7 +34,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const AR = { scenario: "AR_Assistant", hardware: "Dual_4K/WS_OS", durationMs: 2000, seed: 1 } as const;
 
-type Decision = Extract<RunEvent, { _tag: "decision" }>;
+type Decision = Extract<RunEvent, { _tag: "decision"; action: "dispatch" }>;
 
 const runWithEvents = async (opts: RunOptions): Promise<{ result: RunResult; events: RunEvent[] }> => {
   const events: RunEvent[] = [];

@@ -1,5 +1,5 @@
 /** Shared by the bus benchmark (./bus.ts) and its responder process (./bus-responder.ts). */
-import { PROTOCOL_VERSION } from "@sdrm3/shared/contracts";
+import { PROTOCOL_VERSION, jobId } from "@sdrm3/shared/contracts";
 
 export const BENCH_RUN = "bench";
 export const RAW_SUBJECT = "bench.raw";
@@ -12,7 +12,7 @@ export const dispatchCommand = (at: number, frame: number, layer: number) => ({
   run: BENCH_RUN,
   at,
   acc: "acc0",
-  job: `${BENCH_MODEL}:${frame}`,
+  job: jobId(BENCH_MODEL, frame),
   model: BENCH_MODEL,
   frame,
   firstLayer: layer,

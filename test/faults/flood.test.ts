@@ -222,7 +222,7 @@ const smallTemplates = (run: string, t: Target, accs: ReadonlyArray<string>, ran
       f("another accelerator", { ...m.accelRegister, acc: "acc99" }),
       f("another run id", { ...m.taskRegister, run: OTHER_RUN }),
     ],
-    control: (["discover", "start", "stop", "finished"] as const).map((op) => f("another run id", { ...m.control, run: OTHER_RUN, op })),
+    control: (["discover", "stop", "finished"] as const).map((op) => f("another run id", { ...m.control, run: OTHER_RUN, op })),
     event: [f("another run id", { ...m.runFinished, run: OTHER_RUN })],
   }[t.kind];
   for (const [category, value] of foreign) out.push(json(category, "foreign", value, undefined));

@@ -18,6 +18,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { Subjects } from "@sdrm3/shared/contracts";
 import { fileURLToPath } from "node:url";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 
@@ -156,8 +157,8 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
   const deadline = t0 + o.timeoutMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    observer.nc.subscribe(`sdrm3.${run}.task.*.cmd`, { callback: () => void (startedAt ??= performance.now()) });
-    observer.nc.subscribe(`sdrm3.${run}.ctl.control`, { callback: (_e, msg) => void (msg.string().includes('"finished"') && (finishedAt ??= performance.now())) });
+    observer.nc.subscribe(Subjects.allTaskCmds(run), { callback: () => void (startedAt ??= performance.now()) });
+    observer.nc.subscribe(Subjects.control(run, "control"), { callback: (_e, msg) => void (msg.string().includes('"finished"') && (finishedAt ??= performance.now())) });
     await observer.nc.flush();
     const perProcess = o.accelerators / o.processes;
     if (!Number.isInteger(perProcess)) throw new Error(`${o.accelerators} accelerators do not split evenly over ${o.processes} processes`);

@@ -9,6 +9,7 @@
  */
 import { expect } from "vitest";
 import { main } from "@sdrm3/cli";
+import { Subjects } from "@sdrm3/shared/contracts";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { type RunSpec, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { captureIo, decisionLines } from "./processes";
@@ -45,7 +46,7 @@ export const startReplySpy = async (nats: NatsLogin, run: string) => {
   const requests = new Map<string, { slot: string; at: number }>(); // reply subject -> slot, when seen
   const replies = new Map<string, number[]>(); // reply subject -> when each reply was seen
   const dispatches: Record<string, number> = {};
-  bus.nc.subscribe(`sdrm3.${run}.accel.*.cmd`, {
+  bus.nc.subscribe(Subjects.allAccelCmds(run), {
     callback: (_e, m) => {
       if (m.reply === undefined || m.reply === "") return;
       const slot = m.subject.split(".")[3]!;

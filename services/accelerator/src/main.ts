@@ -29,6 +29,7 @@ import {
 } from "@sdrm3/shared/runtime";
 import { RunControl, Subjects } from "@sdrm3/shared/contracts";
 import { type FenceClocks, PauseAwareClock, type SlotFence, slotFence, systemClocks } from "./fence";
+import { Sdrm3Error } from "@sdrm3/shared/contracts";
 
 export interface AcceleratorServiceOptions {
   readonly bus: Bus;
@@ -48,11 +49,9 @@ export interface AcceleratorServiceOptions {
   readonly clocks?: FenceClocks;
 }
 
-export class SlotError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SlotError";
-  }
+export class SlotError extends Sdrm3Error {
+  readonly _tag = "SlotError";
+  readonly failure = "input";
 }
 
 /** Hosts the slots' actors; resolves when the run is finished, rejects when the scheduler aborts it. */

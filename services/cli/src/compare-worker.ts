@@ -11,6 +11,7 @@ import { resolvePolicy } from "@sdrm3/shared/policies";
 import { runScenario, simulateDirect, supernetSetting, tuningFor, type RunResult } from "@sdrm3/shared/runtime";
 import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts, scenarioVariants } from "@sdrm3/shared/data";
 import { runToJson } from "./format";
+import { errorMessage } from "@sdrm3/shared/contracts";
 
 /** One run of the comparison, as sent to a worker. */
 export interface RunJob {
@@ -101,7 +102,7 @@ export const serve = (): void => {
         const record = await executeJob(ds, job, costsCache, variantsCache);
         reply = { index: job.index, ok: true, record, wallMs: performance.now() - started };
       } catch (e) {
-        reply = { index: job.index, ok: false, error: e instanceof Error ? e.message : String(e) };
+        reply = { index: job.index, ok: false, error: errorMessage(e) };
       }
       port.postMessage(reply);
     });

@@ -15,7 +15,7 @@ import cliProgress from "cli-progress";
 import Table from "cli-table3";
 import { POLICIES, PolicyInputError, type PolicyParams, resolvePolicy } from "@sdrm3/shared/policies";
 import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware } from "@sdrm3/shared/data";
-import { UXCOST_DEFINITION } from "@sdrm3/shared/domain";
+import { UXCOST_DEFINITION, geomean } from "@sdrm3/shared/domain";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { type ChartCell, writeCharts } from "./charts";
 import { parseInFlight, runRemote } from "./sweep";
@@ -23,6 +23,7 @@ import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
 import { CliInputError, formatDuration, parseDuration } from "./duration";
 import { parseBlockSize, parseSupernet } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
+import { errorMessage } from "@sdrm3/shared/contracts";
 
 export interface CompareIo {
   out(text: string): void;
@@ -417,7 +418,7 @@ export const runPool = (jobs: ReadonlyArray<RunJob>, opts: PoolOptions): Promise
         try {
           opts.onResult?.(job, reply.record, reply.wallMs);
         } catch (e) {
-          fail(e instanceof Error ? e.message : String(e));
+          fail(errorMessage(e));
           return;
         }
         if (done === jobs.length) {
@@ -428,7 +429,7 @@ export const runPool = (jobs: ReadonlyArray<RunJob>, opts: PoolOptions): Promise
         }
         feed(slot);
       });
-      slot.worker.on("error", (e) => fail(`worker crashed ${during()}: ${e instanceof Error ? e.message : String(e)}`));
+      slot.worker.on("error", (e) => fail(`worker crashed ${during()}: ${errorMessage(e)}`));
       slot.worker.on("exit", (code) => {
         if (!slot.retired) fail(`worker exited with code ${code} ${during()}`);
       });
@@ -438,11 +439,6 @@ export const runPool = (jobs: ReadonlyArray<RunJob>, opts: PoolOptions): Promise
 };
 
 // ---- aggregation ------------------------------------------------------------------------------
-
-const geomean = (xs: ReadonlyArray<number | null>): number | null => {
-  if (xs.length === 0 || xs.some((x) => x === null || !(x > 0))) return null;
-  return Math.exp(xs.reduce<number>((s, x) => s + Math.log(x as number), 0) / xs.length);
-};
 
 const mean = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 

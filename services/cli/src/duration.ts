@@ -1,12 +1,11 @@
 /** Durations on the command line: `700ms`, `10s`, `1.5m` (a unit is required). */
+import { Sdrm3Error } from "@sdrm3/shared/contracts";
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
 
-export class CliInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CliInputError";
-  }
+export class CliInputError extends Sdrm3Error {
+  readonly _tag = "CliInputError";
+  readonly failure = "input";
 }
 
 export const parseDuration = (text: string, flag = "--duration"): number => {

@@ -15,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type FpsChoice, generateHardware, generateScenario, hardwareJson, loadBuiltinDataset, scenarioJson } from "@sdrm3/shared/data";
 import { CliInputError, parseSeed } from "./duration";
+import { errorMessage } from "@sdrm3/shared/contracts";
 
 export interface GenIo {
   out(text: string): void;
@@ -124,7 +125,7 @@ export const executeGen = (kind: string, flags: GenFlags, io: GenIo, given: Read
   try {
     writeFileSync(flags.out, text);
   } catch (e) {
-    throw new CliInputError(`--out: cannot write '${flags.out}': ${e instanceof Error ? e.message : String(e)}`);
+    throw new CliInputError(`--out: cannot write '${flags.out}': ${errorMessage(e)}`);
   }
   io.out(`${use}\n`);
   return 0;

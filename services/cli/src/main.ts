@@ -5,7 +5,8 @@
  * failed, 2 bad input (unknown names, bad flags, bad files).
  */
 import { Command, CommanderError } from "commander";
-import { CliInputError } from "./duration";
+// bad input from the user (exit 2) is what the error says it is (contracts/errors); a light module, no schemas
+import { errorMessage, isInputError } from "@sdrm3/shared/contracts/errors";
 import { type Io, processIo, refuseRepeatedFlags } from "./io";
 import { redactArgs } from "./redact";
 
@@ -40,15 +41,6 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
 async function logCommands(): Promise<Register> {
   return (await import("./log-commands")).registerLogCommands;
 }
-
-/** Bad input from the user: unknown names, bad flags, bad files. Exit code 2. */
-const isInputError = (e: unknown): e is Error =>
-  e instanceof CliInputError ||
-  (typeof e === "object" &&
-    e !== null &&
-    "_tag" in e &&
-    (e._tag === "DataError" || e._tag === "UnknownNameError")) ||
-  (e instanceof Error && (e.name === "PolicyInputError" || e.name === "InvalidSubjectTokenError"));
 
 const newProgram = (io: Io): Command =>
   new Command("sdrm3")
@@ -127,7 +119,7 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = processIo, hook
       io.err(`sdrm3: ${e.message}\n`);
       return 2;
     }
-    io.err(`sdrm3: run failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`sdrm3: run failed: ${errorMessage(e)}\n`);
     return 1;
   }
 };

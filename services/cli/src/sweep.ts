@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import { Either, Schema } from "effect";
-import { ErrorReply } from "@sdrm3/shared/contracts";
+import { ErrorReply, errorMessage } from "@sdrm3/shared/contracts";
 import { loadBuiltinDataset } from "@sdrm3/shared/data";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { BusNoRespondersError, BusTimeoutError, type Bus, decodeJson } from "@sdrm3/shared/runtime";
@@ -50,7 +50,7 @@ export const runRemote = async (jobs: ReadonlyArray<RunJob>, opts: RemoteOptions
       } catch (e) {
         const retryable = e instanceof BusTimeoutError || e instanceof BusNoRespondersError;
         if (!retryable || attempt >= opts.attempts) {
-          throw new Error(`run failed: ${describeSweepJob(job)}: ${e instanceof Error ? e.message : String(e)}`);
+          throw new Error(`run failed: ${describeSweepJob(job)}: ${errorMessage(e)}`);
         }
         opts.onRetry?.(job, attempt, e instanceof BusTimeoutError ? "no reply in time (worker lost?)" : "no worker listening");
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));

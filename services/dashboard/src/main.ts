@@ -13,6 +13,7 @@ import { DashboardModel, type RunInfo } from "./model";
 import { runInfoOfHeader } from "./run-info";
 import { type DashboardServer, startServer } from "./server";
 import { followRun, replayLines } from "./sources";
+import { errorMessage } from "@sdrm3/shared/contracts";
 
 export interface DashboardOptions {
   readonly port: number;
@@ -56,7 +57,7 @@ export const replayDashboard = async (opts: DashboardOptions & { readonly path: 
   const replay = replayLines(fileLines(opts.path), info.run, model, opts.speed);
   void replay.done.then(
     () => opts.log?.(`replay of ${opts.path} done: ${model.snapshot(Date.now()).events} events`),
-    (e: unknown) => opts.log?.(`replay of ${opts.path} stopped: ${e instanceof Error ? e.message : String(e)}`),
+    (e: unknown) => opts.log?.(`replay of ${opts.path} stopped: ${errorMessage(e)}`),
   );
   try {
     await untilAborted(opts.signal);

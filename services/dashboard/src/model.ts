@@ -8,7 +8,7 @@
  * fed with FrameRecords rebuilt from the window's frames, so "UXCost" here means what it means in
  * every run result.
  */
-import type { ControlMessage, RunEvent } from "@sdrm3/shared/contracts";
+import { type ControlMessage, type RunEvent, jobId, modelOfJob } from "@sdrm3/shared/contracts";
 import { type FrameRecord, type ModelInfo, modelMetrics, runSummary } from "@sdrm3/shared/domain";
 
 // ─── wire types (server → page, JSON over Server-Sent Events) ──────────────────────────────
@@ -240,7 +240,7 @@ export class DashboardModel {
           const period = f.deadline - f.releaseAt;
           this.estimated.set(f.model, { name: f.model, periodMs: period, targetFps: 1000 / period, idealFrameEnergyMJ: Number.NaN, optimisticLatencyMs: 0 });
         }
-        this.open.set(`${f.model}:${f.frame}`, {
+        this.open.set(jobId(f.model, f.frame), {
           model: f.model,
           frame: f.frame,
           releaseAt: f.releaseAt,
@@ -257,7 +257,7 @@ export class DashboardModel {
       }
       case "block.dispatched": {
         const f = this.open.get(e.job);
-        const model = f?.model ?? e.job.slice(0, e.job.lastIndexOf(":"));
+        const model = f?.model ?? modelOfJob(e.job);
         this.model(model);
         if (f !== undefined) {
           f.energyMJ += e.energyMJ;
@@ -280,7 +280,7 @@ export class DashboardModel {
       }
       case "frame.ended": {
         const f = this.open.get(e.job);
-        const model = f?.model ?? e.job.slice(0, e.job.lastIndexOf(":"));
+        const model = f?.model ?? modelOfJob(e.job);
         const c = this.count(model);
         c[e.outcome]++;
         if (e.outcome === "dropped") {

@@ -6,12 +6,11 @@
  */
 import { Either, Schema } from "effect";
 import { Kvm } from "@nats-io/kv";
-import { ControlMessage, EVENT_PAYLOADS, type RunEvent, RunEvent as RunEventSchema, Subjects } from "@sdrm3/shared/contracts";
+import { ControlMessage, EVENT_PAYLOADS, type RunEvent, RunEvent as RunEventSchema, Subjects, errorMessage } from "@sdrm3/shared/contracts";
 import { type NatsBus, leaseBucketName } from "@sdrm3/shared/nats";
 import { type LogLine, decodeJson } from "@sdrm3/shared/runtime";
 import type { DashboardModel } from "./model";
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Decodes one event message; a failure is counted on the model. */
 export const acceptEvent = (model: DashboardModel, run: string, subject: string, data: string): RunEvent | undefined => {
@@ -72,9 +71,9 @@ export const followRun = (bus: NatsBus, run: string, model: DashboardModel, opts
     } catch (e) {
       // no bucket (yet, or any more: the scheduler removes it at the end of the run)
       kv = undefined;
-      if (!/not found/i.test(describe(e)) && !warned) {
+      if (!/not found/i.test(errorMessage(e)) && !warned) {
         warned = true;
-        opts.log?.(`cannot read the slot leases of run ${run}: ${describe(e)}`);
+        opts.log?.(`cannot read the slot leases of run ${run}: ${errorMessage(e)}`);
       }
     } finally {
       polling = false;
@@ -97,7 +96,7 @@ const decodeLogEvent = (model: DashboardModel, run: string, l: LogLine): RunEven
   try {
     json = JSON.parse(l.text);
   } catch (e) {
-    model.malformedEvent(`line ${l.line}: not valid JSON (${describe(e)})`);
+    model.malformedEvent(`line ${l.line}: not valid JSON (${errorMessage(e)})`);
     return undefined;
   }
   if (typeof json !== "object" || json === null) {

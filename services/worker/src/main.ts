@@ -4,11 +4,11 @@
  * job; the worker runs it and replies with the run's record, or an `error` reply. Workers can be
  * added and removed at any time; NATS gives each request to exactly one member of the group.
  */
-import { errorReply } from "@sdrm3/shared/contracts";
+import { Subjects, errorReply, errorMessage } from "@sdrm3/shared/contracts";
 import type { Bus } from "@sdrm3/shared/runtime";
 
 /** Where sweeps send their runs, and the queue group their workers share. */
-export const SWEEP_SUBJECT = "sdrm3.sweep.run";
+export const SWEEP_SUBJECT = Subjects.sweep();
 export const SWEEP_QUEUE = "sdrm3-sweep-workers";
 
 export interface WorkerServiceOptions {
@@ -39,7 +39,7 @@ export const serveWorker = async (opts: WorkerServiceOptions): Promise<void> => 
           msg.respond(JSON.stringify({ ok: record }));
           done++;
         } catch (e) {
-          msg.respond(JSON.stringify(errorReply("rejected", e instanceof Error ? e.message : String(e))));
+          msg.respond(JSON.stringify(errorReply("rejected", errorMessage(e))));
         }
       });
     },

@@ -7,6 +7,19 @@
  */
 import type { BlockDispatch, BlockResult, ErrorReply } from "../contracts/messages";
 import { PROTOCOL_VERSION, errorReply } from "../contracts/messages";
+import { XRBENCH_FINISH_TOLERANCE_MS } from "./scheduler-kernel";
+
+/**
+ * The busy rule, the same for the accelerator actor and the direct engine: an accelerator busy
+ * until `busyUntil` takes a block dispatched at or after it (XRBench frees an accelerator up to
+ * 0.01 ms before its recorded completion; exact timing never does).
+ */
+export const isFreeFor = (busyUntil: number, cmd: BlockDispatch): boolean =>
+  cmd.at + (cmd.timing === "xrbench-f32" ? XRBENCH_FINISH_TOLERANCE_MS : 0) >= busyUntil;
+
+/** The refusal of a block dispatched to a busy accelerator. */
+export const busyRefusal = (acc: string, busyUntil: number, cmd: BlockDispatch): ErrorReply =>
+  errorReply("rejected", `accelerator ${acc} is busy until ${busyUntil} ms; block of ${cmd.job} at ${cmd.at} ms refused`);
 
 /** Costs of one model on this accelerator, per layer. */
 export interface AccelModelCosts {

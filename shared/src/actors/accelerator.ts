@@ -8,9 +8,7 @@
  */
 import { assign, enqueueActions, setup } from "xstate";
 import type { AccelReply, BlockDispatch } from "../contracts/messages";
-import { errorReply } from "../contracts/messages";
-import { type AccelModelCosts, executeBlock } from "./accelerator-logic";
-import { XRBENCH_FINISH_TOLERANCE_MS } from "./scheduler-kernel";
+import { type AccelModelCosts, busyRefusal, executeBlock, isFreeFor } from "./accelerator-logic";
 
 export interface AcceleratorInput {
   readonly id: string;
@@ -36,9 +34,7 @@ export const acceleratorMachine = setup({
   },
   guards: {
     // XRBench frees an accelerator up to 0.01 ms before its recorded completion; exact timing never does.
-    free: ({ context, event }) =>
-      event.type === "block.dispatch" &&
-      event.cmd.at + (event.cmd.timing === "xrbench-f32" ? XRBENCH_FINISH_TOLERANCE_MS : 0) >= context.busyUntil,
+    free: ({ context, event }) => event.type === "block.dispatch" && isFreeFor(context.busyUntil, event.cmd),
   },
 }).createMachine({
   id: "accelerator",
@@ -70,10 +66,7 @@ export const acceleratorMachine = setup({
                   type: "respond",
                   params: {
                     replyTo: event.replyTo,
-                    message: errorReply(
-                      "rejected",
-                      `accelerator ${context.id} is busy until ${context.busyUntil} ms; block of ${event.cmd.job} at ${event.cmd.at} ms refused`,
-                    ),
+                    message: busyRefusal(context.id, context.busyUntil, event.cmd),
                   },
                 });
               }),

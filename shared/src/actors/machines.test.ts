@@ -16,6 +16,7 @@ import { modelTaskMachine } from "./model-task";
 import { schedulerMachine } from "./scheduler";
 import type { KernelConfig, KernelEffect } from "./scheduler-kernel";
 import type { TaskConfig } from "./task-logic";
+import { jobId } from "../contracts/job-id";
 
 interface Action {
   readonly type: string;
@@ -45,7 +46,7 @@ const dispatch = (over: Partial<BlockDispatch> = {}): BlockDispatch => ({
   run: "r1",
   at: 0.1,
   acc: "acc0",
-  job: "ES_RITNet:0",
+  job: jobId("ES_RITNet", 0),
   model: "ES_RITNet",
   frame: 0,
   firstLayer: 1,
@@ -75,7 +76,7 @@ describe("accelerator machine", () => {
         v: 1,
         run: "r1",
         acc: "acc0",
-        job: "ES_RITNet:0",
+        job: jobId("ES_RITNet", 0),
         firstLayer: 1,
         layerCount: 2,
         startedAt: 0.1,
@@ -113,7 +114,7 @@ describe("accelerator machine", () => {
 
     const [s2, refusedActions] = transition(acceleratorMachine, s1, {
       type: "block.dispatch",
-      cmd: dispatch({ at: 10.5, job: "ES_RITNet:1", frame: 1, firstLayer: 0, layerCount: 1 }),
+      cmd: dispatch({ at: 10.5, job: jobId("ES_RITNet", 1), frame: 1, firstLayer: 0, layerCount: 1 }),
       replyTo: "t2",
     });
     expect(onlyReply<AccelReply>(refusedActions)).toEqual({
@@ -130,13 +131,13 @@ describe("accelerator machine", () => {
 
     const [s3, atActions] = transition(acceleratorMachine, s2, {
       type: "block.dispatch",
-      cmd: dispatch({ at: 11, job: "ES_RITNet:1", frame: 1, firstLayer: 0, layerCount: 1 }),
+      cmd: dispatch({ at: 11, job: jobId("ES_RITNet", 1), frame: 1, firstLayer: 0, layerCount: 1 }),
       replyTo: "t3",
     });
     expect(onlyReply<AccelReply>(atActions).message).toMatchObject({ _tag: "block.result", startedAt: 11, completesAt: 12 });
     const [s4, afterActions] = transition(acceleratorMachine, s3, {
       type: "block.dispatch",
-      cmd: dispatch({ at: 20, job: "ES_RITNet:2", frame: 2, firstLayer: 2, layerCount: 1 }),
+      cmd: dispatch({ at: 20, job: jobId("ES_RITNet", 2), frame: 2, firstLayer: 2, layerCount: 1 }),
       replyTo: "t4",
     });
     expect(onlyReply<AccelReply>(afterActions).message).toMatchObject({ _tag: "block.result", startedAt: 20, completesAt: 22.5 });
@@ -155,7 +156,7 @@ describe("accelerator machine", () => {
       expect(s1.context.busyUntil).toBe(11);
       const [, actions] = transition(acceleratorMachine, s1, {
         type: "block.dispatch",
-        cmd: dispatch({ at: 10.995, job: "ES_RITNet:1", frame: 1, firstLayer: 0, layerCount: 1, timing }),
+        cmd: dispatch({ at: 10.995, job: jobId("ES_RITNet", 1), frame: 1, firstLayer: 0, layerCount: 1, timing }),
         replyTo: "t2",
       });
       return onlyReply<AccelReply>(actions).message._tag;
@@ -170,7 +171,7 @@ describe("accelerator machine", () => {
     const [s0] = accelerator();
     const [s1, a1] = transition(acceleratorMachine, s0, {
       type: "block.dispatch",
-      cmd: dispatch({ model: "GE_FBNet_C", job: "GE_FBNet_C:0" }),
+      cmd: dispatch({ model: "GE_FBNet_C", job: jobId("GE_FBNet_C", 0) }),
       replyTo: "t1",
     });
     expect(onlyReply<AccelReply>(a1).message).toEqual({

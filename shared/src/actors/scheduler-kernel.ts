@@ -42,7 +42,8 @@
  * every policy computes them at the costs they run at; block.dispatch, decision and
  * block.dispatched carry the variant, frame records the variant and its relative accuracy.
  */
-import type { BlockDispatch, BlockResult, DecisionEvent, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
+import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcome, ReleasedFrame, RunEvent, TaskCommand, TaskReleased, Timing } from "../contracts/messages";
+import { type JobId, jobId, modelOfJob } from "../contracts/job-id";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
 import type { ModelCosts, RunVariant, ScenarioModel } from "../domain/types";
@@ -141,7 +142,11 @@ export type KernelInput =
 export const applyInput = (kernel: SchedulerKernel, input: KernelInput): KernelEffect[] =>
   input.kind === "start" ? kernel.start() : input.kind === "clock" ? kernel.onClock(input.at) : kernel.onReply(input.corr, input.reply, input.at);
 
+/** The fields of a decision event the kernel stamps itself. */
+type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
+
 interface Job extends JobView {
+  readonly id: JobId;
   readonly modelIndex: number;
   /** Supernet variant (0 = the full model; set at the first dispatch). */
   variant: number;
@@ -510,7 +515,7 @@ export class SchedulerKernel {
 
   private inject(m: ModelState, f: ReleasedFrame, orphan: boolean, out: KernelEffect[]) {
     const job: Job = {
-      id: `${m.cfg.name}:${f.frame}`,
+      id: jobId(m.cfg.name, f.frame),
       model: m.cfg.name,
       modelIndex: m.index,
       variant: 0,
@@ -566,7 +571,7 @@ export class SchedulerKernel {
     const decision = this.policy.decide(this.view());
     for (const d of decision.drops) {
       const job = this.findJob(d.job);
-      this.recordDecision(out, { action: "drop", job: d.job, reason: d.reason }, d.scores);
+      this.recordDecision(out, { action: "drop", job: job.id, reason: d.reason }, d.scores);
       this.end(job, "dropped", out, d.reason);
     }
     for (const d of decision.dispatches) this.dispatch(d, out);
@@ -593,12 +598,12 @@ export class SchedulerKernel {
   }
 
   private dispatch(d: Dispatch, out: KernelEffect[]) {
-    const { job: jobId, acc } = d;
-    const job = this.findJob(jobId);
+    const { job: id, acc } = d;
+    const job = this.findJob(id);
     const policy = this.policy.name;
-    if (job.running) throw new Error(`policy ${policy} dispatched job ${jobId}, which already has a block in flight`);
+    if (job.running) throw new Error(`policy ${policy} dispatched job ${id}, which already has a block in flight`);
     if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
-      throw new Error(`policy ${policy} dispatched ${jobId} to busy or unknown accelerator ${acc}`);
+      throw new Error(`policy ${policy} dispatched ${id} to busy or unknown accelerator ${acc}`);
     }
     const m = this.models[job.modelIndex]!;
     if (!job.started) {
@@ -606,7 +611,7 @@ export class SchedulerKernel {
       const variant = d.variant ?? 0;
       const count = m.variants?.length ?? 1;
       if (!(Number.isInteger(variant) && variant >= 0 && variant < count)) {
-        throw new Error(`policy ${policy} dispatched ${jobId} as variant ${variant}; model ${m.cfg.name} has ${count} variant(s)`);
+        throw new Error(`policy ${policy} dispatched ${id} as variant ${variant}; model ${m.cfg.name} has ${count} variant(s)`);
       }
       job.variant = variant;
       if (variant > 0) m.downgraded++;
@@ -616,7 +621,7 @@ export class SchedulerKernel {
     const accId = this.cfg.accelerators[acc]!.id;
     this.recordDecision(
       out,
-      { action: "dispatch", job: jobId, acc: accId, firstLayer: job.nextLayer, layerCount, ...(supernet ? { variant: job.variant } : {}) },
+      { action: "dispatch", job: job.id, acc: accId, firstLayer: job.nextLayer, layerCount, ...(supernet ? { variant: job.variant } : {}) },
       d.scores,
     );
     job.running = true;
@@ -662,7 +667,7 @@ export class SchedulerKernel {
   /** Counts a policy decision and records it, with the scores that drove it. */
   private recordDecision(
     out: KernelEffect[],
-    what: Omit<DecisionEvent, "_tag" | "v" | "run" | "at" | "n" | "scores">,
+    what: Omit<DispatchDecision, Stamped> | Omit<DropDecision, Stamped>,
     scores: Readonly<Record<string, number>> | undefined,
   ) {
     this.decisions++;
@@ -851,8 +856,7 @@ export class SchedulerKernel {
   }
 
   private findJob(id: string): Job {
-    const name = id.slice(0, id.lastIndexOf(":"));
-    const job = this.modelState(name).queue.find((j) => j.id === id);
+    const job = this.modelState(modelOfJob(id)).queue.find((j) => j.id === id);
     if (job === undefined) throw new Error(`policy ${this.policy.name} named unknown or finished job ${id}`);
     return job;
   }

@@ -18,7 +18,7 @@
  * Schemas only, no I/O (runtime/event-log reads and writes).
  */
 import { Schema, SchemaAST } from "effect";
-import { BlockResult, DecisionEvent, PROTOCOL_VERSION, RunEvent, TaskReleased } from "./messages";
+import { BlockResult, PROTOCOL_VERSION, decisionEventWith, RunEvent, TaskReleased } from "./messages";
 
 export const LOG_FORMAT = "sdrm3-event-log" as const;
 export const LOG_FORMAT_VERSION = 1 as const;
@@ -120,8 +120,13 @@ export const LogHeader = Schema.Struct({
   format: Schema.Literal(LOG_FORMAT),
   formatVersion: Schema.Literal(LOG_FORMAT_VERSION),
   protocolVersion: Schema.Literal(PROTOCOL_VERSION),
-  /** Version of sdrm3 that recorded the log (root package.json). */
+  /** Version of sdrm3 that recorded the log. */
   sdrm3Version: Schema.String,
+  /**
+   * The scheduling behaviour the recording kernel implemented (runtime/event-log/header.ts): a
+   * replay refuses a behaviour it does not implement. Absent (logs older than the field): 1.
+   */
+  behaviourVersion: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.positive()), { exact: true }),
   run: Token,
   /** "xrbench" (the XRBench runtime's semantics) or "exact" (DESIGN.md §5). */
   mode: Schema.Literal("xrbench", "exact"),
@@ -161,12 +166,8 @@ export const LoggedScore = Schema.Union(
   }),
 );
 
-const { _tag: _decisionTag, ...decisionFields } = DecisionEvent.fields;
 /** DecisionEvent with non-finite scores written as strings. */
-export const LoggedDecisionEvent = Schema.TaggedStruct("decision", {
-  ...decisionFields,
-  scores: Schema.optional(Schema.Record({ key: Schema.String, value: LoggedScore })),
-});
+export const LoggedDecisionEvent = decisionEventWith(LoggedScore);
 
 /** The kernel inputs (shared/src/actors/scheduler-kernel KernelInput). */
 export const LoggedKernelInput = Schema.Union(

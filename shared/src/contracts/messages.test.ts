@@ -11,7 +11,6 @@ import { describe, expect, it } from "vitest";
 import { type DecodeFailure, decodeJson } from "../runtime/typed-bus";
 import {
   AccelCommand,
-  AccelHeartbeat,
   AccelRegister,
   AccelReply,
   BlockDispatch,
@@ -161,14 +160,6 @@ const CASES: ReadonlyArray<Case> = [
     tagged: true,
   },
   {
-    name: "AccelHeartbeat",
-    schema: AccelHeartbeat,
-    valid: { _tag: "accel.heartbeat", v: 1, run: "run-1", acc: "acc0", seq: 9 },
-    required: "seq",
-    wrongType: ["seq", [9]],
-    tagged: true,
-  },
-  {
     name: "RunControl",
     schema: RunControl,
     valid: { _tag: "run.control", v: 1, run: "run-1", op: "stop", reason: "user" },
@@ -249,6 +240,8 @@ const CASES: ReadonlyArray<Case> = [
   },
 ];
 
+const byNameOf = (name: string): Json => CASES.find((c) => c.name === name)!.valid;
+
 describe.each(CASES)("$name", ({ schema, valid, required, wrongType: [wrongField, wrongValue] }) => {
   it("decodes a valid example to itself", () => {
     const result = decode(schema, valid);
@@ -312,7 +305,7 @@ describe("field constraints and nesting", () => {
   });
 
   it("accepts the optional reason absent", () => {
-    const stop = { _tag: "run.control", v: 1, run: "r", op: "start" };
+    const stop = { _tag: "run.control", v: 1, run: "r", op: "stop" };
     expect(Either.getOrThrow(decode(RunControl, stop))).toEqual(stop);
     const ended = { _tag: "frame.ended", v: 1, run: "r", at: 1, job: "m:1", outcome: "late" };
     expect(Either.getOrThrow(decode(FrameEndedEvent, ended))).toEqual(ended);
@@ -342,7 +335,7 @@ describe("unions dispatch on _tag", () => {
   const unions: ReadonlyArray<readonly [string, AnySchema, ReadonlyArray<string>]> = [
     ["TaskCommand", TaskCommand, ["TaskTick", "TaskParentEnded", "TaskFrameEnded"]],
     ["AccelCommand", AccelCommand, ["BlockDispatch"]],
-    ["ControlMessage", ControlMessage, ["AccelRegister", "AccelHeartbeat", "RunControl"]],
+    ["ControlMessage", ControlMessage, ["AccelRegister", "RunControl"]],
     ["RunEvent", RunEvent, ["FrameReleasedEvent", "BlockDispatchedEvent", "FrameEndedEvent", "DecisionEvent", "RunFinishedEvent"]],
     ["AccelReply", AccelReply, ["BlockResult", "ErrorReply"]],
     ["TaskReply", TaskReply, ["TaskReleased", "ErrorReply"]],
@@ -438,5 +431,37 @@ describe("properties", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("DecisionEvent: a union on action, each case with exactly its own fields", () => {
+  const dispatch = byNameOf("DecisionEvent");
+  const drop = { _tag: "decision", v: 1, run: "run-1", at: 12.5, n: 2, action: "drop", job: "ES_RITNet:4", reason: "deadline passed", scores: { slack: -1 } };
+
+  it("decodes a dispatch (acc, layers, optional variant) and a drop (reason) to themselves", () => {
+    expect(Either.getOrThrow(decode(DecisionEvent, dispatch))).toEqual(dispatch);
+    expect(Either.getOrThrow(decode(DecisionEvent, { ...dispatch, variant: 2 }))).toEqual({ ...dispatch, variant: 2 });
+    expect(Either.getOrThrow(decode(DecisionEvent, drop))).toEqual(drop);
+    expect(Either.getOrThrow(decode(RunEvent, drop))).toEqual(drop);
+    const decoded = Either.getOrThrow(decode(DecisionEvent, dispatch)) as DecisionEvent;
+    // the type narrows on action: a dispatch has its accelerator and layers, with no `?? 0`
+    expect(decoded.action === "dispatch" ? decoded.firstLayer + decoded.layerCount : -1).toBe(1);
+  });
+
+  it("refuses a dispatch without its accelerator or layers and a drop without its reason, naming the field", () => {
+    for (const field of ["acc", "firstLayer", "layerCount"]) {
+      expect(failureOf(DecisionEvent, without(dispatch, field)).issues, field).toEqual([{ path: field, message: "is missing" }]);
+    }
+    expect(failureOf(DecisionEvent, without(drop, "reason")).issues).toEqual([{ path: "reason", message: "is missing" }]);
+  });
+
+  it("refuses a field of the other action, naming it", () => {
+    expect(failureOf(DecisionEvent, { ...drop, acc: "acc0" }).issues).toEqual([{ path: "acc", message: "a drop decision has no acc" }]);
+    expect(failureOf(DecisionEvent, { ...dispatch, reason: "x" }).issues).toEqual([{ path: "reason", message: "a dispatch decision has no reason" }]);
+  });
+
+  it("refuses an unknown action, naming it", () => {
+    const failure = failureOf(DecisionEvent, { ...drop, action: "defer" });
+    expect(pathsOf(failure)).toEqual(["action"]);
   });
 });

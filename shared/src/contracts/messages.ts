@@ -9,11 +9,12 @@
  *   scheduler → task   task.parentEnded {parent, frame, outcome} ⇒ task.released (cascade child)
  *   scheduler → task   task.frameEnded {frame, outcome}          (notification, no reply)
  *   scheduler → accel  block.dispatch {job, layers, at}          ⇒ block.result | error
- *   accel → scheduler  accel.register / accel.heartbeat         (ctl subjects)
+ *   accel → scheduler  accel.register                           (ctl subjects)
  *   anyone → run       run.control {op}
  *   scheduler → log    evt.* (frame.released, block.dispatched, block.completed, frame.ended, run.finished)
  */
 import { Schema } from "effect";
+import { JobId } from "./job-id";
 
 export const PROTOCOL_VERSION = 1 as const;
 
@@ -30,9 +31,6 @@ const Token = Schema.String.pipe(
 const Time = Schema.Number.pipe(Schema.finite(), Schema.nonNegative());
 const Ms = Schema.Number.pipe(Schema.finite(), Schema.nonNegative());
 const Count = Schema.Number.pipe(Schema.int(), Schema.nonNegative());
-const JobId = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}:[0-9]{1,9}$/, {
-  message: () => "expected '<model>:<frame>'",
-}));
 
 export const Outcome = Schema.Literal("onTime", "late", "dropped");
 export type Outcome = typeof Outcome.Type;
@@ -170,24 +168,16 @@ export const TaskRegister = Schema.TaggedStruct("task.register", {
 }).annotations({ identifier: "TaskRegister" });
 export type TaskRegister = typeof TaskRegister.Type;
 
-export const AccelHeartbeat = Schema.TaggedStruct("accel.heartbeat", {
-  v: V,
-  run: Token,
-  acc: Token,
-  seq: Count,
-}).annotations({ identifier: "AccelHeartbeat" });
-export type AccelHeartbeat = typeof AccelHeartbeat.Type;
-
 export const RunControl = Schema.TaggedStruct("run.control", {
   v: V,
   run: Token,
-  /** discover: every service re-announces itself; finished: the run is over, services may exit. */
-  op: Schema.Literal("discover", "start", "stop", "finished"),
+  /** discover: every service re-announces itself; stop: the scheduler failed or was stopped; finished: the run is over, services may exit. */
+  op: Schema.Literal("discover", "stop", "finished"),
   reason: Schema.optional(Schema.String),
 }).annotations({ identifier: "RunControl" });
 export type RunControl = typeof RunControl.Type;
 
-export const ControlMessage = Schema.Union(AccelRegister, TaskRegister, AccelHeartbeat, RunControl);
+export const ControlMessage = Schema.Union(AccelRegister, TaskRegister, RunControl);
 export const Registration = Schema.Union(AccelRegister, TaskRegister);
 export type Registration = typeof Registration.Type;
 export type ControlMessage = typeof ControlMessage.Type;
@@ -223,23 +213,71 @@ export const FrameEndedEvent = Schema.TaggedStruct("frame.ended", {
   reason: Schema.optional(Schema.String),
 });
 export type FrameEndedEvent = typeof FrameEndedEvent.Type;
-/** A policy decision, with the scores that drove it (when the policy gives them). */
-export const DecisionEvent = Schema.TaggedStruct("decision", {
+const decisionFields = {
   v: V,
   run: Token,
   at: Time,
   /** Sequence number of the decision in the run (1, 2, …). */
   n: Count,
-  action: Schema.Literal("dispatch", "drop"),
   job: JobId,
-  acc: Schema.optional(Token),
-  firstLayer: Schema.optional(Count),
-  layerCount: Schema.optional(Count),
+};
+const Scores = Schema.Record({ key: Schema.String, value: Schema.Number });
+const dispatchFields = {
+  acc: Token,
+  firstLayer: Count,
+  layerCount: Count,
   /** Dispatch of a job of a supernet model: the variant it runs (chosen at its first block; 0 = full). */
   variant: Schema.optional(Count),
-  reason: Schema.optional(Schema.String),
-  scores: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number })),
-});
+};
+/** The policy dispatched the next block of a job, with the scores that drove it (when the policy gives them). */
+export const DispatchDecision = Schema.TaggedStruct("decision", {
+  ...decisionFields,
+  action: Schema.Literal("dispatch"),
+  ...dispatchFields,
+  scores: Schema.optional(Scores),
+}).annotations({ identifier: "DispatchDecision" });
+export type DispatchDecision = typeof DispatchDecision.Type;
+/** The policy dropped a job, saying why, with the scores that drove it (when the policy gives them). */
+export const DropDecision = Schema.TaggedStruct("decision", {
+  ...decisionFields,
+  action: Schema.Literal("drop"),
+  reason: Schema.String,
+  scores: Schema.optional(Scores),
+}).annotations({ identifier: "DropDecision" });
+export type DropDecision = typeof DropDecision.Type;
+
+const DISPATCH_ONLY = ["acc", "firstLayer", "layerCount", "variant"] as const;
+const DROP_ONLY = ["reason"] as const;
+/** The wire form of a decision: one `_tag` ("decision") for both actions, so a log entry's type stays "decision". */
+const decisionWire = <S extends Schema.Schema.Any>(scores: S) =>
+  Schema.TaggedStruct("decision", {
+    ...decisionFields,
+    action: Schema.Literal("dispatch", "drop"),
+    acc: Schema.optional(dispatchFields.acc),
+    firstLayer: Schema.optional(dispatchFields.firstLayer),
+    layerCount: Schema.optional(dispatchFields.layerCount),
+    variant: dispatchFields.variant,
+    reason: Schema.optional(Schema.String),
+    scores: Schema.optional(Schema.Record({ key: Schema.String, value: scores })),
+  });
+/** Each action has exactly its own fields: what a decoded DecisionEvent's type promises. */
+const checkDecisionCase = (d: { readonly action: "dispatch" | "drop" } & Partial<Record<(typeof DISPATCH_ONLY)[number] | "reason", unknown>>) => {
+  const [required, foreign] = d.action === "dispatch" ? [DISPATCH_ONLY.slice(0, 3), DROP_ONLY] : [DROP_ONLY, DISPATCH_ONLY];
+  return [
+    ...required.filter((k) => d[k] === undefined).map((k) => ({ path: [k], message: "is missing" })),
+    ...foreign.filter((k) => d[k] !== undefined).map((k) => ({ path: [k], message: `a ${d.action} decision has no ${k}` })),
+  ];
+};
+/**
+ * A decision with its scores as `scores` (a number schema; the event log's LoggedScore) decodes
+ * them: a tagged union on `action` (DispatchDecision | DropDecision), decoded from the one wire
+ * struct so a bad field is named once, not once per case.
+ */
+export const decisionEventWith = <S extends Schema.Schema<number, any, never>>(scores: S) =>
+  decisionWire(scores).pipe(Schema.filter(checkDecisionCase)) as unknown as Schema.Schema<DispatchDecision | DropDecision, Schema.Schema.Encoded<ReturnType<typeof decisionWire<S>>>>;
+/** A policy decision (`_tag` "decision"): a dispatch or a drop, each with exactly its own fields. */
+export const DecisionEvent = decisionEventWith(Schema.Number).annotations({ identifier: "DecisionEvent" });
+
 export type DecisionEvent = typeof DecisionEvent.Type;
 /** An online tuning step: the parameters now in force and the figures behind them. */
 export const TuneEvent = Schema.TaggedStruct("tune", {

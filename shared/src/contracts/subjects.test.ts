@@ -21,11 +21,16 @@ describe("subject layout", () => {
     expect(SUBJECT_ROOT).toBe("sdrm3");
     expect(Subjects.accelCmd("r1", "acc0")).toBe("sdrm3.r1.accel.acc0.cmd");
     expect(Subjects.taskCmd("r1", "ES_RITNet")).toBe("sdrm3.r1.task.ES_RITNet.cmd");
-    expect(Subjects.schedIn("r1")).toBe("sdrm3.r1.sched.in");
+    expect(Subjects.allAccelCmds("r1")).toBe("sdrm3.r1.accel.*.cmd");
+    expect(Subjects.allTaskCmds("r1")).toBe("sdrm3.r1.task.*.cmd");
     expect(Subjects.event("r1", "sched", "frame-released")).toBe("sdrm3.r1.evt.sched.frame-released");
     expect(Subjects.allEvents("r1")).toBe("sdrm3.r1.evt.>");
     expect(Subjects.control("r1", "register")).toBe("sdrm3.r1.ctl.register");
     expect(Subjects.allOfRun("r1")).toBe("sdrm3.r1.>");
+    expect(Subjects.log("r1")).toBe("sdrm3.r1.log");
+    expect(Subjects.allLogs()).toBe("sdrm3.*.log");
+    expect(Subjects.sweep()).toBe("sdrm3.sweep.run");
+    expect(Subjects.leaseBucket("r1")).toBe("sdrm3_leases_r1");
   });
 
   it("accepts tokens of letters, digits, '_' and '-' up to 64 characters", () => {
@@ -52,7 +57,7 @@ const BAD_TOKENS: ReadonlyArray<readonly [string, string]> = [
 
 describe.each(BAD_TOKENS)("a token with %s is refused", (_label, bad) => {
   it("as a run id", () => {
-    const error = refusal(() => Subjects.schedIn(bad));
+    const error = refusal(() => Subjects.allEvents(bad));
     expect(error.what).toBe("run id");
     expect(error.value).toBe(bad);
     expect(error.name).toBe("InvalidSubjectTokenError");

@@ -6,17 +6,22 @@
  * Layout (DESIGN.md §3):
  *   sdrm3.<run>.accel.<id>.cmd        commands to one accelerator actor (request/reply)
  *   sdrm3.<run>.task.<model>.cmd      commands to one model task actor (request/reply)
- *   sdrm3.<run>.sched.in              inputs to the scheduler (registration, control)
  *   sdrm3.<run>.evt.<source>.<type>   recorded events
- *   sdrm3.<run>.ctl.<kind>            lifecycle: registration, heartbeats, run control
+ *   sdrm3.<run>.ctl.<kind>            lifecycle: registration, run control
+ *   sdrm3.<run>.log                   the run's event log in JetStream (stream SDRM3_LOG, subjects sdrm3.*.log)
+ *   sdrm3.sweep.run                   sweep jobs for workers (one queue group)
+ * and the run's lease bucket (JetStream KV) `sdrm3_leases_<run>`.
  */
+import { Sdrm3Error } from "./errors";
 
 export const SUBJECT_ROOT = "sdrm3";
 
 /** Tokens: letters, digits, `_` and `-`, 1–64 characters. */
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export class InvalidSubjectTokenError extends Error {
+export class InvalidSubjectTokenError extends Sdrm3Error {
+  readonly _tag = "InvalidSubjectTokenError";
+  readonly failure = "input";
   constructor(
     readonly what: string,
     readonly value: string,
@@ -24,7 +29,6 @@ export class InvalidSubjectTokenError extends Error {
     super(
       `invalid ${what} ${JSON.stringify(value)}: expected 1-64 characters of letters, digits, '_' or '-' (no '.', '*', '>' or whitespace)`,
     );
-    this.name = "InvalidSubjectTokenError";
   }
 }
 
@@ -40,12 +44,23 @@ const base = (run: string) => `${SUBJECT_ROOT}.${checkToken("run id", run)}`;
 export const Subjects = {
   accelCmd: (run: string, acc: string) => `${base(run)}.accel.${checkToken("accelerator id", acc)}.cmd`,
   taskCmd: (run: string, model: string) => `${base(run)}.task.${checkToken("model name", model)}.cmd`,
-  schedIn: (run: string) => `${base(run)}.sched.in`,
+  /** Every accelerator's commands of a run (observers, fault injection). */
+  allAccelCmds: (run: string) => `${base(run)}.accel.*.cmd`,
+  /** Every model task's commands of a run. */
+  allTaskCmds: (run: string) => `${base(run)}.task.*.cmd`,
   event: (run: string, source: string, type: string) =>
     `${base(run)}.evt.${checkToken("event source", source)}.${checkToken("event type", type)}`,
   allEvents: (run: string) => `${base(run)}.evt.>`,
   control: (run: string, kind: string) => `${base(run)}.ctl.${checkToken("control kind", kind)}`,
   allOfRun: (run: string) => `${base(run)}.>`,
+  /** A run's event log in JetStream: message k is line k of its JSONL log. */
+  log: (run: string) => `${base(run)}.log`,
+  /** The subjects of the log stream: every run's log. */
+  allLogs: () => `${SUBJECT_ROOT}.*.log`,
+  /** Sweep jobs, shared by every sweep and worker (not per run: a sweep spans runs). */
+  sweep: () => `${SUBJECT_ROOT}.sweep.run`,
+  /** A run's JetStream KV bucket of accelerator slot leases (a bucket name: '_' joins, NATS buckets allow no '.'). */
+  leaseBucket: (run: string) => `${SUBJECT_ROOT}_leases_${checkToken("run id", run)}`,
   /**
    * A service's inbox prefix, `_INBOX.<run>.<role>`: its request replies (and JetStream deliveries)
    * arrive under it, so NATS permissions can give each role of a run its own inbox

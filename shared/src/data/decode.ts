@@ -12,6 +12,7 @@ import { Either, ParseResult, Schema, SchemaAST } from "effect";
 import { dataError, formatJsonPath, showValue } from "./errors";
 import { findJsonSyntaxError } from "./json-syntax";
 import type { DataError, DataIssue } from "./errors";
+import { errorMessage } from "../contracts/errors";
 
 /** Reads a UTF-8 text file (BOM stripped); a missing/unreadable file is a DataError. */
 export const readText = (path: string, label: string = path): string => {
@@ -31,7 +32,7 @@ export const parseJson = (text: string, file: string): unknown => {
     return JSON.parse(text) as unknown;
   } catch (cause) {
     const found = findJsonSyntaxError(text);
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = errorMessage(cause);
     const offset = found?.offset ?? text.length;
     const { line, column } = positionOf(text, offset);
     const expected = found === undefined ? "valid JSON" : `valid JSON (${found.expected})`;

@@ -10,6 +10,7 @@
  * Also the small formatting helpers every loader uses to build those messages.
  */
 import { Data } from "effect";
+import type { FailureKind } from "../contracts/errors";
 
 /** One problem found in a data file. */
 export interface DataIssue {
@@ -28,6 +29,10 @@ export class DataError extends Data.TaggedError("DataError")<{
   /** Further problems found in the same file (schema validation reports all of them). */
   readonly more: ReadonlyArray<DataIssue>;
 }> {
+  /** contracts/errors: input. */
+  get failure(): FailureKind {
+    return "input";
+  }
   override get message(): string {
     const first = formatIssue(this.file, this);
     if (this.more.length === 0) return first;
@@ -42,6 +47,10 @@ export class UnknownNameError extends Data.TaggedError("UnknownNameError")<{
   readonly name: string;
   readonly valid: ReadonlyArray<string>;
 }> {
+  /** contracts/errors: input. */
+  get failure(): FailureKind {
+    return "input";
+  }
   override get message(): string {
     return `unknown ${this.kind} '${this.name}'; valid: ${this.valid.join(", ")}`;
   }

@@ -199,6 +199,17 @@ describe("UXCost", () => {
     expect(geomean([])).toBeNull();
     expect(geomean([4, 9])).toBeCloseTo(6, 14);
   });
+
+  it("geomean (one for metrics, the tuner and compare): undefined means null", () => {
+    expect(geomean([2, 8, 4])).toBeCloseTo(4, 14);
+    expect(geomean([1.5])).toBe(1.5);
+    // a missing value (a seed without UXCost) or a non-positive one has no geometric mean
+    expect(geomean([4, null])).toBeNull();
+    expect(geomean([4, 0])).toBeNull();
+    expect(geomean([4, -1])).toBeNull();
+    expect(geomean([4, Number.NaN])).toBeNull();
+    expect(geomean([4, Number.POSITIVE_INFINITY])).toBe(Number.POSITIVE_INFINITY);
+  });
 });
 
 describe("p99 (nearest rank)", () => {

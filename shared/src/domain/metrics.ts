@@ -112,8 +112,14 @@ export const quantile = (sorted: ReadonlyArray<number>, p: number): number | nul
   return sorted[Math.min(sorted.length, rank) - 1] ?? null;
 };
 
-export const geomean = (xs: ReadonlyArray<number>): number | null =>
-  xs.length === 0 ? null : Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+/**
+ * Geometric mean (UXCost over models, over seeds). Null when it is undefined: nothing to average, a
+ * value missing (null), or a value not positive (no logarithm; UX values are ≥ 1).
+ */
+export const geomean = (xs: ReadonlyArray<number | null>): number | null => {
+  if (xs.length === 0 || xs.some((x) => x === null || !(x > 0))) return null;
+  return Math.exp(xs.reduce<number>((s, x) => s + Math.log(x as number), 0) / xs.length);
+};
 
 export const modelMetrics = (info: ModelInfo, frames: ReadonlyArray<FrameRecord>, durationMs: number): ModelMetrics => {
   let onTime = 0;

@@ -38,18 +38,19 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { LogHeader } from "../contracts/log";
-import { checkToken } from "../contracts/subjects";
+import { Subjects } from "../contracts/subjects";
 import { type EventLogSink, type LogLine, LogFormatError, type OutEntry, entryLine, headerLine } from "../runtime/event-log";
+import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 /** The stream that holds every run's event log. */
 export const LOG_STREAM = "SDRM3_LOG";
 /** Subjects of the log stream: one per run. */
-export const LOG_STREAM_SUBJECTS = "sdrm3.*.log";
+export const LOG_STREAM_SUBJECTS = Subjects.allLogs();
 /** The duplicate window of the log stream (a retried publish within it is stored once). */
 export const LOG_DUPLICATE_WINDOW_MS = 2 * 60_000;
 
 /** The subject of a run's log, `sdrm3.<run>.log`. */
-export const logSubject = (run: string): string => `sdrm3.${checkToken("run id", run)}.log`;
+export const logSubject = (run: string): string => Subjects.log(run);
 /** The msgID of line `line` of a run's log, `<run>:<line>`. */
 export const logMsgId = (run: string, line: number): string => `${run}:${line}`;
 
@@ -119,12 +120,9 @@ export interface JetStreamRecordStats {
 }
 
 /** A recording that could not be stored completely or in order. */
-export class JetStreamRecordError extends Error {
+export class JetStreamRecordError extends Sdrm3Error {
   readonly _tag = "JetStreamRecordError";
-  constructor(message: string) {
-    super(message);
-    this.name = "JetStreamRecordError";
-  }
+  readonly failure = "terminal";
 }
 
 /** Records a run's log to `sdrm3.<run>.log` (call `ensureLogStream` first; await `done()` at the end). */
@@ -234,7 +232,7 @@ export class JetStreamLogSink implements EventLogSink {
         return;
       } catch (e) {
         if (attempt >= this.attempts) {
-          this.failures.push(`line ${line}: ${e instanceof Error ? e.message : String(e)}`);
+          this.failures.push(`line ${line}: ${errorMessage(e)}`);
           return;
         }
         this.retries++;
@@ -244,12 +242,9 @@ export class JetStreamLogSink implements EventLogSink {
 }
 
 /** A run has no log in the stream (or the stream does not exist). */
-export class LogSourceMissingError extends Error {
+export class LogSourceMissingError extends Sdrm3Error {
   readonly _tag = "LogSourceMissingError";
-  constructor(message: string) {
-    super(message);
-    this.name = "LogSourceMissingError";
-  }
+  readonly failure = "retryable";
 }
 
 export interface StreamLogInfo {
@@ -340,12 +335,9 @@ export const publishLogLine = async (nc: NatsConnection, run: string, line: numb
 };
 
 /** Following a run's log gave up: nothing new within the idle timeout, or the stream went away. */
-export class LogFollowError extends Error {
+export class LogFollowError extends Sdrm3Error {
   readonly _tag = "LogFollowError";
-  constructor(message: string) {
-    super(message);
-    this.name = "LogFollowError";
-  }
+  readonly failure = "retryable";
 }
 
 export interface FollowLogOptions {

@@ -33,7 +33,8 @@
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { checkToken } from "../contracts/subjects";
+import { Subjects, checkToken } from "../contracts/subjects";
+import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 /** Default bucket TTL: a dead owner's slot is free again after at most this long. */
 export const DEFAULT_LEASE_TTL_MS = 3_000;
@@ -63,17 +64,18 @@ export interface LeaseBucket {
 }
 
 /** The lease was taken over: a renewal or release found another revision than ours. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends Sdrm3Error {
+  readonly _tag = "LeaseLostError";
+  readonly failure = "terminal";
   constructor(
     readonly slot: string,
     readonly reason: string,
   ) {
     super(`lease of slot ${slot} lost: ${reason}`);
-    this.name = "LeaseLostError";
   }
 }
 
-export const leaseBucketName = (run: string): string => `sdrm3_leases_${checkToken("run id", run)}`;
+export const leaseBucketName = (run: string): string => Subjects.leaseBucket(run);
 
 /** A KV write refused because the key has another revision than the one given. */
 export const isWrongRevision = (e: unknown): boolean =>
@@ -83,7 +85,6 @@ export const isWrongRevision = (e: unknown): boolean =>
 const isStreamNotFound = (e: unknown): boolean =>
   e instanceof Error && (/stream not found/i.test(e.message) || (e instanceof JetStreamApiError && e.code === 10059));
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Opens the run's lease bucket, creating it (file storage, history 1, `ttlMs`) if missing. */
 export const openLeaseBucket = async (
@@ -235,7 +236,7 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
       try {
         lease = await claimSlot(bucket, slot, opts.owner);
       } catch (e) {
-        opts.log?.(`claiming slot ${slot} failed: ${describe(e)}`);
+        opts.log?.(`claiming slot ${slot} failed: ${errorMessage(e)}`);
         continue;
       }
       if (lease === undefined) continue;
@@ -321,7 +322,7 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
           else lose(slot, h, `renewal at revision ${revision} refused: ${e.reason}`);
         } else if (!renewProblem) {
           renewProblem = true;
-          opts.log?.(`renewing the lease of slot ${slot} failed (will retry until it lapses): ${describe(e)}`);
+          opts.log?.(`renewing the lease of slot ${slot} failed (will retry until it lapses): ${errorMessage(e)}`);
         }
       },
     );
@@ -333,7 +334,7 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
     try {
       current = await exclusive(h, () => readLease(bucket, slot));
     } catch (e) {
-      opts.log?.(`re-checking the lease of slot ${slot} failed: ${describe(e)}`);
+      opts.log?.(`re-checking the lease of slot ${slot} failed: ${errorMessage(e)}`);
       return false;
     }
     if (h.lost) {
@@ -391,7 +392,7 @@ export const holdSlots = (opts: HoldSlotsOptions): SlotHolder => {
         if ((e.operation === "DEL" || e.operation === "PURGE") && holdings.size < opts.want && opts.candidates.includes(e.key)) void fill();
       }
     } catch (e) {
-      if (!stopped) opts.log?.(`watching the lease bucket failed (spares will still poll every ${heartbeatMs} ms): ${describe(e)}`);
+      if (!stopped) opts.log?.(`watching the lease bucket failed (spares will still poll every ${heartbeatMs} ms): ${errorMessage(e)}`);
     }
   })();
 

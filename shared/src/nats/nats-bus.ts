@@ -38,6 +38,7 @@ import {
 } from "../runtime/bus";
 import { redactNatsUrl } from "./redact";
 import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "../runtime/bus";
+import { type FailureKind, Sdrm3Error, errorMessage } from "../contracts/errors";
 
 export { redactNatsUrl };
 
@@ -80,7 +81,8 @@ export interface NatsTlsOptions {
  * The first connection failed: refused, timed out, or authorization failed (`kind`). The message
  * names the server(s) (credentials in a URL are masked) and never includes a password.
  */
-export class NatsConnectError extends Error {
+export class NatsConnectError extends Sdrm3Error {
+  readonly _tag = "NatsConnectError";
   constructor(
     readonly kind: "refused" | "timeout" | "authorization" | "other",
     readonly servers: string,
@@ -88,7 +90,11 @@ export class NatsConnectError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = "NatsConnectError";
+  }
+
+  /** Refused or timed out: the server may come up; authorization (or another failure) fails again as it is. */
+  get failure(): FailureKind {
+    return this.kind === "refused" || this.kind === "timeout" ? "retryable" : "terminal";
   }
 }
 
@@ -142,7 +148,7 @@ const connectError = (error: unknown, opts: NatsBusOptions, timeoutMs: number): 
     const hint = opts.tls !== undefined && opts.tls.cert === undefined ? "; if the server verifies clients, give a client certificate (--tls-cert / --tls-key)" : "";
     return new NatsConnectError("timeout", servers, `cannot connect to NATS at ${servers}: no answer within ${timeoutMs} ms (connect timeout)${hint}`, cause);
   }
-  const reason = scrub(error instanceof Error ? error.message : String(error), opts);
+  const reason = scrub(errorMessage(error), opts);
   const kind = /refused/i.test(reason) ? "refused" : "other";
   const hint = /certificate|self.signed|altname/i.test(reason) ? " (TLS: give the CA that signed the server's certificate with --tls-ca / NATS_CA; the certificate must name the host or IP address dialled)" : "";
   return new NatsConnectError(kind, servers, `cannot connect to NATS at ${servers}: ${reason}${hint}`, cause);

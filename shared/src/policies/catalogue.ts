@@ -17,16 +17,15 @@ import { sjf } from "./sjf";
 import type { ParamKind, ParamSpec, Policy, PolicyFactory, PolicyParams } from "./types";
 import { veltair } from "./veltair";
 import { xrbench } from "./xrbench";
+import { Sdrm3Error } from "../contracts/errors";
 
 export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
   [xrbench, sdrm3, fcfs, rr, edf, llf, sjf, prema, planaria, veltair, herald, idle, shed].map((f) => [f.name, f] as const),
 );
 
-export class PolicyInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PolicyInputError";
-  }
+export class PolicyInputError extends Sdrm3Error {
+  readonly _tag = "PolicyInputError";
+  readonly failure = "input";
 }
 
 export const kindOf = (spec: ParamSpec): ParamKind => spec.kind ?? "number";

@@ -13,6 +13,7 @@
  * next layer 0; not running; started when past layer 0 or running; lastRanAt = injectAt; energy
  * equal to latency; accelerators idle; block size 1.
  */
+import { jobId } from "../contracts/job-id";
 import type { ModelCosts } from "../domain/types";
 import { resolvePolicy } from "./catalogue";
 import type { AccelView, Decision, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
@@ -103,7 +104,7 @@ const jobOf = (m: ModelSpec, costs: ModelCosts, j: JobSpec): JobView => {
   const nextLayer = j.nextLayer ?? 0;
   const running = j.running ?? false;
   return {
-    id: `${m.name}:${j.frame}`,
+    id: jobId(m.name, j.frame),
     model: m.name,
     frame: j.frame,
     releaseAt,

@@ -12,6 +12,7 @@
  */
 
 import { Data } from "effect";
+import type { FailureKind } from "../contracts/errors";
 
 // ---------------------------------------------------------------------------------------------
 // The contract
@@ -82,6 +83,10 @@ export class BusTimeoutError extends Data.TaggedError("BusTimeoutError")<{
   readonly subject: string;
   readonly timeoutMs: number;
 }> {
+  /** contracts/errors: retryable. */
+  get failure(): FailureKind {
+    return "retryable";
+  }
   override get message(): string {
     return `request to '${this.subject}' timed out after ${this.timeoutMs} ms`;
   }
@@ -90,12 +95,20 @@ export class BusTimeoutError extends Data.TaggedError("BusTimeoutError")<{
 export class BusNoRespondersError extends Data.TaggedError("BusNoRespondersError")<{
   readonly subject: string;
 }> {
+  /** contracts/errors: retryable. */
+  get failure(): FailureKind {
+    return "retryable";
+  }
   override get message(): string {
     return `no responders for '${this.subject}'`;
   }
 }
 
 export class BusClosedError extends Data.TaggedError("BusClosedError")<{}> {
+  /** contracts/errors: terminal. */
+  get failure(): FailureKind {
+    return "terminal";
+  }
   override get message(): string {
     return "the bus is closed";
   }
@@ -107,6 +120,10 @@ export class PayloadTooLargeError extends Data.TaggedError("PayloadTooLargeError
   readonly bytes: number;
   readonly limit: number;
 }> {
+  /** contracts/errors: terminal. */
+  get failure(): FailureKind {
+    return "terminal";
+  }
   override get message(): string {
     return `payload for '${this.subject}' is ${this.bytes} bytes, over the ${this.limit}-byte limit`;
   }
@@ -116,6 +133,10 @@ export class BusInvalidSubjectError extends Data.TaggedError("BusInvalidSubjectE
   readonly subject: string;
   readonly reason: string;
 }> {
+  /** contracts/errors: input. */
+  get failure(): FailureKind {
+    return "input";
+  }
   override get message(): string {
     return `invalid subject '${this.subject}': ${this.reason}`;
   }

@@ -8,27 +8,32 @@
  * request order and the actors' logic is pure, both engines give identical results; a test holds
  * them to it (test/direct-engine.test.ts).
  */
-import { executeBlock } from "../actors/accelerator-logic";
+import { busyRefusal, executeBlock, isFreeFor } from "../actors/accelerator-logic";
 import { type KernelEffect, type KernelReply, SchedulerKernel, type Tuner } from "../actors/scheduler-kernel";
 import { type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
 import type { TaskConfig } from "../actors/task-logic";
 import { acceleratorCosts, kernelConfigFor, resultOf, runVariants, taskConfigsFor, type RunOptions, type RunResult } from "./setup";
+import { RunConfigError } from "../contracts/errors";
 
 /** Runs `opts` on the direct engine; `tuner` enables online tuning (the look-ahead never nests one). */
 export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): RunResult => {
   const run = opts.run ?? "direct";
-  if (opts.live !== undefined) throw new Error("the direct engine runs in virtual time only; live mode needs the actor system (runScenario)");
+  if (opts.live !== undefined) throw new RunConfigError("the direct engine runs in virtual time only; live mode needs the actor system (runScenario)");
   const kernel = new SchedulerKernel(kernelConfigFor(opts, run, tuner));
   const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),
   );
   const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
+  const busyUntil = new Map<string, number>();
 
   const answer = (e: Extract<KernelEffect, { kind: "request" }>): KernelReply => {
     const m = e.message;
     if (m._tag === "block.dispatch") {
-      const reply = executeBlock(accelerators.get(m.acc)!, m);
+      // the accelerator actor's rule: a block dispatched while the accelerator is busy is refused
+      const busy = busyUntil.get(m.acc) ?? 0;
+      const reply = isFreeFor(busy, m) ? executeBlock(accelerators.get(m.acc)!, m) : busyRefusal(m.acc, busy, m);
       if (reply._tag === "error") throw new Error(`accelerator ${m.acc}: ${reply.message}`);
+      busyUntil.set(m.acc, reply.completesAt);
       return reply;
     }
     const task = tasks.get(e.to.kind === "task" ? e.to.name : "")!;

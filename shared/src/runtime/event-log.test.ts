@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LOG_FORMAT_VERSION, type LogEntry } from "../contracts/log";
+import { jobId } from "../contracts/job-id";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import { findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "../data";
 import { resolvePolicy } from "../policies/catalogue";
@@ -155,7 +156,7 @@ describe("recording", () => {
       at: 0,
       n: 1,
       action: "drop",
-      job: "ES_RITNet:0",
+      job: jobId("ES_RITNet", 0),
       reason: "test",
       scores: { a: Number.POSITIVE_INFINITY, b: Number.NEGATIVE_INFINITY, c: Number.NaN, d: 1.5 },
     } as const;

@@ -13,6 +13,7 @@
  * every decision about one job. A log is read twice (find the targets, then replay up to them).
  */
 import type { LogHeader } from "../contracts/log";
+import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 import { nextBlockLayers, toGoMs } from "../policies/common";
 import { type Candidate, guardSkips, isStarving, scoreSdrm3 } from "../policies/sdrm3";
@@ -137,7 +138,7 @@ const findTargets = async (log: OpenedLog, target: ExplainTarget) => {
     if (e.type === "input") continue;
     const ev = e.payload;
     if (target.kind === "job") {
-      const job = ev._tag === "frame.released" ? `${ev.frame.model}:${ev.frame.frame}` : "job" in ev ? ev.job : undefined;
+      const job = ev._tag === "frame.released" ? jobId(ev.frame.model, ev.frame.frame) : "job" in ev ? ev.job : undefined;
       if (job !== target.job) continue;
       jobHistory.push({ seq: e.seq, event: ev });
       if (ev._tag === "decision") numbers.add(ev.n);
@@ -306,9 +307,7 @@ export const explainLog = async (open: () => Promise<OpenedLog>, target: Explain
           if (event._tag !== "decision") return;
           const d = byNumber.get(event.n);
           if (d !== undefined) d.recorded = { seq, scores: event.scores };
-          if (event.action === "dispatch" && event.acc !== undefined) {
-            inFlight.set(event.acc, { job: event.job, firstLayer: event.firstLayer ?? 0, layerCount: event.layerCount ?? 1 });
-          }
+          if (event.action === "dispatch") inFlight.set(event.acc, { job: event.job, firstLayer: event.firstLayer, layerCount: event.layerCount });
         },
       });
   return { header: log.header, target, points, jobHistory, replay };

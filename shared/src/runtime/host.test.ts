@@ -13,6 +13,7 @@ import { type Hosted, hostAccelerator, hostModelTask } from "./host";
 import { type MemoryBus, createMemoryBus } from "./memory-bus";
 import { decodeJson } from "./typed-bus";
 import { Either } from "effect";
+import { jobId } from "../contracts/job-id";
 
 const RUN = "r1";
 
@@ -200,7 +201,7 @@ describe("hosted accelerator", () => {
   it("a refused (busy) block gets an error reply through the bus", async () => {
     const h = host();
     await request(subject, JSON.stringify(dispatch()));
-    const busy: Partial<BlockDispatch> = { at: 5, job: "ES_RITNet:1", frame: 1 };
+    const busy: Partial<BlockDispatch> = { at: 5, job: jobId("ES_RITNet", 1), frame: 1 };
     expect(await request(subject, JSON.stringify(dispatch(busy)))).toEqual({
       _tag: "error",
       v: 1,

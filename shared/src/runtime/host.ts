@@ -35,6 +35,7 @@ import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
 import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
 import { decodeJson } from "./typed-bus";
+import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 /** Counts of what passed the relay point, per hosted actor. */
 export interface RelayStats {
@@ -391,17 +392,14 @@ export interface SchedulerOutcome {
   readonly stats: RelayStats;
 }
 
-export class RunFailedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RunFailedError";
-  }
+export class RunFailedError extends Sdrm3Error {
+  readonly _tag = "RunFailedError";
+  readonly failure = "terminal";
 }
 
 const subjectOf = (run: string, to: Target) =>
   to.kind === "task" ? Subjects.taskCmd(run, to.name) : Subjects.accelCmd(run, to.id);
 
-const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Publishes a run.control message on the run's control subject (what the scheduler tells every service). */
 export const publishRunControl = (bus: Bus, run: string, op: RunControl["op"], reason?: string): void =>
@@ -508,7 +506,7 @@ export const hostScheduler = (
                 actor.send({ type: "reply", corr: e.corr, reply: decoded.right, at: clock.now() });
               }
             },
-            (err: unknown) => fail(e.corr, `${subject}: ${describeError(err)}`),
+            (err: unknown) => fail(e.corr, `${subject}: ${errorMessage(err)}`),
           );
           break;
         }
@@ -540,7 +538,7 @@ export const hostScheduler = (
       if (snap.value === "finished") settle?.resolve({ kernel: snap.context.kernel, stats });
       else settle?.reject(new RunFailedError(snap.context.error ?? "run failed"));
     },
-    error: (err) => settle?.reject(new RunFailedError(`scheduler stopped: ${describeError(err)}`)),
+    error: (err) => settle?.reject(new RunFailedError(`scheduler stopped: ${errorMessage(err)}`)),
   });
   const sub = bus.subscribe(Subjects.control(run, "register"), (msg) => {
     stats.received++;
@@ -597,7 +595,7 @@ export const hostScheduler = (
     (err: unknown) => {
       // tell the other services the run is over, so they exit instead of waiting forever
       try {
-        control("stop", describeError(err));
+        control("stop", errorMessage(err));
       } catch {
         // the bus is already closed
       }

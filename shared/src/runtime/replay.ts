@@ -16,6 +16,7 @@ import { SchedulerKernel, applyInput } from "../actors/scheduler-kernel";
 import type { KernelEffect, KernelReply } from "../actors/scheduler-kernel";
 import { type TaskConfig, type TaskState, initialTaskState, onParentEnded, onTick } from "../actors/task-logic";
 import type { InputEntry, LogHeader } from "../contracts/log";
+import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 import { type FrameRecord, type ModelMetrics, type RunSummary, modelMetrics, runSummary } from "../domain/metrics";
 import { POLICIES, resolvePolicy } from "../policies/catalogue";
@@ -23,6 +24,7 @@ import type { Policy } from "../policies/types";
 import { type LogStatus, type OpenedLog, headerPeriodMs, kernelConfigFromHeader, kernelInputOf, runOptionsFromHeader } from "./event-log";
 import { type RunOptions, type RunResult, modelInfo, runScenario } from "./run";
 import { acceleratorCosts, runVariants, taskConfigsFor } from "./setup";
+import { errorMessage } from "../contracts/errors";
 
 /** The policy a header names, with its recorded parameters (all of them). */
 export const recordedPolicy = (header: LogHeader): Policy => resolvePolicy(header.policy.name, header.policy.params);
@@ -119,10 +121,10 @@ export const describeEvent = (e: RunEvent | undefined): string => {
   switch (e._tag) {
     case "decision":
       return e.action === "dispatch"
-        ? `decision #${e.n} dispatch ${e.job} -> ${e.acc} layers ${e.firstLayer}..${(e.firstLayer ?? 0) + (e.layerCount ?? 1) - 1}${e.variant === undefined ? "" : ` variant ${e.variant}`}`
-        : `decision #${e.n} drop ${e.job} (${e.reason ?? "no reason"})`;
+        ? `decision #${e.n} dispatch ${e.job} -> ${e.acc} layers ${e.firstLayer}..${e.firstLayer + e.layerCount - 1}${e.variant === undefined ? "" : ` variant ${e.variant}`}`
+        : `decision #${e.n} drop ${e.job} (${e.reason})`;
     case "frame.released":
-      return `frame.released ${e.frame.model}:${e.frame.frame} (deadline ${e.frame.deadline})`;
+      return `frame.released ${jobId(e.frame.model, e.frame.frame)} (deadline ${e.frame.deadline})`;
     case "block.dispatched":
       return `block.dispatched ${e.job} on ${e.acc} layers ${e.firstLayer}..${e.firstLayer + e.layerCount - 1} until ${e.completesAt}`;
     case "frame.ended":
@@ -254,7 +256,7 @@ export const replayLog = async (log: OpenedLog, opts: ReplayOptions = {}): Promi
       try {
         effects = applyInput(kernel, input);
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
+        const why = errorMessage(e);
         diverge({ seq: entry.seq, at: entry.at, kind: "rejected", expected: undefined, actual: undefined, message: `the kernel refused the recorded input (${why})` });
         break;
       }
@@ -327,7 +329,7 @@ export class FrameCollector {
     switch (e._tag) {
       case "frame.released": {
         const f = e.frame;
-        this.frames.set(`${f.model}:${f.frame}`, {
+        this.frames.set(jobId(f.model, f.frame), {
           ...f,
           outcome: "unfinished",
           dispatchAt: undefined,
@@ -425,7 +427,7 @@ export interface ReleaseComparison {
  * deadline. (Injection times of cascaded frames follow their parent's end, so they may differ.)
  */
 export const compareReleases = (a: ReadonlyArray<FrameRecord>, b: ReadonlyArray<FrameRecord>): ReleaseComparison => {
-  const key = (f: FrameRecord) => `${f.model}:${f.frame}`;
+  const key = (f: FrameRecord) => jobId(f.model, f.frame);
   const mb = new Map(b.map((f) => [key(f), f]));
   let first: string | undefined;
   for (const f of a) {

@@ -19,6 +19,7 @@ import type { KernelConfig, KernelEffect, KernelInput } from "../actors/schedule
 import { SchedulerKernel, applyInput } from "../actors/scheduler-kernel";
 import type { KernelObserver } from "./host";
 import { LogFormatError, type OpenedLog, kernelInputOf } from "./event-log";
+import { RunConfigError, errorMessage } from "../contracts/errors";
 
 export type OutstandingRequest = Extract<KernelEffect, { kind: "request" }>;
 
@@ -49,9 +50,9 @@ export const catchUp = (resumed: ResumedKernel, recorder: (resume: { seq: number
  */
 export const resumeKernel = async (log: OpenedLog, cfg: KernelConfig): Promise<ResumedKernel> => {
   if (log.header.live !== undefined || cfg.live !== undefined) {
-    throw new Error(`run ${log.header.run} was recorded in live mode; only virtual-time runs can be resumed from their log`);
+    throw new RunConfigError(`run ${log.header.run} was recorded in live mode; only virtual-time runs can be resumed from their log`);
   }
-  if (log.header.run !== cfg.run) throw new Error(`the log is of run ${log.header.run}, not ${cfg.run}`);
+  if (log.header.run !== cfg.run) throw new RunConfigError(`the log is of run ${log.header.run}, not ${cfg.run}`);
   const kernel = new SchedulerKernel(cfg);
   const outstanding = new Map<number, OutstandingRequest>();
   let inputs = 0;
@@ -69,7 +70,7 @@ export const resumeKernel = async (log: OpenedLog, cfg: KernelConfig): Promise<R
     try {
       effects = applyInput(kernel, input);
     } catch (e) {
-      throw new LogFormatError(entry.seq + 1, `the kernel refused the recorded input: ${e instanceof Error ? e.message : String(e)}`);
+      throw new LogFormatError(entry.seq + 1, `the kernel refused the recorded input: ${errorMessage(e)}`);
     }
     inputs++;
     for (const e of effects) if (e.kind === "request") outstanding.set(e.corr, e);

@@ -6,6 +6,7 @@
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import type { KernelConfig, KernelMode, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
+import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 import {
   type FrameRecord,
@@ -22,6 +23,7 @@ import { checkLiveCapable } from "../policies/catalogue";
 import type { Policy, PolicyParams } from "../policies/types";
 import type { Bus } from "./bus";
 import type { KernelObserver, RejectListener } from "./host";
+import { RunConfigError, Sdrm3Error } from "../contracts/errors";
 
 export interface RunOptions {
   readonly scenario: Scenario;
@@ -116,7 +118,7 @@ export const modelInfo = (name: string, targetFps: number, periodMs: number, cos
 
 const costsOf = (costs: ReadonlyMap<string, ModelCosts>, model: string): ModelCosts => {
   const c = costs.get(model);
-  if (c === undefined) throw new Error(`no costs for scenario model ${model}`);
+  if (c === undefined) throw new RunConfigError(`no costs for scenario model ${model}`);
   return c;
 };
 
@@ -144,8 +146,8 @@ export const runVariants = (opts: RunOptions): ReadonlyMap<string, ReadonlyArray
   const variants = opts.variants;
   for (const m of opts.scenario.models) {
     const vs = variants?.get(m.name);
-    if (vs === undefined || vs.length === 0) throw new Error(`supernet run: no variants for scenario model ${m.name}`);
-    if (vs[0]!.width !== 1) throw new Error(`supernet run: variant 0 of ${m.name} must be the full model (width 1), got width ${vs[0]!.width}`);
+    if (vs === undefined || vs.length === 0) throw new RunConfigError(`supernet run: no variants for scenario model ${m.name}`);
+    if (vs[0]!.width !== 1) throw new RunConfigError(`supernet run: variant 0 of ${m.name} must be the full model (width 1), got width ${vs[0]!.width}`);
   }
   return variants;
 };
@@ -160,7 +162,7 @@ export const restrictToAccelerators = (opts: RunOptions, ids: ReadonlyArray<stri
   const keep = all.flatMap((a, i) => (ids.includes(a.id) ? [i] : []));
   const unknown = ids.filter((id) => !all.some((a) => a.id === id));
   if (keep.length === 0 || unknown.length > 0) {
-    throw new Error(`cannot run ${opts.hardware.name} on accelerators [${ids.join(", ")}]: ${unknown.length > 0 ? `unknown ${unknown.join(", ")}` : "none"} (has ${all.map((a) => a.id).join(", ")})`);
+    throw new RunConfigError(`cannot run ${opts.hardware.name} on accelerators [${ids.join(", ")}]: ${unknown.length > 0 ? `unknown ${unknown.join(", ")}` : "none"} (has ${all.map((a) => a.id).join(", ")})`);
   }
   if (keep.length === all.length) return opts;
   const rows = <T>(xs: ReadonlyArray<T>) => keep.map((i) => xs[i]!);
@@ -199,11 +201,11 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
   const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
   if (opts.live !== undefined) checkLiveCapable(opts.policy);
   if (mode === "xrbench" && dynamic !== undefined) {
-    throw new Error(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
+    throw new RunConfigError(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
   }
   if (mode === "exact") {
     const multi = opts.scenario.models.find((m) => m.dependsOn.length > 1);
-    if (multi !== undefined) throw new Error(`model ${multi.name}: a cascade with more than one parent is not supported`);
+    if (multi !== undefined) throw new RunConfigError(`model ${multi.name}: a cascade with more than one parent is not supported`);
   }
   const maxFps = Math.max(...opts.scenario.models.map((m) => m.fps));
   const variants = runVariants(opts);
@@ -233,10 +235,11 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
   };
 };
 
-export class AccountingError extends Error {
+export class AccountingError extends Sdrm3Error {
+  readonly _tag = "AccountingError";
+  readonly failure = "terminal";
   constructor(message: string) {
     super(`accounting invariant violated: ${message}`);
-    this.name = "AccountingError";
   }
 }
 
@@ -251,7 +254,7 @@ export const checkAccounting = (frames: ReadonlyArray<FrameRecord>, kernel: Sche
   const seen = new Set<string>();
   const supernet = new Set((kernel.cfg.models ?? []).filter((m) => m.variants !== undefined).map((m) => m.name));
   for (const f of frames) {
-    const id = `${f.model}:${f.frame}`;
+    const id = jobId(f.model, f.frame);
     if (seen.has(id)) throw new AccountingError(`frame ${id} recorded twice`);
     seen.add(id);
     if (f.outcome === "unfinished" && kernel.cfg.mode !== "xrbench") throw new AccountingError(`frame ${id} never ended`);

@@ -25,6 +25,7 @@ import type { Dispatch, Policy, SchedulerView } from "../policies/types";
 import { simulateDirect } from "./direct";
 import { type RunOptions, acceleratorCosts, kernelConfigFor } from "./setup";
 import { resolveRunSpec, supernetSetting } from "./spec";
+import { jobId } from "../contracts/job-id";
 
 const LAT = [4, 3, 2];
 const ENERGY = [1, 0.5, 0.25];
@@ -100,7 +101,7 @@ describe("the kernel fixes a job's variant at its first block", () => {
       [2, "onTime", 2, 0.902],
     ]);
     const decisions = events.filter((e): e is Extract<RunEvent, { _tag: "decision" }> => e._tag === "decision");
-    expect(decisions.map((d) => [d.job, d.variant])).toEqual([
+    expect(decisions.map((d) => [d.job, d.action === "dispatch" ? d.variant : undefined])).toEqual([
       ["A:0", 0],
       ["A:0", 0],
       ["A:1", 1],
@@ -176,7 +177,7 @@ describe("the accelerator's cost of a variant block", () => {
     run: "k",
     at: 10,
     acc: "acc1",
-    job: "A:0",
+    job: jobId("A", 0),
     model: "A",
     frame: 0,
     firstLayer: 0,

@@ -17,6 +17,7 @@
  * one track never overlap.
  */
 import type { LogHeader } from "../contracts/log";
+import { jobId, modelOfJob, parseJobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 
 export type TraceMeta = Pick<LogHeader, "run" | "scenario" | "hardware" | "policy" | "seed" | "durationMs" | "mode"> & {
@@ -95,7 +96,7 @@ export class TraceBuilder {
   event(e: RunEvent): void {
     switch (e._tag) {
       case "frame.released": {
-        const job = `${e.frame.model}:${e.frame.frame}`;
+        const job = jobId(e.frame.model, e.frame.frame);
         this.deadlineOf.set(job, e.frame.deadline);
         this.bumpQueue(e.frame.model, +1, e.at);
         return;
@@ -111,15 +112,14 @@ export class TraceBuilder {
         this.scoresOf.delete(key);
         const tsNs = ns(e.at);
         this.releaseHeld(tid, tsNs);
-        const colon = e.job.lastIndexOf(":");
-        const model = e.job.slice(0, colon);
+        const { model, frame } = parseJobId(e.job);
         this.held.set(tid, {
           tsNs,
           endNs: Math.max(tsNs, ns(e.completesAt)),
           name: model,
           args: {
             model,
-            frame: Number(e.job.slice(colon + 1)),
+            frame,
             job: e.job,
             layers: `${e.firstLayer}..${e.firstLayer + e.layerCount - 1}`,
             layerCount: e.layerCount,
@@ -137,7 +137,7 @@ export class TraceBuilder {
       case "frame.ended": {
         const deadline = this.deadlineOf.get(e.job);
         this.deadlineOf.delete(e.job);
-        const model = e.job.slice(0, e.job.lastIndexOf(":"));
+        const model = modelOfJob(e.job);
         this.bumpQueue(model, -1, e.at);
         if (e.outcome === "onTime") return;
         const dropped = e.outcome === "dropped";

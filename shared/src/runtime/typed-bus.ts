@@ -12,7 +12,9 @@
 import { Data, Either, ParseResult, Schema } from "effect";
 import type { ParseOptions } from "effect/SchemaAST";
 import type { Bus, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "./bus";
+import type { FailureKind } from "../contracts/errors";
 import { ErrorReply, errorReply } from "../contracts/messages";
+import { errorMessage } from "../contracts/errors";
 
 export interface DecodeIssue {
   /** Dotted path to the offending field (`payload.frame`); "" for the whole message. */
@@ -24,6 +26,10 @@ export interface DecodeIssue {
 export class DecodeFailure extends Data.TaggedError("DecodeFailure")<{
   readonly issues: ReadonlyArray<DecodeIssue>;
 }> {
+  /** contracts/errors: terminal. */
+  get failure(): FailureKind {
+    return "terminal";
+  }
   override get message(): string {
     return formatIssues(this.issues);
   }
@@ -34,6 +40,10 @@ export class RemoteDecodeError extends Data.TaggedError("RemoteDecodeError")<{
   readonly subject: string;
   readonly issues: ReadonlyArray<DecodeIssue>;
 }> {
+  /** contracts/errors: terminal. */
+  get failure(): FailureKind {
+    return "terminal";
+  }
   override get message(): string {
     return `'${this.subject}' rejected the request: ${formatIssues(this.issues)}`;
   }
@@ -70,7 +80,7 @@ export const decodeJson = <A, I>(
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return Either.left(new DecodeFailure({ issues: [{ path: "", message: clip(`invalid JSON: ${reason}`) }] }));
   }
   try {
@@ -80,7 +90,7 @@ export const decodeJson = <A, I>(
     );
   } catch (error) {
     // e.g. RangeError on pathologically deep nesting: still a refused payload, never a crash
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return Either.left(new DecodeFailure({ issues: [{ path: "", message: clip(`undecodable payload: ${reason}`) }] }));
   }
 };
