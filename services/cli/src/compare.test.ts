@@ -277,5 +277,6 @@ describe("compare: the direct engine (default) and the actor system", () => {
     const bad = { err: "", out: () => {}, errw: "" };
     expect(await main([...args, "--engine", "warp"], { out: () => {}, err: (t: string) => void (bad.err += t) })).toBe(2);
     expect(bad.err).toContain("--engine: expected actors or direct");
-  });
+    // 8 runs on the actor system and 8 direct, one at a time: minutes, not seconds, on a loaded machine
+  }, 300_000);
 });
