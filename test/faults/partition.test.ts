@@ -80,9 +80,10 @@ const partitionScenario = async (o: PartitionOptions) => {
     lab.cut(1);
     const cutAt = Date.now();
     // cut off, the owner gives the slot up by its own count (its stderr is a pipe, not the network)
-    await cutOff.waitErr(/stopped hosting slot acc1/, 15_000);
+    // (generous waits: they end a hung test; a loaded machine stretches every step)
+    await cutOff.waitErr(/stopped hosting slot acc1/, 60_000);
     const gaveUpMs = Date.now() - cutAt;
-    await spare.waitErr(/claimed slot acc1/, 15_000);
+    await spare.waitErr(/claimed slot acc1/, 60_000);
     const takeoverMs = Date.now() - cutAt;
     await sleep(Math.max(0, cutAt + 2.5 * LEASE_TTL_MS - Date.now()));
     const logAtRestore = cutOff.err();
@@ -144,5 +145,6 @@ describe("partition: accelerator hosts in network namespaces, one cut off mid-ru
       ctx.skip(`network namespaces unavailable: ${probe.reason} (in CI, with env CI set, this fails instead)`);
     }
     await partitionScenario({ extraFlags: [], compareInProcess: true });
-  }, 120_000);
+    // 106–129 s per file at load average 25–33 on 2 cores (docs/reliability.md): 5 min
+  }, 300_000);
 });
