@@ -33,11 +33,15 @@ const spec = (policy = "sdrm3", durationMs = 400) =>
 
 describe("live mode on the in-memory bus", () => {
   it("runs for at least duration / speed of wall time, accounts every frame once, and reports scheduler lag", async () => {
-    const opts: RunOptions = { ...spec(), live: { speed: 2 } };
+    // half real speed (800 ms of wall time): the scheduler keeps up even on a loaded machine, so the run
+    // dispatches hundreds of blocks (~740 here at load average 27); at speed 2 a starved scheduler
+    // dropped most frames and dispatched only 40–100 blocks
+    const SPEED = 0.5;
+    const opts: RunOptions = { ...spec(), live: { speed: SPEED } };
     const t0 = performance.now();
     const live = await runScenario(opts);
     const wallMs = performance.now() - t0;
-    expect(wallMs).toBeGreaterThanOrEqual(400 / 2); // the accelerators really waited (a bound, not a timing measurement)
+    expect(wallMs).toBeGreaterThanOrEqual(400 / SPEED); // the accelerators really waited (a bound, not a timing measurement)
     const virtual = await runScenario(spec());
     // releases are nominal (k·T), whatever the timing: the same frames of the root models
     for (const m of live.models) {
@@ -47,7 +51,7 @@ describe("live mode on the in-memory bus", () => {
     }
     expect(live.summary.unfinished).toBe(0);
     expect(live.summary.onTime + live.summary.late + live.summary.dropped).toBe(live.summary.released);
-    expect(live.live?.speed).toBe(2);
+    expect(live.live?.speed).toBe(SPEED);
     const lag = live.live!.lag;
     expect(lag.blocks).toBeGreaterThan(100);
     expect(lag.p50Ms).not.toBeNull();
@@ -55,7 +59,7 @@ describe("live mode on the in-memory bus", () => {
     expect(lag.p99Ms!).toBeGreaterThanOrEqual(lag.p50Ms!);
     expect(lag.maxMs!).toBeGreaterThanOrEqual(lag.p99Ms!);
     expect(virtual.live).toBeUndefined();
-  }, 60_000);
+  }, 180_000);
 
   it("a recorded live run replays with identical decisions (the clock readings are inputs)", async () => {
     const opts: RunOptions = { ...spec("edf", 300), live: { speed: 1 } };
@@ -76,7 +80,7 @@ describe("live mode on the in-memory bus", () => {
     expect(replay.decisions).toBe(result.decisions);
     expect(replay.kernel.frameRecords()).toEqual(result.frames);
     expect(liveFigures(1, replay.kernel.lagMs)).toEqual(result.live); // the same lag, block by block
-  }, 60_000);
+  }, 180_000);
 
   it("the direct engine and the xrbench policy refuse live mode", async () => {
     expect(() => simulateDirect({ ...spec(), live: { speed: 1 } })).toThrow(/virtual time only/);
@@ -100,7 +104,7 @@ describe("sdrm3 run --clock live", () => {
     const virtual = captureIo();
     expect(await main([...base, "--json"], virtual)).toBe(0);
     expect(JSON.parse(virtual.stdout)).not.toHaveProperty("live");
-  }, 60_000);
+  }, 180_000);
 
   it.each([
     [["--clock", "wall"], "--clock: expected virtual or live, got 'wall'"],

@@ -108,7 +108,7 @@ const screenshot = async (page: Page, name: string, readme = false) => {
 
 beforeAll(async () => {
   if (skipBrowser) return;
-  if (CHROMIUM === undefined) throw new Error("chromium not found: install it (`apt-get install -y chromium`; .ci/run does) or, locally only, set SDRM3_SKIP_BROWSER=1");
+  if (CHROMIUM === undefined) throw new Error("chromium not found: install it (Debian: `apt-get install -y chromium`; .ci/run does), see README.md, Quick start > Prerequisites; or, locally only, set SDRM3_SKIP_BROWSER=1");
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
 }, 60_000);
 

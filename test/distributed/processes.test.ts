@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
+import { Subjects } from "@sdrm3/shared/contracts";
 import { connectNatsBus, purgeRunLog } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
@@ -41,17 +42,35 @@ describe("a run as separate processes over NATS", () => {
     const distEvents = join(dir, "dist.jsonl");
     const recorded = join(dir, "recorded.jsonl");
 
+    // the run's control and registration messages, in the order the server delivered them
+    const observer = await connectNatsBus({ servers: nats.servers, name: "processes-test-observer" });
+    const seen: string[] = [];
+    for (const topic of ["control", "register"]) {
+      observer.subscribe(Subjects.control(run, topic), (m) => {
+        const msg = JSON.parse(m.data) as { op?: string; _tag?: string; acc?: string };
+        seen.push(msg.op ?? (msg._tag === "accel.register" ? `register ${msg.acc}` : String(msg._tag)));
+      });
+    }
+    await observer.flush();
+
     // the recorder first: it waits for the run's log to appear
     const recorder = start(["serve", "recorder", "--nats", nats.servers, "--run", run, "--out", recorded, "--wait-timeout", "60s"]);
     const acc01 = serve("accelerator", ["--slot", "acc0,acc1", "--name", "acc-proc-1"]);
     const acc2 = serve("accelerator", ["--slot", "acc2", "--name", "acc-proc-2"]);
     const workload = serve("workload");
     const scheduler = serve("scheduler", ["--json", "--events", distEvents, "--record-stream"]);
-    await new Promise((r) => setTimeout(r, 1500)); // the last accelerator comes up after the scheduler
+    // the last accelerator comes up after the scheduler: once the scheduler has asked who is there (discover)
+    for (const t0 = Date.now(); !seen.includes("discover"); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() - t0 > 120_000) throw new Error(`the scheduler did not send discover; seen on the bus: ${seen.join(", ")}`);
+    }
     const acc3 = serve("accelerator", ["--slot", "acc3", "--name", "acc-proc-3"]);
     const [s, a1, a2, a3, w, rec] = await Promise.all([scheduler, acc01, acc2, acc3, workload, recorder]);
+    await observer.close();
     expect(s.code, s.err).toBe(0);
     for (const p of [a1, a2, a3, w, rec]) expect(p.code, p.err).toBe(0);
+    // acc3 registered only after the scheduler was up and waiting for it (and the run still went ahead)
+    expect(seen.indexOf("register acc3")).toBeGreaterThan(seen.indexOf("discover"));
+    expect(seen.filter((x) => x === "register acc3")).toHaveLength(1);
 
     const local = capture();
     const localEvents: string[] = [];

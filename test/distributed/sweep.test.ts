@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
+import { connectNatsBus } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { SWEEP_SUBJECT } from "@sdrm3/worker";
 import { cliProcesses } from "../support/cli-process";
 import { captureIo, sleep } from "../support/processes";
 
@@ -31,14 +33,31 @@ describe("compare over NATS workers", () => {
     const local = captureIo();
     expect(await main([...args, "--jobs", "1", "--out", join(dir, "local")], local)).toBe(0);
 
-    // one worker first; it is killed while it runs the second job, which must then be retried on w2
+    // the sweep's run requests as the server delivers them (to the queue group, and to this observer)
+    const observer = await connectNatsBus({ servers: nats.servers, name: "sweep-test-observer" });
+    const requested: number[] = [];
+    observer.subscribe(SWEEP_SUBJECT, (m) => {
+      const job = JSON.parse(m.data) as { index: number; scenario: string; durationMs?: number };
+      if (job.scenario === "VR_gaming") requested.push(job.index);
+    });
+    await observer.flush();
+
+    // one worker first; it is killed once it has been sent the second job, which must then be retried on w2
     const w1 = worker(nats.servers, "w1");
     await w1.ready;
     const remote = captureIo();
-    const sweep = main([...args, "--nats", nats.servers, "--in-flight", "1", "--run-timeout", "3s", "--out", join(dir, "remote")], remote);
-    for (let i = 0; i < 2400 && !remote.stderr.includes("[1/"); i++) await sleep(25);
+    const sweep = main([...args, "--nats", nats.servers, "--in-flight", "1", "--run-timeout", "20s", "--out", join(dir, "remote")], remote);
+    // the second request went out after the first result, and w1 is the only worker of the group: it got it
+    for (const t0 = Date.now(); requested.length < 2; await sleep(20)) {
+      if (Date.now() - t0 > 120_000) throw new Error(`the sweep did not send its second run; stderr: ${remote.stderr}`);
+    }
     expect(remote.stderr).toContain("[1/4]");
-    await sleep(150); // w1 has taken the next job (runs of 2 s simulated take far longer than this)
+    expect(requested).toEqual([0, 1]);
+    // the observer leaves before the kill: a request with no worker gets "no responders", as without it
+    await observer.close();
+    // w2 starts only now, so the second run cannot go to it first; its start-up (seconds on a loaded
+    // machine) is covered by the run timeout: the second run is asked again 20 s after it was sent to w1,
+    // long after w2 is ready, and a run takes about 2 s even when the machine is busy
     w1.child.kill("SIGKILL");
     const w2 = worker(nats.servers, "w2");
     await w2.ready;
@@ -47,7 +66,8 @@ describe("compare over NATS workers", () => {
       expect(readFileSync(join(dir, "remote", f), "utf8")).toBe(readFileSync(join(dir, "local", f), "utf8"));
     }
     expect(remote.stderr).toMatch(/retrying VR_gaming Dual_4K\/WS_OS \S+ seed \d \(attempt 2\)/);
+
     expect(remote.stderr).toContain(`on the NATS workers at ${nats.servers}`);
     w2.child.kill("SIGTERM");
-  }, 120_000);
+  }, 300_000);
 });

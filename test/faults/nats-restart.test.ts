@@ -7,6 +7,9 @@
  * log lines whose publish failed are published again with the same message id, which the stream
  * deduplicates. The run completes with every frame accounted once, and the run's log in JetStream
  * is whole: it replays with every decision identical (live logs carry their clock readings).
+ * Asserted from the outside: the scheduler reports requests it asked again, the recorder reports
+ * log publishes it retried, the stream holds each line once, and a line stored before the outage
+ * published again with its message id is acknowledged as a duplicate after the restart.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -14,7 +17,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { main } from "@sdrm3/cli";
+import { LOG_STREAM, connectNatsBus, publishLogLine, streamLogLines } from "@sdrm3/shared/nats";
 import { cliProcesses } from "../support/cli-process";
 import { expectEachFrameEndedOnce } from "../support/faults";
 import { findNatsServerBinary } from "../support/nats-server";
@@ -80,14 +85,44 @@ describe("nats-server restarted mid-run (live mode)", () => {
     };
     expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
 
-    // the recording survived the outage: the stored log replays whole, every decision identical
-    const recorded = /recorded (\d+) entries \((\d+) lines, \d+ bytes\) to JetStream stream SDRM3_LOG[^\n]*/.exec(scheduler.err());
+    // requests lost in the outage were asked again: the scheduler names each retried request once
+    // (its first failed attempt), a block dispatch or a task request that got no answer in time
+    const retriedRequests = scheduler.err().match(/(slot acc\d: dispatch failed|model task \S+: request failed) \(no answer within \d+ ms\)/g) ?? [];
+    expect(retriedRequests.length, scheduler.err()).toBeGreaterThan(0);
+
+    // the recording survived the outage: log publishes that failed were retried (the report names
+    // how many; it only appears when there were retries) ...
+    const recorded = /recorded (\d+) entries \((\d+) lines, \d+ bytes\) to JetStream stream SDRM3_LOG[^\n]* \((\d+) publishes retried, (\d+) deduplicated, (\d+) stored out of line order\)/.exec(scheduler.err());
     expect(recorded, scheduler.err()).not.toBeNull();
+    const [storedLines, retriedPublishes, deduplicated] = [Number(recorded![2]), Number(recorded![3]), Number(recorded![4])];
+    expect(retriedPublishes).toBeGreaterThan(0);
+    expect(deduplicated).toBeLessThanOrEqual(retriedPublishes);
+    // ... and each line is stored once: the server (this run's only) holds exactly as many log messages as lines
+    const observer = await connectNatsBus({ servers: url, name: "nats-restart-observer" });
+    try {
+      const jsm = await jetstreamManager(observer.nc);
+      const before = (await jsm.streams.info(LOG_STREAM)).state;
+      expect(before.messages).toBe(storedLines);
+      // the stream's deduplication outlived the restart: a line stored before the outage (the header),
+      // published again with its message id, is acknowledged as a duplicate and not stored again
+      let header: string | undefined;
+      for await (const l of streamLogLines(observer.nc, run)) {
+        header = l.text;
+        break;
+      }
+      expect(header).toBeDefined();
+      const again = await publishLogLine(observer.nc, run, 1, header!);
+      expect(again.duplicate).toBe(true);
+      expect((await jsm.streams.info(LOG_STREAM)).state.messages).toBe(storedLines);
+    } finally {
+      await observer.close();
+    }
+    // the stored log replays whole, every decision identical
     const replay = captureIo();
     expect(await main(["replay", "--nats", url, "--run", run], replay), `${replay.stderr}${replay.stdout}`).toBe(0);
     expect(replay.stdout).toContain(`${result.decisions} decisions identical`);
     console.log(
-      `[nats-restart] server killed at event ${eventsAtOutage} of ${total} and restarted 0.5 s later; ${recorded![0]}; ` +
+      `[nats-restart] server killed at event ${eventsAtOutage} of ${total} and restarted 0.5 s later; ${retriedRequests.length} requests asked again; ${recorded![0]}; ` +
         `max scheduler lag ${result.live.lag.maxMs.toFixed(1)} ms (run time)`,
     );
   }, 240_000);

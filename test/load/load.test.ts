@@ -7,13 +7,18 @@
  * by one process, every model's frames are accounted for (released = on time + late + dropped +
  * unfinished, the totals equal the summary's; the run itself also checks the invariant, including
  * energy, and would have failed), the dispatches went to slots of several processes, and every
- * process reported its peak RSS. No wall-clock assertion: the wall time is the benchmark's business.
+ * process reported its peak RSS. The run is deterministic (virtual time), so its metrics JSON must
+ * equal the in-process run of the same flags (`sdrm3 run … --json`) byte for byte, and each slot
+ * must have answered exactly the dispatches the in-process run made to that accelerator. No
+ * wall-clock assertion: the wall time is the benchmark's business.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { main } from "@sdrm3/cli";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { captureIo } from "../support/processes";
 import { runLoad } from "./topology";
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-load-test-"));
@@ -40,6 +45,20 @@ describe("load: 30 models × 64 accelerators in 8 processes over NATS", () => {
       expect(r.models).toHaveLength(30);
       expect(r.invariantProblems).toEqual([]);
       expect(r.invariantOk).toBe(true);
+
+      // the same run in one process: identical metrics JSON, and the same dispatches to each accelerator
+      const local = captureIo();
+      const record = join(dir, "in-process.jsonl");
+      expect(await main(["run", ...r.runArgs, "--json", "--record", record], local), local.stderr).toBe(0);
+      expect(r.schedulerStdout).toBe(local.stdout);
+      const dispatchedBySlot: Record<string, number> = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`acc${i}`, 0]));
+      for (const line of readFileSync(record, "utf8").trim().split("\n").slice(1)) {
+        const entry = JSON.parse(line) as { type: string; payload: { acc?: string } };
+        if (entry.type === "block.dispatched") dispatchedBySlot[entry.payload.acc!]! += 1;
+      }
+      expect(r.answeredBySlot).toEqual(dispatchedBySlot);
+
+      // the load is substantial (these describe the workload; the figures themselves are checked above, equal to the in-process run's):
       // every model released its frames for the 2 s (15–60 FPS; cascade-free scenario)
       for (const m of r.models) expect(m.released, m.name).toBeGreaterThanOrEqual(30);
       expect(r.summary.onTime).toBeGreaterThan(0.8 * r.summary.released);

@@ -85,6 +85,10 @@ export interface LoadResult {
   readonly slotsByProcess: Readonly<Record<string, ReadonlyArray<string>>>;
   /** Dispatches each slot answered (from the accelerator processes' "stopped hosting slot" lines). */
   readonly answeredBySlot: Readonly<Record<string, number>>;
+  /** The scheduler's `--json` output as printed (compare it with `sdrm3 run … --json` of `runArgs`). */
+  readonly schedulerStdout: string;
+  /** The run flags (generated scenario and hardware, policy, duration, block): `sdrm3 run <runArgs>` is the same run in one process. */
+  readonly runArgs: ReadonlyArray<string>;
 }
 
 interface Proc {
@@ -123,9 +127,9 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
   const scenarioFlags = flagsOf(await cli(["gen", "scenario", "--models", String(o.models), "--seed", String(o.seed), "--out", join(o.dir, "scenario.json")]));
   const hardwareFlags = flagsOf(await cli(["gen", "hardware", "--accelerators", String(o.accelerators), "--out", join(o.dir, "hardware.json")]));
   const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
+  const runArgs = [...scenarioFlags.argv, ...hardwareFlags.argv, "--policy", o.policy ?? "sdrm3", "--duration", `${o.durationMs}ms`, "--block", String(o.block)];
   const common = [
-    "--nats", nats.url, "--run", run, ...scenarioFlags.argv, ...hardwareFlags.argv,
-    "--policy", o.policy ?? "sdrm3", "--duration", `${o.durationMs}ms`, "--block", String(o.block), "--report-memory",
+    "--nats", nats.url, "--run", run, ...runArgs, "--report-memory",
     // 10 processes on a shared machine: a starved process must not lose its lease, nor the scheduler give up registering
     "--lease-ttl", "15s", "--register-timeout", "5m",
   ];
@@ -217,6 +221,8 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
       answeredBySlot: Object.fromEntries(
         accs.flatMap((p) => [...p.err().matchAll(/stopped hosting slot (acc\d+) [^\n]*: answered (\d+) of \d+ dispatches/g)].map((m) => [m[1]!, Number(m[2])])),
       ),
+      schedulerStdout: scheduler.out(),
+      runArgs,
     };
   } finally {
     clearTimeout(timer);

@@ -308,5 +308,7 @@ describe("compare: the direct engine (default) and the actor system", () => {
     const bad = { err: "", out: () => {}, errw: "" };
     expect(await main([...args, "--engine", "warp"], { out: () => {}, err: (t: string) => void (bad.err += t) })).toBe(2);
     expect(bad.err).toContain("--engine: expected actors or direct");
-  });
+    // 8 runs on the actor system and 8 direct, one at a time: 272 s at load average ~25 on 2 cores
+    // (`npx vitest run services/cli/src/compare.test.ts -t "direct engine" --maxWorkers 1`), so 10 min
+  }, 600_000);
 });
