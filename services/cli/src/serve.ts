@@ -24,7 +24,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
-import { type LogHeader, Subjects, checkToken } from "@sdrm3/shared/contracts";
+import { type LogHeader, Subjects, checkToken, errorMessage } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, RunTakenError, awaitRunSpec, claimRun, runLeaseBucketName, connectNatsBus, openLeaseBucket, publishRunSpec, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
 import {
   type ResolvedRun,
@@ -221,7 +221,7 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
     const want = wanted ?? slots.length;
     if (want > slots.length) throw new CliInputError(`--slots ${want}: only ${slots.length} slots to choose from (${slots.join(", ")})`);
     const leases = await openLeaseBucket(bus.nc, run, { ttlMs: leaseTtlMs! }).catch((e: unknown) => {
-      throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`cannot open the slot lease bucket of run ${run} (JetStream KV): ${errorMessage(e)}`);
     });
     return serveAccelerators({ bus, run, resolved, slots, want, leases, host, log, signal });
   };
@@ -253,7 +253,7 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
             served.abort();
           }
         },
-        (e: unknown) => log(`cannot read the spec of run ${run}: ${e instanceof Error ? e.message : String(e)}`),
+        (e: unknown) => log(`cannot read the spec of run ${run}: ${errorMessage(e)}`),
       );
       try {
         await serveRun(fromFlags, served.signal);
@@ -300,7 +300,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     // one scheduler per run: a second one is refused here, before it can disturb the first one's services
     const lease = await claimRun(bus.nc, run, { owner: host, host: hostname() }, { resume: flags.resume === true, log }).catch((e: unknown) => {
       if (e instanceof RunTakenError) throw e;
-      throw new Error(`run ${run}: cannot take the run lease (JetStream KV ${runLeaseBucketName(run)}; the scheduler needs a nats-server with JetStream, -js): ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`run ${run}: cannot take the run lease (JetStream KV ${runLeaseBucketName(run)}; the scheduler needs a nats-server with JetStream, -js): ${errorMessage(e)}`);
     });
     try {
       // a scheduler that fails, before its run starts (bad flags, a refused recording, a damaged log to
@@ -339,12 +339,12 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
         io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
         await bus.flush();
       } catch (e) {
-        publishRunControl(bus, run, "stop", e instanceof Error ? e.message : String(e));
+        publishRunControl(bus, run, "stop", errorMessage(e));
         throw e;
       }
     } finally {
       // the run is over (or failed): its lease bucket, its spec and its run lease go with it
-      const warn = (what: string) => (e: unknown) => log(`could not remove the ${what} of run ${run}: ${e instanceof Error ? e.message : String(e)}`);
+      const warn = (what: string) => (e: unknown) => log(`could not remove the ${what} of run ${run}: ${errorMessage(e)}`);
       await removeLeaseBucket(bus.nc, run).catch(warn("lease bucket"));
       await removeRunSpec(bus.nc, run).catch(warn("spec"));
       await lease.release().catch(warn("run lease"));

@@ -21,6 +21,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Either, Schema } from "effect";
 import { LogHeader } from "../contracts/log";
 import { checkToken } from "../contracts/subjects";
+import { errorMessage } from "../contracts/errors";
 import { DEFAULT_LEASE_TTL_MS, type LeaseValue, isWrongRevision } from "./leases";
 
 export const runLeaseBucketName = (run: string): string => `sdrm3_sched_${checkToken("run id", run)}`;
@@ -29,7 +30,7 @@ export const runSpecBucketName = (run: string): string => `sdrm3_run_${checkToke
 const LEASE_KEY = "scheduler";
 const SPEC_KEY = "spec";
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const describe = (e: unknown): string => (errorMessage(e));
 const isNotFound = (e: unknown): boolean => /not found/i.test(describe(e));
 /** Waits `ms`, or less when `signal` aborts. */
 const sleep = (ms: number, signal?: AbortSignal) =>
