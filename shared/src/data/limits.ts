@@ -1,0 +1,39 @@
+/**
+ * Stated limits of the data files, checked while a file is read (before any run starts). Each is
+ * far above what a real XR workload needs (XRBench: at most 9 models per scenario, 4
+ * sub-accelerators, 60 FPS, 423 layers, a 0.5 MB cost table) and low enough that a run within
+ * them ends. A file beyond one is refused with a DataError naming the limit and the value found.
+ * The table in docs/data.md lists them.
+ */
+
+/** Models (tasks) of one scenario, after a phased scenario's phases are merged. */
+export const MAX_MODELS_PER_SCENARIO = 256;
+/** Phases of one dynamic scenario. */
+export const MAX_PHASES = 256;
+/** Sub-accelerators of one hardware config. */
+export const MAX_ACCELERATORS = 64;
+/** Frames per second of one scenario model. */
+export const MAX_FPS = 10_000;
+/** Layers of one model. */
+export const MAX_LAYERS = 10_000;
+/** Size of one JSON data file (scenario, model, hardware). */
+export const MAX_JSON_FILE_BYTES = 64 * 1024 * 1024;
+/** Size of one per-layer cost CSV (read line by line; an error stops the read at its line). */
+export const MAX_CSV_FILE_BYTES = 1024 * 1024 * 1024;
+/** Length of one CSV record (a line, or several when a quoted cell spans lines). */
+export const MAX_CSV_RECORD_CHARS = 1024 * 1024;
+/** Nesting depth of arrays and objects in a JSON data file (the formats need 5). */
+export const MAX_JSON_DEPTH = 64;
+
+/** `64 MiB`, `1 GiB`, `512 bytes`: a byte count for messages. */
+export const formatBytes = (bytes: number): string => {
+  const units = ["bytes", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1 && value % 1024 === 0) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0 && bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  return `${value} ${units[unit]}`;
+};
