@@ -163,7 +163,8 @@ const collectIssues = (issue: ParseResult.ParseIssue, path: PropertyKey[], field
         if (inside.length === 1) return collectIssues(inside[0]!, path, fields);
         // an optional refined value (X | undefined): reported by the rule of X it breaks
         const members = children.filter((child) => !isUndefinedMember(child));
-        if (members.length === 1 && members[0]!._tag === "Refinement") return collectIssues(members[0]!, path, fields);
+        const only = members.length === 1 ? members[0]! : undefined;
+        if (only?._tag === "Refinement" || only?._tag === "Transformation") return collectIssues(only, path, fields);
         return [leaf(path, describe(issue.ast), issue.actual)];
       }
       return children.flatMap((child) => collectIssues(child, path));
@@ -174,11 +175,15 @@ const collectIssues = (issue: ParseResult.ParseIssue, path: PropertyKey[], field
       // array/struct are reported where they happened.
       // A chain of refinements (a positive number, then at most a limit) is reported by the
       // first rule the value breaks.
-      if (issue.kind === "From" && issue.issue._tag === "Refinement" && !hasPointer(issue.issue)) {
+      if (issue.kind === "From" && (issue.issue._tag === "Refinement" || issue.issue._tag === "Transformation") && !hasPointer(issue.issue)) {
         return collectIssues(issue.issue, path, fields);
       }
       if (issue.kind === "Predicate" || !hasPointer(issue.issue)) {
         const show = SchemaAST.getAnnotation<(value: unknown) => string>(issue.ast, ShowActual);
+        // a limit's refinement over a value of the wrong type: say which type was expected
+        if (Option.isSome(show) && issue.kind === "From" && issue.issue._tag === "Type") {
+          return [leaf(path, describe(issue.issue.ast), issue.actual)];
+        }
         if (Option.isSome(show)) return [{ path: formatJsonPath(path), expected: describe(issue.ast), actual: show.value(issue.actual) }];
         return [leaf(path, describe(issue.ast), issue.actual)];
       }

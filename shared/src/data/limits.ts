@@ -7,11 +7,11 @@
  */
 
 /** Models (tasks) of one scenario, after a phased scenario's phases are merged. */
-export const MAX_MODELS_PER_SCENARIO = 256;
+export const MAX_MODELS_PER_SCENARIO = 1000;
 /** Phases of one dynamic scenario. */
 export const MAX_PHASES = 256;
 /** Sub-accelerators of one hardware config. */
-export const MAX_ACCELERATORS = 64;
+export const MAX_ACCELERATORS = 4096;
 /** Frames per second of one scenario model. */
 export const MAX_FPS = 10_000;
 /** Layers of one model. */

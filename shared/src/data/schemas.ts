@@ -17,17 +17,24 @@ import { MAX_ACCELERATORS, MAX_FPS, MAX_LAYERS, MAX_MODELS_PER_SCENARIO, MAX_PHA
  */
 export const ShowActual = Symbol.for("sdrm3/data/ShowActual");
 
-/** A list of at most `max` items; `what` names them ("models"), `limit` the limit. */
-const atMost = <S extends Schema.Schema.Any>(item: S, what: string, max: number, limit: string) =>
-  Schema.Array(item).pipe(
-    Schema.filter((items) => items.length <= max, {
-      description: `at most ${max} ${what} (the ${limit} limit)`,
-      [ShowActual]: (items: ReadonlyArray<unknown>) => `${items.length} ${what}`,
-    }),
+/**
+ * A list of at most `max` items; `what` names them ("models"), `limit` the limit. The length is
+ * checked before any item is decoded, so an oversized list is refused at once.
+ */
+const atMost = <A, I>(item: Schema.Schema<A, I, never>, what: string, max: number, limit: string) =>
+  Schema.compose(
+    Schema.Array(Schema.Unknown).pipe(
+      Schema.filter((items) => items.length <= max, {
+        description: `at most ${max} ${what} (the ${limit} limit)`,
+        [ShowActual]: (items: ReadonlyArray<unknown>) => `${items.length} ${what}`,
+      }),
+    ),
+    Schema.Array(item),
+    { strict: false },
   );
 
 /** A list of at least one and at most `max` items; `nonEmpty` describes the first rule. */
-const boundedList = <S extends Schema.Schema.Any>(item: S, what: string, nonEmpty: string, max: number, limit: string) =>
+const boundedList = <A, I>(item: Schema.Schema<A, I, never>, what: string, nonEmpty: string, max: number, limit: string) =>
   atMost(item, what, max, limit).pipe(Schema.filter((items) => items.length > 0, { description: nonEmpty }));
 
 /** A documentation or derived field of the XRBench files: accepted, not used. */
