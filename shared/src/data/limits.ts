@@ -11,7 +11,7 @@ export const MAX_MODELS_PER_SCENARIO = 1000;
 /** Phases of one dynamic scenario. */
 export const MAX_PHASES = 256;
 /** Sub-accelerators of one hardware config. */
-export const MAX_ACCELERATORS = 4096;
+export const MAX_ACCELERATORS = 256;
 /** Frames per second of one scenario model. */
 export const MAX_FPS = 10_000;
 /** Layers of one model. */
@@ -25,15 +25,11 @@ export const MAX_CSV_RECORD_CHARS = 1024 * 1024;
 /** Nesting depth of arrays and objects in a JSON data file (the formats need 5). */
 export const MAX_JSON_DEPTH = 64;
 
-/** `64 MiB`, `1 GiB`, `512 bytes`: a byte count for messages. */
+/** `64 MiB`, `1 GiB`, `200.5 MiB`, `512 bytes`: a byte count for messages (exact ones without decimals). */
 export const formatBytes = (bytes: number): string => {
-  const units = ["bytes", "KiB", "MiB", "GiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1 && value % 1024 === 0) {
-    value /= 1024;
-    unit++;
+  const units: ReadonlyArray<[string, number]> = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]];
+  for (const [unit, size] of units) {
+    if (bytes >= size) return bytes % size === 0 ? `${bytes / size} ${unit}` : `${(bytes / size).toFixed(1)} ${unit}`;
   }
-  if (unit === 0 && bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  return `${value} ${units[unit]}`;
+  return `${bytes} bytes`;
 };

@@ -305,6 +305,9 @@ const checkScenarioModels = (
   });
   entries.forEach((entry, i) => {
     entry.dependsOn.forEach((parent, d) => {
+      if (entry.dependsOn.indexOf(parent) !== d) {
+        throw dataError(file, at(i, "dependency", d), `each parent once (dependency[${entry.dependsOn.indexOf(parent)}] names it)`, showValue(parent));
+      }
       if (parent === entry.name) {
         throw dataError(file, at(i, "dependency", d), `another model of the ${scope} (a model cannot depend on itself)`, showValue(parent));
       }

@@ -18,7 +18,7 @@ import {
   runSummary,
 } from "../domain/metrics";
 import type { Hardware, ModelCosts, RunVariant, Scenario } from "../domain/types";
-import { checkLiveCapable } from "../policies/catalogue";
+import { PolicyInputError, checkLiveCapable } from "../policies/catalogue";
 import type { Policy, PolicyParams } from "../policies/types";
 import type { Bus } from "./bus";
 import type { KernelObserver, RejectListener } from "./host";
@@ -199,11 +199,11 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
   const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
   if (opts.live !== undefined) checkLiveCapable(opts.policy);
   if (mode === "xrbench" && dynamic !== undefined) {
-    throw new Error(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
+    throw new PolicyInputError(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
   }
   if (mode === "exact") {
     const multi = opts.scenario.models.find((m) => m.dependsOn.length > 1);
-    if (multi !== undefined) throw new Error(`model ${multi.name}: a cascade with more than one parent is not supported`);
+    if (multi !== undefined) throw new PolicyInputError(`model ${multi.name}: a cascade with more than one parent is not supported`);
   }
   const maxFps = Math.max(...opts.scenario.models.map((m) => m.fps));
   const variants = runVariants(opts);
