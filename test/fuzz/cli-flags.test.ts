@@ -98,7 +98,7 @@ const command = (words: fc.Arbitrary<ReadonlyArray<string>>, flags: ReadonlyArra
         }),
         { maxLength: max },
       ),
-      fc.option(anyText, { freq: 6 }),
+      fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: anyText }),
     )
     .map(([w, fs, stray]): string[] => [...w, ...fs.flat(), ...(stray === null ? [] : [stray])]);
 

@@ -31,9 +31,11 @@ const unreadable = (label: string, cause: unknown): DataError => {
   return dataError(label, "", "a readable file", typeof code === "string" ? code : String(cause));
 };
 
-/** Refuses a file larger than `maxBytes` (before reading it), naming the limit and the size. */
+/** Refuses what is not a regular file, or a file larger than `maxBytes` (before reading it), naming the limit and the size. */
 export const checkFileSize = (fd: number, label: string, maxBytes: number): void => {
-  const { size } = fstatSync(fd);
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) throw dataError(label, "", "a readable file", stat.isDirectory() ? "EISDIR (a directory)" : "not a regular file");
+  const { size } = stat;
   if (size > maxBytes) {
     throw dataError(label, "", `a file of at most ${formatBytes(maxBytes)} (the file-size limit)`, `${formatBytes(size)} (${size} bytes)`);
   }

@@ -47,7 +47,7 @@ export interface SyntheticScenarioOptions {
 }
 
 export interface SyntheticHardwareOptions {
-  /** Number of accelerators (1 … 4096). */
+  /** Number of accelerators (1 … 256, the accelerators-per-hardware limit). */
   readonly accelerators: number;
   /** Cost classes to cycle through (default: every class of the dataset's cost table). */
   readonly classes?: ReadonlyArray<string>;
