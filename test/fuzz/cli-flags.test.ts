@@ -128,7 +128,7 @@ describe("fuzz: CLI flags", () => {
         tally("run flags").add(ran);
         expectCleanEnd(ran);
       }),
-      params(120),
+      params(60),
     );
   }, 600_000);
 
@@ -139,7 +139,7 @@ describe("fuzz: CLI flags", () => {
         tally("compare flags").add(ran);
         expectCleanEnd(ran);
       }),
-      params(25),
+      params(8),
     );
   }, 600_000);
 
@@ -150,7 +150,7 @@ describe("fuzz: CLI flags", () => {
         tally("list/gen flags").add(ran);
         expectCleanEnd(ran);
       }),
-      params(100),
+      params(60),
     );
   }, 600_000);
 });

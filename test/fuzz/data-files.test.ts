@@ -77,7 +77,7 @@ describe("fuzz: data files", () => {
         tally("scenario files").add(ran);
         expectCleanEnd(ran, [path, "<cost table>", /unknown scenario/]);
       }),
-      params(150),
+      params(60),
     );
   }, 600_000);
 
@@ -93,7 +93,7 @@ describe("fuzz: data files", () => {
         tally("model files").add(ran);
         expectCleanEnd(ran, [path, files.dir, "<cost table>"]);
       }),
-      params(100),
+      params(40),
     );
   }, 600_000);
 
@@ -115,7 +115,7 @@ describe("fuzz: data files", () => {
         tally("hardware files").add(ran);
         expectCleanEnd(ran, [path, "hardware '", /unknown hardware config/]);
       }),
-      params(100),
+      params(40),
     );
   }, 600_000);
 
@@ -163,7 +163,7 @@ describe("fuzz: data files", () => {
         tally("cost CSVs").add(ran);
         expectCleanEnd(ran, [path, "<cost table>"]);
       }),
-      params(100),
+      params(40),
     );
   }, 600_000);
 });

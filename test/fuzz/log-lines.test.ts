@@ -90,7 +90,7 @@ describe("fuzz: event-log lines", () => {
         t.add(ran);
         expectLogOutcome(ran);
       }),
-      params(60),
+      params(30),
     );
   }, 600_000);
 });

@@ -6,7 +6,7 @@
  * Every case must end with exit 0 (valid input) or 2 (invalid input, one message naming the
  * place), never exit 1 or a message holding an internal error (a stack trace, "run failed:
  * TypeError…"). CI runs each property with a fixed seed and a bounded number of cases;
- * `npm run fuzz` runs more (SDRM3_FUZZ_RUNS, SDRM3_FUZZ_SEED).
+ * `npm run fuzz` runs twenty times as many (SDRM3_FUZZ_SCALE; SDRM3_FUZZ_SEED another seed).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,10 +18,13 @@ import { main } from "../../services/cli/src/main";
 /** The seed of every property (fixed, so that CI is reproducible). */
 export const FUZZ_SEED = Number(process.env.SDRM3_FUZZ_SEED ?? 17);
 
-/** Cases per property: `ci` in `npm test`, SDRM3_FUZZ_RUNS times `ci` / 10 under `npm run fuzz`. */
+/**
+ * Cases per property: `ci` in `npm test`; SDRM3_FUZZ_SCALE times as many when set (`npm run fuzz`
+ * sets 20).
+ */
 export const numRuns = (ci: number): number => {
-  const scale = process.env.SDRM3_FUZZ_RUNS;
-  return scale === undefined ? ci : Math.max(1, Math.round((Number(scale) * ci) / 10));
+  const scale = Number(process.env.SDRM3_FUZZ_SCALE ?? 1);
+  return Math.max(1, Math.round((Number.isFinite(scale) && scale > 0 ? scale : 1) * ci));
 };
 
 /** Per-case bound: a case still running after this is a failure (a hang), not a slow machine. */
