@@ -7,7 +7,9 @@
 import fc from "fast-check";
 import { join } from "node:path";
 import { afterAll, describe, it } from "vitest";
-import { Tally, expectCleanEnd, params, scratch, sdrm3 } from "./support";
+import { Tally, expectCleanEnd, params, removeScratch, scratch, sdrm3 } from "./support";
+
+afterAll(removeScratch);
 
 const files = scratch("flags");
 const tallies = new Map<string, Tally>();

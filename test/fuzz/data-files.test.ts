@@ -9,7 +9,9 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, it } from "vitest";
 import { builtinDataDir, loadBuiltinDataset } from "@sdrm3/shared/data";
-import { KNOWN_FIELDS, Tally, expectCleanEnd, mutatedJson, params, scratch, sdrm3 } from "./support";
+import { KNOWN_FIELDS, Tally, expectCleanEnd, mutatedJson, params, removeScratch, scratch, sdrm3 } from "./support";
+
+afterAll(removeScratch);
 
 const RUN = ["--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "20ms"];
 const tallies = new Map<string, Tally>();

@@ -5,9 +5,11 @@
  */
 import { closeSync, existsSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { scratch, sdrm3 } from "./support";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeScratch, scratch, sdrm3 } from "./support";
 import type { Ran } from "./support";
+
+afterAll(removeScratch);
 
 const files = scratch("found");
 const json = (value: unknown): string => files.file("json", JSON.stringify(value));

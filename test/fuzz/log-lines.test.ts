@@ -11,8 +11,10 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { KNOWN_FIELDS, Tally, edgeValue, expectCleanEnd, mutatedJson, params, scratch, sdrm3 } from "./support";
+import { KNOWN_FIELDS, Tally, edgeValue, expectCleanEnd, mutatedJson, params, removeScratch, scratch, sdrm3 } from "./support";
 import type { Ran } from "./support";
+
+afterAll(removeScratch);
 
 const LOG = fileURLToPath(new URL("../fixtures/logs/social_interactionA-sdrm3-100ms.jsonl", import.meta.url));
 const lines = readFileSync(LOG, "utf8").split("\n").filter((line) => line !== "");

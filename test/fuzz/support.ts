@@ -8,7 +8,7 @@
  * TypeError…"). CI runs each property with a fixed seed and a bounded number of cases;
  * `npm run fuzz` runs twenty times as many (SDRM3_FUZZ_SCALE; SDRM3_FUZZ_SEED another seed).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -93,9 +93,17 @@ export const expectCleanEnd = (ran: Ran, places?: ReadonlyArray<string | RegExp>
   }
 };
 
+const scratchDirs: string[] = [];
+
+/** Removes every directory `scratch` made (each test file calls it in afterAll). */
+export const removeScratch = (): void => {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+};
+
 /** A fresh temporary directory; files are named by a counter. */
 export const scratch = (prefix: string): { readonly dir: string; file(ext: string, text: string): string } => {
   const dir = mkdtempSync(join(tmpdir(), `sdrm3-fuzz-${prefix}-`));
+  scratchDirs.push(dir);
   let n = 0;
   return {
     dir,

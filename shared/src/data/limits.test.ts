@@ -2,10 +2,10 @@
  * The streaming CSV reader (a bad row ends the read: only the start of a large file is read; line
  * ends split across chunks), the limits at the loader level, and the nearest-field suggestion.
  */
-import { closeSync, ftruncateSync, mkdtempSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseCostRecords, readCostCsv } from "./costs";
 import { FileLines, csvRecords, parseCsv, textLines } from "./csv";
 import { nearestName } from "./decode";
@@ -13,6 +13,7 @@ import { DataError, loadBuiltinDataset, loadHardwareFile, loadScenarioFile } fro
 import { MAX_PHASES } from "./limits";
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-limits-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, text: string): string => {
   const path = join(dir, name);
   writeFileSync(path, text);
