@@ -90,7 +90,7 @@ describe("sdrm3 gen", () => {
     ["--pool unknown", ["scenario", "--pool", "ES_RITNet,NoSuchNet"], /^sdrm3: unknown model 'NoSuchNet'; valid: /],
     ["--pool empty entry", ["scenario", "--pool", "ES_RITNet,"], /^sdrm3: --pool: /],
     ["--name a.b", ["scenario", "--name", "a.b"], /^sdrm3: --name: expected 1–64 letters/],
-    ["--accelerators 0", ["hardware", "--accelerators", "0"], /^sdrm3: --accelerators: expected an integer in \[1, 4096\], got '0'/],
+    ["--accelerators 0", ["hardware", "--accelerators", "0"], /^sdrm3: --accelerators: expected an integer in \[1, 256\], got '0'/],
     ["--classes unknown", ["hardware", "--classes", "WS_999pe_bw1"], /^sdrm3: --classes: unknown cost class 'WS_999pe_bw1'; valid: /],
     ["--accelerators on a scenario", ["scenario", "--accelerators", "8"], /^sdrm3: --accelerators: only for `gen hardware`/],
     ["--models on a hardware", ["hardware", "--models", "8"], /^sdrm3: --models: only for `gen scenario`/],

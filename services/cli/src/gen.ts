@@ -13,7 +13,16 @@
  */
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { type FpsChoice, generateHardware, generateScenario, hardwareJson, loadBuiltinDataset, scenarioJson } from "@sdrm3/shared/data";
+import {
+  type FpsChoice,
+  MAX_ACCELERATORS,
+  MAX_MODELS_PER_SCENARIO,
+  generateHardware,
+  generateScenario,
+  hardwareJson,
+  loadBuiltinDataset,
+  scenarioJson,
+} from "@sdrm3/shared/data";
 import { CliInputError, parseSeed } from "./duration";
 import { errorMessage } from "@sdrm3/shared/contracts";
 
@@ -96,7 +105,7 @@ export const executeGen = (kind: string, flags: GenFlags, io: GenIo, given: Read
   let use: string;
   if (k === "scenario") {
     const scenario = generateScenario(ds, {
-      models: parseCount(flags.models, "--models", 1000),
+      models: parseCount(flags.models, "--models", MAX_MODELS_PER_SCENARIO),
       seed: parseSeed(flags.seed),
       ...(flags.fps === undefined ? {} : { fps: parseFps(flags.fps) }),
       ...(flags.cascades === undefined ? {} : { cascades: parseShare(flags.cascades, "--cascades") }),
@@ -110,7 +119,7 @@ export const executeGen = (kind: string, flags: GenFlags, io: GenIo, given: Read
     const classes = flags.classes === undefined ? undefined : parseList(flags.classes, "--classes");
     for (const c of classes ?? []) if (!known.includes(c)) throw new CliInputError(`--classes: unknown cost class '${c}'; valid: ${known.join(", ")}`);
     const hw = generateHardware(ds, {
-      accelerators: parseCount(flags.accelerators, "--accelerators", 4096),
+      accelerators: parseCount(flags.accelerators, "--accelerators", MAX_ACCELERATORS),
       ...(classes === undefined ? {} : { classes }),
       ...(name === undefined ? {} : { name }),
     });

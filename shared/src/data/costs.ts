@@ -10,7 +10,7 @@
  * Storage is dense: per model and class, two Float64Arrays indexed by layer, NaN = no cost.
  */
 import type { LayerCost, Model } from "../domain/types";
-import { parseCsv } from "./csv";
+import { FileLines, csvRecords, textLines } from "./csv";
 import type { CsvRecord } from "./csv";
 import { dataError, listNames, showValue } from "./errors";
 
@@ -163,14 +163,30 @@ interface Header {
  * Parses a per-layer cost CSV, checking each row against `models` (name → model).
  * `file` names the file in errors.
  */
-export const parseCostCsv = (text: string, file: string, models: ReadonlyMap<string, Model>): CostTable => {
-  const [headerRecord, ...rows] = parseCsv(text, file);
-  if (headerRecord === undefined) throw dataError(file, "line 1", "a header row", "an empty file");
-  const header = parseHeader(headerRecord, file);
+export const parseCostCsv = (text: string, file: string, models: ReadonlyMap<string, Model>): CostTable =>
+  parseCostRecords(csvRecords(textLines(text), file), file, models);
+
+/**
+ * Reads a per-layer cost CSV file line by line (FileLines): the first bad row ends the read, so
+ * a 200 MB file with a duplicate at line 3 is refused after reading its first chunk.
+ */
+export const readCostCsv = (path: string, file: string, models: ReadonlyMap<string, Model>): CostTable =>
+  parseCostRecords(csvRecords(new FileLines(path, file), file), file, models);
+
+/** Builds the table from CSV records (the header first), checking each row as it comes. */
+export const parseCostRecords = (records: Iterable<CsvRecord>, file: string, models: ReadonlyMap<string, Model>): CostTable => {
+  let header: Header | undefined;
   const builder = new CostTableBuilder();
-  for (const columns of header.classes) builder.addClass(columns.costClass);
   const seen = new Map<string, number>();
-  for (const row of rows) addRow(builder, header, row, file, models, seen);
+  for (const record of records) {
+    if (header === undefined) {
+      header = parseHeader(record, file);
+      for (const columns of header.classes) builder.addClass(columns.costClass);
+    } else {
+      addRow(builder, header, record, file, models, seen);
+    }
+  }
+  if (header === undefined) throw dataError(file, "line 1", "a header row", "an empty file");
   return builder.build();
 };
 

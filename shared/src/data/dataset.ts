@@ -8,13 +8,14 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HardwareConfig, Model, Scenario } from "../domain/types";
-import { dropModelCosts, mergeCostTables, parseCostCsv } from "./costs";
+import { dropModelCosts, mergeCostTables, parseCostCsv, readCostCsv } from "./costs";
 import type { CostTable } from "./costs";
 import { readJson, readText } from "./decode";
 import { dataError, showValue } from "./errors";
 import { decodeDataflowSets, decodeHardware, loadHardwareFile } from "./hardware";
 import { decodeModel, loadModelFile } from "./models";
 import { checkScenario, decodeScenarios, loadScenarioFile } from "./scenarios";
+import { MAX_ACCELERATORS } from "./limits";
 import type { Dataset } from "./types";
 
 /** Absolute path of the built-in data directory (shared/data/xrbench). */
@@ -95,8 +96,7 @@ const readModelDir = (dir: string, label: string): Map<string, Model> => {
 // ---- user files -------------------------------------------------------------------------------
 
 /** Reads a per-layer cost CSV (header as layer_costs_maestro.csv), rows checked against the dataset's models. */
-export const loadCostCsv = (path: string, dataset: Dataset): CostTable =>
-  parseCostCsv(readText(path), path, dataset.models);
+export const loadCostCsv = (path: string, dataset: Dataset): CostTable => readCostCsv(path, path, dataset.models);
 
 /** User data files to add to a dataset; see extendDataset. */
 export interface UserDataFiles {
@@ -169,6 +169,9 @@ export const withHardwareConfig = (dataset: Dataset, ...configs: ReadonlyArray<H
   for (const config of configs) {
     const label = `hardware config '${config.name}'`;
     if (config.slots.length === 0) throw dataError(label, "slots", "at least one sub-accelerator", "0");
+    if (config.slots.length > MAX_ACCELERATORS) {
+      throw dataError(label, "slots", `at most ${MAX_ACCELERATORS} sub-accelerators (the accelerators-per-hardware limit)`, `${config.slots.length} sub-accelerators`);
+    }
     config.slots.forEach((slot, i) => {
       if (!(Number.isInteger(slot.numPes) && slot.numPes > 0)) {
         throw dataError(label, `slots[${i}].numPes`, "a positive integer", showValue(slot.numPes));

@@ -2,32 +2,76 @@
  * Reading data files and validating them with Effect Schema.
  *
  * `readText` and `parseJson` turn I/O and syntax failures into DataErrors (a JSON syntax error
- * names the line and column and what was expected there). `decodeOrThrow` runs
- * `Schema.decodeUnknownEither(schema, { errors: "all" })` and turns every leaf of the resulting
- * ParseIssue tree into a {path, expected, actual} issue, so one DataError reports all the problems
- * of a file, the first one in its message headline.
+ * names the line and column and what was expected there); a file larger than its size limit, or
+ * JSON nested deeper than MAX_JSON_DEPTH, is refused before it is parsed. `decodeOrThrow` runs
+ * `Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" })` and turns
+ * every leaf of the resulting ParseIssue tree into a {path, expected, actual} issue, so one
+ * DataError reports all the problems of a file, the first one in its message headline. A field
+ * the schema does not name is one of them, with the nearest known field as a suggestion.
  */
-import { readFileSync } from "node:fs";
-import { Either, ParseResult, Schema, SchemaAST } from "effect";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { Either, Option, ParseResult, Schema, SchemaAST } from "effect";
 import { dataError, formatJsonPath, showValue } from "./errors";
 import { findJsonSyntaxError } from "./json-syntax";
 import type { DataError, DataIssue } from "./errors";
 import { errorMessage } from "../contracts/errors";
+import { MAX_JSON_DEPTH, MAX_JSON_FILE_BYTES, formatBytes } from "./limits";
+import { ShowActual } from "./schemas";
 
-/** Reads a UTF-8 text file (BOM stripped); a missing/unreadable file is a DataError. */
-export const readText = (path: string, label: string = path): string => {
+/** Opens a file for reading; a missing/unreadable file is a DataError. */
+export const openForReading = (path: string, label: string): number => {
+  try {
+    return openSync(path, "r");
+  } catch (cause) {
+    throw unreadable(label, cause);
+  }
+};
+
+const unreadable = (label: string, cause: unknown): DataError => {
+  const code = (cause as { code?: unknown }).code;
+  return dataError(label, "", "a readable file", typeof code === "string" ? code : String(cause));
+};
+
+/** Refuses what is not a regular file, or a file larger than `maxBytes` (before reading it), naming the limit and the size. */
+export const checkFileSize = (fd: number, label: string, maxBytes: number): void => {
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) throw dataError(label, "", "a readable file", stat.isDirectory() ? "EISDIR (a directory)" : "not a regular file");
+  const { size } = stat;
+  if (size > maxBytes) {
+    throw dataError(label, "", `a file of at most ${formatBytes(maxBytes)} (the file-size limit)`, `${formatBytes(size)} (${size} bytes)`);
+  }
+};
+
+/**
+ * Reads a UTF-8 text file (BOM stripped); a missing/unreadable file, or one larger than
+ * `maxBytes`, is a DataError.
+ */
+export const readText = (path: string, label: string = path, maxBytes: number = MAX_JSON_FILE_BYTES): string => {
+  const fd = openForReading(path, label);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    checkFileSize(fd, label, maxBytes);
+    text = readFileSync(fd, "utf8");
   } catch (cause) {
-    const code = (cause as { code?: unknown }).code;
-    throw dataError(label, "", "a readable file", typeof code === "string" ? code : String(cause));
+    if (cause instanceof Error && "_tag" in cause) throw cause;
+    throw unreadable(label, cause);
+  } finally {
+    closeSync(fd);
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 };
 
-/** JSON.parse with a DataError naming the file, line, column and what was expected on a syntax error. */
+/**
+ * JSON.parse with a DataError naming the file, line, column and what was expected on a syntax
+ * error. Nesting deeper than MAX_JSON_DEPTH is refused first (a deep value would overflow the
+ * stack of the syntax locator or of JSON.stringify in messages).
+ */
 export const parseJson = (text: string, file: string): unknown => {
+  const tooDeep = depthExceededAt(text, MAX_JSON_DEPTH);
+  if (tooDeep >= 0) {
+    const { line, column } = positionOf(text, tooDeep);
+    throw dataError(file, `line ${line}, column ${column}`, `arrays and objects nested at most ${MAX_JSON_DEPTH} deep (the JSON-depth limit)`, `nesting ${MAX_JSON_DEPTH + 1} deep`);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
@@ -38,6 +82,23 @@ export const parseJson = (text: string, file: string): unknown => {
     const expected = found === undefined ? "valid JSON" : `valid JSON (${found.expected})`;
     throw dataError(file, `line ${line}, column ${column}`, expected, found?.actual ?? reason);
   }
+};
+
+/** Offset of the first `[` or `{` nested deeper than `max` (outside strings), or -1. */
+const depthExceededAt = (text: string, max: number): number => {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) {
+      if (++depth > max) return i;
+    } else if (ch === 93 || ch === 125) depth--;
+  }
+  return -1;
 };
 
 /** Reads and parses a JSON file. */
@@ -66,8 +127,9 @@ export const decodeOrThrow = <A, I>(
   input: unknown,
   file: string,
   basePath: ReadonlyArray<PropertyKey> = [],
+  onExcessProperty: "error" | "ignore" = "error",
 ): A => {
-  const result = Schema.decodeUnknownEither(schema, { errors: "all" })(input);
+  const result = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty })(input);
   if (Either.isRight(result)) return result.right;
   throw issuesToError(file, collectIssues(result.left.issue, [...basePath]));
 };
@@ -79,22 +141,33 @@ export const issuesToError = (file: string, issues: ReadonlyArray<DataIssue>): D
   return dataError(file, first.path, first.expected, first.actual, more);
 };
 
-/** Flattens a ParseIssue tree into leaf issues with JSON paths. */
-const collectIssues = (issue: ParseResult.ParseIssue, path: PropertyKey[]): DataIssue[] => {
+/**
+ * Flattens a ParseIssue tree into leaf issues with JSON paths. `fields` are the fields of the
+ * innermost object schema, for suggesting one in place of an unknown field.
+ */
+const collectIssues = (issue: ParseResult.ParseIssue, path: PropertyKey[], fields: ReadonlyArray<string> = []): DataIssue[] => {
   switch (issue._tag) {
     case "Pointer": {
       const keys = Array.isArray(issue.path) ? issue.path : [issue.path];
-      return collectIssues(issue.issue, [...path, ...(keys as ReadonlyArray<PropertyKey>)]);
+      return collectIssues(issue.issue, [...path, ...(keys as ReadonlyArray<PropertyKey>)], fields);
     }
     case "Composite": {
       const children = (Array.isArray(issue.issues) ? issue.issues : [issue.issues]) as ReadonlyArray<ParseResult.ParseIssue>;
+      if (SchemaAST.isTypeLiteral(issue.ast)) {
+        const known = issue.ast.propertySignatures.map((signature) => String(signature.name));
+        return children.flatMap((child) => collectIssues(child, path, known));
+      }
       if (SchemaAST.isUnion(issue.ast)) {
         // A union (e.g. Schema.optional(X), i.e. X | undefined) is reported as a whole, unless
         // exactly one member failed inside the value (the value has that member's shape, e.g. it is
         // an array but an element is bad): then report that member's nested issues where they
         // happened. The `undefined` member of an optional field never fails inside.
         const inside = children.filter((child) => !isUndefinedMember(child) && hasPointer(child));
-        if (inside.length === 1) return collectIssues(inside[0]!, path);
+        if (inside.length === 1) return collectIssues(inside[0]!, path, fields);
+        // an optional refined value (X | undefined): reported by the rule of X it breaks
+        const members = children.filter((child) => !isUndefinedMember(child));
+        const only = members.length === 1 ? members[0]! : undefined;
+        if (only?._tag === "Refinement" || only?._tag === "Transformation") return collectIssues(only, path, fields);
         return [leaf(path, describe(issue.ast), issue.actual)];
       }
       return children.flatMap((child) => collectIssues(child, path));
@@ -103,7 +176,18 @@ const collectIssues = (issue: ParseResult.ParseIssue, path: PropertyKey[]): Data
       // A failed predicate, or a failure under a scalar refinement chain, is reported against the
       // refinement's own description ("a positive integer"); failures inside a refined
       // array/struct are reported where they happened.
+      // A chain of refinements (a positive number, then at most a limit) is reported by the
+      // first rule the value breaks.
+      if (issue.kind === "From" && (issue.issue._tag === "Refinement" || issue.issue._tag === "Transformation") && !hasPointer(issue.issue)) {
+        return collectIssues(issue.issue, path, fields);
+      }
       if (issue.kind === "Predicate" || !hasPointer(issue.issue)) {
+        const show = SchemaAST.getAnnotation<(value: unknown) => string>(issue.ast, ShowActual);
+        // a limit's refinement over a value of the wrong type: say which type was expected
+        if (Option.isSome(show) && issue.kind === "From" && issue.issue._tag === "Type") {
+          return [leaf(path, describe(issue.issue.ast), issue.actual)];
+        }
+        if (Option.isSome(show)) return [{ path: formatJsonPath(path), expected: describe(issue.ast), actual: show.value(issue.actual) }];
         return [leaf(path, describe(issue.ast), issue.actual)];
       }
       return collectIssues(issue.issue, path);
@@ -112,11 +196,51 @@ const collectIssues = (issue: ParseResult.ParseIssue, path: PropertyKey[]): Data
     case "Missing":
       return [{ path: formatJsonPath(path), expected: describe(issue.ast.type), actual: "nothing (the field is missing)" }];
     case "Unexpected":
-      return [{ path: formatJsonPath(path), expected: "no such field", actual: showValue(issue.actual) }];
+      return [unknownField(path, fields)];
     case "Type":
     case "Forbidden":
       return [leaf(path, describe(issue.ast), issue.actual)];
   }
+};
+
+/** An unknown field, with the nearest known one (by edit distance) or the list of known fields. */
+const unknownField = (path: ReadonlyArray<PropertyKey>, fields: ReadonlyArray<string>): DataIssue => {
+  const key = String(path[path.length - 1] ?? "");
+  const nearest = nearestName(key, fields);
+  const expected =
+    nearest !== undefined
+      ? `a known field (did you mean ${nearest}?)`
+      : `a known field (${fields.length === 0 ? "none here" : fields.join(", ")})`;
+  return { path: formatJsonPath(path), expected, actual: `the unknown field ${showValue(key)}` };
+};
+
+/** The name closest to `word` within an edit distance of a third of its length (at least 2). */
+export const nearestName = (word: string, names: ReadonlyArray<string>): string | undefined => {
+  const budget = Math.max(2, Math.floor(word.length / 3));
+  let best: string | undefined;
+  let bestDistance = budget + 1;
+  for (const name of names) {
+    if (Math.abs(name.length - word.length) > budget) continue;
+    const distance = editDistance(word.toLowerCase(), name.toLowerCase());
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return best;
+};
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 };
 
 const leaf = (path: ReadonlyArray<PropertyKey>, expected: string, actual: unknown): DataIssue => ({

@@ -30,7 +30,7 @@ import type { CostTable } from "./costs";
 import { resolveHardware } from "./hardware";
 import { dataError } from "./errors";
 import { findModel } from "./lookup";
-import { resolveModelCosts } from "./model-costs";
+import { checkIdealEnergy, resolveModelCosts } from "./model-costs";
 import type { Dataset } from "./types";
 
 export interface CostFallbackOptions {
@@ -202,7 +202,9 @@ export const modelCostsWithFallback = (
       anchorClasses: [...use.anchors].sort(),
     }),
   );
-  return { costs: { model: model.name, layerCount, cycles, latencyMs, energyMJ }, fallback };
+  const costs = { model: model.name, layerCount, cycles, latencyMs, energyMJ };
+  checkIdealEnergy(costs, model.name, hardware);
+  return { costs, fallback };
 };
 
 /**

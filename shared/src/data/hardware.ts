@@ -70,7 +70,7 @@ export const decodeDataflowSets = (
   json: unknown,
   file: string,
 ): ReadonlyMap<string, ReadonlyArray<ReadonlyArray<Dataflow>>> => {
-  const decoded = decodeOrThrow(DataflowFilesJson, json, file);
+  const decoded = decodeOrThrow(DataflowFilesJson, json, file, [], "ignore");
   const sets = new Map<string, Dataflow[][]>();
   for (const entry of decoded.files) {
     if (!SWEPT_GROUPS.includes(entry.group)) continue;

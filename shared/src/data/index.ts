@@ -18,6 +18,17 @@ export type { ModelVariant, SupernetSpec, SupernetVariantSpec } from "./variants
 export type { FpsChoice, SyntheticHardware, SyntheticHardwareOptions, SyntheticScenarioOptions } from "./synthetic";
 
 export { DataError, UnknownNameError } from "./errors";
+export {
+  MAX_ACCELERATORS,
+  MAX_CSV_FILE_BYTES,
+  MAX_CSV_RECORD_CHARS,
+  MAX_FPS,
+  MAX_JSON_DEPTH,
+  MAX_JSON_FILE_BYTES,
+  MAX_LAYERS,
+  MAX_MODELS_PER_SCENARIO,
+  MAX_PHASES,
+} from "./limits";
 export { costClassName } from "./costs";
 export {
   builtinDataDir,

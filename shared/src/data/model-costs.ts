@@ -59,5 +59,28 @@ const modelCosts = (dataset: Dataset, modelName: string, hardware: Hardware, sce
     latencyMs.push(accLatency);
     energyMJ.push(accEnergy);
   }
-  return { model: model.name, layerCount, cycles, latencyMs, energyMJ };
+  const costs = { model: model.name, layerCount, cycles, latencyMs, energyMJ };
+  checkIdealEnergy(costs, scenarioName === model.name ? model.name : `${scenarioName} (model ${model.name})`, hardware);
+  return costs;
+};
+
+/**
+ * A model's ideal frame energy (each layer at its cheapest accelerator) must be positive: UXCost
+ * divides by it, so costs that are all zero would leave every energy figure undefined.
+ */
+export const checkIdealEnergy = (costs: ModelCosts, who: string, hardware: Hardware): void => {
+  let ideal = 0;
+  for (let l = 0; l < costs.layerCount; l++) {
+    let cheapest = Number.POSITIVE_INFINITY;
+    for (const energy of costs.energyMJ) cheapest = Math.min(cheapest, energy[l]!);
+    ideal += cheapest;
+  }
+  if (!(ideal > 0)) {
+    throw dataError(
+      COST_TABLE_LABEL,
+      who,
+      `a positive ideal frame energy on ${hardware.name} (some layer with energy above 0 on every accelerator)`,
+      `${ideal} (every layer costs 0 nJ on some accelerator)`,
+    );
+  }
 };

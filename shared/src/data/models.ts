@@ -48,6 +48,9 @@ const toLayer = (json: LayerJson, position: number, file: string): Layer => {
   if (json.derived_macs !== undefined && json.derived_macs !== macs) {
     throw dataError(file, at("derived_macs"), `N*K*C*R*S*Y'*X' = ${macs}`, String(json.derived_macs));
   }
+  if (json.macs !== undefined && json.macs !== macs) {
+    throw dataError(file, at("macs"), `N*K*C*R*S*Y'*X' = ${macs}`, String(json.macs));
+  }
   return { ...layer, macs };
 };
 

@@ -17,6 +17,7 @@ import { dataError, joinJsonPath, listNames, showValue } from "./errors";
 import { PhasedScenarioJson, ScenarioJson, ScenarioListJson } from "./schemas";
 import type { PhaseJson, ScenarioModelJson } from "./schemas";
 import { DataError } from "./errors";
+import { MAX_MODELS_PER_SCENARIO } from "./limits";
 import type { Dataset } from "./types";
 
 /** The JSON field names an entry used, so that errors point at what the user wrote. */
@@ -76,8 +77,12 @@ const decodeEntry = (json: unknown, file: string, base: string): ScenarioJson | 
 };
 
 /** Semantic checks of a scenario built in code (errors are labelled `scenario '<name>'`). */
-export const checkScenario = (scenario: Scenario, models: ReadonlyMap<string, Model>): void =>
+export const checkScenario = (scenario: Scenario, models: ReadonlyMap<string, Model>): void => {
+  if (scenario.models.length > MAX_MODELS_PER_SCENARIO) {
+    throw dataError(`scenario '${scenario.name}'`, "models", `at most ${MAX_MODELS_PER_SCENARIO} models (the models-per-scenario limit)`, `${scenario.models.length} models`);
+  }
   checkScenarioModels(scenario.models, models, `scenario '${scenario.name}'`, "", scenario.models.map(() => DOMAIN_KEYS));
+};
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -184,6 +189,9 @@ const phasedScenario = (
       else seen.active.push(interval);
     });
   });
+  if (merged.size > MAX_MODELS_PER_SCENARIO) {
+    throw dataError(file, joinJsonPath(base, "phases"), `at most ${MAX_MODELS_PER_SCENARIO} models over all phases (the models-per-scenario limit)`, `${merged.size} models`);
+  }
   return {
     name,
     description,
@@ -297,6 +305,9 @@ const checkScenarioModels = (
   });
   entries.forEach((entry, i) => {
     entry.dependsOn.forEach((parent, d) => {
+      if (entry.dependsOn.indexOf(parent) !== d) {
+        throw dataError(file, at(i, "dependency", d), `each parent once (dependency[${entry.dependsOn.indexOf(parent)}] names it)`, showValue(parent));
+      }
       if (parent === entry.name) {
         throw dataError(file, at(i, "dependency", d), `another model of the ${scope} (a model cannot depend on itself)`, showValue(parent));
       }

@@ -147,7 +147,7 @@ describe("generateHardware", () => {
   });
 
   it("refuses bad options with a DataError naming the option", () => {
-    expect(() => generateHardware(ds, { accelerators: 0 })).toThrow(/synthetic: accelerators: expected an integer in \[1, 4096\], got 0/);
+    expect(() => generateHardware(ds, { accelerators: 0 })).toThrow(/synthetic: accelerators: expected an integer in \[1, 256\], got 0/);
     expect(() => generateHardware(ds, { accelerators: 2, classes: ["WS_999pe_bw1"] })).toThrow(/classes\[0\]: expected a cost class of the cost table/);
     expect(() => generateHardware(ds, { accelerators: 2, name: "a b" })).toThrow(/name: expected 1–64 letters/);
   });

@@ -20,6 +20,7 @@ import { drawAt } from "../domain/prng";
 import { DATAFLOWS } from "../domain/types";
 import type { AcceleratorSlot, Dataflow, HardwareConfig, Scenario, ScenarioModel } from "../domain/types";
 import { dataError, listNames, showValue } from "./errors";
+import { MAX_ACCELERATORS, MAX_MODELS_PER_SCENARIO as MAX_MODELS } from "./limits";
 import { findModel } from "./lookup";
 import type { Dataset } from "./types";
 
@@ -46,7 +47,7 @@ export interface SyntheticScenarioOptions {
 }
 
 export interface SyntheticHardwareOptions {
-  /** Number of accelerators (1 … 4096). */
+  /** Number of accelerators (1 … 256, the accelerators-per-hardware limit). */
   readonly accelerators: number;
   /** Cost classes to cycle through (default: every class of the dataset's cost table). */
   readonly classes?: ReadonlyArray<string>;
@@ -61,8 +62,6 @@ export interface SyntheticHardware {
 }
 
 const LABEL = "synthetic";
-const MAX_MODELS = 1000;
-const MAX_ACCELERATORS = 4096;
 /** Subject tokens (contracts/subjects.ts): what model names and run ids may be. */
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
