@@ -27,6 +27,8 @@ export interface ChartOrder {
   readonly scenarios: ReadonlyArray<string>;
   readonly hardware: ReadonlyArray<string>;
   readonly policies: ReadonlyArray<string>;
+  /** The policy the comparison is about (compare's reference, sdrm3): it and its variants are marked. */
+  readonly marked?: string;
 }
 
 const FONT = "DejaVu Sans";
@@ -124,8 +126,9 @@ export const uxCostChartSpec = (cells: ReadonlyArray<ChartCell>, order: ChartOrd
   return facetByHardware(title, values, inner, order, "row");
 };
 
-/** The policy marked in the frontier charts (sdrm3 and its variants, e.g. sdrm3[tune=1]). */
-export const isMarkedPolicy = (policy: string): boolean => policy === "sdrm3" || policy.startsWith("sdrm3[");
+/** Whether a policy label is `reference` or one of its variants (`sdrm3[tune=1]` of `sdrm3`): marked in the frontier charts. */
+export const isMarkedPolicy = (policy: string, reference: string | undefined): boolean =>
+  reference !== undefined && (policy === reference || policy.startsWith(`${reference}[`));
 
 /**
  * The frontier view: deadline-miss rate vs energy, one panel per scenario × hardware cell (rows:
@@ -134,7 +137,7 @@ export const isMarkedPolicy = (policy: string): boolean => policy === "sdrm3" ||
  * miss/energy frontier is visible at a glance.
  */
 export const missEnergyChartSpec = (cells: ReadonlyArray<ChartCell>, order: ChartOrder): TopLevelSpec => {
-  const values = cells.map((c) => ({ ...c, marked: isMarkedPolicy(c.policy) }));
+  const values = cells.map((c) => ({ ...c, marked: isMarkedPolicy(c.policy, order.marked) }));
   const x = { field: "energyMJPerS", type: "quantitative" as const, scale: { zero: false, nice: true }, title: "energy (mJ/s)" };
   const y = {
     field: "deadlineMissRate",

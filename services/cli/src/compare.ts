@@ -761,6 +761,7 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
       scenarios: plan.scenarios,
       hardware: plan.hardware,
       policies: plan.policies.map((p) => p.label),
+      marked: REFERENCE_POLICY,
     });
     const note = `wrote ${[csvPath, jsonPath, ...charts].join(", ")}\n`;
     if (flags.json) io.err(note);

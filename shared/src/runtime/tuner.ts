@@ -37,10 +37,10 @@ export interface TunerOptions {
   readonly objective?: TuneObjective;
 }
 
-export type TuneObjective = "uxcost" | "xrbench";
+export type TuneObjective = "uxcost" | "xrbenchScore";
 
 /** sdrm3's `tuneObjective` parameter: 0 → UXCost, 1 → XRBench score. */
-export const TUNE_OBJECTIVES: ReadonlyArray<TuneObjective> = ["uxcost", "xrbench"];
+export const TUNE_OBJECTIVES: ReadonlyArray<TuneObjective> = ["uxcost", "xrbenchScore"];
 
 /** XRBench score (0–100) of the frames released in [fromMs, toMs): runSummary of the span's per-model metrics. */
 export const spanXrbenchScore = (opts: RunOptions, frames: ReadonlyArray<FrameRecord>, span: Span): number => {
@@ -112,13 +112,13 @@ export const createTuner = (opts: TunerOptions): Tuner => {
       const r = simulateDirect(sim);
       const span = { name: "look-ahead", fromMs: 0.3 * opts.lookaheadMs, toMs: opts.lookaheadMs };
       scores.push(
-        opts.objective === "xrbench"
+        opts.objective === "xrbenchScore"
           ? 100 - spanXrbenchScore(sim, r.frames, span)
           : (spanUxCost(sim, r.frames, span) ?? r.summary.uxCost ?? 1),
       );
     }
     // UXCost: geomean over the seeds; XRBench: the shortfall from 100 points, mean over the seeds
-    return opts.objective === "xrbench" ? scores.reduce((a, b) => a + b, 0) / scores.length : (geomean(scores) ?? 1);
+    return opts.objective === "xrbenchScore" ? scores.reduce((a, b) => a + b, 0) / scores.length : (geomean(scores) ?? 1);
   };
 
   return (ctx: TuneContext): TuneResult => {
