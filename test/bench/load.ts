@@ -69,7 +69,7 @@ const figure = (r: LoadResult, extra: { loadBefore: number[]; loadAfter: number[
         rows: [
           ["start-up: 8 accelerator processes (64 slots claimed) and the workload ready", `${fmt(r.startupMs / 1000)} s`],
           ["run: first task command → finished", `${fmt(r.runMs / 1000)} s`],
-          ["scheduler process: spawn → exit", `${fmt(r.schedulerWallMs / 1000)} s`],
+          ["scheduler process: every process ready → exit", `${fmt(r.schedulerWallMs / 1000)} s`],
           ["simulated s / wall s (run)", `${fmt(speed)}×`],
           ["kernel decisions; wall µs per decision", `${r.decisions}; ${fmt((r.runMs * 1000) / r.decisions)}`],
           ["frames released / on time / late / dropped / unfinished", `${r.summary.released} / ${r.summary.onTime} / ${r.summary.late} / ${r.summary.dropped} / ${r.summary.unfinished}`],

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "@sdrm3/cli";
 import { InvalidSubjectTokenError } from "@sdrm3/shared/contracts";
+import { DataError } from "@sdrm3/shared/data";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { type Bus, createMemoryBus, resolveRunSpec, runScenario, runScheduler } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
@@ -95,22 +96,35 @@ describe.each(BAD_TOKENS)("run id %j", (bad) => {
   });
 });
 
+// A model name is checked where the scenario file is loaded (issue 17.2: the file, the field and the
+// value, before any run starts); nothing reaches the bus.
+const loadRefusal = async (run: () => Promise<unknown>): Promise<DataError> => {
+  const error = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DataError);
+  return error as DataError;
+};
+
 describe("a model instance name that is not a subject token", () => {
-  it.each(BAD_TOKENS)("%j is refused (resolveRunSpec or runScenario) naming the model", async (bad) => {
-    const files = { scenarios: [scenarioFile("S_bad", [bad])] };
+  it.each(BAD_TOKENS)("%j is refused when its scenario file loads, naming the file, the field and the name", async (bad) => {
+    const file = scenarioFile("S_bad", [bad]);
+    const files = { scenarios: [file] };
     const rec = recordingBus();
-    const error = await refusal(async () => runScenario({ ...resolveRunSpec({ scenario: "S_bad", hardware: "Single_4K/WS", policy: "sdrm3", durationMs: 100, files }), bus: rec.bus, run: "r1" }));
-    expect(error.what).toBe("model name");
-    expect(error.message).toBe(`invalid model name ${JSON.stringify(bad)}: ${MESSAGE_TAIL}`);
+    const error = await loadRefusal(async () => runScenario({ ...resolveRunSpec({ scenario: "S_bad", hardware: "Single_4K/WS", policy: "sdrm3", durationMs: 100, files }), bus: rec.bus, run: "r1" }));
+    expect(error.message).toBe(`${file}: models[0].name: expected a model name of 1-64 letters, digits, '_' or '-', got ${JSON.stringify(bad)}`);
+    expect(rec.calls, "nothing touched the bus").toEqual([]);
     expect([...rec.open.values()], "subscriptions left open after the refusal").toEqual([]);
     await rec.close();
   });
 
-  it("after a valid one, leaves no subscription and no actor of the valid one behind", async () => {
+  it("after a valid one, names the bad one and leaves no subscription and no actor of the valid one behind", async () => {
     const files = { scenarios: [scenarioFile("S_mixed", ["ok", "a.b"])] };
     const rec = recordingBus();
-    const error = await refusal(async () => runScenario({ ...resolveRunSpec({ scenario: "S_mixed", hardware: "Single_4K/WS", policy: "sdrm3", durationMs: 100, files }), bus: rec.bus, run: "r1" }));
-    expect(error.value).toBe("a.b");
+    const error = await loadRefusal(async () => runScenario({ ...resolveRunSpec({ scenario: "S_mixed", hardware: "Single_4K/WS", policy: "sdrm3", durationMs: 100, files }), bus: rec.bus, run: "r1" }));
+    expect(error.message).toContain(`models[1].name: expected a model name of 1-64 letters, digits, '_' or '-', got "a.b"`);
+    expect(rec.calls, "nothing touched the bus").toEqual([]);
     expect([...rec.open.values()], "subscriptions left open after the refusal").toEqual([]);
     await rec.close();
   });
@@ -143,7 +157,7 @@ describe("sdrm3 run --scenario-file with a model name that is not a token", () =
     const file = scenarioFile("S_cli", [bad]);
     const r = await sdrm3("run", "--scenario", "S_cli", "--hardware", "Single_4K/WS", "--policy", "sdrm3", "--duration", "100ms", "--scenario-file", file);
     expect(r.out).toBe("");
-    expect(r.err).toContain(`invalid model name ${JSON.stringify(bad)}`);
+    expect(r.err).toBe(`sdrm3: ${file}: models[0].name: expected a model name of 1-64 letters, digits, '_' or '-', got ${JSON.stringify(bad)}\n`);
     expect(r.err).not.toContain("    at ");
     expect(r.code, `exit code; stderr: ${r.err.trim()}`).toBe(2);
   });

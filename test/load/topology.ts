@@ -70,7 +70,7 @@ export interface LoadResult {
   /** Every accelerator and the workload process ready (from their spawn). */
   readonly startupMs: number;
   /** Scheduler spawn → exit (start-up, registration, run, output). */
-  readonly schedulerWallMs: number;
+  readonly schedulerWallMs: number; // from every process ready (the scheduler starts first) to the scheduler's exit
   /** First task command → `finished` on the bus: the run itself. */
   readonly runMs: number;
   readonly decisions: number;
@@ -128,15 +128,18 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
   const hardwareFlags = flagsOf(await cli(["gen", "hardware", "--accelerators", String(o.accelerators), "--out", join(o.dir, "hardware.json")]));
   const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
   const runArgs = [...scenarioFlags.argv, ...hardwareFlags.argv, "--policy", o.policy ?? "sdrm3", "--duration", `${o.durationMs}ms`, "--block", String(o.block)];
-  const common = [
-    "--nats", nats.url, "--run", run, ...runArgs, "--report-memory",
-    // 10 processes on a shared machine: a starved process must not lose its lease, nor the scheduler give up registering
-    "--lease-ttl", "15s", "--register-timeout", "5m",
-  ];
+  // the run's spec is the scheduler's: accelerators and the workload join by --run (issue 15.4)
+  const common = ["--nats", nats.url, "--run", run, "--report-memory"];
+  // 10 processes on a shared machine: a starved process must not lose its lease, nor the scheduler give up registering
+  const roleFlags: Readonly<Record<string, ReadonlyArray<string>>> = {
+    scheduler: [...runArgs, "--register-timeout", "5m"],
+    accelerator: ["--lease-ttl", "15s"],
+    workload: [],
+  };
   const procs: Proc[] = [];
   const start = (role: string, name: string, extra: ReadonlyArray<string>): Proc => {
     const nodeArgs = role === "scheduler" ? (o.schedulerNodeArgs ?? []) : [];
-    const child = spawn(process.execPath, [...nodeArgs, BIN, "serve", role, ...common, "--name", name, ...extra], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeArgs, BIN, "serve", role, ...common, ...(roleFlags[role] ?? []), "--name", name, ...extra], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout!.on("data", (d) => (out += d));
@@ -166,14 +169,15 @@ export const runLoad = async (nats: LoadNats, o: LoadOptions): Promise<LoadResul
     await observer.nc.flush();
     const perProcess = o.accelerators / o.processes;
     if (!Number.isInteger(perProcess)) throw new Error(`${o.accelerators} accelerators do not split evenly over ${o.processes} processes`);
+    // the scheduler first: it publishes the run's spec, which the others wait for, then waits for their registrations
+    const scheduler = start("scheduler", "scheduler", ["--json"]);
     const accs = Array.from({ length: o.processes }, (_, i) => start("accelerator", `acc-p${i}`, ["--slots", String(perProcess)]));
     const workload = start("workload", "workload", []);
     for (const p of accs) await waitFor(p, /ready for run/, perProcess, deadline);
     await waitFor(workload, /workload ready/, 1, deadline);
     const startupMs = performance.now() - t0;
-    log(`load: ${o.processes} accelerator processes × ${perProcess} slots and the workload ready in ${(startupMs / 1000).toFixed(1)} s; starting the scheduler (${o.durationMs} ms simulated)`);
+    log(`load: the scheduler, ${o.processes} accelerator processes × ${perProcess} slots and the workload ready in ${(startupMs / 1000).toFixed(1)} s (${o.durationMs} ms simulated)`);
     const spawnedAt = performance.now();
-    const scheduler = start("scheduler", "scheduler", ["--json"]);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`load run ${run} not over within ${o.timeoutMs / 1000} s; scheduler: ${scheduler.err().slice(-2000)}`)), Math.max(0, deadline - performance.now()));
     });

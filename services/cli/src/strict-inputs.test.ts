@@ -97,7 +97,7 @@ describe("a flag given twice is refused, naming the flag (17.1)", () => {
     ["run --seed 1 --seed 2", [...RUN, "--seed", "1", "--seed", "2"], "--seed <n>"],
     ["run --scenario a --scenario b", [...RUN, "--scenario", "VR_gaming"], "--scenario <name>"],
     ["run --json --json", [...RUN, "--json", "--json"], "--json"],
-    ["compare --seeds 1 --seeds 2", [...COMPARE, "--seeds", "1", "--seeds", "2"], "--seeds <n>"],
+    ["compare --seeds 1 --seeds 2", [...COMPARE, "--seeds", "1", "--seeds", "2"], "--seeds <seeds>"],
     ["timeline --to 1ms --to 2ms", ["timeline", "t.json", "--out", "t.png", "--to", "1ms", "--to", "2ms"], "--to <t>"],
   ])("%s", async (_, argv, flag) => {
     const r = await sdrm3(...argv);
