@@ -126,10 +126,33 @@ export const claimRun = async (nc: NatsConnection, run: string, value: LeaseValu
   };
 };
 
+/**
+ * A spec larger than one NATS message (the header carries the cost tables: 30 models on 64
+ * accelerators is several MB, over the server's 1 MB max_payload) is written in parts of at most
+ * this many bytes, keys `spec.part.<i>`, before the `spec` key, which then names how many parts
+ * make it (and their total length). Readers take `spec` and, if it names parts, join them.
+ */
+export const SPEC_PART_BYTES = 256 * 1024;
+
+interface SpecParts {
+  readonly parts: number;
+  readonly bytes: number;
+}
+
+const partKey = (i: number) => `${SPEC_KEY}.part.${i}`;
+
 /** Writes the run's spec (its log header) for the other roles: the scheduler, once it holds the run lease. */
 export const publishRunSpec = async (nc: NatsConnection, run: string, header: LogHeader): Promise<void> => {
   const kv = await new Kvm(nc).create(runSpecBucketName(run), { history: 1, storage: StorageType.File });
-  await kv.put(SPEC_KEY, JSON.stringify(header));
+  const bytes = new TextEncoder().encode(JSON.stringify(header));
+  if (bytes.length <= SPEC_PART_BYTES) {
+    await kv.put(SPEC_KEY, bytes);
+    return;
+  }
+  const parts = Math.ceil(bytes.length / SPEC_PART_BYTES);
+  for (let i = 0; i < parts; i++) await kv.put(partKey(i), bytes.subarray(i * SPEC_PART_BYTES, (i + 1) * SPEC_PART_BYTES));
+  const index: SpecParts = { parts, bytes: bytes.length };
+  await kv.put(SPEC_KEY, JSON.stringify({ specParts: index }));
 };
 
 /** Removes the run's spec bucket (end of run). False when it did not exist. */
@@ -155,8 +178,9 @@ export class RunSpecError extends Error {
 /** The run's spec if its scheduler has published it, else undefined (one look). */
 export const readRunSpec = async (nc: NatsConnection, run: string): Promise<LogHeader | undefined> => {
   let entry;
+  let kv: Awaited<ReturnType<Kvm["open"]>>;
   try {
-    const kv = await new Kvm(nc).open(runSpecBucketName(run));
+    kv = await new Kvm(nc).open(runSpecBucketName(run));
     entry = await kv.get(SPEC_KEY);
   } catch (e) {
     if (isNotFound(e)) return undefined;
@@ -166,12 +190,33 @@ export const readRunSpec = async (nc: NatsConnection, run: string): Promise<LogH
   let json: unknown;
   try {
     json = entry.json();
+    const index = (json as { specParts?: SpecParts } | null)?.specParts;
+    if (index !== undefined) json = JSON.parse(await readParts(kv, run, index));
   } catch (e) {
+    if (e instanceof RunSpecError) throw e;
     throw new RunSpecError(`the spec of run ${run} (KV ${runSpecBucketName(run)}, key ${SPEC_KEY}) is not JSON: ${describe(e)}`);
   }
   const decoded = Schema.decodeUnknownEither(LogHeader, { onExcessProperty: "preserve" })(json);
   if (Either.isLeft(decoded)) throw new RunSpecError(`the spec of run ${run} (KV ${runSpecBucketName(run)}) does not decode: ${decoded.left.message.split("\n")[0]}`);
   return decoded.right;
+};
+
+/** The spec's parts, joined; each must be there and the whole must have the length the index says. */
+const readParts = async (kv: Awaited<ReturnType<Kvm["open"]>>, run: string, index: SpecParts): Promise<string> => {
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < index.parts; i++) {
+    const part = await kv.get(partKey(i));
+    if (part === null || part.operation !== "PUT") throw new RunSpecError(`the spec of run ${run} (KV ${runSpecBucketName(run)}) lacks its part ${i} of ${index.parts}`);
+    chunks.push(part.value);
+  }
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  if (bytes.length !== index.bytes) throw new RunSpecError(`the spec of run ${run} (KV ${runSpecBucketName(run)}) has ${bytes.length} bytes in its parts, its index says ${index.bytes}`);
+  return new TextDecoder().decode(bytes);
 };
 
 /**
