@@ -73,7 +73,7 @@ describe("load: 30 models × 64 accelerators in 8 processes over NATS", () => {
       expect(owners.has(undefined)).toBe(false);
       expect(owners.size).toBeGreaterThanOrEqual(4);
       expect(Object.values(r.slotsByProcess).flat().sort()).toEqual(Array.from({ length: 64 }, (_, i) => `acc${i}`).sort());
-      expect(r.memory.map((m) => m.name)).toEqual([...Array.from({ length: 8 }, (_, i) => `acc-p${i}`), "workload", "scheduler"]);
+      expect(r.memory.map((m) => m.name)).toEqual(["scheduler", ...Array.from({ length: 8 }, (_, i) => `acc-p${i}`), "workload"]); // in start order: the scheduler first (it publishes the spec)
       for (const m of r.memory) {
         expect(Number.isFinite(m.peakRssMB), `${m.name} reported its peak RSS`).toBe(true);
         expect(m.peakRssMB, m.name).toBeGreaterThan(30);
