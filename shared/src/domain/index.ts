@@ -4,4 +4,3 @@ export { DATAFLOWS } from "./types";
 export * from "./prng";
 export * from "./metrics";
 export * from "./cost-model";
-export * from "./remaining-work";
