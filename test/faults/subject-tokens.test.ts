@@ -70,14 +70,16 @@ const recordingBus = () => {
   return { bus, calls, open, close: () => inner.close() };
 };
 
-const refusal = async (run: () => Promise<unknown>): Promise<InvalidSubjectTokenError> => {
+/** The error `run` fails with, which must be an instance of `kind`. */
+const failure = async <E>(kind: abstract new (...args: never[]) => E, run: () => Promise<unknown>): Promise<E> => {
   const error = await run().then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(InvalidSubjectTokenError);
-  return error as InvalidSubjectTokenError;
+  expect(error).toBeInstanceOf(kind);
+  return error as E;
 };
+const refusal = (run: () => Promise<unknown>) => failure(InvalidSubjectTokenError, run);
 
 const RESOLVED = resolveRunSpec({ scenario: "VR_gaming", hardware: "Single_4K/WS", policy: "sdrm3", durationMs: 100 });
 
@@ -98,14 +100,7 @@ describe.each(BAD_TOKENS)("run id %j", (bad) => {
 
 // A model name is checked where the scenario file is loaded (issue 17.2: the file, the field and the
 // value, before any run starts); nothing reaches the bus.
-const loadRefusal = async (run: () => Promise<unknown>): Promise<DataError> => {
-  const error = await run().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DataError);
-  return error as DataError;
-};
+const loadRefusal = (run: () => Promise<unknown>) => failure(DataError, run);
 
 describe("a model instance name that is not a subject token", () => {
   it.each(BAD_TOKENS)("%j is refused when its scenario file loads, naming the file, the field and the name", async (bad) => {

@@ -16,7 +16,7 @@ import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from 
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseBlockSize, parseParams } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
-import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
+import { type SpecFlags, checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 
 interface Io {
   out(text: string): void;
@@ -57,16 +57,9 @@ const untilSignal = () => {
   };
 };
 
-export interface ServeDashboardFlags extends NatsConnectionFlags {
+export interface ServeDashboardFlags extends NatsConnectionFlags, SpecFlags {
   nats: string;
   run: string;
-  scenario?: string;
-  hardware?: string;
-  policy?: string;
-  param?: string[];
-  duration?: string;
-  seed?: string;
-  block?: string;
   connectTimeout: string;
   port?: string;
   bind?: string;
