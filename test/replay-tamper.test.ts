@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../services/cli/src/main";
+import { sdrm3 } from "../services/cli/src/testing";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/logs/social_interactionA-sdrm3-100ms.jsonl", import.meta.url));
 const lines = readFileSync(FIXTURE, "utf8").split("\n").slice(0, -1);
@@ -22,13 +22,6 @@ const entries = lines.slice(1).map((l) => JSON.parse(l) as Entry);
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-tamper-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const sdrm3 = async (...argv: string[]) => {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-};
 
 /** Writes the fixture with `edit` applied to its parsed lines (the header is index 0). */
 const tampered = (name: string, edit: (header: Record<string, any>, entries: Entry[]) => void, tail = "\n"): string => {

@@ -27,6 +27,7 @@ import { Subjects } from "@sdrm3/shared/contracts";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { captureIo, sleep } from "../support/processes";
+import { inCi } from "../support/ci";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
@@ -50,7 +51,7 @@ const chromiumPath = (): string | undefined => {
   return existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined;
 };
 const CHROMIUM = chromiumPath();
-const skipBrowser = CHROMIUM === undefined && process.env.SDRM3_SKIP_BROWSER === "1" && process.env.CI !== "true";
+const skipBrowser = CHROMIUM === undefined && process.env.SDRM3_SKIP_BROWSER === "1" && !inCi();
 if (skipBrowser) console.warn("[dashboard] chromium not found and SDRM3_SKIP_BROWSER=1: skipping the browser tests (they never skip in CI)");
 
 const children: ChildProcess[] = [];

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectEachFrameEndedOnce, expectSameAsInProcess, startReplySpy } from "../support/faults";
+import { inCi } from "../support/ci";
 import { type PrivateNatsServer, startNatsServer } from "../support/nats-server";
 import { type NetnsLab, createNetnsLab, probeNetns } from "../support/netns";
 import { lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
@@ -139,7 +140,7 @@ const partitionScenario = async (o: PartitionOptions) => {
 describe("partition: accelerator hosts in network namespaces, one cut off mid-run", () => {
   it("virtual time: a spare on another host takes over, the cut-off owner rejoins as a spare, the run equals the uninterrupted one", async (ctx) => {
     if (!probe.ok) {
-      if (process.env.CI !== undefined && process.env.CI !== "") {
+      if (inCi()) {
         throw new Error(`the partition test cannot run: ${probe.reason}. CI is set (CI=${process.env.CI}), where it must run, not be skipped: it needs root and iproute2's \`ip\` (see README.md, Quick start > Prerequisites)`);
       }
       ctx.skip(`network namespaces unavailable: ${probe.reason} (in CI, with env CI set, this fails instead)`);

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { UXCOST_DEFINITION } from "@sdrm3/shared/domain";
 import { POLICIES } from "@sdrm3/shared/policies";
-import { main } from "./main";
+import { sdrm3 } from "./testing";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const badData = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/bad-data/${name}`, import.meta.url));
@@ -19,19 +19,6 @@ const GOLDEN_VR_GAMING_SINGLE_4K_WS = 86.466141;
 const SCENARIOS =
   "AR_Assistant, AR_gaming, VR_gaming, outdoor_activity_A, outdoor_activity_B, social_interactionA, social_interactionB, " +
   "VR_gaming_100p, VR_gaming_25p, VR_gaming_50p, VR_gaming_75p, VR_to_AR_switch, AR_gaming_ramp, social_dynamic";
-
-interface Ran {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-const sdrm3 = async (...argv: string[]): Promise<Ran> => {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-};
 
 /** A bad-input run: exit code 2, nothing on stdout, one `sdrm3: …` message on stderr and no stack trace. */
 const refused = async (...argv: string[]): Promise<string> => {

@@ -14,15 +14,7 @@ import { LeaseLostError, NatsConnectError } from "@sdrm3/shared/nats";
 import { PolicyInputError } from "@sdrm3/shared/policies";
 import { AccountingError, BusClosedError, BusNoRespondersError, BusTimeoutError, LogFileError, LogFormatError, MAX_LOG_LINE_BYTES, PayloadTooLargeError, RunFailedError } from "@sdrm3/shared/runtime";
 import { CliInputError } from "./duration";
-import { type Io, main } from "./main";
-
-const sdrm3 = async (...argv: string[]) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join(""), err: err.join("") };
-};
+import { sdrm3 } from "./testing";
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-exit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

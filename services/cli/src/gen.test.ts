@@ -8,17 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateHardware, generateScenario, loadBuiltinDataset, loadHardwareFile, loadScenarioFile } from "@sdrm3/shared/data";
-import { main } from "./main";
+import { sdrm3 } from "./testing";
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-gen-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const sdrm3 = async (...argv: string[]) => {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-};
 
 describe("sdrm3 gen", () => {
   it("gen scenario --out writes the generator's scenario and prints the flags that load it", async () => {

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "./main";
 import { num } from "./log-commands";
+import { sdrm3 } from "./testing";
 
 const FIXTURE = fileURLToPath(new URL("../../../test/fixtures/logs/social_interactionA-sdrm3-100ms.jsonl", import.meta.url));
 const MUTATED = fileURLToPath(new URL("../../../test/fixtures/logs/social_interactionA-sdrm3-100ms.mutated.jsonl", import.meta.url));
@@ -42,19 +42,6 @@ const layers = (d: { firstLayer: number; layerCount: number }) => `${d.firstLaye
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-log-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Ran {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-const sdrm3 = async (...argv: string[]): Promise<Ran> => {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-};
 
 /** A copy of the fixture with its lines changed by `edit`. */
 const damaged = (name: string, edit: (lines: string[]) => string): string => {

@@ -13,7 +13,7 @@ import { JetStreamLogSink, JetStreamRecordError, type NatsBus, connectNatsBus, f
 import { EventRecorder, JsonlLogSink, type KernelObserver, logHeaderFor, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { startStreamRecording } from "./log-stream";
-import { main } from "./main";
+import { sdrm3 } from "./testing";
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-log-stream-"));
 const runs: string[] = [];
@@ -24,13 +24,6 @@ const newRun = (label = "logjs") => {
   const run = `${label}-${randomUUID().slice(0, 8)}`;
   runs.push(run);
   return run;
-};
-
-const sdrm3 = async (...argv: string[]) => {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
 };
 
 const tee = (...observers: KernelObserver[]): KernelObserver => ({

@@ -7,20 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "./main";
-
-interface Ran {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-const sdrm3 = async (...argv: string[]): Promise<Ran> => {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-};
+import { sdrm3 } from "./testing";
 
 /** Exit 2, nothing on stdout; the message (stderr). */
 const refused = async (...argv: string[]): Promise<string> => {

@@ -30,8 +30,7 @@ export const runSpecBucketName = (run: string): string => `sdrm3_run_${checkToke
 const LEASE_KEY = "scheduler";
 const SPEC_KEY = "spec";
 
-const describe = (e: unknown): string => (errorMessage(e));
-const isNotFound = (e: unknown): boolean => /not found/i.test(describe(e));
+const isNotFound = (e: unknown): boolean => /not found/i.test(errorMessage(e));
 /** Waits `ms`, or less when `signal` aborts. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -194,7 +193,7 @@ export const readRunSpec = async (nc: NatsConnection, run: string): Promise<LogH
     if (index !== undefined) json = JSON.parse(await readParts(kv, run, index));
   } catch (e) {
     if (e instanceof RunSpecError) throw e;
-    throw new RunSpecError(`the spec of run ${run} (KV ${runSpecBucketName(run)}, key ${SPEC_KEY}) is not JSON: ${describe(e)}`);
+    throw new RunSpecError(`the spec of run ${run} (KV ${runSpecBucketName(run)}, key ${SPEC_KEY}) is not JSON: ${errorMessage(e)}`);
   }
   const decoded = Schema.decodeUnknownEither(LogHeader, { onExcessProperty: "preserve" })(json);
   if (Either.isLeft(decoded)) throw new RunSpecError(`the spec of run ${run} (KV ${runSpecBucketName(run)}) does not decode: ${decoded.left.message.split("\n")[0]}`);

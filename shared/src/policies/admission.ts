@@ -38,17 +38,21 @@ export const isStarving = (model: ModelView, now: number, starveMs: number): boo
   now - (model.lastOnTimeAt ?? 0) >= starveMs;
 
 /**
+ * The admission decision for a job not in flight whose ToGo* and slack are known (sdrm3 has
+ * computed them for its scores): the drop, or undefined when it stays.
+ */
+export const dropOf = (job: string, toGo: number, slack: number, gamma: number, starving: boolean): Drop | undefined => {
+  if (!shouldDrop(toGo, slack, gamma, starving)) return undefined;
+  const threshold = dropThreshold(gamma, starving);
+  return { job, reason: `ToGo* ${toGo.toFixed(3)} ms > ${threshold} x slack ${slack.toFixed(3)} ms`, scores: { toGo, slack, threshold } };
+};
+
+/**
  * The admission decision for one job (scored with `model`'s costs): the drop, or undefined when
  * it stays. A job with a block in flight is never dropped.
  */
-export const admissionDrop = (model: ModelView, job: JobView, now: number, gamma: number, starving: boolean): Drop | undefined => {
-  if (job.running) return undefined;
-  const slack = job.deadline - now;
-  const toGo = toGoMs(model, job);
-  if (!shouldDrop(toGo, slack, gamma, starving)) return undefined;
-  const threshold = dropThreshold(gamma, starving);
-  return { job: job.id, reason: `ToGo* ${toGo.toFixed(3)} ms > ${threshold} x slack ${slack.toFixed(3)} ms`, scores: { toGo, slack, threshold } };
-};
+export const admissionDrop = (model: ModelView, job: JobView, now: number, gamma: number, starving: boolean): Drop | undefined =>
+  job.running ? undefined : dropOf(job.id, toGoMs(model, job), job.deadline - now, gamma, starving);
 
 /**
  * A baseline's decision under the admission rule: the jobs the rule drops leave the view, the

@@ -25,7 +25,7 @@
  * preference, guards, drop rule — with that variant's costs; the dispatch names the variant, which
  * the kernel fixes at the job's first block.
  */
-import { admissionDrop, isStarving, shouldDrop } from "./admission";
+import { dropOf, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { byteCompare, layerSum, nextBlockLayers, tailSum, toGoMs } from "./common";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
@@ -325,7 +325,7 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
       const model = job.started ? full : starting;
       const slack = job.deadline - view.now;
       const toGo = toGoMs(model, job);
-      const dropped = drop === 1 ? admissionDrop(model, job, view.now, gamma, starving) : undefined;
+      const dropped = drop === 1 ? dropOf(job.id, toGo, slack, gamma, starving) : undefined;
       if (dropped !== undefined) {
         drops.push(dropped);
         continue;
