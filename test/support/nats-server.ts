@@ -57,6 +57,9 @@ export const findNatsServerBinary = (): string | undefined => {
 /** `setpriv` (util-linux, Linux) if present: it sets the parent-death signal, then execs the server (same pid). */
 const SETPRIV = process.platform === "linux" ? (onPath("setpriv") ?? ["/usr/bin/setpriv", "/bin/setpriv"].find(isExecutable)) : undefined;
 
+/** Whether a server started here is ended by the kernel when its starter dies (setpriv found; else only `stop()` and exit handlers end it). */
+export const endsWithItsStarter = SETPRIV !== undefined;
+
 /** How a server process ended. */
 export interface ServerExit {
   readonly code: number | null;
