@@ -4,8 +4,9 @@
  *
  * (a) three accelerator processes claim 2 + 1 + 1 of Quad_8K's four slots with `--slots`, a fourth
  *     waits as a hot spare; one owner is killed with SIGKILL after the scheduler has started
- *     dispatching; the spare takes its slot, the run finishes, every frame is accounted exactly
- *     once, and the metrics JSON and decision sequence equal the in-process run's.
+ *     dispatching, with a dispatch to its slot in flight (made certain as in live-failover.test.ts);
+ *     the spare takes its slot, the run finishes, every frame is accounted exactly once, and the
+ *     metrics JSON and decision sequence equal the in-process run's.
  * (b) unreachable NATS, a server that never answers, wrong credentials and a scheduler with no
  *     accelerators end with exit code 1 and a clear message, each by itself: the message names the
  *     limit that ended it (the connect timeout, the register timeout, --give-up-after) or the
@@ -22,7 +23,7 @@ import { main } from "@sdrm3/cli";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { expectEachFrameEndedOnce, natsEnv } from "../support/faults";
+import { expectEachFrameEndedOnce, natsEnv, startReplySpy } from "../support/faults";
 import { type PrivateNatsServer, startNatsServer } from "../support/nats-server";
 import { decisionLines, lineCount, sleep } from "../support/processes";
 
@@ -72,6 +73,7 @@ describe("failover: a hot spare takes over a killed accelerator's slot", () => {
     expect(p2.err()).toContain("claimed slot acc2");
     expect(p3.err()).toContain("claimed slot acc3");
 
+    const spy = await startReplySpy(nats, run);
     const workload = serve("workload");
     const scheduler = serve("scheduler", ["--json", "--events", events]);
     // mid-run: the scheduler has recorded thousands of events (decisions and dispatches) but is far from done
@@ -81,16 +83,27 @@ describe("failover: a hot spare takes over a killed accelerator's slot", () => {
       if (Date.now() - t0 > 90_000) throw new Error("the scheduler did not start dispatching");
       await sleep(20);
     }
+    // p2 dies with a dispatch to acc2 in flight, surely (as in live-failover.test.ts): p2 and the spare
+    // are held (SIGSTOP) until the spy sees a dispatch to acc2 routed after that, which nobody can answer
+    spare.child.kill("SIGSTOP");
+    p2.child.kill("SIGSTOP");
+    await spy.flush();
+    const inFlight = await spy.nextDispatch("acc2", spy.dispatchCount("acc2"), 60_000);
     const killedAt = Date.now();
     const eventsAtKill = lines(events);
     p2.child.kill("SIGKILL");
+    spare.child.kill("SIGCONT");
 
     const [s, w, a1, a3, sp, a2] = await Promise.all([scheduler.exited, workload.exited, p1.exited, p3.exited, spare.exited, p2.exited]);
     const recoveryMs = Date.now() - killedAt;
+    await spy.flush();
+    const answered = spy.repliesTo(inFlight);
+    await spy.close();
     expect(s.code, scheduler.err()).toBe(0);
     for (const [p, r] of [[workload, w], [p1, a1], [p3, a3], [spare, sp]] as const) expect(r.code, p.err()).toBe(0);
     expect(a2.signal).toBe("SIGKILL");
     expect(spare.err()).toContain("claimed slot acc2");
+    expect(answered, "replies to the dispatch in flight when p2 was killed").toBe(0);
     expect(scheduler.err()).toContain("slot acc2: dispatch failed");
     const total = lines(events);
     expect(eventsAtKill).toBeLessThan(total / 2); // the kill really happened mid-run

@@ -16,7 +16,9 @@
  * - **only its own process is signalled**: through the ChildProcess this process spawned (never a
  *   pid number, a name, a port or a process group). When this process dies without stopping it,
  *   the kernel ends the server (`setpriv --pdeathsig`, util-linux): no watchdog holds a pid that
- *   could belong to another process by the time it fires.
+ *   could belong to another process by the time it fires. (The kernel watches the thread that
+ *   spawned the server: the main thread here — vitest's default `forks` pool runs each test file
+ *   in a process of its own; a worker-thread pool would end a server with its thread.)
  * - **its end is explained**: the server's stderr (where a Go panic goes; the log file only has the
  *   server's own lines) is kept in its directory, and `exited()` / `onExit` give the exit code or
  *   the signal, so a server that dies during a run says how.
@@ -183,11 +185,12 @@ export const startNatsServer = async (opts: StartNatsServerOptions = {}): Promis
     }),
   );
   const kill = async (signal: NodeJS.Signals): Promise<ServerExit> => {
+    if (child.pid === undefined) return { code: null, signal: null }; // never started (spawn error)
     if (exit === undefined) child.kill(signal);
     return ended;
   };
   const stopProcess = async () => {
-    if (exit !== undefined) return;
+    if (exit !== undefined || child.pid === undefined) return;
     const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
     child.kill("SIGCONT"); // a stopped server would not act on SIGTERM
     await kill("SIGTERM");
