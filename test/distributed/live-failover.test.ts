@@ -109,7 +109,7 @@ describe("live mode: a hot spare takes over a killed accelerator's slot", () => 
       // the block lost with p2 was answered by the spare after the takeover: the largest lag holds the outage
       expect(result.live.lag.maxMs).toBeGreaterThanOrEqual(result.live.lag.p99Ms);
       console.log(
-        `[live-failover] killed p2 (acc2) ${wallBeforeKill} ms into the run at event ${eventsAtKill} of ${total}; run took ${s.ms} ms; ` +
+        `[live-failover] held p2 (acc2) and the spare ${wallBeforeKill} ms into the run; killed p2 at event ${eventsAtKill} of ${total} with a dispatch to acc2 in flight; run took ${s.ms} ms; ` +
           `lag p50 ${result.live.lag.p50Ms.toFixed(3)} p99 ${result.live.lag.p99Ms.toFixed(3)} max ${result.live.lag.maxMs.toFixed(1)} ms (run time)`,
       );
     } finally {
