@@ -16,7 +16,8 @@ import { parse } from "yaml";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { type CliExit, cliProcesses } from "../support/cli-process";
-import { exitedWithin, freePort, processGroup, sleep, waitForPort } from "../support/processes";
+import { type PrivateNatsServer, startNatsServer } from "../support/nats-server";
+import { exitedWithin, sleep } from "../support/processes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 interface Service {
@@ -119,31 +120,31 @@ describe("docker-compose.yml", () => {
 });
 
 describe("the compose topology as real processes", () => {
-  const group = processGroup(); // nats-server
   const cli = cliProcesses();
   const dir = mkdtempSync(join(tmpdir(), "sdrm3-compose-"));
+  let server: PrivateNatsServer | undefined;
   afterAll(async () => {
     await cli.killAll();
-    await group.killAll();
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("runs to the end live with per-role users scoped to the run; every frame accounted once; the recorder's file replays", async () => {
-    const port = await freePort();
     const passwords: Record<string, string> = { scheduler: "s-pass", accelerator: "a-pass", workload: "w-pass", dashboard: "d-pass", recorder: "r-pass" };
     expect(Object.keys(passwords).sort()).toEqual([...confUsers].sort());
-    // the deploy config as it is, on a free port, plus an unrestricted operator user for the checks below
+    // the deploy config as it is, on a port the server picks (test/support/nats-server.ts), plus an unrestricted operator user for the checks below
     const testConf = conf
-      .replace("port: 4222", `port: ${port}\nhost: 127.0.0.1`)
+      .replace("port: 4222", "port: -1\nhost: 127.0.0.1")
       .replace("http: 8222", "")
       .replace("store_dir: /data", `store_dir: ${JSON.stringify(join(dir, "js"))}`)
       .replace("users = [\n", "users = [\n    { user: ops, password: ops-pass }\n");
     writeFileSync(join(dir, "nats.conf"), testConf);
-    group.start("nats-server", "nats-server", ["-c", join(dir, "nats.conf")], {
+    server = await startNatsServer({
+      config: join(dir, "nats.conf"),
+      dir: join(dir, "server"),
       env: { ...process.env, ...Object.fromEntries(Object.entries(passwords).map(([role, p]) => [`SDRM3_${role.toUpperCase()}_PASS`, p])) },
     });
-    expect(await waitForPort(port)).toBe(true);
-    const url = `nats://127.0.0.1:${port}`;
+    const url = server.url;
     const launch = (command: string[], extra: string[] = []) => {
       const cmd = command.map((a) => (a === "nats://nats:4222" ? url : a));
       if (cmd.includes("--duration")) cmd[cmd.indexOf("--duration") + 1] = "400ms"; // keep the test short; same topology

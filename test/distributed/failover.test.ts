@@ -4,12 +4,15 @@
  *
  * (a) three accelerator processes claim 2 + 1 + 1 of Quad_8K's four slots with `--slots`, a fourth
  *     waits as a hot spare; one owner is killed with SIGKILL after the scheduler has started
- *     dispatching; the spare takes its slot, the run finishes, every frame is accounted exactly
- *     once, and the metrics JSON and decision sequence equal the in-process run's.
+ *     dispatching, with a dispatch to its slot in flight (made certain as in live-failover.test.ts);
+ *     the spare takes its slot, the run finishes, every frame is accounted exactly once, and the
+ *     metrics JSON and decision sequence equal the in-process run's.
  * (b) unreachable NATS, a server that never answers, wrong credentials and a scheduler with no
- *     accelerators end with exit code 1 and a clear message, each within a bounded time.
+ *     accelerators end with exit code 1 and a clear message, each by itself: the message names the
+ *     limit that ended it (the connect timeout, the register timeout, --give-up-after) or the
+ *     server's refusal. Their wall time is not asserted (on a loaded machine a process's start alone
+ *     took 20 s beside another test run); a hang ends at the test's timeout and fails.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -20,17 +23,18 @@ import { main } from "@sdrm3/cli";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { expectEachFrameEndedOnce, natsEnv } from "../support/faults";
-import { decisionLines, freePort, lineCount, sleep, waitForPort } from "../support/processes";
+import { expectEachFrameEndedOnce, natsEnv, startReplySpy } from "../support/faults";
+import { type PrivateNatsServer, startNatsServer } from "../support/nats-server";
+import { decisionLines, lineCount, sleep } from "../support/processes";
 
 
 const { start, killAll } = cliProcesses();
-const servers: ChildProcess[] = [];
+const servers: PrivateNatsServer[] = [];
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-failover-"));
 afterAll(async () => {
   await killAll();
-  for (const s of servers) s.kill("SIGKILL");
+  for (const s of servers) await s.stop();
   const nats = natsTestOptions();
   const bus = await connectNatsBus({ ...nats, name: "failover-cleanup" });
   for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
@@ -69,6 +73,7 @@ describe("failover: a hot spare takes over a killed accelerator's slot", () => {
     expect(p2.err()).toContain("claimed slot acc2");
     expect(p3.err()).toContain("claimed slot acc3");
 
+    const spy = await startReplySpy(nats, run);
     const workload = serve("workload");
     const scheduler = serve("scheduler", ["--json", "--events", events]);
     // mid-run: the scheduler has recorded thousands of events (decisions and dispatches) but is far from done
@@ -78,16 +83,27 @@ describe("failover: a hot spare takes over a killed accelerator's slot", () => {
       if (Date.now() - t0 > 90_000) throw new Error("the scheduler did not start dispatching");
       await sleep(20);
     }
+    // p2 dies with a dispatch to acc2 in flight, surely (as in live-failover.test.ts): p2 and the spare
+    // are held (SIGSTOP) until the spy sees a dispatch to acc2 routed after that, which nobody can answer
+    spare.child.kill("SIGSTOP");
+    p2.child.kill("SIGSTOP");
+    await spy.flush();
+    const inFlight = await spy.nextDispatch("acc2", spy.dispatchCount("acc2"), 60_000);
     const killedAt = Date.now();
     const eventsAtKill = lines(events);
     p2.child.kill("SIGKILL");
+    spare.child.kill("SIGCONT");
 
     const [s, w, a1, a3, sp, a2] = await Promise.all([scheduler.exited, workload.exited, p1.exited, p3.exited, spare.exited, p2.exited]);
     const recoveryMs = Date.now() - killedAt;
+    await spy.flush();
+    const answered = spy.repliesTo(inFlight);
+    await spy.close();
     expect(s.code, scheduler.err()).toBe(0);
     for (const [p, r] of [[workload, w], [p1, a1], [p3, a3], [spare, sp]] as const) expect(r.code, p.err()).toBe(0);
     expect(a2.signal).toBe("SIGKILL");
     expect(spare.err()).toContain("claimed slot acc2");
+    expect(answered, "replies to the dispatch in flight when p2 was killed").toBe(0);
     expect(scheduler.err()).toContain("slot acc2: dispatch failed");
     const total = lines(events);
     expect(eventsAtKill).toBeLessThan(total / 2); // the kill really happened mid-run
@@ -127,7 +143,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     expect(r.code, p.err()).toBe(1);
     expect(p.err()).toContain("cannot connect to NATS at nats://127.0.0.1:1");
     expect(p.err()).toContain("refused");
-    expect(r.ms).toBeLessThan(20_000);
   }, 60_000);
 
   it("a server that accepts but never answers: the connect timeout", async () => {
@@ -139,20 +154,17 @@ describe("clear errors and exit code 1 instead of hangs", () => {
       const r = await p.exited;
       expect(r.code, p.err()).toBe(1);
       expect(p.err()).toContain(`cannot connect to NATS at nats://127.0.0.1:${port}: no answer within 1000 ms`);
-      expect(r.ms).toBeLessThan(20_000);
     } finally {
       silent.close();
     }
   }, 60_000);
 
   it("wrong credentials: authorization failed, the password is never printed", async () => {
-    const port = await freePort();
     // JetStream on: a scheduler takes its run lease in JetStream KV before anything else
-    const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "--user", "sdrm3", "--pass", "right-secret", "-js", "-sd", join(dir, `js-${port}`)], { stdio: "ignore" });
+    const server = await startNatsServer({ args: ["--user", "sdrm3", "--pass", "right-secret"] });
     servers.push(server);
-    await waitForPort(port, 100, 50);
     try {
-      const url = `nats://127.0.0.1:${port}`;
+      const url = server.url;
       const wrong = start(base(url), { ...process.env, NATS_USER: "sdrm3", NATS_PASS: "wrong-secret" });
       const { NATS_USER: _u, NATS_PASS: _p, ...noCredentials } = process.env;
       const none = start(base(url), noCredentials);
@@ -162,7 +174,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
       expect(wrong.err()).not.toContain("wrong-secret");
       expect(rn.code, none.err()).toBe(1);
       expect(none.err()).toContain("NATS authorization failed");
-      expect(Math.max(rw.ms, rn.ms)).toBeLessThan(20_000);
       // and the right password works (the server really is there)
       const ok = start([...base(url), "--register-timeout", "1s"], { ...process.env, NATS_USER: "sdrm3", NATS_PASS: "right-secret" });
       const rok = await ok.exited;
@@ -171,7 +182,7 @@ describe("clear errors and exit code 1 instead of hangs", () => {
       expect(ok.err()).toContain("model tasks ES_RITNet, GE_FBNet_C, HT_hand_graph_cnn_half");
       expect(rok.code).toBe(1);
     } finally {
-      server.kill("SIGKILL");
+      await server.stop();
     }
   }, 90_000);
 
@@ -192,7 +203,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     expect(p.err()).toContain(`run ${run}: not everything registered within the register timeout (2000 ms)`);
     expect(p.err()).toContain("accelerator slots acc0, acc1, acc2, acc3");
     expect(p.err()).not.toMatch(/never registered:.*model tasks/); // the workload did register
-    expect(r.ms).toBeLessThan(2_000 + 20_000);
   }, 60_000);
 
   it("accelerators and workloads without a scheduler: --give-up-after ends them (exit 1) and frees the slots; the scheduler refuses the flag (exit 2)", async () => {
@@ -207,7 +217,6 @@ describe("clear errors and exit code 1 instead of hangs", () => {
     for (const [p, r] of [[accelerator, ra], [workload, rw]] as const) {
       expect(r.code, p.err()).toBe(1);
       expect(p.err()).toContain(`run ${run} did not end within --give-up-after 3s (is its scheduler running?`);
-      expect(r.ms).toBeLessThan(3_000 + 20_000);
     }
     expect(accelerator.err()).toContain("released the leases of slots acc0, acc1, acc2, acc3"); // a spare need not wait for the TTL
     const scheduler = start([...base(nats.servers, run), "--give-up-after", "3s"], env);

@@ -11,7 +11,6 @@
  * log publishes it retried, the stream holds each line once, and a line stored before the outage
  * published again with its message id is acknowledged as a duplicate after the restart.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,15 +21,15 @@ import { main } from "@sdrm3/cli";
 import { LOG_STREAM, connectNatsBus, publishLogLine, streamLogLines } from "@sdrm3/shared/nats";
 import { cliProcesses } from "../support/cli-process";
 import { expectEachFrameEndedOnce } from "../support/faults";
-import { findNatsServerBinary } from "../support/nats-server";
-import { captureIo, freePort, lastEventAt, lineCount, sleep, waitForPort } from "../support/processes";
+import { type PrivateNatsServer, portOutsideEphemeralRange, startNatsServer } from "../support/nats-server";
+import { captureIo, lastEventAt, lineCount, sleep } from "../support/processes";
 
 const { start, killAll } = cliProcesses();
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-nats-restart-"));
-let server: ChildProcess | undefined;
+let server: PrivateNatsServer | undefined;
 afterAll(async () => {
   await killAll();
-  server?.kill("SIGKILL");
+  await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -38,16 +37,16 @@ const lines = lineCount;
 
 describe("nats-server restarted mid-run (live mode)", () => {
   it("clients reconnect, lost requests are asked again, the log is deduplicated and whole, every frame accounted once", async () => {
-    const binary = findNatsServerBinary();
-    if (binary === undefined) throw new Error("nats-server not found (apt-get install nats-server)");
-    const port = await freePort();
-    const store = join(dir, "store");
+    // the server comes back on the same port: one the kernel never hands out by itself, so no other
+    // process (another test run's server, an outgoing connection) takes it during the outage; the
+    // restarted server proves it listens there itself (startNatsServer reads its own ports file)
+    const port = await portOutsideEphemeralRange();
+    const store = join(dir, "server"); // store (js/), logs and ports files of both servers
     const startServer = async () => {
-      server = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], { stdio: "ignore" });
-      if (!(await waitForPort(port, 100, 50))) throw new Error("nats-server did not start");
+      server = await startNatsServer({ port, dir: store });
     };
     await startServer();
-    const url = `nats://127.0.0.1:${port}`;
+    const url = server!.url;
     const run = `restart-nats-${randomUUID().slice(0, 8)}`;
     const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "3", "--duration", "2s"];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", url, "--run", run, ...common, ...extra]);
@@ -68,8 +67,7 @@ describe("nats-server restarted mid-run (live mode)", () => {
       await sleep(20);
     }
     const eventsAtOutage = lines(events);
-    server!.kill("SIGKILL");
-    await new Promise((resolve) => server!.once("exit", resolve));
+    expect((await server!.kill("SIGKILL")).signal).toBe("SIGKILL");
     await sleep(500);
     await startServer();
 

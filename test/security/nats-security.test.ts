@@ -19,7 +19,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,8 +27,8 @@ import { nkeys } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Subjects } from "@sdrm3/shared/contracts";
 import { type NatsBus, connectNatsBus } from "@sdrm3/shared/nats";
-import { freePort, sleep, waitForPort } from "../support/processes";
-import { findNatsServerBinary } from "../support/nats-server";
+import { sleep } from "../support/processes";
+import { type PrivateNatsServer, findNatsServerBinary, portOutsideEphemeralRange, startNatsServer } from "../support/nats-server";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
@@ -36,8 +36,11 @@ const NATS_SERVER = findNatsServerBinary();
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-security-"));
 const children: ChildProcess[] = [];
 
-afterAll(() => {
+const servers: PrivateNatsServer[] = [];
+
+afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const s of servers) await s.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -93,19 +96,21 @@ const sdrm3 = (args: string[], env: NodeJS.ProcessEnv = cleanEnv()): { child: Ch
 };
 const run = (args: string[], env?: NodeJS.ProcessEnv) => sdrm3(args, env).exited;
 
-/** Starts a private nats-server from a config text (`PORT` and `DIR` substituted); resolves with its URL. */
+/**
+ * Starts a private nats-server from a config text (given `port` -1: the server picks its port and
+ * reports it, test/support/nats-server.ts; `store` its JetStream directory); resolves with its URL.
+ */
 const startServer = async (name: string, conf: (port: number, store: string) => string, env: Record<string, string> = {}): Promise<string> => {
   if (NATS_SERVER === undefined) throw new Error("nats-server not found: install it (apt-get install nats-server)");
-  const port = await freePort();
-  const store = join(dir, `${name}-js`);
+  const serverDir = join(dir, `${name}-server`);
+  mkdirSync(serverDir);
   const file = join(dir, `${name}.conf`);
-  writeFileSync(file, conf(port, store));
+  writeFileSync(file, conf(-1, join(serverDir, "js")));
   const check = spawnSync(NATS_SERVER, ["-c", file, "-t"], { encoding: "utf8", env: { ...process.env, ...env } });
   if (check.status !== 0) throw new Error(`${name}: bad nats-server config: ${check.stderr}`);
-  const server = spawn(NATS_SERVER, ["-c", file], { env: { ...process.env, ...env }, stdio: "ignore" });
-  children.push(server);
-  if (!(await waitForPort(port, 100, 50))) throw new Error(`${name}: nats-server did not start on port ${port}`);
-  return `nats://127.0.0.1:${port}`;
+  const server = await startNatsServer({ config: file, env: { ...process.env, ...env }, dir: serverDir });
+  servers.push(server);
+  return server.url;
 };
 
 const hostPort = (url: string) => url.replace("nats://", "");
@@ -453,7 +458,7 @@ describe("NKey and TLS", () => {
 
 describe("no server, no credentials", () => {
   it("an unreachable server: the URL's credentials are masked in the error", async () => {
-    const port = await freePort();
+    const port = await portOutsideEphemeralRange(); // free, and no other process is handed it by the kernel meanwhile
     const [u, t] = await Promise.all([
       run(["serve", "workload", "--nats", `nats://workload:${PASS.workload}@127.0.0.1:${port}`, "--run", "r1", ...RUN_FLAGS]),
       run(["compare", "--scenarios", "social_interactionA", "--hardware", "Dual_4K/WS_OS", "--policies", "fcfs", "--nats", `nats://${TOKEN}@127.0.0.1:${port}`]),

@@ -46,12 +46,16 @@ export const startReplySpy = async (nats: NatsLogin, run: string) => {
   const requests = new Map<string, { slot: string; at: number }>(); // reply subject -> slot, when seen
   const replies = new Map<string, number[]>(); // reply subject -> when each reply was seen
   const dispatches: Record<string, number> = {};
+  const bySlot = new Map<string, string[]>(); // slot -> reply subjects of its dispatches, in the order seen
   bus.nc.subscribe(Subjects.allAccelCmds(run), {
     callback: (_e, m) => {
       if (m.reply === undefined || m.reply === "") return;
       const slot = m.subject.split(".")[3]!;
       requests.set(m.reply, { slot, at: Date.now() });
       dispatches[slot] = (dispatches[slot] ?? 0) + 1;
+      const seen = bySlot.get(slot);
+      if (seen === undefined) bySlot.set(slot, [m.reply]);
+      else seen.push(m.reply);
     },
   });
   bus.nc.subscribe("_INBOX.>", {
@@ -63,6 +67,28 @@ export const startReplySpy = async (nats: NatsLogin, run: string) => {
   });
   await bus.nc.flush();
   return {
+    /**
+     * Resolves after a round trip to the server: every message the server routed to the spy before
+     * this call has been seen, so a dispatch counted afterwards was routed after the call began.
+     */
+    flush: () => bus.nc.flush(),
+    /** Dispatches to `slot` seen so far. */
+    dispatchCount: (slot: string): number => bySlot.get(slot)?.length ?? 0,
+    /**
+     * Waits for the dispatch to `slot` after the first `after` ones (by the spy's count) and returns
+     * its reply subject; fails after `timeoutMs` saying so.
+     */
+    nextDispatch: async (slot: string, after: number, timeoutMs: number): Promise<string> => {
+      const t0 = Date.now();
+      for (;;) {
+        const seen = bySlot.get(slot) ?? [];
+        if (seen.length > after) return seen[after]!;
+        if (Date.now() - t0 > timeoutMs) throw new Error(`no dispatch to ${slot} within ${timeoutMs} ms (${seen.length} seen in all)`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    /** Replies seen so far to the dispatch with this reply subject. */
+    repliesTo: (reply: string): number => replies.get(reply)?.length ?? 0,
     summary: (): ReplySpySummary => {
       let answered = 0;
       const answeredTwice: Array<{ slot: string; replies: number }> = [];

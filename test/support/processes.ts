@@ -1,36 +1,12 @@
 /**
- * Helpers shared by the tests that start real processes (nats-server, `sdrm3 serve …`): free ports,
- * waiting for a server to accept connections, capturing the CLI's output, the decision lines
- * of an event file, and child processes with captured output that a test can signal and clean up.
+ * Helpers shared by the tests that start real processes (`sdrm3 serve …`; a nats-server is started
+ * through test/support/nats-server.ts): capturing the CLI's output, the decision lines of an event
+ * file, and child processes with captured output that a test can signal and clean up.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import net from "node:net";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-
-/** Resolves once host:port (default 127.0.0.1) accepts a connection (or after `tries` attempts `delayMs` apart). */
-export const waitForPort = async (port: number, tries = 50, delayMs = 100, host = "127.0.0.1"): Promise<boolean> => {
-  for (let i = 0; i < tries; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const s = net.connect({ host, port }, () => (s.end(), r(true)));
-      s.on("error", () => r(false));
-    });
-    if (up) return true;
-    await sleep(delayMs);
-  }
-  return false;
-};
 
 /** An Io for `main(argv, io)` that keeps what the CLI wrote. */
 export const captureIo = () => {
