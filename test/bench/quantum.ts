@@ -5,7 +5,7 @@
  * and ms) and the number of blocks (the messages a distributed run pays a round trip for).
  *
  *   nice -n 10 node --import tsx test/bench/quantum.ts [--duration 10s] [--seeds 1,2,3]
- *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--engine direct|actors] [--json out.json]
+ *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
  *
  * --depths: dispatch queue depths (`--queue-depth`); a depth other than 1 is passed to the run spec
  * as `queueDepth` and refused when this sdrm3's spec does not resolve it (no dispatch queues yet).
@@ -20,7 +20,7 @@ import type { RunEvent } from "@sdrm3/shared/contracts";
 
 /** The SDRM3 paper's 5 scenarios (`sdrm3 compare --scenarios paper`, services/cli/src/compare.ts PAPER_SCENARIOS). */
 const PAPER_SCENARIOS = ["VR_gaming", "AR_gaming", "social_interactionA", "outdoor_activity_A", "AR_Assistant"] as const;
-const HARDWARE = ["Dual_4K/WS_OS", "Quad_8K/WS_OS_WS_OS"] as const;
+const ALL_HARDWARE = ["Dual_4K/WS_OS", "Quad_8K/WS_OS_WS_OS"] as const;
 
 const args = process.argv.slice(2);
 const value = (name: string): string | undefined => {
@@ -46,6 +46,7 @@ const depths = list("--depths", "1");
 const engine = value("--engine") ?? "direct";
 if (engine !== "direct" && engine !== "actors") throw new Error(`--engine: expected direct or actors, got '${engine}'`);
 const jsonOut = value("--json");
+const HARDWARE = (value("--hardware") ?? ALL_HARDWARE.join(",")).split(",");
 
 interface Cell {
   readonly scenario: string;
