@@ -1,6 +1,7 @@
 /** `sdrm3 compare`: its flags (the work is in compare.ts, loaded when the command runs). */
 import type { Command } from "commander";
 import { type CompareFlags, executeCompare } from "./compare";
+import { AUTO_QUANTUM_MS } from "./flags";
 import { type Io, collect, processIo } from "./io";
 
 export const registerCompare = (program: Command, io: Io, setResult: (code: number) => void): void => {
@@ -13,7 +14,8 @@ export const registerCompare = (program: Command, io: Io, setResult: (code: numb
     .option("--seeds <seeds>", "a count N (seeds 1..N), a range 41-45 or a list 41,43", "1")
     .option("--duration <d>", "simulated time per run: 700ms, 10s, 1.5m", "10s")
     .option("--param <policy.name=value>", "policy parameter, e.g. --param sdrm3.alpha=1.5 (repeatable)", collect)
-    .option("--block <layers>", "block size B: layers per dispatch (1 = layer granularity)", "1")
+    .option("--block <layers|auto>", `block size B: layers per dispatch (default 1 = layer granularity); auto: quantum blocks of --quantum, default ${AUTO_QUANTUM_MS}ms`)
+    .option("--quantum <d>", "quantum blocks: a job's layers grouped until their latency reaches d, e.g. 0.25ms (0: blocks of --block layers; docs/live.md)")
     .option("--supernet <on|off>", "sdrm3 with supernet variants (as --param sdrm3.supernet=1); an entry's own [supernet=0|1] wins (docs/supernets.md)")
     .option("--jobs <n>", "worker threads (default: all cores)")
     .option("--out <dir>", "write results.csv, results.json, uxcost.svg/png, miss-vs-energy.svg/png")

@@ -28,6 +28,8 @@ export interface RunJob {
   readonly seed: number;
   readonly durationMs: number;
   readonly blockSize: number;
+  /** Dispatch quantum, ms (`--quantum`, `--block auto`); absent: blocks of `blockSize` layers. */
+  readonly quantumMs?: number;
   /** `direct`: the kernel on the actors' pure logic; `actors`: the emulated system (same results, about ten times slower). */
   readonly engine: "actors" | "direct";
 }
@@ -79,6 +81,7 @@ export const executeJob = async (
     durationMs: job.durationMs,
     seed: job.seed,
     blockSize: job.blockSize,
+    ...(job.quantumMs === undefined ? {} : { quantumMs: job.quantumMs }),
     ...(variants === undefined ? {} : { supernet: true, variants }),
   };
   const result = job.engine === "direct" ? simulateDirect(opts, tuningFor(opts)) : await runScenario(opts);

@@ -21,7 +21,7 @@ import { type ChartCell, writeCharts } from "./charts";
 import { parseInFlight, runRemote } from "./sweep";
 import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
 import { CliInputError, formatDuration, parseDuration } from "./duration";
-import { parseBlockSize, parseSupernet } from "./flags";
+import { blockRuleOptions, parseBlockRule, parseSupernet } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { errorMessage } from "@sdrm3/shared/contracts";
 
@@ -38,6 +38,7 @@ export interface CompareFlags extends NatsConnectionFlags {
   duration?: string;
   param?: string[];
   block?: string;
+  quantum?: string;
   /** `--supernet on|off`: sdrm3's `supernet` parameter for every sdrm3 entry (an entry's own [supernet=…] wins). */
   supernet?: string;
   jobs?: string;
@@ -105,6 +106,8 @@ export interface ComparePlan {
   readonly seeds: ReadonlyArray<number>;
   readonly durationMs: number;
   readonly blockSize: number;
+  /** Dispatch quantum, ms (`--quantum`, `--block auto`); absent: blocks of `blockSize` layers. */
+  readonly quantumMs?: number;
   /** `--supernet` as given (undefined: not given). */
   readonly supernet?: boolean;
   /** In the fixed order scenario, hardware, policy, seed. */
@@ -321,7 +324,7 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
   const policies = selectPolicies(flags.policies ?? "all", flags.param ?? [], POLICIES, supernet);
   const seeds = parseSeeds(flags.seeds ?? "1");
   const durationMs = parseDuration(flags.duration ?? "10s");
-  const blockSize = parseBlockSize(flags.block);
+  const rule = blockRuleOptions(parseBlockRule(flags.block, flags.quantum));
   const engine = flags.engine ?? "direct";
   if (engine !== "actors" && engine !== "direct") throw new CliInputError(`--engine: expected actors or direct, got '${engine}'`);
   const jobs: RunJob[] = [];
@@ -338,14 +341,14 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
             overrides: p.overrides,
             seed,
             durationMs,
-            blockSize,
+            ...rule,
             engine,
           });
         }
       }
     }
   }
-  return { scenarios, hardware, policies, seeds, durationMs, blockSize, ...(supernet === undefined ? {} : { supernet }), jobs };
+  return { scenarios, hardware, policies, seeds, durationMs, ...rule, ...(supernet === undefined ? {} : { supernet }), jobs };
 };
 
 // ---- the worker pool --------------------------------------------------------------------------
@@ -595,7 +598,7 @@ export const formatCompareHuman = (plan: ComparePlan, cells: ReadonlyArray<CellS
   const n = plan.seeds.length;
   out.push(
     `sdrm3 compare  ${plan.jobs.length} runs: ${plan.scenarios.length} scenarios × ${plan.hardware.length} hardware × ` +
-      `${plan.policies.length} policies × ${n} seeds (${seedsLabel(plan.seeds)}), duration=${formatDuration(plan.durationMs)}, block=${plan.blockSize}` +
+      `${plan.policies.length} policies × ${n} seeds (${seedsLabel(plan.seeds)}), duration=${formatDuration(plan.durationMs)}, ${plan.quantumMs === undefined ? `block=${plan.blockSize}` : `quantum=${plan.quantumMs}ms`}` +
       `${plan.supernet === undefined ? "" : `, supernet=${plan.supernet ? "on" : "off"} (sdrm3)`}`,
   );
   const agg = n === 1 ? "" : ` (UXCost: geomean over ${n} seeds; the others: mean)`;

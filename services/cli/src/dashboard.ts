@@ -14,7 +14,7 @@ import { LogFileError, LogFormatError, defaultDurationMs, resolveRunSpec } from 
 import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { parseBlockSize, parseParams } from "./flags";
+import { blockRuleOptions, parseBlockRule, parseParams } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { type SpecFlags, checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 
@@ -97,7 +97,7 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
             params: parseParams(flags.param ?? []),
             durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseDuration(flags.duration),
             seed: parseSeed(flags.seed ?? "1"),
-            blockSize: parseBlockSize(flags.block),
+            ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
           }),
         );
   const info0 = fromFlags(); // bad flags are refused before connecting

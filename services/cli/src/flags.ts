@@ -19,12 +19,70 @@ export const parseParams = (items: ReadonlyArray<string>): Record<string, number
 
 /** `--block B`: layers per dispatch, a whole number in [1, MAX_BLOCK_LAYERS] (policies' block parameters have the same limit). */
 export const parseBlockSize = (text: string | undefined): number => {
-  if (text === undefined) return 1;
+  if (text === undefined) return DISPATCH_DEFAULTS.blockSize;
   if (!/^[1-9][0-9]*$/.test(text) || Number(text) > MAX_BLOCK_LAYERS) {
     throw new CliInputError(`--block: expected a positive integer of at most ${MAX_BLOCK_LAYERS} (layers per block), got '${text}'`);
   }
   return Number(text);
 };
+
+/**
+ * The dispatch defaults of `run`, `compare` and every role of `serve` — one set, so an in-process
+ * run and a distributed run of the same command line are the same experiment (docker-compose.yml
+ * states its own on its command lines). Today: blocks of one layer, no quantum.
+ */
+export const DISPATCH_DEFAULTS = { blockSize: 1, quantumMs: 0 } as const;
+
+/** The quantum `--block auto` stands for, ms (docs/live.md "Quantum blocks"). */
+export const AUTO_QUANTUM_MS = 0.25;
+
+/** Largest `--quantum`, ms (runtime MAX_QUANTUM_MS). */
+const MAX_QUANTUM_MS = 1000;
+
+const QUANTUM_UNITS: Readonly<Record<string, number>> = { us: 0.001, "µs": 0.001, ms: 1, s: 1000 };
+
+/** `--quantum d`: a duration of at most 1 s, `0.25ms`, `250us`, `0.001s`; `0` (or `0ms`) is no quantum. */
+export const parseQuantum = (text: string): number => {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$/.exec(text);
+  const ms = m === null ? Number.NaN : Number(m[1]) * (m[2] === undefined ? Number.NaN : QUANTUM_UNITS[m[2]]!);
+  if (m !== null && Number(m[1]) === 0) return 0;
+  if (!(Number.isFinite(ms) && ms <= MAX_QUANTUM_MS)) {
+    throw new CliInputError(`--quantum: expected a duration of at most 1s such as 0.25ms or 250us (0: blocks of --block layers), got '${text}'`);
+  }
+  return ms;
+};
+
+/** How a run sizes its blocks: `quantumMs` > 0 (the latency a block reaches), else `blockSize` layers. */
+export interface BlockRule {
+  readonly blockSize: number;
+  readonly quantumMs: number;
+}
+
+/**
+ * `--block B|auto` and `--quantum d` → the run's block rule (DISPATCH_DEFAULTS for what is not
+ * given). `--block auto` is the quantum AUTO_QUANTUM_MS (or `--quantum`'s, given too); a quantum > 0
+ * with a number of layers is refused, as is `--block auto --quantum 0`.
+ */
+export const parseBlockRule = (block: string | undefined, quantum: string | undefined): BlockRule => {
+  const q = quantum === undefined ? undefined : parseQuantum(quantum);
+  if (block === "auto") {
+    if (q === 0) throw new CliInputError(`--quantum ${quantum}: --block auto asks for quantum blocks; give a quantum above 0, or --block <layers> without --quantum`);
+    return { blockSize: DISPATCH_DEFAULTS.blockSize, quantumMs: q ?? AUTO_QUANTUM_MS };
+  }
+  const blockSize = block === undefined ? DISPATCH_DEFAULTS.blockSize : parseBlockSize(block);
+  if (q !== undefined && q > 0 && block !== undefined) {
+    throw new CliInputError(`--quantum ${quantum}: not with --block ${block} (a quantum sizes blocks by their latency, --block by layers); give one of them`);
+  }
+  return { blockSize, quantumMs: q ?? DISPATCH_DEFAULTS.quantumMs };
+};
+
+/** The run options of a block rule (no `quantumMs` when there is none). */
+export const blockRuleOptions = (rule: BlockRule): { blockSize: number; quantumMs?: number } =>
+  rule.quantumMs > 0 ? { blockSize: rule.blockSize, quantumMs: rule.quantumMs } : { blockSize: rule.blockSize };
+
+/** `block 8` or `quantum 0.25ms`: how a run (or a log header) sizes its blocks, for messages. */
+export const describeBlockRule = (blockSize: number, quantumMs: number | undefined): string =>
+  (quantumMs ?? 0) > 0 ? `quantum ${quantumMs}ms` : `block ${blockSize}`;
 
 /** `--supernet on|off` → true / false (undefined when not given). */
 export const parseSupernet = (text: string | undefined): boolean | undefined => {

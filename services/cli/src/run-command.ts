@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { parseBlockSize, parseClock, parseParams, parseSupernet } from "./flags";
+import { AUTO_QUANTUM_MS, blockRuleOptions, parseBlockRule, parseClock, parseParams, parseSupernet } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
@@ -28,6 +28,7 @@ export interface RunFlags {
   costs?: string[];
   param?: string[];
   block?: string;
+  quantum?: string;
   record?: string;
   trace?: string;
   tune?: boolean;
@@ -55,7 +56,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
     params: parseParams(flags.param ?? []),
     ...(flags.duration === undefined ? {} : { durationMs: parseDuration(flags.duration) }),
     seed: parseSeed(flags.seed),
-    blockSize: parseBlockSize(flags.block),
+    ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
     ...(flags.tune === undefined ? {} : { tune: flags.tune }),
     ...(flags.supernet === undefined ? {} : { supernet: parseSupernet(flags.supernet)! }),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
@@ -81,7 +82,8 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--duration <d>", "simulated time: 700ms, 10s, 1.5m (default: the policy's, see `sdrm3 list policies`: 700ms for xrbench, 10s otherwise)")
     .option("--seed <n>", "run seed (trigger draws)", "1")
     .option("--param <name=value>", "policy parameter, e.g. --param alpha=1.5 (repeatable)", collect)
-    .option("--block <layers>", "block size B: layers per dispatch, 1 to 512 (1 = layer granularity)", "1")
+    .option("--block <layers|auto>", `block size B: layers per dispatch, 1 to 512 (default 1 = layer granularity); auto: quantum blocks of --quantum, default ${AUTO_QUANTUM_MS}ms`)
+    .option("--quantum <d>", "quantum blocks: a job's layers grouped until their latency reaches d, e.g. 0.25ms or 250us (0: blocks of --block layers; docs/live.md)")
     .option("--json", "print one JSON object instead of tables")
     .option("--scenario-file <path>", "load scenarios from a JSON file (repeatable)", collect)
     .option("--hardware-file <path>", "load hardware configs from a JSON file (repeatable)", collect)

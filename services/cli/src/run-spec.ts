@@ -6,7 +6,7 @@
 import type { LogHeader } from "@sdrm3/shared/contracts";
 import { type ResolvedRun, recordedPolicy, runOptionsFromHeader } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { parseBlockSize, parseParams } from "./flags";
+import { describeBlockRule, parseBlockRule, parseParams } from "./flags";
 
 /** The run's settings as flags: the scheduler's to choose; the other roles may name them only to have them checked against the spec. */
 export interface SpecFlags {
@@ -17,6 +17,7 @@ export interface SpecFlags {
   duration?: string;
   seed?: string;
   block?: string;
+  quantum?: string;
 }
 
 /**
@@ -32,7 +33,15 @@ export const checkAgainstSpec = (flags: SpecFlags, spec: LogHeader, run: string)
   if (flags.policy !== undefined && flags.policy !== spec.policy.name) differs("--policy", flags.policy, "policy", spec.policy.name);
   if (flags.seed !== undefined && parseSeed(flags.seed) !== spec.seed) differs("--seed", flags.seed, "seed", spec.seed);
   if (flags.duration !== undefined && parseDuration(flags.duration) !== spec.durationMs) differs("--duration", flags.duration, "duration", `${spec.durationMs}ms`);
-  if (flags.block !== undefined && parseBlockSize(flags.block) !== spec.blockSize) differs("--block", flags.block, "block", spec.blockSize);
+  if (flags.block !== undefined || flags.quantum !== undefined) {
+    const rule = parseBlockRule(flags.block, flags.quantum);
+    const quantumMs = spec.quantumMs ?? 0;
+    if (rule.quantumMs !== quantumMs || (quantumMs === 0 && rule.blockSize !== spec.blockSize)) {
+      const [flag, given] = flags.quantum !== undefined ? ["--quantum", flags.quantum] : ["--block", flags.block!];
+      if (quantumMs === 0) differs(flag, given, "block", spec.blockSize);
+      differs(flag, given, "blocks of", describeBlockRule(spec.blockSize, quantumMs));
+    }
+  }
   for (const [name, value] of Object.entries(parseParams(flags.param ?? []))) {
     const actual = spec.policy.params[name];
     if (actual !== value) differs("--param", `${name}=${value}`, `${spec.policy.name} parameter ${name}`, actual === undefined ? "(not set)" : actual);

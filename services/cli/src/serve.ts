@@ -41,7 +41,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { parseBlockSize, parseClock, parseParams } from "./flags";
+import { DISPATCH_DEFAULTS, blockRuleOptions, describeBlockRule, parseBlockRule, parseClock, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -167,7 +167,7 @@ const reportMemory = (role: string, flags: ConnectionFlags, io: ServeIo) => {
   if (maxRssKB !== undefined) io.err(`[${role} ${hostName(flags)}] peak RSS: ${(maxRssKB / 1024).toFixed(1)} MB (maxRSS ${maxRssKB} kB)\n`);
 };
 
-const describeSpec = (h: LogHeader) => `${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}, seed ${h.seed}, ${h.durationMs} ms, block ${h.blockSize}`;
+const describeSpec = (h: LogHeader) => `${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}, seed ${h.seed}, ${h.durationMs} ms, ${describeBlockRule(h.blockSize, h.quantumMs)}`;
 
 /**
  * `serve accelerator|workload`. With `--run` only (and its own slots), it connects, waits for the
@@ -198,7 +198,14 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
   const assumed: SpecFlags | undefined =
     flags.scenario === undefined || flags.hardware === undefined
       ? undefined
-      : { ...flags, policy: flags.policy ?? "sdrm3", seed: flags.seed ?? "1", block: flags.block ?? "1", duration: flags.duration ?? `${defaultDurationMs(flags.policy ?? "sdrm3")}ms` };
+      : {
+          ...flags,
+          policy: flags.policy ?? "sdrm3",
+          seed: flags.seed ?? "1",
+          // neither --block nor --quantum: the default blocks (checked against the spec like any other setting)
+          ...(flags.block === undefined && flags.quantum === undefined ? { block: String(DISPATCH_DEFAULTS.blockSize) } : {}),
+          duration: flags.duration ?? `${defaultDurationMs(flags.policy ?? "sdrm3")}ms`,
+        };
   const fromFlags =
     assumed === undefined
       ? undefined
@@ -209,7 +216,7 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
           params: parseParams(assumed.param ?? []),
           durationMs: parseDuration(assumed.duration!),
           seed: parseSeed(assumed.seed!),
-          blockSize: parseBlockSize(assumed.block),
+          ...blockRuleOptions(parseBlockRule(assumed.block, assumed.quantum)),
         });
   const serveRun = async (resolved: ResolvedRun, signal: AbortSignal): Promise<void> => {
     if (a === undefined) return serveWorkload({ bus, run, resolved, host, log, signal });
@@ -287,7 +294,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     params: parseParams(flags.param ?? []),
     durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseDuration(flags.duration),
     seed: parseSeed(flags.seed ?? "1"),
-    blockSize: parseBlockSize(flags.block),
+    ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
   const live = parseClock(flags.clock, flags.speed);
@@ -394,7 +401,8 @@ const specOptions = (cmd: Command, scheduler: boolean): Command => {
     .option("--param <name=value>", `policy parameter (repeatable)${check}`, collect)
     .option("--duration <d>", `simulated time${scheduler ? " (default: 700ms for xrbench, 10s otherwise)" : check}`)
     .option("--seed <n>", `run seed${scheduler ? " (default 1)" : check}`)
-    .option("--block <layers>", `block size B${scheduler ? " (default 1)" : check}`);
+    .option("--block <layers|auto>", `block size B${scheduler ? " (default 1); auto: quantum blocks" : check}`)
+    .option("--quantum <d>", `quantum blocks: layers grouped until their latency reaches d, e.g. 0.25ms${scheduler ? " (default 0: blocks of --block layers)" : check}`);
 };
 
 /** Registers `serve <role>` on the program: scheduler | accelerator | workload | recorder | dashboard | worker. */

@@ -83,6 +83,8 @@ export interface KernelConfig {
   readonly baseTickMs: number;
   /** Default block size (layers per dispatch) handed to block-granular policies. */
   readonly blockSize: number;
+  /** Dispatch quantum, ms, handed to the policies with the block size (policies/common blockLayers); absent or 0: blocks of `blockSize`. */
+  readonly quantumMs?: number;
   /** Window over which a model's recent deadline-miss share is measured (fairness). */
   readonly missWindowMs: number;
   /** Online tuning (exact mode): the tuner is called every `intervalMs` and at each phase start. */
@@ -808,7 +810,7 @@ export class SchedulerKernel {
       idle: r === undefined,
       busyUntil: r === undefined ? this.now : r.completesAt,
     }));
-    return { now: this.now, models, accelerators, completedByModel, blockSize: this.cfg.blockSize };
+    return { now: this.now, models, accelerators, completedByModel, blockSize: this.cfg.blockSize, quantumMs: this.cfg.quantumMs ?? 0 };
   }
 
   /** The first tuning point strictly after `t`: the next multiple of the interval or phase start. */

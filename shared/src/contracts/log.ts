@@ -137,6 +137,11 @@ export const LogHeader = Schema.Struct({
   seed: Count,
   durationMs: Positive,
   blockSize: PositiveInt,
+  /**
+   * Dispatch quantum, ms (docs/live.md "Quantum blocks"): blocks grouped until their latency
+   * reaches it (`blockSize` unused). Absent: blocks of `blockSize` layers (every log before it).
+   */
+  quantumMs: Schema.optionalWith(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)), { exact: true }),
   /** Seeded phase offsets of root model tasks (exact mode). */
   phase: Schema.Boolean,
   /** Bound of the seeded release delay, ms (exact mode). */

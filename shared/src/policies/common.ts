@@ -2,6 +2,8 @@
  * Helpers shared by the block-granular policies: which jobs are ready, which accelerators are
  * idle, and what a job's next block costs where. Pure.
  */
+import type { ModelCosts } from "../domain/types";
+import { MAX_BLOCK_LAYERS } from "./capabilities";
 import type { AccelView, Decision, Dispatch, JobView, ModelView, ParamSpec, PolicyParams, SchedulerView } from "./types";
 
 export interface Ready {
@@ -21,6 +23,68 @@ export const idleAccelerators = (view: SchedulerView): AccelView[] => view.accel
 /** Layers of the next block of `job` when blocks are `blockSize` layers long. */
 export const nextBlockLayers = (job: JobView, blockSize: number): number =>
   Math.max(1, Math.min(blockSize, job.layerCount - job.nextLayer));
+
+// ─── quantum blocks (docs/live.md "Quantum blocks") ──────────────────────────────────────────
+
+/**
+ * A block's latency "reaches" the quantum when it is at most this far below it (ms): latencies
+ * are cycles / 10⁶, so a sum meant to equal the quantum may fall short of it by a rounding error.
+ */
+const QUANTUM_TOLERANCE_MS = 1e-9;
+
+const fastestLayers = new WeakMap<ModelCosts, Float64Array>();
+
+/**
+ * Per layer, its latency on its fastest accelerator (ms), remembered per cost table (cost tables
+ * are never written after they are built).
+ */
+export const fastestLayerMs = (costs: ModelCosts): Float64Array => {
+  let out = fastestLayers.get(costs);
+  if (out === undefined) {
+    out = new Float64Array(costs.layerCount).fill(Number.POSITIVE_INFINITY);
+    for (const row of costs.latencyMs) for (let l = 0; l < costs.layerCount; l++) if (row[l]! < out[l]!) out[l] = row[l]!;
+    fastestLayers.set(costs, out);
+  }
+  return out;
+};
+
+/**
+ * Layers of a quantum block: consecutive layers from `from`, in layer order, until their summed
+ * `perLayerMs` reaches `quantumMs` — at least one layer, never past layer `end − 1`, at most
+ * MAX_BLOCK_LAYERS. Pure and deterministic (the sum is taken in layer order).
+ */
+export const quantumLayers = (perLayerMs: Float64Array, from: number, end: number, quantumMs: number): number => {
+  const most = Math.min(end - from, MAX_BLOCK_LAYERS);
+  let sum = 0;
+  let n = 0;
+  while (n < most) {
+    sum += perLayerMs[from + n]!;
+    n++;
+    if (sum + QUANTUM_TOLERANCE_MS >= quantumMs) break;
+  }
+  return Math.max(1, n);
+};
+
+/**
+ * The run's block rule (one function for every engine and policy): the layers of the next block
+ * of `job` (costs: `model`'s, its variant's for a supernet job).
+ *
+ * - `view.quantumMs` > 0 (`--quantum d`, `--block auto`): consecutive layers until their latency
+ *   reaches the quantum, each layer counted at its fastest accelerator (`fastestLayerMs`). The
+ *   length does not depend on the accelerator the block goes to, so a policy compares
+ *   accelerators on the same layers (as with B layers), and on any accelerator the block lasts at
+ *   least the quantum (longer where the accelerator is slower than the fastest);
+ * - otherwise `view.blockSize` layers (`--block B`), as `nextBlockLayers`.
+ *
+ * `own` > 0: the policy's own block size (sdrm3's `block` parameter) replaces the run's rule.
+ * Never past the job's last layer, at least one layer, at most MAX_BLOCK_LAYERS.
+ */
+export const blockLayers = (view: Pick<SchedulerView, "blockSize" | "quantumMs">, model: ModelView, job: JobView, own = 0): number => {
+  if (own > 0) return nextBlockLayers(job, Math.round(own));
+  const q = view.quantumMs ?? 0;
+  if (q > 0) return quantumLayers(fastestLayerMs(model.costs), job.nextLayer, job.layerCount, q);
+  return nextBlockLayers(job, view.blockSize);
+};
 
 /** Sum of `perLayer` over layers [from, from+count), in layer order (the cost of a block). */
 export const layerSum = (perLayer: Float64Array, from: number, count: number): number => {
@@ -80,7 +144,7 @@ export const assignInOrder = (
     const a = pick(r, idle);
     if (a === undefined) continue;
     idle.splice(idle.indexOf(a), 1);
-    out.push({ job: r.job.id, acc: a.index, layerCount: nextBlockLayers(r.job, view.blockSize) });
+    out.push({ job: r.job.id, acc: a.index, layerCount: blockLayers(view, r.model, r.job) });
   }
   return out;
 };
@@ -89,7 +153,7 @@ export const assignInOrder = (
 export const fastestIdle =
   (view: SchedulerView) =>
   (r: Ready, idle: ReadonlyArray<AccelView>): AccelView | undefined => {
-    const n = nextBlockLayers(r.job, view.blockSize);
+    const n = blockLayers(view, r.model, r.job);
     let best: AccelView | undefined;
     let bestLat = Number.POSITIVE_INFINITY;
     for (const a of idle) {

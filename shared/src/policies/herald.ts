@@ -13,7 +13,8 @@
  *   (lowest index on ties). It depends on the cost table only: a cascade child that did not
  *   trigger, or any other job, changes nothing in a job's plan;
  * - a block is the run of consecutive layers from the job's next layer that share one preferred
- *   accelerator, at most view.blockSize layers (one layer at the default block size 1);
+ *   accelerator, at most the run's block (common blockLayers: view.blockSize layers, one at the default
+ *   block size 1, or a quantum block);
  * - ready jobs in deadline order (ties: model name, frame); each goes to its block's preferred
  *   accelerator when idle. Load balancing: when that accelerator is busy, the block moves to the
  *   least-loaded idle accelerator if its EDP there is < `balanceFactor` × the preferred EDP;
@@ -24,7 +25,7 @@
  */
 import { withDropParam } from "./admission";
 import { BASELINE_CAPABILITIES } from "./capabilities";
-import { NO_DECISION, anyIdle, blockEnergyMJ, blockLatencyMs, compareReady, readParam, readyJobs } from "./common";
+import { NO_DECISION, anyIdle, blockEnergyMJ, blockLayers, blockLatencyMs, compareReady, readParam, readyJobs } from "./common";
 import type { ModelCosts } from "../domain/types";
 import type { Decision, Dispatch, ModelView, ParamSpec, PolicyFactory, SchedulerView } from "./types";
 
@@ -83,7 +84,7 @@ export const decideHerald = (view: SchedulerView, balanceFactor: number): Decisi
     if (free === 0) break;
     const from = job.nextLayer;
     const pref = heraldPreferred(model.costs, from);
-    const count = affinityRun(model.costs, from, pref, Math.max(1, Math.min(view.blockSize, job.layerCount - from)));
+    const count = affinityRun(model.costs, from, pref, blockLayers(view, model, job));
     const acc = idle[pref] ? pref : balanceTarget(model, from, count, pref, idle, balanceFactor);
     if (acc < 0) continue;
     idle[acc] = false;

@@ -27,7 +27,7 @@
  */
 import { dropOf, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
-import { byteCompare, layerSum, nextBlockLayers, tailSum, toGoMs } from "./common";
+import { blockLayers, byteCompare, layerSum, tailSum, toGoMs } from "./common";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
@@ -313,7 +313,6 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
   const byName = cascade === 0 || cascade === 1 ? NO_MODELS : new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
   const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs) : 0;
   s.load = load;
-  const blockSize = blockSizeOf(view, params);
   for (const full of view.models) {
     const starving = isStarving(full, view.now, starveMs);
     const childWork = cascadeWork(full, byName, cascade);
@@ -334,7 +333,7 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
       // urgency counts the work of the cascade children that must still run in this frame's window
       const u = urgency(toGo + childWork, slack, eps);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
-      const layers = nextBlockLayers(job, blockSize);
+      const layers = blockLayers(view, model, job, params.block ?? 0);
       const i = s.jobCount++;
       s.jobs.push(job);
       s.models.push(model);

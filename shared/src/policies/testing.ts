@@ -57,6 +57,8 @@ export interface ViewSpec {
   /** Count (all idle) or one spec per accelerator; default: all idle, as many as the cost tables have. */
   readonly accelerators?: number | ReadonlyArray<AccSpec>;
   readonly blockSize?: number;
+  /** The run's dispatch quantum, ms (default: none). */
+  readonly quantumMs?: number;
   readonly models: ReadonlyArray<ModelSpec>;
 }
 
@@ -161,6 +163,7 @@ export const buildView = (spec: ViewSpec): SchedulerView => {
     accelerators,
     completedByModel: new Map(models.map((m) => [m.name, m.completed])),
     blockSize: spec.blockSize ?? 1,
+    ...(spec.quantumMs === undefined ? {} : { quantumMs: spec.quantumMs }),
   };
 };
 

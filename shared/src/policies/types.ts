@@ -94,6 +94,12 @@ export interface SchedulerView {
   readonly completedByModel: ReadonlyMap<string, number>;
   /** The run's block size B (layers per dispatch) for block-granular policies. */
   readonly blockSize: number;
+  /**
+   * The run's dispatch quantum, ms (`--quantum`, `--block auto`): > 0, a block is grouped until its
+   * latency reaches it and `blockSize` is not used; 0 or absent: blocks of `blockSize` layers.
+   * Policies size blocks with policies/common `blockLayers`, which reads both.
+   */
+  readonly quantumMs?: number;
 }
 
 export interface Dispatch {

@@ -15,7 +15,7 @@
 import type { LogHeader } from "../contracts/log";
 import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
-import { nextBlockLayers, toGoMs } from "../policies/common";
+import { blockLayers, toGoMs } from "../policies/common";
 import { type Candidate, guardSkips, isStarving, scoreSdrm3 } from "../policies/sdrm3";
 import type { Decision, Policy, SchedulerView } from "../policies/types";
 import type { OpenedLog } from "./event-log";
@@ -234,7 +234,7 @@ const snapshot = (
           }
           const t = unguarded!.get(key);
           if (t === undefined) continue;
-          const feasibility = params.guard === 1 && guardSkips(view, m, j, a.index, nextBlockLayers(j, view.blockSize));
+          const feasibility = params.guard === 1 && guardSkips(view, m, j, a.index, blockLayers(view, m, j));
           pairs.push({ job: j.id, acc: a.id, u: t.u, f: t.f, p: t.p, boost: 0, s: Number.NaN, status: feasibility ? "guard" : "affinity" });
         }
       }

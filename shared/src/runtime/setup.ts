@@ -35,6 +35,12 @@ export interface RunOptions {
   readonly seed: number;
   /** Layers per dispatched block (block-granular policies); default 1 (layer granularity). */
   readonly blockSize?: number;
+  /**
+   * Dispatch quantum, ms (docs/live.md "Quantum blocks"): > 0, a job's consecutive layers are
+   * grouped into a block until their latency reaches it, and `blockSize` is not used; default 0
+   * (blocks of `blockSize` layers). Checked by checkQuantumMs.
+   */
+  readonly quantumMs?: number;
   /** Seeded phase offsets of model tasks (exact mode); default true. */
   readonly phase?: boolean;
   /** Bound of the seeded release delay, ms (exact mode); default 0. */
@@ -213,6 +219,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     run,
     mode,
     blockSize: opts.blockSize ?? 1,
+    ...((opts.quantumMs ?? 0) > 0 ? { quantumMs: checkQuantumMs(opts.quantumMs!) } : {}),
     missWindowMs: opts.missWindowMs ?? 1000,
     policy: opts.policy,
     models: opts.scenario.models.map((m) => ({
@@ -233,6 +240,17 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
       ? {}
       : { tuning: { tuner: tuner.tuner, intervalMs: tuner.intervalMs, at: (opts.scenario.phases ?? []).map((p) => p.fromMs).filter((t) => t > 0) } }),
   };
+};
+
+/** Largest dispatch quantum a run may ask for, ms (a block is at most MAX_BLOCK_LAYERS layers anyway). */
+export const MAX_QUANTUM_MS = 1000;
+
+/** `quantumMs` when it is a valid dispatch quantum (finite, in [0, MAX_QUANTUM_MS]); throws RunConfigError otherwise. */
+export const checkQuantumMs = (quantumMs: number): number => {
+  if (!(Number.isFinite(quantumMs) && quantumMs >= 0 && quantumMs <= MAX_QUANTUM_MS)) {
+    throw new RunConfigError(`dispatch quantum: expected a number of ms in [0, ${MAX_QUANTUM_MS}], got ${quantumMs}`);
+  }
+  return quantumMs;
 };
 
 export class AccountingError extends Sdrm3Error {

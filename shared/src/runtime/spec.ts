@@ -19,6 +19,8 @@ export interface RunSpec {
   readonly durationMs?: number;
   readonly seed?: number;
   readonly blockSize?: number;
+  /** Dispatch quantum, ms (RunOptions.quantumMs): > 0 replaces `blockSize` by quantum blocks; default 0. */
+  readonly quantumMs?: number;
   readonly phase?: boolean;
   readonly jitterMs?: number;
   /**
@@ -68,6 +70,7 @@ export const resolveRunSpec = (spec: RunSpec): ResolvedRun => {
     durationMs: spec.durationMs ?? policy.capabilities.defaultDurationMs,
     seed: spec.seed ?? 1,
     blockSize: spec.blockSize ?? 1,
+    ...((spec.quantumMs ?? 0) > 0 ? { quantumMs: spec.quantumMs! } : {}),
     ...(spec.phase === undefined ? {} : { phase: spec.phase }),
     ...(spec.jitterMs === undefined ? {} : { jitterMs: spec.jitterMs }),
   };

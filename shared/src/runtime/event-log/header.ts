@@ -65,6 +65,8 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
     seed: opts.seed,
     durationMs: opts.durationMs,
     blockSize: kernel.blockSize,
+    // only when on: a header of a run without a quantum is byte for byte what it was before the field
+    ...(kernel.quantumMs === undefined ? {} : { quantumMs: kernel.quantumMs }),
     phase: task?.phase ?? opts.phase ?? true,
     jitterMs: task?.jitterMs ?? opts.jitterMs ?? 0,
     missWindowMs: kernel.missWindowMs,
@@ -141,6 +143,7 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     durationMs: header.durationMs,
     seed: header.seed,
     blockSize: header.blockSize,
+    ...(header.quantumMs === undefined ? {} : { quantumMs: header.quantumMs }),
     phase: header.phase,
     jitterMs: header.jitterMs,
     missWindowMs: header.missWindowMs,
