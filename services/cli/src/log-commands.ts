@@ -234,6 +234,9 @@ const parseTarget = (flags: ExplainFlags): ExplainTarget => {
 const describeTarget = (t: ExplainTarget) =>
   t.kind === "seq" ? `the first decision at or after seq ${t.seq}` : t.kind === "time" ? `the first decision at or after t=${t.atMs} ms` : `the decisions about ${t.job}`;
 
+const describeBlocks = (b: DecisionPoint["blocks"]): string =>
+  "layers" in b ? `next block ${b.layers} layer${b.layers === 1 ? "" : "s"}` : `next block up to the ${b.quantumMs} ms quantum`;
+
 export const formatPoint = (p: DecisionPoint, header: LogHeader): string => {
   const out: string[] = [];
   const first = p.decisions[0]?.n;
@@ -264,7 +267,7 @@ export const formatPoint = (p: DecisionPoint, header: LogHeader): string => {
   }
   if (p.pairs !== undefined) {
     const prm = p.params;
-    out.push(`MapScores S = U + alpha*F + beta*P (+ boost for a starving model's feasible jobs), alpha=${prm.alpha}, beta=${prm.beta}, ustar=${prm.ustar}:`);
+    out.push(`MapScores S = U + alpha*F + beta*P (+ boost for a starving model's feasible jobs), alpha=${prm.alpha}, beta=${prm.beta}, ustar=${prm.ustar}; ${describeBlocks(p.blocks)}, guard margin ${prm.margin ?? 0} of the period:`);
     const t = plainTable(["job", "acc", "U", "F", "P", "boost", "S", ""]);
     for (const s of p.pairs) {
       t.push(
