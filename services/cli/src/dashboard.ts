@@ -10,7 +10,7 @@
  */
 import type { Command } from "commander";
 import { awaitRunSpec, connectNatsBus } from "@sdrm3/shared/nats";
-import { LogFileError, LogFormatError, defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
+import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
@@ -178,14 +178,6 @@ export const registerDashboard = (program: Command, io: Io, setResult: (code: nu
     .option("--port <n>", `HTTP port (0 = any free port; default ${DEFAULT_DASHBOARD_PORT})`)
     .option("--bind <addr>", "address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
     .option("--window <d>", "sliding window of the per-model figures and UXCost, run time (default 1s)")
-    .action(async (path: string, flags: DashboardFlags) => {
-      try {
-        setResult(await executeDashboard(path, flags, io));
-      } catch (e) {
-        // a missing file or a bad header is bad input (exit 2), as for the other log commands
-        if (!(e instanceof LogFormatError || e instanceof LogFileError)) throw e;
-        io.err(`sdrm3: ${e.message}\n`);
-        setResult(2);
-      }
-    });
+    // a missing file or a bad header is an input error: main exits 2 with its message (contracts/errors)
+    .action(async (path: string, flags: DashboardFlags) => setResult(await executeDashboard(path, flags, io)));
 };

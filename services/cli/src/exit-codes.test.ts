@@ -104,3 +104,22 @@ describe("exit codes", () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe("log commands exit by the error's classification, not its class", () => {
+  const FIXTURE = fileURLToPath(new URL("../../../test/fixtures/logs/social_interactionA-sdrm3-100ms.jsonl", import.meta.url));
+  const missing = join(dir, "nosuch.jsonl");
+
+  it.each([
+    ["a missing log (LogFileError)", ["replay", missing], `sdrm3: cannot read ${missing}: no such file\n`],
+    ["a missing log, dashboard (LogFileError)", ["dashboard", missing, "--port", "0"], `sdrm3: cannot read ${missing}: no such file\n`],
+    ["an unknown --policy (PolicyInputError)", ["replay", FIXTURE, "--policy", "nosuch"], /^sdrm3: unknown policy 'nosuch'; valid: /],
+    ["an unknown --param (PolicyInputError)", ["replay", FIXTURE, "--param", "nosuch=1"], /^sdrm3: policy 'sdrm3' has no parameter 'nosuch'; valid: /],
+    ["a bad --until-seq (CliInputError)", ["replay", FIXTURE, "--until-seq", "x"], "sdrm3: --until-seq: expected a non-negative integer, got 'x'\n"],
+    ["a bad --at (CliInputError)", ["explain", FIXTURE, "--at", "soon"], "sdrm3: --at: expected a time such as 35ms or 1.5s, got 'soon'\n"],
+  ] as const)("%s: exit 2 with its message", async (_name, argv, err) => {
+    const r = await sdrm3(...argv);
+    expect(r.code).toBe(2);
+    if (typeof err === "string") expect(r.err).toBe(err);
+    else expect(r.err).toMatch(err);
+  });
+});

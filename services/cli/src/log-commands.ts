@@ -19,8 +19,6 @@ import {
   type DecisionPoint,
   type Divergence,
   type ExplainTarget,
-  LogFileError,
-  LogFormatError,
   type LogStatus,
   type ReplayReport,
   type RunMetrics,
@@ -80,19 +78,16 @@ const truncationNote = (status: LogStatus): string =>
     ? ""
     : `--allow-truncated: used the first ${status.linesUsed} lines (header + ${status.entries} entries); stopped at ${status.stoppedAt.message}\n`;
 
-/** Log defects are bad input (exit 2), with the line named. */
+/**
+ * Runs a log command and closes the NATS connections it opened, whatever happens. What it throws
+ * goes to main, which exits by the error's classification (contracts/errors): a log defect, a
+ * missing file or run, a bad flag are input errors (exit 2, the message names the file and line).
+ */
 const guarded =
-  <A extends unknown[]>(io: LogIo, setResult: (code: number) => void, fn: (...args: A) => Promise<number>) =>
+  <A extends unknown[]>(setResult: (code: number) => void, fn: (...args: A) => Promise<number>) =>
   async (...args: A): Promise<void> => {
     try {
       setResult(await fn(...args));
-    } catch (e) {
-      if (e instanceof LogFormatError || e instanceof LogFileError) {
-        io.err(`sdrm3: ${e.message}\n`);
-        setResult(2);
-        return;
-      }
-      throw e;
     } finally {
       await closeLogSources();
     }
@@ -234,6 +229,9 @@ const parseTarget = (flags: ExplainFlags): ExplainTarget => {
 const describeTarget = (t: ExplainTarget) =>
   t.kind === "seq" ? `the first decision at or after seq ${t.seq}` : t.kind === "time" ? `the first decision at or after t=${t.atMs} ms` : `the decisions about ${t.job}`;
 
+const describeBlocks = (b: DecisionPoint["blocks"]): string =>
+  "layers" in b ? `next block ${b.layers} layer${b.layers === 1 ? "" : "s"}` : `next block up to the ${b.quantumMs} ms quantum`;
+
 export const formatPoint = (p: DecisionPoint, header: LogHeader): string => {
   const out: string[] = [];
   const first = p.decisions[0]?.n;
@@ -264,7 +262,7 @@ export const formatPoint = (p: DecisionPoint, header: LogHeader): string => {
   }
   if (p.pairs !== undefined) {
     const prm = p.params;
-    out.push(`MapScores S = U + alpha*F + beta*P (+ boost for a starving model's feasible jobs), alpha=${prm.alpha}, beta=${prm.beta}, ustar=${prm.ustar}:`);
+    out.push(`MapScores S = U + alpha*F + beta*P (+ boost for a starving model's feasible jobs), alpha=${prm.alpha}, beta=${prm.beta}, ustar=${prm.ustar}; ${describeBlocks(p.blocks)}, guard margin ${prm.margin ?? 0} of the period:`);
     const t = plainTable(["job", "acc", "U", "F", "P", "boost", "S", ""]);
     for (const s of p.pairs) {
       t.push(
@@ -364,7 +362,7 @@ export const registerLogCommands = (program: Command, io: LogIo, setResult: (cod
     .option("--until-seq <n>", "replay only up to entry seq n")
     .option("--until-time <t>", "replay only the inputs up to virtual time t (e.g. 150ms)")
     .option("--allow-truncated", "use the valid prefix of a truncated or damaged log (stop at the first bad line)")
-    .action(guarded(io, setResult, (path: string | undefined, flags: ReplayFlags) => executeReplay(path, flags, io)));
+    .action(guarded(setResult, (path: string | undefined, flags: ReplayFlags) => executeReplay(path, flags, io)));
   program
     .command("explain")
     .description("show the scheduler's view and MapScores behind a recorded decision")
@@ -374,7 +372,7 @@ export const registerLogCommands = (program: Command, io: LogIo, setResult: (cod
     .option("--at <seq|time>", "an entry seq (integer) or a virtual time (35ms, 1.2s): the first decision at or after it")
     .option("--job <model:frame>", "every decision about this job, e.g. ES_RITNet:12")
     .option("--allow-truncated", "use the valid prefix of a truncated or damaged log")
-    .action(guarded(io, setResult, (path: string | undefined, flags: ExplainFlags) => executeExplain(path, flags, io)));
+    .action(guarded(setResult, (path: string | undefined, flags: ExplainFlags) => executeExplain(path, flags, io)));
   program
     .command("trace")
     .description("export a log's timeline as Chrome/Perfetto trace-event JSON (to stdout or --out)")
@@ -383,6 +381,6 @@ export const registerLogCommands = (program: Command, io: LogIo, setResult: (cod
     .option("--run <id>", "with --nats: the run whose log to read")
     .option("--out <path>", "write the trace to this file instead of stdout")
     .option("--allow-truncated", "use the valid prefix of a truncated or damaged log")
-    .action(guarded(io, setResult, (path: string | undefined, flags: TraceFlags) => executeTrace(path, flags, io)));
-  registerLogStreamCommands(program, io, (fn) => guarded(io, setResult, fn));
+    .action(guarded(setResult, (path: string | undefined, flags: TraceFlags) => executeTrace(path, flags, io)));
+  registerLogStreamCommands(program, io, (fn) => guarded(setResult, fn));
 };

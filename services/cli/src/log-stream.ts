@@ -37,6 +37,7 @@ import {
   logHeaderFor,
   openLog,
   openLogFile,
+  logWithEntries,
   resumeKernel,
   tuningFor,
 } from "@sdrm3/shared/runtime";
@@ -160,9 +161,13 @@ export const startStreamRecording = async (bus: NatsBus, opts: RunOptions & { ru
   };
 };
 
-/** A resumed recording: the rebuilt kernel to resume from and the recorder that carries on the run's log. */
+/**
+ * A resumed recording: the rebuilt kernel to resume from and the recorder that carries on the run's
+ * log. No kernel (`resume` undefined) when the log held only its header: the run starts from the
+ * beginning and its recording carries on after the header.
+ */
 export interface StreamResume extends StreamRecording {
-  readonly resume: { readonly kernel: SchedulerKernel; readonly outstanding: ReadonlyArray<KernelEffect> };
+  readonly resume: { readonly kernel: SchedulerKernel; readonly outstanding: ReadonlyArray<KernelEffect> } | undefined;
   /** What was rebuilt, for the service's log. */
   readonly summary: string;
 }
@@ -170,7 +175,9 @@ export interface StreamResume extends StreamRecording {
 /**
  * `serve scheduler --resume`: the run's log in JetStream rebuilds the kernel its dead scheduler had
  * (runtime/resume.ts) and the recording carries on after the stored lines. Undefined when the
- * run has no log yet (a fresh start). The log must have been recorded with the same settings.
+ * run has no log yet (a fresh start). A log with only its header (the scheduler died before the
+ * run's first step) starts the run from the beginning, recording after that header. The log must
+ * have been recorded with the same settings; a finished run is refused.
  */
 export const resumeStreamRecording = async (bus: NatsBus, opts: RunOptions & { run: string }): Promise<StreamResume | undefined> => {
   await ensureLogStream(bus.nc);
@@ -189,8 +196,24 @@ export const resumeStreamRecording = async (bus: NatsBus, opts: RunOptions & { r
       throw new CliInputError(`--resume: run ${opts.run} was recorded with another ${key} than these flags give; resume it with the flags it was started with`);
     }
   }
+  const withEntries = await logWithEntries(log);
+  if (withEntries === undefined) {
+    const sink = new JetStreamLogSink(bus.nc, opts.run, { linesStored: 1 });
+    const recorder = new EventRecorder(sink, header, { resume: { seq: 0, resumeAfter: 0 } });
+    return {
+      recorder,
+      sink,
+      resume: undefined,
+      summary: `run ${opts.run}'s JetStream log holds only its header (its scheduler stopped before the run's first step): starting the run from the beginning, recording after the header`,
+      finish: async () => {
+        const s = await sink.done();
+        return `recorded ${recorder.entries} entries (${s.lines} lines in all, ${s.bytes} bytes from this process) to JetStream stream ${LOG_STREAM}, subject ${s.subject}\n`;
+      },
+    };
+  }
+  const resumed = await resumeKernel(withEntries, kernelConfigFor(opts, opts.run, tuningFor(opts)));
+  // read once the entries are (the status says what has been read)
   if (log.status.finished) throw new CliInputError(`--resume: run ${opts.run} already finished (its log ends with run.finished); replay it with \`sdrm3 replay --nats … --run ${opts.run}\``);
-  const resumed = await resumeKernel(log, kernelConfigFor(opts, opts.run, tuningFor(opts)));
   const sink = new JetStreamLogSink(bus.nc, opts.run, { linesStored: resumed.entries + 1 });
   let recorder: EventRecorder | undefined;
   catchUp(resumed, (resume) => (recorder = new EventRecorder(sink, header, { resume })));

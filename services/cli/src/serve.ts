@@ -322,7 +322,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
         // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
         const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
         if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
-        if (flags.events !== undefined && resumed === undefined) writeFileSync(flags.events, "");
+        if (flags.events !== undefined && resumed?.resume === undefined) writeFileSync(flags.events, "");
         const eventsFile = flags.events;
         // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
         const recording: StreamRecording | undefined =
@@ -336,7 +336,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
           registerTimeoutMs,
           slotTakeoverTimeoutMs,
           ...(live === undefined ? {} : { live }),
-          ...(resumed === undefined ? {} : { resume: resumed.resume }),
+          ...(resumed?.resume === undefined ? {} : { resume: resumed.resume }),
           ...(flags.elastic === true ? { elastic: true } : {}),
           ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
           ...(recording === undefined ? {} : { observer: recording.recorder }),

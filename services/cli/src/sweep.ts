@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import { Either, Schema } from "effect";
-import { ErrorReply, errorMessage } from "@sdrm3/shared/contracts";
+import { ErrorReply, Sdrm3Error, errorMessage, isRetryable } from "@sdrm3/shared/contracts";
 import { loadBuiltinDataset } from "@sdrm3/shared/data";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 import { BusNoRespondersError, BusTimeoutError, type Bus, decodeJson } from "@sdrm3/shared/runtime";
@@ -16,7 +16,21 @@ import { type RunJob, type RunRecord, executeJob } from "./compare-worker";
 import { CliInputError, parseDuration } from "./duration";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 
-const SweepReply = Schema.Union(Schema.Struct({ ok: Schema.Unknown }), ErrorReply);
+// a record is an object: a reply without one (`{}`, `{ "ok": null }`) is malformed, not a record of undefined
+const SweepReply = Schema.Union(Schema.Struct({ ok: Schema.Object }), ErrorReply);
+
+/**
+ * A run of a sweep failed on the workers: the worker refused it or its reply was malformed, or it
+ * was retried `attempts` times without a reply. Terminal: the sweep stops (exit 1, "run failed").
+ */
+export class SweepRunError extends Sdrm3Error {
+  readonly _tag = "SweepRunError";
+  readonly failure = "terminal";
+}
+
+/** Why a run is tried again, for the progress line. */
+const retryReason = (e: unknown): string =>
+  e instanceof BusTimeoutError ? "no reply in time (worker lost?)" : e instanceof BusNoRespondersError ? "no worker listening" : errorMessage(e);
 
 export const describeSweepJob = (job: RunJob): string => `${job.scenario} ${job.hardware} ${job.label} seed ${job.seed}`;
 
@@ -41,18 +55,20 @@ export const runRemote = async (jobs: ReadonlyArray<RunJob>, opts: RemoteOptions
       try {
         const reply = await opts.bus.request(SWEEP_SUBJECT, JSON.stringify(job), { timeoutMs: opts.runTimeoutMs });
         const decoded = decodeJson(SweepReply, reply.data);
-        if (Either.isLeft(decoded)) throw new Error(`malformed reply from a worker: ${decoded.left.message}`);
-        if ("_tag" in decoded.right) throw new Error(`${describeSweepJob(job)}: ${decoded.right.message}`);
+        if (Either.isLeft(decoded)) throw new SweepRunError(`malformed reply from a worker: ${decoded.left.message}`);
+        if ("_tag" in decoded.right) throw new SweepRunError(decoded.right.message);
         const record = decoded.right.ok as RunRecord;
         records[job.index] = record;
         opts.onResult?.(job, record, performance.now() - started);
         return;
       } catch (e) {
-        const retryable = e instanceof BusTimeoutError || e instanceof BusNoRespondersError;
-        if (!retryable || attempt >= opts.attempts) {
-          throw new Error(`run failed: ${describeSweepJob(job)}: ${errorMessage(e)}`);
+        // the error's own classification decides (contracts/errors): only a retryable failure (no
+        // reply in time, no worker listening, ...) is tried again; a worker's refusal is final
+        if (!isRetryable(e) || attempt >= opts.attempts) {
+          const tries = isRetryable(e) ? ` (${attempt} attempts)` : "";
+          throw new SweepRunError(`${describeSweepJob(job)}: ${errorMessage(e)}${tries}`, { cause: e });
         }
-        opts.onRetry?.(job, attempt, e instanceof BusTimeoutError ? "no reply in time (worker lost?)" : "no worker listening");
+        opts.onRetry?.(job, attempt, retryReason(e));
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
     }

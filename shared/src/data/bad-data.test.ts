@@ -3,10 +3,8 @@
  * test/fixtures/bad-data/ (hardware specs are strings, so those cases need no file). Each test
  * checks the error class, where it points and its full message.
  */
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
-  DataError,
   extendDataset,
   findScenario,
   loadBuiltinDataset,
@@ -18,25 +16,13 @@ import {
   resolveModelCosts,
   UnknownNameError,
 } from "./index";
+import { dataErrorOf, fixture } from "./testing";
 
 const dataset = loadBuiltinDataset();
-const fixture = (name: string): string =>
-  fileURLToPath(new URL(`../../../test/fixtures/bad-data/${name}`, import.meta.url));
 
 const KNOWN_MODELS =
   "ASR_EM_24L, AS_ED_TCN, DE_midas_v21_small, DR_RGBd_200, ES_RITNet, GE_FBNet_C, HT_hand_graph_cnn_half, " +
   "KD_res8_narrow, OD_D2go_FasterRCNN, PD_Plane_RCNN_Quarter, SS_HRViT_b1";
-
-/** Runs `load`, which must throw a DataError, and returns it. */
-const dataErrorOf = (load: () => unknown): DataError => {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof DataError) return error;
-    throw error;
-  }
-  throw new Error("expected a DataError, but loading succeeded");
-};
 
 describe("bad scenario files", () => {
   it("missing field: an entry without target_fps/fps", () => {

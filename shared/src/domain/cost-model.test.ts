@@ -5,18 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { loadBuiltinDataset } from "../data/index";
-import {
-  analyticalLayerCost,
-  analyticalUtilisation,
-  COST_MODEL_CONSTANTS,
-  costSamples,
-  fidelity,
-  fitDataflowConstants,
-  fitLoss,
-  layerMapping,
-  parseCostClass,
-  spearman,
-} from "./cost-model";
+import { costSamples, fidelity, spearman } from "./cost-fidelity";
+import { fitDataflowConstants, fitLoss } from "./cost-fit";
+import { analyticalLayerCost, analyticalUtilisation, COST_MODEL_CONSTANTS, layerMapping, parseCostClass } from "./cost-model";
 import type { Layer } from "./types";
 import { DATAFLOWS } from "./types";
 

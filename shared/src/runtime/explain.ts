@@ -16,7 +16,7 @@ import type { LogHeader } from "../contracts/log";
 import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 import { blockLayers, toGoMs } from "../policies/common";
-import { type Candidate, guardSkips, isStarving, scoreSdrm3 } from "../policies/sdrm3";
+import { type Candidate, isStarving, jobFit, scoreSdrm3 } from "../policies/sdrm3";
 import type { Decision, Policy, SchedulerView } from "../policies/types";
 import type { OpenedLog } from "./event-log";
 import { type ReplayReport, replayLog, sameValue } from "./replay";
@@ -107,6 +107,11 @@ export interface DecisionPoint {
   readonly at: number;
   /** The policy's parameters in force at this point (the online tuner may have changed them). */
   readonly params: Readonly<Record<string, number>>;
+  /**
+   * How blocks were cut at this point: a number of layers (sdrm3's `block` parameter when set, else
+   * the run's --block), or consecutive layers up to the run's quantum (ms).
+   */
+  readonly blocks: { readonly layers: number } | { readonly quantumMs: number };
   /** The input whose arrival led to this point. */
   inputSeq: number;
   inputSource: string;
@@ -162,6 +167,11 @@ const snapshot = (
 ): DecisionPoint => {
   const sdrm3 = isSdrm3(policy);
   const params = policy.params;
+  // how the policy cut blocks here (policies/common blockLayers): sdrm3's `block` parameter when
+  // set, else the run's quantum (--quantum, --block auto) or its --block
+  const own = sdrm3 ? (params.block ?? 0) : 0;
+  const quantumMs = view.quantumMs ?? 0;
+  const blocks: DecisionPoint["blocks"] = own > 0 ? { layers: Math.round(own) } : quantumMs > 0 ? { quantumMs } : { layers: view.blockSize };
   const dataflow = new Map(header.hardware.accelerators.map((a) => [a.id, a.dataflow]));
   // a supernet model's variant views (docs/supernets.md) share its name and statistics: list it once
   const models: ExplainedModel[] = view.models.filter((m) => m.variant === 0).map((m) => ({
@@ -234,7 +244,10 @@ const snapshot = (
           }
           const t = unguarded!.get(key);
           if (t === undefined) continue;
-          const feasibility = params.guard === 1 && guardSkips(view, m, j, a.index, blockLayers(view, m, j));
+          // which guard skipped it: sdrm3's own fit of the job's next block, with the block size,
+          // margin and model view the policy scored it with (its parameters, not the run's defaults)
+          const fit = jobFit(view, t.model, j, blockLayers(view, t.model, j, own), t.u, { ustar: params.ustar!, pmin: params.pmin ?? 0, marginMs: (params.margin ?? 0) * t.model.periodMs });
+          const feasibility = params.guard === 1 && fit.guardSkips[a.index] === 1;
           pairs.push({ job: j.id, acc: a.id, u: t.u, f: t.f, p: t.p, boost: 0, s: Number.NaN, status: feasibility ? "guard" : "affinity" });
         }
       }
@@ -253,7 +266,7 @@ const snapshot = (
     decisions.push({ n, action: "dispatch", job: d.job, acc, layerCount: d.layerCount, reason: undefined, scores: d.scores, recorded: undefined, target: targets.has(n) });
     n++;
   }
-  return { at: view.now, params: { ...params }, inputSeq: 0, inputSource: "", models, ready, accelerators, pairs, decisions, drops: [] };
+  return { at: view.now, params: { ...params }, blocks, inputSeq: 0, inputSource: "", models, ready, accelerators, pairs, decisions, drops: [] };
 };
 
 /**

@@ -12,7 +12,7 @@ import type { LogHeader } from "../contracts/log";
 import { type Hosted, hostAccelerator, hostModelTasks, hostScheduler } from "./host";
 import { createMemoryBus } from "./memory-bus";
 import { acceleratorCosts, kernelConfigFor, resultOf, runScenario, taskConfigsFor } from "./run";
-import { catchUp, resumeKernel } from "./resume";
+import { catchUp, logWithEntries, resumeKernel } from "./resume";
 import { replayLog } from "./replay";
 import { tuningFor } from "./tuner";
 
@@ -105,5 +105,23 @@ describe("resume a run from its log", () => {
     await expect(resumeKernel(await openLog(textLines(`${header}\n`), { allowTruncated: true }), kernelConfigFor(opts, "other"))).rejects.toThrow(/the log is of run r, not other/);
     const live = headerLine(logHeaderFor({ ...opts, live: { speed: 1 } }));
     await expect(resumeKernel(await openLog(textLines(`${live}\n`), { allowTruncated: true }), kernelConfigFor(opts, "r"))).rejects.toThrow(/recorded in live mode/);
+  });
+
+  it("a log with only its header: logWithEntries says so beforehand, and resumeKernel's refusal names the log", async () => {
+    const opts = { ...resolveRunSpec({ scenario: "AR_gaming", hardware: "Dual_4K/WS_OS", policy: "fcfs", durationMs: 100, seed: 1 }), run: "r" };
+    const header = headerLine(logHeaderFor(opts));
+    const headerOnly = () => openLog(textLines(`${header}\n`), { name: "runs/r.jsonl", allowTruncated: true });
+    expect(await logWithEntries(await headerOnly())).toBeUndefined();
+    await expect(resumeKernel(await headerOnly(), kernelConfigFor(opts, "r"))).rejects.toThrow(
+      "runs/r.jsonl: line 2: the log of run r holds no input: no kernel to rebuild (a log with only its header is a run that never started: start it from the beginning)",
+    );
+    // a log with entries comes back whole: the entry read ahead is still there
+    const sink = new MemorySink();
+    await runScenario({ ...opts, observer: new EventRecorder(sink, logHeaderFor(opts)) });
+    const stored = sink.lines.slice(0, 6);
+    const log = await logWithEntries(await openLog(textLines(text(stored)), { allowTruncated: true }));
+    expect(log).toBeDefined();
+    const resumed = await resumeKernel(log!, kernelConfigFor(opts, "r"));
+    expect(resumed.entries).toBe(stored.length - 1);
   });
 });

@@ -18,6 +18,7 @@
 import type { KernelConfig, KernelEffect, KernelInput } from "../actors/scheduler-kernel";
 import { SchedulerKernel, applyInput } from "../actors/scheduler-kernel";
 import type { KernelObserver } from "./host";
+import type { LogEntry } from "../contracts/log";
 import { LogFormatError, type OpenedLog, kernelInputOf } from "./event-log";
 import { RunConfigError, errorMessage } from "../contracts/errors";
 
@@ -45,6 +46,23 @@ export const catchUp = (resumed: ResumedKernel, recorder: (resume: { seq: number
 };
 
 /**
+ * Reads a log's first entry ahead. Undefined when the log holds only its header: its scheduler
+ * stopped before the run's first step, so there is no kernel to rebuild and the run starts from
+ * the beginning, its recording carrying on after the header. Otherwise the same log, every entry
+ * still to be read (for resumeKernel).
+ */
+export const logWithEntries = async (log: OpenedLog): Promise<OpenedLog | undefined> => {
+  const it = log.entries[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) return undefined;
+  async function* entries(): AsyncGenerator<LogEntry> {
+    yield first.value;
+    for (let r = await it.next(); r.done !== true; r = await it.next()) yield r.value;
+  }
+  return { ...log, entries: entries() };
+};
+
+/**
  * Rebuilds a kernel of configuration `cfg` from a run's log. A log recorded in live mode cannot be
  * resumed: its clock cannot be taken up where it stopped.
  */
@@ -63,19 +81,21 @@ export const resumeKernel = async (log: OpenedLog, cfg: KernelConfig): Promise<R
     if (entry.type !== "input") continue;
     const input: KernelInput = kernelInputOf(entry);
     if (input.kind === "reply" && !outstanding.delete(input.corr)) {
-      throw new LogFormatError(entry.seq + 1, `the log replies to request ${input.corr}, which the kernel has not made (is this run's configuration the recorded one?)`);
+      throw new LogFormatError(entry.seq + 1, `the log replies to request ${input.corr}, which the kernel has not made (is this run's configuration the recorded one?)`, log.name);
     }
     const at = kernel.time;
     let effects: KernelEffect[];
     try {
       effects = applyInput(kernel, input);
     } catch (e) {
-      throw new LogFormatError(entry.seq + 1, `the kernel refused the recorded input: ${errorMessage(e)}`);
+      throw new LogFormatError(entry.seq + 1, `the kernel refused the recorded input: ${errorMessage(e)}`, log.name);
     }
     inputs++;
     for (const e of effects) if (e.kind === "request") outstanding.set(e.corr, e);
     lastStep = { input, at, effects, seqBefore: entries - 1 };
   }
-  if (lastStep === undefined) throw new LogFormatError(2, `the log of run ${log.header.run} holds no input: nothing to resume (start the run afresh)`);
+  // a log with only its header (its scheduler stopped before the run's first step) has no kernel
+  // to rebuild: the caller starts the run from the beginning instead (hasEntries tells it beforehand)
+  if (lastStep === undefined) throw new LogFormatError(entries + 2, `the log of run ${log.header.run} holds no input: no kernel to rebuild (a log with only its header is a run that never started: start it from the beginning)`, log.name);
   return { kernel, outstanding: [...outstanding.values()].sort((a, b) => a.corr - b.corr), inputs, entries, at: kernel.time, lastStep };
 };

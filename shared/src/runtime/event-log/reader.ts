@@ -37,6 +37,8 @@ export interface LogStatus {
 }
 
 export interface OpenedLog {
+  /** The log's name in messages (its path, or the stream it is read from); "" when not given. */
+  readonly name: string;
   readonly header: LogHeader;
   readonly status: LogStatus;
   /** The entries, in order (consume once). */
@@ -150,7 +152,7 @@ export const openLog = async (lines: AsyncIterable<LogLine>, opts: OpenLogOption
       await it.return?.();
     }
   }
-  return { header, status, entries: entries() };
+  return { name: source, header, status, entries: entries() };
 };
 
 /** Opens a log file (see openLog), streaming its lines. */
