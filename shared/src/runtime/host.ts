@@ -29,7 +29,7 @@ import { acceleratorMachine } from "../actors/accelerator";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { modelTaskMachine } from "../actors/model-task";
 import { schedulerMachine } from "../actors/scheduler";
-import type { KernelConfig, KernelEffect, KernelInput, SchedulerKernel, Target } from "../actors/scheduler-kernel";
+import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
@@ -100,28 +100,16 @@ export interface AcceleratorHostOptions extends ServiceHostOptions {
    * lapsed) leaves the dispatch unanswered, so the scheduler retries it to the slot's new owner.
    */
   readonly canServe?: () => boolean;
+  /** Wall-clock timers for live blocks (default: coarse setTimeout timers, runtime/live-clock). */
+  readonly timers?: Timers;
 }
 
-/**
- * How many recent dispatches an accelerator host (and requests a task host) remembers, to answer a
- * repeated request identically: a dispatch retried after a lost reply, and every request a resumed
- * scheduler sends again for the steps its dead predecessor took but did not get recorded
- * (runtime/resume.ts). The bound on that unrecorded tail is this many requests per actor.
- */
-const REPLAY_CACHE = 4096;
-const TASK_REPLAY_CACHE = 1024;
+/** The timer port: calls `fn` once `wallMs` of wall time have passed. */
+export interface Timers {
+  after(wallMs: number, fn: () => void): TimerHandle;
+}
 
-/** A bounded map of recent replies by request key (oldest dropped first). */
-const replyCache = <V>(capacity: number) => {
-  const m = new Map<string, V>();
-  return {
-    get: (key: string) => m.get(key),
-    set: (key: string, value: V) => {
-      m.set(key, value);
-      if (m.size > capacity) m.delete(m.keys().next().value!);
-    },
-  };
-};
+const coarseTimers: Timers = { after: coarseAfter };
 
 /**
  * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
@@ -177,50 +165,25 @@ export const hostAccelerator = (
   opts: AcceleratorHostOptions = {},
 ): Hosted => {
   const stats = newStats();
-  // A dispatch the scheduler retries (its reply was lost, or timed out) must get the same answer,
-  // not a "busy" refusal from the block it already started: recent results are replayed by key,
-  // and a retry of a block still running (live mode) waits for the same answer.
-  const recent = replyCache<AccelReply>(REPLAY_CACHE);
-  const keyOf = new Map<string, string>();
-  /** Live mode: per block in progress, every request waiting for its answer. */
-  const inProgress = new Map<string, string[]>();
-  const speedOf = new Map<string, number>();
-  const timers = new Set<TimerHandle>();
-  const dispatchKey = (cmd: AccelCommand) => `${cmd.job}@${cmd.at}:${cmd.firstLayer}+${cmd.layerCount}`;
+  const timers = opts.timers ?? coarseTimers;
+  const armed = new Set<TimerHandle>();
   let relay: ReturnType<typeof relayCommands<AccelCommand, unknown>> | undefined;
-  const answer = (key: string | undefined, replyTo: string, message: AccelReply) => {
-    const tos = key === undefined ? [replyTo] : (inProgress.get(key) ?? [replyTo]);
-    if (key !== undefined) {
-      inProgress.delete(key);
-      if (message._tag === "block.result") recent.set(key, message);
-    }
-    for (const to of tos) relay?.respond(to, message);
+  // The fence, as the actor sees it: reported before every dispatch and timer it is handed.
+  const reportLease = () => {
+    if (opts.canServe !== undefined) actor.send({ type: "lease", valid: opts.canServe() });
   };
   const actor = createActor(
     acceleratorMachine.provide({
       actions: {
-        respond: (_, p) => {
-          const key = keyOf.get(p.replyTo);
-          keyOf.delete(p.replyTo);
-          const speed = speedOf.get(p.replyTo);
-          speedOf.delete(p.replyTo);
-          if (speed === undefined || p.message._tag !== "block.result") {
-            answer(key, p.replyTo, p.message);
-            return;
-          }
-          // Live mode: the hardware takes the block's latency (scaled by the run's speed) to run it.
-          const message = p.message;
-          const timer = coarseAfter(message.latencyMs / speed, () => {
-            timers.delete(timer);
-            if (opts.canServe !== undefined && !opts.canServe()) {
-              // fenced while the block ran: the slot's new owner answers the scheduler's retry
-              for (const to of (key === undefined ? undefined : inProgress.get(key)) ?? [p.replyTo]) relay?.forget(to);
-              if (key !== undefined) inProgress.delete(key);
-              return;
-            }
-            answer(key, p.replyTo, message);
+        respond: (_, p) => relay?.respond(p.replyTo, p.message),
+        forget: (_, p) => relay?.forget(p.replyTo),
+        armTimer: (_, p) => {
+          const timer = timers.after(p.wallMs, () => {
+            armed.delete(timer);
+            reportLease();
+            actor.send({ type: "block.elapsed", key: p.key });
           });
-          timers.add(timer);
+          armed.add(timer);
         },
       },
     }),
@@ -228,27 +191,15 @@ export const hostAccelerator = (
   ).start();
   relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, stats, (cmd, replyTo) => {
     if (replyTo === undefined) return; // dispatches are requests; a bare publish has no one to answer
-    if (opts.canServe !== undefined && !opts.canServe()) return; // fenced: the slot's new owner answers the retry
+    reportLease();
+    if (actor.getSnapshot().value !== "ready") return; // spare or fenced: the slot's owner answers the retry
     if (cmd.run !== run || cmd.acc !== spec.id) {
       relay?.respond(replyTo, errorReply("rejected", `block for ${cmd.run}/${cmd.acc} sent to ${run}/${spec.id}`));
       return;
     }
-    const key = dispatchKey(cmd);
-    const replay = recent.get(key);
-    if (replay !== undefined) {
-      relay?.respond(replyTo, replay);
-      return;
-    }
-    const waiting = inProgress.get(key);
-    if (waiting !== undefined) {
-      waiting.push(replyTo); // a retry of the block still running: answered with it
-      return true;
-    }
-    inProgress.set(key, [replyTo]);
-    keyOf.set(replyTo, key);
-    if (cmd.speed !== undefined) speedOf.set(replyTo, cmd.speed);
     actor.send({ type: "block.dispatch", cmd, replyTo });
-    if (inProgress.has(key)) return true; // answered later (live mode)
+    // a live block (or a retry joining one) is answered when its latency has passed
+    for (const block of actor.getSnapshot().context.inProgress.values()) if (block.replyTos.includes(replyTo)) return true;
   }, opts.onReject);
   const registration = AccelRegister.make({
     v: PROTOCOL_VERSION,
@@ -267,8 +218,8 @@ export const hostAccelerator = (
     stop: () => {
       control.unsubscribe();
       relay?.sub.unsubscribe();
-      for (const t of timers) t.cancel();
-      timers.clear();
+      for (const t of armed) t.cancel();
+      armed.clear();
       actor.stop();
     },
   };
@@ -277,23 +228,10 @@ export const hostAccelerator = (
 const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hosted => {
   const stats = newStats();
   let respond: (replyTo: string, message: unknown) => void = () => {};
-  // A tick changes the task's state: the same tick again (a resumed scheduler repeating a request
-  // its predecessor made) must get the first answer, not an empty release.
-  const recent = replyCache<TaskReply>(TASK_REPLAY_CACHE);
-  const keyOf = new Map<string, string>();
-  const actor = createActor(
-    modelTaskMachine.provide({
-      actions: {
-        respond: (_, p) => {
-          const key = keyOf.get(p.replyTo);
-          keyOf.delete(p.replyTo);
-          if (key !== undefined && p.message._tag !== "error") recent.set(key, p.message);
-          respond(p.replyTo, p.message);
-        },
-      },
-    }),
-    { input: cfg, systemId: `task:${cfg.name}` },
-  ).start();
+  const actor = createActor(modelTaskMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }), {
+    input: cfg,
+    systemId: `task:${cfg.name}`,
+  }).start();
   const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, stats, (cmd, replyTo) => {
     if (cmd.run !== cfg.run) {
       if (replyTo !== undefined) relay.respond(replyTo, errorReply("rejected", `command for run ${cmd.run} sent to ${cfg.run}/${cfg.name}`));
@@ -304,15 +242,7 @@ const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hos
       return;
     }
     if (replyTo === undefined) return;
-    // a parent's frame ends once; a tick is named by its number (unnamed ticks are not repeatable)
-    const key = cmd._tag === "task.tick" ? (cmd.n === undefined ? undefined : `tick#${cmd.n}`) : `parent:${cmd.parent}:${cmd.frame}`;
-    const cached = key === undefined ? undefined : recent.get(key);
-    if (cached !== undefined) {
-      relay.respond(replyTo, cached);
-      return;
-    }
-    if (key !== undefined) keyOf.set(replyTo, key);
-    actor.send({ type: cmd._tag, cmd, replyTo } as never);
+    actor.send(cmd._tag === "task.tick" ? { type: cmd._tag, cmd, replyTo } : { type: cmd._tag, cmd, replyTo });
   }, opts.onReject);
   respond = relay.respond;
   return { actor, stats, stop: () => { relay.sub.unsubscribe(); actor.stop(); } };
@@ -528,14 +458,18 @@ export const hostScheduler = (
   };
 
   const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.input, p.at, p.effects, p.resumed) } }), {
-    input: { kernel, expectTasks: opts.expectTasks ?? false, ...(opts.resume === undefined ? {} : { restored: opts.resume }) },
+    input: {
+      kernel,
+      expectTasks: opts.expectTasks ?? false,
+      ...(opts.resume === undefined ? {} : { restored: { kernel: opts.resume.kernel.state, outstanding: opts.resume.outstanding } }),
+    },
     systemId: "scheduler",
   });
   const control = (op: RunControl["op"], reason?: string) => publishRunControl(bus, run, op, reason);
   actor.subscribe({
     next: (snap) => {
       if (snap.status !== "done") return;
-      if (snap.value === "finished") settle?.resolve({ kernel: snap.context.kernel, stats });
+      if (snap.value === "finished") settle?.resolve({ kernel: new SchedulerKernel(snap.context.kernel), stats });
       else settle?.reject(new RunFailedError(snap.context.error ?? "run failed"));
     },
     error: (err) => settle?.reject(new RunFailedError(`scheduler stopped: ${errorMessage(err)}`)),
