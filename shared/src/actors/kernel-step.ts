@@ -16,60 +16,14 @@
 import { jobId, modelOfJob } from "../contracts/job-id";
 import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcome, ReleasedFrame, TaskCommand } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
-import type { Dispatch, Policy, SchedulerView } from "../policies/types";
-import {
-  type AppendLog,
-  JOB_CHUNK,
-  appendTo,
-  type Job,
-  type KernelFields,
-  KernelState,
-  type KernelStatic,
-  type ModelDyn,
-  type Running,
-  type Step,
-  type TuneStep,
-  type Window,
-  copyJob,
-  jobAt,
-  recordOf,
-  tuneTimeAfter,
-} from "./kernel-state";
+import type { Dispatch, SchedulerView } from "../policies/types";
+import { type Job, type KernelFields, KernelState, type Running, type Step, appendTo, recordOf, tuneTimeAfter } from "./kernel-state";
+import { DraftState, type Mutable, pastSkips, pushWindow, runLength } from "./kernel-draft";
 import type { KernelEffect, KernelInput, KernelReply, Target } from "./kernel-types";
 import { buildView } from "./kernel-view";
 
 /** The fields of a decision event the kernel stamps itself. */
 type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const pushWindow = <T>(w: Window<T>, item: T): Window<T> => {
-  const items = w.items.slice(w.start, w.end);
-  items.push(item);
-  return { items, start: 0, end: items.length };
-};
-
-/** The first layer at or after `layer` that the job does not skip. */
-const pastSkips = (job: Pick<Job, "skipLayers">, layer: number): number => {
-  let l = layer;
-  for (let moved = true; moved; ) {
-    moved = false;
-    for (const [from, to] of job.skipLayers) {
-      if (l >= from && l <= to) {
-        l = to + 1;
-        moved = true;
-      }
-    }
-  }
-  return l;
-};
-
-/** How many layers from nextLayer the job runs before a skipped range or its end. */
-const runLength = (job: Pick<Job, "skipLayers" | "nextLayer" | "endLayer">): number => {
-  let end = job.endLayer;
-  for (const [from] of job.skipLayers) if (from > job.nextLayer && from < end) end = from;
-  return end - job.nextLayer;
-};
 
 /** Applies `input` to `state`: the next state and the effects. `state` is left as it was. */
 export const kernelStep = (state: KernelState, input: KernelInput): { readonly state: KernelState; readonly effects: KernelEffect[] } => {
@@ -89,135 +43,8 @@ export const kernelStep = (state: KernelState, input: KernelInput): { readonly s
 
 const fieldsOf = (s: KernelState): KernelFields => s;
 
-/** A step's working copy of a state. */
-class Draft {
-  readonly fixed: KernelStatic;
-  now: number;
-  step: Step;
-  corrSeq: number;
-  pending: Map<number, KernelReply | undefined>;
-  /** Copied on the first change (rarely changed). */
-  parentOutcome: ReadonlyMap<number, Outcome>;
-  inflight: ReadonlyMap<number, number>;
-  readonly models: ModelDyn[];
-  readonly running: Array<Running | undefined>;
-  jobs: { chunks: ReadonlyArray<Job>[]; length: number };
-  decisions: number;
-  policy: Policy;
-  nextTuneAt: number;
-  lastTuneAt: number;
-  tuneLog: AppendLog<TuneStep>;
-  blockEnergyMJ: number;
-  blocks: number;
-  lagMs: AppendLog<number>;
-  liveNow: number;
-  /** Models, chunks and jobs this step has copied (changed in place until the step shares them). */
-  private readonly ownModels = new Set<number>();
-  private readonly ownChunks = new Set<ReadonlyArray<Job>>();
-  private readonly ownJobs = new Set<Job>();
-  /** Whether the chunk list is this step's copy yet. */
-  private ownTable = false;
-
-  private chunkForWrite(c: number): ReadonlyArray<Job> {
-    if (!this.ownTable) {
-      this.jobs.chunks = [...this.jobs.chunks];
-      this.ownTable = true;
-    }
-    if (c === this.jobs.chunks.length) this.jobs.chunks.push([]);
-    let chunk = this.jobs.chunks[c]!;
-    if (!this.ownChunks.has(chunk)) {
-      chunk = [...chunk];
-      this.ownChunks.add(chunk);
-      this.jobs.chunks[c] = chunk;
-    }
-    return chunk;
-  }
-
-  constructor(s: KernelState) {
-    this.fixed = s.fixed;
-    this.now = s.now;
-    this.step = s.step;
-    this.corrSeq = s.corrSeq;
-    this.pending = new Map(s.pending);
-    this.parentOutcome = s.parentOutcome;
-    this.inflight = s.inflight;
-    this.models = [...s.models];
-    this.running = [...s.running];
-    this.jobs = { chunks: s.jobs.chunks as ReadonlyArray<Job>[], length: s.jobs.length };
-    this.decisions = s.decisions;
-    this.policy = s.policy;
-    this.nextTuneAt = s.nextTuneAt;
-    this.lastTuneAt = s.lastTuneAt;
-    this.tuneLog = s.tuneLog;
-    this.blockEnergyMJ = s.blockEnergyMJ;
-    this.blocks = s.blocks;
-    this.lagMs = s.lagMs;
-    this.liveNow = s.liveNow;
-  }
-
-  /** The next state (the draft is not used after this). */
-  done(): KernelState {
-    this.sealJobs();
-    return new KernelState({
-      fixed: this.fixed,
-      now: this.now,
-      step: this.step,
-      corrSeq: this.corrSeq,
-      pending: this.pending,
-      parentOutcome: this.parentOutcome,
-      inflight: this.inflight,
-      models: this.models,
-      running: this.running,
-      jobs: this.jobs,
-      decisions: this.decisions,
-      policy: this.policy,
-      nextTuneAt: this.nextTuneAt,
-      lastTuneAt: this.lastTuneAt,
-      tuneLog: this.tuneLog,
-      blockEnergyMJ: this.blockEnergyMJ,
-      blocks: this.blocks,
-      lagMs: this.lagMs,
-      liveNow: this.liveNow,
-    });
-  }
-
-  /** Shares the jobs this step made or copied: frozen, so the next change copies again (a view handed out stays as it was). */
-  private sealJobs() {
-    for (const j of this.ownJobs) Object.freeze(j);
-    this.ownJobs.clear();
-  }
-
-  // ─── copy on write ────────────────────────────────────────────────────────────────────────
-
-  private job(i: number): Job {
-    return jobAt(this.jobs, i);
-  }
-
-  private mutJob(i: number): Mutable<Job> {
-    const chunk = this.chunkForWrite(Math.floor(i / JOB_CHUNK));
-    let job = chunk[i % JOB_CHUNK]!;
-    if (!this.ownJobs.has(job)) {
-      job = copyJob(job);
-      this.ownJobs.add(job);
-      (chunk as Job[])[i % JOB_CHUNK] = job;
-    }
-    return job as Mutable<Job>;
-  }
-
-  private addJob(job: Job) {
-    (this.chunkForWrite(Math.floor(job.index / JOB_CHUNK)) as Job[]).push(job);
-    this.ownJobs.add(job);
-    this.jobs.length++;
-  }
-
-  private model(i: number): Mutable<ModelDyn> {
-    if (!this.ownModels.has(i)) {
-      this.models[i] = { ...this.models[i]! };
-      this.ownModels.add(i);
-    }
-    return this.models[i] as Mutable<ModelDyn>;
-  }
-
+/** The event loop, on a draft of the state. */
+class Draft extends DraftState {
   // ─── inputs ───────────────────────────────────────────────────────────────────────────────
 
   start(): KernelEffect[] {
