@@ -32,57 +32,20 @@ import { schedulerMachine } from "../actors/scheduler";
 import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
-import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
+import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError } from "./bus";
 import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
 import { decodeJson } from "./typed-bus";
+import { type RejectListener, type RelayStats, announce, newStats, relayCommands } from "./relay";
 import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
-/** Counts of what passed the relay point, per hosted actor. */
-export interface RelayStats {
-  received: number;
-  rejected: number;
-  sent: number;
-}
+export type { RelayStats, RejectListener } from "./relay";
+
 
 export interface Hosted {
   readonly actor: AnyActorRef;
   readonly stats: RelayStats;
   stop(): void;
 }
-
-/** Called for every payload refused at the edge (for logging and counting). */
-export type RejectListener = (subject: string, message: string) => void;
-
-const newStats = (): RelayStats => ({ received: 0, rejected: 0, sent: 0 });
-
-/**
- * Announces a service on `ctl.register` now and again whenever the scheduler asks
- * (`run.control discover`), so processes may start in any order; calls `onFinished` when the
- * scheduler says the run is over.
- */
-const announce = (
-  bus: Bus,
-  run: string,
-  registration: Registration,
-  onReject: RejectListener | undefined,
-  onFinished: (() => void) | undefined,
-  onStopped?: (reason: string) => void,
-): Subscription => {
-  const text = JSON.stringify(registration);
-  const sub = bus.subscribe(Subjects.control(run, "control"), (msg) => {
-    const decoded = decodeJson(RunControl, msg.data);
-    if (Either.isLeft(decoded)) {
-      onReject?.(msg.subject, decoded.left.message);
-      return;
-    }
-    if (decoded.right.run !== run) return; // another run's control message on this subject: not ours
-    if (decoded.right.op === "discover") bus.publish(Subjects.control(run, "register"), text);
-    if (decoded.right.op === "finished") onFinished?.();
-    if (decoded.right.op === "stop") (onStopped ?? (() => onFinished?.()))(decoded.right.reason ?? "the scheduler stopped the run");
-  });
-  bus.publish(Subjects.control(run, "register"), text);
-  return sub;
-};
 
 export interface ServiceHostOptions {
   /** Name of the hosting process (informational, in registrations). */
@@ -110,52 +73,6 @@ export interface Timers {
 }
 
 const coarseTimers: Timers = { after: coarseAfter };
-
-/**
- * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
- * reply token; bad ones are answered with an `error` reply and reported. `deliver` returns true
- * when it will answer later (a live accelerator's block): the request is kept until `respond` or
- * `forget`.
- */
-const relayCommands = <A, I>(
-  bus: Bus,
-  subject: string,
-  schema: Schema.Schema<A, I>,
-  stats: RelayStats,
-  deliver: (cmd: A, replyTo: string | undefined) => boolean | void,
-  onReject: RejectListener | undefined,
-): { sub: Subscription; respond: (replyTo: string, message: unknown) => void; forget: (replyTo: string) => void } => {
-  const waiting = new Map<string, BusMsg>();
-  let seq = 0;
-  const sub = bus.subscribe(subject, (msg) => {
-    stats.received++;
-    const decoded = decodeJson(schema, msg.data);
-    if (Either.isLeft(decoded)) {
-      stats.rejected++;
-      const failure = decoded.left;
-      onReject?.(subject, failure.message);
-      if (msg.reply !== undefined) msg.respond(JSON.stringify(errorReply("decode", failure.message, failure.issues)));
-      return;
-    }
-    let token: string | undefined;
-    if (msg.reply !== undefined) {
-      token = String(++seq);
-      waiting.set(token, msg);
-    }
-    const later = deliver(decoded.right, token);
-    // Actors answer during `deliver` (XState runs actions synchronously); a request they leave
-    // unanswered (a notification sent as a request, a fenced accelerator) is not kept in memory.
-    if (token !== undefined && later !== true) waiting.delete(token);
-  });
-  const respond = (replyTo: string, message: unknown) => {
-    const msg = waiting.get(replyTo);
-    if (msg === undefined) return;
-    waiting.delete(replyTo);
-    stats.sent++;
-    msg.respond(JSON.stringify(message));
-  };
-  return { sub, respond, forget: (replyTo: string) => void waiting.delete(replyTo) };
-};
 
 export const hostAccelerator = (
   bus: Bus,
