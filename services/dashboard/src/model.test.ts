@@ -38,11 +38,11 @@ describe("DashboardModel", () => {
   it("skips and counts malformed events, and keeps going", () => {
     const model = new DashboardModel(runInfoOfId("r1", "nats://x"), 0);
     const subject = "sdrm3.r1.evt.sched.frame-released";
-    expect(acceptEvent(model, "r1", subject, "{oops")).toBeUndefined();
-    expect(acceptEvent(model, "r1", subject, JSON.stringify({ _tag: "frame.released", v: 1, run: "r1", at: -5 }))).toBeUndefined();
+    expect(acceptEvent(model, "r1", subject, { data: "{oops" })).toBeUndefined();
+    expect(acceptEvent(model, "r1", subject, { data: JSON.stringify({ _tag: "frame.released", v: 1, run: "r1", at: -5 }) })).toBeUndefined();
     const ok = { _tag: "frame.released", v: 1, run: "r1", at: 1, frame: { model: "M", frame: 0, releaseAt: 1, injectAt: 1, deadline: 21 } };
-    expect(acceptEvent(model, "r1", subject, JSON.stringify({ ...ok, run: "other" }))).toBeUndefined();
-    expect(acceptEvent(model, "r1", subject, JSON.stringify(ok))).toBeDefined();
+    expect(acceptEvent(model, "r1", subject, { data: JSON.stringify({ ...ok, run: "other" }) })).toBeUndefined();
+    expect(acceptEvent(model, "r1", subject, { data: JSON.stringify(ok) })).toBeDefined();
     const s = model.snapshot(0);
     expect(s.malformed).toBe(3);
     expect(s.lastMalformed).toContain("an event of run other, not r1");

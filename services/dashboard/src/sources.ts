@@ -8,13 +8,13 @@ import { Either, Schema } from "effect";
 import { Kvm } from "@nats-io/kv";
 import { ControlMessage, EVENT_PAYLOADS, type RunEvent, RunEvent as RunEventSchema, Subjects, errorMessage } from "@sdrm3/shared/contracts";
 import { type NatsBus, leaseBucketName } from "@sdrm3/shared/nats";
-import { type LogLine, decodeJson } from "@sdrm3/shared/runtime";
+import { type BusMsg, type LogLine, decodeMsg, relaySubscribe } from "@sdrm3/shared/runtime";
 import type { DashboardModel } from "./model";
 
 
-/** Decodes one event message; a failure is counted on the model. */
-export const acceptEvent = (model: DashboardModel, run: string, subject: string, data: string): RunEvent | undefined => {
-  const decoded = decodeJson(RunEventSchema, data);
+/** Decodes one event message (through the relay); a failure is counted on the model. */
+export const acceptEvent = (model: DashboardModel, run: string, subject: string, msg: Pick<BusMsg, "data" | "typed">): RunEvent | undefined => {
+  const decoded = decodeMsg(RunEventSchema, msg);
   if (Either.isLeft(decoded)) {
     model.malformedEvent(`${subject}: ${decoded.left.message}`);
     return undefined;
@@ -40,13 +40,12 @@ export interface LiveSource {
 export const followRun = (bus: NatsBus, run: string, model: DashboardModel, opts: { readonly pollMs?: number; readonly log?: (line: string) => void; readonly wall?: () => number } = {}): LiveSource => {
   const wall = opts.wall ?? (() => Date.now());
   const subs = [
-    bus.subscribe(Subjects.allEvents(run), (msg) => void acceptEvent(model, run, msg.subject, msg.data)),
+    bus.subscribe(Subjects.allEvents(run), (msg) => void acceptEvent(model, run, msg.subject, msg)),
     ...["register", "control"].map((kind) =>
-      bus.subscribe(Subjects.control(run, kind), (msg) => {
-        const decoded = decodeJson(ControlMessage, msg.data);
-        // a bad control message is not the dashboard's to report as an event; it is skipped
-        if (Either.isRight(decoded) && decoded.right.run === run) model.controlMessage(decoded.right, wall());
-      }),
+      // a bad control message is not the dashboard's to report as an event; it is skipped
+      relaySubscribe(bus, Subjects.control(run, kind), ControlMessage, undefined, (control) => {
+        if (control.run === run) model.controlMessage(control, wall());
+      }, undefined),
     ),
   ];
   const kvm = new Kvm(bus.nc);

@@ -9,7 +9,6 @@
  */
 import { Either } from "effect";
 import { type AnyActorRef, createActor } from "xstate";
-import type { Schema } from "effect";
 import {
   AccelCommand,
   AccelRegister,
@@ -17,9 +16,8 @@ import {
   Registration,
   RunControl,
   TaskRegister,
-  type ErrorReply,
   PROTOCOL_VERSION,
-  type RunEvent,
+  RunEvent,
   TaskCommand,
   TaskReply,
   errorReply,
@@ -32,10 +30,10 @@ import { schedulerMachine } from "../actors/scheduler";
 import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
-import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError } from "./bus";
+import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Payload, typed } from "./bus";
 import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
-import { decodeJson } from "./typed-bus";
-import { type RejectListener, type RelayStats, announce, newStats, relayCommands } from "./relay";
+import type { DecodeFailure } from "./codec";
+import { type RejectListener, type RelayStats, announce, decodeMsg, newStats, relayCommands, relaySubscribe } from "./relay";
 import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 export type { RelayStats, RejectListener } from "./relay";
@@ -84,7 +82,7 @@ export const hostAccelerator = (
   const stats = newStats();
   const timers = opts.timers ?? coarseTimers;
   const armed = new Set<TimerHandle>();
-  let relay: ReturnType<typeof relayCommands<AccelCommand, unknown>> | undefined;
+  let relay: ReturnType<typeof relayCommands<AccelCommand, unknown, AccelReply>> | undefined;
   // The fence, as the actor sees it: reported before every dispatch and timer it is handed.
   const reportLease = () => {
     if (opts.canServe !== undefined) actor.send({ type: "lease", valid: opts.canServe() });
@@ -106,7 +104,7 @@ export const hostAccelerator = (
     }),
     { input: { id: spec.id, costs }, systemId: `accel:${spec.id}` },
   ).start();
-  relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, stats, (cmd, replyTo) => {
+  relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, AccelReply, stats, (cmd, replyTo) => {
     if (replyTo === undefined) return; // dispatches are requests; a bare publish has no one to answer
     reportLease();
     if (actor.getSnapshot().value !== "ready") return; // spare or fenced: the slot's owner answers the retry
@@ -128,7 +126,7 @@ export const hostAccelerator = (
     costClass: spec.costClass,
     host: opts.host ?? "embedded",
   });
-  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
+  const control = announce(bus, run, registration, Registration, opts.onReject, opts.onFinished, opts.onStopped);
   return {
     actor,
     stats,
@@ -144,12 +142,12 @@ export const hostAccelerator = (
 
 const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hosted => {
   const stats = newStats();
-  let respond: (replyTo: string, message: unknown) => void = () => {};
+  let respond: (replyTo: string, message: TaskReply) => void = () => {};
   const actor = createActor(modelTaskMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }), {
     input: cfg,
     systemId: `task:${cfg.name}`,
   }).start();
-  const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, stats, (cmd, replyTo) => {
+  const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, TaskReply, stats, (cmd, replyTo) => {
     if (cmd.run !== cfg.run) {
       if (replyTo !== undefined) relay.respond(replyTo, errorReply("rejected", `command for run ${cmd.run} sent to ${cfg.run}/${cfg.name}`));
       return;
@@ -176,7 +174,7 @@ export const hostModelTasks = (bus: Bus, cfgs: ReadonlyArray<TaskConfig>, opts: 
   for (const cfg of cfgs) Subjects.taskCmd(cfg.run, cfg.name); // refuse a bad name before hosting anything
   const hosted = cfgs.map((cfg) => hostTaskActor(bus, cfg, opts));
   const registration = TaskRegister.make({ v: PROTOCOL_VERSION, run, models: cfgs.map((c) => c.name), host: opts.host ?? "embedded" });
-  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
+  const control = announce(bus, run, registration, Registration, opts.onReject, opts.onFinished, opts.onStopped);
   const first = hosted[0]!;
   hosted[0] = { ...first, stop: () => { control.unsubscribe(); first.stop(); } };
   return hosted;
@@ -250,7 +248,7 @@ const subjectOf = (run: string, to: Target) =>
 
 /** Publishes a run.control message on the run's control subject (what the scheduler tells every service). */
 export const publishRunControl = (bus: Bus, run: string, op: RunControl["op"], reason?: string): void =>
-  bus.publish(Subjects.control(run, "control"), JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
+  bus.publish(Subjects.control(run, "control"), typed(RunControl, RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
 
 /**
  * Hosts the scheduler: waits for every accelerator of `kernel.accelerators` to register, runs the
@@ -296,7 +294,7 @@ export const hostScheduler = (
    * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
    * while the actors are hosted, so its behaviour is unchanged.
    */
-  const requestRetrying = async (to: Target, subject: string, data: string): Promise<BusMsg> => {
+  const requestRetrying = async (to: Target, subject: string, data: Payload): Promise<BusMsg> => {
     const slot = to.kind === "accel" ? to.id : to.name;
     // The takeover budget is counted, not clocked: every attempt that timed out costs its timeout,
     // every pause its length (no clock is read; a "no responders" answer costs nothing but the pause).
@@ -333,14 +331,13 @@ export const hostScheduler = (
       switch (e.kind) {
         case "request": {
           const subject = subjectOf(run, e.to);
-          const schema = e.to.kind === "task" ? TaskReply : AccelReply;
           stats.sent++;
-          const data = JSON.stringify(e.message);
+          const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
           const sent = requestRetrying(e.to, subject, data);
           sent.then(
             (msg) => {
               stats.received++;
-              const decoded = decodeJson(schema as Schema.Schema<ErrorReply | Exclude<TaskReply | AccelReply, ErrorReply>, unknown>, msg.data);
+              const decoded: Either.Either<TaskReply | AccelReply, DecodeFailure> = e.to.kind === "task" ? decodeMsg(TaskReply, msg) : decodeMsg(AccelReply, msg);
               if (Either.isLeft(decoded)) {
                 stats.rejected++;
                 opts.onReject?.(subject, decoded.left.message);
@@ -359,11 +356,11 @@ export const hostScheduler = (
         }
         case "notify":
           stats.sent++;
-          bus.publish(subjectOf(run, e.to), JSON.stringify(e.message));
+          bus.publish(subjectOf(run, e.to), typed(TaskCommand, e.message));
           break;
         case "event":
           opts.onEvent?.(e.event);
-          if (publishEvents) bus.publish(Subjects.event(run, "sched", e.event._tag.replace(".", "-")), JSON.stringify(e.event));
+          if (publishEvents) bus.publish(Subjects.event(run, "sched", e.event._tag.replace(".", "-")), typed(RunEvent, e.event));
           break;
         case "wait":
           wait(e.until);
@@ -391,19 +388,11 @@ export const hostScheduler = (
     },
     error: (err) => settle?.reject(new RunFailedError(`scheduler stopped: ${errorMessage(err)}`)),
   });
-  const sub = bus.subscribe(Subjects.control(run, "register"), (msg) => {
-    stats.received++;
-    const decoded = decodeJson(Registration, msg.data);
-    if (Either.isLeft(decoded)) {
-      stats.rejected++;
-      opts.onReject?.(msg.subject, decoded.left.message);
-      return;
-    }
-    const r = decoded.right;
+  const sub = relaySubscribe(bus, Subjects.control(run, "register"), Registration, stats, (r) => {
     if (r.run !== run) return;
     if (r._tag === "accel.register") actor.send({ type: "accel.registered", acc: r.acc });
     else for (const model of r.models) actor.send({ type: "task.registered", model });
-  });
+  }, opts.onReject);
   let registerTimer: ReturnType<typeof setTimeout> | undefined;
   if (opts.registerTimeoutMs !== undefined) {
     const ms = opts.registerTimeoutMs;
