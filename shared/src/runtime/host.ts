@@ -30,10 +30,10 @@ import { schedulerMachine } from "../actors/scheduler";
 import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
-import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Payload, typed } from "./bus";
+import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, typed } from "./bus";
 import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
 import type { DecodeFailure } from "./codec";
-import { type RejectListener, type RelayStats, announce, decodeMsg, newStats, relayCommands, relaySubscribe } from "./relay";
+import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEither } from "./relay";
 import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 export type { RelayStats, RejectListener } from "./relay";
@@ -294,7 +294,7 @@ export const hostScheduler = (
    * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
    * while the actors are hosted, so its behaviour is unchanged.
    */
-  const requestRetrying = async (to: Target, subject: string, data: Payload): Promise<BusMsg> => {
+  const requestRetrying = async (to: Target, subject: string, data: Payload): Promise<Either.Either<TaskReply | AccelReply, DecodeFailure>> => {
     const slot = to.kind === "accel" ? to.id : to.name;
     // The takeover budget is counted, not clocked: every attempt that timed out costs its timeout,
     // every pause its length (no clock is read; a "no responders" answer costs nothing but the pause).
@@ -302,7 +302,9 @@ export const hostScheduler = (
     let backoff = 50;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await bus.request(subject, data, { timeoutMs: attemptMs });
+        return to.kind === "task"
+          ? await requestEither(bus, subject, data, TaskReply, { timeoutMs: attemptMs })
+          : await requestEither(bus, subject, data, AccelReply, { timeoutMs: attemptMs });
       } catch (err) {
         if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError) || stopped) throw err;
         if (err instanceof BusTimeoutError) spentMs += attemptMs;
@@ -335,9 +337,8 @@ export const hostScheduler = (
           const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
           const sent = requestRetrying(e.to, subject, data);
           sent.then(
-            (msg) => {
+            (decoded) => {
               stats.received++;
-              const decoded: Either.Either<TaskReply | AccelReply, DecodeFailure> = e.to.kind === "task" ? decodeMsg(TaskReply, msg) : decodeMsg(AccelReply, msg);
               if (Either.isLeft(decoded)) {
                 stats.rejected++;
                 opts.onReject?.(subject, decoded.left.message);

@@ -98,6 +98,15 @@ export const decodeReply = <A, I>(subject: string, reply: BusMsg, replySchema: S
   return decoded;
 };
 
+/** Sends a request and decodes its reply with `replySchema`: bus errors reject, a reply that does not decode is a Left. */
+export const requestEither = async <A, I>(
+  bus: Bus,
+  subject: string,
+  payload: Parameters<Bus["request"]>[1],
+  replySchema: Schema.Schema<A, I>,
+  opts: RequestOptions = {},
+): Promise<Either.Either<A, DecodeFailure>> => decodeMsg(replySchema, await bus.request(subject, payload, opts));
+
 /**
  * Sends `payload` as a request and decodes the reply with `replySchema`. Rejects with the bus
  * errors (BusTimeoutError, BusNoRespondersError, …), with RemoteDecodeError when the responder
