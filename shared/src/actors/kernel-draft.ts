@@ -3,6 +3,12 @@
  * what the step changes — the per-step maps and arrays, a model, a job or a chunk of the job table
  * on its first change — and shares everything else with the state it came from, which it never
  * writes. `done()` gives the next state.
+ *
+ * Transient mode (`StepMode`): for a driver that feeds one lineage of states and never looks at an
+ * earlier one (SchedulerKernel: the direct engine, replay, resume), the draft changes the state's
+ * containers in place instead of copying them — the same step, the same effects and the same next
+ * state, without the copies. The actor's machine always steps persistently (XState's `transition`
+ * contract). A frozen job (one a persistent step shared) is still copied before it is changed.
  */
 import type { Outcome } from "../contracts/messages";
 import type { Policy } from "../policies/types";
@@ -24,7 +30,20 @@ import type { KernelReply } from "./kernel-types";
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** persistent: the state a step starts from is left as it was; transient: it is changed in place (see above). */
+export type StepMode = "persistent" | "transient";
+
+/**
+ * The window with `item` appended. When the window ends where its array ends, the item is appended
+ * to the shared array (an older window never reads past its own end, and a second append from the
+ * same window finds the array longer and copies); otherwise the window's items are copied.
+ */
 export const pushWindow = <T>(w: Window<T>, item: T): Window<T> => {
+  // append at the tip, unless most of the array is behind the window (then compact it)
+  if (w.end === w.items.length && w.start * 2 <= w.items.length) {
+    (w.items as T[]).push(item);
+    return { items: w.items, start: w.start, end: w.end + 1 };
+  }
   const items = w.items.slice(w.start, w.end);
   items.push(item);
   return { items, start: 0, end: items.length };
@@ -82,6 +101,10 @@ export class DraftState {
   private ownTable = false;
 
   private chunkForWrite(c: number): ReadonlyArray<Job> {
+    if (this.transient) {
+      if (c === this.jobs.chunks.length) this.jobs.chunks.push([]);
+      return this.jobs.chunks[c]!;
+    }
     if (!this.ownTable) {
       this.jobs.chunks = [...this.jobs.chunks];
       this.ownTable = true;
@@ -96,17 +119,20 @@ export class DraftState {
     return chunk;
   }
 
-  constructor(s: KernelState) {
+  constructor(
+    s: KernelState,
+    private readonly transient = false,
+  ) {
     this.fixed = s.fixed;
     this.now = s.now;
     this.step = s.step;
     this.corrSeq = s.corrSeq;
-    this.pending = new Map(s.pending);
+    this.pending = transient ? (s.pending as Map<number, KernelReply | undefined>) : new Map(s.pending);
     this.parentOutcome = s.parentOutcome;
     this.inflight = s.inflight;
-    this.models = [...s.models];
-    this.running = [...s.running];
-    this.jobs = { chunks: s.jobs.chunks as ReadonlyArray<Job>[], length: s.jobs.length };
+    this.models = transient ? (s.models as ModelDyn[]) : [...s.models];
+    this.running = transient ? (s.running as Array<Running | undefined>) : [...s.running];
+    this.jobs = transient ? (s.jobs as { chunks: ReadonlyArray<Job>[]; length: number }) : { chunks: s.jobs.chunks as ReadonlyArray<Job>[], length: s.jobs.length };
     this.decisions = s.decisions;
     this.policy = s.policy;
     this.nextTuneAt = s.nextTuneAt;
@@ -146,6 +172,7 @@ export class DraftState {
 
   /** Shares the jobs this step made or copied: frozen, so the next change copies again (a view handed out stays as it was). */
   protected sealJobs() {
+    if (this.transient) return;
     for (const j of this.ownJobs) Object.freeze(j);
     this.ownJobs.clear();
   }
@@ -159,7 +186,7 @@ export class DraftState {
   protected mutJob(i: number): Mutable<Job> {
     const chunk = this.chunkForWrite(Math.floor(i / JOB_CHUNK));
     let job = chunk[i % JOB_CHUNK]!;
-    if (!this.ownJobs.has(job)) {
+    if (this.transient ? Object.isFrozen(job) : !this.ownJobs.has(job)) {
       job = copyJob(job);
       this.ownJobs.add(job);
       (chunk as Job[])[i % JOB_CHUNK] = job;
@@ -169,12 +196,12 @@ export class DraftState {
 
   protected addJob(job: Job) {
     (this.chunkForWrite(Math.floor(job.index / JOB_CHUNK)) as Job[]).push(job);
-    this.ownJobs.add(job);
+    if (!this.transient) this.ownJobs.add(job);
     this.jobs.length++;
   }
 
   protected model(i: number): Mutable<ModelDyn> {
-    if (!this.ownModels.has(i)) {
+    if (!this.transient && !this.ownModels.has(i)) {
       this.models[i] = { ...this.models[i]! };
       this.ownModels.add(i);
     }

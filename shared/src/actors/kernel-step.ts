@@ -18,16 +18,19 @@ import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcom
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { Dispatch, SchedulerView } from "../policies/types";
 import { type Job, type KernelFields, KernelState, type Running, type Step, appendTo, recordOf, tuneTimeAfter } from "./kernel-state";
-import { DraftState, type Mutable, pastSkips, pushWindow, runLength } from "./kernel-draft";
+import { DraftState, type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
 import type { KernelEffect, KernelInput, KernelReply, Target } from "./kernel-types";
 import { buildView } from "./kernel-view";
 
 /** The fields of a decision event the kernel stamps itself. */
 type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
 
-/** Applies `input` to `state`: the next state and the effects. `state` is left as it was. */
-export const kernelStep = (state: KernelState, input: KernelInput): { readonly state: KernelState; readonly effects: KernelEffect[] } => {
-  if (input.kind === "reply" && input.at === undefined && state.pending.get(input.corr) === undefined && state.pending.has(input.corr)) {
+/**
+ * Applies `input` to `state`: the next state and the effects. `state` is left as it was — unless
+ * `mode` is "transient" (a driver that never looks at an earlier state: kernel-draft.ts).
+ */
+export const kernelStep = (state: KernelState, input: KernelInput, mode: StepMode = "persistent"): { readonly state: KernelState; readonly effects: KernelEffect[] } => {
+  if (mode === "persistent" && input.kind === "reply" && input.at === undefined && state.pending.get(input.corr) === undefined && state.pending.has(input.corr)) {
     // a reply that does not complete its step only joins the others (no draft needed)
     let outstanding = 0;
     for (const r of state.pending.values()) if (r === undefined) outstanding++;
@@ -36,7 +39,7 @@ export const kernelStep = (state: KernelState, input: KernelInput): { readonly s
       return { state: new KernelState({ ...fieldsOf(state), pending: new Map(state.pending).set(input.corr, input.reply) }), effects: [] };
     }
   }
-  const draft = new Draft(state);
+  const draft = new Draft(state, mode === "transient");
   const effects = input.kind === "start" ? draft.start() : input.kind === "clock" ? draft.onClock(input.at) : draft.onReply(input.corr, input.reply, input.at);
   return { state: draft.done(), effects };
 };

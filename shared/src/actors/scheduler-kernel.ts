@@ -27,6 +27,7 @@
 import type { FrameRecord } from "../domain/metrics";
 import type { Policy } from "../policies/types";
 import { type KernelState, type TuneStep, initialState } from "./kernel-state";
+import type { StepMode } from "./kernel-draft";
 import { kernelStep } from "./kernel-step";
 import type { KernelConfig, KernelEffect, KernelInput, KernelReply } from "./kernel-types";
 
@@ -41,19 +42,25 @@ export const applyInput = (kernel: SchedulerKernel, input: KernelInput): KernelE
 
 export class SchedulerKernel {
   #state: KernelState;
+  readonly #mode: StepMode;
 
-  /** A kernel of configuration `cfg` before its start, or holding `state`. */
+  /**
+   * A kernel of configuration `cfg` before its start, or holding `state`. A kernel made from a
+   * configuration owns its states and steps them in place (transient mode, kernel-draft.ts): take
+   * `state` once you stop feeding it. One made from a state steps persistently (the state stays as it was).
+   */
   constructor(cfg: KernelConfig | KernelState) {
     this.#state = "fixed" in cfg ? cfg : initialState(cfg);
+    this.#mode = "fixed" in cfg ? "persistent" : "transient";
   }
 
-  /** The state after the last input (a value: later inputs do not change it). */
+  /** The state after the last input (in transient mode, the next input changes it). */
   get state(): KernelState {
     return this.#state;
   }
 
   apply(input: KernelInput): KernelEffect[] {
-    const next = kernelStep(this.#state, input);
+    const next = kernelStep(this.#state, input, this.#mode);
     this.#state = next.state;
     return next.effects;
   }
