@@ -34,13 +34,12 @@ export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export type StepMode = "persistent" | "transient";
 
 /**
- * The window with `item` appended. When the window ends where its array ends, the item is appended
- * to the shared array (an older window never reads past its own end, and a second append from the
- * same window finds the array longer and copies); otherwise the window's items are copied.
+ * The window with `item` appended. `inPlace` (transient steps): appended to the window's own array
+ * when it ends there (compacted when most of it is behind the window); otherwise the window's items
+ * are copied, so the window it came from stays as it was.
  */
-export const pushWindow = <T>(w: Window<T>, item: T): Window<T> => {
-  // append at the tip, unless most of the array is behind the window (then compact it)
-  if (w.end === w.items.length && w.start * 2 <= w.items.length) {
+export const pushWindow = <T>(w: Window<T>, item: T, inPlace = false): Window<T> => {
+  if (inPlace && w.end === w.items.length && w.start * 2 <= w.items.length) {
     (w.items as T[]).push(item);
     return { items: w.items, start: w.start, end: w.end + 1 };
   }
@@ -121,7 +120,7 @@ export class DraftState {
 
   constructor(
     s: KernelState,
-    private readonly transient = false,
+    protected readonly transient = false,
   ) {
     this.fixed = s.fixed;
     this.now = s.now;

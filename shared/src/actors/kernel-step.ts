@@ -384,7 +384,7 @@ class Draft extends DraftState {
     }
     if (outcome !== "dropped") m.completed++;
     if (outcome === "onTime") m.lastOnTimeAt = this.now;
-    m.recent = pushWindow(m.recent, { at: this.now, missed: outcome !== "onTime" });
+    m.recent = pushWindow(m.recent, { at: this.now, missed: outcome !== "onTime" }, this.transient);
     const run = this.fixed.cfg.run;
     const name = fixed.cfg.name;
     out.push({
