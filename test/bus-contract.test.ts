@@ -25,9 +25,8 @@ import {
   DecodeFailure,
   RemoteDecodeError,
   decodeJson,
-  requestDecoded,
-  subscribeDecoded,
-} from "../shared/src/runtime/typed-bus";
+} from "../shared/src/runtime/codec";
+import { requestDecoded, subscribeDecoded } from "../shared/src/runtime/relay";
 import { natsTestOptions, natsTestSource, uniqueSubjectPrefix } from "../shared/src/testkit";
 
 // ---------------------------------------------------------------------------------------------

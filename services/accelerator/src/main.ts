@@ -16,7 +16,6 @@
  * process stops hosting it.
  */
 import { hostname } from "node:os";
-import { Either } from "effect";
 import { type LeaseBucket, holdSlots } from "@sdrm3/shared/nats";
 import {
   type Bus,
@@ -24,7 +23,7 @@ import {
   type ResolvedRun,
   RunFailedError,
   acceleratorCosts,
-  decodeJson,
+  relaySubscribe,
   hostAccelerator,
 } from "@sdrm3/shared/runtime";
 import { RunControl, Subjects } from "@sdrm3/shared/contracts";
@@ -76,12 +75,11 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
   });
   const onStopped = (reason: string) => aborted(new RunFailedError(`the scheduler stopped run ${opts.run}: ${reason}`));
   // The process listens for the end of the run itself: a spare hosts no actor that would hear it.
-  const control = opts.bus.subscribe(Subjects.control(opts.run, "control"), (msg) => {
-    const decoded = decodeJson(RunControl, msg.data);
-    if (Either.isLeft(decoded) || decoded.right.run !== opts.run) return;
-    if (decoded.right.op === "finished") finished();
-    if (decoded.right.op === "stop") onStopped(decoded.right.reason ?? "no reason given");
-  });
+  const control = relaySubscribe(opts.bus, Subjects.control(opts.run, "control"), RunControl, undefined, (c) => {
+    if (c.run !== opts.run) return;
+    if (c.op === "finished") finished();
+    if (c.op === "stop") onStopped(c.reason ?? "no reason given");
+  }, undefined);
   const onAbort = () => finished();
   opts.signal?.addEventListener("abort", onAbort);
   if (opts.signal?.aborted === true) finished();

@@ -10,7 +10,7 @@ import { Either, Schema } from "effect";
 import { ErrorReply, Sdrm3Error, errorMessage, isRetryable } from "@sdrm3/shared/contracts";
 import { loadBuiltinDataset } from "@sdrm3/shared/data";
 import { connectNatsBus } from "@sdrm3/shared/nats";
-import { BusNoRespondersError, BusTimeoutError, type Bus, decodeJson } from "@sdrm3/shared/runtime";
+import { BusNoRespondersError, BusTimeoutError, type Bus, decodeReply } from "@sdrm3/shared/runtime";
 import { SWEEP_SUBJECT, serveWorker } from "@sdrm3/worker";
 import { type RunJob, type RunRecord, executeJob } from "./compare-worker";
 import { CliInputError, parseDuration } from "./duration";
@@ -54,7 +54,7 @@ export const runRemote = async (jobs: ReadonlyArray<RunJob>, opts: RemoteOptions
       const started = performance.now();
       try {
         const reply = await opts.bus.request(SWEEP_SUBJECT, JSON.stringify(job), { timeoutMs: opts.runTimeoutMs });
-        const decoded = decodeJson(SweepReply, reply.data);
+        const decoded = decodeReply(SWEEP_SUBJECT, reply, SweepReply);
         if (Either.isLeft(decoded)) throw new SweepRunError(`malformed reply from a worker: ${decoded.left.message}`);
         if ("_tag" in decoded.right) throw new SweepRunError(decoded.right.message);
         const record = decoded.right.ok as RunRecord;

@@ -5,8 +5,8 @@
  * with no traffic reads as not found.
  */
 import { describe, expect, it } from "vitest";
-import type { RunEvent } from "@sdrm3/shared/contracts";
-import { resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
+import { RunEvent } from "@sdrm3/shared/contracts";
+import { decodeJson, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { DashboardModel, NOT_FOUND_AFTER_MS } from "./model";
 import { runInfoOfId, runInfoOfResolved } from "./run-info";
 import { acceptEvent } from "./sources";
@@ -38,11 +38,11 @@ describe("DashboardModel", () => {
   it("skips and counts malformed events, and keeps going", () => {
     const model = new DashboardModel(runInfoOfId("r1", "nats://x"), 0);
     const subject = "sdrm3.r1.evt.sched.frame-released";
-    expect(acceptEvent(model, "r1", subject, "{oops")).toBeUndefined();
-    expect(acceptEvent(model, "r1", subject, JSON.stringify({ _tag: "frame.released", v: 1, run: "r1", at: -5 }))).toBeUndefined();
+    expect(acceptEvent(model, "r1", subject, decodeJson(RunEvent, "{oops"))).toBeUndefined();
+    expect(acceptEvent(model, "r1", subject, decodeJson(RunEvent, JSON.stringify({ _tag: "frame.released", v: 1, run: "r1", at: -5 })))).toBeUndefined();
     const ok = { _tag: "frame.released", v: 1, run: "r1", at: 1, frame: { model: "M", frame: 0, releaseAt: 1, injectAt: 1, deadline: 21 } };
-    expect(acceptEvent(model, "r1", subject, JSON.stringify({ ...ok, run: "other" }))).toBeUndefined();
-    expect(acceptEvent(model, "r1", subject, JSON.stringify(ok))).toBeDefined();
+    expect(acceptEvent(model, "r1", subject, decodeJson(RunEvent, JSON.stringify({ ...ok, run: "other" })))).toBeUndefined();
+    expect(acceptEvent(model, "r1", subject, decodeJson(RunEvent, JSON.stringify(ok)))).toBeDefined();
     const s = model.snapshot(0);
     expect(s.malformed).toBe(3);
     expect(s.lastMalformed).toContain("an event of run other, not r1");

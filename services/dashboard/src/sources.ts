@@ -8,13 +8,12 @@ import { Either, Schema } from "effect";
 import { Kvm } from "@nats-io/kv";
 import { ControlMessage, EVENT_PAYLOADS, type RunEvent, RunEvent as RunEventSchema, Subjects, errorMessage } from "@sdrm3/shared/contracts";
 import { type NatsBus, leaseBucketName } from "@sdrm3/shared/nats";
-import { type LogLine, decodeJson } from "@sdrm3/shared/runtime";
+import { type LogLine, relaySubscribe } from "@sdrm3/shared/runtime";
 import type { DashboardModel } from "./model";
 
 
-/** Decodes one event message; a failure is counted on the model. */
-export const acceptEvent = (model: DashboardModel, run: string, subject: string, data: string): RunEvent | undefined => {
-  const decoded = decodeJson(RunEventSchema, data);
+/** Takes one event message as the relay decoded it; a failure (or another run's event) is counted on the model. */
+export const acceptEvent = (model: DashboardModel, run: string, subject: string, decoded: Either.Either<RunEvent, { readonly message: string }>): RunEvent | undefined => {
   if (Either.isLeft(decoded)) {
     model.malformedEvent(`${subject}: ${decoded.left.message}`);
     return undefined;
@@ -40,13 +39,14 @@ export interface LiveSource {
 export const followRun = (bus: NatsBus, run: string, model: DashboardModel, opts: { readonly pollMs?: number; readonly log?: (line: string) => void; readonly wall?: () => number } = {}): LiveSource => {
   const wall = opts.wall ?? (() => Date.now());
   const subs = [
-    bus.subscribe(Subjects.allEvents(run), (msg) => void acceptEvent(model, run, msg.subject, msg.data)),
+    relaySubscribe(bus, Subjects.allEvents(run), RunEventSchema, undefined, (event, msg) => void acceptEvent(model, run, msg.subject, Either.right(event)), (subject, message) =>
+      void acceptEvent(model, run, subject, Either.left({ message })),
+    ),
     ...["register", "control"].map((kind) =>
-      bus.subscribe(Subjects.control(run, kind), (msg) => {
-        const decoded = decodeJson(ControlMessage, msg.data);
-        // a bad control message is not the dashboard's to report as an event; it is skipped
-        if (Either.isRight(decoded) && decoded.right.run === run) model.controlMessage(decoded.right, wall());
-      }),
+      // a bad control message is not the dashboard's to report as an event; it is skipped
+      relaySubscribe(bus, Subjects.control(run, kind), ControlMessage, undefined, (control) => {
+        if (control.run === run) model.controlMessage(control, wall());
+      }, undefined),
     ),
   ];
   const kvm = new Kvm(bus.nc);

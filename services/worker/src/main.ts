@@ -5,7 +5,8 @@
  * added and removed at any time; NATS gives each request to exactly one member of the group.
  */
 import { Subjects, errorReply, errorMessage } from "@sdrm3/shared/contracts";
-import type { Bus } from "@sdrm3/shared/runtime";
+import { Schema } from "effect";
+import { type Bus, relaySubscribe } from "@sdrm3/shared/runtime";
 
 /** Where sweeps send their runs, and the queue group their workers share. */
 export const SWEEP_SUBJECT = Subjects.sweep();
@@ -23,17 +24,14 @@ export interface WorkerServiceOptions {
 export const serveWorker = async (opts: WorkerServiceOptions): Promise<void> => {
   let chain: Promise<void> = Promise.resolve();
   let done = 0;
-  const sub = opts.bus.subscribe(
+  // The relay parses the job (text that is not JSON is answered with a decode error); `run` validates it.
+  const sub = relaySubscribe(
+    opts.bus,
     SWEEP_SUBJECT,
-    (msg) => {
+    Schema.Unknown,
+    undefined,
+    (job, msg) => {
       chain = chain.then(async () => {
-        let job: unknown;
-        try {
-          job = JSON.parse(msg.data);
-        } catch {
-          msg.respond(JSON.stringify(errorReply("decode", "sweep job: invalid JSON")));
-          return;
-        }
         try {
           const record = await opts.run(job);
           msg.respond(JSON.stringify({ ok: record }));
@@ -43,6 +41,7 @@ export const serveWorker = async (opts: WorkerServiceOptions): Promise<void> => 
         }
       });
     },
+    (subject, message) => opts.log?.(`refused a sweep job on ${subject}: ${message}`),
     { queue: SWEEP_QUEUE },
   );
   opts.log?.(`worker ready on ${SWEEP_SUBJECT} (queue ${SWEEP_QUEUE})`);

@@ -1,79 +1,181 @@
 /**
- * The accelerator actor (XState v5): one sub-accelerator that executes blocks.
+ * The accelerator slot actor (XState v5): one sub-accelerator that executes blocks. A pure
+ * reducer: its effects are named (`respond`, `forget`, `armTimer`) and provided by the host
+ * (runtime/host), which owns the bus and the timers.
  *
- * Pure machine: effects are named (`respond`) and provided by the host (runtime/host), which owns
- * the bus. In virtual time the accelerator answers a dispatch at once with the block's completion
- * time and energy; it refuses a block while a previous one is still in flight (it completes after
- * the new block's start), so a scheduler bug can never double-book it.
+ * Lifecycle of the slot, as this process sees it (docs/distributed.md, docs/reliability.md):
+ *   spare    hosted but not holding the slot's lease: dispatches are left unanswered (the owner answers)
+ *   ready    the owner: executes blocks and answers
+ *   fenced   the lease may have lapsed: dispatches are left unanswered, and a block running when the
+ *            fence closed is forgotten (the slot's new owner answers the scheduler's retry); a
+ *            lease found valid again makes it the owner again
+ *   stopped  final
+ * The host reports the lease with `lease` events (before each dispatch it hands over and each
+ * timer it delivers); a process that does not lease slots never sends one and stays `ready`.
+ *
+ * In virtual time the accelerator answers a dispatch at once with the block's completion time and
+ * energy; in live mode (the dispatch names a speed) it answers once the host's timer says the
+ * block's latency (scaled) has passed. It refuses a block while a previous one is still in flight
+ * (it completes after the new block's start), so a scheduler bug can never double-book it. A
+ * repeated dispatch gets the first answer: recent results are remembered by dispatch key, and a
+ * retry of a block still running joins it.
  */
-import { assign, enqueueActions, setup } from "xstate";
-import type { AccelReply, BlockDispatch } from "../contracts/messages";
+import { enqueueActions, setup } from "xstate";
+import type { AccelReply, BlockDispatch, BlockResult } from "../contracts/messages";
 import { type AccelModelCosts, busyRefusal, executeBlock, isFreeFor } from "./accelerator-logic";
+import { type ReplyMemory, recall, remember, replyMemory } from "./reply-memory";
+
+/**
+ * How many recent dispatches an accelerator remembers, to answer a repeated one identically: a
+ * dispatch retried after a lost reply, and every request a resumed scheduler sends again for the
+ * steps its dead predecessor took but did not get recorded (runtime/resume.ts). The bound on that
+ * unrecorded tail is this many requests per actor.
+ */
+export const ACCEL_REPLY_MEMORY = 4096;
 
 export interface AcceleratorInput {
   readonly id: string;
   readonly costs: ReadonlyMap<string, AccelModelCosts>;
+  /** Start as a hot spare (no lease yet); default false, the owner. */
+  readonly spare?: boolean;
 }
 
-export interface AcceleratorContext extends AcceleratorInput {
+/** A live block running out its latency: who waits for its answer. */
+export interface BlockInProgress {
+  readonly replyTos: ReadonlyArray<string>;
+  readonly message: BlockResult;
+}
+
+export interface AcceleratorContext {
+  readonly id: string;
+  readonly costs: ReadonlyMap<string, AccelModelCosts>;
   readonly busyUntil: number;
   readonly blocks: number;
   readonly energyMJ: number;
   readonly refused: number;
+  /** Results of recent dispatches by dispatch key (answered again to a repeat). */
+  readonly recent: ReplyMemory<AccelReply>;
+  /** Live blocks still running, by dispatch key. */
+  readonly inProgress: ReadonlyMap<string, BlockInProgress>;
+  readonly startsSpare: boolean;
 }
 
 export type AcceleratorEvent =
   | { readonly type: "block.dispatch"; readonly cmd: BlockDispatch; readonly replyTo: string }
+  /** The host's timer for the live block `key` went off. */
+  | { readonly type: "block.elapsed"; readonly key: string }
+  /** Whether this process holds the slot's lease now. */
+  | { readonly type: "lease"; readonly valid: boolean }
   | { readonly type: "stop" };
+
+/** A dispatch's identity: the same block of the same job at the same time. */
+export const dispatchKey = (cmd: Pick<BlockDispatch, "job" | "at" | "firstLayer" | "layerCount">): string =>
+  `${cmd.job}@${cmd.at}:${cmd.firstLayer}+${cmd.layerCount}`;
+
+const without = <K, V>(m: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> => {
+  const next = new Map(m);
+  next.delete(key);
+  return next;
+};
 
 export const acceleratorMachine = setup({
   types: {} as { context: AcceleratorContext; input: AcceleratorInput; events: AcceleratorEvent },
   actions: {
     /** Provided by the host: send `message` as the reply to the request identified by `replyTo`. */
     respond: (_, _params: { replyTo: string; message: AccelReply }) => {},
+    /** Provided by the host: the request `replyTo` will not be answered here (let it go). */
+    forget: (_, _params: { replyTo: string }) => {},
+    /** Provided by the host: send `block.elapsed` with `key` after `wallMs` of wall time. */
+    armTimer: (_, _params: { key: string; wallMs: number }) => {},
   },
   guards: {
-    // XRBench frees an accelerator up to 0.01 ms before its recorded completion; exact timing never does.
-    free: ({ context, event }) => event.type === "block.dispatch" && isFreeFor(context.busyUntil, event.cmd),
+    leaseValid: ({ event }) => event.type === "lease" && event.valid,
+    leaseLost: ({ event }) => event.type === "lease" && !event.valid,
   },
 }).createMachine({
   id: "accelerator",
-  context: ({ input }) => ({ ...input, busyUntil: 0, blocks: 0, energyMJ: 0, refused: 0 }),
-  initial: "ready",
+  context: ({ input }) => ({
+    id: input.id,
+    costs: input.costs,
+    busyUntil: 0,
+    blocks: 0,
+    energyMJ: 0,
+    refused: 0,
+    recent: replyMemory(ACCEL_REPLY_MEMORY),
+    inProgress: new Map(),
+    startsSpare: input.spare === true,
+  }),
+  initial: "boot",
+  on: { stop: ".stopped" },
   states: {
+    boot: {
+      always: [{ guard: ({ context }) => context.startsSpare, target: "spare" }, { target: "ready" }],
+    },
+    spare: {
+      on: { lease: { guard: "leaseValid", target: "ready" } },
+    },
     ready: {
       on: {
-        "block.dispatch": [
-          {
-            guard: "free",
-            actions: enqueueActions(({ context, event, enqueue }) => {
-              const result = executeBlock(context.costs, event.cmd);
-              if (result._tag === "block.result") {
-                enqueue.assign({
-                  busyUntil: result.completesAt,
-                  blocks: context.blocks + 1,
-                  energyMJ: context.energyMJ + result.energyMJ,
-                });
-              }
+        lease: { guard: "leaseLost", target: "fenced" },
+        "block.dispatch": {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const key = dispatchKey(event.cmd);
+            const answered = recall(context.recent, key);
+            if (answered !== undefined) {
+              // a repeat of a block already answered: the same answer
+              enqueue({ type: "respond", params: { replyTo: event.replyTo, message: answered } });
+              return;
+            }
+            const running = context.inProgress.get(key);
+            if (running !== undefined) {
+              // a repeat of a live block still running: answered with it
+              enqueue.assign({ inProgress: new Map(context.inProgress).set(key, { ...running, replyTos: [...running.replyTos, event.replyTo] }) });
+              return;
+            }
+            const cmd = event.cmd;
+            if (!isFreeFor(context.busyUntil, cmd)) {
+              enqueue.assign({ refused: context.refused + 1 });
+              enqueue({ type: "respond", params: { replyTo: event.replyTo, message: busyRefusal(context.id, context.busyUntil, cmd) } });
+              return;
+            }
+            const result = executeBlock(context.costs, cmd);
+            if (result._tag !== "block.result") {
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
-            }),
-          },
-          {
-            actions: [
-              assign({ refused: ({ context }) => context.refused + 1 }),
-              enqueueActions(({ context, event, enqueue }) => {
-                enqueue({
-                  type: "respond",
-                  params: {
-                    replyTo: event.replyTo,
-                    message: busyRefusal(context.id, context.busyUntil, event.cmd),
-                  },
-                });
-              }),
-            ],
-          },
-        ],
-        stop: "stopped",
+              return;
+            }
+            const busy = { busyUntil: result.completesAt, blocks: context.blocks + 1, energyMJ: context.energyMJ + result.energyMJ };
+            if (cmd.speed === undefined) {
+              enqueue.assign({ ...busy, recent: remember(context.recent, key, result) });
+              enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
+              return;
+            }
+            // live: the hardware takes the block's latency (scaled by the run's speed) to run it
+            enqueue.assign({ ...busy, inProgress: new Map(context.inProgress).set(key, { replyTos: [event.replyTo], message: result }) });
+            enqueue({ type: "armTimer", params: { key, wallMs: result.latencyMs / cmd.speed } });
+          }),
+        },
+        "block.elapsed": {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const p = context.inProgress.get(event.key);
+            if (p === undefined) return;
+            enqueue.assign({ inProgress: without(context.inProgress, event.key), recent: remember(context.recent, event.key, p.message) });
+            for (const replyTo of p.replyTos) enqueue({ type: "respond", params: { replyTo, message: p.message } });
+          }),
+        },
+      },
+    },
+    fenced: {
+      on: {
+        lease: { guard: "leaseValid", target: "ready" },
+        // fenced while the block ran: the slot's new owner answers the scheduler's retry
+        "block.elapsed": {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const p = context.inProgress.get(event.key);
+            if (p === undefined) return;
+            enqueue.assign({ inProgress: without(context.inProgress, event.key) });
+            for (const replyTo of p.replyTos) enqueue({ type: "forget", params: { replyTo } });
+          }),
+        },
       },
     },
     stopped: { type: "final" },

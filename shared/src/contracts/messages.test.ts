@@ -8,7 +8,7 @@
 import { Either, type Schema } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type DecodeFailure, decodeJson } from "../runtime/typed-bus";
+import { type DecodeFailure, decodeJson } from "../runtime/codec";
 import {
   AccelCommand,
   AccelRegister,

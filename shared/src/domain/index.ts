@@ -6,3 +6,4 @@ export * from "./metrics";
 export * from "./cost-model";
 export * from "./cost-fidelity";
 export * from "./cost-fit";
+export * from "./remaining-work";

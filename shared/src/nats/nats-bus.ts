@@ -34,10 +34,11 @@ import {
   checkSubscribeSubject,
   consoleBusErrorHandler,
   reportBusError,
+  textOf,
   utf8ByteLength,
 } from "../runtime/bus";
 import { redactNatsUrl } from "./redact";
-import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "../runtime/bus";
+import type { Bus, BusErrorHandler, BusMsg, Payload, RequestOptions, SubscribeOptions, Subscription } from "../runtime/bus";
 import { type FailureKind, Sdrm3Error, errorMessage } from "../contracts/errors";
 
 export { redactNatsUrl };
@@ -251,8 +252,9 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
   };
 
   /** Publishes; still allowed while `close()` drains (handlers may answer), refused once closed. */
-  const send = (subject: string, data: string): void => {
+  const send = (subject: string, payload: Payload): void => {
     if (nc.isClosed()) throw new BusClosedError();
+    const data = textOf(payload);
     checkPublishSubject(subject);
     checkPayloadSize(subject, data, limit());
     try {
@@ -268,7 +270,7 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
       subject: m.subject,
       data: m.string(),
       reply,
-      respond: (response: string): boolean => {
+      respond: (response: Payload): boolean => {
         if (reply === undefined) return false;
         send(reply, response);
         return true;
@@ -311,7 +313,8 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     };
   };
 
-  const request = async (subject: string, data: string, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
+  const request = async (subject: string, payload: Payload, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
+    const data = textOf(payload);
     const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     ensureOpen();
     checkPublishSubject(subject);

@@ -17,6 +17,7 @@ import { jobId } from "../contracts/job-id";
 import type { ModelCosts } from "../domain/types";
 import { resolvePolicy } from "./catalogue";
 import type { AccelView, Decision, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
+import { optimisticRemaining, wholeCycles } from "../domain/remaining-work";
 
 export interface JobSpec {
   readonly frame: number;
@@ -88,16 +89,8 @@ export const modelCosts = (
   };
 };
 
-/** [l] = Σ over layers l..end of each layer's fastest latency (as the runtime computes it). */
-export const optimisticRemaining = (costs: ModelCosts): Float64Array => {
-  const out = new Float64Array(costs.layerCount + 1);
-  for (let l = costs.layerCount - 1; l >= 0; l--) {
-    let best = Number.POSITIVE_INFINITY;
-    for (const lat of costs.latencyMs) best = Math.min(best, lat[l]!);
-    out[l] = out[l + 1]! + best;
-  }
-  return out;
-};
+/** [l] = Σ over layers l..end of each layer's fastest latency (as the runtime computes it: domain/remaining-work). */
+export { optimisticRemaining };
 
 const jobOf = (m: ModelSpec, costs: ModelCosts, j: JobSpec): JobView => {
   const period = m.periodMs ?? DEFAULT_PERIOD_MS;
@@ -130,7 +123,7 @@ const modelOf = (m: ModelSpec): ModelView => {
     completed: m.completed ?? 0,
     queue: [...(m.jobs ?? [])].sort((a, b) => a.frame - b.frame).map((j) => jobOf(m, costs, j)),
     costs,
-    wholeCycles: Float64Array.from(costs.cycles, (r) => r.reduce((s, c) => s + c, 0)),
+    wholeCycles: wholeCycles(costs),
     optimisticRemainingMs: optimisticRemaining(costs),
     cascadeRemainingMs: m.cascadeRemainingMs ?? 0,
     cascadeChildren: [],

@@ -4,32 +4,64 @@
  * and the NATS bus (../nats). The contract suite in test/bus-contract.test.ts runs against both.
  *
  * Payloads are strings (UTF-8 JSON text), never bytes: the memory bus hands the very same string to
- * every subscriber (zero copy), and only the NATS bus encodes to bytes at its edge.
+ * every subscriber (zero copy), and only the NATS bus encodes to bytes at its edge. In-process code
+ * may also publish a typed message (`typed(value)`, a {@link TypedPayload}): the NATS bus sends its
+ * JSON text; the memory bus hands the value itself to its subscribers (`BusMsg.value`) and makes the
+ * text only if a subscriber reads `data` — the trusted in-process fast lane (docs/bus.md).
  *
  * Also here: the tagged error types, the error-reporting callback, and the pure subject helpers
  * (validation, wildcard matching, UTF-8 size) that both implementations share so they refuse and
  * accept exactly the same subjects and payloads. See docs/bus.md.
  */
 
-import { Data } from "effect";
+import { Data, type Schema } from "effect";
 import type { FailureKind } from "../contracts/errors";
 
 // ---------------------------------------------------------------------------------------------
 // The contract
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A message built in this process by typed code: a value of the contract schema `schema` (the type
+ * checker saw to it), whose JSON text is made once, when first asked for. A receiver in the same
+ * process that expects exactly that schema takes `value` without decoding it (runtime/relay.ts);
+ * any other receiver decodes the text.
+ */
+export class TypedPayload {
+  private json: string | undefined;
+  constructor(
+    /** The contract schema the value is of (compared by identity by the receiver). */
+    readonly schema: unknown,
+    readonly value: unknown,
+  ) {}
+  get text(): string {
+    return (this.json ??= JSON.stringify(this.value));
+  }
+}
+
+/** A contract value for publishing: see {@link TypedPayload}. */
+export const typed = <A>(schema: Schema.Schema<A, any>, value: A): TypedPayload => new TypedPayload(schema, value);
+
+/** What a publisher hands the bus: JSON text, or a typed message. */
+export type Payload = string | TypedPayload;
+
+/** The JSON text of a payload. */
+export const textOf = (p: Payload): string => (typeof p === "string" ? p : p.text);
+
 /** A delivered message. `data` is the published string itself (JSON text by convention). */
 export interface BusMsg {
   readonly subject: string;
   /** UTF-8 JSON text. */
   readonly data: string;
+  /** The typed message, when a publisher in this process handed one (memory bus only; never over NATS). */
+  readonly typed?: TypedPayload;
   /** Reply subject when the message is a request; `undefined` for a plain publish. */
   readonly reply: string | undefined;
   /**
    * Publishes `data` to `reply`. Returns `false` (and sends nothing) when there is no reply subject.
    * Throws PayloadTooLargeError / BusClosedError like `publish`.
    */
-  respond(data: string): boolean;
+  respond(data: Payload): boolean;
 }
 
 export interface Subscription {
@@ -55,14 +87,14 @@ export interface Bus {
    * Fire and forget (at most once). Throws synchronously: BusInvalidSubjectError (empty token,
    * whitespace, wildcard), PayloadTooLargeError, BusClosedError.
    */
-  publish(subject: string, data: string): void;
+  publish(subject: string, data: Payload): void;
   /** `subject` may use NATS wildcards: `*` (one token) and `>` (one or more trailing tokens). */
   subscribe(subject: string, handler: (msg: BusMsg) => void, opts?: SubscribeOptions): Subscription;
   /**
    * Resolves with the first reply. Rejects with BusTimeoutError, BusNoRespondersError (nobody
    * subscribed: immediately), PayloadTooLargeError, BusInvalidSubjectError or BusClosedError.
    */
-  request(subject: string, data: string, opts?: RequestOptions): Promise<BusMsg>;
+  request(subject: string, data: Payload, opts?: RequestOptions): Promise<BusMsg>;
   /** Resolves when everything published so far has been delivered (memory) / acknowledged by the server (NATS). */
   flush(): Promise<void>;
   /** Drains: pending deliveries finish, then the bus refuses all further use. Idempotent. */

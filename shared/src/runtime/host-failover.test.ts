@@ -17,7 +17,7 @@ import { type Hosted, RunFailedError, hostAccelerator, hostModelTasks } from "./
 import { createMemoryBus } from "./memory-bus";
 import { type RunResult, acceleratorCosts, runScenario, runScheduler, taskConfigsFor } from "./run";
 import { resolveRunSpec } from "./spec";
-import { decodeJson } from "./typed-bus";
+import { decodeJson } from "./codec";
 
 const SPEC = resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 300, seed: 5 });
 const RUN = "failover";

@@ -11,7 +11,7 @@ import { Subjects } from "../contracts/subjects";
 import type { AcceleratorSpec } from "../domain/types";
 import { type Hosted, hostAccelerator, hostModelTask } from "./host";
 import { type MemoryBus, createMemoryBus } from "./memory-bus";
-import { decodeJson } from "./typed-bus";
+import { decodeJson } from "./codec";
 import { Either } from "effect";
 import { jobId } from "../contracts/job-id";
 

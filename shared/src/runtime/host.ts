@@ -9,7 +9,6 @@
  */
 import { Either } from "effect";
 import { type AnyActorRef, createActor } from "xstate";
-import type { Schema } from "effect";
 import {
   AccelCommand,
   AccelRegister,
@@ -17,9 +16,8 @@ import {
   Registration,
   RunControl,
   TaskRegister,
-  type ErrorReply,
   PROTOCOL_VERSION,
-  type RunEvent,
+  RunEvent,
   TaskCommand,
   TaskReply,
   errorReply,
@@ -29,60 +27,23 @@ import { acceleratorMachine } from "../actors/accelerator";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { modelTaskMachine } from "../actors/model-task";
 import { schedulerMachine } from "../actors/scheduler";
-import type { KernelConfig, KernelEffect, KernelInput, SchedulerKernel, Target } from "../actors/scheduler-kernel";
+import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
-import { type Bus, type BusMsg, BusNoRespondersError, BusTimeoutError, type Subscription } from "./bus";
+import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, typed } from "./bus";
 import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
-import { decodeJson } from "./typed-bus";
+import type { DecodeFailure } from "./codec";
+import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEither } from "./relay";
 import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
-/** Counts of what passed the relay point, per hosted actor. */
-export interface RelayStats {
-  received: number;
-  rejected: number;
-  sent: number;
-}
+export type { RelayStats, RejectListener } from "./relay";
+
 
 export interface Hosted {
   readonly actor: AnyActorRef;
   readonly stats: RelayStats;
   stop(): void;
 }
-
-/** Called for every payload refused at the edge (for logging and counting). */
-export type RejectListener = (subject: string, message: string) => void;
-
-const newStats = (): RelayStats => ({ received: 0, rejected: 0, sent: 0 });
-
-/**
- * Announces a service on `ctl.register` now and again whenever the scheduler asks
- * (`run.control discover`), so processes may start in any order; calls `onFinished` when the
- * scheduler says the run is over.
- */
-const announce = (
-  bus: Bus,
-  run: string,
-  registration: Registration,
-  onReject: RejectListener | undefined,
-  onFinished: (() => void) | undefined,
-  onStopped?: (reason: string) => void,
-): Subscription => {
-  const text = JSON.stringify(registration);
-  const sub = bus.subscribe(Subjects.control(run, "control"), (msg) => {
-    const decoded = decodeJson(RunControl, msg.data);
-    if (Either.isLeft(decoded)) {
-      onReject?.(msg.subject, decoded.left.message);
-      return;
-    }
-    if (decoded.right.run !== run) return; // another run's control message on this subject: not ours
-    if (decoded.right.op === "discover") bus.publish(Subjects.control(run, "register"), text);
-    if (decoded.right.op === "finished") onFinished?.();
-    if (decoded.right.op === "stop") (onStopped ?? (() => onFinished?.()))(decoded.right.reason ?? "the scheduler stopped the run");
-  });
-  bus.publish(Subjects.control(run, "register"), text);
-  return sub;
-};
 
 export interface ServiceHostOptions {
   /** Name of the hosting process (informational, in registrations). */
@@ -100,74 +61,16 @@ export interface AcceleratorHostOptions extends ServiceHostOptions {
    * lapsed) leaves the dispatch unanswered, so the scheduler retries it to the slot's new owner.
    */
   readonly canServe?: () => boolean;
+  /** Wall-clock timers for live blocks (default: coarse setTimeout timers, runtime/live-clock). */
+  readonly timers?: Timers;
 }
 
-/**
- * How many recent dispatches an accelerator host (and requests a task host) remembers, to answer a
- * repeated request identically: a dispatch retried after a lost reply, and every request a resumed
- * scheduler sends again for the steps its dead predecessor took but did not get recorded
- * (runtime/resume.ts). The bound on that unrecorded tail is this many requests per actor.
- */
-const REPLAY_CACHE = 4096;
-const TASK_REPLAY_CACHE = 1024;
+/** The timer port: calls `fn` once `wallMs` of wall time have passed. */
+export interface Timers {
+  after(wallMs: number, fn: () => void): TimerHandle;
+}
 
-/** A bounded map of recent replies by request key (oldest dropped first). */
-const replyCache = <V>(capacity: number) => {
-  const m = new Map<string, V>();
-  return {
-    get: (key: string) => m.get(key),
-    set: (key: string, value: V) => {
-      m.set(key, value);
-      if (m.size > capacity) m.delete(m.keys().next().value!);
-    },
-  };
-};
-
-/**
- * Subscribes `subject`, decodes with `schema`, and hands good commands to `deliver` together with a
- * reply token; bad ones are answered with an `error` reply and reported. `deliver` returns true
- * when it will answer later (a live accelerator's block): the request is kept until `respond` or
- * `forget`.
- */
-const relayCommands = <A, I>(
-  bus: Bus,
-  subject: string,
-  schema: Schema.Schema<A, I>,
-  stats: RelayStats,
-  deliver: (cmd: A, replyTo: string | undefined) => boolean | void,
-  onReject: RejectListener | undefined,
-): { sub: Subscription; respond: (replyTo: string, message: unknown) => void; forget: (replyTo: string) => void } => {
-  const waiting = new Map<string, BusMsg>();
-  let seq = 0;
-  const sub = bus.subscribe(subject, (msg) => {
-    stats.received++;
-    const decoded = decodeJson(schema, msg.data);
-    if (Either.isLeft(decoded)) {
-      stats.rejected++;
-      const failure = decoded.left;
-      onReject?.(subject, failure.message);
-      if (msg.reply !== undefined) msg.respond(JSON.stringify(errorReply("decode", failure.message, failure.issues)));
-      return;
-    }
-    let token: string | undefined;
-    if (msg.reply !== undefined) {
-      token = String(++seq);
-      waiting.set(token, msg);
-    }
-    const later = deliver(decoded.right, token);
-    // Actors answer during `deliver` (XState runs actions synchronously); a request they leave
-    // unanswered (a notification sent as a request, a fenced accelerator) is not kept in memory.
-    if (token !== undefined && later !== true) waiting.delete(token);
-  });
-  const respond = (replyTo: string, message: unknown) => {
-    const msg = waiting.get(replyTo);
-    if (msg === undefined) return;
-    waiting.delete(replyTo);
-    stats.sent++;
-    msg.respond(JSON.stringify(message));
-  };
-  return { sub, respond, forget: (replyTo: string) => void waiting.delete(replyTo) };
-};
+const coarseTimers: Timers = { after: coarseAfter };
 
 export const hostAccelerator = (
   bus: Bus,
@@ -177,78 +80,41 @@ export const hostAccelerator = (
   opts: AcceleratorHostOptions = {},
 ): Hosted => {
   const stats = newStats();
-  // A dispatch the scheduler retries (its reply was lost, or timed out) must get the same answer,
-  // not a "busy" refusal from the block it already started: recent results are replayed by key,
-  // and a retry of a block still running (live mode) waits for the same answer.
-  const recent = replyCache<AccelReply>(REPLAY_CACHE);
-  const keyOf = new Map<string, string>();
-  /** Live mode: per block in progress, every request waiting for its answer. */
-  const inProgress = new Map<string, string[]>();
-  const speedOf = new Map<string, number>();
-  const timers = new Set<TimerHandle>();
-  const dispatchKey = (cmd: AccelCommand) => `${cmd.job}@${cmd.at}:${cmd.firstLayer}+${cmd.layerCount}`;
-  let relay: ReturnType<typeof relayCommands<AccelCommand, unknown>> | undefined;
-  const answer = (key: string | undefined, replyTo: string, message: AccelReply) => {
-    const tos = key === undefined ? [replyTo] : (inProgress.get(key) ?? [replyTo]);
-    if (key !== undefined) {
-      inProgress.delete(key);
-      if (message._tag === "block.result") recent.set(key, message);
-    }
-    for (const to of tos) relay?.respond(to, message);
+  const timers = opts.timers ?? coarseTimers;
+  const armed = new Set<TimerHandle>();
+  let relay: ReturnType<typeof relayCommands<AccelCommand, unknown, AccelReply>> | undefined;
+  // The fence, as the actor sees it: reported before every dispatch and timer it is handed.
+  const reportLease = () => {
+    if (opts.canServe !== undefined) actor.send({ type: "lease", valid: opts.canServe() });
   };
   const actor = createActor(
     acceleratorMachine.provide({
       actions: {
-        respond: (_, p) => {
-          const key = keyOf.get(p.replyTo);
-          keyOf.delete(p.replyTo);
-          const speed = speedOf.get(p.replyTo);
-          speedOf.delete(p.replyTo);
-          if (speed === undefined || p.message._tag !== "block.result") {
-            answer(key, p.replyTo, p.message);
-            return;
-          }
-          // Live mode: the hardware takes the block's latency (scaled by the run's speed) to run it.
-          const message = p.message;
-          const timer = coarseAfter(message.latencyMs / speed, () => {
-            timers.delete(timer);
-            if (opts.canServe !== undefined && !opts.canServe()) {
-              // fenced while the block ran: the slot's new owner answers the scheduler's retry
-              for (const to of (key === undefined ? undefined : inProgress.get(key)) ?? [p.replyTo]) relay?.forget(to);
-              if (key !== undefined) inProgress.delete(key);
-              return;
-            }
-            answer(key, p.replyTo, message);
+        respond: (_, p) => relay?.respond(p.replyTo, p.message),
+        forget: (_, p) => relay?.forget(p.replyTo),
+        armTimer: (_, p) => {
+          const timer = timers.after(p.wallMs, () => {
+            armed.delete(timer);
+            reportLease();
+            actor.send({ type: "block.elapsed", key: p.key });
           });
-          timers.add(timer);
+          armed.add(timer);
         },
       },
     }),
     { input: { id: spec.id, costs }, systemId: `accel:${spec.id}` },
   ).start();
-  relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, stats, (cmd, replyTo) => {
+  relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, AccelReply, stats, (cmd, replyTo) => {
     if (replyTo === undefined) return; // dispatches are requests; a bare publish has no one to answer
-    if (opts.canServe !== undefined && !opts.canServe()) return; // fenced: the slot's new owner answers the retry
+    reportLease();
+    if (actor.getSnapshot().value !== "ready") return; // spare or fenced: the slot's owner answers the retry
     if (cmd.run !== run || cmd.acc !== spec.id) {
       relay?.respond(replyTo, errorReply("rejected", `block for ${cmd.run}/${cmd.acc} sent to ${run}/${spec.id}`));
       return;
     }
-    const key = dispatchKey(cmd);
-    const replay = recent.get(key);
-    if (replay !== undefined) {
-      relay?.respond(replyTo, replay);
-      return;
-    }
-    const waiting = inProgress.get(key);
-    if (waiting !== undefined) {
-      waiting.push(replyTo); // a retry of the block still running: answered with it
-      return true;
-    }
-    inProgress.set(key, [replyTo]);
-    keyOf.set(replyTo, key);
-    if (cmd.speed !== undefined) speedOf.set(replyTo, cmd.speed);
     actor.send({ type: "block.dispatch", cmd, replyTo });
-    if (inProgress.has(key)) return true; // answered later (live mode)
+    // a live block (or a retry joining one) is answered when its latency has passed
+    for (const block of actor.getSnapshot().context.inProgress.values()) if (block.replyTos.includes(replyTo)) return true;
   }, opts.onReject);
   const registration = AccelRegister.make({
     v: PROTOCOL_VERSION,
@@ -260,15 +126,15 @@ export const hostAccelerator = (
     costClass: spec.costClass,
     host: opts.host ?? "embedded",
   });
-  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
+  const control = announce(bus, run, registration, Registration, opts.onReject, opts.onFinished, opts.onStopped);
   return {
     actor,
     stats,
     stop: () => {
       control.unsubscribe();
       relay?.sub.unsubscribe();
-      for (const t of timers) t.cancel();
-      timers.clear();
+      for (const t of armed) t.cancel();
+      armed.clear();
       actor.stop();
     },
   };
@@ -276,25 +142,12 @@ export const hostAccelerator = (
 
 const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hosted => {
   const stats = newStats();
-  let respond: (replyTo: string, message: unknown) => void = () => {};
-  // A tick changes the task's state: the same tick again (a resumed scheduler repeating a request
-  // its predecessor made) must get the first answer, not an empty release.
-  const recent = replyCache<TaskReply>(TASK_REPLAY_CACHE);
-  const keyOf = new Map<string, string>();
-  const actor = createActor(
-    modelTaskMachine.provide({
-      actions: {
-        respond: (_, p) => {
-          const key = keyOf.get(p.replyTo);
-          keyOf.delete(p.replyTo);
-          if (key !== undefined && p.message._tag !== "error") recent.set(key, p.message);
-          respond(p.replyTo, p.message);
-        },
-      },
-    }),
-    { input: cfg, systemId: `task:${cfg.name}` },
-  ).start();
-  const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, stats, (cmd, replyTo) => {
+  let respond: (replyTo: string, message: TaskReply) => void = () => {};
+  const actor = createActor(modelTaskMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }), {
+    input: cfg,
+    systemId: `task:${cfg.name}`,
+  }).start();
+  const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, TaskReply, stats, (cmd, replyTo) => {
     if (cmd.run !== cfg.run) {
       if (replyTo !== undefined) relay.respond(replyTo, errorReply("rejected", `command for run ${cmd.run} sent to ${cfg.run}/${cfg.name}`));
       return;
@@ -304,15 +157,7 @@ const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hos
       return;
     }
     if (replyTo === undefined) return;
-    // a parent's frame ends once; a tick is named by its number (unnamed ticks are not repeatable)
-    const key = cmd._tag === "task.tick" ? (cmd.n === undefined ? undefined : `tick#${cmd.n}`) : `parent:${cmd.parent}:${cmd.frame}`;
-    const cached = key === undefined ? undefined : recent.get(key);
-    if (cached !== undefined) {
-      relay.respond(replyTo, cached);
-      return;
-    }
-    if (key !== undefined) keyOf.set(replyTo, key);
-    actor.send({ type: cmd._tag, cmd, replyTo } as never);
+    actor.send(cmd._tag === "task.tick" ? { type: cmd._tag, cmd, replyTo } : { type: cmd._tag, cmd, replyTo });
   }, opts.onReject);
   respond = relay.respond;
   return { actor, stats, stop: () => { relay.sub.unsubscribe(); actor.stop(); } };
@@ -329,7 +174,7 @@ export const hostModelTasks = (bus: Bus, cfgs: ReadonlyArray<TaskConfig>, opts: 
   for (const cfg of cfgs) Subjects.taskCmd(cfg.run, cfg.name); // refuse a bad name before hosting anything
   const hosted = cfgs.map((cfg) => hostTaskActor(bus, cfg, opts));
   const registration = TaskRegister.make({ v: PROTOCOL_VERSION, run, models: cfgs.map((c) => c.name), host: opts.host ?? "embedded" });
-  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
+  const control = announce(bus, run, registration, Registration, opts.onReject, opts.onFinished, opts.onStopped);
   const first = hosted[0]!;
   hosted[0] = { ...first, stop: () => { control.unsubscribe(); first.stop(); } };
   return hosted;
@@ -403,7 +248,7 @@ const subjectOf = (run: string, to: Target) =>
 
 /** Publishes a run.control message on the run's control subject (what the scheduler tells every service). */
 export const publishRunControl = (bus: Bus, run: string, op: RunControl["op"], reason?: string): void =>
-  bus.publish(Subjects.control(run, "control"), JSON.stringify(RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
+  bus.publish(Subjects.control(run, "control"), typed(RunControl, RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
 
 /**
  * Hosts the scheduler: waits for every accelerator of `kernel.accelerators` to register, runs the
@@ -449,7 +294,7 @@ export const hostScheduler = (
    * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
    * while the actors are hosted, so its behaviour is unchanged.
    */
-  const requestRetrying = async (to: Target, subject: string, data: string): Promise<BusMsg> => {
+  const requestRetrying = async (to: Target, subject: string, data: Payload): Promise<Either.Either<TaskReply | AccelReply, DecodeFailure>> => {
     const slot = to.kind === "accel" ? to.id : to.name;
     // The takeover budget is counted, not clocked: every attempt that timed out costs its timeout,
     // every pause its length (no clock is read; a "no responders" answer costs nothing but the pause).
@@ -457,7 +302,9 @@ export const hostScheduler = (
     let backoff = 50;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await bus.request(subject, data, { timeoutMs: attemptMs });
+        return to.kind === "task"
+          ? await requestEither(bus, subject, data, TaskReply, { timeoutMs: attemptMs })
+          : await requestEither(bus, subject, data, AccelReply, { timeoutMs: attemptMs });
       } catch (err) {
         if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError) || stopped) throw err;
         if (err instanceof BusTimeoutError) spentMs += attemptMs;
@@ -486,14 +333,12 @@ export const hostScheduler = (
       switch (e.kind) {
         case "request": {
           const subject = subjectOf(run, e.to);
-          const schema = e.to.kind === "task" ? TaskReply : AccelReply;
           stats.sent++;
-          const data = JSON.stringify(e.message);
+          const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
           const sent = requestRetrying(e.to, subject, data);
           sent.then(
-            (msg) => {
+            (decoded) => {
               stats.received++;
-              const decoded = decodeJson(schema as Schema.Schema<ErrorReply | Exclude<TaskReply | AccelReply, ErrorReply>, unknown>, msg.data);
               if (Either.isLeft(decoded)) {
                 stats.rejected++;
                 opts.onReject?.(subject, decoded.left.message);
@@ -512,11 +357,11 @@ export const hostScheduler = (
         }
         case "notify":
           stats.sent++;
-          bus.publish(subjectOf(run, e.to), JSON.stringify(e.message));
+          bus.publish(subjectOf(run, e.to), typed(TaskCommand, e.message));
           break;
         case "event":
           opts.onEvent?.(e.event);
-          if (publishEvents) bus.publish(Subjects.event(run, "sched", e.event._tag.replace(".", "-")), JSON.stringify(e.event));
+          if (publishEvents) bus.publish(Subjects.event(run, "sched", e.event._tag.replace(".", "-")), typed(RunEvent, e.event));
           break;
         case "wait":
           wait(e.until);
@@ -528,31 +373,27 @@ export const hostScheduler = (
   };
 
   const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.input, p.at, p.effects, p.resumed) } }), {
-    input: { kernel, expectTasks: opts.expectTasks ?? false, ...(opts.resume === undefined ? {} : { restored: opts.resume }) },
+    input: {
+      kernel,
+      expectTasks: opts.expectTasks ?? false,
+      ...(opts.resume === undefined ? {} : { restored: { kernel: opts.resume.kernel.state, outstanding: opts.resume.outstanding } }),
+    },
     systemId: "scheduler",
   });
   const control = (op: RunControl["op"], reason?: string) => publishRunControl(bus, run, op, reason);
   actor.subscribe({
     next: (snap) => {
       if (snap.status !== "done") return;
-      if (snap.value === "finished") settle?.resolve({ kernel: snap.context.kernel, stats });
+      if (snap.value === "finished") settle?.resolve({ kernel: new SchedulerKernel(snap.context.kernel), stats });
       else settle?.reject(new RunFailedError(snap.context.error ?? "run failed"));
     },
     error: (err) => settle?.reject(new RunFailedError(`scheduler stopped: ${errorMessage(err)}`)),
   });
-  const sub = bus.subscribe(Subjects.control(run, "register"), (msg) => {
-    stats.received++;
-    const decoded = decodeJson(Registration, msg.data);
-    if (Either.isLeft(decoded)) {
-      stats.rejected++;
-      opts.onReject?.(msg.subject, decoded.left.message);
-      return;
-    }
-    const r = decoded.right;
+  const sub = relaySubscribe(bus, Subjects.control(run, "register"), Registration, stats, (r) => {
     if (r.run !== run) return;
     if (r._tag === "accel.register") actor.send({ type: "accel.registered", acc: r.acc });
     else for (const model of r.models) actor.send({ type: "task.registered", model });
-  });
+  }, opts.onReject);
   let registerTimer: ReturnType<typeof setTimeout> | undefined;
   if (opts.registerTimeoutMs !== undefined) {
     const ms = opts.registerTimeoutMs;

@@ -1,7 +1,8 @@
 /** Public surface of the runtime package: the Bus port and its in-memory layer, the actor host, runs. */
 export * from "./bus";
 export * from "./memory-bus";
-export * from "./typed-bus";
+export * from "./codec";
+export * from "./relay";
 export * from "./host";
 export * from "./run";
 export * from "./spec";

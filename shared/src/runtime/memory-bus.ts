@@ -14,7 +14,10 @@
  * - `request` with no matching subscription rejects with BusNoRespondersError at once; otherwise
  *   the first reply wins, and BusTimeoutError after `timeoutMs`;
  * - payloads over `maxPayload` UTF-8 bytes (default 1 MiB, the NATS default) are refused;
- * - zero copy: the published string is handed as is to every handler (one shared BusMsg).
+ * - zero copy: the published string is handed as is to every handler (one shared BusMsg);
+ * - typed payloads (`typed(schema, value)`, bus.ts): handed as `msg.typed`; their JSON text is
+ *   made only if a handler reads `msg.data`; their size is not checked (they are built by typed code,
+ *   and the NATS bus checks the text it sends).
  *
  * A throwing handler is caught, counted (`handlerErrors`) and reported to `onError`; delivery goes on.
  */
@@ -33,7 +36,7 @@ import {
   reportBusError,
   subjectMatches,
 } from "./bus";
-import type { Bus, BusErrorHandler, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "./bus";
+import type { Bus, BusErrorHandler, BusMsg, Payload, RequestOptions, SubscribeOptions, Subscription } from "./bus";
 
 export interface MemoryBusOptions {
   /** Largest accepted payload in UTF-8 bytes. Default {@link DEFAULT_MAX_PAYLOAD_BYTES} (1 MiB). */
@@ -154,10 +157,10 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   };
 
   /** Validates, then enqueues delivery. Returns the number of subscriptions that will get the message. */
-  const send = (subject: string, data: string, reply: string | undefined): number => {
+  const send = (subject: string, data: Payload, reply: string | undefined): number => {
     ensureUsable();
     checkPublishSubject(subject);
-    checkPayloadSize(subject, data, maxPayload);
+    if (typeof data === "string") checkPayloadSize(subject, data, maxPayload);
     published++;
     const targets = recipients(subject);
     if (targets.length === 0) return 0;
@@ -167,16 +170,23 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     return targets.length;
   };
 
-  const makeMsg = (subject: string, data: string, reply: string | undefined): BusMsg => ({
-    subject,
-    data,
-    reply,
-    respond: (response: string): boolean => {
+  const makeMsg = (subject: string, data: Payload, reply: string | undefined): BusMsg => {
+    const respond = (response: Payload): boolean => {
       if (reply === undefined) return false;
       send(reply, response, undefined);
       return true;
-    },
-  });
+    };
+    if (typeof data === "string") return { subject, data, reply, respond };
+    return {
+      subject,
+      get data() {
+        return data.text;
+      },
+      typed: data,
+      reply,
+      respond,
+    };
+  };
 
   const subscribe = (
     subject: string,
@@ -207,12 +217,12 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     };
   };
 
-  const request = (subject: string, data: string, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
+  const request = (subject: string, data: Payload, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
     const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise<BusMsg>((resolve, reject) => {
       if (state !== "open") throw new BusClosedError();
       checkPublishSubject(subject);
-      checkPayloadSize(subject, data, maxPayload);
+      if (typeof data === "string") checkPayloadSize(subject, data, maxPayload);
       const inbox = `_INBOX.mem.${nextInbox++}`;
       let pending: PendingRequest | undefined;
       const done = (): void => {

@@ -1,17 +1,11 @@
 /**
- * Decoding at the edge: helpers that turn bus strings into typed values with an Effect Schema.
- * A payload that does not decode never reaches the handler; it is counted, passed to `onReject`
- * with issues that name the field (`payload.frame: is missing`), and, when the message was a
- * request, answered with a decode-error reply so the requester learns why:
- *
- *   {"_tag":"error","v":1,"kind":"decode","message":"payload.frame: is missing","issues":[{"path":"payload.frame","message":"is missing"}]}
- *
- * Works over any Bus (memory or NATS); no transport specifics here.
+ * The message codec: JSON text ↔ contract values with an Effect Schema, and the failures it
+ * reports (issues that name the field: `payload.frame: is missing`). Bus messages are decoded only
+ * by the relay (runtime/relay.ts), which uses this; files have their own readers (data/, event-log/).
  */
 
 import { Data, Either, ParseResult, Schema } from "effect";
 import type { ParseOptions } from "effect/SchemaAST";
-import type { Bus, BusMsg, RequestOptions, SubscribeOptions, Subscription } from "./bus";
 import type { FailureKind } from "../contracts/errors";
 import { ErrorReply, errorReply } from "../contracts/messages";
 import { errorMessage } from "../contracts/errors";
@@ -105,81 +99,3 @@ export type DecodeErrorReply = ErrorReply;
 
 export const decodeErrorReply = (failure: DecodeFailure): string =>
   JSON.stringify(errorReply("decode", failure.message, failure.issues));
-
-export interface DecodedSubscription extends Subscription {
-  /** Messages that decoded and were passed to `onValue`. */
-  readonly accepted: number;
-  /** Messages refused (never passed to `onValue`). */
-  readonly rejected: number;
-}
-
-export interface SubscribeDecodedOptions extends SubscribeOptions {
-  readonly parseOptions?: ParseOptions;
-}
-
-/**
- * Subscribes and decodes every message with `schema`. Good messages go to `onValue`; bad ones go to
- * `onReject(subject, failure, msg)` only, and a request gets a {@link DecodeErrorReply}.
- * Exceptions from either callback are the bus's to catch and report (its `onError`).
- */
-export const subscribeDecoded = <A, I>(
-  bus: Bus,
-  subject: string,
-  schema: Schema.Schema<A, I>,
-  onValue: (value: A, msg: BusMsg) => void,
-  onReject: (subject: string, failure: DecodeFailure, msg: BusMsg) => void,
-  opts: SubscribeDecodedOptions = {},
-): DecodedSubscription => {
-  let accepted = 0;
-  let rejected = 0;
-  const parseOptions = opts.parseOptions ?? DEFAULT_PARSE_OPTIONS;
-  const sub = bus.subscribe(
-    subject,
-    (msg) => {
-      const decoded = decodeJson(schema, msg.data, parseOptions);
-      if (Either.isRight(decoded)) {
-        accepted++;
-        onValue(decoded.right, msg);
-        return;
-      }
-      rejected++;
-      if (msg.reply !== undefined) msg.respond(decodeErrorReply(decoded.left));
-      onReject(msg.subject, decoded.left, msg);
-    },
-    opts.queue === undefined ? {} : { queue: opts.queue },
-  );
-  return {
-    subject: sub.subject,
-    unsubscribe: () => sub.unsubscribe(),
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
-  };
-};
-
-/**
- * Sends `payload` (JSON text) as a request and decodes the reply with `replySchema`.
- * Rejects with the bus errors (BusTimeoutError, BusNoRespondersError, …), with RemoteDecodeError
- * when the responder refused the payload, or with DecodeFailure when the reply does not decode.
- */
-export const requestDecoded = async <A, I>(
-  bus: Bus,
-  subject: string,
-  payload: string,
-  replySchema: Schema.Schema<A, I>,
-  opts: RequestOptions & { readonly parseOptions?: ParseOptions } = {},
-): Promise<A> => {
-  const reply = await bus.request(
-    subject,
-    payload,
-    opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs },
-  );
-  const decoded = decodeJson(replySchema, reply.data, opts.parseOptions ?? DEFAULT_PARSE_OPTIONS);
-  if (Either.isRight(decoded)) return decoded.right;
-  const refusal = decodeJson(DecodeErrorReply, reply.data);
-  if (Either.isRight(refusal) && refusal.right.kind === "decode") throw new RemoteDecodeError({ subject, issues: refusal.right.issues });
-  throw decoded.left;
-};

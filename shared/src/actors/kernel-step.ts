@@ -1,0 +1,491 @@
+/**
+ * One step of the scheduler kernel: `kernelStep(state, input)` → the next state and the effects to
+ * carry out, as data. The state it is given is never changed: the step works on a draft that
+ * copies what it changes (the per-step maps and arrays at once; a model, a job or a chunk of the
+ * job table on its first change) and shares everything else. Inside, the step is imperative.
+ *
+ * Each event time t goes through these steps, each of which may wait for replies:
+ *   inject   model tasks that are due release frames (task.tick → task.released)
+ *   retire   finished blocks end; a job whose last block finished completes (on time or late);
+ *            with cascade semantics its children's tasks are told (task.parentEnded → released)
+ *   decide   runtime drops, then the policy's drops and dispatches (block.dispatch → block.result);
+ *            children of dropped frames are told, and their frames end as dropped
+ *   advance  to the next event (the time source decides when that is: kernel-time.ts)
+ * Replies are applied in request order, never in arrival order (DESIGN.md §4).
+ */
+import { jobId, modelOfJob } from "../contracts/job-id";
+import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcome, ReleasedFrame, TaskCommand } from "../contracts/messages";
+import { PROTOCOL_VERSION } from "../contracts/messages";
+import type { Dispatch, SchedulerView } from "../policies/types";
+import { type Job, type KernelFields, KernelState, type Running, type Step, appendTo, recordOf, tuneTimeAfter } from "./kernel-state";
+import { DraftState, type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
+import type { KernelEffect, KernelInput, KernelReply, Target } from "./kernel-types";
+import { buildView } from "./kernel-view";
+
+/** The fields of a decision event the kernel stamps itself. */
+type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
+
+/**
+ * Applies `input` to `state`: the next state and the effects. `state` is left as it was — unless
+ * `mode` is "transient" (a driver that never looks at an earlier state: kernel-draft.ts).
+ */
+export const kernelStep = (state: KernelState, input: KernelInput, mode: StepMode = "persistent"): { readonly state: KernelState; readonly effects: KernelEffect[] } => {
+  if (mode === "persistent" && input.kind === "reply" && input.at === undefined && state.pending.get(input.corr) === undefined && state.pending.has(input.corr)) {
+    // a reply that does not complete its step only joins the others (no draft needed)
+    let outstanding = 0;
+    for (const r of state.pending.values()) if (r === undefined) outstanding++;
+    if (outstanding > 1) {
+      state.fixed.time.checkReply(input.corr, input.at);
+      return { state: new KernelState({ ...fieldsOf(state), pending: new Map(state.pending).set(input.corr, input.reply) }), effects: [] };
+    }
+  }
+  const draft = new Draft(state, mode === "transient");
+  const effects = input.kind === "start" ? draft.start() : input.kind === "clock" ? draft.onClock(input.at) : draft.onReply(input.corr, input.reply, input.at);
+  return { state: draft.done(), effects };
+};
+
+const fieldsOf = (s: KernelState): KernelFields => s;
+
+/** The event loop, on a draft of the state. */
+class Draft extends DraftState {
+  // ─── inputs ───────────────────────────────────────────────────────────────────────────────
+
+  start(): KernelEffect[] {
+    if (this.step !== "new") throw new Error("kernel already started");
+    return this.beginEvent();
+  }
+
+  /**
+   * Apply the reply to request `corr`; returns the next effects (empty while replies are
+   * outstanding). Live mode: `at` is the clock reading when the reply arrived.
+   */
+  onReply(corr: number, reply: KernelReply, at?: number): KernelEffect[] {
+    this.fixed.time.checkReply(corr, at);
+    if (at !== undefined) {
+      if (at > this.liveNow) this.liveNow = at;
+      const a = this.inflight.get(corr);
+      if (a !== undefined) {
+        if (reply._tag !== "block.result") throw new Error(`request ${corr} dispatched a block, the reply is ${reply._tag}`);
+        const inflight = new Map(this.inflight);
+        inflight.delete(corr);
+        this.inflight = inflight;
+        const out = this.blockOver(a, reply);
+        return this.step === "waiting" ? out.concat(this.advance()) : out;
+      }
+    }
+    if (!this.pending.has(corr)) throw new Error(`unexpected reply to request ${corr}`);
+    if (this.pending.get(corr) !== undefined) throw new Error(`duplicate reply to request ${corr}`);
+    this.pending.set(corr, reply);
+    for (const r of this.pending.values()) if (r === undefined) return [];
+    const replies = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
+    this.pending.clear();
+    const out: KernelEffect[] = [];
+    for (const [c, r] of replies) this.applyReply(c, r!, out);
+    return out.concat(this.continueFrom(this.step));
+  }
+
+  /** Live mode: the clock reads `at` (the host's wake-up after a `wait` effect). */
+  onClock(at: number): KernelEffect[] {
+    this.fixed.time.checkClock();
+    if (at > this.liveNow) this.liveNow = at;
+    return this.step === "waiting" ? this.advance() : [];
+  }
+
+  // ─── steps ────────────────────────────────────────────────────────────────────────────────
+
+  /** Runs the steps after `done` until one must wait for replies (or the run ends). */
+  private continueFrom(done: Step): KernelEffect[] {
+    const order: Step[] = ["inject", "retire", "decide"];
+    const out: KernelEffect[] = [];
+    for (let i = order.indexOf(done) + 1; i < order.length; i++) {
+      this.step = order[i]!;
+      if (this.step === "retire") this.retire(out);
+      else this.decide(out);
+      if (this.pending.size > 0) return out;
+    }
+    return out.concat(this.advance());
+  }
+
+  private beginEvent(): KernelEffect[] {
+    this.step = "inject";
+    const out: KernelEffect[] = [];
+    if (this.now >= this.nextTuneAt) this.tune(out);
+    for (let i = 0; i < this.models.length; i++) {
+      const nextAt = this.models[i]!.nextAt;
+      if (nextAt !== null && nextAt <= this.now) {
+        const m = this.model(i);
+        m.ticks++;
+        this.request(out, { kind: "task", name: this.fixed.models[i]!.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, n: m.ticks });
+      }
+    }
+    if (this.pending.size > 0) return out;
+    return out.concat(this.continueFrom("inject"));
+  }
+
+  private request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch): number {
+    const corr = ++this.corrSeq;
+    if (this.fixed.time.holdsStep(to)) this.pending.set(corr, undefined);
+    else this.inflight = new Map(this.inflight).set(corr, this.fixed.accelIndex.get(to.kind === "accel" ? to.id : "") ?? -1);
+    out.push({ kind: "request", corr, to, message });
+    return corr;
+  }
+
+  private applyReply(corr: number, reply: KernelReply, out: KernelEffect[]) {
+    if (reply._tag === "task.released") {
+      const i = this.modelIndex(reply.model);
+      const parentOutcome = this.parentOutcome.get(corr);
+      if (parentOutcome !== undefined) {
+        const rest = new Map(this.parentOutcome);
+        rest.delete(corr);
+        this.parentOutcome = rest;
+      }
+      if (parentOutcome === undefined) this.model(i).nextAt = reply.nextAt;
+      for (const f of reply.frames) this.inject(i, f, parentOutcome === "dropped", out);
+      return;
+    }
+    const a = this.fixed.accelIndex.get(reply.acc) ?? -1;
+    const r = this.blockInFlight(a, reply);
+    this.running[a] = { ...r, completesAt: reply.completesAt };
+    this.account(r.job, reply, this.now, out);
+  }
+
+  private blockInFlight(a: number, reply: BlockResult): Running {
+    const r = this.running[a];
+    if (r === undefined || this.job(r.job).id !== reply.job || r.firstLayer !== reply.firstLayer || this.fixed.cfg.accelerators[a]?.id !== reply.acc) {
+      throw new Error(`block result for ${reply.job} from ${reply.acc} does not match the block in flight`);
+    }
+    return r;
+  }
+
+  /**
+   * Live mode: accelerator `a`'s reply says its block is over; it ends when the scheduler handles
+   * it (now), never before its due completion. Retired at the next event.
+   */
+  private blockOver(a: number, reply: BlockResult): KernelEffect[] {
+    const r = this.blockInFlight(a, reply);
+    const due = reply.completesAt;
+    const completesAt = Math.max(this.liveNow, due);
+    this.running[a] = { ...r, completesAt, done: true };
+    this.lagMs = appendTo(this.lagMs, completesAt - due);
+    return this.account(r.job, { ...reply, completesAt }, r.startedAt, []);
+  }
+
+  /** Books an executed block's energy and records it (`at`: when it was dispatched). */
+  private account(jobIndex: number, reply: BlockResult, at: number, out: KernelEffect[]): KernelEffect[] {
+    const job = this.mutJob(jobIndex);
+    job.energyMJ += reply.energyMJ;
+    this.blockEnergyMJ += reply.energyMJ;
+    this.blocks++;
+    out.push({
+      kind: "event",
+      event: {
+        _tag: "block.dispatched",
+        v: PROTOCOL_VERSION,
+        run: this.fixed.cfg.run,
+        at,
+        acc: reply.acc,
+        job: reply.job,
+        firstLayer: reply.firstLayer,
+        layerCount: reply.layerCount,
+        completesAt: reply.completesAt,
+        energyMJ: reply.energyMJ,
+        ...(this.fixed.models[job.modelIndex]!.variants === undefined ? {} : { variant: job.variant }),
+      },
+    });
+    return out;
+  }
+
+  private inject(mi: number, f: ReleasedFrame, orphan: boolean, out: KernelEffect[]) {
+    const fixed = this.fixed.models[mi]!;
+    const job: Mutable<Job> = {
+      id: jobId(fixed.cfg.name, f.frame),
+      model: fixed.cfg.name,
+      modelIndex: mi,
+      index: this.jobs.length,
+      variant: 0,
+      frame: f.frame,
+      releaseAt: f.releaseAt,
+      injectAt: f.injectAt,
+      deadline: f.deadline,
+      layerCount: fixed.cfg.costs.layerCount,
+      endLayer: f.exitAfter === undefined ? fixed.cfg.costs.layerCount : f.exitAfter + 1,
+      skipLayers: f.skipLayers ?? [],
+      nextLayer: 0,
+      running: false,
+      started: false,
+      lastRanAt: f.injectAt,
+      dispatchAt: undefined,
+      completionAt: undefined,
+      acc: undefined,
+      energyMJ: 0,
+      outcome: undefined,
+      endedAt: undefined,
+      orphan,
+    };
+    job.nextLayer = pastSkips(job, 0);
+    this.addJob(job);
+    const m = this.model(mi);
+    m.queue = [...m.queue, job.index];
+    out.push({ kind: "event", event: { _tag: "frame.released", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, frame: f } });
+    if (orphan) this.end(job.index, "dropped", out, "cascade parent was dropped");
+    else if (job.nextLayer >= job.endLayer) {
+      job.completionAt = this.now; // every layer skipped: nothing to run
+      this.end(job.index, this.now <= job.deadline ? "onTime" : "late", out);
+    }
+  }
+
+  private retire(out: KernelEffect[]) {
+    const { time, semantics } = this.fixed;
+    for (let a = 0; a < this.running.length; a++) {
+      const r = this.running[a];
+      if (r === undefined || !time.blockOver(r, this.now, semantics.finishToleranceMs)) continue;
+      this.running[a] = undefined;
+      const job = this.mutJob(r.job);
+      job.running = false;
+      job.nextLayer = pastSkips(job, job.nextLayer + r.layerCount);
+      job.lastRanAt = r.completesAt;
+      if (job.outcome !== undefined) continue; // dropped while its last block ran
+      if (job.nextLayer < job.endLayer) continue;
+      job.completionAt = r.completesAt;
+      this.end(r.job, r.completesAt <= job.deadline ? "onTime" : "late", out);
+    }
+  }
+
+  private decide(out: KernelEffect[]) {
+    this.runtimeDrops(out);
+    const decision = this.policy.decide(this.view());
+    for (const d of decision.drops) {
+      const job = this.findJob(d.job);
+      this.recordDecision(out, { action: "drop", job: this.job(job).id, reason: d.reason }, d.scores);
+      this.end(job, "dropped", out, d.reason);
+    }
+    for (const d of decision.dispatches) this.dispatch(d, out);
+    if (this.fixed.semantics.dropsStranded && this.pending.size === 0 && this.nothingCanHappen()) {
+      // Nothing runs, nothing will be released: jobs the policy left waiting can never run.
+      for (let i = 0; i < this.models.length; i++) while (this.models[i]!.queue.length > 0) this.end(this.models[i]!.queue[0]!, "dropped", out, "left unscheduled at the end of the run");
+    }
+  }
+
+  private runtimeDrops(out: KernelEffect[]) {
+    const { semantics } = this.fixed;
+    for (let mi = 0; mi < this.models.length; mi++) {
+      for (let i = 0; i < this.models[mi]!.queue.length; ) {
+        const ji = this.models[mi]!.queue[i]!;
+        const j = this.job(ji);
+        if (j.started) {
+          i++;
+          continue;
+        }
+        if (semantics.expired(j.deadline, this.now)) this.end(ji, "dropped", out, "deadline passed before the frame started");
+        else if (semantics.dropsOldestOnly) break; // XRBench only drops the oldest queued frame, repeatedly
+        else i++;
+      }
+    }
+  }
+
+  private dispatch(d: Dispatch, out: KernelEffect[]) {
+    const { job: id, acc } = d;
+    const ji = this.findJob(id);
+    const policy = this.policy.name;
+    if (this.job(ji).running) throw new Error(`policy ${policy} dispatched job ${id}, which already has a block in flight`);
+    if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
+      throw new Error(`policy ${policy} dispatched ${id} to busy or unknown accelerator ${acc}`);
+    }
+    const job = this.mutJob(ji);
+    const fixed = this.fixed.models[job.modelIndex]!;
+    if (!job.started) {
+      // the variant is chosen at the first block and never changes (a later block's d.variant is ignored)
+      const variant = d.variant ?? 0;
+      const count = fixed.variants?.length ?? 1;
+      if (!(Number.isInteger(variant) && variant >= 0 && variant < count)) {
+        throw new Error(`policy ${policy} dispatched ${id} as variant ${variant}; model ${fixed.cfg.name} has ${count} variant(s)`);
+      }
+      job.variant = variant;
+      if (variant > 0) this.model(job.modelIndex).downgraded++;
+    }
+    const supernet = fixed.variants !== undefined;
+    const layerCount = Math.max(1, Math.min(d.layerCount, runLength(job)));
+    const accId = this.fixed.cfg.accelerators[acc]!.id;
+    this.recordDecision(
+      out,
+      { action: "dispatch", job: job.id, acc: accId, firstLayer: job.nextLayer, layerCount, ...(supernet ? { variant: job.variant } : {}) },
+      d.scores,
+    );
+    job.running = true;
+    job.started = true;
+    job.acc = acc;
+    job.dispatchAt ??= this.now;
+    this.running[acc] = {
+      job: ji,
+      firstLayer: job.nextLayer,
+      layerCount,
+      completesAt: this.fixed.time.estimate(this.now, () => this.blockLatencyMs(job, acc, layerCount)),
+      startedAt: this.now,
+      done: false,
+    };
+    this.request(out, { kind: "accel", id: accId }, {
+      _tag: "block.dispatch",
+      v: PROTOCOL_VERSION,
+      run: this.fixed.cfg.run,
+      at: this.now,
+      acc: accId,
+      job: job.id,
+      model: job.model,
+      frame: job.frame,
+      firstLayer: job.nextLayer,
+      layerCount,
+      timing: this.fixed.timing,
+      ...(supernet ? { variant: job.variant } : {}),
+      ...this.fixed.time.dispatchFields,
+    });
+  }
+
+  /** Latency of layers nextLayer.. of `job` (its variant's costs) on accelerator `acc`. */
+  private blockLatencyMs(job: Job, acc: number, layerCount: number): number {
+    const m = this.fixed.models[job.modelIndex]!;
+    const costs = job.variant === 0 || m.variants === undefined ? m.cfg.costs : m.variants[job.variant]!.costs;
+    const lat = costs.latencyMs[acc]!;
+    let ms = 0;
+    for (let l = job.nextLayer; l < job.nextLayer + layerCount; l++) ms += lat[l]!;
+    return ms;
+  }
+
+  /** Counts a policy decision and records it, with the scores that drove it. */
+  private recordDecision(
+    out: KernelEffect[],
+    what: Omit<DispatchDecision, Stamped> | Omit<DropDecision, Stamped>,
+    scores: Readonly<Record<string, number>> | undefined,
+  ) {
+    this.decisions++;
+    out.push({
+      kind: "event",
+      event: {
+        _tag: "decision",
+        v: PROTOCOL_VERSION,
+        run: this.fixed.cfg.run,
+        at: this.now,
+        n: this.decisions,
+        ...what,
+        ...(scores === undefined ? {} : { scores }),
+      },
+    });
+  }
+
+  private end(ji: number, outcome: Outcome, out: KernelEffect[], reason?: string) {
+    const job = this.mutJob(ji);
+    job.outcome = outcome;
+    job.endedAt = this.now;
+    const fixed = this.fixed.models[job.modelIndex]!;
+    const m = this.model(job.modelIndex);
+    const i = m.queue.indexOf(ji);
+    if (i >= 0) {
+      m.queue = m.queue.filter((_, k) => k !== i);
+      if (job.variant > 0) m.downgraded--;
+    }
+    if (outcome !== "dropped") m.completed++;
+    if (outcome === "onTime") m.lastOnTimeAt = this.now;
+    m.recent = pushWindow(m.recent, { at: this.now, missed: outcome !== "onTime" }, this.transient);
+    const run = this.fixed.cfg.run;
+    const name = fixed.cfg.name;
+    out.push({
+      kind: "event",
+      event: { _tag: "frame.ended", v: PROTOCOL_VERSION, run, at: this.now, job: job.id, outcome, ...(reason === undefined ? {} : { reason }) },
+    });
+    out.push({
+      kind: "notify",
+      to: { kind: "task", name },
+      message: { _tag: "task.frameEnded", v: PROTOCOL_VERSION, run, at: this.now, model: name, frame: job.frame, outcome },
+    });
+    if (!this.fixed.semantics.cascades || job.orphan) return;
+    for (const child of fixed.children) {
+      const corr = this.request(out, { kind: "task", name: child }, {
+        _tag: "task.parentEnded",
+        v: PROTOCOL_VERSION,
+        run,
+        at: this.now,
+        parent: name,
+        frame: job.frame,
+        releaseAt: job.releaseAt,
+        outcome,
+      });
+      this.parentOutcome = new Map(this.parentOutcome).set(corr, outcome);
+    }
+  }
+
+  private nothingCanHappen(): boolean {
+    return this.running.every((r) => r === undefined) && this.models.every((m) => m.nextAt === null);
+  }
+
+  private advance(): KernelEffect[] {
+    const { semantics, time, cfg } = this.fixed;
+    const idle = this.running.every((r) => r === undefined);
+    const exhausted = this.models.every((m) => m.nextAt === null);
+    const drained = this.models.every((m) => m.queue.length === 0);
+    if (semantics.over(exhausted, idle, drained)) {
+      this.step = "done";
+      return [{ kind: "event", event: { _tag: "run.finished", v: PROTOCOL_VERSION, run: cfg.run, at: this.now } }, { kind: "finished" }];
+    }
+    const tick = time.live ? Number.POSITIVE_INFINITY : semantics.nextTick(this.now, cfg.baseTickMs, this.models);
+    const next = time.next(this, tick, semantics.sameTimeEvents);
+    if (next.kind === "wait") {
+      this.step = "waiting";
+      return [{ kind: "wait", until: next.until }];
+    }
+    this.now = next.at;
+    return this.beginEvent();
+  }
+
+  // ─── the policy's view ────────────────────────────────────────────────────────────────────
+
+  private view(): SchedulerView {
+    const since = this.now - this.fixed.cfg.missWindowMs;
+    for (let i = 0; i < this.models.length; i++) {
+      const w = this.models[i]!.recent;
+      let start = w.start;
+      while (start < w.end && w.items[start]!.at < since) start++;
+      if (start !== w.start) this.model(i).recent = { items: w.items, start, end: w.end };
+    }
+    this.sealJobs(); // the policy (and whoever keeps the view) sees values no later change reaches
+    return buildView({
+      now: this.now,
+      blockSize: this.fixed.cfg.blockSize,
+      quantumMs: this.fixed.cfg.quantumMs ?? 0,
+      accelerators: this.fixed.cfg.accelerators,
+      fixed: this.fixed.models,
+      models: this.models,
+      running: this.running,
+      jobs: this.jobs,
+    });
+  }
+
+  private tune(out: KernelEffect[]) {
+    const tuning = this.fixed.cfg.tuning!;
+    const since = this.lastTuneAt;
+    // only the frames that ended in this window (not a record of every frame of the run per step)
+    const ended = [];
+    for (const chunk of this.jobs.chunks) {
+      for (const j of chunk) if (j.endedAt !== undefined && j.endedAt >= since && j.endedAt < this.now) ended.push(recordOf(this.fixed, j));
+    }
+    const result = tuning.tuner({ now: this.now, policy: this.policy, ended });
+    this.policy = result.policy;
+    this.tuneLog = appendTo(this.tuneLog, { at: this.now, step: result.step, params: result.policy.params, info: result.info });
+    this.lastTuneAt = this.now;
+    this.nextTuneAt = tuneTimeAfter(this.fixed.cfg, this.now);
+    out.push({
+      kind: "event",
+      event: { _tag: "tune", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, step: result.step, params: { ...result.policy.params }, info: { ...result.info } },
+    });
+  }
+
+  private modelIndex(name: string): number {
+    const i = this.fixed.modelIndex.get(name);
+    if (i === undefined) throw new Error(`unknown model ${name}`);
+    return i;
+  }
+
+  private findJob(id: string): number {
+    const ji = this.models[this.modelIndex(modelOfJob(id))]!.queue.find((j) => this.job(j).id === id);
+    if (ji === undefined) throw new Error(`policy ${this.policy.name} named unknown or finished job ${id}`);
+    return ji;
+  }
+}

@@ -1,0 +1,55 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { recall, remember, replyMemory } from "./reply-memory";
+
+describe("reply memory", () => {
+  it("recalls what was remembered, and nothing a later memory added", () => {
+    const m0 = replyMemory<number>(4);
+    const m1 = remember(m0, "a", 1);
+    const m2 = remember(m1, "b", 2);
+    expect(recall(m2, "a")).toBe(1);
+    expect(recall(m2, "b")).toBe(2);
+    expect(recall(m1, "b")).toBeUndefined();
+    expect(recall(m0, "a")).toBeUndefined();
+  });
+
+  it("two memories made from one memory do not see each other's entries (a value, not a shared object)", () => {
+    const base = remember(replyMemory<string>(8), "x", "x0");
+    const left = remember(base, "k", "left");
+    const right = remember(base, "k", "right");
+    expect(recall(left, "k")).toBe("left");
+    expect(recall(right, "k")).toBe("right");
+    expect(recall(base, "k")).toBeUndefined();
+    const left2 = remember(left, "y", "l");
+    expect(recall(right, "y")).toBeUndefined();
+    expect(recall(left2, "x")).toBe("x0");
+    expect(recall(left2, "k")).toBe("left");
+  });
+
+  it("matches a plain map of the last keys on any sequence of branches (property)", () => {
+    const capacity = 3;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(20), fc.integer({ min: 0, max: 9 })), { maxLength: 60 }), (ops) => {
+        // each op: remember key k into the memory made `back` steps ago (a branch), compared with a model
+        const memories = [replyMemory<number>(capacity)];
+        const models: Array<ReadonlyArray<[string, number]>> = [[]];
+        ops.forEach(([back, k], i) => {
+          const from = Math.max(0, memories.length - 1 - back);
+          const key = `k${k}`;
+          memories.push(remember(memories[from]!, key, i));
+          models.push([...models[from]!.filter(([kk]) => kk !== key), [key, i]]);
+        });
+        memories.forEach((m, j) => {
+          const model = models[j]!;
+          // the last `capacity` keys are always remembered, with their newest value
+          for (const [key, value] of model.slice(-capacity)) expect(recall(m, key)).toBe(value);
+          // nothing is recalled that the model never had, and never a stale value
+          for (let k = 0; k < 10; k++) {
+            const got = recall(m, `k${k}`);
+            if (got !== undefined) expect(model.find(([kk]) => kk === `k${k}`)?.[1]).toBe(got);
+          }
+        });
+      }),
+    );
+  });
+});
