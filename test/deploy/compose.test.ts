@@ -59,7 +59,7 @@ describe("docker-compose.yml", () => {
     const runs = new Set(appServices.map(([, s]) => flag(s.command!, "--run")));
     expect([...runs]).toEqual(["compose"]);
     // the run is stated once, on the scheduler: the other services take its spec from it (--run only)
-    const stating = appServices.filter(([, s]) => ["--scenario", "--hardware", "--policy", "--duration", "--block", "--seed", "--param"].some((f) => s.command!.includes(f)));
+    const stating = appServices.filter(([, s]) => ["--scenario", "--hardware", "--policy", "--duration", "--block", "--quantum", "--seed", "--param"].some((f) => s.command!.includes(f)));
     expect(stating.map(([name]) => name)).toEqual(["scheduler"]);
     for (const role of ["scheduler", "workload", "accelerator", "recorder", "dashboard"]) service(role);
     for (const [, s] of appServices) {
