@@ -158,47 +158,10 @@ export interface KernelFields {
 }
 
 /** The state with the queries a finished (or running) run is read by (never written after the step that made it). */
-export class KernelState implements KernelFields {
-  readonly fixed: KernelStatic;
-  readonly now: number;
-  readonly step: Step;
-  readonly corrSeq: number;
-  readonly pending: ReadonlyMap<number, KernelReply | undefined>;
-  readonly parentOutcome: ReadonlyMap<number, Outcome>;
-  readonly inflight: ReadonlyMap<number, number>;
-  readonly models: ReadonlyArray<ModelDyn>;
-  readonly running: ReadonlyArray<Running | undefined>;
-  readonly jobs: JobTable;
-  readonly decisions: number;
-  readonly policy: Policy;
-  readonly nextTuneAt: number;
-  readonly lastTuneAt: number;
-  readonly tuneLog: AppendLog<TuneStep>;
-  readonly blockEnergyMJ: number;
-  readonly blocks: number;
-  readonly lagMs: AppendLog<number>;
-  readonly liveNow: number;
-
+export interface KernelState extends KernelFields {}
+export class KernelState {
   constructor(f: KernelFields) {
-    this.fixed = f.fixed;
-    this.now = f.now;
-    this.step = f.step;
-    this.corrSeq = f.corrSeq;
-    this.pending = f.pending;
-    this.parentOutcome = f.parentOutcome;
-    this.inflight = f.inflight;
-    this.models = f.models;
-    this.running = f.running;
-    this.jobs = f.jobs;
-    this.decisions = f.decisions;
-    this.policy = f.policy;
-    this.nextTuneAt = f.nextTuneAt;
-    this.lastTuneAt = f.lastTuneAt;
-    this.tuneLog = f.tuneLog;
-    this.blockEnergyMJ = f.blockEnergyMJ;
-    this.blocks = f.blocks;
-    this.lagMs = f.lagMs;
-    this.liveNow = f.liveNow;
+    Object.assign(this, f);
   }
 
   get cfg(): KernelConfig {

@@ -14,21 +14,7 @@ import { schedulerMachine } from "./scheduler";
 import type { KernelConfig, KernelEffect } from "./scheduler-kernel";
 import { jobId } from "../contracts/job-id";
 
-interface Action {
-  readonly type: string;
-  readonly params: unknown;
-}
-
-/** The `respond` effects among `actions`, as {replyTo, message}. */
-const responds = <M>(actions: ReadonlyArray<Action>): Array<{ replyTo: string; message: M }> =>
-  actions.filter((a) => a.type === "respond").map((a) => a.params as { replyTo: string; message: M });
-
-/** The single `respond` effect among `actions`. */
-const onlyReply = <M>(actions: ReadonlyArray<Action>): { replyTo: string; message: M } => {
-  const all = responds<M>(actions);
-  expect(all).toHaveLength(1);
-  return all[0]!;
-};
+import { type Action, onlyReply } from "./testing";
 
 // ─── accelerator ──────────────────────────────────────────────────────────────────────────────
 

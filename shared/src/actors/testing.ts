@@ -1,0 +1,21 @@
+/**
+ * Helpers for tests that drive the machines as pure reducers (`initialTransition` / `transition`):
+ * the effects a step names, picked out by kind. Not exported from the package.
+ */
+
+/** An action a machine step names (what `transition` returns beside the snapshot). */
+export interface Action {
+  readonly type: string;
+  readonly params: unknown;
+}
+
+/** The `respond` effects among `actions`, as {replyTo, message}. */
+export const responds = <M>(actions: ReadonlyArray<Action>): Array<{ replyTo: string; message: M }> =>
+  actions.filter((a) => a.type === "respond").map((a) => a.params as { replyTo: string; message: M });
+
+/** The single `respond` effect among `actions` (throws unless there is exactly one). */
+export const onlyReply = <M>(actions: ReadonlyArray<Action>): { replyTo: string; message: M } => {
+  const all = responds<M>(actions);
+  if (all.length !== 1) throw new Error(`expected exactly one respond effect, got ${all.length}: ${JSON.stringify(actions.map((a) => a.type))}`);
+  return all[0]!;
+};
