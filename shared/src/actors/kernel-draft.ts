@@ -6,9 +6,10 @@
  *
  * Transient mode (`StepMode`): for a driver that feeds one lineage of states and never looks at an
  * earlier one (SchedulerKernel: the direct engine, replay, resume), the draft changes the state's
- * containers in place instead of copying them — the same step, the same effects and the same next
- * state, without the copies. The actor's machine always steps persistently (XState's `transition`
- * contract). A frozen job (one a persistent step shared) is still copied before it is changed.
+ * containers (maps, the model and accelerator arrays, the job table's chunks) in place instead of
+ * copying them — the same step, the same effects and the same next state, without the copies. Jobs
+ * are copied on write and frozen in both modes, so a view handed to a policy never changes. The
+ * actor's machine always steps persistently (XState's `transition` contract).
  */
 import type { Outcome } from "../contracts/messages";
 import type { Policy } from "../policies/types";
@@ -171,7 +172,6 @@ export class DraftState {
 
   /** Shares the jobs this step made or copied: frozen, so the next change copies again (a view handed out stays as it was). */
   protected sealJobs() {
-    if (this.transient) return;
     for (const j of this.ownJobs) Object.freeze(j);
     this.ownJobs.clear();
   }
@@ -185,7 +185,7 @@ export class DraftState {
   protected mutJob(i: number): Mutable<Job> {
     const chunk = this.chunkForWrite(Math.floor(i / JOB_CHUNK));
     let job = chunk[i % JOB_CHUNK]!;
-    if (this.transient ? Object.isFrozen(job) : !this.ownJobs.has(job)) {
+    if (!this.ownJobs.has(job)) {
       job = copyJob(job);
       this.ownJobs.add(job);
       (chunk as Job[])[i % JOB_CHUNK] = job;
@@ -195,7 +195,7 @@ export class DraftState {
 
   protected addJob(job: Job) {
     (this.chunkForWrite(Math.floor(job.index / JOB_CHUNK)) as Job[]).push(job);
-    if (!this.transient) this.ownJobs.add(job);
+    this.ownJobs.add(job);
     this.jobs.length++;
   }
 
