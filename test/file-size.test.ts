@@ -1,8 +1,7 @@
 /**
  * No file under shared/src over 500 lines (issue 15): a long module mixes concerns; split it by
- * concept (as domain/cost-model.ts was: the model, its fidelity, its fit, the least squares). The
- * files still being split are listed with the issue that splits them; a listed file that is no
- * longer over the limit fails too, so the list only shrinks.
+ * concept (as domain/cost-model.ts was: the model, its fidelity, its fit, the least squares).
+ * No file is exempt (test files included).
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,9 +10,6 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LIMIT = 500;
-
-/** Over the limit today, being split (issue 15 items 1 and 2). */
-const PENDING: ReadonlySet<string> = new Set<string>([]);
 
 const files = (dir: string): string[] =>
   readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
@@ -25,10 +21,7 @@ const lines = (file: string) => readFileSync(join(ROOT, file), "utf8").split("\n
 describe(`no file under shared/src over ${LIMIT} lines`, () => {
   const all = files("shared/src");
   it("covers shared/src", () => expect(all.length).toBeGreaterThan(100));
-  it("every file but the listed ones is within the limit", () => {
-    expect(all.filter((f) => !PENDING.has(f) && lines(f) > LIMIT).map((f) => `${f}: ${lines(f)} lines`)).toEqual([]);
-  });
-  it("every listed file is still over the limit (remove it from the list once split)", () => {
-    expect([...PENDING].filter((f) => !all.includes(f) || lines(f) <= LIMIT)).toEqual([]);
+  it("every file is within the limit", () => {
+    expect(all.filter((f) => lines(f) > LIMIT).map((f) => `${f}: ${lines(f)} lines`)).toEqual([]);
   });
 });

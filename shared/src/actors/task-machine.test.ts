@@ -9,25 +9,10 @@ import fc from "fast-check";
 import type { TaskParentEnded, TaskReply, TaskTick } from "../contracts/messages";
 import { drawAt } from "../domain/prng";
 import { modelTaskMachine } from "./model-task";
-import type { TaskConfig } from "./task-logic";
 
-import { onlyReply, responds } from "./testing";
+import { onlyReply, responds, taskConfig } from "./testing";
 
-// ─── accelerator ──────────────────────────────────────────────────────────────────────────────
-
-const taskCfg = (over: Partial<TaskConfig> = {}): TaskConfig => ({
-  run: "r1",
-  name: "ES_RITNet",
-  fps: 60,
-  probability: 1,
-  dependsOn: [],
-  mode: "xrbench",
-  durationMs: 700,
-  seed: 7,
-  phase: false,
-  jitterMs: 0,
-  ...over,
-});
+// ─── model task ───────────────────────────────────────────────────────────────────────────────
 
 const tick = (at: number): TaskTick => ({ _tag: "task.tick", v: 1, run: "r1", at });
 
@@ -56,7 +41,7 @@ const parentEnded = (frame: number, releaseAt: number, at: number, outcome: Task
 
 describe("model task machine, xrbench mode", () => {
   it("releases frame f at the first tick ≥ f·P (P = 1000 div fps) with deadline (f+1)·P, one per tick", () => {
-    const [s0] = initialTransition(modelTaskMachine, taskCfg());
+    const [s0] = initialTransition(modelTaskMachine, taskConfig());
     expect(s0.value).toBe("releasing");
 
     const [s1, r1] = tickTask(s0, 0);
@@ -88,7 +73,7 @@ describe("model task machine, xrbench mode", () => {
 
   it("releases floor(duration / P) frames, then has no timed release left (reactive)", () => {
     // P = floor(1000 / 45) = 22; floor(50 / 22) = 2 frames
-    let [s] = initialTransition(modelTaskMachine, taskCfg({ name: "HT", fps: 45, durationMs: 50 }));
+    let [s] = initialTransition(modelTaskMachine, taskConfig({ name: "HT", fps: 45, durationMs: 50 }));
     const released: number[] = [];
     for (const at of [0, 22]) {
       const [next, r] = tickTask(s, at);
@@ -109,8 +94,8 @@ describe("model task machine, xrbench mode", () => {
   });
 
   it("probability 0 consumes every frame id without releasing; probability 1 releases all", () => {
-    let [never] = initialTransition(modelTaskMachine, taskCfg({ probability: 0, durationMs: 64 }));
-    let [always] = initialTransition(modelTaskMachine, taskCfg({ probability: 1, durationMs: 64 }));
+    let [never] = initialTransition(modelTaskMachine, taskConfig({ probability: 0, durationMs: 64 }));
+    let [always] = initialTransition(modelTaskMachine, taskConfig({ probability: 1, durationMs: 64 }));
     for (let f = 0; f < 4; f++) {
       const [n, rn] = tickTask(never, f * 16);
       const [a, ra] = tickTask(always, f * 16);
@@ -125,7 +110,7 @@ describe("model task machine, xrbench mode", () => {
   });
 
   it("a trigger probability in between fires frame f when p > the task's seeded draw for f", () => {
-    let [s] = initialTransition(modelTaskMachine, taskCfg({ name: "KD_res8_narrow", fps: 3, probability: 0.5, durationMs: 7000 }));
+    let [s] = initialTransition(modelTaskMachine, taskConfig({ name: "KD_res8_narrow", fps: 3, probability: 0.5, durationMs: 7000 }));
     const fired: boolean[] = [];
     for (let f = 0; f < 21; f++) {
       const [next, r] = tickTask(s, f * 333);
@@ -138,14 +123,14 @@ describe("model task machine, xrbench mode", () => {
   });
 
   it("ignores a cascade parent's end (cascades are gated in the scheduler in this mode)", () => {
-    const [s0] = initialTransition(modelTaskMachine, taskCfg({ name: "GE", dependsOn: ["ES_RITNet"] }));
+    const [s0] = initialTransition(modelTaskMachine, taskConfig({ name: "GE", dependsOn: ["ES_RITNet"] }));
     const [s1, actions] = transition(modelTaskMachine, s0, { type: "task.parentEnded", cmd: parentEnded(0, 0, 5), replyTo: "p" });
     expect(onlyReply<TaskReply>(actions).message).toMatchObject({ frames: [], skipped: [], nextAt: 0 });
     expect(s1.context.state).toEqual(s0.context.state);
   });
 
   it("counts ended frames by outcome and stops on `stop`", () => {
-    const [s0] = initialTransition(modelTaskMachine, taskCfg());
+    const [s0] = initialTransition(modelTaskMachine, taskConfig());
     const ended = (frame: number, outcome: "onTime" | "late" | "dropped") =>
       ({ type: "task.frameEnded", cmd: { _tag: "task.frameEnded", v: 1, run: "r1", at: 1, model: "ES_RITNet", frame, outcome } }) as const;
     let s = s0;
@@ -167,7 +152,7 @@ describe("model task machine, exact mode", () => {
   it("a root task starts at a seeded phase φ ∈ [0, T): frame k released at k·T + φ, deadline = release + T", () => {
     fc.assert(
       fc.property(fc.nat({ max: 0xffffffff }), (seed) => {
-        const [s0] = initialTransition(modelTaskMachine, taskCfg({ mode: "exact", phase: true, seed, durationMs: 100 }));
+        const [s0] = initialTransition(modelTaskMachine, taskConfig({ mode: "exact", phase: true, seed, durationMs: 100 }));
         const phi = s0.context.state.phaseMs;
         expect(phi >= 0 && phi < T).toBe(true);
         expect(phi).toBe(drawAt(seed, "ES_RITNet", "phase", 0) * T);
@@ -186,14 +171,14 @@ describe("model task machine, exact mode", () => {
 
   it("phases differ between seeds and are 0 when phases are off", () => {
     const phase = (seed: number, on: boolean) =>
-      initialTransition(modelTaskMachine, taskCfg({ mode: "exact", phase: on, seed }))[0].context.state.phaseMs;
+      initialTransition(modelTaskMachine, taskConfig({ mode: "exact", phase: on, seed }))[0].context.state.phaseMs;
     expect(new Set([1, 2, 3, 4, 5].map((seed) => phase(seed, true))).size).toBe(5);
     expect(phase(1, false)).toBe(0);
   });
 
   it("releases frames while k·T + φ < duration, then goes reactive", () => {
     // φ = 0, T = 16.67, duration 40: frames at 0, 16.67, 33.33
-    let [s] = initialTransition(modelTaskMachine, taskCfg({ mode: "exact", phase: false, durationMs: 40 }));
+    let [s] = initialTransition(modelTaskMachine, taskConfig({ mode: "exact", phase: false, durationMs: 40 }));
     const releases: number[] = [];
     for (let k = 0; k < 3; k++) {
       const [next, r] = tickTask(s, k * T);
@@ -206,7 +191,7 @@ describe("model task machine, exact mode", () => {
   });
 
   it("a cascaded task has no timer: reactive from the start, ticks release nothing", () => {
-    const [s0] = initialTransition(modelTaskMachine, taskCfg({ name: "GE", mode: "exact", phase: true, dependsOn: ["ES_RITNet"] }));
+    const [s0] = initialTransition(modelTaskMachine, taskConfig({ name: "GE", mode: "exact", phase: true, dependsOn: ["ES_RITNet"] }));
     expect(s0.value).toBe("reactive");
     expect(s0.context.state.phaseMs).toBe(0);
     const [, r] = tickTask(s0, 0);
@@ -214,7 +199,7 @@ describe("model task machine, exact mode", () => {
   });
 
   it("a cascaded task releases frame k on its parent's end, deadline = parent's release + T", () => {
-    const [s0] = initialTransition(modelTaskMachine, taskCfg({ name: "GE", mode: "exact", dependsOn: ["ES_RITNet"], probability: 1 }));
+    const [s0] = initialTransition(modelTaskMachine, taskConfig({ name: "GE", mode: "exact", dependsOn: ["ES_RITNet"], probability: 1 }));
     const [s1, actions] = transition(modelTaskMachine, s0, { type: "task.parentEnded", cmd: parentEnded(4, 70, 75.5), replyTo: "p4" });
     expect(onlyReply<TaskReply>(actions)).toEqual({
       replyTo: "p4",
@@ -236,7 +221,7 @@ describe("model task machine, exact mode", () => {
 
   it("cascade trigger: probability 0 never releases, 1 always, p follows the seeded stream", () => {
     const run = (probability: number, n: number) => {
-      let [s] = initialTransition(modelTaskMachine, taskCfg({ name: "GE", mode: "exact", dependsOn: ["ES_RITNet"], probability, seed: 3 }));
+      let [s] = initialTransition(modelTaskMachine, taskConfig({ name: "GE", mode: "exact", dependsOn: ["ES_RITNet"], probability, seed: 3 }));
       const out: Array<{ fired: boolean; skipped: ReadonlyArray<number> }> = [];
       for (let k = 0; k < n; k++) {
         const [next, actions] = transition(modelTaskMachine, s, { type: "task.parentEnded", cmd: parentEnded(k, k * T, k * T + 5), replyTo: `p${k}` });
@@ -263,7 +248,7 @@ describe("model task machine, exact mode", () => {
 describe("model task machine, draws by frame id", () => {
   it("a cascade child's trigger for frame k does not depend on the order in which parent frames end", () => {
     const outcomes = (order: ReadonlyArray<number>) => {
-      let [s] = initialTransition(modelTaskMachine, taskCfg({ name: "GE", mode: "exact", dependsOn: ["ES_RITNet"], probability: 0.5, seed: 11 }));
+      let [s] = initialTransition(modelTaskMachine, taskConfig({ name: "GE", mode: "exact", dependsOn: ["ES_RITNet"], probability: 0.5, seed: 11 }));
       const fired = new Map<number, boolean>();
       for (const k of order) {
         const [next, actions] = transition(modelTaskMachine, s, { type: "task.parentEnded", cmd: parentEnded(k, k * 20, k * 20 + 3), replyTo: `p${k}` });

@@ -1,7 +1,24 @@
 /**
  * Helpers for tests that drive the machines as pure reducers (`initialTransition` / `transition`):
- * the effects a step names, picked out by kind. Not exported from the package.
+ * the effects a step names, picked out by kind, and a model task configuration to start from.
+ * Not exported from the package.
  */
+import type { TaskConfig } from "./task-logic";
+
+/** ES_RITNet at 60 FPS in xrbench mode, 700 ms, run "r1", seed 7; `over` replaces fields. */
+export const taskConfig = (over: Partial<TaskConfig> = {}): TaskConfig => ({
+  run: "r1",
+  name: "ES_RITNet",
+  fps: 60,
+  probability: 1,
+  dependsOn: [],
+  mode: "xrbench",
+  durationMs: 700,
+  seed: 7,
+  phase: false,
+  jitterMs: 0,
+  ...over,
+});
 
 /** An action a machine step names (what `transition` returns beside the snapshot). */
 export interface Action {

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import type { TaskConfig } from "../actors/task-logic";
+import { taskConfig } from "../actors/testing";
 import { AccelRegister, type BlockDispatch, type ErrorReply } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
 import type { AcceleratorSpec } from "../domain/types";
@@ -214,18 +215,7 @@ describe("hosted accelerator", () => {
 });
 
 describe("hosted model task", () => {
-  const cfg: TaskConfig = {
-    run: RUN,
-    name: "ES_RITNet",
-    fps: 60,
-    probability: 1,
-    dependsOn: [],
-    mode: "xrbench",
-    durationMs: 700,
-    seed: 1,
-    phase: false,
-    jitterMs: 0,
-  };
+  const cfg: TaskConfig = taskConfig({ run: RUN, seed: 1 });
   const subject = Subjects.taskCmd(RUN, "ES_RITNet");
   const host = () => {
     const h = hostModelTask(bus, cfg, { onReject });

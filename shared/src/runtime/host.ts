@@ -38,7 +38,6 @@ import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 export type { RelayStats, RejectListener } from "./relay";
 
-
 export interface Hosted {
   readonly actor: AnyActorRef;
   readonly stats: RelayStats;
@@ -126,7 +125,7 @@ export const hostAccelerator = (
     costClass: spec.costClass,
     host: opts.host ?? "embedded",
   });
-  const control = announce(bus, run, registration, Registration, opts.onReject, opts.onFinished, opts.onStopped);
+  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
   return {
     actor,
     stats,
@@ -174,7 +173,7 @@ export const hostModelTasks = (bus: Bus, cfgs: ReadonlyArray<TaskConfig>, opts: 
   for (const cfg of cfgs) Subjects.taskCmd(cfg.run, cfg.name); // refuse a bad name before hosting anything
   const hosted = cfgs.map((cfg) => hostTaskActor(bus, cfg, opts));
   const registration = TaskRegister.make({ v: PROTOCOL_VERSION, run, models: cfgs.map((c) => c.name), host: opts.host ?? "embedded" });
-  const control = announce(bus, run, registration, Registration, opts.onReject, opts.onFinished, opts.onStopped);
+  const control = announce(bus, run, registration, opts.onReject, opts.onFinished, opts.onStopped);
   const first = hosted[0]!;
   hosted[0] = { ...first, stop: () => { control.unsubscribe(); first.stop(); } };
   return hosted;
@@ -245,7 +244,6 @@ export class RunFailedError extends Sdrm3Error {
 const subjectOf = (run: string, to: Target) =>
   to.kind === "task" ? Subjects.taskCmd(run, to.name) : Subjects.accelCmd(run, to.id);
 
-
 /** Publishes a run.control message on the run's control subject (what the scheduler tells every service). */
 export const publishRunControl = (bus: Bus, run: string, op: RunControl["op"], reason?: string): void =>
   bus.publish(Subjects.control(run, "control"), typed(RunControl, RunControl.make({ v: PROTOCOL_VERSION, run, op, ...(reason === undefined ? {} : { reason }) })));
@@ -261,6 +259,18 @@ export const hostScheduler = (
 ): { readonly done: Promise<SchedulerOutcome>; readonly actor: AnyActorRef; stop(): void } => {
   const run = kernel.run;
   const stats = newStats();
+  // Subjects built (and their tokens checked) once per target and event type, not per message
+  const subjects = new Map<string, string>([
+    ...kernel.models.map((m): [string, string] => [`task:${m.name}`, Subjects.taskCmd(run, m.name)]),
+    ...kernel.accelerators.map((a): [string, string] => [`accel:${a.id}`, Subjects.accelCmd(run, a.id)]),
+  ]);
+  const targetSubject = (to: Target) => subjects.get(to.kind === "task" ? `task:${to.name}` : `accel:${to.id}`) ?? subjectOf(run, to);
+  const eventSubjects = new Map<string, string>();
+  const eventSubject = (tag: string) => {
+    let subject = eventSubjects.get(tag);
+    if (subject === undefined) eventSubjects.set(tag, (subject = Subjects.event(run, "sched", tag.replace(".", "-"))));
+    return subject;
+  };
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const publishEvents = opts.publishEvents ?? true;
   let settle: { resolve: (o: SchedulerOutcome) => void; reject: (e: Error) => void } | undefined;
@@ -332,7 +342,7 @@ export const hostScheduler = (
     for (const e of effects) {
       switch (e.kind) {
         case "request": {
-          const subject = subjectOf(run, e.to);
+          const subject = targetSubject(e.to);
           stats.sent++;
           const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
           const sent = requestRetrying(e.to, subject, data);
@@ -357,11 +367,11 @@ export const hostScheduler = (
         }
         case "notify":
           stats.sent++;
-          bus.publish(subjectOf(run, e.to), typed(TaskCommand, e.message));
+          bus.publish(targetSubject(e.to), typed(TaskCommand, e.message));
           break;
         case "event":
           opts.onEvent?.(e.event);
-          if (publishEvents) bus.publish(Subjects.event(run, "sched", e.event._tag.replace(".", "-")), typed(RunEvent, e.event));
+          if (publishEvents) bus.publish(eventSubject(e.event._tag), typed(RunEvent, e.event));
           break;
         case "wait":
           wait(e.until);

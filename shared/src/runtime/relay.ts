@@ -15,7 +15,7 @@
 import { Either } from "effect";
 import type { Schema } from "effect";
 import type { ParseOptions } from "effect/SchemaAST";
-import { type ErrorReply, type Registration, RunControl } from "../contracts/messages";
+import { type ErrorReply, Registration, RunControl } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
 import { type Bus, type BusMsg, type RequestOptions, type SubscribeOptions, type Subscription, typed } from "./bus";
 import { DecodeErrorReply, type DecodeFailure, RemoteDecodeError, decodeErrorReply, decodeJson } from "./codec";
@@ -165,12 +165,11 @@ export const announce = (
   bus: Bus,
   run: string,
   registration: Registration,
-  registrationSchema: Schema.Schema<Registration, any>,
   onReject: RejectListener | undefined,
   onFinished: (() => void) | undefined,
   onStopped?: (reason: string) => void,
 ): Subscription => {
-  const payload = typed(registrationSchema, registration);
+  const payload = typed(Registration, registration);
   const sub = relaySubscribe(bus, Subjects.control(run, "control"), RunControl, undefined, (control) => {
     if (control.run !== run) return; // another run's control message on this subject: not ours
     if (control.op === "discover") bus.publish(Subjects.control(run, "register"), payload);
