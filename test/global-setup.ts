@@ -14,6 +14,9 @@
  * and every test that asks for NATS fails with "No NATS server available: …".
  */
 
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import type { NatsFixtureInfo, NatsSource } from "../shared/src/testkit/nats-fixture";
 import { describeExit, findNatsServerBinary, startNatsServer } from "./support/nats-server";
@@ -100,10 +103,14 @@ const fromBinary = async (): Promise<Found> => {
   server.onExit((e) => {
     if (tearingDown) return;
     const log = server.log().trim().split("\n").slice(-5).join("\n");
-    const stderr = server.stderr().trim().split("\n").slice(-20).join("\n");
+    // a Go panic names its cause in its first lines: keep the head of stderr, and all of it in a file
+    const lines = server.stderr().trim().split("\n");
+    const stderr = lines.length <= 40 ? lines.join("\n") : [...lines.slice(0, 30), `… (${lines.length - 35} lines)`, ...lines.slice(-5)].join("\n");
+    const kept = join(tmpdir(), `sdrm3-nats-ended-${server.pid}.txt`);
+    writeFileSync(kept, `${describeExit(e)}\n--- stderr ---\n${server.stderr()}\n--- log ---\n${server.log()}`);
     console.error(
       `[global-setup] the test run's nats-server (pid ${server.pid}, ${server.url}) ended during the run: ${describeExit(e)}; ` +
-        `NATS tests from here on fail ("connection refused")\n--- its log (tail) ---\n${log}` +
+        `NATS tests from here on fail ("connection refused"); its stderr and log: ${kept}\n--- its log (tail) ---\n${log}` +
         (stderr === "" ? "" : `\n--- its stderr ---\n${stderr}`),
     );
   });
