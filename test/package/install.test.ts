@@ -34,19 +34,27 @@ describe("npm pack of the CLI workspace", () => {
     execFileSync("mkdir", [app]);
     npm(["init", "-y"], app);
     npm(["install", "--prefer-offline", join(dir, tarball!)], app);
+    // the package carries no code cache (it would name the build's path): the first command
+    // writes one for where it is installed, the next ones read it; the output is the same
+    const installedDist = join(app, "node_modules/@sdrm3/cli/dist");
+    const caches = () => readdirSync(installedDist).filter((f) => f.endsWith(".cache"));
+    expect(caches()).toEqual([]);
     for (const argv of [
       ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", "700ms", "--json"],
       ["list", "scenarios"],
+      ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", "700ms", "--json"],
     ]) {
       const installed = spawnSync("npx", ["--no-install", "sdrm3", ...argv], { cwd: app, encoding: "utf8" });
       const want = await inProcess(argv);
       expect({ code: installed.status, out: installed.stdout }).toEqual(want);
+      expect(caches()).toHaveLength(1);
     }
     // the package is the built command only: no TypeScript sources but the dashboard page's (its
     // server bundles it with esbuild when it starts), no tests
     const files = execFileSync("tar", ["-tzf", join(dir, tarball!)], { encoding: "utf8" }).split("\n").filter(Boolean);
     expect(files.filter((f) => f.endsWith(".ts"))).toEqual(["package/dist/page/main.ts"]);
-    expect(files).toContain("package/dist/sdrm3.mjs");
+    expect(files).toContain("package/dist/sdrm3.cjs");
+    expect(files.filter((f) => f.endsWith(".cache"))).toEqual([]);
     expect(files).toContain("package/dist/builtin-dataset.json");
   });
 });

@@ -4,7 +4,9 @@
  * command it builds is the command the sources define.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { datasetToJson, readBuiltinSources } from "@sdrm3/shared/data";
@@ -13,6 +15,7 @@ import { main } from "./main";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 const bin = fileURLToPath(new URL("../bin/sdrm3.mjs", import.meta.url));
+const caches = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".cache"));
 
 const capture = () => {
   let out = "";
@@ -40,6 +43,53 @@ describe("the built sdrm3 command", () => {
       const code = await main(argv, inProcess.io);
       const built = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8" });
       expect({ code: built.status, out: built.stdout, err: built.stderr }).toEqual({ code, ...inProcess.text() });
+    }
+  });
+
+  it("loads through the code cache the build wrote for dist's path, and writes none of its own", () => {
+    const [cache, ...others] = caches(dist);
+    expect(others).toEqual([]);
+    const before = statSync(`${dist}${cache}`).mtimeMs;
+    const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(caches(dist)).toEqual([cache]);
+    expect(statSync(`${dist}${cache}`).mtimeMs).toBe(before);
+  });
+
+  it("elsewhere writes a cache on first use, and replaces one that V8 rejects; the output is unchanged", () => {
+    const copy = mkdtempSync(join(tmpdir(), "sdrm3-cache-"));
+    try {
+      cpSync(fileURLToPath(new URL("../bin", import.meta.url)), join(copy, "bin"), { recursive: true });
+      cpSync(dist, join(copy, "dist"), { recursive: true, filter: (f) => !f.endsWith(".cache") && !f.endsWith(".map") });
+      symlinkSync(fileURLToPath(new URL("../../../node_modules", import.meta.url)), join(copy, "node_modules"));
+      const argv = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", "100ms", "--json"];
+      const run = () => spawnSync(process.execPath, [join(copy, "bin/sdrm3.mjs"), ...argv], { encoding: "utf8" });
+      const want = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8" });
+      expect(want.status).toBe(0);
+      expect(caches(join(copy, "dist"))).toEqual([]);
+      expect(run().stdout).toBe(want.stdout);
+      const [cache, ...others] = caches(join(copy, "dist"));
+      expect(others).toEqual([]);
+      expect(cache).not.toBe(caches(dist)[0]); // keyed by the bundle's path
+      const path = join(copy, "dist", cache!);
+      writeFileSync(path, "not a code cache");
+      expect(run().stdout).toBe(want.stdout);
+      expect(readFileSync(path, "utf8")).not.toBe("not a code cache");
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("imports the chart packages from a command loaded through the code cache (compare --out)", () => {
+    const out = mkdtempSync(join(tmpdir(), "sdrm3-charts-"));
+    try {
+      const argv = ["compare", "--scenarios", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policies", "fcfs", "--seeds", "1", "--duration", "10ms", "--jobs", "1", "--out", out];
+      const r = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8" });
+      expect(r.stderr).not.toMatch(/failed/);
+      expect(r.status).toBe(0);
+      expect(readdirSync(out).sort()).toEqual(["miss-vs-energy.png", "miss-vs-energy.svg", "results.csv", "results.json", "uxcost.png", "uxcost.svg"]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });

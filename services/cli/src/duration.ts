@@ -1,5 +1,5 @@
 /** Durations on the command line: `700ms`, `10s`, `1.5m` (a unit is required). */
-import { Sdrm3Error } from "@sdrm3/shared/contracts";
+import { Sdrm3Error } from "@sdrm3/shared/contracts/errors";
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
 

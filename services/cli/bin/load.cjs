@@ -1,0 +1,74 @@
+// Loads the built command (dist/sdrm3.cjs, one CommonJS bundle) through V8's code cache: the
+// bytecode of the functions the common commands use is read instead of compiled, which is most of
+// a short command's start-up (docs/performance.md, "Start-up"). Node 22 offers this as
+// module.enableCompileCache(); Node 20 does not, and ES modules cannot use a code cache there.
+//
+// A code cache carries the path of the script it was made from (V8 names the functions after it
+// in stack traces), so the cache file is keyed by the bundle's path:
+// the build writes the one for the repository's dist/ after a warm-up run; elsewhere (an installed
+// package) the first run writes its own when it can. A cache that V8 rejects (another Node
+// version) is rewritten the same way. With source maps on (--enable-source-maps) the bundle loads
+// through require(), so stack traces map to the TypeScript.
+"use strict";
+const { readFileSync, renameSync, writeFileSync } = require("node:fs");
+const Module = require("node:module");
+const { join } = require("node:path");
+const vm = require("node:vm");
+
+/** FNV-1a of the bundle's path: the cache file of a bundle at that path. */
+const cacheFile = (file) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < file.length; i++) h = Math.imul(h ^ file.charCodeAt(i), 0x01000193) >>> 0;
+  return `${file}.${h.toString(16).padStart(8, "0")}.cache`;
+};
+
+const readCache = (file) => {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The bundle's import() of an external package (a script from a code cache cannot import() itself). */
+const importExternal = (specifier) => import(specifier);
+
+/** Runs the bundle `file` as a CommonJS module named `origin` (its path in stack traces). */
+const run = (file, origin, cachedData) => {
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __sdrm3Import) {${readFileSync(file, "utf8")}\n})`;
+  const script = new vm.Script(wrapped, { filename: origin, cachedData });
+  const module = { exports: {}, filename: file, id: file, loaded: true };
+  script.runInThisContext().call(module.exports, module.exports, Module.createRequire(file), module, file, join(file, ".."), importExternal);
+  return { exports: module.exports, script, usedCache: cachedData !== undefined && !script.cachedDataRejected };
+};
+
+/** Writes `data` to `path` through a rename, so a concurrent start never reads half a cache; best effort. */
+const writeAtomically = (path, data) => {
+  try {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch {}
+};
+
+/** The command's bundle in `dir` (default: ../dist): `{ cli, compareWorker, warmUp }`. */
+exports.loadCommand = (dir = join(__dirname, "../dist")) => {
+  const file = join(dir, "sdrm3.cjs");
+  if (process.sourceMapsEnabled) return require(file);
+  const cache = cacheFile(file);
+  const loaded = run(file, file, readCache(cache));
+  // no usable cache for this path: save what this run compiled, once it is done
+  if (!loaded.usedCache) process.once("exit", () => writeAtomically(cache, loaded.script.createCachedData()));
+  return loaded.exports;
+};
+
+/**
+ * For the build: runs the warm-up of the bundle built in `dir` as if it were in `finalDir` (where
+ * the build moves it) and writes the code cache for that path into `dir`.
+ */
+exports.writeCodeCache = async (dir, finalDir) => {
+  const origin = join(finalDir, "sdrm3.cjs");
+  const loaded = run(join(dir, "sdrm3.cjs"), origin, undefined);
+  await loaded.exports.warmUp();
+  writeFileSync(join(dir, cacheFile(origin).slice(origin.length - "sdrm3.cjs".length)), loaded.script.createCachedData());
+};
