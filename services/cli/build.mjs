@@ -75,7 +75,7 @@ const writeCodeCache = (dir) => {
   execFileSync(process.execPath, ["-e", script], { env: { ...process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "inherit", "inherit"] });
 };
 
-/** Everything the build reads, hashed: the workspaces' sources and data, this script, the lock file. */
+/** Everything the build reads, hashed: the workspaces' sources and data, this script, the loader, the lock file. */
 export const sourcesHash = () => {
   const hash = createHash("sha256");
   const walk = (dir) => {
@@ -94,7 +94,7 @@ export const sourcesHash = () => {
     const src = join(root, "services", service, "src");
     if (existsSync(src)) walk(src);
   }
-  for (const file of [join(cliDir, "build.mjs"), join(root, "package-lock.json")]) hash.update(readFileSync(file));
+  for (const file of [join(cliDir, "build.mjs"), join(cliDir, "bin/load.cjs"), join(root, "package-lock.json")]) hash.update(readFileSync(file));
   return hash.digest("hex");
 };
 
