@@ -52,4 +52,15 @@ describe("reply memory", () => {
       }),
     );
   });
+
+  it("keeps the last `capacity` keys of a long lineage and forgets the older ones (at most capacity + 2 generations)", () => {
+    const capacity = 64;
+    let m = replyMemory<number>(capacity);
+    for (let i = 0; i < 10 * capacity; i++) m = remember(m, `k${i}`, i);
+    const recalled = Array.from({ length: 10 * capacity }, (_, i) => recall(m, `k${i}`)).filter((v) => v !== undefined);
+    expect(recalled.length).toBeGreaterThanOrEqual(capacity);
+    expect(recalled.length).toBeLessThan(capacity + 2 * Math.ceil(capacity / 4));
+    // the ones kept are the newest, each with its own value
+    expect(recalled).toEqual(Array.from({ length: recalled.length }, (_, i) => 10 * capacity - recalled.length + i));
+  });
 });
