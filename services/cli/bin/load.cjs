@@ -4,10 +4,11 @@
 // module.enableCompileCache(); Node 20 does not, and ES modules cannot use a code cache there.
 //
 // A code cache carries the path of the script it was made from (V8 names the functions after it
-// in stack traces), so the cache file is keyed by the bundle's path:
-// the build writes the one for the repository's dist/ after a warm-up run; elsewhere (an installed
-// package) the first run writes its own when it can. A cache that V8 rejects (another Node
-// version) is rewritten the same way. With source maps on (--enable-source-maps) the bundle loads
+// in stack traces), and V8 takes it only from the same Node version with the same flags, so the
+// cache file is keyed by the bundle's path, the Node version and the Node options: the build
+// writes the one for the repository's dist/ and a plain `node` after a warm-up run; elsewhere (an
+// installed package, other options) the first run writes its own when it can. A cache V8 rejects
+// all the same is left alone (rewriting it could make two configurations take turns). With source maps on (--enable-source-maps) the bundle loads
 // through require(), so stack traces map to the TypeScript.
 "use strict";
 const { readFileSync, renameSync, writeFileSync } = require("node:fs");
@@ -15,12 +16,15 @@ const Module = require("node:module");
 const { join } = require("node:path");
 const vm = require("node:vm");
 
-/** FNV-1a of the bundle's path: the cache file of a bundle at that path. */
-const cacheFile = (file) => {
+/** The cache file of the bundle `file` for a Node with these options: FNV-1a of what V8's cache depends on. */
+const cacheFile = (file, execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? "") => {
+  const key = [file, process.version, ...execArgv, nodeOptions].join("\0");
   let h = 0x811c9dc5;
-  for (let i = 0; i < file.length; i++) h = Math.imul(h ^ file.charCodeAt(i), 0x01000193) >>> 0;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
   return `${file}.${h.toString(16).padStart(8, "0")}.cache`;
 };
+
+exports.cacheFile = cacheFile;
 
 const readCache = (file) => {
   try {
@@ -39,7 +43,7 @@ const run = (file, origin, cachedData) => {
   const script = new vm.Script(wrapped, { filename: origin, cachedData });
   const module = { exports: {}, filename: file, id: file, loaded: true };
   script.runInThisContext().call(module.exports, module.exports, Module.createRequire(file), module, file, join(file, ".."), importExternal);
-  return { exports: module.exports, script, usedCache: cachedData !== undefined && !script.cachedDataRejected };
+  return { exports: module.exports, script };
 };
 
 /** Writes `data` to `path` through a rename, so a concurrent start never reads half a cache; best effort. */
@@ -56,19 +60,21 @@ exports.loadCommand = (dir = join(__dirname, "../dist")) => {
   const file = join(dir, "sdrm3.cjs");
   if (process.sourceMapsEnabled) return require(file);
   const cache = cacheFile(file);
-  const loaded = run(file, file, readCache(cache));
-  // no usable cache for this path: save what this run compiled, once it is done
-  if (!loaded.usedCache) process.once("exit", () => writeAtomically(cache, loaded.script.createCachedData()));
+  const cachedData = readCache(cache);
+  const loaded = run(file, file, cachedData);
+  // no cache for this path and these options yet: save what this run compiled, once it is done
+  if (cachedData === undefined) process.once("exit", () => writeAtomically(cache, loaded.script.createCachedData()));
   return loaded.exports;
 };
 
 /**
- * For the build: runs the warm-up of the bundle built in `dir` as if it were in `finalDir` (where
- * the build moves it) and writes the code cache for that path into `dir`.
+ * For the build (run in a plain `node`): runs the warm-up of the bundle built in `dir` as if it
+ * were in `finalDir` (where the build moves it) and writes into `dir` the code cache for that path
+ * and a `node` without options.
  */
 exports.writeCodeCache = async (dir, finalDir) => {
   const origin = join(finalDir, "sdrm3.cjs");
   const loaded = run(join(dir, "sdrm3.cjs"), origin, undefined);
   await loaded.exports.warmUp();
-  writeFileSync(join(dir, cacheFile(origin).slice(origin.length - "sdrm3.cjs".length)), loaded.script.createCachedData());
+  writeFileSync(join(dir, cacheFile(origin, [], "").slice(origin.length - "sdrm3.cjs".length)), loaded.script.createCachedData());
 };
