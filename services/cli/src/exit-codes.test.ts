@@ -3,6 +3,7 @@
  * its message, anything else (terminal, retryable, a bug) exits 1 as "run failed". Each error class
  * says its kind; the CLI lists no classes.
  */
+import { type AddressInfo, createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { InvalidJobIdError, InvalidSubjectTokenError, RunConfigError, errorMessage, failureKind, isInputError, isRetryable } from "@sdrm3/shared/contracts";
 import { DataError, UnknownNameError } from "@sdrm3/shared/data";
-import { LeaseLostError, NatsConnectError } from "@sdrm3/shared/nats";
+import { LeaseLostError, NatsConnectError, RunTakenError } from "@sdrm3/shared/nats";
 import { PolicyInputError } from "@sdrm3/shared/policies";
 import { AccountingError, BusClosedError, BusNoRespondersError, BusTimeoutError, LogFileError, LogFormatError, MAX_LOG_LINE_BYTES, PayloadTooLargeError, RunFailedError } from "@sdrm3/shared/runtime";
 import { CliInputError } from "./duration";
@@ -33,6 +34,7 @@ describe("error classification", () => {
     ["BusNoRespondersError", new BusNoRespondersError({ subject: "s" }), "retryable"],
     ["NatsConnectError refused", new NatsConnectError("refused", "nats://h", "x"), "retryable"],
     ["NatsConnectError authorization", new NatsConnectError("authorization", "nats://h", "x"), "terminal"],
+    ["RunTakenError", new RunTakenError("x"), "terminal"],
     ["BusClosedError", new BusClosedError(), "terminal"],
     ["PayloadTooLargeError", new PayloadTooLargeError({ subject: "s", bytes: 2, limit: 1 }), "terminal"],
     ["LeaseLostError", new LeaseLostError("acc0", "x"), "terminal"],
@@ -121,5 +123,16 @@ describe("log commands exit by the error's classification, not its class", () =>
     expect(r.code).toBe(2);
     if (typeof err === "string") expect(r.err).toBe(err);
     else expect(r.err).toMatch(err);
+  });
+
+  it("a NATS server that cannot be reached is not bad input: replay --nats exits 1 naming the server", async () => {
+    // a port nothing listens on: bound, then closed
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const r = await sdrm3("replay", "--nats", `nats://127.0.0.1:${port}`, "--run", "nosuch");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`127.0.0.1:${port}`);
   });
 });

@@ -21,7 +21,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Either, Schema } from "effect";
 import { LogHeader } from "../contracts/log";
 import { checkToken } from "../contracts/subjects";
-import { errorMessage } from "../contracts/errors";
+import { Sdrm3Error, errorMessage } from "../contracts/errors";
 import { DEFAULT_LEASE_TTL_MS, type LeaseValue, isWrongRevision } from "./leases";
 
 export const runLeaseBucketName = (run: string): string => `sdrm3_sched_${checkToken("run id", run)}`;
@@ -43,13 +43,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-/** Another scheduler holds the run. */
-export class RunTakenError extends Error {
+/** Another scheduler holds the run: trying again fails the same way while it lives (exit 1). */
+export class RunTakenError extends Sdrm3Error {
   readonly _tag = "RunTakenError";
-  constructor(message: string) {
-    super(message);
-    this.name = "RunTakenError";
-  }
+  readonly failure = "terminal";
 }
 
 export interface RunLease {
