@@ -7,8 +7,7 @@
  *
  * `openLogSource` picks a file or the stream; the stream is read through `streamLogLines`, an
  * async iterable of lines like a file's, so the reader's checks apply unchanged. A missing run
- * (or stream) is a LogFileError (exit 2); a server that cannot be reached is a NatsConnectError
- * (exit 1: not bad input). Connections opened here are closed by
+ * (or stream) is a LogFileError (exit 2). Connections opened here are closed by
  * `closeLogSources()` when the command ends.
  */
 import { rmSync } from "node:fs";
@@ -18,6 +17,7 @@ import {
   JetStreamLogSink,
   LOG_STREAM,
   LogSourceMissingError,
+  NatsConnectError,
   type NatsBus,
   connectNatsBus,
   ensureLogStream,
@@ -55,11 +55,14 @@ const open = new Set<NatsBus>();
 
 const connect = async (flags: StreamSourceFlags & { nats: string }, name: string): Promise<NatsBus> => {
   const connection = resolveNatsConnection(flags.nats, flags);
-  // a server that cannot be reached is not bad input: NatsConnectError says itself whether trying
-  // again may help (refused, timed out) or not (authorization), and the CLI exits 1
-  const bus = await connectNatsBus({ ...connection.options, name, connectTimeoutMs: 5_000 });
-  open.add(bus);
-  return bus;
+  try {
+    const bus = await connectNatsBus({ ...connection.options, name, connectTimeoutMs: 5_000 });
+    open.add(bus);
+    return bus;
+  } catch (e) {
+    if (e instanceof NatsConnectError) throw new LogFileError(e.message);
+    throw e;
+  }
 };
 
 /** Closes the NATS connections the log commands opened. */
