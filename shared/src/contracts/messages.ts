@@ -124,6 +124,12 @@ export const BlockDispatch = Schema.TaggedStruct("block.dispatch", {
    * Absent: virtual time, the reply is immediate.
    */
   speed: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000))),
+  /**
+   * Dispatch queues (docs/architecture.md): the block is committed behind the accelerator's other
+   * blocks and starts at this time (the end of its queue, as the scheduler knows it), not at `at`.
+   * Absent: it starts at `at` (the accelerator is idle).
+   */
+  startAt: Schema.optional(Time),
 }).annotations({ identifier: "BlockDispatch" });
 export type BlockDispatch = typeof BlockDispatch.Type;
 
