@@ -170,13 +170,17 @@ class Draft extends DraftState {
 
   /**
    * Live mode: accelerator `a`'s reply says its block is over; it ends when the scheduler handles
-   * it (now), never before its due completion. Retired at the next event.
+   * it (now), never before its due completion. Retired at the next event (a queued block's, after
+   * the blocks before it; a cancelled block's is not booked).
    */
   private blockOver(a: number, reply: BlockResult): KernelEffect[] {
-    const r = this.blockInFlight(a, reply);
+    const head = this.running[a];
+    const qi = head?.queued === undefined || this.job(head.job).id === reply.job ? -1 : head.queued.findIndex((b) => this.job(b.job).id === reply.job && b.firstLayer === reply.firstLayer);
+    const r = qi >= 0 ? head!.queued![qi]! : this.blockInFlight(a, reply);
     const due = reply.completesAt;
     const completesAt = Math.max(this.liveNow, due);
-    this.running[a] = { ...r, completesAt, done: true };
+    this.running[a] = qi >= 0 ? updateQueued(head!, qi, (b) => ({ ...b, completesAt, done: true })) : { ...r, completesAt, done: true };
+    if (r.cancelled === true) return [];
     this.lagMs = appendTo(this.lagMs, completesAt - due);
     return this.account(r.job, { ...reply, completesAt }, r.startedAt, []);
   }

@@ -213,7 +213,6 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
   const mode = modeOf(opts.policy);
   const dynamic = opts.scenario.models.find((m) => m.active !== undefined || m.exits !== undefined || m.skips !== undefined);
   if (opts.live !== undefined) checkLiveCapable(opts.policy);
-  if (opts.live !== undefined && (opts.queueDepth ?? 1) > 1) throw new RunConfigError("dispatch queues (queue depth > 1) run in virtual time only so far; live mode needs queue depth 1");
   if (mode === "xrbench" && dynamic !== undefined) {
     throw new RunConfigError(`scenario ${opts.scenario.name} is dynamic (model ${dynamic.name}); the xrbench runtime supports static scenarios only`);
   }
