@@ -141,7 +141,9 @@ export const acceleratorMachine = setup({
               return;
             }
             const cmd = event.cmd;
-            if (!isFreeFor(context.busyUntil, cmd)) {
+            // live with dispatch queues: its queue must have room (it runs blocks in arrival order); else the busy rule
+            const full = cmd.queueDepth !== undefined && cmd.speed !== undefined ? context.inProgress.size >= cmd.queueDepth : !isFreeFor(context.busyUntil, cmd);
+            if (full) {
               enqueue.assign({ refused: context.refused + 1 });
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: busyRefusal(context.id, context.busyUntil, cmd) } });
               return;
@@ -151,7 +153,8 @@ export const acceleratorMachine = setup({
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
               return;
             }
-            const busy = { busyUntil: result.completesAt, blocks: context.blocks + 1, energyMJ: context.energyMJ + result.energyMJ };
+            const busyUntil = cmd.queueDepth === undefined ? result.completesAt : Math.max(context.busyUntil, result.completesAt);
+            const busy = { busyUntil, blocks: context.blocks + 1, energyMJ: context.energyMJ + result.energyMJ };
             if (cmd.speed === undefined) {
               enqueue.assign({ ...busy, recent: remember(context.recent, key, result) });
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
