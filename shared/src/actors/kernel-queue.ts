@@ -52,8 +52,10 @@ export const updateQueued = (head: Running, i: number, f: (b: Running) => Runnin
   return { ...head, queued: q };
 };
 
-/** Refuses a queue depth that is not an integer in [1, MAX_QUEUE_DEPTH]. */
+/** Largest queue depth (`--queue-depth`). */
 export const MAX_QUEUE_DEPTH = 16;
+
+/** Refuses a queue depth that is not an integer in [1, MAX_QUEUE_DEPTH]. */
 export const checkQueueDepthValue = (d: number): number => {
   if (!(Number.isInteger(d) && d >= 1 && d <= MAX_QUEUE_DEPTH)) throw new Error(`dispatch queue depth: expected an integer in [1, ${MAX_QUEUE_DEPTH}], got ${d}`);
   return d;
