@@ -8,7 +8,7 @@
  *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
  *
  * --depths: dispatch queue depths (`--queue-depth`); a depth other than 1 is passed to the run spec
- * as `queueDepth` and refused when this sdrm3's spec does not resolve it (no dispatch queues yet).
+ * as `queueDepth` (docs/live.md "Dispatch queues").
  * --engine: direct (default: the scheduler kernel fed by the actors' pure logic, identical results,
  * test/direct-engine.test.ts and test/quantum.test.ts) or actors (the emulated system, slower).
  * Prints markdown tables (stdout); progress on stderr.

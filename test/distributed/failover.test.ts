@@ -49,15 +49,17 @@ const decisions = decisionLines;
 
 const SPEC = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5"];
 
-describe("failover: a hot spare takes over a killed accelerator's slot", () => {
+// depth 2 (dispatch queues, docs/architecture.md): the dispatch in flight at the kill may be a block
+// queued behind another (it names its start): the slot's new owner answers its retry the same way
+describe.each([1, 2])("failover: a hot spare takes over a killed accelerator's slot (queue depth %i)", (queueDepth) => {
   it("finishes the run with every frame accounted once and the in-process run's metrics", async () => {
     const nats = natsTestOptions();
     const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
     const run = `fo-${randomUUID().slice(0, 8)}`;
     runs.push(run);
-    const common = [...SPEC, "--duration", "1s"];
+    const common = [...SPEC, "--duration", "1s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)])];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra], env);
-    const events = join(dir, "failover.jsonl");
+    const events = join(dir, `failover-${queueDepth}.jsonl`);
     const claimed = /claimed slot (acc\d)/;
 
     // claims in a known order: p1 takes acc0+acc1, p2 acc2, p3 acc3, the fourth process is a spare
@@ -119,7 +121,7 @@ describe("failover: a hot spare takes over a killed accelerator's slot", () => {
     const { runScenario, resolveRunSpec } = await import("@sdrm3/shared/runtime");
     const localEvents: string[] = [];
     await runScenario({
-      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 1000, seed: 5 }),
+      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 1000, seed: 5, queueDepth }),
       onEvent: (e) => localEvents.push(JSON.stringify(e)),
     });
     expect(decisions(readFileSync(events, "utf8"))).toEqual(decisions(localEvents.join("\n")));

@@ -39,29 +39,34 @@ afterAll(async () => {
 
 const lines = lineCount;
 
-describe("live mode: a hot spare takes over a killed accelerator's slot", () => {
+// depth 2 (dispatch queues, docs/architecture.md): the dead owner's queued blocks are retried on the spare too
+describe.each([1, 2])("live mode: a hot spare takes over a killed accelerator's slot (queue depth %i)", (queueDepth) => {
   it("finishes the run with every frame accounted once and reports the scheduler lag", async () => {
     const nats = natsTestOptions();
     const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
     const run = `live-fo-${randomUUID().slice(0, 8)}`;
     runs.push(run);
-    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "2s"];
+    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "2s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)])];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra], env);
     // 3 s: a healthy owner on a loaded machine (another test run beside this one) keeps its leases; at 1 s
     // p1 once lost acc1 to the spare, which then was not there to take acc2 over
     const accel = (name: string, slots: number) => serve("accelerator", ["--slots", String(slots), "--name", name, "--lease-ttl", "3s"]);
-    const events = join(dir, "events.jsonl");
+    const events = join(dir, `events-${queueDepth}.jsonl`);
     const claimed = /claimed slot (acc\d)/;
 
-    const p1 = accel("p1", 2);
-    await p1.waitErr(claimed, 60_000, 2);
+    // depth 1: p2 owns acc2; depth 2: p2 owns acc1, where sdrm3 queues blocks from the start (it sends
+    // acc2 nothing for the first part of this run), so the owner killed holds queued blocks
+    const victim = queueDepth === 1 ? "acc2" : "acc1";
+    const [slots1, slots3] = queueDepth === 1 ? [2, 1] : [1, 2];
+    const p1 = accel("p1", slots1);
+    await p1.waitErr(claimed, 60_000, slots1);
     const p2 = accel("p2", 1);
     await p2.waitErr(claimed, 60_000);
-    const p3 = accel("p3", 1);
-    await p3.waitErr(claimed, 60_000);
+    const p3 = accel("p3", slots3);
+    await p3.waitErr(claimed, 60_000, slots3);
     const spare = accel("spare", 1);
     await spare.waitErr(/waiting as a hot spare/, 60_000);
-    expect(p2.err()).toContain("claimed slot acc2");
+    expect(p2.err()).toContain(`claimed slot ${victim}`);
 
     const spy = await startReplySpy(nats, run);
     try {
@@ -80,7 +85,7 @@ describe("live mode: a hot spare takes over a killed accelerator's slot", () => 
       spare.child.kill("SIGSTOP");
       p2.child.kill("SIGSTOP");
       await spy.flush(); // a dispatch the spy counts from here on was routed after p2 stopped
-      const inFlight = await spy.nextDispatch("acc2", spy.dispatchCount("acc2"), 60_000);
+      const inFlight = await spy.nextDispatch(victim, spy.dispatchCount(victim), 60_000);
       const eventsAtKill = lines(events);
       p2.child.kill("SIGKILL");
       spare.child.kill("SIGCONT");
@@ -89,12 +94,12 @@ describe("live mode: a hot spare takes over a killed accelerator's slot", () => 
       expect(s.code, scheduler.err()).toBe(0);
       for (const [p, r] of [[workload, w], [p1, a1], [p3, a3], [spare, sp]] as const) expect(r.code, p.err()).toBe(0);
       expect(a2.signal).toBe("SIGKILL");
-      expect(spare.err()).toContain("claimed slot acc2");
+      expect(spare.err()).toContain(`claimed slot ${victim}`);
       // the dispatch in flight when p2 died was never answered; the scheduler said so and retried it until the spare answered
       await spy.flush();
       expect(spy.repliesTo(inFlight), "replies to the dispatch in flight when p2 was killed").toBe(0);
-      expect(scheduler.err()).toContain("slot acc2: dispatch failed");
-      expect(spare.err()).toMatch(/stopped hosting slot acc2 \(claimed at lease revision \d+\): answered [1-9]\d* of/);
+      expect(scheduler.err()).toContain(`slot ${victim}: dispatch failed`);
+      expect(spare.err()).toMatch(new RegExp(`stopped hosting slot ${victim} \\(claimed at lease revision \\d+\\): answered [1-9]\\d* of`));
       const total = lines(events);
       expect(eventsAtKill).toBeLessThan(total); // the kill happened before the end of the run
       // live: the run took at least its run time / speed of wall time (the accelerators really waited)
@@ -109,7 +114,7 @@ describe("live mode: a hot spare takes over a killed accelerator's slot", () => 
       // the block lost with p2 was answered by the spare after the takeover: the largest lag holds the outage
       expect(result.live.lag.maxMs).toBeGreaterThanOrEqual(result.live.lag.p99Ms);
       console.log(
-        `[live-failover] held p2 (acc2) and the spare ${wallBeforeKill} ms into the run; killed p2 at event ${eventsAtKill} of ${total} with a dispatch to acc2 in flight; run took ${s.ms} ms; ` +
+        `[live-failover] depth ${queueDepth}: held p2 (${victim}) and the spare ${wallBeforeKill} ms into the run; killed p2 at event ${eventsAtKill} of ${total} with a dispatch to ${victim} in flight; run took ${s.ms} ms; ` +
           `lag p50 ${result.live.lag.p50Ms.toFixed(3)} p99 ${result.live.lag.p99Ms.toFixed(3)} max ${result.live.lag.maxMs.toFixed(1)} ms (run time)`,
       );
     } finally {

@@ -36,13 +36,14 @@ afterAll(async () => {
 
 const lines = lineCount;
 
-describe("the scheduler killed with SIGKILL and restarted with --resume", () => {
+// depth 2 (dispatch queues, docs/architecture.md): the resumed scheduler asks again for queued blocks too
+describe.each([1, 2])("the scheduler killed with SIGKILL and restarted with --resume (queue depth %i)", (queueDepth) => {
   it("rebuilds its state from the JetStream log and ends with the uninterrupted run's metrics and decisions", async () => {
     const nats = natsTestOptions();
     const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
     const run = `restart-${randomUUID().slice(0, 8)}`;
     runs.push(run);
-    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "2", "--duration", "1s"];
+    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "2", "--duration", "1s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)])];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra], env);
 
     const a1 = serve("accelerator", ["--slots", "2", "--name", "a1"]);
@@ -50,7 +51,7 @@ describe("the scheduler killed with SIGKILL and restarted with --resume", () => 
     const a2 = serve("accelerator", ["--slots", "2", "--name", "a2"]);
     await a2.waitErr(/claimed slot/, 60_000, 2);
     const workload = serve("workload");
-    const firstEvents = join(dir, "first.jsonl");
+    const firstEvents = join(dir, `first-${queueDepth}.jsonl`);
     const first = serve("scheduler", ["--record-stream", "--json", "--events", firstEvents, "--name", "first"]);
     const t0 = Date.now();
     while (lines(firstEvents) < 4000) {
@@ -85,7 +86,7 @@ describe("the scheduler killed with SIGKILL and restarted with --resume", () => 
     expect(await main(["replay", "--nats", nats.servers, "--run", run, ...(nats.user === undefined ? [] : ["--nats-user", nats.user, "--nats-pass", nats.pass!])], replay), replay.stderr).toBe(0);
     expect(replay.stdout).toContain(`${result.decisions} decisions identical`);
     // … and holds the uninterrupted run's decision sequence
-    const exported = join(dir, "exported.jsonl");
+    const exported = join(dir, `exported-${queueDepth}.jsonl`);
     const exp = captureIo();
     expect(await main(["log", "export", "--nats", nats.servers, "--run", run, "--out", exported, ...(nats.user === undefined ? [] : ["--nats-user", nats.user, "--nats-pass", nats.pass!])], exp), exp.stderr).toBe(0);
     const logged = readFileSync(exported, "utf8")
@@ -98,7 +99,7 @@ describe("the scheduler killed with SIGKILL and restarted with --resume", () => 
       .join("\n");
     const localEvents: string[] = [];
     await runScenario({
-      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 1000, seed: 2 }),
+      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 1000, seed: 2, queueDepth }),
       run,
       onEvent: (e) => localEvents.push(JSON.stringify(e)),
     });

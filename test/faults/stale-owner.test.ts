@@ -125,7 +125,9 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
     const figures = expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
 
     if (o.compareInProcess) {
-      await expectSameAsInProcess(SPEC, { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5 }, scheduler.out(), readFileSync(events, "utf8"));
+      const depth = o.extraFlags.includes("--queue-depth") ? Number(o.extraFlags[o.extraFlags.indexOf("--queue-depth") + 1]) : 1;
+      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }) };
+      await expectSameAsInProcess([...SPEC, ...o.extraFlags], runSpec, scheduler.out(), readFileSync(events, "utf8"));
     }
     console.log(
       `[stale-owner] ${o.extraFlags.join(" ") || "virtual time"}: SIGSTOP at event ${eventsAtStop} of ${total}; spare claimed acc1 ${takeoverMs} ms later; ` +
@@ -141,4 +143,6 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
 describe("stale owner: SIGSTOP past the lease TTL, a spare takes over, SIGCONT", () => {
   it("virtual time: the stale owner answers nothing after its pause, rejoins as a spare, and the run equals the uninterrupted one", () =>
     staleOwnerScenario({ extraFlags: [], compareInProcess: true }), 300_000);
+  // dispatch queues (docs/architecture.md): the stale owner's queued blocks are answered by the spare
+  it("virtual time, queue depth 2: the same, with queued blocks", () => staleOwnerScenario({ extraFlags: ["--queue-depth", "2"], compareInProcess: true }), 300_000);
 });

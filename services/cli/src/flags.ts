@@ -29,9 +29,28 @@ export const parseBlockSize = (text: string | undefined): number => {
 /**
  * The dispatch defaults of `run`, `compare` and every role of `serve` — one set, so an in-process
  * run and a distributed run of the same command line are the same experiment (docker-compose.yml
- * states its own on its command lines). Today: blocks of one layer, no quantum.
+ * states its own on its command lines). Today: blocks of one layer, no quantum, no dispatch queue
+ * (depth 1: a block goes to an idle accelerator only).
  */
-export const DISPATCH_DEFAULTS = { blockSize: 1, quantumMs: 0 } as const;
+export const DISPATCH_DEFAULTS = { blockSize: 1, quantumMs: 0, queueDepth: 1 } as const;
+
+/** Largest `--queue-depth` (runtime MAX_QUEUE_DEPTH). */
+const MAX_QUEUE_DEPTH = 16;
+
+/** `--queue-depth d`: blocks an accelerator may hold committed, the running one included, an integer in [1, 16]. */
+export const parseQueueDepth = (text: string | undefined): number => {
+  if (text === undefined) return DISPATCH_DEFAULTS.queueDepth;
+  if (!/^[1-9][0-9]*$/.test(text) || Number(text) > MAX_QUEUE_DEPTH) {
+    throw new CliInputError(`--queue-depth: expected an integer in [1, ${MAX_QUEUE_DEPTH}] (blocks an accelerator may hold committed; 1: no queue), got '${text}'`);
+  }
+  return Number(text);
+};
+
+/** The run options of a queue depth (none at depth 1, so a run without queues is what it was before the flag). */
+export const queueDepthOptions = (text: string | undefined): { queueDepth?: number } => {
+  const d = parseQueueDepth(text);
+  return d === 1 ? {} : { queueDepth: d };
+};
 
 /** The quantum `--block auto` stands for, ms (docs/live.md "Quantum blocks"). */
 export const AUTO_QUANTUM_MS = 0.25;

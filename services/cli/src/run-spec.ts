@@ -6,7 +6,7 @@
 import type { LogHeader } from "@sdrm3/shared/contracts";
 import { type ResolvedRun, recordedPolicy, runOptionsFromHeader } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { describeBlockRule, parseBlockRule, parseParams } from "./flags";
+import { describeBlockRule, parseBlockRule, parseParams, parseQueueDepth } from "./flags";
 
 /** The run's settings as flags: the scheduler's to choose; the other roles may name them only to have them checked against the spec. */
 export interface SpecFlags {
@@ -18,6 +18,7 @@ export interface SpecFlags {
   seed?: string;
   block?: string;
   quantum?: string;
+  queueDepth?: string;
 }
 
 /**
@@ -42,6 +43,7 @@ export const checkAgainstSpec = (flags: SpecFlags, spec: LogHeader, run: string)
       differs(flag, given, "blocks of", describeBlockRule(spec.blockSize, quantumMs));
     }
   }
+  if (flags.queueDepth !== undefined && parseQueueDepth(flags.queueDepth) !== (spec.queueDepth ?? 1)) differs("--queue-depth", flags.queueDepth, "queue depth", spec.queueDepth ?? 1);
   for (const [name, value] of Object.entries(parseParams(flags.param ?? []))) {
     const actual = spec.policy.params[name];
     if (actual !== value) differs("--param", `${name}=${value}`, `${spec.policy.name} parameter ${name}`, actual === undefined ? "(not set)" : actual);

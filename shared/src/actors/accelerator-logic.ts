@@ -9,17 +9,20 @@ import type { BlockDispatch, BlockResult, ErrorReply } from "../contracts/messag
 import { PROTOCOL_VERSION, errorReply } from "../contracts/messages";
 import { XRBENCH_FINISH_TOLERANCE_MS } from "./scheduler-kernel";
 
+/** When the block starts: at its dispatch, or — committed behind other blocks (dispatch queues) — at the `startAt` the dispatch names. */
+export const startOf = (cmd: BlockDispatch): number => cmd.startAt ?? cmd.at;
+
 /**
  * The busy rule, the same for the accelerator actor and the direct engine: an accelerator busy
- * until `busyUntil` takes a block dispatched at or after it (XRBench frees an accelerator up to
+ * until `busyUntil` takes a block starting at or after it (XRBench frees an accelerator up to
  * 0.01 ms before its recorded completion; exact timing never does).
  */
 export const isFreeFor = (busyUntil: number, cmd: BlockDispatch): boolean =>
-  cmd.at + (cmd.timing === "xrbench-f32" ? XRBENCH_FINISH_TOLERANCE_MS : 0) >= busyUntil;
+  startOf(cmd) + (cmd.timing === "xrbench-f32" ? XRBENCH_FINISH_TOLERANCE_MS : 0) >= busyUntil;
 
 /** The refusal of a block dispatched to a busy accelerator. */
 export const busyRefusal = (acc: string, busyUntil: number, cmd: BlockDispatch): ErrorReply =>
-  errorReply("rejected", `accelerator ${acc} is busy until ${busyUntil} ms; block of ${cmd.job} at ${cmd.at} ms refused`);
+  errorReply("rejected", `accelerator ${acc} is busy until ${busyUntil} ms; block of ${cmd.job} at ${startOf(cmd)} ms refused`);
 
 /** Costs of one model on this accelerator, per layer. */
 export interface AccelModelCosts {
@@ -55,7 +58,8 @@ export const executeBlock = (
   }
   const f32 = cmd.timing === "xrbench-f32";
   const latencyMs = f32 ? Math.fround(cycles / 1e6) : cycles / 1e6;
-  const completesAt = f32 ? Math.fround(cmd.at + latencyMs) : cmd.at + latencyMs;
+  const start = startOf(cmd);
+  const completesAt = f32 ? Math.fround(start + latencyMs) : start + latencyMs;
   return {
     _tag: "block.result",
     v: PROTOCOL_VERSION,
@@ -64,7 +68,7 @@ export const executeBlock = (
     job: cmd.job,
     firstLayer: cmd.firstLayer,
     layerCount: cmd.layerCount,
-    startedAt: cmd.at,
+    startedAt: start,
     completesAt,
     latencyMs,
     energyMJ: energy,

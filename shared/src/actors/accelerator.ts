@@ -40,10 +40,12 @@ export interface AcceleratorInput {
   readonly spare?: boolean;
 }
 
-/** A live block running out its latency: who waits for its answer. */
+/** A live block running out its latency (or queued behind the one that does): who waits for its answer. */
 export interface BlockInProgress {
   readonly replyTos: ReadonlyArray<string>;
   readonly message: BlockResult;
+  /** Wall time it runs for (its latency at the run's speed). */
+  readonly wallMs: number;
 }
 
 export interface AcceleratorContext {
@@ -55,8 +57,13 @@ export interface AcceleratorContext {
   readonly refused: number;
   /** Results of recent dispatches by dispatch key (answered again to a repeat). */
   readonly recent: ReplyMemory<AccelReply>;
-  /** Live blocks still running, by dispatch key. */
+  /** Live blocks still running or queued, by dispatch key. */
   readonly inProgress: ReadonlyMap<string, BlockInProgress>;
+  /**
+   * Dispatch queues, live: keys of the blocks accepted behind the running one, in order (each
+   * starts — its timer is armed — when the one before it has elapsed). Empty at queue depth 1.
+   */
+  readonly waiting: ReadonlyArray<string>;
   readonly startsSpare: boolean;
 }
 
@@ -103,6 +110,7 @@ export const acceleratorMachine = setup({
     refused: 0,
     recent: replyMemory(ACCEL_REPLY_MEMORY),
     inProgress: new Map(),
+    waiting: [],
     startsSpare: input.spare === true,
   }),
   initial: "boot",
@@ -133,7 +141,9 @@ export const acceleratorMachine = setup({
               return;
             }
             const cmd = event.cmd;
-            if (!isFreeFor(context.busyUntil, cmd)) {
+            // live with dispatch queues: its queue must have room (it runs blocks in arrival order); else the busy rule
+            const full = cmd.queueDepth !== undefined && cmd.speed !== undefined ? context.inProgress.size >= cmd.queueDepth : !isFreeFor(context.busyUntil, cmd);
+            if (full) {
               enqueue.assign({ refused: context.refused + 1 });
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: busyRefusal(context.id, context.busyUntil, cmd) } });
               return;
@@ -143,23 +153,34 @@ export const acceleratorMachine = setup({
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
               return;
             }
-            const busy = { busyUntil: result.completesAt, blocks: context.blocks + 1, energyMJ: context.energyMJ + result.energyMJ };
+            const busyUntil = cmd.queueDepth === undefined ? result.completesAt : Math.max(context.busyUntil, result.completesAt);
+            const busy = { busyUntil, blocks: context.blocks + 1, energyMJ: context.energyMJ + result.energyMJ };
             if (cmd.speed === undefined) {
               enqueue.assign({ ...busy, recent: remember(context.recent, key, result) });
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
               return;
             }
-            // live: the hardware takes the block's latency (scaled by the run's speed) to run it
-            enqueue.assign({ ...busy, inProgress: new Map(context.inProgress).set(key, { replyTos: [event.replyTo], message: result }) });
-            enqueue({ type: "armTimer", params: { key, wallMs: result.latencyMs / cmd.speed } });
+            // live: the hardware takes the block's latency (scaled by the run's speed) to run it,
+            // after the blocks in front of it (dispatch queues: it waits until they have elapsed)
+            const wallMs = result.latencyMs / cmd.speed;
+            const inProgress = new Map(context.inProgress).set(key, { replyTos: [event.replyTo], message: result, wallMs });
+            if (context.inProgress.size > 0) {
+              enqueue.assign({ ...busy, inProgress, waiting: [...context.waiting, key] });
+              return;
+            }
+            enqueue.assign({ ...busy, inProgress });
+            enqueue({ type: "armTimer", params: { key, wallMs } });
           }),
         },
         "block.elapsed": {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const p = context.inProgress.get(event.key);
             if (p === undefined) return;
-            enqueue.assign({ inProgress: without(context.inProgress, event.key), recent: remember(context.recent, event.key, p.message) });
+            const [next, ...waiting] = context.waiting;
+            enqueue.assign({ inProgress: without(context.inProgress, event.key), recent: remember(context.recent, event.key, p.message), waiting });
             for (const replyTo of p.replyTos) enqueue({ type: "respond", params: { replyTo, message: p.message } });
+            // the next queued block starts now
+            if (next !== undefined) enqueue({ type: "armTimer", params: { key: next, wallMs: context.inProgress.get(next)!.wallMs } });
           }),
         },
       },
@@ -172,8 +193,11 @@ export const acceleratorMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const p = context.inProgress.get(event.key);
             if (p === undefined) return;
-            enqueue.assign({ inProgress: without(context.inProgress, event.key) });
-            for (const replyTo of p.replyTos) enqueue({ type: "forget", params: { replyTo } });
+            // the blocks queued behind it are forgotten too: the slot's new owner answers their retries
+            enqueue.assign({ inProgress: new Map(), waiting: [] });
+            for (const key of [event.key, ...context.waiting]) {
+              for (const replyTo of context.inProgress.get(key)?.replyTos ?? []) enqueue({ type: "forget", params: { replyTo } });
+            }
           }),
         },
       },

@@ -7,7 +7,7 @@
  * Nothing reachable from a state is ever written after the step that made it.
  */
 import type { JobId } from "../contracts/job-id";
-import type { Outcome, Timing } from "../contracts/messages";
+import type { BlockResult, Outcome, Timing } from "../contracts/messages";
 import type { FrameRecord } from "../domain/metrics";
 import { cascadeFigures, optimisticRemaining, wholeCycles } from "../domain/remaining-work";
 import type { ModelCosts } from "../domain/types";
@@ -48,6 +48,12 @@ export interface Running {
   /** Live mode: the dispatch time and whether the accelerator has replied (the block is over). */
   readonly startedAt: number;
   readonly done: boolean;
+  /** Dispatch queues (kernel-queue.ts), on the head only: the blocks committed behind it, in the order they run. */
+  readonly queued?: ReadonlyArray<Running>;
+  /** A queued block: the accelerator's answer (virtual time), booked when the block starts. */
+  readonly result?: BlockResult;
+  /** A queued block cancelled (its frame ended before it started): its place stays as idle time. */
+  readonly cancelled?: boolean;
 }
 
 /** What the kernel knows of a model for the whole run (never changes). */

@@ -21,6 +21,7 @@ import { type Job, type KernelFields, KernelState, type Running, type Step, appe
 import { DraftState, type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
 import type { KernelEffect, KernelInput, KernelReply, Target } from "./kernel-types";
 import { buildView } from "./kernel-view";
+import { committedOn, enqueueBlock, nextInQueue, queueEnd, queuedIndex, updateQueued } from "./kernel-queue";
 
 /** The fields of a decision event the kernel stamps itself. */
 type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
@@ -144,9 +145,19 @@ class Draft extends DraftState {
       return;
     }
     const a = this.fixed.accelIndex.get(reply.acc) ?? -1;
+    if (this.running[a]?.queued !== undefined && this.queuedReply(a, reply)) return;
     const r = this.blockInFlight(a, reply);
     this.running[a] = { ...r, completesAt: reply.completesAt };
     this.account(r.job, reply, this.now, out);
+  }
+
+  /** Virtual time: the answer to a block committed behind another is kept until the block starts (false: not a queued block). */
+  private queuedReply(a: number, reply: BlockResult): boolean {
+    const head = this.running[a]!;
+    const i = head.queued!.findIndex((b) => this.job(b.job).id === reply.job && b.firstLayer === reply.firstLayer);
+    if (i < 0) return false;
+    this.running[a] = updateQueued(head, i, (b) => ({ ...b, completesAt: reply.completesAt, result: reply }));
+    return true;
   }
 
   private blockInFlight(a: number, reply: BlockResult): Running {
@@ -159,13 +170,17 @@ class Draft extends DraftState {
 
   /**
    * Live mode: accelerator `a`'s reply says its block is over; it ends when the scheduler handles
-   * it (now), never before its due completion. Retired at the next event.
+   * it (now), never before its due completion. Retired at the next event (a queued block's, after
+   * the blocks before it; a cancelled block's is not booked).
    */
   private blockOver(a: number, reply: BlockResult): KernelEffect[] {
-    const r = this.blockInFlight(a, reply);
+    const head = this.running[a];
+    const qi = head?.queued === undefined || this.job(head.job).id === reply.job ? -1 : head.queued.findIndex((b) => this.job(b.job).id === reply.job && b.firstLayer === reply.firstLayer);
+    const r = qi >= 0 ? head!.queued![qi]! : this.blockInFlight(a, reply);
     const due = reply.completesAt;
     const completesAt = Math.max(this.liveNow, due);
-    this.running[a] = { ...r, completesAt, done: true };
+    this.running[a] = qi >= 0 ? updateQueued(head!, qi, (b) => ({ ...b, completesAt, done: true })) : { ...r, completesAt, done: true };
+    if (r.cancelled === true) return [];
     this.lagMs = appendTo(this.lagMs, completesAt - due);
     return this.account(r.job, { ...reply, completesAt }, r.startedAt, []);
   }
@@ -179,16 +194,8 @@ class Draft extends DraftState {
     out.push({
       kind: "event",
       event: {
-        _tag: "block.dispatched",
-        v: PROTOCOL_VERSION,
-        run: this.fixed.cfg.run,
-        at,
-        acc: reply.acc,
-        job: reply.job,
-        firstLayer: reply.firstLayer,
-        layerCount: reply.layerCount,
-        completesAt: reply.completesAt,
-        energyMJ: reply.energyMJ,
+        _tag: "block.dispatched", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at, acc: reply.acc, job: reply.job,
+        firstLayer: reply.firstLayer, layerCount: reply.layerCount, completesAt: reply.completesAt, energyMJ: reply.energyMJ,
         ...(this.fixed.models[job.modelIndex]!.variants === undefined ? {} : { variant: job.variant }),
       },
     });
@@ -197,30 +204,13 @@ class Draft extends DraftState {
 
   private inject(mi: number, f: ReleasedFrame, orphan: boolean, out: KernelEffect[]) {
     const fixed = this.fixed.models[mi]!;
+    // (the fields in copyJob's order: one object shape for every job)
     const job: Mutable<Job> = {
-      id: jobId(fixed.cfg.name, f.frame),
-      model: fixed.cfg.name,
-      modelIndex: mi,
-      index: this.jobs.length,
-      variant: 0,
-      frame: f.frame,
-      releaseAt: f.releaseAt,
-      injectAt: f.injectAt,
-      deadline: f.deadline,
-      layerCount: fixed.cfg.costs.layerCount,
-      endLayer: f.exitAfter === undefined ? fixed.cfg.costs.layerCount : f.exitAfter + 1,
-      skipLayers: f.skipLayers ?? [],
-      nextLayer: 0,
-      running: false,
-      started: false,
-      lastRanAt: f.injectAt,
-      dispatchAt: undefined,
-      completionAt: undefined,
-      acc: undefined,
-      energyMJ: 0,
-      outcome: undefined,
-      endedAt: undefined,
-      orphan,
+      id: jobId(fixed.cfg.name, f.frame), model: fixed.cfg.name, modelIndex: mi, index: this.jobs.length, variant: 0, frame: f.frame,
+      releaseAt: f.releaseAt, injectAt: f.injectAt, deadline: f.deadline, layerCount: fixed.cfg.costs.layerCount,
+      endLayer: f.exitAfter === undefined ? fixed.cfg.costs.layerCount : f.exitAfter + 1, skipLayers: f.skipLayers ?? [], nextLayer: 0,
+      running: false, started: false, lastRanAt: f.injectAt, dispatchAt: undefined, completionAt: undefined, acc: undefined, energyMJ: 0,
+      outcome: undefined, endedAt: undefined, orphan,
     };
     job.nextLayer = pastSkips(job, 0);
     this.addJob(job);
@@ -237,18 +227,26 @@ class Draft extends DraftState {
   private retire(out: KernelEffect[]) {
     const { time, semantics } = this.fixed;
     for (let a = 0; a < this.running.length; a++) {
-      const r = this.running[a];
-      if (r === undefined || !time.blockOver(r, this.now, semantics.finishToleranceMs)) continue;
-      this.running[a] = undefined;
-      const job = this.mutJob(r.job);
-      job.running = false;
-      job.nextLayer = pastSkips(job, job.nextLayer + r.layerCount);
-      job.lastRanAt = r.completesAt;
-      if (job.outcome !== undefined) continue; // dropped while its last block ran
-      if (job.nextLayer < job.endLayer) continue;
-      job.completionAt = r.completesAt;
-      this.end(r.job, r.completesAt <= job.deadline ? "onTime" : "late", out);
+      for (let r = this.running[a]; r !== undefined && time.blockOver(r, this.now, semantics.finishToleranceMs); r = this.running[a]) {
+        const next = r.queued === undefined ? undefined : nextInQueue(r);
+        this.running[a] = next;
+        if (r.cancelled !== true) this.finishBlock(r, out);
+        // the next queued block starts: booked now (a cancelled one is idle time)
+        if (next?.result !== undefined && next.cancelled !== true) this.account(next.job, next.result, this.now, out);
+      }
     }
+  }
+
+  /** Block `r` is over: its job moves on, and ends when that was its last block. */
+  private finishBlock(r: Running, out: KernelEffect[]) {
+    const job = this.mutJob(r.job);
+    job.running = false;
+    job.nextLayer = pastSkips(job, job.nextLayer + r.layerCount);
+    job.lastRanAt = r.completesAt;
+    if (job.outcome !== undefined) return; // dropped while its last block ran
+    if (job.nextLayer < job.endLayer) return;
+    job.completionAt = r.completesAt;
+    this.end(r.job, r.completesAt <= job.deadline ? "onTime" : "late", out);
   }
 
   private decide(out: KernelEffect[]) {
@@ -272,7 +270,7 @@ class Draft extends DraftState {
       for (let i = 0; i < this.models[mi]!.queue.length; ) {
         const ji = this.models[mi]!.queue[i]!;
         const j = this.job(ji);
-        if (j.started) {
+        if (j.started && !this.waitsInQueue(j)) {
           i++;
           continue;
         }
@@ -283,14 +281,23 @@ class Draft extends DraftState {
     }
   }
 
+  /** Dispatch queues: the job's first block is committed but waits behind another (the frame has not started). */
+  private waitsInQueue(j: Job): boolean {
+    return j.running && (this.fixed.cfg.queueDepth ?? 1) > 1 && this.running[j.acc!]!.job !== j.index && j.nextLayer === pastSkips(j, 0);
+  }
+
   private dispatch(d: Dispatch, out: KernelEffect[]) {
     const { job: id, acc } = d;
     const ji = this.findJob(id);
     const policy = this.policy.name;
     if (this.job(ji).running) throw new Error(`policy ${policy} dispatched job ${id}, which already has a block in flight`);
-    if (this.running[acc] !== undefined || acc < 0 || acc >= this.running.length) {
+    const head = this.running[acc];
+    if (acc < 0 || acc >= this.running.length || committedOn(head) >= (this.fixed.cfg.queueDepth ?? 1)) {
       throw new Error(`policy ${policy} dispatched ${id} to busy or unknown accelerator ${acc}`);
     }
+    // dispatch queues: a block committed to a busy accelerator starts when its queue ends (kernel-queue.ts)
+    const startAt = head === undefined ? undefined : queueEnd(head, this.now);
+    if (startAt !== undefined && Number.isNaN(startAt)) throw new Error(`policy ${policy} dispatched ${id} to accelerator ${acc} behind a block whose completion is not known yet`);
     const job = this.mutJob(ji);
     const fixed = this.fixed.models[job.modelIndex]!;
     if (!job.started) {
@@ -315,28 +322,21 @@ class Draft extends DraftState {
     job.started = true;
     job.acc = acc;
     job.dispatchAt ??= this.now;
-    this.running[acc] = {
+    const block: Running = {
       job: ji,
       firstLayer: job.nextLayer,
       layerCount,
-      completesAt: this.fixed.time.estimate(this.now, () => this.blockLatencyMs(job, acc, layerCount)),
-      startedAt: this.now,
+      completesAt: this.fixed.time.estimate(startAt ?? this.now, () => this.blockLatencyMs(job, acc, layerCount)),
+      startedAt: startAt ?? this.now,
       done: false,
     };
+    this.running[acc] = head === undefined ? block : enqueueBlock(head, block);
     this.request(out, { kind: "accel", id: accId }, {
-      _tag: "block.dispatch",
-      v: PROTOCOL_VERSION,
-      run: this.fixed.cfg.run,
-      at: this.now,
-      acc: accId,
-      job: job.id,
-      model: job.model,
-      frame: job.frame,
-      firstLayer: job.nextLayer,
-      layerCount,
-      timing: this.fixed.timing,
+      _tag: "block.dispatch", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, acc: accId, job: job.id, model: job.model, frame: job.frame,
+      firstLayer: job.nextLayer, layerCount, timing: this.fixed.timing,
       ...(supernet ? { variant: job.variant } : {}),
       ...this.fixed.time.dispatchFields,
+      ...(startAt === undefined ? {} : { startAt }),
     });
   }
 
@@ -373,6 +373,12 @@ class Draft extends DraftState {
 
   private end(ji: number, outcome: Outcome, out: KernelEffect[], reason?: string) {
     const job = this.mutJob(ji);
+    const qi = job.running ? queuedIndex(this.running[job.acc!], ji) : -1;
+    if (qi >= 0) {
+      // its block has not started: cancelled, its place in the queue stays as idle time (kernel-queue.ts)
+      this.running[job.acc!] = updateQueued(this.running[job.acc!]!, qi, (b) => ({ ...b, cancelled: true }));
+      job.running = false;
+    }
     job.outcome = outcome;
     job.endedAt = this.now;
     const fixed = this.fixed.models[job.modelIndex]!;
@@ -450,6 +456,7 @@ class Draft extends DraftState {
       now: this.now,
       blockSize: this.fixed.cfg.blockSize,
       quantumMs: this.fixed.cfg.quantumMs ?? 0,
+      queueDepth: this.fixed.cfg.queueDepth ?? 1,
       accelerators: this.fixed.cfg.accelerators,
       fixed: this.fixed.models,
       models: this.models,

@@ -14,6 +14,7 @@
  * clock readings) reproduces every decision.
  */
 import type { KernelConfig, Target } from "./kernel-types";
+import { checkQueueDepthValue } from "./kernel-queue";
 
 /** What the time source reads to find the next event. */
 export interface Timeline {
@@ -30,8 +31,8 @@ export type Next = { readonly kind: "event"; readonly at: number } | { readonly 
 
 export interface TimeSource {
   readonly live: boolean;
-  /** Fields every block dispatch carries (live: the run's speed). */
-  readonly dispatchFields: { readonly speed?: number };
+  /** Fields every block dispatch carries (live: the run's speed, and its queue depth when above 1). */
+  readonly dispatchFields: { readonly speed?: number; readonly queueDepth?: number };
   /** Refuses a reply whose clock reading does not fit this time. */
   checkReply(corr: number, at: number | undefined): void;
   /** Refuses a clock input in virtual time. */
@@ -67,9 +68,9 @@ const virtual: TimeSource = {
   },
 };
 
-const live = (speed: number): TimeSource => ({
+const live = (speed: number, queueDepth: number): TimeSource => ({
   live: true,
-  dispatchFields: { speed },
+  dispatchFields: queueDepth > 1 ? { speed, queueDepth } : { speed },
   checkReply: (corr, at) => {
     if (at === undefined) throw new Error(`live mode: the reply to request ${corr} carries no clock reading`);
   },
@@ -89,8 +90,9 @@ const live = (speed: number): TimeSource => ({
 });
 
 export const timeSourceOf = (cfg: KernelConfig): TimeSource => {
+  if (cfg.queueDepth !== undefined) checkQueueDepthValue(cfg.queueDepth);
   if (cfg.live === undefined) return virtual;
   if (cfg.mode !== "exact") throw new Error("live mode needs the exact kernel mode (the xrbench policy reproduces a virtual-time tool)");
   if (!(cfg.live.speed > 0 && cfg.live.speed <= 1000)) throw new Error(`live speed ${cfg.live.speed}: expected a number in (0, 1000]`);
-  return live(cfg.live.speed);
+  return live(cfg.live.speed, cfg.queueDepth ?? 1);
 };

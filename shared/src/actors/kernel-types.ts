@@ -40,6 +40,8 @@ export interface KernelConfig {
   readonly blockSize: number;
   /** Dispatch quantum, ms, handed to the policies with the block size (policies/common blockLayers); absent or 0: blocks of `blockSize`. */
   readonly quantumMs?: number;
+  /** Dispatch queues (kernel-queue.ts): blocks an accelerator may hold committed, the running one included; absent: 1 (no queue). */
+  readonly queueDepth?: number;
   /** Window over which a model's recent deadline-miss share is measured (fairness). */
   readonly missWindowMs: number;
   /** Online tuning (exact mode): the tuner is called every `intervalMs` and at each phase start. */

@@ -6,11 +6,14 @@
  */
 import type { AccelView, ModelView, SchedulerView } from "../policies/types";
 import { type JobTable, type ModelDyn, type ModelStatic, type Running, jobAt } from "./kernel-state";
+import { committedOn, queueEnd } from "./kernel-queue";
 
 export interface ViewSource {
   readonly now: number;
   readonly blockSize: number;
   readonly quantumMs: number;
+  /** Blocks an accelerator may hold committed (kernel-queue.ts); 1: no queue. */
+  readonly queueDepth: number;
   readonly accelerators: ReadonlyArray<{ readonly id: string }>;
   readonly fixed: ReadonlyArray<ModelStatic>;
   /** Per model; `recent` already trimmed to the miss window. */
@@ -57,11 +60,12 @@ export const buildView = (s: ViewSource): SchedulerView => {
       models.push({ ...shared, variant: v, queue, costs: vv.costs, wholeCycles: vv.wholeCycles, optimisticRemainingMs: vv.optimisticRemainingMs });
     }
   }
+  // with dispatch queues, "idle" is "can take a block now" and busyUntil is the end of its queue
   const accelerators: AccelView[] = s.running.map((r, index) => ({
     index,
     id: s.accelerators[index]!.id,
-    idle: r === undefined,
-    busyUntil: r === undefined ? s.now : r.completesAt,
+    idle: committedOn(r) < s.queueDepth,
+    busyUntil: queueEnd(r, s.now),
   }));
   return { now: s.now, models, accelerators, completedByModel, blockSize: s.blockSize, quantumMs: s.quantumMs };
 };

@@ -142,6 +142,11 @@ export const LogHeader = Schema.Struct({
    * reaches it (`blockSize` unused). Absent: blocks of `blockSize` layers (every log before it).
    */
   quantumMs: Schema.optionalWith(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)), { exact: true }),
+  /**
+   * Dispatch queue depth (docs/architecture.md "Dispatch queues"), only when not 1: blocks an
+   * accelerator may hold committed. Absent: 1, no queue (every log before it).
+   */
+  queueDepth: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.greaterThan(1), Schema.lessThanOrEqualTo(16)), { exact: true }),
   /** Seeded phase offsets of root model tasks (exact mode). */
   phase: Schema.Boolean,
   /** Bound of the seeded release delay, ms (exact mode). */

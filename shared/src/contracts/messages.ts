@@ -124,6 +124,19 @@ export const BlockDispatch = Schema.TaggedStruct("block.dispatch", {
    * Absent: virtual time, the reply is immediate.
    */
   speed: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000))),
+  /**
+   * Dispatch queues (docs/architecture.md): the block is committed behind the accelerator's other
+   * blocks and starts at this time (the end of its queue, as the scheduler knows it), not at `at`.
+   * Absent: it starts at `at` (the accelerator is idle).
+   */
+  startAt: Schema.optional(Time),
+  /**
+   * Live mode with dispatch queues: the run's queue depth (present only when above 1). A live
+   * accelerator runs its blocks one after another in arrival order and takes a block while it holds
+   * fewer than this many (a retried dispatch may reach a slot's new owner after a later one, so it
+   * is not held to the start time); without it, the busy rule holds a block to its start.
+   */
+  queueDepth: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.greaterThan(1), Schema.lessThanOrEqualTo(16))),
 }).annotations({ identifier: "BlockDispatch" });
 export type BlockDispatch = typeof BlockDispatch.Type;
 

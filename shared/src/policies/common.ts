@@ -149,7 +149,10 @@ export const assignInOrder = (
   return out;
 };
 
-/** The idle accelerator on which the job's next block finishes first (lowest index on ties). */
+/**
+ * The idle accelerator on which the job's next block finishes first (lowest index on ties). With
+ * dispatch queues an "idle" accelerator may still be busy: the block then starts at its busyUntil.
+ */
 export const fastestIdle =
   (view: SchedulerView) =>
   (r: Ready, idle: ReadonlyArray<AccelView>): AccelView | undefined => {
@@ -157,7 +160,8 @@ export const fastestIdle =
     let best: AccelView | undefined;
     let bestLat = Number.POSITIVE_INFINITY;
     for (const a of idle) {
-      const lat = blockLatencyMs(r.model, a.index, r.job.nextLayer, n);
+      // + 0 exactly when the accelerator is free now (no queue): the comparison is the latency's
+      const lat = blockLatencyMs(r.model, a.index, r.job.nextLayer, n) + Math.max(0, a.busyUntil - view.now);
       if (lat < bestLat) {
         best = a;
         bestLat = lat;

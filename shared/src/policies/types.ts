@@ -28,9 +28,9 @@ export interface JobView {
 export interface AccelView {
   readonly index: number;
   readonly id: string;
-  /** Free to take a block now. */
+  /** Free to take a block now (with dispatch queues: its queue has room, it may still be running blocks). */
   readonly idle: boolean;
-  /** When its current block completes (≤ now when idle). */
+  /** When its last committed block completes (the end of its queue; ≤ now when it runs nothing). */
   readonly busyUntil: number;
 }
 

@@ -4,6 +4,7 @@
  * accounting invariant is checked). Shared by the actor system (run.ts) and the direct engine.
  */
 import type { AccelModelCosts } from "../actors/accelerator-logic";
+import { MAX_QUEUE_DEPTH } from "../actors/kernel-queue";
 import type { KernelConfig, KernelMode, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
 import { jobId } from "../contracts/job-id";
@@ -41,6 +42,12 @@ export interface RunOptions {
    * (blocks of `blockSize` layers). Checked by checkQuantumMs.
    */
   readonly quantumMs?: number;
+  /**
+   * Dispatch queues (docs/architecture.md "Dispatch queues"): blocks an accelerator may hold
+   * committed, the running one included; default 1 (no queue: a block goes to an idle accelerator
+   * only). Virtual time only so far. Checked by checkQueueDepth.
+   */
+  readonly queueDepth?: number;
   /** Seeded phase offsets of model tasks (exact mode); default true. */
   readonly phase?: boolean;
   /** Bound of the seeded release delay, ms (exact mode); default 0. */
@@ -220,6 +227,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     mode,
     blockSize: opts.blockSize ?? 1,
     ...((opts.quantumMs ?? 0) > 0 ? { quantumMs: checkQuantumMs(opts.quantumMs!) } : {}),
+    ...(checkQueueDepth(opts.queueDepth ?? 1) > 1 ? { queueDepth: opts.queueDepth! } : {}),
     missWindowMs: opts.missWindowMs ?? 1000,
     policy: opts.policy,
     models: opts.scenario.models.map((m) => ({
@@ -251,6 +259,14 @@ export const checkQuantumMs = (quantumMs: number): number => {
     throw new RunConfigError(`dispatch quantum: expected a number of ms in [0, ${MAX_QUANTUM_MS}], got ${quantumMs}`);
   }
   return quantumMs;
+};
+
+/** `queueDepth` when it is a valid dispatch queue depth (an integer in [1, MAX_QUEUE_DEPTH]); throws RunConfigError otherwise. */
+export const checkQueueDepth = (queueDepth: number): number => {
+  if (!(Number.isInteger(queueDepth) && queueDepth >= 1 && queueDepth <= MAX_QUEUE_DEPTH)) {
+    throw new RunConfigError(`dispatch queue depth: expected an integer in [1, ${MAX_QUEUE_DEPTH}], got ${queueDepth}`);
+  }
+  return queueDepth;
 };
 
 export class AccountingError extends Sdrm3Error {

@@ -21,6 +21,8 @@ export interface RunSpec {
   readonly blockSize?: number;
   /** Dispatch quantum, ms (RunOptions.quantumMs): > 0 replaces `blockSize` by quantum blocks; default 0. */
   readonly quantumMs?: number;
+  /** Dispatch queue depth (RunOptions.queueDepth); default 1 (no queue). */
+  readonly queueDepth?: number;
   readonly phase?: boolean;
   readonly jitterMs?: number;
   /**
@@ -71,6 +73,7 @@ export const resolveRunSpec = (spec: RunSpec): ResolvedRun => {
     seed: spec.seed ?? 1,
     blockSize: spec.blockSize ?? 1,
     ...((spec.quantumMs ?? 0) > 0 ? { quantumMs: spec.quantumMs! } : {}),
+    ...((spec.queueDepth ?? 1) !== 1 ? { queueDepth: spec.queueDepth! } : {}),
     ...(spec.phase === undefined ? {} : { phase: spec.phase }),
     ...(spec.jitterMs === undefined ? {} : { jitterMs: spec.jitterMs }),
   };

@@ -67,6 +67,7 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
     blockSize: kernel.blockSize,
     // only when on: a header of a run without a quantum is byte for byte what it was before the field
     ...(kernel.quantumMs === undefined ? {} : { quantumMs: kernel.quantumMs }),
+    ...(kernel.queueDepth === undefined ? {} : { queueDepth: kernel.queueDepth }),
     phase: task?.phase ?? opts.phase ?? true,
     jitterMs: task?.jitterMs ?? opts.jitterMs ?? 0,
     missWindowMs: kernel.missWindowMs,
@@ -144,6 +145,7 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     seed: header.seed,
     blockSize: header.blockSize,
     ...(header.quantumMs === undefined ? {} : { quantumMs: header.quantumMs }),
+    ...(header.queueDepth === undefined ? {} : { queueDepth: header.queueDepth }),
     phase: header.phase,
     jitterMs: header.jitterMs,
     missWindowMs: header.missWindowMs,

@@ -1,0 +1,71 @@
+/**
+ * `--queue-depth <d>` (docs/architecture.md "Dispatch queues"): parsing and refusals (exit 2,
+ * naming the flag), depth 1 = no flag byte for byte (output and log, whose header has no
+ * queueDepth), a depth-2 run recorded and replayed, and the spec check of the distributed roles.
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { logHeaderFor, resolveRunSpec } from "@sdrm3/shared/runtime";
+import { DISPATCH_DEFAULTS, parseQueueDepth, queueDepthOptions } from "./flags";
+import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
+import { sdrm3 } from "./testing";
+
+const RUN = ["run", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "200ms"];
+
+describe("--queue-depth", () => {
+  it("parses 1 to 16 (default 1, no run option at 1) and refuses anything else", () => {
+    expect(DISPATCH_DEFAULTS.queueDepth).toBe(1);
+    expect(parseQueueDepth(undefined)).toBe(1);
+    expect(parseQueueDepth("4")).toBe(4);
+    expect(queueDepthOptions("1")).toEqual({});
+    expect(queueDepthOptions(undefined)).toEqual({});
+    expect(queueDepthOptions("2")).toEqual({ queueDepth: 2 });
+    for (const text of ["0", "17", "1.5", "-1", "x", ""]) {
+      expect(() => parseQueueDepth(text)).toThrow(`--queue-depth: expected an integer in [1, 16] (blocks an accelerator may hold committed; 1: no queue), got '${text}'`);
+    }
+  });
+
+  it("the CLI refuses a bad depth with exit 2, naming the flag", async () => {
+    const r = await sdrm3(...RUN, "--queue-depth", "0");
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toBe("sdrm3: --queue-depth: expected an integer in [1, 16] (blocks an accelerator may hold committed; 1: no queue), got '0'\n");
+  });
+
+  it("depth 1 is no flag, byte for byte; depth 2 is recorded in the header and replays", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sdrm3-queue-cli-"));
+    const run = async (name: string, ...flags: string[]) => {
+      const log = join(dir, `${name}.jsonl`);
+      const r = await sdrm3(...RUN, ...flags, "--json", "--record", log);
+      expect(r.code, r.err).toBe(0);
+      return { out: r.out, log: readFileSync(log, "utf8") };
+    };
+    const plain = await run("plain");
+    const one = await run("one", "--queue-depth", "1");
+    expect(one.out).toBe(plain.out);
+    expect(one.log).toBe(plain.log);
+    expect(JSON.parse(plain.log.split("\n")[0]!)).not.toHaveProperty("queueDepth");
+    const two = await run("two", "--queue-depth", "2");
+    expect(JSON.parse(two.log.split("\n")[0]!)).toHaveProperty("queueDepth", 2);
+    expect(two.out).not.toBe(plain.out);
+    const replay = await sdrm3("replay", join(dir, "two.jsonl"));
+    expect(replay.code, replay.err).toBe(0);
+    expect(replay.out).toMatch(/decisions identical/);
+  });
+
+  it("the distributed roles check --queue-depth against the run's spec", () => {
+    const spec = (queueDepth?: number) =>
+      logHeaderFor({ ...resolveRunSpec({ scenario: "AR_Assistant", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 100, ...(queueDepth === undefined ? {} : { queueDepth }) }), run: "r1" });
+    const two = spec(2);
+    expect(resolvedOfSpec(two).queueDepth).toBe(2); // what the other roles run
+    expect(() => checkAgainstSpec({ queueDepth: "2" }, two, "r1")).not.toThrow();
+    expect(() => checkAgainstSpec({}, two, "r1")).not.toThrow();
+    expect(() => checkAgainstSpec({ queueDepth: "1" }, two, "r1")).toThrow("--queue-depth 1: run r1's spec (published by its scheduler) says queue depth 2; leave the flag out to take the spec's");
+    const one = spec();
+    expect(one).not.toHaveProperty("queueDepth");
+    expect(() => checkAgainstSpec({ queueDepth: "1" }, one, "r1")).not.toThrow();
+    expect(() => checkAgainstSpec({ queueDepth: "4" }, one, "r1")).toThrow("--queue-depth 4: run r1's spec (published by its scheduler) says queue depth 1");
+  });
+});
