@@ -31,7 +31,15 @@ interface PrebuiltDataset {
 }
 
 const toJsonArray = (values: Float64Array): Array<number | null> => Array.from(values, (v) => (Number.isNaN(v) ? null : v));
-const fromJsonArray = (values: ReadonlyArray<number | null>): Float64Array => Float64Array.from(values, (v) => (v === null ? Number.NaN : v));
+/** A plain loop: `Float64Array.from` with a map function costs a call per value (≈ 10 ms of every start). */
+const fromJsonArray = (values: ReadonlyArray<number | null>): Float64Array => {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v === null || v === undefined ? Number.NaN : v;
+  }
+  return out;
+};
 
 /** The dataset as the prebuilt JSON document (deterministic: same dataset, same bytes). */
 export const datasetToJson = (ds: Dataset): string => {
