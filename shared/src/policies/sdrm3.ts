@@ -19,6 +19,12 @@
  * Frame drop (admission control): drop j when ToGo*(j) > γ·slack(j); for a model with no frame on
  * time for `starveMs` the threshold is max(γ, 1) and its feasible jobs get the boost — no frame
  * is exempt from the drop rule, so a drop never silently switches a model off.
+ * Beyond the paper (scheduling behaviour 2, issue 14; docs/baselines.md "sdrm3 itself"), each a
+ * parameter, 0 = the paper: contend — U and the guards add W/n, the demand of every other unfinished
+ * job due no later, over the n accelerators; affordable — relaxed only while the least-EDP fit of the
+ * rest still meets the deadline; overload — by the processor-demand test in deadline order, a
+ * not-started job with the least value (period / (1 − miss rate)) per ms gives way (2: is not
+ * started; 1: ranks last); critical — a job with 0 ≤ laxity < another job's next block ranks first.
  * Supernet downgrade (policies/supernet.ts, docs/supernets.md): when the view offers a model's
  * variants, a job that has not started takes the variant of the load rule (L = Σ ToGo* of ready
  * jobs / (accelerators × horizonMs); above λ1 ×0.75, above λ2 ×0.5) and is scored — urgency,
@@ -29,6 +35,7 @@ import { dropOf, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { blockLayers, byteCompare, layerSum, tailSum, toGoMs } from "./common";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
+import type { ModelCosts } from "../domain/types";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
 export const SDRM3_PARAMS = [
@@ -49,9 +56,19 @@ export const SDRM3_PARAMS = [
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
   { name: "tuneObjective", kind: "integer", default: 0, min: 0, max: 1, description: "online tuning: what the look-ahead optimises, 0 = UXCost (uxcost), 1 = XRBench score (xrbench)" },
   { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
+  switchParam("contend", 1, "1: urgency and guards count the work queued ahead of the job (the remaining work of every unfinished job with an earlier or equal deadline, spread over the accelerators); 0: the job alone (as the paper)"),
+  switchParam("affordable", 1, "1: a job counts as relaxed (energy-efficient fit) only while the rest of it, every layer on its most energy-efficient (least-EDP) accelerator, would still finish by the deadline after the work queued ahead; 0: U < ustar alone (as the paper)"),
+  { name: "overload", kind: "integer", default: 2, min: 0, max: 2, description: "overload shedding: when the work queued up to some deadline exceeds what the accelerators can do by then, the not-started jobs whose loss costs the least UXCost per ms of work freed give way: 2 they are not started (the drop rule drops them once they cannot make their deadline; they run if the overload clears first), 1 they rank below every other job, 0 off (as the paper); off with drop=0" },
+  switchParam("critical", 1, "1: a job whose laxity (slack − ToGo*) is shorter than the longest next block a competing ready job could start now cannot afford to wait one block: its pairs rank above every non-critical pair (+CRITICAL_RANK); 0: off (as the paper)"),
   { name: "cascade", kind: "integer", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
   ...SUPERNET_PARAMS,
 ] as const;
+
+/**
+ * The values of the parameters added with scheduling behaviour 2 (issue 14) that reproduce
+ * behaviour 1 (the paper's sdrm3): what a replay of a behaviour-1 log, which records none of them, uses.
+ */
+export const SDRM3_BEHAVIOUR_1: Readonly<Record<string, number>> = { contend: 0, affordable: 0, overload: 0, critical: 0 };
 
 // ─── the scores (exported for tests) ─────────────────────────────────────────────────────────
 
@@ -111,10 +128,10 @@ const fillPreference = (model: ModelView, job: JobView, blockLayers: number, rel
  * rest on the fastest accelerators, finishes after `due`, while on some other accelerator — idle
  * now, or free at its busyUntil — it would not. Reads `out.latency`.
  */
-const fillGuard = (view: SchedulerView, model: ModelView, job: JobView, blockLayers: number, due: number, out: FitBuffers): void => {
+const fillGuard = (view: SchedulerView, model: ModelView, job: JobView, blockLayers: number, due: number, aheadMs: number, out: FitBuffers): void => {
   const { latency, guardSkips: guard } = out;
   const accs = view.accelerators;
-  const rest = model.optimisticRemainingMs[job.nextLayer + blockLayers]!;
+  const rest = model.optimisticRemainingMs[job.nextLayer + blockLayers]! + aheadMs;
   let feasible = false;
   for (let a = 0; a < accs.length; a++) {
     const finish = Math.max(view.now, accs[a]!.busyUntil) + latency[a]! + rest;
@@ -130,12 +147,12 @@ const fillGuard = (view: SchedulerView, model: ModelView, job: JobView, blockLay
  * finishes the whole rest of the job by `due`. Herald's "at most 2× the best EDP" rule, applied only
  * where waiting is safe. Off (no skip) for an urgent job and for pmin ≤ 0. Reads `out.preference`.
  */
-const fillAffinity = (view: SchedulerView, model: ModelView, job: JobView, relaxed: boolean, pmin: number, due: number, out: FitBuffers): void => {
+const fillAffinity = (view: SchedulerView, model: ModelView, job: JobView, relaxed: boolean, pmin: number, due: number, aheadMs: number, out: FitBuffers): void => {
   const { preference: pref, affinitySkips: affinity } = out;
   const n = view.accelerators.length;
   let poor = false;
   if (pmin > 0 && relaxed) for (let a = 0; a < n; a++) if (pref[a]! < pmin) poor = true;
-  const on = poor && betterFitInTime(view, model, job, pmin, due, pref);
+  const on = poor && betterFitInTime(view, model, job, pmin, due - aheadMs, pref);
   for (let a = 0; a < n; a++) affinity[a] = on && pref[a]! < pmin ? 1 : 0;
 };
 
@@ -152,15 +169,27 @@ const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pm
 const restLatencyMs = (latencyMs: Float64Array, job: JobView): number =>
   job.layerCount === latencyMs.length ? tailSum(latencyMs, job.nextLayer) : layerSum(latencyMs, job.nextLayer, job.layerCount - job.nextLayer);
 
-type FitParams = { readonly ustar: number; readonly pmin: number; readonly marginMs: number };
+/** `aheadMs`: the work queued ahead of the job, per accelerator (`queuedAhead`; 0 with contend=0). */
+type FitParams = { readonly ustar: number; readonly pmin: number; readonly marginMs: number; readonly aheadMs?: number };
 
 /** P and both guards of the job's next block on every accelerator, into `out`. */
-const fillFit = (view: SchedulerView, model: ModelView, job: JobView, blockLayers: number, u: number, ustar: number, pmin: number, marginMs: number, out: FitBuffers): void => {
+const fillFit = (
+  view: SchedulerView,
+  model: ModelView,
+  job: JobView,
+  blockLayers: number,
+  u: number,
+  ustar: number,
+  pmin: number,
+  marginMs: number,
+  aheadMs: number,
+  out: FitBuffers,
+): void => {
   const relaxed = u < ustar;
   const due = job.deadline - marginMs;
   fillPreference(model, job, blockLayers, relaxed, view.accelerators.length, out);
-  fillGuard(view, model, job, blockLayers, due, out);
-  fillAffinity(view, model, job, relaxed, pmin, due, out);
+  fillGuard(view, model, job, blockLayers, due, aheadMs, out);
+  fillAffinity(view, model, job, relaxed, pmin, due, aheadMs, out);
 };
 
 /** Everything sdrm3 needs about one job's next block on every accelerator: P, and whether each guard skips it. */
@@ -173,7 +202,7 @@ export const jobFit = (
   params: FitParams,
 ): { preference: Float64Array; guardSkips: Uint8Array; affinitySkips: Uint8Array } => {
   const out = fitBuffers(view.accelerators.length);
-  fillFit(view, model, job, blockLayers, u, params.ustar, params.pmin, params.marginMs, out);
+  fillFit(view, model, job, blockLayers, u, params.ustar, params.pmin, params.marginMs, params.aheadMs ?? 0, out);
   return { preference: out.preference, guardSkips: out.guardSkips, affinitySkips: out.affinitySkips };
 };
 
@@ -189,10 +218,10 @@ export const preference = (model: ModelView, job: JobView, acc: number, blockLay
  * Feasibility guard: true when (j, a) should be skipped — running the next block on `acc` makes j
  * miss its deadline, while some other accelerator (idle now, or free at busyUntil) would not.
  */
-export const guardSkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, blockLayers: number, marginMs = 0): boolean => {
+export const guardSkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, blockLayers: number, marginMs = 0, aheadMs = 0): boolean => {
   const out = fitBuffers(view.accelerators.length);
   fillPreference(model, job, blockLayers, false, view.accelerators.length, out);
-  fillGuard(view, model, job, blockLayers, job.deadline - marginMs, out);
+  fillGuard(view, model, job, blockLayers, job.deadline - marginMs, aheadMs, out);
   return out.guardSkips[acc] === 1;
 };
 
@@ -208,8 +237,9 @@ export const affinitySkips = (
   acc: number,
   blockLayers: number,
   u: number,
-  params: { readonly ustar: number; readonly pmin: number; readonly marginMs?: number },
-): boolean => jobFit(view, model, job, blockLayers, u, { ustar: params.ustar, pmin: params.pmin, marginMs: params.marginMs ?? 0 }).affinitySkips[acc] === 1;
+  params: { readonly ustar: number; readonly pmin: number; readonly marginMs?: number; readonly aheadMs?: number },
+): boolean =>
+  jobFit(view, model, job, blockLayers, u, { ustar: params.ustar, pmin: params.pmin, marginMs: params.marginMs ?? 0, aheadMs: params.aheadMs ?? 0 }).affinitySkips[acc] === 1;
 
 /** The children's work a frame of `model` must leave room for, per the `cascade` mode. */
 export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelView>, mode: number): number => {
@@ -219,6 +249,106 @@ export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelV
   for (const c of model.cascadeChildren) work += c.expectedWorkMs * (byName.get(c.name)?.recentMissRate ?? 0);
   return work;
 };
+
+/**
+ * The work queued ahead of each job (contend=1): for job i of `count`, the demand (ToGo*, plus the
+ * cascade children's expected work) of every other unfinished job (ready or in flight, any model)
+ * whose deadline is at or before its own — what must run before it for every deadline up to its
+ * own to be met — divided over the `accelerators`: `out[i]`. O(count²); count is the number of
+ * unfinished jobs, a few per model.
+ */
+export const queuedAhead = (deadlines: Float64Array, demand: Float64Array, count: number, accelerators: number, out: Float64Array): void => {
+  for (let i = 0; i < count; i++) {
+    let sum = 0;
+    for (let k = 0; k < count; k++) if (k !== i && deadlines[k]! <= deadlines[i]!) sum += demand[k]!;
+    out[i] = sum / accelerators;
+  }
+};
+
+const edpTails = new WeakMap<ModelCosts, Float64Array>();
+
+/**
+ * [l] = latency of layers l..end, each on its least-EDP (latency × energy) accelerator (lowest
+ * index on ties): the time the rest of a job takes if every layer runs where the relaxed
+ * preference sends it. A function of the costs only, computed once per cost table.
+ */
+export const edpRemainingMs = (costs: ModelCosts): Float64Array => {
+  let tail = edpTails.get(costs);
+  if (tail !== undefined) return tail;
+  tail = new Float64Array(costs.layerCount + 1);
+  for (let l = costs.layerCount - 1; l >= 0; l--) {
+    let best = 0;
+    for (let a = 1; a < costs.latencyMs.length; a++) {
+      if (costs.latencyMs[a]![l]! * costs.energyMJ[a]![l]! < costs.latencyMs[best]![l]! * costs.energyMJ[best]![l]!) best = a;
+    }
+    tail[l] = tail[l + 1]! + costs.latencyMs[best]![l]!;
+  }
+  edpTails.set(costs, tail);
+  return tail;
+};
+
+/** Latency of the rest of `job` (its next layer to its last), each layer on its least-EDP accelerator. */
+export const edpRestMs = (costs: ModelCosts, job: JobView): number => {
+  const tail = edpRemainingMs(costs);
+  return tail[job.nextLayer]! - tail[Math.min(job.layerCount, costs.layerCount)]!;
+};
+
+/** How far below every other pair a shed job's pairs rank (subtracted from their score). */
+export const SHED_RANK = 1000;
+
+/**
+ * Overload shedding (overload > 0). Walks the unfinished jobs in deadline order (ties: view
+ * order); job k is predicted late when now + (demand of k and of the jobs before it) /
+ * accelerators > its deadline — the processor-demand test: even with every accelerator busy until
+ * then, at its fastest, the work due by that deadline does not fit, so no order of the jobs meets
+ * them all and some must give way (a job that does not fit alone is the drop rule's). The one that gives way is the sheddable (not started, not starving, not
+ * dropped) job among them with the least `value` per ms of demand (`frameValue`), repeated until k
+ * is predicted on time or nothing is left to shed. Sets `shed[i] = 1` for the shed jobs. Started
+ * jobs are never shed: their work is already spent. `order` is scratch of length ≥ count.
+ */
+export const shedOverload = (
+  now: number,
+  deadlines: Float64Array,
+  demand: Float64Array,
+  value: Float64Array,
+  sheddable: Uint8Array,
+  count: number,
+  accelerators: number,
+  shed: Uint8Array,
+  order: Int32Array = new Int32Array(count),
+): void => {
+  shed.fill(0, 0, count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  const sorted = order.subarray(0, count).sort((x, y) => deadlines[x]! - deadlines[y]! || x - y);
+  const late = (x: number): boolean => {
+    const k = sorted[x]!;
+    let ahead = 0;
+    for (let y = 0; y < x; y++) if (!shed[sorted[y]!]) ahead += demand[sorted[y]!]!;
+    return now + (demand[k]! + ahead) / accelerators > deadlines[k]!;
+  };
+  for (let x = 0; x < count; x++) {
+    const k = sorted[x]!;
+    while (!shed[k] && late(x)) {
+      let victim = -1;
+      for (let y = 0; y <= x; y++) {
+        const v = sorted[y]!;
+        if (shed[v] || !sheddable[v] || !(demand[v]! > 0)) continue;
+        // least value per ms of demand; ties: the later in deadline order
+        if (victim < 0 || value[v]! / demand[v]! <= value[victim]! / demand[victim]!) victim = v;
+      }
+      if (victim < 0) break;
+      shed[victim] = 1;
+    }
+  }
+};
+
+/**
+ * What one frame of `model` is worth to UXCost: the geomean's log falls by about 1 / S_m when
+ * model m gets one more frame on time (S_m its on-time frames), and S_m ∝ (1 − miss rate) / period
+ * over a window, so value ∝ period / (1 − recent miss rate), the miss share floored at 0.9 — a model
+ * that loses frames becomes dearer to shed, which spreads the shedding over the models.
+ */
+export const frameValue = (model: ModelView): number => model.periodMs / Math.max(0.1, 1 - model.recentMissRate);
 
 /** sdrm3's block size: its `block` parameter, or the run's block size when that is 0. */
 export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =>
@@ -240,6 +370,9 @@ class Scored {
   layers = new Int32Array(0);
   u = new Float64Array(0);
   f = new Float64Array(0);
+  /** Job i's laxity, slack − ToGo* (ms), and its shortest next block on an idle accelerator (ms). */
+  laxity = new Float64Array(0);
+  minBlock = new Float64Array(0);
   /** Job i's pairs are [jobFirst[i], jobFirst[i + 1]). */
   jobFirst = new Int32Array(1);
   jobCount = 0;
@@ -252,18 +385,39 @@ class Scored {
   load = 0;
   idleCount = 0;
   fit = fitBuffers(0);
+  /** contend=1, per unfinished job (view order, running ones included): deadline, ToGo*, work queued ahead; scratch order. */
+  allDeadline = new Float64Array(0);
+  allToGo = new Float64Array(0);
+  allAhead = new Float64Array(0);
+  allOrder = new Int32Array(0);
+  allValue = new Float64Array(0);
+  allSheddable = new Uint8Array(0);
+  allShed = new Uint8Array(0);
   /** Matching: each job's pairs in `byScore` order, the position of its best free pair there, the taken accelerators. */
   order = new Int32Array(0);
   head = new Int32Array(0);
   accTaken = new Uint8Array(0);
 
-  /** Room for `jobs` jobs, `pairs` pairs and `accs` accelerators; no job, no pair. */
-  reserve(jobs: number, pairs: number, accs: number): void {
+  /** Room for `jobs` ready jobs of `all` unfinished ones, `pairs` pairs and `accs` accelerators; no job, no pair. */
+  reserve(jobs: number, all: number, pairs: number, accs: number): void {
+    if (this.allToGo.length < all) {
+      const size = Math.max(all, 2 * this.allToGo.length);
+      this.allDeadline = new Float64Array(size);
+      this.allToGo = new Float64Array(size);
+      this.allAhead = new Float64Array(size);
+      this.allOrder = new Int32Array(size);
+      this.allValue = new Float64Array(size);
+      this.allSheddable = new Uint8Array(size);
+      this.allShed = new Uint8Array(size);
+    }
     if (this.u.length < jobs) {
       const size = Math.max(jobs, 2 * this.u.length);
       this.layers = new Int32Array(size);
       this.u = new Float64Array(size);
       this.f = new Float64Array(size);
+      this.laxity = new Float64Array(size);
+      this.minBlock = new Float64Array(size);
+
       this.jobFirst = new Int32Array(size + 1);
       this.head = new Int32Array(size);
     }
@@ -299,13 +453,22 @@ const NO_MODELS: ReadonlyMap<string, ModelView> = new Map();
  * accelerator the guards and S = U + α·F + β·P (+ boost).
  */
 const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[] => {
-  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade } = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
+  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade, contend, affordable, critical } = params as Record<
+    (typeof SDRM3_PARAMS)[number]["name"],
+    number
+  >;
+  // overload shedding is admission control: off with the drop rule (drop=0 runs every frame)
+  const overload = drop === 1 ? params.overload! : 0;
   const accs = view.accelerators;
   let idleCount = 0;
   for (const a of accs) if (a.idle) idleCount++;
   let ready = 0;
-  for (const m of view.models) for (const j of m.queue) if (!j.running) ready++;
-  s.reserve(ready, ready * idleCount, accs.length);
+  let all = 0;
+  for (const m of view.models) for (const j of m.queue) {
+    all++;
+    if (!j.running) ready++;
+  }
+  s.reserve(ready, all, ready * idleCount, accs.length);
   s.idleCount = idleCount;
   const fit = s.fit;
   const drops: Drop[] = [];
@@ -313,13 +476,39 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
   const byName = cascade === 0 || cascade === 1 ? NO_MODELS : new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
   const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs) : 0;
   s.load = load;
+  const chosenOf = (full: ModelView): number | undefined =>
+    full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? SUPERNET_DEFAULTS.lambda1, params.lambda2 ?? SUPERNET_DEFAULTS.lambda2, full.variants.length);
+  if (contend === 1 || overload > 0) {
+    // every unfinished job's deadline and ToGo* (a starting supernet job: its load-rule variant's; 0 for a job the drop rule drops now), then the work ahead of each
+    let n = 0;
+    for (const full of view.models) {
+      const chosen = chosenOf(full);
+      const starting = chosen === undefined ? full : variantView(full, chosen);
+      const starving = isStarving(full, view.now, starveMs);
+      const value = frameValue(full);
+      // a frame's demand includes the expected work of its cascade children (they share its deadline)
+      const childWork = cascadeWork(full, byName, cascade);
+      for (const job of full.queue) {
+        const toGo = toGoMs(job.started ? full : starting, job);
+        const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - view.now, gamma, starving);
+        s.allDeadline[n] = job.deadline;
+        s.allToGo[n] = dropped ? 0 : toGo + childWork;
+        s.allValue[n] = value;
+        s.allSheddable[n++] = job.started || job.running || starving || dropped ? 0 : 1;
+      }
+    }
+    if (contend === 1) queuedAhead(s.allDeadline, s.allToGo, n, accs.length, s.allAhead);
+    if (overload > 0) shedOverload(view.now, s.allDeadline, s.allToGo, s.allValue, s.allSheddable, n, accs.length, s.allShed, s.allOrder);
+  }
+  let jobIndex = -1;
   for (const full of view.models) {
     const starving = isStarving(full, view.now, starveMs);
     const childWork = cascadeWork(full, byName, cascade);
     // a job of a supernet model that has not started runs, and is scored, as the load rule's variant
-    const chosen = full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? SUPERNET_DEFAULTS.lambda1, params.lambda2 ?? SUPERNET_DEFAULTS.lambda2, full.variants.length);
+    const chosen = chosenOf(full);
     const starting = chosen === undefined ? full : variantView(full, chosen);
     for (const job of full.queue) {
+      jobIndex++;
       if (job.running) continue;
       const model = job.started ? full : starting;
       const slack = job.deadline - view.now;
@@ -330,8 +519,9 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
         continue;
       }
       if (idleCount === 0) continue;
-      // urgency counts the work of the cascade children that must still run in this frame's window
-      const u = urgency(toGo + childWork, slack, eps);
+      // urgency counts the work queued ahead of the job (contend=1) and that of the cascade children that must still run in this frame's window
+      const ahead = contend === 1 ? s.allAhead[jobIndex]! : 0;
+      const u = urgency(toGo + ahead + childWork, slack, eps);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const layers = blockLayers(view, model, job, params.block ?? 0);
       const i = s.jobCount++;
@@ -342,8 +532,17 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
       s.u[i] = u;
       s.f[i] = f;
       s.jobFirst[i] = s.pairCount;
-      const bonus = starving && toGo <= slack ? boost : 0;
-      fillFit(view, model, job, layers, u, ustar, pmin, margin * model.periodMs, fit);
+      const shed = overload > 0 && s.allShed[jobIndex] === 1;
+      if (shed && overload === 2) continue;
+      const bonus = (starving && toGo <= slack ? boost : 0) - (shed ? SHED_RANK : 0);
+      const marginMs = margin * model.periodMs;
+      // relaxed (energy-efficient fit) only while that fit for the rest of the job still meets the deadline (affordable=1)
+      const relaxedU = affordable === 1 && u < ustar && edpRestMs(model.costs, job) + ahead + childWork > slack - marginMs ? ustar : u;
+      fillFit(view, model, job, layers, relaxedU, ustar, pmin, marginMs, ahead, fit);
+      s.laxity[i] = slack - toGo;
+      let minBlock = Number.POSITIVE_INFINITY;
+      for (let a = 0; a < accs.length; a++) if (accs[a]!.idle && fit.latency[a]! < minBlock) minBlock = fit.latency[a]!;
+      s.minBlock[i] = minBlock;
       for (let a = 0; a < accs.length; a++) {
         if (!accs[a]!.idle) continue;
         if (guard === 1 && fit.guardSkips[a]) continue;
@@ -358,7 +557,38 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
     }
   }
   s.jobFirst[s.jobCount] = s.pairCount;
+  if (critical === 1) rankCritical(s);
   return drops;
+};
+
+/** How far above every non-critical pair a critical job's pairs rank (added to their score). */
+export const CRITICAL_RANK = 100;
+
+/**
+ * Critical jobs (critical=1): job i is critical when 0 ≤ laxity(i) < the longest of the other
+ * ready jobs' shortest next blocks — if another job took the accelerator first, i could not
+ * finish in time even on the fastest accelerators. The MapScore's U = ToGo* / slack cannot see this
+ * for a job near its end (a few µs of work and of slack give U about 0.5). Its pairs rank above every
+ * non-critical pair; among critical jobs the MapScore decides.
+ */
+const rankCritical = (s: Scored): void => {
+  // the two longest shortest-blocks, so each job compares with the longest among the others
+  let first = -1;
+  let second = -1;
+  for (let i = 0; i < s.jobCount; i++) {
+    const b = s.minBlock[i]!;
+    if (first < 0 || b > s.minBlock[first]!) {
+      second = first;
+      first = i;
+    } else if (second < 0 || b > s.minBlock[second]!) second = i;
+  }
+  for (let i = 0; i < s.jobCount; i++) {
+    const other = i === first ? second : first;
+    if (other < 0) continue;
+    const lax = s.laxity[i]!;
+    if (!(lax >= 0 && lax < s.minBlock[other]!)) continue;
+    for (let k = s.jobFirst[i]!; k < s.jobFirst[i + 1]!; k++) s.score[k] = s.score[k]! + CRITICAL_RANK;
+  }
 };
 
 /**
