@@ -180,7 +180,7 @@ const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
       if (idle.length === 0) continue;
       if (shedding === 2 && shed.has(job.id)) continue;
       const ahead = contend === 1 ? refAhead(all, refJob.get(job.id)!, n) : 0;
-      const u = urgency(toGo + ahead + childWork, slack, eps!);
+      const u = urgency(toGo + childWork, slack, eps!);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const layers = nextBlockLayers(job, blockSizeOf(view, params));
       const marginMs = margin! * model.periodMs;

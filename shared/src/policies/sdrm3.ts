@@ -20,8 +20,8 @@
  * time for `starveMs` the threshold is max(γ, 1) and its feasible jobs get the boost — no frame
  * is exempt from the drop rule, so a drop never silently switches a model off.
  * Beyond the paper (scheduling behaviour 2, issue 14; docs/baselines.md "sdrm3 itself"), each a
- * parameter, 0 = the paper: contend — U and the guards add W/n, the demand of every other unfinished
- * job due no later, over the n accelerators; affordable — relaxed only while the least-EDP fit of the
+ * parameter, 0 = the paper: contend — the guards (and the affordable test) add W/n, the demand of
+ * every other unfinished job due no later, over the n accelerators (U does not); affordable — relaxed only while the least-EDP fit of the
  * rest still meets the deadline; overload — by the processor-demand test in deadline order, a
  * not-started job with the least value (period / (1 − miss rate)) per ms gives way (2: is not
  * started; 1: ranks last); critical — a job with 0 ≤ laxity < another job's next block ranks first.
@@ -57,7 +57,7 @@ export const SDRM3_PARAMS = [
   { name: "tuneEvery", default: 1000, min: 50, max: 1e9, description: "online tuning: virtual ms between tuning steps (phase starts are tuning points too)" },
   { name: "tuneObjective", kind: "integer", default: 0, min: 0, max: 1, description: "online tuning: what the look-ahead optimises, 0 = UXCost (uxcost), 1 = XRBench score (xrbench)" },
   { name: "lookahead", default: 1500, min: 50, max: 1e6, description: "online tuning: simulated ms of each look-ahead evaluation (the first 30% are a warm-up)" },
-  switchParam("contend", 1, "1: urgency and guards count the work queued ahead of the job (the remaining work of every unfinished job with an earlier or equal deadline, spread over the accelerators); 0: the job alone (as the paper)"),
+  switchParam("contend", 1, "1: the guards and the affordable test count the work queued ahead of the job (the remaining work of every unfinished job with an earlier or equal deadline, spread over the accelerators); 0: the job alone (as the paper)"),
   switchParam("affordable", 1, "1: a job counts as relaxed (energy-efficient fit) only while the rest of it, every layer on its most energy-efficient (least-EDP) accelerator, would still finish by the deadline after the work queued ahead; 0: U < ustar alone (as the paper)"),
   { name: "overload", kind: "integer", default: 2, min: 0, max: 2, description: "overload shedding: when the work queued up to some deadline exceeds what the accelerators can do by then, the not-started jobs whose loss costs the least UXCost per ms of work freed give way: 2 they are not started (the drop rule drops them once they cannot make their deadline; they run if the overload clears first), 1 they rank below every other job, 0 off (as the paper); off with drop=0" },
   switchParam("critical", 1, "1: a job whose laxity (slack − ToGo*) is shorter than the longest next block a competing ready job could start now cannot afford to wait one block: its pairs rank above every non-critical pair (+CRITICAL_RANK); 0: off (as the paper)"),
@@ -254,9 +254,11 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
         continue;
       }
       if (idleCount === 0) continue;
-      // urgency counts the work queued ahead of the job (contend=1) and that of the cascade children that must still run in this frame's window
+      // urgency counts the work of the cascade children that must still run in this frame's window; the
+      // work queued ahead (contend=1) is for the guards and the affordable test only: it is much the same
+      // pressure on every job, and in U it saturated U at 1 for all of them and erased the ranking
       const ahead = contend === 1 ? s.allAhead[jobIndex]! : 0;
-      const u = urgency(toGo + ahead + childWork, slack, eps);
+      const u = urgency(toGo + childWork, slack, eps);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const layers = blockLayers(view, model, job, params.block ?? 0);
       const i = s.jobCount++;
