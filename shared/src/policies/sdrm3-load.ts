@@ -114,3 +114,32 @@ export const shedOverload = (
  * that loses frames becomes dearer to shed, which spreads the shedding over the models.
  */
 export const frameValue = (model: ModelView): number => model.periodMs / Math.max(0.1, 1 - model.recentMissRate);
+
+const parallelisms = new WeakMap<ModelCosts, number>();
+
+/**
+ * How many of the fastest accelerators the accelerators are worth to `costs`'s model: Σ over
+ * accelerators a of T* / T_a, where T_a is the whole model on a and T* every layer on its fastest
+ * accelerator — n on identical accelerators, less where some are slower for this model (on
+ * Dual_4K/WS_OS DR_RGBd_200: 29.5 / 31.3 + 29.5 / 50.3 = 1.53, not 2). ToGo* is work at the fastest
+ * speed; the accelerators together do about this much of it per ms. Computed once per cost table.
+ */
+export const parallelism = (costs: ModelCosts): number => {
+  let p = parallelisms.get(costs);
+  if (p !== undefined) return p;
+  let fastest = 0;
+  for (let l = 0; l < costs.layerCount; l++) {
+    let best = Number.POSITIVE_INFINITY;
+    for (const row of costs.latencyMs) if (row[l]! < best) best = row[l]!;
+    fastest += best;
+  }
+  p = 0;
+  for (const row of costs.latencyMs) {
+    let total = 0;
+    for (let l = 0; l < costs.layerCount; l++) total += row[l]!;
+    p += total > 0 ? fastest / total : 1;
+  }
+  if (!(p > 0)) p = costs.latencyMs.length;
+  parallelisms.set(costs, p);
+  return p;
+};

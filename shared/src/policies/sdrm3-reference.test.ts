@@ -85,11 +85,22 @@ const refEdpRest = (model: ModelView, job: JobView): number => {
 interface RefJob {
   readonly id: string;
   readonly deadline: number;
-  /** ToGo* plus the cascade children's expected work; 0 for a job the drop rule drops now. */
+  /** ToGo* plus the cascade children's expected work, × n / parallelism; 0 for a job the drop rule drops now. */
   readonly demand: number;
   readonly value: number;
   readonly sheddable: boolean;
 }
+
+/** Σ over accelerators of (the model, every layer on its fastest accelerator) / (the whole model on that accelerator). */
+const refParallelism = (model: ModelView): number => {
+  const { latencyMs, layerCount } = model.costs;
+  const layers = Array.from({ length: layerCount }, (_, l) => l);
+  const fastest = layers.reduce((sum, l) => sum + Math.min(...latencyMs.map((row) => row[l]!)), 0);
+  return latencyMs.reduce((p, row) => {
+    const total = layers.reduce((sum, l) => sum + row[l]!, 0);
+    return p + (total > 0 ? fastest / total : 1);
+  }, 0);
+};
 
 /** Work ahead of `j`: the demand of every other job with a deadline at or before its own, over the accelerators. */
 const refAhead = (jobs: ReadonlyArray<RefJob>, j: RefJob, accelerators: number): number => {
@@ -152,7 +163,7 @@ const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
       all.push({
         id: job.id,
         deadline: job.deadline,
-        demand: dropped ? 0 : toGo + cascadeWork(full, byName, cascade!),
+        demand: dropped ? 0 : ((toGo + cascadeWork(full, byName, cascade!)) * n) / refParallelism(model),
         value: full.periodMs / Math.max(0.1, 1 - full.recentMissRate),
         sheddable: !(job.started || job.running || starving || dropped),
       });

@@ -16,6 +16,7 @@ import {
   isStarving,
   jobFit,
   preference,
+  parallelism,
   queuedAhead,
   scoreSdrm3,
   shedOverload,
@@ -342,6 +343,14 @@ describe("behaviour 2: work ahead, overload shedding, critical jobs (hand-comput
     // deadlines 10, 20, 10; demands 2, 4, 6; 2 accelerators
     queuedAhead(Float64Array.of(10, 20, 10), Float64Array.of(2, 4, 6), 3, 2, out);
     expect([...out]).toEqual([6 / 2, (2 + 6) / 2, 2 / 2]);
+  });
+
+  it("parallelism: what the accelerators are worth to a model, in units of every layer on its fastest accelerator", () => {
+    // layers 2 and 4 ms on accelerator 0, 6 and 1 ms on accelerator 1: fastest 2 + 1 = 3 ms;
+    // the whole model takes 6 ms on 0 and 7 ms on 1: 3/6 + 3/7 ≈ 0.929 (not 2)
+    expect(parallelism(model("H", 20, [[2, 4], [6, 1]], [[1, 1], [1, 1]]).costs)).toBeCloseTo(3 / 6 + 3 / 7, 12);
+    // identical accelerators: n
+    expect(parallelism(model("I", 20, [[2, 4], [2, 4], [2, 4]], [[1, 1], [1, 1], [1, 1]]).costs)).toBe(3);
   });
 
   it("shedOverload: the processor-demand test in deadline order sheds the least value per ms, never a started job", () => {

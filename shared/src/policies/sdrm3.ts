@@ -21,7 +21,9 @@
  * is exempt from the drop rule, so a drop never silently switches a model off.
  * Beyond the paper (scheduling behaviour 2, issue 14; docs/baselines.md "sdrm3 itself"), each a
  * parameter, 0 = the paper: contend — the guards (and the affordable test) add W/n, the demand of
- * every other unfinished job due no later, over the n accelerators (U does not); affordable — relaxed only while the least-EDP fit of the
+ * every other unfinished job due no later, over the n accelerators (U does not); a job's demand is
+ * its ToGo* × n / parallelism (sdrm3-load.ts: what the accelerators are worth to its model, less
+ * than n where some are slower for it), so W/n and the overload test see heterogeneous hardware; affordable — relaxed only while the least-EDP fit of the
  * rest still meets the deadline; overload — by the processor-demand test in deadline order, a
  * not-started job with the least value (period / (1 − miss rate)) per ms gives way (2: is not
  * started; 1: ranks last); critical — a job with 0 ≤ laxity < another job's next block ranks first.
@@ -35,7 +37,7 @@ import { dropOf, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { blockLayers, byteCompare, toGoMs } from "./common";
 import { fillFit, fitBuffers } from "./sdrm3-fit";
-import { SHED_RANK, cascadeWork, edpRestMs, frameValue, queuedAhead, shedOverload } from "./sdrm3-load";
+import { SHED_RANK, cascadeWork, edpRestMs, frameValue, parallelism, queuedAhead, shedOverload } from "./sdrm3-load";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
@@ -83,7 +85,7 @@ export { isStarving, shouldDrop };
 
 /** P and the guards (policies/sdrm3-fit.ts) and the load terms of behaviour 2 (policies/sdrm3-load.ts). */
 export { affinitySkips, guardSkips, jobFit, preference } from "./sdrm3-fit";
-export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, queuedAhead, shedOverload } from "./sdrm3-load";
+export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, queuedAhead, shedOverload } from "./sdrm3-load";
 
 /** sdrm3's block size: its `block` parameter, or the run's block size when that is 0. */
 export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =>
@@ -214,7 +216,8 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
   const chosenOf = (full: ModelView): number | undefined =>
     full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? SUPERNET_DEFAULTS.lambda1, params.lambda2 ?? SUPERNET_DEFAULTS.lambda2, full.variants.length);
   if (contend === 1 || overload > 0) {
-    // every unfinished job's deadline and ToGo* (a starting supernet job: its load-rule variant's; 0 for a job the drop rule drops now), then the work ahead of each
+    // every unfinished job's deadline and demand, ToGo* (a starting supernet job: its load-rule variant's; 0 for a job the drop rule
+    // drops now) scaled by n / parallelism, then the work ahead of each
     let n = 0;
     for (const full of view.models) {
       const chosen = chosenOf(full);
@@ -227,7 +230,8 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
         const toGo = toGoMs(job.started ? full : starting, job);
         const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - view.now, gamma, starving);
         s.allDeadline[n] = job.deadline;
-        s.allToGo[n] = dropped ? 0 : toGo + childWork;
+        // in ms of the n accelerators' joint time: ToGo* is at the fastest speed, and the accelerators together are worth parallelism() of the fastest for this model
+        s.allToGo[n] = dropped ? 0 : ((toGo + childWork) * accs.length) / parallelism(job.started ? full.costs : starting.costs);
         s.allValue[n] = value;
         s.allSheddable[n++] = job.started || job.running || starving || dropped ? 0 : 1;
       }
@@ -261,6 +265,9 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
       const u = urgency(toGo + childWork, slack, eps);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const layers = blockLayers(view, model, job, params.block ?? 0);
+      // a shed job is not started (overload=2): no pairs, and no competitor in the critical test
+      const shed = overload > 0 && s.allShed[jobIndex] === 1;
+      if (shed && overload === 2) continue;
       const i = s.jobCount++;
       s.jobs.push(job);
       s.models.push(model);
@@ -269,8 +276,6 @@ const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[
       s.u[i] = u;
       s.f[i] = f;
       s.jobFirst[i] = s.pairCount;
-      const shed = overload > 0 && s.allShed[jobIndex] === 1;
-      if (shed && overload === 2) continue;
       const bonus = (starving && toGo <= slack ? boost : 0) - (shed ? SHED_RANK : 0);
       const marginMs = margin * model.periodMs;
       // relaxed (energy-efficient fit) only while that fit for the rest of the job still meets the deadline (affordable=1)
@@ -446,6 +451,7 @@ export const sdrm3: PolicyFactory = {
     notInAll: false,
     mapScore: true,
     tunable: ["alpha", "beta", "gamma", "block", "lambda1", "lambda2"],
+    earlierBehaviours: { 1: SDRM3_BEHAVIOUR_1 },
     switches: { supernet: "supernet", tune: { on: "tune", every: "tuneEvery", lookahead: "lookahead" } },
   },
   create: (params) => {

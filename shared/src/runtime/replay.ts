@@ -20,7 +20,6 @@ import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
 import { type FrameRecord, type ModelMetrics, type RunSummary, modelMetrics, runSummary } from "../domain/metrics";
 import { POLICIES, resolvePolicy } from "../policies/catalogue";
-import { SDRM3_BEHAVIOUR_1 } from "../policies/sdrm3";
 import type { Policy } from "../policies/types";
 import { behaviourOf } from "./event-log/header";
 import { type LogStatus, type OpenedLog, headerPeriodMs, kernelConfigFromHeader, kernelInputOf, runOptionsFromHeader } from "./event-log";
@@ -30,10 +29,11 @@ import { errorMessage } from "../contracts/errors";
 
 /**
  * Parameter values a log of an older scheduling behaviour implies for parameters added since (it
- * could not record them): for sdrm3 in a behaviour-1 log, the values that reproduce behaviour 1.
+ * could not record them): the policy's capabilities say which (sdrm3 in a behaviour-1 log: the
+ * values that reproduce behaviour 1).
  */
 const impliedParams = (header: LogHeader): Readonly<Record<string, number>> =>
-  header.policy.name === "sdrm3" && behaviourOf(header) < 2 ? SDRM3_BEHAVIOUR_1 : {};
+  POLICIES.get(header.policy.name)?.capabilities.earlierBehaviours?.[behaviourOf(header)] ?? {};
 
 /** The policy a header names, with its recorded parameters (all of them; those its behaviour implies). */
 export const recordedPolicy = (header: LogHeader): Policy => resolvePolicy(header.policy.name, { ...impliedParams(header), ...header.policy.params });
