@@ -83,27 +83,33 @@ export const shedOverload = (
   order: Int32Array = new Int32Array(count),
 ): void => {
   shed.fill(0, 0, count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  const sorted = order.subarray(0, count).sort((x, y) => deadlines[x]! - deadlines[y]! || x - y);
-  const late = (x: number): boolean => {
-    const k = sorted[x]!;
-    let ahead = 0;
-    for (let y = 0; y < x; y++) if (!shed[sorted[y]!]) ahead += demand[sorted[y]!]!;
-    return now + (demand[k]! + ahead) / accelerators > deadlines[k]!;
-  };
+  // insertion sort by (deadline, index): a few jobs per model, nearly in order (a comparator sort cost more)
+  for (let i = 0; i < count; i++) {
+    let at = i;
+    while (at > 0 && (deadlines[order[at - 1]!]! > deadlines[i]! || (deadlines[order[at - 1]!]! === deadlines[i]! && order[at - 1]! > i))) {
+      order[at] = order[at - 1]!;
+      at--;
+    }
+    order[at] = i;
+  }
+  // the demand before position x of the jobs not shed, summed left to right (recomputed so after a shed)
+  let ahead = 0;
   for (let x = 0; x < count; x++) {
-    const k = sorted[x]!;
-    while (!shed[k] && late(x)) {
+    const k = order[x]!;
+    while (!shed[k] && now + (demand[k]! + ahead) / accelerators > deadlines[k]!) {
       let victim = -1;
       for (let y = 0; y <= x; y++) {
-        const v = sorted[y]!;
+        const v = order[y]!;
         if (shed[v] || !sheddable[v] || !(demand[v]! > 0)) continue;
         // least value per ms of demand; ties: the later in deadline order
         if (victim < 0 || value[v]! / demand[v]! <= value[victim]! / demand[victim]!) victim = v;
       }
       if (victim < 0) break;
       shed[victim] = 1;
+      ahead = 0;
+      for (let y = 0; y < x; y++) if (!shed[order[y]!]) ahead += demand[order[y]!]!;
     }
+    if (!shed[k]) ahead += demand[k]!;
   }
 };
 
