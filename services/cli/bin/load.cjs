@@ -13,7 +13,7 @@
 "use strict";
 const { readFileSync, renameSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
-const { join } = require("node:path");
+const { basename, join } = require("node:path");
 const vm = require("node:vm");
 
 /** The cache file of the bundle `file` for a Node with these options: FNV-1a of what V8's cache depends on. */
@@ -76,5 +76,5 @@ exports.writeCodeCache = async (dir, finalDir) => {
   const origin = join(finalDir, "sdrm3.cjs");
   const loaded = run(join(dir, "sdrm3.cjs"), origin, undefined);
   await loaded.exports.warmUp();
-  writeFileSync(join(dir, cacheFile(origin, [], "").slice(origin.length - "sdrm3.cjs".length)), loaded.script.createCachedData());
+  writeFileSync(join(dir, basename(cacheFile(origin, [], ""))), loaded.script.createCachedData());
 };

@@ -57,13 +57,12 @@ export interface AcceleratorContext {
   readonly refused: number;
   /** Results of recent dispatches by dispatch key (answered again to a repeat). */
   readonly recent: ReplyMemory<AccelReply>;
-  /** Live blocks still running or queued, by dispatch key. */
-  readonly inProgress: ReadonlyMap<string, BlockInProgress>;
   /**
-   * Dispatch queues, live: keys of the blocks accepted behind the running one, in order (each
-   * starts — its timer is armed — when the one before it has elapsed). Empty at queue depth 1.
+   * Live blocks by dispatch key, in the order they run (a Map keeps insertion order; a repeat
+   * joining a block keeps its place): the first is running, the others (dispatch queues) wait
+   * behind it, each started — its timer armed — when the one before it has elapsed.
    */
-  readonly waiting: ReadonlyArray<string>;
+  readonly inProgress: ReadonlyMap<string, BlockInProgress>;
   readonly startsSpare: boolean;
 }
 
@@ -110,7 +109,6 @@ export const acceleratorMachine = setup({
     refused: 0,
     recent: replyMemory(ACCEL_REPLY_MEMORY),
     inProgress: new Map(),
-    waiting: [],
     startsSpare: input.spare === true,
   }),
   initial: "boot",
@@ -165,7 +163,7 @@ export const acceleratorMachine = setup({
             const wallMs = result.latencyMs / cmd.speed;
             const inProgress = new Map(context.inProgress).set(key, { replyTos: [event.replyTo], message: result, wallMs });
             if (context.inProgress.size > 0) {
-              enqueue.assign({ ...busy, inProgress, waiting: [...context.waiting, key] });
+              enqueue.assign({ ...busy, inProgress });
               return;
             }
             enqueue.assign({ ...busy, inProgress });
@@ -176,11 +174,12 @@ export const acceleratorMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const p = context.inProgress.get(event.key);
             if (p === undefined) return;
-            const [next, ...waiting] = context.waiting;
-            enqueue.assign({ inProgress: without(context.inProgress, event.key), recent: remember(context.recent, event.key, p.message), waiting });
+            const inProgress = without(context.inProgress, event.key);
+            const next = inProgress.keys().next().value; // the block behind it, if any
+            enqueue.assign({ inProgress, recent: remember(context.recent, event.key, p.message) });
             for (const replyTo of p.replyTos) enqueue({ type: "respond", params: { replyTo, message: p.message } });
             // the next queued block starts now
-            if (next !== undefined) enqueue({ type: "armTimer", params: { key: next, wallMs: context.inProgress.get(next)!.wallMs } });
+            if (next !== undefined) enqueue({ type: "armTimer", params: { key: next, wallMs: inProgress.get(next)!.wallMs } });
           }),
         },
       },
@@ -194,9 +193,9 @@ export const acceleratorMachine = setup({
             const p = context.inProgress.get(event.key);
             if (p === undefined) return;
             // the blocks queued behind it are forgotten too: the slot's new owner answers their retries
-            enqueue.assign({ inProgress: new Map(), waiting: [] });
-            for (const key of [event.key, ...context.waiting]) {
-              for (const replyTo of context.inProgress.get(key)?.replyTos ?? []) enqueue({ type: "forget", params: { replyTo } });
+            enqueue.assign({ inProgress: new Map() });
+            for (const { replyTos } of context.inProgress.values()) {
+              for (const replyTo of replyTos) enqueue({ type: "forget", params: { replyTo } });
             }
           }),
         },
