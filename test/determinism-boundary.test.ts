@@ -4,12 +4,11 @@
  * never import Node built-ins or the NATS client. Time comes from the kernel's virtual clock,
  * randomness from the seeded per-task streams (domain/prng), I/O from the runtime's host.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { ROOT, sourceFiles } from "./support/source-scan";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PURE = ["shared/src/contracts", "shared/src/domain", "shared/src/policies", "shared/src/actors"];
 
 const FORBIDDEN: ReadonlyArray<[RegExp, string]> = [
@@ -24,10 +23,7 @@ const FORBIDDEN: ReadonlyArray<[RegExp, string]> = [
   [/from\s+["']\.\.\/(runtime|nats|data|testkit)\b/, "a pure package must not import runtime, nats, data or testkit"],
 ];
 
-const sources = (dir: string): string[] =>
-  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") && e.name !== "testing.ts" ? [join(dir, e.name)] : [],
-  );
+const sources = (dir: string): string[] => sourceFiles(dir, { file: (n) => n.endsWith(".ts") && n !== "testing.ts" });
 
 describe("the pure packages stay pure", () => {
   const files = PURE.flatMap(sources);

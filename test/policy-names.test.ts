@@ -6,21 +6,15 @@
  * (shared/src/policies/types.ts PolicyCapabilities). Comparisons with the kernel mode
  * (`mode === "xrbench"`, the semantics a policy declares) are not policy names.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { POLICIES } from "@sdrm3/shared/policies";
+import { ROOT, productDirs, scanLines, sourceFiles } from "./support/source-scan";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CATALOGUE = "shared/src/policies/catalogue.ts";
 
-const sources = (dir: string): string[] =>
-  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? e.name === "node_modules" ? [] : sources(join(dir, e.name))
-      : /\.(ts|mts|mjs)$/.test(e.name) && !/\.test\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
-  );
+const sources = (dir: string): string[] => sourceFiles(dir, { skipDir: (n) => n === "node_modules", file: (n) => /\.(ts|mts|mjs)$/.test(n) });
 
 const names = [...POLICIES.keys()].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
 const literal = `["'\`](?:${names})["'\`]`;
@@ -30,18 +24,15 @@ const COMPARISON = new RegExp(`([\\w.?!\\]\\)]+)\\s*[!=]==?\\s*${literal}|${lite
 const MODE_OPERAND = /(^|\.)(mode|semantics)$/;
 
 const violations = (file: string, text: string): string[] =>
-  text.split("\n").flatMap((line, i) => {
-    const code = line.replace(/\/\/.*$/, "");
-    if (/^\s*\*/.test(line)) return [];
+  scanLines(file, text, (code) => {
     const m = COMPARISON.exec(code);
     if (m === null) return [];
     const operand = m[1] ?? m[2];
-    return operand !== undefined && MODE_OPERAND.test(operand) ? [] : [`${file}:${i + 1}: ${line.trim()}`];
+    return operand !== undefined && MODE_OPERAND.test(operand) ? [] : [code.trim()];
   });
 
 describe("no policy-name comparisons outside the catalogue", () => {
-  const serviceDirs = readdirSync(join(ROOT, "services"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `services/${e.name}/src`);
-  const files = ["shared/src", ...serviceDirs].flatMap(sources).filter((f) => f !== CATALOGUE);
+  const files = productDirs().flatMap(sources).filter((f) => f !== CATALOGUE);
 
   it("covers the shared package and every service", () => {
     expect(files.length).toBeGreaterThan(100);

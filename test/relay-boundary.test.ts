@@ -9,14 +9,10 @@
  * reader, the JetStream log stream, the run spec in the KV store, data files, the CLI's parameter
  * overrides) — those are file edges with their own error reporting (docs/data.md, docs/event-log.md).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** shared/src and every service's src (a new service is covered without being listed). */
-const PRODUCT = ["shared/src", ...readdirSync(join(ROOT, "services"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `services/${e.name}/src`)];
+import { ROOT, productDirs, scanLines, sourceFiles } from "./support/source-scan";
 
 /** Files allowed to decode bus messages, and why. */
 const ALLOWED = new Map<string, string>([
@@ -34,25 +30,13 @@ const FORBIDDEN: ReadonlyArray<[RegExp, string]> = [
 ];
 
 const sources = (dir: string): string[] =>
-  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? e.name === "page" || e.name === "dist"
-        ? []
-        : sources(join(dir, e.name))
-      : e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") && e.name !== "testing.ts" && e.name !== "testkit.ts"
-        ? [join(dir, e.name)]
-        : [],
-  );
+  sourceFiles(dir, { skipDir: (n) => n === "page" || n === "dist", file: (n) => n.endsWith(".ts") && n !== "testing.ts" && n !== "testkit.ts" });
 
 const violations = (file: string, text: string): string[] =>
-  text.split("\n").flatMap((line, i) => {
-    const code = line.replace(/\/\/.*$/, "");
-    if (/^\s*\*/.test(line)) return [];
-    return FORBIDDEN.filter(([p]) => p.test(code)).map(([, why]) => `${file}:${i + 1}: ${why}`);
-  });
+  scanLines(file, text, (code) => FORBIDDEN.filter(([p]) => p.test(code)).map(([, why]) => why));
 
 describe("only the relay decodes bus messages", () => {
-  const files = PRODUCT.flatMap(sources).filter((f) => !ALLOWED.has(f) && !f.includes("/testkit"));
+  const files = productDirs().flatMap(sources).filter((f) => !ALLOWED.has(f) && !f.includes("/testkit"));
   it("covers the product sources", () => {
     expect(files.length).toBeGreaterThan(100);
     expect(files).toContain("shared/src/runtime/host.ts");
