@@ -37,10 +37,13 @@ const readCache = (file) => {
 /** The bundle's import() of an external package (a script from a code cache cannot import() itself). */
 const importExternal = (specifier) => import(specifier);
 
-/** Runs the bundle `file` as a CommonJS module named `origin` (its path in stack traces). */
+/** The bundle `file` compiled as the body of a CommonJS module function, named `origin` (its path in stack traces). */
+const compile = (file, origin, cachedData) =>
+  new vm.Script(`(function (exports, require, module, __filename, __dirname, __sdrm3Import) {${readFileSync(file, "utf8")}\n})`, { filename: origin, cachedData });
+
+/** Runs the bundle `file` as a CommonJS module named `origin`. */
 const run = (file, origin, cachedData) => {
-  const wrapped = `(function (exports, require, module, __filename, __dirname, __sdrm3Import) {${readFileSync(file, "utf8")}\n})`;
-  const script = new vm.Script(wrapped, { filename: origin, cachedData });
+  const script = compile(file, origin, cachedData);
   const module = { exports: {}, filename: file, id: file, loaded: true };
   script.runInThisContext().call(module.exports, module.exports, Module.createRequire(file), module, file, join(file, ".."), importExternal);
   return { exports: module.exports, script };
@@ -77,4 +80,15 @@ exports.writeCodeCache = async (dir, finalDir) => {
   const loaded = run(join(dir, "sdrm3.cjs"), origin, undefined);
   await loaded.exports.warmUp();
   writeFileSync(join(dir, basename(cacheFile(origin, [], ""))), loaded.script.createCachedData());
+};
+
+/**
+ * For tests: whether V8 takes the code cache of the bundle in `dir` for a `node` without options
+ * ("accepted", "rejected", or "missing" when there is none). Compiles the bundle, does not run it.
+ */
+exports.cacheStatus = (dir = join(__dirname, "../dist")) => {
+  const file = join(dir, "sdrm3.cjs");
+  const cachedData = readCache(cacheFile(file, [], ""));
+  if (cachedData === undefined) return "missing";
+  return compile(file, file, cachedData).cachedDataRejected ? "rejected" : "accepted";
 };

@@ -55,6 +55,10 @@ describe("the built sdrm3 command", () => {
     const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8", env });
     expect(help.status).toBe(0);
     expect({ files: caches(dist), mtime: statSync(cache).mtimeMs }).toEqual(before);
+    // and V8 takes it (a rejected cache would also be left alone, so ask V8 in a plain node)
+    const loader = fileURLToPath(new URL("../bin/load.cjs", import.meta.url));
+    const status = spawnSync(process.execPath, ["-e", `process.stdout.write(require(${JSON.stringify(loader)}).cacheStatus())`], { encoding: "utf8", env });
+    expect(status.stdout).toBe("accepted");
   });
 
   it("elsewhere writes a cache on first use and ignores one that V8 rejects; the output is unchanged", () => {
@@ -64,7 +68,8 @@ describe("the built sdrm3 command", () => {
       cpSync(dist, join(copy, "dist"), { recursive: true, filter: (f) => !f.endsWith(".cache") && !f.endsWith(".map") });
       symlinkSync(fileURLToPath(new URL("../../../node_modules", import.meta.url)), join(copy, "node_modules"));
       const argv = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", "100ms", "--json"];
-      const run = () => spawnSync(process.execPath, [join(copy, "bin/sdrm3.mjs"), ...argv], { encoding: "utf8" });
+      const { NODE_OPTIONS: _, ...env } = process.env; // a plain node: the cache cacheStatus asks about
+      const run = () => spawnSync(process.execPath, [join(copy, "bin/sdrm3.mjs"), ...argv], { encoding: "utf8", env });
       const want = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8" });
       expect(want.status).toBe(0);
       expect(caches(join(copy, "dist"))).toEqual([]);
@@ -72,9 +77,14 @@ describe("the built sdrm3 command", () => {
       const [cache, ...others] = caches(join(copy, "dist"));
       expect(others).toEqual([]);
       expect(cache).not.toBe(caches(dist)[0]); // keyed by the bundle's path
+      const loader = join(copy, "bin/load.cjs");
+      const status = () =>
+        spawnSync(process.execPath, ["-e", `process.stdout.write(require(${JSON.stringify(loader)}).cacheStatus(${JSON.stringify(join(copy, "dist"))}))`], { encoding: "utf8", env }).stdout;
+      expect(status()).toBe("accepted"); // what the first run wrote, V8 takes
       const path = join(copy, "dist", cache!);
       writeFileSync(path, "not a code cache");
       expect(run().stdout).toBe(want.stdout);
+      expect(status()).toBe("rejected"); // the garbage, ignored by the run above and left in place
       expect(caches(join(copy, "dist"))).toEqual([cache]);
       expect(readFileSync(path, "utf8")).toBe("not a code cache"); // left alone: no two configurations take turns
     } finally {
