@@ -2,11 +2,11 @@
 // Builds the `sdrm3` command into services/cli/dist (`npm run build`; `npm ci` / `npm install` run
 // it through the root package's `prepare` script, and the test suite's global setup runs it when
 // the sources changed since the last build, so process tests always spawn the current code):
-//   dist/sdrm3.cjs                 the command, one CommonJS bundle (bin/sdrm3.mjs starts it
+//   dist/sdrm3.cjs                 the command, one CommonJS bundle (bin/sdrm3.cjs starts it
 //                                  through bin/load.cjs)
 //   dist/sdrm3.cjs.<hash>.cache    V8's code cache of the bundle at that path, made by a warm-up run
 //   dist/compare-worker-boot.mjs   compare's worker threads
-//   dist/builtin-dataset.json      the built-in dataset, decoded and checked from shared/data
+//   dist/builtin-dataset.bin       the built-in dataset, decoded and checked from shared/data
 //   dist/page/                     the dashboard's page sources (bundled by the dashboard at start)
 //   dist/.sources                  a hash of everything the build read (`--if-stale` compares it)
 // One esbuild bundle: the workspace sources and the pure-JS dependencies are bundled (tree-shaken,
@@ -146,7 +146,7 @@ export const buildCli = async ({ quiet = false, ifStale = false } = {}) => {
   const unregister = register();
   try {
     const data = await import(pathToFileURL(join(root, "shared/src/data/index.ts")).href);
-    writeFileSync(join(out, "builtin-dataset.json"), data.datasetToJson(data.readBuiltinSources()));
+    writeFileSync(join(out, "builtin-dataset.bin"), data.datasetToPrebuilt(data.readBuiltinSources()));
   } finally {
     await unregister();
   }

@@ -20,7 +20,7 @@ import type { NatsServer } from "./nats-server";
 import { summarize, type Summary } from "./stats";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = `${ROOT}services/cli/bin/sdrm3.mjs`;
+const BIN = `${ROOT}services/cli/bin/sdrm3.cjs`;
 /** A run that takes longer than this is abandoned (its processes killed) and the figure fails. */
 const RUN_TIMEOUT_MS = 180_000;
 

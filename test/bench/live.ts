@@ -13,7 +13,7 @@ import type { NatsServer } from "./nats-server";
 import { type Summary, summarize } from "./stats";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = `${ROOT}services/cli/bin/sdrm3.mjs`;
+const BIN = `${ROOT}services/cli/bin/sdrm3.cjs`;
 const RUN_TIMEOUT_MS = 120_000;
 
 export interface LiveOptions {

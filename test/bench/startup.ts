@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { fmt } from "./stats";
 import type { FigureResult, Row } from "./types";
 
-const BIN = fileURLToPath(new URL("../../services/cli/bin/sdrm3.mjs", import.meta.url));
+const BIN = fileURLToPath(new URL("../../services/cli/bin/sdrm3.cjs", import.meta.url));
 const XRBENCH_TOOL_S = 3.43;
 
 interface Case {

@@ -30,7 +30,7 @@ import { captureIo, sleep } from "../support/processes";
 import { inCi } from "../support/ci";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
+const BIN = join(ROOT, "services/cli/bin/sdrm3.cjs");
 const ARTIFACTS = join(ROOT, "test-results");
 
 /** The run's clock: live, ten times slower than real (docs/live.md). */

@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { connectNatsBus } from "@sdrm3/shared/nats";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
+const BIN = join(ROOT, "services/cli/bin/sdrm3.cjs");
 
 export interface LoadNats {
   readonly url: string;

@@ -55,6 +55,6 @@ describe("npm pack of the CLI workspace", () => {
     expect(files.filter((f) => f.endsWith(".ts"))).toEqual(["package/dist/page/main.ts"]);
     expect(files).toContain("package/dist/sdrm3.cjs");
     expect(files.filter((f) => f.endsWith(".cache"))).toEqual([]);
-    expect(files).toContain("package/dist/builtin-dataset.json");
+    expect(files).toContain("package/dist/builtin-dataset.bin");
   });
 });

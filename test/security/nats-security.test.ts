@@ -31,7 +31,7 @@ import { sleep } from "../support/processes";
 import { type PrivateNatsServer, findNatsServerBinary, portOutsideEphemeralRange, startNatsServer } from "../support/nats-server";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "services/cli/bin/sdrm3.mjs");
+const BIN = join(ROOT, "services/cli/bin/sdrm3.cjs");
 const NATS_SERVER = findNatsServerBinary();
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-security-"));
 const children: ChildProcess[] = [];

@@ -1,5 +1,5 @@
 /**
- * Real `sdrm3` CLI processes for tests: `start(args, env)` spawns `node sdrm3.mjs …` in the repository
+ * Real `sdrm3` CLI processes for tests: `start(args, env)` spawns `node sdrm3.cjs …` in the repository
  * root through processGroup (test/support/processes.ts), so stdout/stderr are captured, `waitErr`
  * waits for a line and `killAll` (afterAll) ends whatever a failed test left running.
  */

@@ -99,9 +99,9 @@ export const exitedWithin = async (procs: ReadonlyArray<Proc>, timeoutMs: number
   );
 };
 
-/** The `sdrm3` CLI as a command line: `node <repo>/services/cli/bin/sdrm3.mjs …`, optionally run through a wrapper (`ip netns exec <ns>`). */
+/** The `sdrm3` CLI as a command line: `node <repo>/services/cli/bin/sdrm3.cjs …`, optionally run through a wrapper (`ip netns exec <ns>`). */
 export const sdrm3Command = (args: ReadonlyArray<string>, wrap: ReadonlyArray<string> = []): { command: string; args: string[] } => {
-  const bin = new URL("../../services/cli/bin/sdrm3.mjs", import.meta.url).pathname;
+  const bin = new URL("../../services/cli/bin/sdrm3.cjs", import.meta.url).pathname;
   const line = [...wrap, process.execPath, bin, ...args];
   return { command: line[0]!, args: line.slice(1) };
 };

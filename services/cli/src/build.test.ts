@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { datasetToJson, readBuiltinSources } from "@sdrm3/shared/data";
+import { datasetToPrebuilt, readBuiltinSources } from "@sdrm3/shared/data";
 import { sourcesHash } from "../build.mjs";
 import { main } from "./main";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
-const bin = fileURLToPath(new URL("../bin/sdrm3.mjs", import.meta.url));
+const bin = fileURLToPath(new URL("../bin/sdrm3.cjs", import.meta.url));
 const caches = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".cache"));
 const { cacheFile } = createRequire(import.meta.url)("../bin/load.cjs") as { cacheFile: (file: string, execArgv: string[], nodeOptions: string) => string };
 
@@ -31,7 +31,7 @@ describe("the built sdrm3 command", () => {
   });
 
   it("carries the built-in dataset exactly as the sources decode it", () => {
-    expect(readFileSync(`${dist}builtin-dataset.json`, "utf8")).toBe(datasetToJson(readBuiltinSources()));
+    expect(Buffer.compare(readFileSync(`${dist}builtin-dataset.bin`), datasetToPrebuilt(readBuiltinSources()))).toBe(0);
   });
 
   it("prints what the sources print, for a run, a list and a bad flag (exit codes too)", async () => {
@@ -69,7 +69,7 @@ describe("the built sdrm3 command", () => {
       symlinkSync(fileURLToPath(new URL("../../../node_modules", import.meta.url)), join(copy, "node_modules"));
       const argv = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", "100ms", "--json"];
       const { NODE_OPTIONS: _, ...env } = process.env; // a plain node: the cache cacheStatus asks about
-      const run = () => spawnSync(process.execPath, [join(copy, "bin/sdrm3.mjs"), ...argv], { encoding: "utf8", env });
+      const run = () => spawnSync(process.execPath, [join(copy, "bin/sdrm3.cjs"), ...argv], { encoding: "utf8", env });
       const want = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8" });
       expect(want.status).toBe(0);
       expect(caches(join(copy, "dist"))).toEqual([]);

@@ -205,7 +205,7 @@ describe("sdrm3 list", () => {
 
 describe("the real binary", () => {
   it("exits 2 and names the valid scenarios for an unknown one", () => {
-    const r = spawnSync(process.execPath, ["services/cli/bin/sdrm3.mjs", "run", "--scenario", "nope", "--hardware", "Single_4K/WS"], {
+    const r = spawnSync(process.execPath, ["services/cli/bin/sdrm3.cjs", "run", "--scenario", "nope", "--hardware", "Single_4K/WS"], {
       cwd: REPO,
       encoding: "utf8",
       timeout: 30_000,

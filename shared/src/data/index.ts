@@ -42,7 +42,7 @@ export {
   withModel,
   withScenario,
 } from "./dataset";
-export { PREBUILT_DATASET_VERSION, datasetFromJson, datasetToJson } from "./prebuilt";
+export { PREBUILT_DATASET_VERSION, datasetFromPrebuilt, datasetToPrebuilt } from "./prebuilt";
 export { listHardware, loadHardwareFile, resolveHardware } from "./hardware";
 export { findHardware, findModel, findScenario } from "./lookup";
 export { layerMacs, loadModelFile } from "./models";

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { readBuiltinSources } from "./dataset";
-import { PREBUILT_DATASET_VERSION, datasetFromJson, datasetToJson } from "./prebuilt";
+import { PREBUILT_DATASET_VERSION, datasetFromPrebuilt, datasetToPrebuilt } from "./prebuilt";
 
-describe("prebuilt dataset (the built command's fast-parse form of shared/data)", () => {
+describe("prebuilt dataset (the built command's fast-load form of shared/data)", () => {
   const sources = readBuiltinSources();
-  const text = datasetToJson(sources);
-  const parsed = datasetFromJson(text, "prebuilt.json");
+  const bytes = datasetToPrebuilt(sources);
+  const parsed = datasetFromPrebuilt(bytes, "prebuilt.bin");
 
   it("holds every model, scenario, hardware config and dataflow set of the sources, equal", () => {
     expect([...parsed.models.keys()]).toEqual([...sources.models.keys()]);
@@ -34,12 +34,44 @@ describe("prebuilt dataset (the built command's fast-parse form of shared/data)"
     expect(costs).toBe(1301 * 21); // the XRBench table: 1301 layers × (WS, OS, RS) × 7 PE/NoC classes (docs/data.md)
   });
 
-  it("serialises deterministically: parsing and writing again gives the same bytes", () => {
-    expect(datasetToJson(parsed)).toBe(text);
+  it("serialises deterministically: loading and writing again gives the same bytes", () => {
+    expect(Buffer.compare(datasetToPrebuilt(parsed), bytes)).toBe(0);
   });
 
-  it("refuses a document of another version, naming the file and how to rebuild", () => {
-    const other = JSON.stringify({ ...JSON.parse(text), version: PREBUILT_DATASET_VERSION + 1 });
-    expect(() => datasetFromJson(other, "dist/builtin-dataset.json")).toThrow(/dist\/builtin-dataset\.json: prebuilt dataset version 2.*npm run build/);
+  it("views the cost columns in place when aligned, copies them when not, with the same costs", () => {
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const unaligned = datasetFromPrebuilt(shifted.subarray(1), "unaligned.bin");
+    expect(Buffer.compare(datasetToPrebuilt(unaligned), bytes)).toBe(0);
+  });
+
+  const head = (b: Uint8Array): Record<string, unknown> => {
+    const length = new DataView(b.buffer, b.byteOffset).getUint32(0, true);
+    return JSON.parse(new TextDecoder().decode(b.subarray(4, 4 + length))) as Record<string, unknown>;
+  };
+  const withHead = (b: Uint8Array, change: (h: Record<string, unknown>) => Record<string, unknown>): Uint8Array => {
+    const length = new DataView(b.buffer, b.byteOffset).getUint32(0, true);
+    const json = new TextEncoder().encode(JSON.stringify(change(head(b))));
+    const start = Math.ceil((4 + json.length) / 8) * 8;
+    const out = new Uint8Array(start + b.length - Math.ceil((4 + length) / 8) * 8).fill(0x20);
+    new DataView(out.buffer).setUint32(0, json.length, true);
+    out.set(json, 4);
+    out.set(b.subarray(Math.ceil((4 + length) / 8) * 8), start);
+    return out;
+  };
+
+  it("refuses a file of another version, naming the file and how to rebuild", () => {
+    const other = withHead(bytes, (h) => ({ ...h, version: PREBUILT_DATASET_VERSION + 1 }));
+    expect(() => datasetFromPrebuilt(other, "dist/builtin-dataset.bin")).toThrow(
+      new RegExp(`dist/builtin-dataset\\.bin: prebuilt dataset version ${PREBUILT_DATASET_VERSION + 1}.*npm run build`),
+    );
+  });
+
+  it("refuses a truncated or foreign file, naming the file and what is wrong", () => {
+    expect(() => datasetFromPrebuilt(bytes.subarray(0, bytes.length - 8), "d.bin")).toThrow(/d\.bin: prebuilt dataset of \d+ bytes, its head says \d+.*npm run build/);
+    expect(() => datasetFromPrebuilt(bytes.subarray(0, 100), "d.bin")).toThrow(/d\.bin: not a prebuilt dataset \(its head runs past the end\)/);
+    expect(() => datasetFromPrebuilt(new Uint8Array(2), "d.bin")).toThrow(/d\.bin: not a prebuilt dataset \(too short\)/);
+    const garbage = new TextEncoder().encode("\u0010\u0000\u0000\u0000{not json at all}xxxxxxxx");
+    expect(() => datasetFromPrebuilt(garbage, "d.bin")).toThrow(/d\.bin: not a prebuilt dataset \(its head is not JSON\)/);
   });
 });
