@@ -44,7 +44,7 @@ import { natsTestOptions } from "@sdrm3/shared/testkit";
 
 // ─── the run ────────────────────────────────────────────────────────────────────────────────────
 /** About 1 s in memory and 4–10 s over NATS (longer under the flood): long enough to overlap it. */
-const SPEC = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 3 } as const;
+const BASE_SPEC = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 3 } as const;
 const OTHER_RUN = "other-run";
 
 /** What the comparison covers (the run id differs between the two runs and is not part of it). */
@@ -321,7 +321,9 @@ const tapBus = (inner: NatsBus, classify: ReadonlyMap<string, { target: Target; 
 const count = <K>(map: Map<K, number>, key: K, n = 1) => map.set(key, (map.get(key) ?? 0) + n);
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
-describe("a flood of bad messages during a run over NATS", () => {
+// depth 2 (dispatch queues, docs/architecture.md): queued blocks under the flood, the same guarantees
+describe.each([1, 2])("a flood of bad messages during a run over NATS (queue depth %i)", (queueDepth) => {
+  const SPEC = queueDepth === 1 ? BASE_SPEC : { ...BASE_SPEC, queueDepth };
   it("is rejected and counted, answered naming the field, and leaves the run's metrics identical to a clean run", async () => {
     const resolved = resolveRunSpec(SPEC);
     let cleanEvents = 0;
@@ -582,7 +584,7 @@ describe("a flood of bad messages during a run over NATS", () => {
       const line = (cells: ReadonlyArray<string | number>) => `| ${cells.map((v, i) => (i === 0 ? String(v).padEnd(widths[i]!) : String(v).padStart(widths[i]!))).join(" | ")} |`;
       console.log(
         [
-          `[flood] run ${run}: ${SPEC.scenario} on ${SPEC.hardware}, ${SPEC.policy}, ${SPEC.durationMs} ms simulated, seed ${SPEC.seed}; server max_payload ${maxPayload} B`,
+          `[flood] run ${run}: ${SPEC.scenario} on ${SPEC.hardware}, ${SPEC.policy}, ${SPEC.durationMs} ms simulated, seed ${SPEC.seed}, queue depth ${queueDepth}; server max_payload ${maxPayload} B`,
           line(columns),
           `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`,
           ...table.map((row) => line(columns.map((c) => row[c]))),

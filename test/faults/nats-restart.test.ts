@@ -26,29 +26,32 @@ import { captureIo, lastEventAt, lineCount, sleep } from "../support/processes";
 
 const { start, killAll } = cliProcesses();
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-nats-restart-"));
-let server: PrivateNatsServer | undefined;
+const servers: PrivateNatsServer[] = [];
 afterAll(async () => {
   await killAll();
-  await server?.stop();
+  for (const server of servers) await server.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const lines = lineCount;
 
-describe("nats-server restarted mid-run (live mode)", () => {
+// depth 2 (dispatch queues, docs/architecture.md): blocks queued on an accelerator when the server dies
+describe.each([1, 2])("nats-server restarted mid-run (live mode, queue depth %i)", (queueDepth) => {
   it("clients reconnect, lost requests are asked again, the log is deduplicated and whole, every frame accounted once", async () => {
     // the server comes back on the same port: one the kernel never hands out by itself, so no other
     // process (another test run's server, an outgoing connection) takes it during the outage; the
     // restarted server proves it listens there itself (startNatsServer reads its own ports file)
     const port = await portOutsideEphemeralRange();
-    const store = join(dir, "server"); // store (js/), logs and ports files of both servers
+    const store = join(dir, `server-${queueDepth}`); // store (js/), logs and ports files of both servers
+    let server: PrivateNatsServer | undefined;
     const startServer = async () => {
       server = await startNatsServer({ port, dir: store });
+      servers.push(server);
     };
     await startServer();
     const url = server!.url;
     const run = `restart-nats-${randomUUID().slice(0, 8)}`;
-    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "3", "--duration", "2s"];
+    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "3", "--duration", "2s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)])];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", url, "--run", run, ...common, ...extra]);
 
     const a1 = serve("accelerator", ["--slots", "2", "--name", "a1", "--lease-ttl", "10s"]);
@@ -56,7 +59,7 @@ describe("nats-server restarted mid-run (live mode)", () => {
     const a2 = serve("accelerator", ["--slots", "2", "--name", "a2", "--lease-ttl", "10s"]);
     await a2.waitErr(/claimed slot/, 60_000, 2);
     const workload = serve("workload");
-    const events = join(dir, "events.jsonl");
+    const events = join(dir, `events-${queueDepth}.jsonl`);
     // 2 s of run time at speed 0.25: about 8 s of wall time
     const scheduler = serve("scheduler", ["--clock", "live", "--speed", "0.25", "--record-stream", "--json", "--events", events]);
     const t0 = Date.now();
@@ -120,7 +123,7 @@ describe("nats-server restarted mid-run (live mode)", () => {
     expect(await main(["replay", "--nats", url, "--run", run], replay), `${replay.stderr}${replay.stdout}`).toBe(0);
     expect(replay.stdout).toContain(`${result.decisions} decisions identical`);
     console.log(
-      `[nats-restart] server killed at event ${eventsAtOutage} of ${total} and restarted 0.5 s later; ${retriedRequests.length} requests asked again; ${recorded![0]}; ` +
+      `[nats-restart] queue depth ${queueDepth}: server killed at event ${eventsAtOutage} of ${total} and restarted 0.5 s later; ${retriedRequests.length} requests asked again; ${recorded![0]}; ` +
         `max scheduler lag ${result.live.lag.maxMs.toFixed(1)} ms (run time)`,
     );
   }, 240_000);

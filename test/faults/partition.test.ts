@@ -34,12 +34,12 @@ const LEASE_TTL_MS = 2_000;
 const probe = probeNetns();
 const group = processGroup();
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-partition-"));
-let lab: NetnsLab | undefined;
-let server: PrivateNatsServer | undefined;
+const labs: NetnsLab[] = [];
+const servers: PrivateNatsServer[] = [];
 afterAll(async () => {
   await group.killAll();
-  await server?.stop();
-  lab?.destroy();
+  for (const server of servers) await server.stop();
+  for (const lab of labs) lab.destroy();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -51,13 +51,15 @@ interface PartitionOptions {
 }
 
 const partitionScenario = async (o: PartitionOptions) => {
-  lab = createNetnsLab(3);
-  server = await startNatsServer({ host: lab.serverAddress });
+  const lab = createNetnsLab(3);
+  labs.push(lab);
+  const server = await startNatsServer({ host: lab.serverAddress });
+  servers.push(server);
   const url = server.url;
   const run = `pt-${randomUUID().slice(0, 8)}`;
   const events = join(dir, `${run}.jsonl`);
   const serve = (role: string, name: string, extra: string[] = [], host?: number) => {
-    const cmd = sdrm3Command(["serve", role, "--nats", url, "--run", run, ...SPEC, ...o.extraFlags, "--name", name, ...extra], host === undefined ? [] : lab!.wrap(host));
+    const cmd = sdrm3Command(["serve", role, "--nats", url, "--run", run, ...SPEC, ...o.extraFlags, "--name", name, ...extra], host === undefined ? [] : lab.wrap(host));
     return group.start(name, cmd.command, cmd.args, { cwd: repoRoot() });
   };
   const lease = ["--lease-ttl", `${LEASE_TTL_MS}ms`];
@@ -124,7 +126,9 @@ const partitionScenario = async (o: PartitionOptions) => {
     // every frame accounted once
     const figures = expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
     if (o.compareInProcess) {
-      await expectSameAsInProcess(SPEC, { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5 }, scheduler.out(), readFileSync(events, "utf8"));
+      const depth = o.extraFlags.includes("--queue-depth") ? Number(o.extraFlags[o.extraFlags.indexOf("--queue-depth") + 1]) : 1;
+      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }) };
+      await expectSameAsInProcess([...SPEC, ...o.extraFlags], runSpec, scheduler.out(), readFileSync(events, "utf8"));
     }
     console.log(
       `[partition] ${o.extraFlags.join(" ") || "virtual time"}: 3 hosts (netns) + root, NATS at ${url}; cut host 1 at event ${eventsAtCut} of ${total}; ` +
@@ -137,7 +141,8 @@ const partitionScenario = async (o: PartitionOptions) => {
   }
 };
 
-describe("partition: accelerator hosts in network namespaces, one cut off mid-run", () => {
+// depth 2 (dispatch queues, docs/architecture.md): the cut-off owner's queued blocks are answered by the spare
+describe.each([1, 2])("partition: accelerator hosts in network namespaces, one cut off mid-run (queue depth %i)", (queueDepth) => {
   it("virtual time: a spare on another host takes over, the cut-off owner rejoins as a spare, the run equals the uninterrupted one", async (ctx) => {
     if (!probe.ok) {
       if (inCi()) {
@@ -145,7 +150,7 @@ describe("partition: accelerator hosts in network namespaces, one cut off mid-ru
       }
       ctx.skip(`network namespaces unavailable: ${probe.reason} (in CI, with env CI set, this fails instead)`);
     }
-    await partitionScenario({ extraFlags: [], compareInProcess: true });
+    await partitionScenario({ extraFlags: queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)], compareInProcess: true });
     // 106–129 s per file at load average 25–33 on 2 cores (docs/reliability.md): 5 min
   }, 300_000);
 });
