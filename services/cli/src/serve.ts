@@ -24,7 +24,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
-import { type LogHeader, Subjects, checkToken, errorMessage } from "@sdrm3/shared/contracts";
+import { type LogHeader, Sdrm3Error, Subjects, checkToken, errorMessage, isInputError } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, RunTakenError, awaitRunSpec, claimRun, runLeaseBucketName, connectNatsBus, openLeaseBucket, publishRunSpec, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
 import {
   type ResolvedRun,
@@ -320,17 +320,19 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
           throw new CliInputError("--elastic: not with --record-stream or --resume (the log header names the hardware before it is known which slots register)");
         }
         // the other roles take the run from this spec (its log header), whenever they start
-        await publishRunSpec(bus.nc, run, logHeaderFor({ ...resolved, run, ...(live === undefined ? {} : { live }) }));
+        await naming(`publishing the run's spec (JetStream KV)`, publishRunSpec(bus.nc, run, logHeaderFor({ ...resolved, run, ...(live === undefined ? {} : { live }) })));
         // --resume: rebuild the kernel from the run's JetStream log (a scheduler that died) and carry on recording
-        const resumed = flags.resume === true ? await resumeStreamRecording(bus, { ...resolved, run }) : undefined;
+        const resumed = flags.resume === true ? await naming("reading the run's log from JetStream to resume it", resumeStreamRecording(bus, { ...resolved, run })) : undefined;
         if (flags.resume === true) log(resumed === undefined ? `run ${run} has no event log in JetStream yet: starting it from the beginning` : resumed.summary);
         if (flags.events !== undefined && resumed?.resume === undefined) writeFileSync(flags.events, "");
         const eventsFile = flags.events;
         // --record-stream: the run's event log to JetStream (a side channel of the observer; acks awaited at the end)
         const recording: StreamRecording | undefined =
           resumed ??
-          (flags.recordStream === true || flags.resume === true ? await startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }) : undefined);
-        const result = await serveScheduler({
+          (flags.recordStream === true || flags.resume === true
+            ? await naming("starting the run's log in JetStream (--record-stream)", startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }))
+            : undefined);
+        const result = await naming("running the run over NATS", serveScheduler({
           bus,
           run,
           resolved,
@@ -342,11 +344,11 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
           ...(flags.elastic === true ? { elastic: true } : {}),
           ...(eventsFile === undefined ? {} : { onEvent: (e) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`) }),
           ...(recording === undefined ? {} : { observer: recording.recorder }),
-        });
+        }));
         // a recording that could not be stored fails the run here, loudly
-        if (recording !== undefined) io.err(await recording.finish());
+        if (recording !== undefined) io.err(await naming("storing the run's log in JetStream (--record-stream)", recording.finish()));
         io.out(flags.json ? `${JSON.stringify(runToJson(result))}\n` : formatRunHuman(result));
-        await bus.flush();
+        await naming("flushing the connection to NATS at the end of the run", bus.flush());
       } catch (e) {
         publishRunControl(bus, run, "stop", errorMessage(e));
         throw e;
@@ -364,6 +366,16 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     reportMemory("scheduler", flags, io);
   }
 };
+
+/**
+ * `promise`, whose rejection by a library (the NATS client's bare "timeout", say) is named with the
+ * step that failed (docs/reliability.md "Seen once: run failed: timeout"); sdrm3's own errors
+ * already say what failed and keep their class (input errors exit 2).
+ */
+export const naming = <T>(what: string, promise: Promise<T>): Promise<T> =>
+  promise.catch((e: unknown) => {
+    throw e instanceof Sdrm3Error || isInputError(e) ? e : new Error(`${what}: ${errorMessage(e)}`, { cause: e });
+  });
 
 /** `serve recorder`: follows the run's JetStream log (`--record-stream`) into a JSONL file, ends at run.finished. */
 const executeServeRecorder = async (flags: RecorderFlags, io: ServeIo): Promise<number> => {
