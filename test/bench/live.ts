@@ -1,9 +1,11 @@
 /**
- * Figure 4 — live mode: scheduler lag at speed 1.0, VR_gaming on Quad_8K/WS_OS_WS_OS under sdrm3,
- * as separate processes over NATS: 2 accelerator processes (`--slots 2` each), the workload, and
- * the scheduler with `--clock live --speed 1`. The lag of each block (the scheduler handling its
- * reply − its due completion, run-time ms; docs/live.md) comes from the scheduler's `--json`
- * output (`live.lag`); the figure is the median over runs of each run's p50 and p99.
+ * Figure 4 — live mode over NATS at speed 1 (issue 13's topology): VR_gaming and AR_Assistant on
+ * Quad_8K/WS_OS_WS_OS under sdrm3 with `serve`'s defaults, as separate processes on one
+ * nats-server: 4 accelerator processes (`--slot accN`, one each), the workload, and the scheduler
+ * with `--clock live --speed 1`. The lag of each block (the scheduler handling its reply − its due
+ * completion, run-time ms; docs/live.md) comes from the scheduler's `--json` output (`live.lag`);
+ * the figure is the median over runs of each run's p50 and p99. Each run's UXCost is set beside
+ * the same spec's in virtual time in one process (`sdrm3 run --json`, same flags).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -20,21 +22,37 @@ export interface LiveOptions {
   readonly runs: number;
   readonly durationMs: number;
   readonly speed: number;
+  /** Scenarios on Quad_8K/WS_OS_WS_OS (default VR_gaming and AR_Assistant). */
+  readonly scenarios?: ReadonlyArray<string>;
 }
 
+export const LIVE_HARDWARE = "Quad_8K/WS_OS_WS_OS";
+export const LIVE_SLOTS = ["acc0", "acc1", "acc2", "acc3"] as const;
+
 export interface LiveRun {
+  readonly scenario: string;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly blocks: number;
   readonly missRate: number;
   readonly uxCost: number | null;
+  /** The same spec in virtual time, in one process. */
+  readonly virtualUxCost: number | null;
+  readonly virtualMissRate: number;
 }
 
-export interface LiveResult {
+export interface LiveScenarioResult {
+  readonly scenario: string;
   readonly p50Ms: Summary;
   readonly p99Ms: Summary;
   readonly missRate: Summary;
+  /** Per run: live UXCost / virtual UXCost − 1 (null when either has no UXCost). */
+  readonly uxCostExcess: Summary | null;
+}
+
+export interface LiveResult {
+  readonly scenarios: ReadonlyArray<LiveScenarioResult>;
   readonly runs: ReadonlyArray<LiveRun>;
 }
 
@@ -58,16 +76,25 @@ const start = (args: string[], ready?: RegExp) => {
   return { child, exited, ready: isReady };
 };
 
-const oneRun = async (nats: NatsServer, o: LiveOptions): Promise<LiveRun> => {
+type RunJson = { summary: { deadlineMissRate: number; uxCost: number | null }; live?: { lag: { p50Ms: number; p99Ms: number; maxMs: number; blocks: number } } };
+
+/** The spec in virtual time in one process: `sdrm3 run --json` with the same flags. */
+const virtualRun = async (spec: ReadonlyArray<string>): Promise<RunJson> => {
+  const r = await start(["run", ...spec, "--json"]).exited;
+  if (r.code !== 0) throw new Error(`sdrm3 run ${spec.join(" ")} exited with ${r.code}: ${r.err.trim()}`);
+  return JSON.parse(r.out) as RunJson;
+};
+
+const oneRun = async (nats: NatsServer, o: LiveOptions, scenario: string): Promise<LiveRun> => {
   const run = `bench-live-${randomUUID().slice(0, 8)}`;
-  const common = ["--nats", nats.url, "--run", run, "--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--duration", `${o.durationMs}ms`];
-  const procs = [start(["serve", "accelerator", ...common, "--slots", "2"], /ready for run[^]*ready for run/), start(["serve", "accelerator", ...common, "--slots", "2"], /ready for run[^]*ready for run/)];
+  const spec = ["--scenario", scenario, "--hardware", LIVE_HARDWARE, "--policy", "sdrm3", "--duration", `${o.durationMs}ms`];
+  const common = ["--nats", nats.url, "--run", run, ...spec];
+  const procs = LIVE_SLOTS.map((slot) => start(["serve", "accelerator", ...common, "--slot", slot], /ready for run/));
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await procs[0]!.ready;
-    await procs[1]!.ready;
+    for (const p of procs) await p.ready;
     procs.push(start(["serve", "workload", ...common], /workload ready/));
-    await procs[2]!.ready;
+    await procs[procs.length - 1]!.ready;
     const scheduler = start(["serve", "scheduler", ...common, "--clock", "live", "--speed", String(o.speed), "--json"]);
     procs.push(scheduler);
     const timeout = new Promise<never>((_, reject) => {
@@ -75,8 +102,10 @@ const oneRun = async (nats: NatsServer, o: LiveOptions): Promise<LiveRun> => {
     });
     const s = await Promise.race([scheduler.exited, timeout]);
     if (s.code !== 0) throw new Error(`scheduler exited with ${s.code}: ${s.err.trim()}`);
-    const r = JSON.parse(s.out) as { summary: { deadlineMissRate: number; uxCost: number | null }; live: { lag: { p50Ms: number; p99Ms: number; maxMs: number; blocks: number } } };
-    return { ...r.live.lag, missRate: r.summary.deadlineMissRate, uxCost: r.summary.uxCost };
+    const r = JSON.parse(s.out) as RunJson;
+    if (r.live === undefined) throw new Error(`live run ${run}: no lag in the scheduler's output`);
+    const v = await virtualRun(spec);
+    return { scenario, ...r.live.lag, missRate: r.summary.deadlineMissRate, uxCost: r.summary.uxCost, virtualUxCost: v.summary.uxCost, virtualMissRate: v.summary.deadlineMissRate };
   } finally {
     clearTimeout(timer);
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
@@ -85,6 +114,21 @@ const oneRun = async (nats: NatsServer, o: LiveOptions): Promise<LiveRun> => {
 
 export const runLive = async (nats: NatsServer, o: LiveOptions): Promise<LiveResult> => {
   const runs: LiveRun[] = [];
-  for (let i = 0; i < o.runs; i++) runs.push(await oneRun(nats, o));
-  return { p50Ms: summarize(runs.map((r) => r.p50Ms)), p99Ms: summarize(runs.map((r) => r.p99Ms)), missRate: summarize(runs.map((r) => r.missRate)), runs };
+  const scenarios = o.scenarios ?? ["VR_gaming", "AR_Assistant"];
+  // scenarios interleaved run by run, so a slow minute of the machine does not land on one of them
+  for (let i = 0; i < o.runs; i++) for (const scenario of scenarios) runs.push(await oneRun(nats, o, scenario));
+  return {
+    scenarios: scenarios.map((scenario) => {
+      const mine = runs.filter((r) => r.scenario === scenario);
+      const excess = mine.flatMap((r) => (r.uxCost === null || r.virtualUxCost === null ? [] : [r.uxCost / r.virtualUxCost - 1]));
+      return {
+        scenario,
+        p50Ms: summarize(mine.map((r) => r.p50Ms)),
+        p99Ms: summarize(mine.map((r) => r.p99Ms)),
+        missRate: summarize(mine.map((r) => r.missRate)),
+        uxCostExcess: excess.length === 0 ? null : summarize(excess),
+      };
+    }),
+    runs,
+  };
 };
