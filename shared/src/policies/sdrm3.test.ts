@@ -16,7 +16,10 @@ import {
   isStarving,
   jobFit,
   preference,
+  parallelism,
+  queuedAhead,
   scoreSdrm3,
+  shedOverload,
   shouldDrop,
   urgency,
 } from "./sdrm3";
@@ -331,5 +334,57 @@ describe("jobFit (P and the guards of a job on every accelerator) agrees with th
       }
     }
     expect(checked).toBe(6 * 3 * 2 * 2 * 4);
+  });
+});
+
+describe("behaviour 2: work ahead, overload shedding, critical jobs (hand-computed)", () => {
+  it("queuedAhead: the demand of every other job due no later, over the accelerators", () => {
+    const out = new Float64Array(3);
+    // deadlines 10, 20, 10; demands 2, 4, 6; 2 accelerators
+    queuedAhead(Float64Array.of(10, 20, 10), Float64Array.of(2, 4, 6), 3, 2, out);
+    expect([...out]).toEqual([6 / 2, (2 + 6) / 2, 2 / 2]);
+  });
+
+  it("parallelism: what the accelerators are worth to a model, in units of every layer on its fastest accelerator", () => {
+    // layers 2 and 4 ms on accelerator 0, 6 and 1 ms on accelerator 1: fastest 2 + 1 = 3 ms;
+    // the whole model takes 6 ms on 0 and 7 ms on 1: 3/6 + 3/7 ≈ 0.929 (not 2)
+    expect(parallelism(model("H", 20, [[2, 4], [6, 1]], [[1, 1], [1, 1]]).costs)).toBeCloseTo(3 / 6 + 3 / 7, 12);
+    // identical accelerators: n
+    expect(parallelism(model("I", 20, [[2, 4], [2, 4], [2, 4]], [[1, 1], [1, 1], [1, 1]]).costs)).toBe(3);
+  });
+
+  it("shedOverload: the processor-demand test in deadline order sheds the least value per ms, never a started job", () => {
+    const shed = new Uint8Array(3);
+    const deadlines = Float64Array.of(10, 12, 14);
+    const demand = Float64Array.of(6, 7, 2);
+    // value per ms: 6/6 = 1, 10/7 ≈ 1.43, 1/2 = 0.5
+    const value = Float64Array.of(6, 10, 1);
+    // now 0, 1 accelerator: 6 + 7 = 13 > 12 at the second deadline; of the two jobs due by then the
+    // first is worth least per ms (the third is cheaper but due later: not in that window); then 7 + 2 ≤ 14
+    shedOverload(0, deadlines, demand, value, Uint8Array.of(1, 1, 1), 3, 1, shed);
+    expect([...shed]).toEqual([1, 0, 0]);
+    // the first has started: the second gives way (6 + 2 ≤ 14 after it)
+    shedOverload(0, deadlines, demand, value, Uint8Array.of(0, 1, 1), 3, 1, shed);
+    expect([...shed]).toEqual([0, 1, 0]);
+    // two accelerators: 13 / 2 ≤ 12 and 15 / 2 ≤ 14, nothing sheds
+    shedOverload(0, deadlines, demand, value, Uint8Array.of(1, 1, 1), 3, 2, shed);
+    expect([...shed]).toEqual([0, 0, 0]);
+  });
+
+  it("a critical job (laxity shorter than another job's next block) takes the accelerator first", () => {
+    // N: 1 ms left, slack 1.5 (laxity 0.5), just ran: S = 1/1.5 + 0 + 1 ≈ 1.67;
+    // L: 10 ms left, slack 100, waited a whole period: S = 0.1 + 1 + 1 = 2.1 — L wins the MapScore
+    const near = model("N", 20, [[1], [1]], [[1], [1]]);
+    const late = model("L", 200, [[10], [10]], [[1], [1]]);
+    const v = view(
+      300,
+      [
+        { ...late, queue: [job(late, 0, 400, { lastRanAt: 0 })] },
+        { ...near, queue: [job(near, 0, 301.5, { lastRanAt: 300 })] },
+      ],
+      accs(1, {}, 300),
+    );
+    expect(plain(decideSdrm3(v, DEFAULTS).dispatches)).toEqual([{ job: "N:0", acc: 0, layerCount: 1 }]);
+    expect(plain(decideSdrm3(v, { ...DEFAULTS, critical: 0 }).dispatches)).toEqual([{ job: "L:0", acc: 0, layerCount: 1 }]);
   });
 });

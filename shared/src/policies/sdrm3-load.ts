@@ -1,0 +1,151 @@
+/**
+ * sdrm3's load terms (scheduling behaviour 2, issue 14; docs/baselines.md "sdrm3 itself"): the
+ * cascade children's work, the work queued ahead of each job (contend), the least-EDP rest of a job
+ * (affordable), and overload shedding by the processor-demand test (overload).
+ */
+import type { ModelCosts } from "../domain/types";
+import type { JobView, ModelView } from "./types";
+
+/** The children's work a frame of `model` must leave room for, per the `cascade` mode. */
+export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelView>, mode: number): number => {
+  if (mode === 0) return 0;
+  if (mode === 1) return model.cascadeRemainingMs;
+  let work = 0;
+  for (const c of model.cascadeChildren) work += c.expectedWorkMs * (byName.get(c.name)?.recentMissRate ?? 0);
+  return work;
+};
+
+/**
+ * The work queued ahead of each job (contend=1): for job i of `count`, the demand (ToGo*, plus the
+ * cascade children's expected work) of every other unfinished job (ready or in flight, any model)
+ * whose deadline is at or before its own — what must run before it for every deadline up to its
+ * own to be met — divided over the `accelerators`: `out[i]`. O(count²); count is the number of
+ * unfinished jobs, a few per model.
+ */
+export const queuedAhead = (deadlines: Float64Array, demand: Float64Array, count: number, accelerators: number, out: Float64Array): void => {
+  for (let i = 0; i < count; i++) {
+    let sum = 0;
+    for (let k = 0; k < count; k++) if (k !== i && deadlines[k]! <= deadlines[i]!) sum += demand[k]!;
+    out[i] = sum / accelerators;
+  }
+};
+
+const edpTails = new WeakMap<ModelCosts, Float64Array>();
+
+/**
+ * [l] = latency of layers l..end, each on its least-EDP (latency × energy) accelerator (lowest
+ * index on ties): the time the rest of a job takes if every layer runs where the relaxed
+ * preference sends it. A function of the costs only, computed once per cost table.
+ */
+export const edpRemainingMs = (costs: ModelCosts): Float64Array => {
+  let tail = edpTails.get(costs);
+  if (tail !== undefined) return tail;
+  tail = new Float64Array(costs.layerCount + 1);
+  for (let l = costs.layerCount - 1; l >= 0; l--) {
+    let best = 0;
+    for (let a = 1; a < costs.latencyMs.length; a++) {
+      if (costs.latencyMs[a]![l]! * costs.energyMJ[a]![l]! < costs.latencyMs[best]![l]! * costs.energyMJ[best]![l]!) best = a;
+    }
+    tail[l] = tail[l + 1]! + costs.latencyMs[best]![l]!;
+  }
+  edpTails.set(costs, tail);
+  return tail;
+};
+
+/** Latency of the rest of `job` (its next layer to its last), each layer on its least-EDP accelerator. */
+export const edpRestMs = (costs: ModelCosts, job: JobView): number => {
+  const tail = edpRemainingMs(costs);
+  return tail[job.nextLayer]! - tail[Math.min(job.layerCount, costs.layerCount)]!;
+};
+
+/** How far below every other pair a shed job's pairs rank (subtracted from their score). */
+export const SHED_RANK = 1000;
+
+/**
+ * Overload shedding (overload > 0). Walks the unfinished jobs in deadline order (ties: view
+ * order); job k is predicted late when now + (demand of k and of the jobs before it) /
+ * accelerators > its deadline — the processor-demand test: even with every accelerator busy until
+ * then, at its fastest, the work due by that deadline does not fit, so no order of the jobs meets
+ * them all and some must give way (a job that does not fit alone is the drop rule's). The one that gives way is the sheddable (not started, not starving, not
+ * dropped) job among them with the least `value` per ms of demand (`frameValue`), repeated until k
+ * is predicted on time or nothing is left to shed. Sets `shed[i] = 1` for the shed jobs. Started
+ * jobs are never shed: their work is already spent. `order` is scratch of length ≥ count.
+ */
+export const shedOverload = (
+  now: number,
+  deadlines: Float64Array,
+  demand: Float64Array,
+  value: Float64Array,
+  sheddable: Uint8Array,
+  count: number,
+  accelerators: number,
+  shed: Uint8Array,
+  order: Int32Array = new Int32Array(count),
+): void => {
+  shed.fill(0, 0, count);
+  // insertion sort by (deadline, index): a few jobs per model, nearly in order (a comparator sort cost more)
+  for (let i = 0; i < count; i++) {
+    let at = i;
+    while (at > 0 && (deadlines[order[at - 1]!]! > deadlines[i]! || (deadlines[order[at - 1]!]! === deadlines[i]! && order[at - 1]! > i))) {
+      order[at] = order[at - 1]!;
+      at--;
+    }
+    order[at] = i;
+  }
+  // the demand before position x of the jobs not shed, summed left to right (recomputed so after a shed)
+  let ahead = 0;
+  for (let x = 0; x < count; x++) {
+    const k = order[x]!;
+    while (!shed[k] && now + (demand[k]! + ahead) / accelerators > deadlines[k]!) {
+      let victim = -1;
+      for (let y = 0; y <= x; y++) {
+        const v = order[y]!;
+        if (shed[v] || !sheddable[v] || !(demand[v]! > 0)) continue;
+        // least value per ms of demand; ties: the later in deadline order
+        if (victim < 0 || value[v]! / demand[v]! <= value[victim]! / demand[victim]!) victim = v;
+      }
+      if (victim < 0) break;
+      shed[victim] = 1;
+      ahead = 0;
+      for (let y = 0; y < x; y++) if (!shed[order[y]!]) ahead += demand[order[y]!]!;
+    }
+    if (!shed[k]) ahead += demand[k]!;
+  }
+};
+
+/**
+ * What one frame of `model` is worth to UXCost: the geomean's log falls by about 1 / S_m when
+ * model m gets one more frame on time (S_m its on-time frames), and S_m ∝ (1 − miss rate) / period
+ * over a window, so value ∝ period / (1 − recent miss rate), the miss share floored at 0.9 — a model
+ * that loses frames becomes dearer to shed, which spreads the shedding over the models.
+ */
+export const frameValue = (model: ModelView): number => model.periodMs / Math.max(0.1, 1 - model.recentMissRate);
+
+const parallelisms = new WeakMap<ModelCosts, number>();
+
+/**
+ * How many of the fastest accelerators the accelerators are worth to `costs`'s model: Σ over
+ * accelerators a of T* / T_a, where T_a is the whole model on a and T* every layer on its fastest
+ * accelerator — n on identical accelerators, less where some are slower for this model (on
+ * Dual_4K/WS_OS DR_RGBd_200: 29.5 / 31.3 + 29.5 / 50.3 = 1.53, not 2). ToGo* is work at the fastest
+ * speed; the accelerators together do about this much of it per ms. Computed once per cost table.
+ */
+export const parallelism = (costs: ModelCosts): number => {
+  let p = parallelisms.get(costs);
+  if (p !== undefined) return p;
+  let fastest = 0;
+  for (let l = 0; l < costs.layerCount; l++) {
+    let best = Number.POSITIVE_INFINITY;
+    for (const row of costs.latencyMs) if (row[l]! < best) best = row[l]!;
+    fastest += best;
+  }
+  p = 0;
+  for (const row of costs.latencyMs) {
+    let total = 0;
+    for (let l = 0; l < costs.layerCount; l++) total += row[l]!;
+    p += total > 0 ? fastest / total : 1;
+  }
+  if (!(p > 0)) p = costs.latencyMs.length;
+  parallelisms.set(costs, p);
+  return p;
+};
