@@ -21,6 +21,8 @@ export interface FitBuffers {
   readonly guardSkips: Uint8Array;
   /** 1: the affinity guard skips a. */
   readonly affinitySkips: Uint8Array;
+  /** When a is free: max(now, busyUntil) — a property of the scheduling point, filled once by `fillFreeAt`. */
+  readonly freeAt: Float64Array;
 }
 
 export const fitBuffers = (n: number): FitBuffers => ({
@@ -28,7 +30,14 @@ export const fitBuffers = (n: number): FitBuffers => ({
   preference: new Float64Array(n),
   guardSkips: new Uint8Array(n),
   affinitySkips: new Uint8Array(n),
+  freeAt: new Float64Array(n),
 });
+
+/** `out.freeAt` for the scheduling point `view` (before any `fillFit` of that point). */
+export const fillFreeAt = (view: SchedulerView, out: FitBuffers): void => {
+  const accs = view.accelerators;
+  for (let a = 0; a < accs.length; a++) out.freeAt[a] = Math.max(view.now, accs[a]!.busyUntil);
+};
 
 /**
  * P(j, a) = min over a' of metric(a') / metric(a), for a < n, where metric is the next block's
@@ -38,6 +47,19 @@ const fillPreference = (model: ModelView, job: JobView, blockLayers: number, rel
   const { latency, preference: pref } = out;
   const { latencyMs, energyMJ } = model.costs;
   let best = Number.POSITIVE_INFINITY;
+  const from = job.nextLayer;
+  if (blockLayers === 1) {
+    // one layer: the sum of one term is the term (what layerSum gives, without the loop)
+    for (let a = 0; a < n; a++) {
+      const lat = latencyMs[a]![from]!;
+      latency[a] = lat;
+      const metric = relaxed ? lat * energyMJ[a]![from]! : lat;
+      pref[a] = metric;
+      if (metric < best) best = metric;
+    }
+    for (let a = 0; a < n; a++) pref[a] = pref[a] === 0 ? 1 : best / pref[a]!;
+    return;
+  }
   for (let a = 0; a < n; a++) {
     const lat = layerSum(latencyMs[a]!, job.nextLayer, blockLayers);
     latency[a] = lat;
@@ -54,16 +76,16 @@ const fillPreference = (model: ModelView, job: JobView, blockLayers: number, rel
  * now, or free at its busyUntil — it would not. Reads `out.latency`.
  */
 const fillGuard = (view: SchedulerView, model: ModelView, job: JobView, blockLayers: number, due: number, aheadMs: number, out: FitBuffers): void => {
-  const { latency, guardSkips: guard } = out;
-  const accs = view.accelerators;
+  const { latency, guardSkips: guard, freeAt } = out;
+  const n = view.accelerators.length;
   const rest = model.optimisticRemainingMs[job.nextLayer + blockLayers]! + aheadMs;
   let feasible = false;
-  for (let a = 0; a < accs.length; a++) {
-    const finish = Math.max(view.now, accs[a]!.busyUntil) + latency[a]! + rest;
+  for (let a = 0; a < n; a++) {
+    const finish = freeAt[a]! + latency[a]! + rest;
     guard[a] = finish > due ? 1 : 0;
     if (finish <= due) feasible = true;
   }
-  if (!feasible) for (let a = 0; a < accs.length; a++) guard[a] = 0;
+  if (!feasible) guard.fill(0, 0, n);
 };
 
 /**
@@ -77,15 +99,16 @@ const fillAffinity = (view: SchedulerView, model: ModelView, job: JobView, relax
   const n = view.accelerators.length;
   let poor = false;
   if (pmin > 0 && relaxed) for (let a = 0; a < n; a++) if (pref[a]! < pmin) poor = true;
-  const on = poor && betterFitInTime(view, model, job, pmin, due - aheadMs, pref);
+  const on = poor && betterFitInTime(view, model, job, pmin, due - aheadMs, pref, out.freeAt);
   for (let a = 0; a < n; a++) affinity[a] = on && pref[a]! < pmin ? 1 : 0;
 };
 
 /** Some accelerator with P ≥ pmin runs the whole rest of the job by `due` (waiting for it is safe). */
-const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pmin: number, due: number, pref: Float64Array): boolean => {
-  const accs = view.accelerators;
-  for (let a = 0; a < accs.length; a++) {
-    if (pref[a]! >= pmin && Math.max(view.now, accs[a]!.busyUntil) + restLatencyMs(model.costs.latencyMs[a]!, job) <= due) return true;
+const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pmin: number, due: number, pref: Float64Array, freeAt: Float64Array): boolean => {
+  const n = view.accelerators.length;
+  for (let a = 0; a < n; a++) {
+    // the rest's latency is ≥ 0, so an accelerator free only after `due` cannot finish it by then (asked first: it is cheaper)
+    if (pref[a]! >= pmin && freeAt[a]! <= due && freeAt[a]! + restLatencyMs(model.costs.latencyMs[a]!, job) <= due) return true;
   }
   return false;
 };
@@ -97,7 +120,7 @@ const restLatencyMs = (latencyMs: Float64Array, job: JobView): number =>
 /** `aheadMs`: the work queued ahead of the job, per accelerator (`queuedAhead`; 0 with contend=0). */
 type FitParams = { readonly ustar: number; readonly pmin: number; readonly marginMs: number; readonly aheadMs?: number };
 
-/** P and both guards of the job's next block on every accelerator, into `out`. */
+/** P and both guards of the job's next block on every accelerator, into `out` (its `freeAt` filled for `view`). */
 export const fillFit = (
   view: SchedulerView,
   model: ModelView,
@@ -127,6 +150,7 @@ export const jobFit = (
   params: FitParams,
 ): { preference: Float64Array; guardSkips: Uint8Array; affinitySkips: Uint8Array } => {
   const out = fitBuffers(view.accelerators.length);
+  fillFreeAt(view, out);
   fillFit(view, model, job, blockLayers, u, params.ustar, params.pmin, params.marginMs, params.aheadMs ?? 0, out);
   return { preference: out.preference, guardSkips: out.guardSkips, affinitySkips: out.affinitySkips };
 };
@@ -145,6 +169,7 @@ export const preference = (model: ModelView, job: JobView, acc: number, blockLay
  */
 export const guardSkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, blockLayers: number, marginMs = 0, aheadMs = 0): boolean => {
   const out = fitBuffers(view.accelerators.length);
+  fillFreeAt(view, out);
   fillPreference(model, job, blockLayers, false, view.accelerators.length, out);
   fillGuard(view, model, job, blockLayers, job.deadline - marginMs, aheadMs, out);
   return out.guardSkips[acc] === 1;

@@ -23,11 +23,17 @@ export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelV
  * unfinished jobs, a few per model.
  */
 export const queuedAhead = (deadlines: Float64Array, demand: Float64Array, count: number, accelerators: number, out: Float64Array): void => {
-  for (let i = 0; i < count; i++) {
-    let sum = 0;
-    for (let k = 0; k < count; k++) if (k !== i && deadlines[k]! <= deadlines[i]!) sum += demand[k]!;
-    out[i] = sum / accelerators;
-  }
+  for (let i = 0; i < count; i++) out[i] = queuedAheadOf(deadlines, demand, count, accelerators, i);
+};
+
+/** `queuedAhead`'s figure for job i alone (the decision asks only for the jobs it scores). O(count). */
+export const queuedAheadOf = (deadlines: Float64Array, demand: Float64Array, count: number, accelerators: number, i: number): number => {
+  const due = deadlines[i]!;
+  let sum = 0;
+  // in index order, without i
+  for (let k = 0; k < i; k++) if (deadlines[k]! <= due) sum += demand[k]!;
+  for (let k = i + 1; k < count; k++) if (deadlines[k]! <= due) sum += demand[k]!;
+  return sum / accelerators;
 };
 
 const edpTails = new WeakMap<ModelCosts, Float64Array>();
@@ -83,6 +89,20 @@ export const shedOverload = (
   order: Int32Array = new Int32Array(count),
 ): void => {
   shed.fill(0, 0, count);
+  // No job is predicted late when all the work together, over the accelerators, fits before the
+  // earliest deadline: the common case, decided without the sort. The total is inflated by
+  // 4·count ulps, more than the rounding of any partial sum the walk below computes can exceed it
+  // by, so this never skips a walk that would shed (nor is taken with a negative or NaN demand).
+  let total = 0;
+  let earliest = Number.POSITIVE_INFINITY;
+  let plain = true;
+  for (let i = 0; i < count; i++) {
+    const d = demand[i]!;
+    if (!(d >= 0)) plain = false;
+    total += d;
+    if (deadlines[i]! < earliest) earliest = deadlines[i]!;
+  }
+  if (plain && now + (total * (1 + 4 * count * Number.EPSILON)) / accelerators <= earliest) return;
   // insertion sort by (deadline, index): a few jobs per model, nearly in order (a comparator sort cost more)
   for (let i = 0; i < count; i++) {
     let at = i;

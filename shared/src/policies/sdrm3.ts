@@ -36,8 +36,8 @@
 import { dropOf, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { blockLayers, byteCompare, toGoMs } from "./common";
-import { fillFit, fitBuffers } from "./sdrm3-fit";
-import { SHED_RANK, cascadeWork, edpRestMs, frameValue, parallelism, queuedAhead, shedOverload } from "./sdrm3-load";
+import { fillFit, fillFreeAt, fitBuffers } from "./sdrm3-fit";
+import { SHED_RANK, cascadeWork, edpRemainingMs, frameValue, parallelism, queuedAheadOf, shedOverload } from "./sdrm3-load";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
@@ -85,7 +85,7 @@ export { isStarving, shouldDrop };
 
 /** P and the guards (policies/sdrm3-fit.ts) and the load terms of behaviour 2 (policies/sdrm3-load.ts). */
 export { affinitySkips, guardSkips, jobFit, preference } from "./sdrm3-fit";
-export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, queuedAhead, shedOverload } from "./sdrm3-load";
+export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, queuedAhead, queuedAheadOf, shedOverload } from "./sdrm3-load";
 
 /** sdrm3's block size: its `block` parameter, or the run's block size when that is 0. */
 export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =>
@@ -99,9 +99,10 @@ export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =
  * Reused from call to call by the decision (no object per pair).
  */
 class Scored {
-  jobs: JobView[] = [];
+  /** Job i (i < jobCount; the arrays keep their room from call to call, `release` clears the references). */
+  jobs: Array<JobView | undefined> = [];
   /** The view job i was scored with (a starting supernet job: its load-rule variant's). */
-  models: ModelView[] = [];
+  models: Array<ModelView | undefined> = [];
   /** A starting job of a supernet model: the variant of the load rule (else undefined). */
   variants: Array<number | undefined> = [];
   layers = new Int32Array(0);
@@ -130,13 +131,35 @@ class Scored {
   allValue = new Float64Array(0);
   allSheddable = new Uint8Array(0);
   allShed = new Uint8Array(0);
+  /** Per model (view order): its starting variant (undefined: not a supernet model) and view, starving (1), cascade work. */
+  mChosen: Array<number | undefined> = [];
+  mStarting: Array<ModelView | undefined> = [];
+  /** Per model: the cost table `mParallelism` and `mEdpTail` are for (the full model's), so they are looked up once per table. */
+  mCosts: Array<ModelView["costs"] | undefined> = [];
+  mParallelism = new Float64Array(0);
+  mEdpTail: Array<Float64Array | undefined> = [];
+  modelCount = 0;
+  /** Unfinished jobs of the view (the length of the all* columns in use). */
+  allCount = 0;
+  knobs = new Knobs();
+  mStarving = new Uint8Array(0);
+  mChildWork = new Float64Array(0);
   /** Matching: each job's pairs in `byScore` order, the position of its best free pair there, the taken accelerators. */
   order = new Int32Array(0);
   head = new Int32Array(0);
   accTaken = new Uint8Array(0);
+  /** Accelerator a is idle at this point (1). */
+  idle = new Uint8Array(0);
 
-  /** Room for `jobs` ready jobs of `all` unfinished ones, `pairs` pairs and `accs` accelerators; no job, no pair. */
-  reserve(jobs: number, all: number, pairs: number, accs: number): void {
+  /** Room for `jobs` ready jobs of `all` unfinished ones, `pairs` pairs, `accs` accelerators and `models` models; no job, no pair. */
+  reserve(jobs: number, all: number, pairs: number, accs: number, models: number): void {
+    if (this.mStarving.length < models) {
+      const size = Math.max(models, 2 * this.mStarving.length);
+      this.mStarving = new Uint8Array(size);
+      this.mChildWork = new Float64Array(size);
+      this.mParallelism = new Float64Array(size);
+      this.mCosts.length = 0;
+    }
     if (this.allToGo.length < all) {
       const size = Math.max(all, 2 * this.allToGo.length);
       this.allDeadline = new Float64Array(size);
@@ -169,138 +192,265 @@ class Scored {
     if (this.fit.latency.length < accs) {
       this.fit = fitBuffers(accs);
       this.accTaken = new Uint8Array(accs);
+      this.idle = new Uint8Array(accs);
     }
     this.jobCount = 0;
     this.pairCount = 0;
   }
 
+  /** Model m's full cost table `costs`: its parallelism and least-EDP tail, looked up when the table changes. */
+  track(m: number, costs: ModelView["costs"]): void {
+    if (this.mCosts[m] === costs) return;
+    this.mCosts[m] = costs;
+    this.mParallelism[m] = parallelism(costs);
+    this.mEdpTail[m] = edpRemainingMs(costs);
+  }
+
   /** Drops the references into the view (the buffers stay). */
   release(): void {
-    this.jobs.length = 0;
-    this.models.length = 0;
-    this.variants.length = 0;
+    this.jobs.fill(undefined, 0, this.jobCount);
+    this.models.fill(undefined, 0, this.jobCount);
+    this.mStarting.fill(undefined, 0, this.modelCount);
   }
 }
 
 const NO_MODELS: ReadonlyMap<string, ModelView> = new Map();
 
+/** sdrm3's parameters as numbers, read from the parameter object once per decision. */
+class Knobs {
+  alpha = 0;
+  beta = 0;
+  gamma = 0;
+  ustar = 0;
+  eps = 0;
+  starveMs = 0;
+  boost = 0;
+  drop = 0;
+  guard = 0;
+  pmin = 0;
+  margin = 0;
+  cascade = 0;
+  contend = 0;
+  affordable = 0;
+  critical = 0;
+  /** Overload shedding is admission control: off with the drop rule (drop=0 runs every frame). */
+  overload = 0;
+  ownBlock = 0;
+  horizonMs = 0;
+  lambda1 = 0;
+  lambda2 = 0;
+
+  set(params: PolicyParams): void {
+    const p = params as Record<(typeof SDRM3_PARAMS)[number]["name"], number>;
+    this.alpha = p.alpha;
+    this.beta = p.beta;
+    this.gamma = p.gamma;
+    this.ustar = p.ustar;
+    this.eps = p.eps;
+    this.starveMs = p.starveMs;
+    this.boost = p.boost;
+    this.drop = p.drop;
+    this.guard = p.guard;
+    this.pmin = p.pmin;
+    this.margin = p.margin;
+    this.cascade = p.cascade;
+    this.contend = p.contend;
+    this.affordable = p.affordable;
+    this.critical = p.critical;
+    this.overload = p.drop === 1 ? p.overload : 0;
+    this.ownBlock = params.block ?? 0;
+    this.horizonMs = params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs;
+    this.lambda1 = params.lambda1 ?? SUPERNET_DEFAULTS.lambda1;
+    this.lambda2 = params.lambda2 ?? SUPERNET_DEFAULTS.lambda2;
+  }
+}
+
 /**
  * Scores every (ready job, idle accelerator) pair into `s` and returns the drops.
  * For each model, for each ready job (oldest first): the drop rule, then U, F, and per idle
- * accelerator the guards and S = U + α·F + β·P (+ boost).
+ * accelerator the guards and S = U + α·F + β·P (+ boost). What depends on the model only (its
+ * starting variant, starvation, cascade work, parallelism, least-EDP tail) is computed once per
+ * model; the load terms of behaviour 2 only when some accelerator is idle (they only shape pairs).
  */
 const scorePairs = (view: SchedulerView, params: PolicyParams, s: Scored): Drop[] => {
-  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade, contend, affordable, critical } = params as Record<
-    (typeof SDRM3_PARAMS)[number]["name"],
-    number
-  >;
-  // overload shedding is admission control: off with the drop rule (drop=0 runs every frame)
-  const overload = drop === 1 ? params.overload! : 0;
-  const accs = view.accelerators;
-  let idleCount = 0;
-  for (const a of accs) if (a.idle) idleCount++;
-  let ready = 0;
-  let all = 0;
-  for (const m of view.models) for (const j of m.queue) {
-    all++;
-    if (!j.running) ready++;
-  }
-  s.reserve(ready, all, ready * idleCount, accs.length);
-  s.idleCount = idleCount;
-  const fit = s.fit;
+  const k = s.knobs;
+  k.set(params);
+  prepare(view, k, s);
+  // the load terms shape pairs only: none without an idle accelerator
+  const loadTerms = s.idleCount > 0 && (k.contend === 1 || k.overload > 0);
+  if (loadTerms) fillDemand(view, k, s);
   const drops: Drop[] = [];
-  // the full models' views (a supernet model's variant views share its name and statistics); only the weighted cascade mode reads them
-  const byName = cascade === 0 || cascade === 1 ? NO_MODELS : new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
-  const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs) : 0;
-  s.load = load;
-  const chosenOf = (full: ModelView): number | undefined =>
-    full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? SUPERNET_DEFAULTS.lambda1, params.lambda2 ?? SUPERNET_DEFAULTS.lambda2, full.variants.length);
-  if (contend === 1 || overload > 0) {
-    // every unfinished job's deadline and demand, ToGo* (a starting supernet job: its load-rule variant's; 0 for a job the drop rule
-    // drops now) scaled by n / parallelism, then the work ahead of each
-    let n = 0;
-    for (const full of view.models) {
-      const chosen = chosenOf(full);
-      const starting = chosen === undefined ? full : variantView(full, chosen);
-      const starving = isStarving(full, view.now, starveMs);
-      const value = frameValue(full);
-      // a frame's demand includes the expected work of its cascade children (they share its deadline)
-      const childWork = cascadeWork(full, byName, cascade);
-      for (const job of full.queue) {
-        const toGo = toGoMs(job.started ? full : starting, job);
-        const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - view.now, gamma, starving);
-        s.allDeadline[n] = job.deadline;
-        // in ms of the n accelerators' joint time: ToGo* is at the fastest speed, and the accelerators together are worth parallelism() of the fastest for this model
-        s.allToGo[n] = dropped ? 0 : ((toGo + childWork) * accs.length) / parallelism(job.started ? full.costs : starting.costs);
-        s.allValue[n] = value;
-        s.allSheddable[n++] = job.started || job.running || starving || dropped ? 0 : 1;
-      }
-    }
-    if (contend === 1) queuedAhead(s.allDeadline, s.allToGo, n, accs.length, s.allAhead);
-    if (overload > 0) shedOverload(view.now, s.allDeadline, s.allToGo, s.allValue, s.allSheddable, n, accs.length, s.allShed, s.allOrder);
-  }
+  const { now, models } = view;
+  const { drop, gamma } = k;
+  const idleCount = s.idleCount;
   let jobIndex = -1;
-  for (const full of view.models) {
-    const starving = isStarving(full, view.now, starveMs);
-    const childWork = cascadeWork(full, byName, cascade);
-    // a job of a supernet model that has not started runs, and is scored, as the load rule's variant
-    const chosen = chosenOf(full);
-    const starting = chosen === undefined ? full : variantView(full, chosen);
-    for (const job of full.queue) {
+  for (let m = 0; m < models.length; m++) {
+    const full = models[m]!;
+    const queue = full.queue;
+    const starving = s.mStarving[m] === 1;
+    const starting = s.mStarting[m]!;
+    for (let q = 0; q < queue.length; q++) {
+      const job = queue[q]!;
       jobIndex++;
       if (job.running) continue;
       const model = job.started ? full : starting;
-      const slack = job.deadline - view.now;
+      const slack = job.deadline - now;
       const toGo = toGoMs(model, job);
-      const dropped = drop === 1 ? dropOf(job.id, toGo, slack, gamma, starving) : undefined;
-      if (dropped !== undefined) {
-        drops.push(dropped);
+      if (drop === 1 && shouldDrop(toGo, slack, gamma, starving)) {
+        drops.push(dropOf(job.id, toGo, slack, gamma, starving)!);
         continue;
       }
-      if (idleCount === 0) continue;
-      // urgency counts the work of the cascade children that must still run in this frame's window; the
-      // work queued ahead (contend=1) is for the guards and the affordable test only: it is much the same
-      // pressure on every job, and in U it saturated U at 1 for all of them and erased the ranking
-      const ahead = contend === 1 ? s.allAhead[jobIndex]! : 0;
-      const u = urgency(toGo + childWork, slack, eps);
-      const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
-      const layers = blockLayers(view, model, job, params.block ?? 0);
-      // a shed job is not started (overload=2): no pairs, and no competitor in the critical test
-      const shed = overload > 0 && s.allShed[jobIndex] === 1;
-      if (shed && overload === 2) continue;
-      const i = s.jobCount++;
-      s.jobs.push(job);
-      s.models.push(model);
-      s.variants.push(job.started ? undefined : chosen);
-      s.layers[i] = layers;
-      s.u[i] = u;
-      s.f[i] = f;
-      s.jobFirst[i] = s.pairCount;
-      const bonus = (starving && toGo <= slack ? boost : 0) - (shed ? SHED_RANK : 0);
-      const marginMs = margin * model.periodMs;
-      // relaxed (energy-efficient fit) only while that fit for the rest of the job still meets the deadline (affordable=1)
-      const relaxedU = affordable === 1 && u < ustar && edpRestMs(model.costs, job) + ahead + childWork > slack - marginMs ? ustar : u;
-      fillFit(view, model, job, layers, relaxedU, ustar, pmin, marginMs, ahead, fit);
-      s.laxity[i] = slack - toGo;
-      let minBlock = Number.POSITIVE_INFINITY;
-      for (let a = 0; a < accs.length; a++) if (accs[a]!.idle && fit.latency[a]! < minBlock) minBlock = fit.latency[a]!;
-      s.minBlock[i] = minBlock;
-      for (let a = 0; a < accs.length; a++) {
-        if (!accs[a]!.idle) continue;
-        if (guard === 1 && fit.guardSkips[a]) continue;
-        if (fit.affinitySkips[a]) continue;
-        const p = fit.preference[a]!;
-        const k = s.pairCount++;
-        s.pairJob[k] = i;
-        s.pairAcc[k] = a;
-        s.score[k] = u + alpha * f + beta * p + bonus;
-        s.p[k] = p;
-      }
+      if (idleCount > 0) scoreJob(view, k, s, m, job, jobIndex, toGo, slack);
     }
   }
   s.jobFirst[s.jobCount] = s.pairCount;
-  if (critical === 1) rankCritical(s);
+  if (k.critical === 1) rankCritical(s);
   return drops;
+};
+
+/**
+ * The point's sizes and per-model terms into `s`: room for its jobs, which accelerators are idle
+ * and when each is free, the supernet load, and per model its starting variant, starvation,
+ * cascade work and (with an idle accelerator) its cost table's parallelism and least-EDP tail.
+ */
+const prepare = (view: SchedulerView, k: Knobs, s: Scored): void => {
+  const { now, accelerators: accs, models } = view;
+  const accCount = accs.length;
+  const modelCount = models.length;
+  let ready = 0;
+  let all = 0;
+  for (let m = 0; m < modelCount; m++) {
+    const queue = models[m]!.queue;
+    all += queue.length;
+    for (let q = 0; q < queue.length; q++) if (!queue[q]!.running) ready++;
+  }
+  s.reserve(ready, all, ready * accCount, accCount, modelCount);
+  s.modelCount = modelCount;
+  s.allCount = all;
+  const idle = s.idle;
+  let idleCount = 0;
+  for (let a = 0; a < accCount; a++) {
+    const on = accs[a]!.idle;
+    idle[a] = on ? 1 : 0;
+    if (on) idleCount++;
+  }
+  s.idleCount = idleCount;
+  if (idleCount > 0) fillFreeAt(view, s.fit);
+  const cascade = k.cascade;
+  // the full models' views (a supernet model's variant views share its name and statistics); only the weighted cascade mode reads them
+  const byName = cascade === 0 || cascade === 1 ? NO_MODELS : new Map(models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
+  const load = offersVariants(view) ? supernetLoad(view, k.horizonMs) : 0;
+  s.load = load;
+  for (let m = 0; m < modelCount; m++) {
+    const full = models[m]!;
+    // a job of a supernet model that has not started runs, and is scored, as the load rule's variant
+    const chosen = full.variants === undefined ? undefined : variantForLoad(load, k.lambda1, k.lambda2, full.variants.length);
+    s.mChosen[m] = chosen;
+    s.mStarting[m] = chosen === undefined ? full : variantView(full, chosen);
+    s.mStarving[m] = isStarving(full, now, k.starveMs) ? 1 : 0;
+    // a frame's demand (and urgency) includes the expected work of its cascade children (they share its deadline)
+    s.mChildWork[m] = cascadeWork(full, byName, cascade);
+    if (idleCount > 0) s.track(m, full.costs);
+  }
+};
+
+/**
+ * Every unfinished job's deadline and demand (view order, running ones included): ToGo* (a
+ * starting supernet job: its load-rule variant's; 0 for a job the drop rule drops now) plus the
+ * cascade work, in ms of the n accelerators' joint time — ToGo* is at the fastest speed, and the
+ * accelerators together are worth parallelism() of the fastest for this model; then the overload
+ * shedding. The work queued ahead of a job (contend) is summed from these when the job is scored.
+ */
+const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
+  const { now, models } = view;
+  const accCount = view.accelerators.length;
+  const { drop, gamma } = k;
+  let n = 0;
+  for (let m = 0; m < models.length; m++) {
+    const full = models[m]!;
+    const starting = s.mStarting[m]!;
+    const starving = s.mStarving[m] === 1;
+    const childWork = s.mChildWork[m]!;
+    const value = frameValue(full);
+    const queue = full.queue;
+    const parFull = s.mParallelism[m]!;
+    let parStarting = starting === full ? parFull : 0;
+    for (let q = 0; q < queue.length; q++) {
+      const job = queue[q]!;
+      const toGo = toGoMs(job.started ? full : starting, job);
+      const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - now, gamma, starving);
+      s.allDeadline[n] = job.deadline;
+      if (dropped) s.allToGo[n] = 0;
+      else if (job.started) s.allToGo[n] = ((toGo + childWork) * accCount) / parFull;
+      else {
+        if (parStarting === 0) parStarting = parallelism(starting.costs);
+        s.allToGo[n] = ((toGo + childWork) * accCount) / parStarting;
+      }
+      s.allValue[n] = value;
+      s.allSheddable[n++] = job.started || job.running || starving || dropped ? 0 : 1;
+    }
+  }
+  if (k.overload > 0) shedOverload(now, s.allDeadline, s.allToGo, s.allValue, s.allSheddable, n, accCount, s.allShed, s.allOrder);
+};
+
+/**
+ * Ready job `job` (the `jobIndex`-th unfinished job of the view, of model m; not dropped) with
+ * some accelerator idle: its terms, and a pair per idle accelerator the guards leave it.
+ */
+const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobView, jobIndex: number, toGo: number, slack: number): void => {
+  // a shed job is not started (overload=2): no pairs, and no competitor in the critical test
+  const shed = k.overload > 0 && s.allShed[jobIndex] === 1;
+  if (shed && k.overload === 2) return;
+  const full = view.models[m]!;
+  const model = job.started ? full : s.mStarting[m]!;
+  const childWork = s.mChildWork[m]!;
+  // urgency counts the work of the cascade children that must still run in this frame's window; the
+  // work queued ahead (contend=1) is for the guards and the affordable test only: it is much the same
+  // pressure on every job, and in U it saturated U at 1 for all of them and erased the ranking
+  const ahead = k.contend === 1 ? queuedAheadOf(s.allDeadline, s.allToGo, s.allCount, view.accelerators.length, jobIndex) : 0;
+  const u = urgency(toGo + childWork, slack, k.eps);
+  const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
+  const layers = blockLayers(view, model, job, k.ownBlock);
+  const i = s.jobCount++;
+  s.jobs[i] = job;
+  s.models[i] = model;
+  s.variants[i] = job.started ? undefined : s.mChosen[m];
+  s.layers[i] = layers;
+  s.u[i] = u;
+  s.f[i] = f;
+  s.jobFirst[i] = s.pairCount;
+  const bonus = (s.mStarving[m] === 1 && toGo <= slack ? k.boost : 0) - (shed ? SHED_RANK : 0);
+  const marginMs = k.margin * model.periodMs;
+  // relaxed (energy-efficient fit) only while that fit for the rest of the job, every layer on its least-EDP accelerator, still meets the deadline (affordable=1)
+  let relaxedU = u;
+  if (k.affordable === 1 && u < k.ustar) {
+    const tail = model === full ? s.mEdpTail[m]! : edpRemainingMs(model.costs);
+    if (tail[job.nextLayer]! - tail[Math.min(job.layerCount, model.costs.layerCount)]! + ahead + childWork > slack - marginMs) relaxedU = k.ustar;
+  }
+  const fit = s.fit;
+  fillFit(view, model, job, layers, relaxedU, k.ustar, k.pmin, marginMs, ahead, fit);
+  const { latency, guardSkips, affinitySkips, preference } = fit;
+  const { idle, pairJob, pairAcc, score, p: pairP } = s;
+  const guard = k.guard === 1;
+  const base = u + k.alpha * f;
+  const beta = k.beta;
+  // the shortest next block on an idle accelerator (the critical test), guards or not
+  let minBlock = Number.POSITIVE_INFINITY;
+  let pairs = s.pairCount;
+  for (let a = 0; a < view.accelerators.length; a++) {
+    if (idle[a] === 0) continue;
+    if (latency[a]! < minBlock) minBlock = latency[a]!;
+    if (guard && guardSkips[a]) continue;
+    if (affinitySkips[a]) continue;
+    const p = preference[a]!;
+    pairJob[pairs] = i;
+    pairAcc[pairs] = a;
+    score[pairs] = base + beta * p + bonus;
+    pairP[pairs++] = p;
+  }
+  s.pairCount = pairs;
+  s.laxity[i] = slack - toGo;
+  s.minBlock[i] = minBlock;
 };
 
 /** How far above every non-critical pair a critical job's pairs rank (added to their score). */
