@@ -2,7 +2,7 @@
  * sdrm3's view of one job's next block on every accelerator: the preference P and the two guards
  * (feasibility, affinity), computed once per job into buffers (policies/sdrm3.ts uses them).
  */
-import { layerSum, tailSum } from "./common";
+import { layerSum, tailMemo, tailSumIn } from "./common";
 import type { JobView, ModelView, SchedulerView } from "./types";
 
 // ─── one job's next block on every accelerator: P and the two guards (one implementation) ────
@@ -106,16 +106,32 @@ const fillAffinity = (view: SchedulerView, model: ModelView, job: JobView, relax
 /** Some accelerator with P ≥ pmin runs the whole rest of the job by `due` (waiting for it is safe). */
 const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pmin: number, due: number, pref: Float64Array, freeAt: Float64Array): boolean => {
   const n = view.accelerators.length;
+  const rows = model.costs.latencyMs;
+  let memos: Float64Array[] | undefined;
   for (let a = 0; a < n; a++) {
     // the rest's latency is ≥ 0, so an accelerator free only after `due` cannot finish it by then (asked first: it is cheaper)
-    if (pref[a]! >= pmin && freeAt[a]! <= due && freeAt[a]! + restLatencyMs(model.costs.latencyMs[a]!, job) <= due) return true;
+    if (!(pref[a]! >= pmin && freeAt[a]! <= due)) continue;
+    const row = rows[a]!;
+    let rest: number;
+    if (job.layerCount !== row.length) rest = layerSum(row, job.nextLayer, job.layerCount - job.nextLayer);
+    else if (job.nextLayer >= row.length) rest = 0;
+    else rest = tailSumIn(row, (memos ??= rowMemos(rows))[a]!, job.nextLayer);
+    if (freeAt[a]! + rest <= due) return true;
   }
   return false;
 };
 
-/** Latency of the rest of `job` (its next layer to its last) on the accelerator of cost row `latencyMs`. */
-const restLatencyMs = (latencyMs: Float64Array, job: JobView): number =>
-  job.layerCount === latencyMs.length ? tailSum(latencyMs, job.nextLayer) : layerSum(latencyMs, job.nextLayer, job.layerCount - job.nextLayer);
+const tailMemos = new WeakMap<ReadonlyArray<Float64Array>, Float64Array[]>();
+
+/** `tailMemo` of every row of a cost table (looked up once per table rather than once per row). */
+const rowMemos = (rows: ReadonlyArray<Float64Array>): Float64Array[] => {
+  let memos = tailMemos.get(rows);
+  if (memos === undefined) {
+    memos = rows.map(tailMemo);
+    tailMemos.set(rows, memos);
+  }
+  return memos;
+};
 
 /** `aheadMs`: the work queued ahead of the job, per accelerator (`queuedAhead`; 0 with contend=0). */
 type FitParams = { readonly ustar: number; readonly pmin: number; readonly marginMs: number; readonly aheadMs?: number };

@@ -26,7 +26,58 @@ export const queuedAhead = (deadlines: Float64Array, demand: Float64Array, count
   for (let i = 0; i < count; i++) out[i] = queuedAheadOf(deadlines, demand, count, accelerators, i);
 };
 
-/** `queuedAhead`'s figure for job i alone (the decision asks only for the jobs it scores). O(count). */
+/**
+ * `queuedAhead`'s figures for the `whichCount` jobs listed in `which` only (the decision asks for
+ * the jobs it scores), into `out[i]` for each listed i. The same sums, term by term in index
+ * order: four jobs share one pass over the others (four independent sums, so the adds overlap),
+ * and a job k that is not ahead adds 0 (k's demand times 0, then + 0 leaves a sum unchanged) rather
+ * than a branch the processor cannot predict. With a demand that is not finite (where × 0 is not
+ * 0) it takes `queuedAheadOf`'s branches.
+ */
+export const queuedAheadFor = (
+  deadlines: Float64Array,
+  demand: Float64Array,
+  count: number,
+  accelerators: number,
+  which: Int32Array,
+  whichCount: number,
+  out: Float64Array,
+): void => {
+  let finite = true;
+  for (let k = 0; k < count; k++) if (!Number.isFinite(demand[k]!)) finite = false;
+  let w = 0;
+  if (finite) {
+    for (; w + 4 <= whichCount; w += 4) {
+      const i0 = which[w]!;
+      const i1 = which[w + 1]!;
+      const i2 = which[w + 2]!;
+      const i3 = which[w + 3]!;
+      const d0 = deadlines[i0]!;
+      const d1 = deadlines[i1]!;
+      const d2 = deadlines[i2]!;
+      const d3 = deadlines[i3]!;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < count; k++) {
+        const dk = deadlines[k]!;
+        const x = demand[k]!;
+        s0 += x * (+(dk <= d0) & +(k !== i0));
+        s1 += x * (+(dk <= d1) & +(k !== i1));
+        s2 += x * (+(dk <= d2) & +(k !== i2));
+        s3 += x * (+(dk <= d3) & +(k !== i3));
+      }
+      out[i0] = s0 / accelerators;
+      out[i1] = s1 / accelerators;
+      out[i2] = s2 / accelerators;
+      out[i3] = s3 / accelerators;
+    }
+  }
+  for (; w < whichCount; w++) out[which[w]!] = queuedAheadOf(deadlines, demand, count, accelerators, which[w]!);
+};
+
+/** `queuedAhead`'s figure for job i alone. O(count). */
 export const queuedAheadOf = (deadlines: Float64Array, demand: Float64Array, count: number, accelerators: number, i: number): number => {
   const due = deadlines[i]!;
   let sum = 0;
@@ -96,19 +147,36 @@ export const shedOverload = (
   let total = 0;
   let earliest = Number.POSITIVE_INFINITY;
   let plain = true;
+  let ordered = true;
   for (let i = 0; i < count; i++) {
     const d = demand[i]!;
     if (!(d >= 0)) plain = false;
     total += d;
-    if (deadlines[i]! < earliest) earliest = deadlines[i]!;
+    const due = deadlines[i]!;
+    if (due < earliest) earliest = due;
+    if (Number.isNaN(due)) ordered = false;
   }
   if (plain && now + (total * (1 + 4 * count * Number.EPSILON)) / accelerators <= earliest) return;
-  // insertion sort by (deadline, index): a few jobs per model, nearly in order (a comparator sort cost more)
+  // insertion sort by (deadline, index); job i goes after every earlier job due no later (their indices are smaller): a few
+  // jobs per model, nearly in order (a comparator sort cost more); many jobs (and no NaN deadline): the place found by
+  // bisection, the same place
+  const bisect = ordered && count > 16;
   for (let i = 0; i < count; i++) {
+    const due = deadlines[i]!;
     let at = i;
-    while (at > 0 && (deadlines[order[at - 1]!]! > deadlines[i]! || (deadlines[order[at - 1]!]! === deadlines[i]! && order[at - 1]! > i))) {
-      order[at] = order[at - 1]!;
-      at--;
+    if (bisect) {
+      let lo = 0;
+      while (lo < at) {
+        const mid = (lo + at) >> 1;
+        if (deadlines[order[mid]!]! > due) at = mid;
+        else lo = mid + 1;
+      }
+      order.copyWithin(at + 1, at, i);
+    } else {
+      while (at > 0 && (deadlines[order[at - 1]!]! > due || (deadlines[order[at - 1]!]! === due && order[at - 1]! > i))) {
+        order[at] = order[at - 1]!;
+        at--;
+      }
     }
     order[at] = i;
   }

@@ -236,7 +236,7 @@ const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
 const DEFAULTS = resolvePolicy("sdrm3").params;
 
 /** `count` views of the models of AR_Assistant on Quad_8K: ready jobs at random layers and deadlines, some accelerators busy. */
-const seededViews = (count: number, seed: number): SchedulerView[] => {
+const seededViews = (count: number, seed: number, maxJobs = 2): SchedulerView[] => {
   const opts = resolveRunSpec({ scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 100 });
   const rand = Prng.forStream(seed, "sdrm3-reference");
   const costs = [...opts.costs.entries()].sort(([a], [b]) => byteCompare(a, b));
@@ -247,7 +247,7 @@ const seededViews = (count: number, seed: number): SchedulerView[] => {
       const periodMs = 10 + 40 * rand.next();
       const remaining = optimisticRemaining(c);
       const queue: JobView[] = [];
-      const jobs = Math.floor(rand.next() * 3);
+      const jobs = Math.floor(rand.next() * (maxJobs + 1));
       for (let frame = 0; frame < jobs; frame++) {
         const nextLayer = Math.floor(rand.next() * c.layerCount);
         // urgency ToGo*/slack from 0.05 to beyond 1 (some dropped, some where only some accelerators are on time)
@@ -319,6 +319,19 @@ describe("sdrm3's decision equals its pair-by-pair definition", () => {
     // the views exercise both: matches and drops
     expect(dispatches).toBeGreaterThan(500);
     expect(drops).toBeGreaterThan(50);
+  });
+
+  it("with many unfinished jobs (more than 16: the overload walk's bisection, the queued-ahead sums four jobs at a time)", () => {
+    let many = 0;
+    const views = seededViews(60, 13, 8);
+    for (const set of [{}, { overload: 1 }, { ustar: 0.95, critical: 0 }]) {
+      const params = { ...DEFAULTS, ...set };
+      for (const v of views) {
+        expect(JSON.stringify(decideSdrm3(v, params))).toBe(JSON.stringify(refDecide(v, params)));
+        if (v.models.reduce((n, m) => n + m.queue.length, 0) > 16) many++;
+      }
+    }
+    expect(many).toBeGreaterThan(100);
   });
 
   it.each([

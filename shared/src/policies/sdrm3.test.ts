@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { resolvePolicy } from "./catalogue";
 import { optimisticRemaining } from "../actors/scheduler-kernel";
 import type { ModelCosts } from "../domain/types";
+import { Prng } from "../domain/prng";
 import {
   affinitySkips,
   cascadeWork,
@@ -18,6 +19,8 @@ import {
   preference,
   parallelism,
   queuedAhead,
+  queuedAheadFor,
+  queuedAheadOf,
   scoreSdrm3,
   shedOverload,
   shouldDrop,
@@ -343,6 +346,25 @@ describe("behaviour 2: work ahead, overload shedding, critical jobs (hand-comput
     // deadlines 10, 20, 10; demands 2, 4, 6; 2 accelerators
     queuedAhead(Float64Array.of(10, 20, 10), Float64Array.of(2, 4, 6), 3, 2, out);
     expect([...out]).toEqual([6 / 2, (2 + 6) / 2, 2 / 2]);
+  });
+
+  it("queuedAheadFor (four jobs per pass, no branch) gives queuedAheadOf's sums bit for bit, for any subset, with ties and non-finite demands", () => {
+    const rand = Prng.forStream(3, "queued-ahead");
+    let checked = 0;
+    for (let t = 0; t < 300; t++) {
+      const count = 1 + Math.floor(rand.next() * 40);
+      const deadlines = Float64Array.from({ length: count }, () => 100 + Math.floor(rand.next() * 20) * (rand.next() < 0.5 ? 1 : 0.1 + rand.next()));
+      const demand = Float64Array.from({ length: count }, () => (rand.next() < 0.2 ? 0 : rand.next() * 7.3));
+      if (t % 10 === 0) demand[Math.floor(rand.next() * count)] = t % 20 === 0 ? Number.POSITIVE_INFINITY : Number.NaN;
+      const which = Int32Array.from({ length: count }, (_, i) => i).filter(() => rand.next() < 0.7);
+      const out = new Float64Array(count).fill(-1);
+      queuedAheadFor(deadlines, demand, count, 3, which, which.length, out);
+      for (const i of which) {
+        expect(Object.is(out[i], queuedAheadOf(deadlines, demand, count, 3, i))).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(3000);
   });
 
   it("parallelism: what the accelerators are worth to a model, in units of every layer on its fastest accelerator", () => {

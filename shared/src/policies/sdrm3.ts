@@ -37,7 +37,7 @@ import { dropOf, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { blockLayers, byteCompare, toGoMs } from "./common";
 import { fillFit, fillFreeAt, fitBuffers } from "./sdrm3-fit";
-import { SHED_RANK, cascadeWork, edpRemainingMs, frameValue, parallelism, queuedAheadOf, shedOverload } from "./sdrm3-load";
+import { SHED_RANK, cascadeWork, edpRemainingMs, frameValue, parallelism, queuedAheadFor, shedOverload } from "./sdrm3-load";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
@@ -85,7 +85,7 @@ export { isStarving, shouldDrop };
 
 /** P and the guards (policies/sdrm3-fit.ts) and the load terms of behaviour 2 (policies/sdrm3-load.ts). */
 export { affinitySkips, guardSkips, jobFit, preference } from "./sdrm3-fit";
-export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, queuedAhead, queuedAheadOf, shedOverload } from "./sdrm3-load";
+export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, queuedAhead, queuedAheadFor, queuedAheadOf, shedOverload } from "./sdrm3-load";
 
 /** sdrm3's block size: its `block` parameter, or the run's block size when that is 0. */
 export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =>
@@ -130,7 +130,10 @@ class Scored {
   allOrder = new Int32Array(0);
   allValue = new Float64Array(0);
   allSheddable = new Uint8Array(0);
+  allDropped = new Uint8Array(0);
   allShed = new Uint8Array(0);
+  /** The unfinished jobs the decision scores (view-order indices): the ones it needs the work queued ahead of. */
+  allScored = new Int32Array(0);
   /** Per model (view order): its starting variant (undefined: not a supernet model) and view, starving (1), cascade work. */
   mChosen: Array<number | undefined> = [];
   mStarting: Array<ModelView | undefined> = [];
@@ -168,7 +171,9 @@ class Scored {
       this.allOrder = new Int32Array(size);
       this.allValue = new Float64Array(size);
       this.allSheddable = new Uint8Array(size);
+      this.allDropped = new Uint8Array(size);
       this.allShed = new Uint8Array(size);
+      this.allScored = new Int32Array(size);
     }
     if (this.u.length < jobs) {
       const size = Math.max(jobs, 2 * this.u.length);
@@ -208,9 +213,12 @@ class Scored {
 
   /** Drops the references into the view (the buffers stay). */
   release(): void {
-    this.jobs.fill(undefined, 0, this.jobCount);
-    this.models.fill(undefined, 0, this.jobCount);
-    this.mStarting.fill(undefined, 0, this.modelCount);
+    const { jobs, models, mStarting } = this;
+    for (let i = 0; i < this.jobCount; i++) {
+      jobs[i] = undefined;
+      models[i] = undefined;
+    }
+    for (let m = 0; m < this.modelCount; m++) mStarting[m] = undefined;
   }
 }
 
@@ -380,6 +388,7 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
       const toGo = toGoMs(job.started ? full : starting, job);
       const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - now, gamma, starving);
       s.allDeadline[n] = job.deadline;
+      s.allDropped[n] = dropped ? 1 : 0;
       if (dropped) s.allToGo[n] = 0;
       else if (job.started) s.allToGo[n] = ((toGo + childWork) * accCount) / parFull;
       else {
@@ -391,6 +400,19 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
     }
   }
   if (k.overload > 0) shedOverload(now, s.allDeadline, s.allToGo, s.allValue, s.allSheddable, n, accCount, s.allShed, s.allOrder);
+  if (k.contend !== 1) return;
+  // the work queued ahead of each job that will be scored: ready, not dropped, not shed (overload=2)
+  let scored = 0;
+  let j = 0;
+  for (let m = 0; m < models.length; m++) {
+    const queue = models[m]!.queue;
+    for (let q = 0; q < queue.length; q++, j++) {
+      const job = queue[q]!;
+      if (job.running || (drop === 1 && s.allDropped[j] === 1) || (k.overload === 2 && s.allShed[j] === 1)) continue;
+      s.allScored[scored++] = j;
+    }
+  }
+  queuedAheadFor(s.allDeadline, s.allToGo, n, accCount, s.allScored, scored, s.allAhead);
 };
 
 /**
@@ -407,7 +429,7 @@ const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobV
   // urgency counts the work of the cascade children that must still run in this frame's window; the
   // work queued ahead (contend=1) is for the guards and the affordable test only: it is much the same
   // pressure on every job, and in U it saturated U at 1 for all of them and erased the ranking
-  const ahead = k.contend === 1 ? queuedAheadOf(s.allDeadline, s.allToGo, s.allCount, view.accelerators.length, jobIndex) : 0;
+  const ahead = k.contend === 1 ? s.allAhead[jobIndex]! : 0;
   const u = urgency(toGo + childWork, slack, k.eps);
   const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
   const layers = blockLayers(view, model, job, k.ownBlock);
@@ -535,30 +557,42 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
  * jobs' first pairs on a free accelerator. One dispatch per match, in match order.
  */
 const matchGreedy = (s: Scored): Dispatch[] => {
-  const { pairJob, pairAcc, order, head, accTaken, jobFirst: first } = s;
-  for (let i = 0; i < s.jobCount; i++) {
-    // insertion sort of job i's pairs (a few, nearly in order)
-    for (let k = first[i]!; k < first[i + 1]!; k++) {
+  const { pairJob, pairAcc, order, head, accTaken, jobFirst: first, score } = s;
+  const jobCount = s.jobCount;
+  for (let i = 0; i < jobCount; i++) {
+    // insertion sort of job i's pairs (a few, nearly in order) by `byScoreOneJob`: a job's pairs are made in accelerator
+    // order, so a later pair goes before an earlier one only on a higher score
+    const from = first[i]!;
+    for (let k = from; k < first[i + 1]!; k++) {
+      const sk = score[k]!;
       let at = k;
-      while (at > first[i]! && byScoreOneJob(s, k, order[at - 1]!) < 0) {
+      while (at > from && score[order[at - 1]!]! - sk < 0) {
         order[at] = order[at - 1]!;
         at--;
       }
       order[at] = k;
     }
-    head[i] = first[i]!;
+    head[i] = from;
   }
   accTaken.fill(0);
   const out: Dispatch[] = [];
-  const most = Math.min(s.jobCount, s.idleCount);
+  const most = Math.min(jobCount, s.idleCount);
   while (out.length < most) {
     let best = -1;
-    for (let i = 0; i < s.jobCount; i++) {
+    let bestScore = 0;
+    for (let i = 0; i < jobCount; i++) {
       let h = head[i]!;
-      while (h < first[i + 1]! && accTaken[pairAcc[order[h]!]!] === 1) h++;
+      const end = first[i + 1]!;
+      while (h < end && accTaken[pairAcc[order[h]!]!] === 1) h++;
       head[i] = h;
-      if (h === first[i + 1]!) continue;
-      if (best < 0 || byScore(s, order[h]!, best) < 0) best = order[h]!;
+      if (h === end) continue;
+      const x = order[h]!;
+      // byScore(s, x, best) < 0: its first term decides unless it is 0 (or NaN)
+      const d = best < 0 ? -1 : bestScore - score[x]!;
+      if (d < 0 || (!(d > 0) && byScore(s, x, best) < 0)) {
+        best = x;
+        bestScore = score[x]!;
+      }
     }
     if (best < 0) break;
     const i = pairJob[best]!;
@@ -567,7 +601,7 @@ const matchGreedy = (s: Scored): Dispatch[] => {
     accTaken[acc] = 1;
     const job = s.jobs[i]!;
     const variant = s.variants[i];
-    const common = { S: s.score[best]!, U: s.u[i]!, F: s.f[i]!, P: s.p[best]! };
+    const common = { S: score[best]!, U: s.u[i]!, F: s.f[i]!, P: s.p[best]! };
     out.push(
       variant === undefined
         ? { job: job.id, acc, layerCount: s.layers[i]!, scores: common }
