@@ -115,6 +115,24 @@ export const edpRestMs = (costs: ModelCosts, job: JobView): number => {
   return tail[job.nextLayer]! - tail[Math.min(job.layerCount, costs.layerCount)]!;
 };
 
+/**
+ * True when `shedOverload` cannot predict any job late, so sheds nothing: for every job k, now +
+ * (its demand + the demand of every other job due no later) / accelerators, inflated by 8·count
+ * ulps, is by its deadline. `ahead[k]` is `queuedAhead`'s figure for k. The walk's sums cover
+ * subsets of these (the jobs before k in deadline order), and the inflation exceeds what rounding
+ * in either can add, so true here means the walk finds no late job; a demand that is negative or
+ * not finite (or a NaN deadline) gives false, and the walk decides.
+ */
+export const fitsByDeadline = (now: number, deadlines: Float64Array, demand: Float64Array, ahead: Float64Array, count: number, accelerators: number): boolean => {
+  const grow = 1 + 8 * count * Number.EPSILON;
+  for (let k = 0; k < count; k++) {
+    const d = demand[k]!;
+    if (!(d >= 0 && d < Number.POSITIVE_INFINITY)) return false;
+    if (!(now + (d / accelerators + ahead[k]!) * grow <= deadlines[k]!)) return false;
+  }
+  return true;
+};
+
 /** How far below every other pair a shed job's pairs rank (subtracted from their score). */
 export const SHED_RANK = 1000;
 

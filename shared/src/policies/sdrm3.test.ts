@@ -13,6 +13,7 @@ import {
   cascadeWork,
   decideSdrm3,
   fairness,
+  fitsByDeadline,
   guardSkips,
   isStarving,
   jobFit,
@@ -391,6 +392,12 @@ describe("behaviour 2: work ahead, overload shedding, critical jobs (hand-comput
     // two accelerators: 13 / 2 ≤ 12 and 15 / 2 ≤ 14, nothing sheds
     shedOverload(0, deadlines, demand, value, Uint8Array.of(1, 1, 1), 3, 2, shed);
     expect([...shed]).toEqual([0, 0, 0]);
+    // fitsByDeadline (the decision's test before the walk) agrees: every job fits on 2, not on 1
+    const ahead = new Float64Array(3);
+    queuedAhead(deadlines, demand, 3, 2, ahead);
+    expect(fitsByDeadline(0, deadlines, demand, ahead, 3, 2)).toBe(true);
+    queuedAhead(deadlines, demand, 3, 1, ahead);
+    expect(fitsByDeadline(0, deadlines, demand, ahead, 3, 1)).toBe(false);
   });
 
   it("a critical job (laxity shorter than another job's next block) takes the accelerator first", () => {

@@ -37,7 +37,7 @@ import { dropOf, isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { blockLayers, byteCompare, toGoMs } from "./common";
 import { fillFit, fillFreeAt, fitBuffers } from "./sdrm3-fit";
-import { SHED_RANK, cascadeWork, edpRemainingMs, frameValue, parallelism, queuedAheadFor, shedOverload } from "./sdrm3-load";
+import { SHED_RANK, cascadeWork, edpRemainingMs, fitsByDeadline, frameValue, parallelism, queuedAheadFor, shedOverload } from "./sdrm3-load";
 import { SUPERNET_DEFAULTS, SUPERNET_PARAMS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
@@ -85,7 +85,7 @@ export { isStarving, shouldDrop };
 
 /** P and the guards (policies/sdrm3-fit.ts) and the load terms of behaviour 2 (policies/sdrm3-load.ts). */
 export { affinitySkips, guardSkips, jobFit, preference } from "./sdrm3-fit";
-export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, queuedAhead, queuedAheadFor, queuedAheadOf, shedOverload } from "./sdrm3-load";
+export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, fitsByDeadline, queuedAhead, queuedAheadFor, queuedAheadOf, shedOverload } from "./sdrm3-load";
 
 /** sdrm3's block size: its `block` parameter, or the run's block size when that is 0. */
 export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =>
@@ -399,7 +399,14 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
       s.allSheddable[n++] = job.started || job.running || starving || dropped ? 0 : 1;
     }
   }
-  if (k.overload > 0) shedOverload(now, s.allDeadline, s.allToGo, s.allValue, s.allSheddable, n, accCount, s.allShed, s.allOrder);
+  if (k.overload > 0) {
+    // the work queued ahead of every job first: when all of it fits by each deadline, nothing is shed (without the walk's sort)
+    for (let j = 0; j < n; j++) s.allScored[j] = j;
+    queuedAheadFor(s.allDeadline, s.allToGo, n, accCount, s.allScored, n, s.allAhead);
+    if (fitsByDeadline(now, s.allDeadline, s.allToGo, s.allAhead, n, accCount)) s.allShed.fill(0, 0, n);
+    else shedOverload(now, s.allDeadline, s.allToGo, s.allValue, s.allSheddable, n, accCount, s.allShed, s.allOrder);
+    return;
+  }
   if (k.contend !== 1) return;
   // the work queued ahead of each job that will be scored: ready, not dropped, not shed (overload=2)
   let scored = 0;
