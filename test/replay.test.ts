@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatchDecision, type RunEvent, jobId } from "@sdrm3/shared/contracts";
 import { findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "@sdrm3/shared/data";
-import { POLICIES, SDRM3_PARAMS, resolvePolicy } from "@sdrm3/shared/policies";
+import { POLICIES, SDRM3_BEHAVIOUR_1, SDRM3_PARAMS, resolvePolicy } from "@sdrm3/shared/policies";
 import {
   EventRecorder,
   type ExplainTarget,
@@ -31,6 +31,7 @@ import {
   openLogFile,
   paramsNotInHeader,
   recordedMetrics,
+  recordedPolicy,
   replayLog,
   resimulate,
   runScenario,
@@ -223,12 +224,18 @@ describe("the committed fixture log", () => {
     expect(byTime.divergence).toBeUndefined();
   });
 
-  it("names the parameters the policy gained after a log was recorded (replay can only default them)", async () => {
+  it("names the parameters the policy gained after a log was recorded (replay can only default them), but not those its behaviour version implies", async () => {
     const log = await openLogFile(FIXTURE);
     const recorded = Object.keys(log.header.policy.params);
-    expect(paramsNotInHeader(log.header).map((p) => p.name)).toEqual(SDRM3_PARAMS.map((p) => p.name).filter((n) => !recorded.includes(n)));
+    // the fixture is behaviour 1: the parameters added with behaviour 2 get their behaviour-1 values, not today's defaults
+    const implied = Object.keys(SDRM3_BEHAVIOUR_1);
+    expect(paramsNotInHeader(log.header).map((p) => p.name)).toEqual(SDRM3_PARAMS.map((p) => p.name).filter((n) => !recorded.includes(n) && !implied.includes(n)));
+    expect(recordedPolicy(log.header).params).toMatchObject(SDRM3_BEHAVIOUR_1);
     const older = { ...log.header, policy: { name: "sdrm3", params: { alpha: 1 } } };
-    expect(paramsNotInHeader(older)).toEqual(SDRM3_PARAMS.filter((p) => p.name !== "alpha").map((p) => ({ name: p.name, value: p.default })));
+    expect(paramsNotInHeader(older)).toEqual(SDRM3_PARAMS.filter((p) => p.name !== "alpha" && !implied.includes(p.name)).map((p) => ({ name: p.name, value: p.default })));
+    // a behaviour-2 header implies nothing: every parameter it lacks takes today's default
+    const newer = { ...older, behaviourVersion: 2 };
+    expect(paramsNotInHeader(newer)).toEqual(SDRM3_PARAMS.filter((p) => p.name !== "alpha").map((p) => ({ name: p.name, value: p.default })));
   });
 });
 
@@ -245,7 +252,8 @@ describe("re-simulation under another policy", () => {
   it("under the recorded policy it reproduces the recorded metrics", async () => {
     const log = await openLogFile(FIXTURE);
     const recorded = await recordedMetrics(log);
-    const again = await resimulate(log.header, resolvePolicy(log.header.policy.name, log.header.policy.params));
+    // the policy as the log's behaviour (1) implies it: today's sdrm3 defaults decide differently
+    const again = await resimulate(log.header, recordedPolicy(log.header));
     expect(again.frames).toEqual(recorded.frames);
     expect(again.summary).toEqual(recorded.summary);
     expect(again.decisions).toBe(recorded.decisions);

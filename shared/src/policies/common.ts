@@ -99,13 +99,20 @@ const tails = new WeakMap<Float64Array, Float64Array>();
  * `layerSum(perLayer, from, perLayer.length − from)`: the cost of every layer from `from` on, the
  * same sum, remembered per array and start (cost tables are never written after they are built).
  */
-export const tailSum = (perLayer: Float64Array, from: number): number => {
-  if (from >= perLayer.length) return 0;
+export const tailSum = (perLayer: Float64Array, from: number): number => (from >= perLayer.length ? 0 : tailSumIn(perLayer, tailMemo(perLayer), from));
+
+/** The memo `tailSum` keeps for `perLayer` ([from]: its tail sum once asked, NaN before), made on first use. */
+export const tailMemo = (perLayer: Float64Array): Float64Array => {
   let memo = tails.get(perLayer);
   if (memo === undefined) {
     memo = new Float64Array(perLayer.length).fill(Number.NaN);
     tails.set(perLayer, memo);
   }
+  return memo;
+};
+
+/** `tailSum(perLayer, from)` for `from` < perLayer.length, with perLayer's memo already at hand (`tailMemo`). */
+export const tailSumIn = (perLayer: Float64Array, memo: Float64Array, from: number): number => {
   let s = memo[from]!;
   if (Number.isNaN(s)) {
     s = layerSum(perLayer, from, perLayer.length - from);

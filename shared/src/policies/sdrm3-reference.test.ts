@@ -5,7 +5,9 @@
  * (ready job, idle accelerator) pair, one full sort by the matching order (score descending,
  * deadline, model name bytes, frame, accelerator) and the greedy scan. Dispatches, drops and
  * recorded scores must be equal byte for byte (as JSON), on every view of real runs and on seeded
- * views with busy accelerators, tight deadlines, margins and every guard setting.
+ * views with busy accelerators, tight deadlines, margins and every guard setting. The work queued
+ * ahead of a job (contend) is a sum over every other job, the overload shedding a scan over the
+ * deadline-sorted jobs for each shed, the affordable test a sum over the layers.
  */
 import { describe, expect, it } from "vitest";
 import { optimisticRemaining } from "../actors/scheduler-kernel";
@@ -32,16 +34,27 @@ const refPreference = (model: ModelView, job: JobView, acc: number, layers: numb
   return mine === 0 ? 1 : best / mine;
 };
 
-const finishOn = (view: SchedulerView, model: ModelView, job: JobView, layers: number, a: AccelView): number =>
-  Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, layers) + model.optimisticRemainingMs[job.nextLayer + layers]!;
+const finishOn = (view: SchedulerView, model: ModelView, job: JobView, layers: number, a: AccelView, aheadMs: number): number =>
+  Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, layers) + (model.optimisticRemainingMs[job.nextLayer + layers]! + aheadMs);
 
-const refGuardSkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, layers: number, marginMs: number): boolean => {
+const refGuardSkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, layers: number, marginMs: number, aheadMs = 0): boolean => {
   const due = job.deadline - marginMs;
-  if (!(finishOn(view, model, job, layers, view.accelerators[acc]!) > due)) return false;
-  return view.accelerators.some((a) => a.index !== acc && finishOn(view, model, job, layers, a) <= due);
+  if (!(finishOn(view, model, job, layers, view.accelerators[acc]!, aheadMs) > due)) return false;
+  return view.accelerators.some((a) => a.index !== acc && finishOn(view, model, job, layers, a, aheadMs) <= due);
 };
 
-const refAffinitySkips = (view: SchedulerView, model: ModelView, job: JobView, acc: number, layers: number, u: number, ustar: number, pmin: number, marginMs: number): boolean => {
+const refAffinitySkips = (
+  view: SchedulerView,
+  model: ModelView,
+  job: JobView,
+  acc: number,
+  layers: number,
+  u: number,
+  ustar: number,
+  pmin: number,
+  marginMs: number,
+  aheadMs = 0,
+): boolean => {
   if (pmin <= 0 || u >= ustar) return false;
   if (refPreference(model, job, acc, layers, u, ustar) >= pmin) return false;
   const rest = job.layerCount - job.nextLayer;
@@ -49,8 +62,74 @@ const refAffinitySkips = (view: SchedulerView, model: ModelView, job: JobView, a
     (a) =>
       a.index !== acc &&
       refPreference(model, job, a.index, layers, u, ustar) >= pmin &&
-      Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, rest) <= job.deadline - marginMs,
+      Math.max(view.now, a.busyUntil) + blockLatencyMs(model, a.index, job.nextLayer, rest) <= job.deadline - marginMs - aheadMs,
   );
+};
+
+/** Latency of the rest of the job, each layer on its least-EDP accelerator (lowest index on ties): the sum from the last layer back to l, at the next layer minus at the end. */
+const refEdpRest = (model: ModelView, job: JobView): number => {
+  const from = (l0: number): number => {
+    let sum = 0;
+    for (let l = model.costs.layerCount - 1; l >= l0; l--) {
+      let best = 0;
+      for (let a = 1; a < model.costs.latencyMs.length; a++) {
+        if (model.costs.latencyMs[a]![l]! * model.costs.energyMJ[a]![l]! < model.costs.latencyMs[best]![l]! * model.costs.energyMJ[best]![l]!) best = a;
+      }
+      sum = sum + model.costs.latencyMs[best]![l]!;
+    }
+    return sum;
+  };
+  return from(job.nextLayer) - from(Math.min(job.layerCount, model.costs.layerCount));
+};
+
+interface RefJob {
+  readonly id: string;
+  readonly deadline: number;
+  /** ToGo* plus the cascade children's expected work, × n / parallelism; 0 for a job the drop rule drops now. */
+  readonly demand: number;
+  readonly value: number;
+  readonly sheddable: boolean;
+}
+
+/** Σ over accelerators of (the model, every layer on its fastest accelerator) / (the whole model on that accelerator). */
+const refParallelism = (model: ModelView): number => {
+  const { latencyMs, layerCount } = model.costs;
+  const layers = Array.from({ length: layerCount }, (_, l) => l);
+  const fastest = layers.reduce((sum, l) => sum + Math.min(...latencyMs.map((row) => row[l]!)), 0);
+  return latencyMs.reduce((p, row) => {
+    const total = layers.reduce((sum, l) => sum + row[l]!, 0);
+    return p + (total > 0 ? fastest / total : 1);
+  }, 0);
+};
+
+/** Work ahead of `j`: the demand of every other job with a deadline at or before its own, over the accelerators. */
+const refAhead = (jobs: ReadonlyArray<RefJob>, j: RefJob, accelerators: number): number => {
+  let sum = 0;
+  for (const k of jobs) if (k !== j && k.deadline <= j.deadline) sum += k.demand;
+  return sum / accelerators;
+};
+
+/** The shed jobs: in deadline order (ties: view order), while a job is predicted late, shed the least value per ms of demand up to it. */
+const refShed = (now: number, jobs: ReadonlyArray<RefJob>, accelerators: number): Set<string> => {
+  const sorted = jobs.map((j, i) => ({ j, i })).sort((x, y) => x.j.deadline - y.j.deadline || x.i - y.i).map((x) => x.j);
+  const shed = new Set<string>();
+  for (let x = 0; x < sorted.length; x++) {
+    const k = sorted[x]!;
+    const late = () => {
+      let ahead = 0;
+      for (let y = 0; y <= x; y++) if (y !== x && !shed.has(sorted[y]!.id)) ahead += sorted[y]!.demand;
+      return now + (k.demand + ahead) / accelerators > k.deadline;
+    };
+    while (!shed.has(k.id) && late()) {
+      const candidates = sorted.slice(0, x + 1).filter((v) => !shed.has(v.id) && v.sheddable && v.demand > 0);
+      if (candidates.length === 0) break;
+      // least value per ms; ties: the later in deadline order
+      let victim = candidates[0]!;
+      for (const v of candidates) if (v.value / v.demand <= victim.value / victim.demand) victim = v;
+      shed.add(victim.id);
+    }
+  }
+  return shed;
 };
 
 interface RefCandidate {
@@ -65,12 +144,36 @@ interface RefCandidate {
 }
 
 const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
-  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade } = params as Record<string, number>;
+  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade, contend, affordable, overload, critical } = params as Record<string, number>;
   const idle = view.accelerators.filter((a) => a.idle);
   const byName = new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
   const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs) : 0;
   const candidates: RefCandidate[] = [];
   const drops: Drop[] = [];
+  const n = view.accelerators.length;
+  // every unfinished job, running ones included
+  const all: RefJob[] = [];
+  for (const full of view.models) {
+    const starving = isStarving(full, view.now, starveMs!);
+    const chosen = full.variants === undefined ? undefined : variantForLoad(load, params.lambda1 ?? SUPERNET_DEFAULTS.lambda1, params.lambda2 ?? SUPERNET_DEFAULTS.lambda2, full.variants.length);
+    for (const job of full.queue) {
+      const model = job.started || chosen === undefined ? full : variantView(full, chosen);
+      const toGo = toGoMs(model, job);
+      const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - view.now, gamma!, starving);
+      all.push({
+        id: job.id,
+        deadline: job.deadline,
+        demand: dropped ? 0 : ((toGo + cascadeWork(full, byName, cascade!)) * n) / refParallelism(model),
+        value: full.periodMs / Math.max(0.1, 1 - full.recentMissRate),
+        sheddable: !(job.started || job.running || starving || dropped),
+      });
+    }
+  }
+  const shedding = drop === 1 ? overload! : 0;
+  const shed = shedding > 0 ? refShed(view.now, all, n) : new Set<string>();
+  // every scored job: its laxity and its shortest next block on an idle accelerator (for the critical rank)
+  const scored: Array<{ id: string; laxity: number; minBlock: number }> = [];
+  const refJob = new Map(all.map((j) => [j.id, j]));
   for (const full of view.models) {
     const starving = isStarving(full, view.now, starveMs!);
     const childWork = cascadeWork(full, byName, cascade!);
@@ -86,20 +189,32 @@ const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
         continue;
       }
       if (idle.length === 0) continue;
+      if (shedding === 2 && shed.has(job.id)) continue;
+      const ahead = contend === 1 ? refAhead(all, refJob.get(job.id)!, n) : 0;
       const u = urgency(toGo + childWork, slack, eps!);
       const f = fairness(view.now, job.lastRanAt, model.periodMs, model.recentMissRate);
       const layers = nextBlockLayers(job, blockSizeOf(view, params));
       const marginMs = margin! * model.periodMs;
+      // relaxed only while the rest at its least-EDP fit still meets the deadline
+      const relaxedU = affordable === 1 && u < ustar! && refEdpRest(model, job) + ahead + childWork > slack - marginMs ? ustar! : u;
+      scored.push({ id: job.id, laxity: slack - toGo, minBlock: Math.min(...idle.map((a) => blockLatencyMs(model, a.index, job.nextLayer, layers))) });
       for (const a of idle) {
-        if (guard === 1 && refGuardSkips(view, model, job, a.index, layers, marginMs)) continue;
-        if (refAffinitySkips(view, model, job, a.index, layers, u, ustar!, pmin!, marginMs)) continue;
-        const p = refPreference(model, job, a.index, layers, u, ustar!);
-        const score = u + alpha! * f + beta! * p + (starving && toGo <= slack ? boost! : 0);
+        if (guard === 1 && refGuardSkips(view, model, job, a.index, layers, marginMs, ahead)) continue;
+        if (refAffinitySkips(view, model, job, a.index, layers, relaxedU, ustar!, pmin!, marginMs, ahead)) continue;
+        const p = refPreference(model, job, a.index, layers, relaxedU, ustar!);
+        const score = u + alpha! * f + beta! * p + (starving && toGo <= slack ? boost! : 0) - (shedding === 1 && shed.has(job.id) ? 1000 : 0);
         candidates.push({ job, model, variant: job.started ? undefined : chosen, acc: a.index, score, u, f, p });
       }
     }
   }
-  const sorted = [...candidates].sort(
+  // critical jobs: 0 ≤ laxity < the longest shortest-next-block among the other scored jobs
+  const isCritical = (id: string): boolean => {
+    const me = scored.find((x) => x.id === id)!;
+    const others = scored.filter((x) => x.id !== id);
+    return critical === 1 && others.length > 0 && me.laxity >= 0 && me.laxity < Math.max(...others.map((x) => x.minBlock));
+  };
+  const ranked = candidates.map((c) => (isCritical(c.job.id) ? { ...c, score: c.score + 100 } : c));
+  const sorted = [...ranked].sort(
     (x, y) =>
       y.score - x.score || x.job.deadline - y.job.deadline || byteCompare(x.model.name, y.model.name) || x.job.frame - y.job.frame || x.acc - y.acc,
   );
@@ -121,7 +236,7 @@ const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
 const DEFAULTS = resolvePolicy("sdrm3").params;
 
 /** `count` views of the models of AR_Assistant on Quad_8K: ready jobs at random layers and deadlines, some accelerators busy. */
-const seededViews = (count: number, seed: number): SchedulerView[] => {
+const seededViews = (count: number, seed: number, maxJobs = 2): SchedulerView[] => {
   const opts = resolveRunSpec({ scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 100 });
   const rand = Prng.forStream(seed, "sdrm3-reference");
   const costs = [...opts.costs.entries()].sort(([a], [b]) => byteCompare(a, b));
@@ -132,7 +247,7 @@ const seededViews = (count: number, seed: number): SchedulerView[] => {
       const periodMs = 10 + 40 * rand.next();
       const remaining = optimisticRemaining(c);
       const queue: JobView[] = [];
-      const jobs = Math.floor(rand.next() * 3);
+      const jobs = Math.floor(rand.next() * (maxJobs + 1));
       for (let frame = 0; frame < jobs; frame++) {
         const nextLayer = Math.floor(rand.next() * c.layerCount);
         // urgency ToGo*/slack from 0.05 to beyond 1 (some dropped, some where only some accelerators are on time)
@@ -182,6 +297,9 @@ const PARAM_SETS: ReadonlyArray<PolicyParams> = [
   { pmin: 0, guard: 0 },
   { ustar: 0.3, gamma: 0.5, alpha: 0, beta: 3 },
   { drop: 0, starveMs: 0, boost: 2, block: 4 },
+  { contend: 0, affordable: 0, overload: 0 },
+  { overload: 1, cascade: 1 },
+  { contend: 0, overload: 2, ustar: 0.95, critical: 0 },
 ];
 
 describe("sdrm3's decision equals its pair-by-pair definition", () => {
@@ -201,6 +319,19 @@ describe("sdrm3's decision equals its pair-by-pair definition", () => {
     // the views exercise both: matches and drops
     expect(dispatches).toBeGreaterThan(500);
     expect(drops).toBeGreaterThan(50);
+  });
+
+  it("with many unfinished jobs (more than 16: the overload walk's bisection, the queued-ahead sums four jobs at a time)", () => {
+    let many = 0;
+    const views = seededViews(60, 13, 8);
+    for (const set of [{}, { overload: 1 }, { ustar: 0.95, critical: 0 }]) {
+      const params = { ...DEFAULTS, ...set };
+      for (const v of views) {
+        expect(JSON.stringify(decideSdrm3(v, params))).toBe(JSON.stringify(refDecide(v, params)));
+        if (v.models.reduce((n, m) => n + m.queue.length, 0) > 16) many++;
+      }
+    }
+    expect(many).toBeGreaterThan(100);
   });
 
   it.each([

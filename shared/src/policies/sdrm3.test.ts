@@ -7,16 +7,23 @@ import { describe, expect, it } from "vitest";
 import { resolvePolicy } from "./catalogue";
 import { optimisticRemaining } from "../actors/scheduler-kernel";
 import type { ModelCosts } from "../domain/types";
+import { Prng } from "../domain/prng";
 import {
   affinitySkips,
   cascadeWork,
   decideSdrm3,
   fairness,
+  fitsByDeadline,
   guardSkips,
   isStarving,
   jobFit,
   preference,
+  parallelism,
+  queuedAhead,
+  queuedAheadFor,
+  queuedAheadOf,
   scoreSdrm3,
+  shedOverload,
   shouldDrop,
   urgency,
 } from "./sdrm3";
@@ -331,5 +338,82 @@ describe("jobFit (P and the guards of a job on every accelerator) agrees with th
       }
     }
     expect(checked).toBe(6 * 3 * 2 * 2 * 4);
+  });
+});
+
+describe("behaviour 2: work ahead, overload shedding, critical jobs (hand-computed)", () => {
+  it("queuedAhead: the demand of every other job due no later, over the accelerators", () => {
+    const out = new Float64Array(3);
+    // deadlines 10, 20, 10; demands 2, 4, 6; 2 accelerators
+    queuedAhead(Float64Array.of(10, 20, 10), Float64Array.of(2, 4, 6), 3, 2, out);
+    expect([...out]).toEqual([6 / 2, (2 + 6) / 2, 2 / 2]);
+  });
+
+  it("queuedAheadFor (four jobs per pass, no branch) gives queuedAheadOf's sums bit for bit, for any subset, with ties and non-finite demands", () => {
+    const rand = Prng.forStream(3, "queued-ahead");
+    let checked = 0;
+    for (let t = 0; t < 300; t++) {
+      const count = 1 + Math.floor(rand.next() * 40);
+      const deadlines = Float64Array.from({ length: count }, () => 100 + Math.floor(rand.next() * 20) * (rand.next() < 0.5 ? 1 : 0.1 + rand.next()));
+      const demand = Float64Array.from({ length: count }, () => (rand.next() < 0.2 ? 0 : rand.next() * 7.3));
+      if (t % 10 === 0) demand[Math.floor(rand.next() * count)] = t % 20 === 0 ? Number.POSITIVE_INFINITY : Number.NaN;
+      const which = Int32Array.from({ length: count }, (_, i) => i).filter(() => rand.next() < 0.7);
+      const out = new Float64Array(count).fill(-1);
+      queuedAheadFor(deadlines, demand, count, 3, which, which.length, out);
+      for (const i of which) {
+        expect(Object.is(out[i], queuedAheadOf(deadlines, demand, count, 3, i))).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(3000);
+  });
+
+  it("parallelism: what the accelerators are worth to a model, in units of every layer on its fastest accelerator", () => {
+    // layers 2 and 4 ms on accelerator 0, 6 and 1 ms on accelerator 1: fastest 2 + 1 = 3 ms;
+    // the whole model takes 6 ms on 0 and 7 ms on 1: 3/6 + 3/7 ≈ 0.929 (not 2)
+    expect(parallelism(model("H", 20, [[2, 4], [6, 1]], [[1, 1], [1, 1]]).costs)).toBeCloseTo(3 / 6 + 3 / 7, 12);
+    // identical accelerators: n
+    expect(parallelism(model("I", 20, [[2, 4], [2, 4], [2, 4]], [[1, 1], [1, 1], [1, 1]]).costs)).toBe(3);
+  });
+
+  it("shedOverload: the processor-demand test in deadline order sheds the least value per ms, never a started job", () => {
+    const shed = new Uint8Array(3);
+    const deadlines = Float64Array.of(10, 12, 14);
+    const demand = Float64Array.of(6, 7, 2);
+    // value per ms: 6/6 = 1, 10/7 ≈ 1.43, 1/2 = 0.5
+    const value = Float64Array.of(6, 10, 1);
+    // now 0, 1 accelerator: 6 + 7 = 13 > 12 at the second deadline; of the two jobs due by then the
+    // first is worth least per ms (the third is cheaper but due later: not in that window); then 7 + 2 ≤ 14
+    shedOverload(0, deadlines, demand, value, Uint8Array.of(1, 1, 1), 3, 1, shed);
+    expect([...shed]).toEqual([1, 0, 0]);
+    // the first has started: the second gives way (6 + 2 ≤ 14 after it)
+    shedOverload(0, deadlines, demand, value, Uint8Array.of(0, 1, 1), 3, 1, shed);
+    expect([...shed]).toEqual([0, 1, 0]);
+    // two accelerators: 13 / 2 ≤ 12 and 15 / 2 ≤ 14, nothing sheds
+    shedOverload(0, deadlines, demand, value, Uint8Array.of(1, 1, 1), 3, 2, shed);
+    expect([...shed]).toEqual([0, 0, 0]);
+    // fitsByDeadline (the decision's test before the walk) agrees: every job fits on 2, not on 1
+    const ahead = new Float64Array(3);
+    queuedAhead(deadlines, demand, 3, 2, ahead);
+    expect(fitsByDeadline(0, deadlines, demand, ahead, 3, 2)).toBe(true);
+    queuedAhead(deadlines, demand, 3, 1, ahead);
+    expect(fitsByDeadline(0, deadlines, demand, ahead, 3, 1)).toBe(false);
+  });
+
+  it("a critical job (laxity shorter than another job's next block) takes the accelerator first", () => {
+    // N: 1 ms left, slack 1.5 (laxity 0.5), just ran: S = 1/1.5 + 0 + 1 ≈ 1.67;
+    // L: 10 ms left, slack 100, waited a whole period: S = 0.1 + 1 + 1 = 2.1 — L wins the MapScore
+    const near = model("N", 20, [[1], [1]], [[1], [1]]);
+    const late = model("L", 200, [[10], [10]], [[1], [1]]);
+    const v = view(
+      300,
+      [
+        { ...late, queue: [job(late, 0, 400, { lastRanAt: 0 })] },
+        { ...near, queue: [job(near, 0, 301.5, { lastRanAt: 300 })] },
+      ],
+      accs(1, {}, 300),
+    );
+    expect(plain(decideSdrm3(v, DEFAULTS).dispatches)).toEqual([{ job: "N:0", acc: 0, layerCount: 1 }]);
+    expect(plain(decideSdrm3(v, { ...DEFAULTS, critical: 0 }).dispatches)).toEqual([{ job: "L:0", acc: 0, layerCount: 1 }]);
   });
 });

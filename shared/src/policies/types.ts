@@ -183,6 +183,12 @@ export interface PolicyCapabilities {
   readonly mapScore: boolean;
   /** Parameters the online tuner adjusts (empty: it is not tunable online). */
   readonly tunable: ReadonlyArray<string>;
+  /**
+   * Parameter values that reproduce an earlier scheduling behaviour (the event log's behaviour
+   * version): a log of behaviour b records none of the parameters added since, and its replay gives
+   * them `earlierBehaviours[b]` (absent: the policy's decisions did not change with the version).
+   */
+  readonly earlierBehaviours?: Readonly<Record<number, Readonly<Record<string, number>>>>;
   /** Run switches: which of its parameters turns each run feature on (absent: it has no such switch). */
   readonly switches: {
     /** Supernet variants ×1.0/×0.75/×0.5 of every model (docs/supernets.md). */

@@ -21,13 +21,22 @@ import type { RunEvent } from "../contracts/messages";
 import { type FrameRecord, type ModelMetrics, type RunSummary, modelMetrics, runSummary } from "../domain/metrics";
 import { POLICIES, resolvePolicy } from "../policies/catalogue";
 import type { Policy } from "../policies/types";
+import { behaviourOf } from "./event-log/header";
 import { type LogStatus, type OpenedLog, headerPeriodMs, kernelConfigFromHeader, kernelInputOf, runOptionsFromHeader } from "./event-log";
 import { type RunOptions, type RunResult, modelInfo, runScenario } from "./run";
 import { acceleratorCosts, runVariants, taskConfigsFor } from "./setup";
 import { errorMessage } from "../contracts/errors";
 
-/** The policy a header names, with its recorded parameters (all of them). */
-export const recordedPolicy = (header: LogHeader): Policy => resolvePolicy(header.policy.name, header.policy.params);
+/**
+ * Parameter values a log of an older scheduling behaviour implies for parameters added since (it
+ * could not record them): the policy's capabilities say which (sdrm3 in a behaviour-1 log: the
+ * values that reproduce behaviour 1).
+ */
+const impliedParams = (header: LogHeader): Readonly<Record<string, number>> =>
+  POLICIES.get(header.policy.name)?.capabilities.earlierBehaviours?.[behaviourOf(header)] ?? {};
+
+/** The policy a header names, with its recorded parameters (all of them; those its behaviour implies). */
+export const recordedPolicy = (header: LogHeader): Policy => resolvePolicy(header.policy.name, { ...impliedParams(header), ...header.policy.params });
 
 /**
  * Parameters today's policy has that the header does not record (added after the log was made):
@@ -36,7 +45,8 @@ export const recordedPolicy = (header: LogHeader): Policy => resolvePolicy(heade
 export const paramsNotInHeader = (header: LogHeader): Array<{ readonly name: string; readonly value: number }> => {
   const factory = POLICIES.get(header.policy.name);
   if (factory === undefined) return [];
-  return factory.params.filter((p) => !Object.hasOwn(header.policy.params, p.name)).map((p) => ({ name: p.name, value: p.default }));
+  const implied = impliedParams(header);
+  return factory.params.filter((p) => !Object.hasOwn(header.policy.params, p.name) && !Object.hasOwn(implied, p.name)).map((p) => ({ name: p.name, value: p.default }));
 };
 
 /** Structural equality of decoded JSON-like values (NaN equals NaN; key order is irrelevant). */

@@ -8,7 +8,8 @@
  * for each coordinate in turn (α, β, γ, and α·β together), try θ·(1+δ) and θ/(1+δ) and keep the best;
  * the step size δ halves after every step (δ₀ = 1 → 0.5 → 0.25 → 0.125 → 0.0625: settled, no more
  * evaluations until a re-start), so the change in θ per step is bounded and θ settles (relative
- * change < 10%) by the fifth step after a re-start. Each candidate is scored on two seeds. Deterministic: the
+ * change < 10%) by the fifth step after a re-start. Each candidate is scored on two seeds and replaces the
+ * current θ only when it scores at least `minGain` (2%) better: smaller gains are the look-ahead's noise. Deterministic: the
  * look-ahead uses the run's seed (common random numbers for the candidates) and no clock.
  */
 import type { TuneContext, TuneResult, Tuner } from "../actors/scheduler-kernel";
@@ -33,6 +34,14 @@ export interface TunerOptions {
   readonly seeds: number;
   /** Step size below which the search has settled and stops evaluating until a re-start. */
   readonly settleStep: number;
+  /**
+   * A candidate replaces the current θ only when its look-ahead score is lower by more than this
+   * share (0.02: 2%). The look-ahead is noisy (2 seeds, about 1 s scored, from empty queues): on a flat
+   * phase candidates differ by 0.01% and the search walked on noise (social_dynamic's first phase:
+   * α 1 → 0.5, which the next phase then paid for); the same θ on two other seed pairs differs by
+   * 20–40% in an overloaded phase. Default 0 (any improvement).
+   */
+  readonly minGain?: number;
   /** What the look-ahead minimises: UXCost (default), or 100 − the XRBench score. */
   readonly objective?: TuneObjective;
 }
@@ -158,7 +167,7 @@ export const createTuner = (opts: TunerOptions): Tuner => {
         }
         if (names.every((n) => candidate[n] === params[n])) continue;
         const score = evaluate(workload, candidate);
-        if (score < best - 1e-12) {
+        if (score < best * (1 - (opts.minGain ?? 0)) - 1e-12) {
           best = score;
           params = candidate;
         }
@@ -196,6 +205,7 @@ export const tuningFor = (opts: RunOptions): { tuner: Tuner; intervalMs: number 
       loadShift: 0.25,
       seeds: 2,
       settleStep: 0.1,
+      minGain: 0.02,
       objective: TUNE_OBJECTIVES[Math.round(opts.policy.params.tuneObjective ?? 0)] ?? "uxcost",
     }),
   };

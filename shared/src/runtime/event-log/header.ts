@@ -26,10 +26,15 @@ import sharedPackage from "../../../package.json" with { type: "json" };
 /** Version of sdrm3, recorded in every log header. */
 export const SDRM3_VERSION: string = sharedPackage.version;
 
-/** The scheduling behaviour this sdrm3 records (bump it with a change that alters decisions). */
-export const BEHAVIOUR_VERSION = 1;
+/**
+ * The scheduling behaviour this sdrm3 records (bump it with a change that alters decisions).
+ * 2: sdrm3 counts the work queued ahead (contend), relaxes only when affordable, sheds overload
+ * and ranks critical jobs first (issue 14). A behaviour-1 log records none of those parameters;
+ * its replay gives them their behaviour-1 values (all off: SDRM3_BEHAVIOUR_1 in policies/sdrm3.ts).
+ */
+export const BEHAVIOUR_VERSION = 2;
 /** The behaviours this sdrm3 can replay. */
-export const IMPLEMENTED_BEHAVIOURS: ReadonlySet<number> = new Set([1]);
+export const IMPLEMENTED_BEHAVIOURS: ReadonlySet<number> = new Set([1, 2]);
 
 /** The behaviour a header records (1 for logs older than the field). */
 export const behaviourOf = (header: LogHeader): number => header.behaviourVersion ?? 1;
