@@ -113,7 +113,9 @@ export const hostAccelerator = (
     }
     actor.send({ type: "block.dispatch", cmd, replyTo });
     // a live block (or a retry joining one) is answered when its latency has passed
-    for (const block of actor.getSnapshot().context.inProgress.values()) if (block.replyTos.includes(replyTo)) return true;
+    const inProgress = actor.getSnapshot().context.inProgress;
+    if (inProgress.size === 0) return;
+    for (const block of inProgress.values()) if (block.replyTos.includes(replyTo)) return true;
   }, opts.onReject);
   const registration = AccelRegister.make({
     v: PROTOCOL_VERSION,

@@ -36,7 +36,7 @@ import {
   reportBusError,
   subjectMatches,
 } from "./bus";
-import type { Bus, BusErrorHandler, BusMsg, Payload, RequestOptions, SubscribeOptions, Subscription } from "./bus";
+import type { Bus, BusErrorHandler, BusMsg, Payload, RequestOptions, SubscribeOptions, Subscription, TypedPayload } from "./bus";
 
 export interface MemoryBusOptions {
   /** Largest accepted payload in UTF-8 bytes. Default {@link DEFAULT_MAX_PAYLOAD_BYTES} (1 MiB). */
@@ -73,6 +73,27 @@ interface PendingRequest {
 }
 
 const bySubscriptionOrder = (a: Sub, b: Sub): number => a.id - b.id;
+
+/** A delivered message: one object, no closure per message (the text of a typed payload is made on first read). */
+class MemoryMsg implements BusMsg {
+  constructor(
+    readonly subject: string,
+    private readonly payload: Payload,
+    readonly reply: string | undefined,
+    private readonly send: (subject: string, data: Payload, reply: string | undefined) => number,
+  ) {}
+  get data(): string {
+    return typeof this.payload === "string" ? this.payload : this.payload.text;
+  }
+  get typed(): TypedPayload | undefined {
+    return typeof this.payload === "string" ? undefined : this.payload;
+  }
+  respond(response: Payload): boolean {
+    if (this.reply === undefined) return false;
+    this.send(this.reply, response, undefined);
+    return true;
+  }
+}
 
 export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   const maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -183,6 +204,25 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     }
   };
 
+  // Deliveries wait in one FIFO, drained by one microtask: the same order as a microtask per
+  // message (publish order), without a microtask (and its async resource) per message.
+  let queuedTargets: Sub[][] = [];
+  let queuedMsgs: BusMsg[] = [];
+  let draining = false;
+  const drain = (): void => {
+    for (let i = 0; i < queuedMsgs.length; i++) deliver(queuedTargets[i]!, queuedMsgs[i]!);
+    queuedTargets = [];
+    queuedMsgs = [];
+    draining = false;
+  };
+  const enqueueDelivery = (targets: Sub[], msg: BusMsg): void => {
+    queuedTargets.push(targets);
+    queuedMsgs.push(msg);
+    if (draining) return;
+    draining = true;
+    queueMicrotask(drain);
+  };
+
   const ensureUsable = (): void => {
     if (state === "closed") throw new BusClosedError();
   };
@@ -197,7 +237,7 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     if (targets.length === 0) return 0;
     const msg = makeMsg(subject, data, reply);
     inFlight++;
-    queueMicrotask(() => deliver(targets, msg));
+    enqueueDelivery(targets, msg);
     return targets.length;
   };
 
@@ -208,23 +248,7 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     validSubjects.add(subject);
   };
 
-  const makeMsg = (subject: string, data: Payload, reply: string | undefined): BusMsg => {
-    const respond = (response: Payload): boolean => {
-      if (reply === undefined) return false;
-      send(reply, response, undefined);
-      return true;
-    };
-    if (typeof data === "string") return { subject, data, reply, respond };
-    return {
-      subject,
-      get data() {
-        return data.text;
-      },
-      typed: data,
-      reply,
-      respond,
-    };
-  };
+  const makeMsg = (subject: string, data: Payload, reply: string | undefined): BusMsg => new MemoryMsg(subject, data, reply, send);
 
   const subscribe = (
     subject: string,
