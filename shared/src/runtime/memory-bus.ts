@@ -105,8 +105,7 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   let wildcard: Sub[] = [];
   /** Round-robin counters, one per queue group name. */
   const queueCursor = new Map<string, number>();
-  const pendingRequests = new Set<PendingRequest>();
-  /** Pending requests by inbox subject (their reply subscriptions). */
+  /** Pending requests by inbox subject (their reply subscriptions), in the order they were made. */
   const inboxes = new Map<string, PendingRequest>();
   /** Publish subjects already validated (a bounded cache: most runs use a few dozen subjects). */
   const validSubjects = new Set<string>();
@@ -287,7 +286,7 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     timeoutDue = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const p of [...pendingRequests]) {
+    for (const p of [...inboxes.values()]) {
       if (p.deadline <= now) p.reject(new BusTimeoutError({ subject: p.subject, timeoutMs: p.timeoutMs }));
       else if (p.deadline < next) next = p.deadline;
     }
@@ -322,10 +321,9 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
         if (pending === undefined) return;
         pending.sub.active = false;
         inboxes.delete(inbox);
-        pendingRequests.delete(pending);
         pending = undefined;
         // the last pending request gone: no timer keeps the process alive
-        if (pendingRequests.size === 0) idleTimeout();
+        if (inboxes.size === 0) idleTimeout();
       };
       const sub: Sub = {
         id: nextSubId++,
@@ -347,7 +345,6 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
           reject(error);
         },
       };
-      pendingRequests.add(pending);
       inboxes.set(inbox, pending);
       armTimeout(pending.deadline);
       let receivers = 0;
@@ -376,7 +373,7 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     closePromise = new Promise<void>((resolve) => {
       const finish = (): void => {
         state = "closed";
-        for (const p of [...pendingRequests]) p.reject(new BusClosedError());
+        for (const p of [...inboxes.values()]) p.reject(new BusClosedError());
         if (timeoutTimer !== undefined) clearTimeout(timeoutTimer);
         timeoutTimer = undefined;
         for (const set of literal.values()) for (const s of set) s.active = false;
