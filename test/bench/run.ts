@@ -75,7 +75,8 @@ const runFigure = (id: string, tmp: string): Promise<FigureResult> =>
   new Promise((resolveFigure, reject) => {
     const out = join(tmp, `figure-${id}.json`);
     const child = track(
-      spawn(process.execPath, ["--import", "tsx", join(HERE, "figure.ts"), id, JSON.stringify(options), out], {
+      // the V8 flag the sdrm3 command sets (services/cli/bin/load.cjs): figures run as the command does
+      spawn(process.execPath, ["--no-allocation-site-pretenuring", "--import", "tsx", join(HERE, "figure.ts"), id, JSON.stringify(options), out], {
         cwd: ROOT,
         stdio: ["ignore", "inherit", "inherit"],
       }),

@@ -11,6 +11,13 @@
 // all the same is left alone (rewriting it could make two configurations take turns). With source maps on (--enable-source-maps) the bundle loads
 // through require(), so stack traces map to the TypeScript.
 "use strict";
+// V8's allocation-site pretenuring allocates the objects of a site it saw survive directly in the
+// old generation; on the simulation's message path (XState snapshots, kernel steps, bus messages)
+// those die soon after, but while they live they keep the young objects they point to alive
+// through minor GCs, which then promote them: about 3 KB per block at B = 1, a third of a run's
+// CPU in GC (docs/performance.md, session 7). Set before anything is compiled, so the code cache
+// is made and read under the same flags.
+require("node:v8").setFlagsFromString("--no-allocation-site-pretenuring");
 const { readFileSync, renameSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
 const { basename, join } = require("node:path");

@@ -54,7 +54,7 @@ export interface BusMsg {
   /** UTF-8 JSON text. */
   readonly data: string;
   /** The typed message, when a publisher in this process handed one (memory bus only; never over NATS). */
-  readonly typed?: TypedPayload;
+  readonly typed?: TypedPayload | undefined;
   /** Reply subject when the message is a request; `undefined` for a plain publish. */
   readonly reply: string | undefined;
   /**

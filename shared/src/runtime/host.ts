@@ -113,7 +113,9 @@ export const hostAccelerator = (
     }
     actor.send({ type: "block.dispatch", cmd, replyTo });
     // a live block (or a retry joining one) is answered when its latency has passed
-    for (const block of actor.getSnapshot().context.inProgress.values()) if (block.replyTos.includes(replyTo)) return true;
+    const inProgress = actor.getSnapshot().context.inProgress;
+    if (inProgress.size === 0) return;
+    for (const block of inProgress.values()) if (block.replyTos.includes(replyTo)) return true;
   }, opts.onReject);
   const registration = AccelRegister.make({
     v: PROTOCOL_VERSION,
@@ -304,36 +306,58 @@ export const hostScheduler = (
    * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
    * while the actors are hosted, so its behaviour is unchanged.
    */
-  const requestRetrying = async (to: Target, subject: string, data: Payload): Promise<Either.Either<TaskReply | AccelReply, DecodeFailure>> => {
+  type Decoded = Either.Either<TaskReply | AccelReply, DecodeFailure>;
+  const attempt = (to: Target, subject: string, data: Payload): Promise<Decoded> =>
+    to.kind === "task"
+      ? requestEither(bus, subject, data, TaskReply, { timeoutMs: attemptMs })
+      : requestEither(bus, subject, data, AccelReply, { timeoutMs: attemptMs });
+  /** After a first attempt failed with `first`: the retries (see `requestRetrying`). */
+  const retryAfter = async (first: unknown, to: Target, subject: string, data: Payload): Promise<Decoded> => {
     const slot = to.kind === "accel" ? to.id : to.name;
     // The takeover budget is counted, not clocked: every attempt that timed out costs its timeout,
     // every pause its length (no clock is read; a "no responders" answer costs nothing but the pause).
     let spentMs = 0;
     let backoff = 50;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return to.kind === "task"
-          ? await requestEither(bus, subject, data, TaskReply, { timeoutMs: attemptMs })
-          : await requestEither(bus, subject, data, AccelReply, { timeoutMs: attemptMs });
-      } catch (err) {
-        if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError) || stopped) throw err;
-        if (err instanceof BusTimeoutError) spentMs += attemptMs;
-        const reason = err instanceof BusNoRespondersError ? "no responders" : `no answer within ${attemptMs} ms`;
-        if (spentMs >= takeoverMs) {
-          throw new Error(
-            to.kind === "accel"
-              ? `accelerator slot ${slot} has no owner: ${attempt} dispatch attempts over ${spentMs} ms (last: ${reason}); no process took over the slot within the slot takeover timeout (${takeoverMs} ms)`
-              : `model task ${slot} does not answer: ${attempt} attempts over ${spentMs} ms (last: ${reason}), beyond the takeover timeout (${takeoverMs} ms)`,
-          );
+    let err = first;
+    for (let attemptNo = 1; ; attemptNo++) {
+      if (attemptNo > 1) {
+        try {
+          return await attempt(to, subject, data);
+        } catch (e) {
+          err = e;
         }
-        opts.onDispatchRetry?.({ slot, attempt, error: reason, waitedMs: spentMs, ...(to.kind === "task" ? { task: true } : {}) });
-        const pause = Math.min(backoff, takeoverMs - spentMs);
-        await new Promise((resolve) => setTimeout(resolve, pause));
-        spentMs += pause;
-        backoff = Math.min(backoff * 2, 1_000);
-        if (stopped) throw err;
       }
+      if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError) || stopped) throw err;
+      if (err instanceof BusTimeoutError) spentMs += attemptMs;
+      const reason = err instanceof BusNoRespondersError ? "no responders" : `no answer within ${attemptMs} ms`;
+      if (spentMs >= takeoverMs) {
+        throw new Error(
+          to.kind === "accel"
+            ? `accelerator slot ${slot} has no owner: ${attemptNo} dispatch attempts over ${spentMs} ms (last: ${reason}); no process took over the slot within the slot takeover timeout (${takeoverMs} ms)`
+            : `model task ${slot} does not answer: ${attemptNo} attempts over ${spentMs} ms (last: ${reason}), beyond the takeover timeout (${takeoverMs} ms)`,
+        );
+      }
+      opts.onDispatchRetry?.({ slot, attempt: attemptNo, error: reason, waitedMs: spentMs, ...(to.kind === "task" ? { task: true } : {}) });
+      const pause = Math.min(backoff, takeoverMs - spentMs);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      spentMs += pause;
+      backoff = Math.min(backoff * 2, 1_000);
+      if (stopped) throw err;
     }
+  };
+  /**
+   * A request, retried while nobody answers (docs/distributed.md, docs/reliability.md): a block
+   * dispatch while its slot has no live owner, any request while the bus is down and reconnecting
+   * (a lost request or reply). In virtual time a dispatch's reply is a pure function of the
+   * dispatch, so whichever process answers — the old owner or a spare with a fresh actor — gives the
+   * same reply; tasks and accelerators answer a repeated request as the first time (their hosts
+   * keep recent replies by request). The first reply is the only one taken and the kernel never
+   * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
+   * while the actors are hosted, so its behaviour is unchanged. `onDecoded` / `onError` are called
+   * once; an answered first attempt costs one promise.
+   */
+  const requestRetrying = (to: Target, subject: string, data: Payload, onDecoded: (d: Decoded) => void, onError: (err: unknown) => void): void => {
+    attempt(to, subject, data).then(onDecoded, (first: unknown) => retryAfter(first, to, subject, data).then(onDecoded, onError));
   };
 
   const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>, resumed = false) => {
@@ -345,8 +369,10 @@ export const hostScheduler = (
           const subject = targetSubject(e.to);
           stats.sent++;
           const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
-          const sent = requestRetrying(e.to, subject, data);
-          sent.then(
+          requestRetrying(
+            e.to,
+            subject,
+            data,
             (decoded) => {
               stats.received++;
               if (Either.isLeft(decoded)) {

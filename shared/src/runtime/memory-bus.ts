@@ -36,7 +36,7 @@ import {
   reportBusError,
   subjectMatches,
 } from "./bus";
-import type { Bus, BusErrorHandler, BusMsg, Payload, RequestOptions, SubscribeOptions, Subscription } from "./bus";
+import type { Bus, BusErrorHandler, BusMsg, Payload, RequestOptions, SubscribeOptions, Subscription, TypedPayload } from "./bus";
 
 export interface MemoryBusOptions {
   /** Largest accepted payload in UTF-8 bytes. Default {@link DEFAULT_MAX_PAYLOAD_BYTES} (1 MiB). */
@@ -64,11 +64,36 @@ interface Sub {
 
 interface PendingRequest {
   readonly reject: (error: unknown) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-  readonly sub: Subscription;
+  /** performance.now() reading at which it times out. */
+  readonly deadline: number;
+  readonly subject: string;
+  readonly timeoutMs: number;
+  /** Its inbox subscription (in `inboxes`, not `literal`: nobody else subscribes a fresh inbox). */
+  readonly sub: Sub;
 }
 
 const bySubscriptionOrder = (a: Sub, b: Sub): number => a.id - b.id;
+
+/** A delivered message: one object, no closure per message (the text of a typed payload is made on first read). */
+class MemoryMsg implements BusMsg {
+  constructor(
+    readonly subject: string,
+    private readonly payload: Payload,
+    readonly reply: string | undefined,
+    private readonly send: (subject: string, data: Payload, reply: string | undefined) => number,
+  ) {}
+  get data(): string {
+    return typeof this.payload === "string" ? this.payload : this.payload.text;
+  }
+  get typed(): TypedPayload | undefined {
+    return typeof this.payload === "string" ? undefined : this.payload;
+  }
+  respond(response: Payload): boolean {
+    if (this.reply === undefined) return false;
+    this.send(this.reply, response, undefined);
+    return true;
+  }
+}
 
 export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   const maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -80,8 +105,17 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   let wildcard: Sub[] = [];
   /** Round-robin counters, one per queue group name. */
   const queueCursor = new Map<string, number>();
-  const pendingRequests = new Set<PendingRequest>();
+  /** Pending requests by inbox subject (their reply subscriptions), in the order they were made. */
+  const inboxes = new Map<string, PendingRequest>();
+  /** Publish subjects already validated (a bounded cache: most runs use a few dozen subjects). */
+  const validSubjects = new Set<string>();
+  /** Literal subscription lists by subject, snapshotted for delivery; dropped when a subscription changes. */
+  const literalLists = new Map<string, Sub[]>();
   let flushWaiters: Array<() => void> = [];
+  // One timer for every pending request's timeout (armed for the earliest deadline), instead of a
+  // timer per request: a request answered in time costs no timer.
+  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  let timeoutDue = Infinity;
 
   let nextSubId = 0;
   let nextInbox = 0;
@@ -91,9 +125,24 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   let state: "open" | "closing" | "closed" = "open";
   let closePromise: Promise<void> | undefined;
 
+  const NONE: Sub[] = [];
+  /** The literal subscriptions of `subject` as a list that is never changed (copied on subscription changes). */
+  const literalList = (subject: string): Sub[] => {
+    let list = literalLists.get(subject);
+    if (list === undefined) {
+      const exact = literal.get(subject);
+      list = exact === undefined ? NONE : [...exact];
+      if (exact !== undefined) literalLists.set(subject, list);
+    }
+    return list;
+  };
+
   const matching = (subject: string): Sub[] => {
-    const exact = literal.get(subject);
-    const out: Sub[] = exact === undefined ? [] : [...exact];
+    const exact = literalList(subject);
+    const inbox = inboxes.get(subject)?.sub;
+    if (wildcard.length === 0 && inbox === undefined) return exact;
+    const out: Sub[] = [...exact];
+    if (inbox !== undefined) out.push(inbox);
     let wild = false;
     for (const s of wildcard) {
       if (subjectMatches(s.subject, subject)) {
@@ -101,14 +150,16 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
         wild = true;
       }
     }
-    if (wild && exact !== undefined) out.sort(bySubscriptionOrder);
+    if ((wild || inbox !== undefined) && out.length > 1) out.sort(bySubscriptionOrder);
     return out;
   };
 
   /** Plain subscriptions all get a copy; each queue group gives its copy to one member. */
   const recipients = (subject: string): Sub[] => {
     const all = matching(subject);
-    if (all.every((s) => s.queue === undefined)) return all;
+    let grouped = false;
+    for (const s of all) if (s.queue !== undefined) grouped = true;
+    if (!grouped) return all;
     const out: Sub[] = [];
     const groups = new Map<string, Sub[]>();
     for (const s of all) {
@@ -152,6 +203,25 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     }
   };
 
+  // Deliveries wait in one FIFO, drained by one microtask: the same order as a microtask per
+  // message (publish order), without a microtask (and its async resource) per message.
+  let queuedTargets: Sub[][] = [];
+  let queuedMsgs: BusMsg[] = [];
+  let draining = false;
+  const drain = (): void => {
+    for (let i = 0; i < queuedMsgs.length; i++) deliver(queuedTargets[i]!, queuedMsgs[i]!);
+    queuedTargets = [];
+    queuedMsgs = [];
+    draining = false;
+  };
+  const enqueueDelivery = (targets: Sub[], msg: BusMsg): void => {
+    queuedTargets.push(targets);
+    queuedMsgs.push(msg);
+    if (draining) return;
+    draining = true;
+    queueMicrotask(drain);
+  };
+
   const ensureUsable = (): void => {
     if (state === "closed") throw new BusClosedError();
   };
@@ -159,34 +229,25 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   /** Validates, then enqueues delivery. Returns the number of subscriptions that will get the message. */
   const send = (subject: string, data: Payload, reply: string | undefined): number => {
     ensureUsable();
-    checkPublishSubject(subject);
+    if (!inboxes.has(subject)) checkSubject(subject); // an inbox of ours is valid by construction
     if (typeof data === "string") checkPayloadSize(subject, data, maxPayload);
     published++;
     const targets = recipients(subject);
     if (targets.length === 0) return 0;
     const msg = makeMsg(subject, data, reply);
     inFlight++;
-    queueMicrotask(() => deliver(targets, msg));
+    enqueueDelivery(targets, msg);
     return targets.length;
   };
 
-  const makeMsg = (subject: string, data: Payload, reply: string | undefined): BusMsg => {
-    const respond = (response: Payload): boolean => {
-      if (reply === undefined) return false;
-      send(reply, response, undefined);
-      return true;
-    };
-    if (typeof data === "string") return { subject, data, reply, respond };
-    return {
-      subject,
-      get data() {
-        return data.text;
-      },
-      typed: data,
-      reply,
-      respond,
-    };
+  const checkSubject = (subject: string): void => {
+    if (validSubjects.has(subject)) return;
+    checkPublishSubject(subject);
+    if (validSubjects.size >= 4096) validSubjects.clear();
+    validSubjects.add(subject);
   };
+
+  const makeMsg = (subject: string, data: Payload, reply: string | undefined): BusMsg => new MemoryMsg(subject, data, reply, send);
 
   const subscribe = (
     subject: string,
@@ -201,6 +262,7 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
       const set = literal.get(subject);
       if (set === undefined) literal.set(subject, new Set([sub]));
       else set.add(sub);
+      literalLists.delete(subject);
     }
     return {
       subject,
@@ -212,42 +274,79 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
           const set = literal.get(subject);
           set?.delete(sub);
           if (set !== undefined && set.size === 0) literal.delete(subject);
+          literalLists.delete(subject);
         }
       },
     };
+  };
+
+  /** Rejects every request past its deadline, then arms the timer for the earliest remaining one. */
+  const expire = (): void => {
+    timeoutTimer = undefined;
+    timeoutDue = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const p of [...inboxes.values()]) {
+      if (p.deadline <= now) p.reject(new BusTimeoutError({ subject: p.subject, timeoutMs: p.timeoutMs }));
+      else if (p.deadline < next) next = p.deadline;
+    }
+    if (next !== Infinity) armTimeout(next);
+  };
+
+  /** The timer fires by `deadline` at the latest, and keeps the process alive while requests are pending. */
+  const armTimeout = (deadline: number): void => {
+    if (timeoutTimer !== undefined && timeoutDue <= deadline) {
+      timeoutTimer.ref();
+      return;
+    }
+    if (timeoutTimer !== undefined) clearTimeout(timeoutTimer);
+    timeoutDue = deadline;
+    timeoutTimer = setTimeout(expire, Math.max(0, Math.ceil(deadline - performance.now())));
+  };
+
+  /** No request pending: the timer (kept, to be reused) no longer keeps the process alive. */
+  const idleTimeout = (): void => {
+    timeoutTimer?.unref();
   };
 
   const request = (subject: string, data: Payload, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
     const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise<BusMsg>((resolve, reject) => {
       if (state !== "open") throw new BusClosedError();
-      checkPublishSubject(subject);
+      checkSubject(subject);
       if (typeof data === "string") checkPayloadSize(subject, data, maxPayload);
       const inbox = `_INBOX.mem.${nextInbox++}`;
       let pending: PendingRequest | undefined;
       const done = (): void => {
         if (pending === undefined) return;
-        clearTimeout(pending.timer);
-        pending.sub.unsubscribe();
-        pendingRequests.delete(pending);
+        pending.sub.active = false;
+        inboxes.delete(inbox);
         pending = undefined;
+        // the last pending request gone: no timer keeps the process alive
+        if (inboxes.size === 0) idleTimeout();
       };
-      const sub = subscribe(inbox, (reply) => {
-        done();
-        resolve(reply);
-      });
+      const sub: Sub = {
+        id: nextSubId++,
+        subject: inbox,
+        queue: undefined,
+        handler: (reply) => {
+          done();
+          resolve(reply);
+        },
+        active: true,
+      };
       pending = {
         sub,
+        subject,
+        timeoutMs,
+        deadline: performance.now() + timeoutMs,
         reject: (error) => {
           done();
           reject(error);
         },
-        timer: setTimeout(() => {
-          done();
-          reject(new BusTimeoutError({ subject, timeoutMs }));
-        }, timeoutMs),
       };
-      pendingRequests.add(pending);
+      inboxes.set(inbox, pending);
+      armTimeout(pending.deadline);
       let receivers = 0;
       try {
         receivers = send(subject, data, inbox);
@@ -274,10 +373,13 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     closePromise = new Promise<void>((resolve) => {
       const finish = (): void => {
         state = "closed";
-        for (const p of [...pendingRequests]) p.reject(new BusClosedError());
+        for (const p of [...inboxes.values()]) p.reject(new BusClosedError());
+        if (timeoutTimer !== undefined) clearTimeout(timeoutTimer);
+        timeoutTimer = undefined;
         for (const set of literal.values()) for (const s of set) s.active = false;
         for (const s of wildcard) s.active = false;
         literal.clear();
+        literalLists.clear();
         wildcard = [];
         resolve();
       };

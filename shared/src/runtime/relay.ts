@@ -99,13 +99,22 @@ export const decodeReply = <A, I>(subject: string, reply: BusMsg, replySchema: S
 };
 
 /** Sends a request and decodes its reply with `replySchema`: bus errors reject, a reply that does not decode is a Left. */
-export const requestEither = async <A, I>(
+export const requestEither = <A, I>(
   bus: Bus,
   subject: string,
   payload: Parameters<Bus["request"]>[1],
   replySchema: Schema.Schema<A, I>,
   opts: RequestOptions = {},
-): Promise<Either.Either<A, DecodeFailure>> => decodeMsg(replySchema, await bus.request(subject, payload, opts));
+): Promise<Either.Either<A, DecodeFailure>> => {
+  let sent: Promise<BusMsg>;
+  try {
+    sent = bus.request(subject, payload, opts);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  // one promise per request on the hot path (no async function around it)
+  return sent.then((reply) => decodeMsg(replySchema, reply));
+};
 
 /**
  * Sends `payload` as a request and decodes the reply with `replySchema`. Rejects with the bus
