@@ -11,13 +11,7 @@
 // all the same is left alone (rewriting it could make two configurations take turns). With source maps on (--enable-source-maps) the bundle loads
 // through require(), so stack traces map to the TypeScript.
 "use strict";
-// V8's allocation-site pretenuring allocates the objects of a site it saw survive directly in the
-// old generation; on the simulation's message path (XState snapshots, kernel steps, bus messages)
-// those die soon after, but while they live they keep the young objects they point to alive
-// through minor GCs, which then promote them: about 3 KB per block at B = 1, a third of a run's
-// CPU in GC (docs/performance.md, session 7). Set before anything is compiled, so the code cache
-// is made and read under the same flags.
-require("node:v8").setFlagsFromString("--no-allocation-site-pretenuring");
+const v8 = require("node:v8");
 const { readFileSync, renameSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
 const { basename, join } = require("node:path");
@@ -56,6 +50,16 @@ const run = (file, origin, cachedData) => {
   return { exports: module.exports, script };
 };
 
+/**
+ * The code cache of `script`, made under V8's default flags: a long simulation turns pretenuring
+ * off (src/gc-tuning.ts) after the bundle was compiled, and a cache made under other flags would
+ * be rejected by every later start.
+ */
+const cachedDataOf = (script) => {
+  v8.setFlagsFromString("--allocation-site-pretenuring");
+  return script.createCachedData();
+};
+
 /** Writes `data` to `path` through a rename, so a concurrent start never reads half a cache; best effort. */
 const writeAtomically = (path, data) => {
   try {
@@ -73,7 +77,7 @@ exports.loadCommand = (dir = join(__dirname, "../dist")) => {
   const cachedData = readCache(cache);
   const loaded = run(file, file, cachedData);
   // no cache for this path and these options yet: save what this run compiled, once it is done
-  if (cachedData === undefined) process.once("exit", () => writeAtomically(cache, loaded.script.createCachedData()));
+  if (cachedData === undefined) process.once("exit", () => writeAtomically(cache, cachedDataOf(loaded.script)));
   return loaded.exports;
 };
 
@@ -86,7 +90,7 @@ exports.writeCodeCache = async (dir, finalDir) => {
   const origin = join(finalDir, "sdrm3.cjs");
   const loaded = run(join(dir, "sdrm3.cjs"), origin, undefined);
   await loaded.exports.warmUp();
-  writeFileSync(join(dir, basename(cacheFile(origin, [], ""))), loaded.script.createCachedData());
+  writeFileSync(join(dir, basename(cacheFile(origin, [], ""))), cachedDataOf(loaded.script));
 };
 
 /**

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { LONG_SIMULATION_MS } from "./gc-tuning";
 import { datasetToPrebuilt, readBuiltinSources } from "@sdrm3/shared/data";
 import { sourcesHash } from "../build.mjs";
 import { main } from "./main";
@@ -87,6 +88,26 @@ describe("the built sdrm3 command", () => {
       expect(status()).toBe("rejected"); // the garbage, ignored by the run above and left in place
       expect(caches(join(copy, "dist"))).toEqual([cache]);
       expect(readFileSync(path, "utf8")).toBe("not a code cache"); // left alone: no two configurations take turns
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("a first use that turned pretenuring off (a long simulation, src/gc-tuning.ts) still writes a cache the next start takes", () => {
+    const copy = mkdtempSync(join(tmpdir(), "sdrm3-cache-long-"));
+    try {
+      cpSync(fileURLToPath(new URL("../bin", import.meta.url)), join(copy, "bin"), { recursive: true });
+      cpSync(dist, join(copy, "dist"), { recursive: true, filter: (f) => !f.endsWith(".cache") && !f.endsWith(".map") });
+      symlinkSync(fileURLToPath(new URL("../../../node_modules", import.meta.url)), join(copy, "node_modules"));
+      const { NODE_OPTIONS: _, ...env } = process.env;
+      // xrbench: a fast policy; the simulated time is what turns pretenuring off (LONG_SIMULATION_MS)
+      const argv = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", `${LONG_SIMULATION_MS}ms`, "--json"];
+      const first = spawnSync(process.execPath, [join(copy, "bin/sdrm3.cjs"), ...argv], { encoding: "utf8", env });
+      expect(first.status, first.stderr).toBe(0);
+      expect(caches(join(copy, "dist"))).toHaveLength(1);
+      const loader = join(copy, "bin/load.cjs");
+      const status = spawnSync(process.execPath, ["-e", `process.stdout.write(require(${JSON.stringify(loader)}).cacheStatus(${JSON.stringify(join(copy, "dist"))}))`], { encoding: "utf8", env });
+      expect(status.stdout).toBe("accepted");
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -12,6 +12,7 @@ import { runScenario, simulateDirect, supernetSetting, tuningFor, type RunResult
 import { type Dataset, findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts, scenarioVariants } from "@sdrm3/shared/data";
 import { runToJson } from "./format";
 import { errorMessage } from "@sdrm3/shared/contracts";
+import { tuneGcForSimulation } from "./gc-tuning";
 
 /** One run of the comparison, as sent to a worker. */
 export interface RunJob {
@@ -84,6 +85,7 @@ export const executeJob = async (
     ...(job.quantumMs === undefined ? {} : { quantumMs: job.quantumMs }),
     ...(variants === undefined ? {} : { supernet: true, variants }),
   };
+  tuneGcForSimulation(job.durationMs);
   const result = job.engine === "direct" ? simulateDirect(opts, tuningFor(opts)) : await runScenario(opts);
   return toRecord(result, job.label, policy.params);
 };

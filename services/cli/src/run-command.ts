@@ -14,6 +14,7 @@ import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
 import { type Io, collect, processIo } from "./io";
+import { tuneGcForSimulation } from "./gc-tuning";
 
 export interface RunFlags {
   scenario?: string;
@@ -65,6 +66,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
   });
   const progress = tty && resolved.durationMs >= PROGRESS_MIN_MS ? runProgress(resolved.durationMs, process.stderr) : undefined;
   let result;
+  tuneGcForSimulation(resolved.durationMs);
   try {
     result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }), ...(progress === undefined ? {} : { onEvent: progress.onEvent }) }, flags, io);
   } finally {

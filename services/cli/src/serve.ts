@@ -46,6 +46,7 @@ import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { type SpecFlags, checkAgainstSpec, resolvedOfSpec } from "./run-spec";
+import { tuneGcForSimulation } from "./gc-tuning";
 
 /** Every role: where NATS is, how long to wait for it, its name in logs and registrations. */
 interface ConnectionFlags extends NatsConnectionFlags {
@@ -220,6 +221,7 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
           ...queueDepthOptions(assumed.queueDepth),
         });
   const serveRun = async (resolved: ResolvedRun, signal: AbortSignal): Promise<void> => {
+    tuneGcForSimulation(resolved.durationMs);
     if (a === undefined) return serveWorkload({ bus, run, resolved, host, log, signal });
     const known = resolved.hardware.accelerators.map((x) => x.id);
     const slots = candidates ?? known;
@@ -332,6 +334,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
           (flags.recordStream === true || flags.resume === true
             ? await naming("starting the run's log in JetStream (--record-stream)", startStreamRecording(bus, { ...resolved, run, ...(live === undefined ? {} : { live }) }))
             : undefined);
+        tuneGcForSimulation(resolved.durationMs);
         const result = await naming("running the run over NATS", serveScheduler({
           bus,
           run,

@@ -12,6 +12,7 @@ import { formatRunHuman } from "./format";
 import Table from "cli-table3";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseParams } from "./flags";
+import { tuneGcForSimulation } from "./gc-tuning";
 
 interface TuneFlags {
   grid?: boolean;
@@ -86,6 +87,7 @@ const executeTrajectory = async (flags: TuneFlags, io: TuneIo): Promise<number> 
     durationMs: flags.duration === undefined ? defaultDurationMs("sdrm3") : parseDuration(flags.duration),
     seed: parseSeed(flags.seed),
   });
+  tuneGcForSimulation(opts.durationMs);
   const result = await runScenario(opts);
   const lines = [formatRunHuman(result)];
   if (flags.out !== undefined) {
