@@ -26,6 +26,13 @@ const capture = () => {
   return { io: { out: (t: string) => void (out += t), err: (t: string) => void (err += t) }, text: () => ({ out, err }) };
 };
 
+/** The command (bin and dist, without a code cache or source map) copied to `copy`, with the repository's node_modules. */
+const copyCommand = (copy: string): void => {
+  cpSync(fileURLToPath(new URL("../bin", import.meta.url)), join(copy, "bin"), { recursive: true });
+  cpSync(dist, join(copy, "dist"), { recursive: true, filter: (f) => !f.endsWith(".cache") && !f.endsWith(".map") });
+  symlinkSync(fileURLToPath(new URL("../../../node_modules", import.meta.url)), join(copy, "node_modules"));
+};
+
 describe("the built sdrm3 command", () => {
   it("was built from the current sources", () => {
     expect(readFileSync(`${dist}.sources`, "utf8")).toBe(sourcesHash());
@@ -65,9 +72,7 @@ describe("the built sdrm3 command", () => {
   it("elsewhere writes a cache on first use and ignores one that V8 rejects; the output is unchanged", () => {
     const copy = mkdtempSync(join(tmpdir(), "sdrm3-cache-"));
     try {
-      cpSync(fileURLToPath(new URL("../bin", import.meta.url)), join(copy, "bin"), { recursive: true });
-      cpSync(dist, join(copy, "dist"), { recursive: true, filter: (f) => !f.endsWith(".cache") && !f.endsWith(".map") });
-      symlinkSync(fileURLToPath(new URL("../../../node_modules", import.meta.url)), join(copy, "node_modules"));
+      copyCommand(copy);
       const argv = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", "100ms", "--json"];
       const { NODE_OPTIONS: _, ...env } = process.env; // a plain node: the cache cacheStatus asks about
       const run = () => spawnSync(process.execPath, [join(copy, "bin/sdrm3.cjs"), ...argv], { encoding: "utf8", env });
@@ -96,9 +101,7 @@ describe("the built sdrm3 command", () => {
   it("a first use that turned pretenuring off (a long simulation, src/gc-tuning.ts) still writes a cache the next start takes", () => {
     const copy = mkdtempSync(join(tmpdir(), "sdrm3-cache-long-"));
     try {
-      cpSync(fileURLToPath(new URL("../bin", import.meta.url)), join(copy, "bin"), { recursive: true });
-      cpSync(dist, join(copy, "dist"), { recursive: true, filter: (f) => !f.endsWith(".cache") && !f.endsWith(".map") });
-      symlinkSync(fileURLToPath(new URL("../../../node_modules", import.meta.url)), join(copy, "node_modules"));
+      copyCommand(copy);
       const { NODE_OPTIONS: _, ...env } = process.env;
       // xrbench: a fast policy; the simulated time is what turns pretenuring off (LONG_SIMULATION_MS)
       const argv = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", `${LONG_SIMULATION_MS}ms`, "--json"];
