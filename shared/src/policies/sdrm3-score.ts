@@ -4,9 +4,9 @@
  * of scheduling behaviour 2 (policies/sdrm3-load.ts), into columns reused from call to call.
  */
 import { dropOf, isStarving, shouldDrop } from "./admission";
-import { blockLayers, layerSum, toGoMs } from "./common";
+import { blockLayers, toGoMs } from "./common";
 import { fillFit, fillFreeAt, fitBuffers } from "./sdrm3-fit";
-import { SHED_RANK, cascadeWork, edpRemainingMs, edpRemainingOnMs, fitsByDeadline, frameValue, parallelism, queuedAheadFor, shedOverload } from "./sdrm3-load";
+import { SHED_RANK, cascadeWork, edpRemainingMs, fitsByDeadline, frameValue, parallelism, queuedAheadFor, shedOverload } from "./sdrm3-load";
 import { SUPERNET_DEFAULTS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
 import type { SDRM3_PARAMS } from "./sdrm3";
 import type { Drop, JobView, ModelView, PolicyParams, SchedulerView } from "./types";
@@ -61,15 +61,6 @@ export class Scored {
   allShed = new Uint8Array(0);
   /** The unfinished jobs the decision scores (view-order indices): the ones it needs the work queued ahead of. */
   allScored = new Int32Array(0);
-  /** symmetric > 0, per unfinished job: its least-EDP rest (ms), and (symmetric >= 2) that rest's work per accelerator [job * accs + a]. */
-  allEdp = new Float64Array(0);
-  allEdpOn = new Float64Array(0);
-  /** symmetric >= 5: per unfinished job, its next block's longest latency over the accelerators (how long it can hold one). */
-  allBlock = new Float64Array(0);
-  /** blockGuard=1: per unfinished job, its laxity (deadline − now − ToGo*; NaN for a dropped job). */
-  allLaxity = new Float64Array(0);
-  /** blockGuard=2: per unfinished job, its next layer's latency per accelerator [job * accs + a]. */
-  allNextLat = new Float64Array(0);
   /** Per model (view order): its starting variant (undefined: not a supernet model) and view, starving (1), cascade work. */
   mChosen: Array<number | undefined> = [];
   mStarting: Array<ModelView | undefined> = [];
@@ -176,8 +167,6 @@ class Knobs {
   cascade = 0;
   contend = 0;
   affordable = 0;
-  symmetric = 0;
-  blockGuard = 0;
   critical = 0;
   /** Overload shedding is admission control: off with the drop rule (drop=0 runs every frame). */
   overload = 0;
@@ -202,8 +191,6 @@ class Knobs {
     this.cascade = p.cascade;
     this.contend = p.contend;
     this.affordable = p.affordable;
-    this.symmetric = p.symmetric ?? 0;
-    this.blockGuard = p.blockGuard ?? 0;
     this.critical = p.critical;
     this.overload = p.drop === 1 ? p.overload : 0;
     this.ownBlock = params.block ?? 0;
@@ -313,13 +300,6 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
   const { now, models } = view;
   const accCount = view.accelerators.length;
   const { drop, gamma } = k;
-  if ((k.symmetric > 0 || k.blockGuard > 0) && (s.allEdp.length < s.allCount || s.allEdpOn.length < s.allCount * accCount)) {
-    s.allEdp = new Float64Array(2 * s.allCount);
-    s.allEdpOn = new Float64Array(2 * s.allCount * accCount);
-    s.allBlock = new Float64Array(2 * s.allCount);
-  }
-  if (k.blockGuard > 0 && s.allLaxity.length < s.allCount) s.allLaxity = new Float64Array(2 * s.allCount);
-  if (k.blockGuard > 0 && s.allNextLat.length < s.allCount * accCount) s.allNextLat = new Float64Array(2 * s.allCount * accCount);
   let n = 0;
   for (let m = 0; m < models.length; m++) {
     const full = models[m]!;
@@ -335,27 +315,12 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
       const toGo = toGoMs(job.started ? full : starting, job);
       const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - now, gamma, starving);
       s.allDeadline[n] = job.deadline;
-      if (k.blockGuard > 0) {
-        s.allLaxity[n] = dropped ? Number.NaN : job.deadline - now - toGo;
-        const mv = job.started ? full : starting;
-        for (let a = 0; a < accCount; a++) s.allNextLat[n * accCount + a] = job.nextLayer < job.layerCount ? mv.costs.latencyMs[a]![job.nextLayer]! : 0;
-      }
       s.allDropped[n] = dropped ? 1 : 0;
       if (dropped) s.allToGo[n] = 0;
       else if (job.started) s.allToGo[n] = ((toGo + childWork) * accCount) / parFull;
       else {
         if (parStarting === 0) parStarting = parallelism(starting.costs);
         s.allToGo[n] = ((toGo + childWork) * accCount) / parStarting;
-      }
-      if (k.symmetric > 0) fillEdpDemand(s, n, dropped ? undefined : job.started ? full : starting, job, childWork, accCount);
-      if (k.symmetric >= 5) {
-        const mv = job.started ? full : starting;
-        let longest = 0;
-        if (!dropped && job.nextLayer < job.layerCount) {
-          const layers = blockLayers(view, mv, job, k.ownBlock);
-          for (let a = 0; a < accCount; a++) longest = Math.max(longest, layerSum(mv.costs.latencyMs[a]!, job.nextLayer, layers));
-        }
-        s.allBlock[n] = longest;
       }
       s.allValue[n] = value;
       s.allSheddable[n++] = job.started || job.running || starving || dropped ? 0 : 1;
@@ -382,112 +347,6 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
     }
   }
   queuedAheadFor(s.allDeadline, s.allToGo, n, accCount, s.allScored, scored, s.allAhead);
-};
-
-/** Job n's least-EDP rest (+ cascade work) and its work per accelerator (model undefined: a dropped job, none). */
-const fillEdpDemand = (s: Scored, n: number, model: ModelView | undefined, job: JobView, childWork: number, accCount: number): void => {
-  if (model === undefined) {
-    s.allEdp[n] = 0;
-    s.allEdpOn.fill(0, n * accCount, (n + 1) * accCount);
-    return;
-  }
-  const end = Math.min(job.layerCount, model.costs.layerCount);
-  const tail = edpRemainingMs(model.costs);
-  s.allEdp[n] = tail[job.nextLayer]! - tail[end]! + childWork;
-  const on = edpRemainingOnMs(model.costs);
-  for (let a = 0; a < accCount; a++) s.allEdpOn[n * accCount + a] = on[a]![job.nextLayer]! - on[a]![end]! + childWork / accCount;
-};
-
-/** The other unfinished jobs' least-EDP work due no later than job i's deadline: spread over the accelerators (mode 1) or on the busiest one (2, 3). */
-const edpAheadOf = (s: Scored, i: number, accCount: number, mode: number): number => {
-  const due = s.allDeadline[i]!;
-  const n = s.allCount;
-  if (mode === 1) {
-    let sum = 0;
-    for (let k = 0; k < n; k++) if (k !== i && s.allDeadline[k]! <= due) sum += s.allEdp[k]!;
-    return sum / accCount;
-  }
-  let worst = 0;
-  for (let a = 0; a < accCount; a++) {
-    let sum = 0;
-    for (let k = 0; k < n; k++) if (k !== i && s.allDeadline[k]! <= due) sum += s.allEdpOn[k * accCount + a]!;
-    if (sum > worst) worst = sum;
-  }
-  return worst;
-};
-
-/**
- * The least-EDP work, per accelerator, of the frames not yet released that are due no later than
- * `due` (the demand-bound function's future part): for each model with a period and no parent,
- * frames released from its next release (the latest queued release + period; now when none is
- * queued) every period, whole, at their least-EDP fit. Added to `load[a]`.
- */
-const futureEdpOn = (view: SchedulerView, due: number, load: Float64Array): void => {
-  const accCount = view.accelerators.length;
-  for (const model of view.models) {
-    if (model.variant !== 0 || model.dependsOn.length > 0 || !(model.periodMs > 0)) continue;
-    let next = view.now;
-    for (const j of model.queue) if (j.releaseAt + model.periodMs > next) next = j.releaseAt + model.periodMs;
-    if (next + model.periodMs > due) continue;
-    const frames = Math.floor((due - next - model.periodMs) / model.periodMs) + 1;
-    const on = edpRemainingOnMs(model.costs);
-    const work = model.cascadeRemainingMs / accCount;
-    for (let a = 0; a < accCount; a++) load[a] = load[a]! + frames * (on[a]![0]! + work);
-  }
-};
-
-const futureLoad = new Float64Array(64);
-
-/**
- * blockGuard=2: a block of `blockMs` on accelerator a, for the job due at `due`, holds up another
- * unfinished job k due earlier whose laxity is shorter than the block, for which a is a fastest
- * accelerator for its next layer and no other equally fast accelerator is idle.
- */
-const holdsUp = (view: SchedulerView, s: Scored, i: number, due: number, a: number, blockMs: number): boolean => {
-  const accCount = view.accelerators.length;
-  for (let x = 0; x < s.allCount; x++) {
-    const lax = s.allLaxity[x]!;
-    if (x === i || !(s.allDeadline[x]! < due) || !(lax >= 0 && lax < blockMs)) continue;
-    let min = Number.POSITIVE_INFINITY;
-    for (let b = 0; b < accCount; b++) min = Math.min(min, s.allNextLat[x * accCount + b]!);
-    if (s.allNextLat[x * accCount + a]! > min) continue;
-    let elsewhere = false;
-    for (let b = 0; b < accCount; b++) if (b !== a && s.idle[b] === 1 && s.allNextLat[x * accCount + b]! <= min) elsewhere = true;
-    if (!elsewhere) return true;
-  }
-  return false;
-};
-
-/**
- * symmetric=8: the extra time `extraMs` the energy-efficient fit costs job i over its fastest fit
- * leaves every other unfinished job due no earlier its processor-demand laxity (deadline − now −
- * work queued ahead of it − its own demand over the accelerators) — the slower fit does not push a
- * later job past its deadline.
- */
-const harmless = (view: SchedulerView, s: Scored, i: number, extraMs: number): boolean => {
-  const due = s.allDeadline[i]!;
-  const accCount = view.accelerators.length;
-  for (let k = 0; k < s.allCount; k++) {
-    if (k === i || s.allDeadline[k]! < due || s.allDropped[k] === 1 || s.allShed[k] === 1) continue;
-    const laxity = s.allDeadline[k]! - view.now - s.allAhead[k]! - s.allToGo[k]! / accCount;
-    if (extraMs > laxity) return false;
-  }
-  return true;
-};
-
-/** `edpAheadOf` mode 2 with the frames not yet released that are due by job i's deadline (mode 4). */
-const edpDemandBoundOf = (view: SchedulerView, s: Scored, i: number, accCount: number): number => {
-  const due = s.allDeadline[i]!;
-  const n = s.allCount;
-  futureLoad.fill(0, 0, accCount);
-  futureEdpOn(view, due, futureLoad);
-  let worst = 0;
-  for (let a = 0; a < accCount; a++) {
-    let sum = futureLoad[a]!;
-    for (let k = 0; k < n; k++) if (k !== i && s.allDeadline[k]! <= due) sum += s.allEdpOn[k * accCount + a]!;
-    if (sum > worst) worst = sum;
-  }
-  return worst;
 };
 
 /**
@@ -520,20 +379,9 @@ const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobV
   const marginMs = k.margin * model.periodMs;
   // relaxed (energy-efficient fit) only while that fit for the rest of the job, every layer on its least-EDP accelerator, still meets the deadline (affordable=1)
   let relaxedU = u;
-  const sym = k.symmetric > 0 && s.allCount > 0 && (k.contend === 1 || k.overload > 0);
   if (k.affordable === 1 && u < k.ustar) {
     const tail = model === full ? s.mEdpTail[m]! : edpRemainingMs(model.costs);
-    let blocking7 = 0;
-    if (sym && k.symmetric === 7) for (let x = 0; x < s.allCount; x++) if (x !== jobIndex && s.allBlock[x]! > blocking7) blocking7 = s.allBlock[x]!;
-    const aheadHere = blocking7 + (sym && k.symmetric === 3 ? edpAheadOf(s, jobIndex, view.accelerators.length, k.symmetric) : ahead);
-    if (tail[job.nextLayer]! - tail[Math.min(job.layerCount, model.costs.layerCount)]! + aheadHere + childWork > slack - marginMs) relaxedU = k.ustar;
-  } else if (sym && u >= k.ustar) {
-    const tail = model === full ? s.mEdpTail[m]! : edpRemainingMs(model.costs);
-    let blocking = 0;
-    if (k.symmetric >= 5) for (let x = 0; x < s.allCount; x++) if (x !== jobIndex && s.allBlock[x]! > blocking) blocking = s.allBlock[x]!;
-    const edpAhead = blocking + (k.symmetric === 4 || k.symmetric === 6 || k.symmetric === 7 ? edpDemandBoundOf(view, s, jobIndex, view.accelerators.length) : edpAheadOf(s, jobIndex, view.accelerators.length, k.symmetric));
-    const edpRest = tail[job.nextLayer]! - tail[Math.min(job.layerCount, model.costs.layerCount)]!;
-    if (edpRest + edpAhead + childWork <= slack - marginMs && (k.symmetric !== 8 || harmless(view, s, jobIndex, edpRest - toGo))) relaxedU = -1;
+    if (tail[job.nextLayer]! - tail[Math.min(job.layerCount, model.costs.layerCount)]! + ahead + childWork > slack - marginMs) relaxedU = k.ustar;
   }
   const fit = s.fit;
   fillFit(view, model, job, layers, relaxedU, k.ustar, k.pmin, marginMs, ahead, fit);
@@ -542,15 +390,6 @@ const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobV
   const guard = k.guard === 1;
   const base = u + k.alpha * f;
   const beta = k.beta;
-  // blockGuard=1: no block longer than the laxity of another unfinished job due earlier (started or running: it may need this accelerator next)
-  let blockLimit = Number.POSITIVE_INFINITY;
-  if (k.blockGuard === 1 && s.allCount > 0 && (k.contend === 1 || k.overload > 0)) {
-    for (let x = 0; x < s.allCount; x++) {
-      const lax = s.allLaxity[x]!;
-      if (x !== jobIndex && s.allDeadline[x]! < job.deadline && lax >= 0 && lax < blockLimit) blockLimit = lax;
-    }
-  }
-  const guarded = k.blockGuard === 2 && s.allCount > 0 && (k.contend === 1 || k.overload > 0);
   // the shortest next block on an idle accelerator (the critical test), guards or not
   let minBlock = Number.POSITIVE_INFINITY;
   let pairs = s.pairCount;
@@ -559,8 +398,6 @@ const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobV
     if (latency[a]! < minBlock) minBlock = latency[a]!;
     if (guard && guardSkips[a]) continue;
     if (affinitySkips[a]) continue;
-    if (latency[a]! > blockLimit) continue;
-    if (guarded && holdsUp(view, s, jobIndex, job.deadline, a, latency[a]!)) continue;
     const p = preference[a]!;
     pairJob[pairs] = i;
     pairAcc[pairs] = a;
