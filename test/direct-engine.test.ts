@@ -3,9 +3,9 @@
  * and grid searches) gives exactly what the actor system gives on the in-memory bus.
  */
 import { describe, expect, it } from "vitest";
-import { type RunResult, resolveRunSpec, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
+import { resolveRunSpec, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
+import { comparable } from "./support/run-result";
 
-const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
 
 describe("direct engine", () => {
   it.each([

@@ -4,9 +4,9 @@
  * and a quantum of 0 is B = 1 in both.
  */
 import { describe, expect, it } from "vitest";
-import { type RunResult, resolveRunSpec, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
+import { resolveRunSpec, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
+import { comparable } from "./support/run-result";
 
-const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
 
 describe("quantum blocks, direct engine and actor system", () => {
   it.each([

@@ -25,8 +25,8 @@ import {
   simulateDirect,
 } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { comparable } from "./support/run-result";
 
-const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
 
 const directRun = (opts: RunOptions) => {
   const events: RunEvent[] = [];

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "@sdrm3/shared/data";
 import { connectNatsBus, type NatsBus } from "@sdrm3/shared/nats";
 import { resolvePolicy } from "@sdrm3/shared/policies";
-import { type RunResult, runScenario } from "@sdrm3/shared/runtime";
+import { runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { comparable } from "./support/run-result";
 
-const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
 
 describe("a run over NATS", () => {
   let bus: NatsBus;

@@ -28,6 +28,7 @@ import {
   simulateDirect,
 } from "@sdrm3/shared/runtime";
 import { resolvePolicy } from "@sdrm3/shared/policies";
+import { comparable } from "./support/run-result";
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-supernet-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,7 +100,6 @@ describe("AR_Assistant on Dual_4K/WS_OS, 2 s: sdrm3 with supernets on vs off", a
 });
 
 describe("engines and logs with supernets on", () => {
-  const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
 
   it("the direct engine equals the actor system (AR_Assistant, Dual_4K/WS_OS, 1 s)", async () => {
     const opts = resolveRunSpec({ ...AR, durationMs: 1000, seed: 4, policy: "sdrm3", supernet: true });

@@ -41,6 +41,7 @@ import {
 import { connectNatsBus, type NatsBus } from "@sdrm3/shared/nats";
 import { type Bus, type BusMsg, PayloadTooLargeError, type RunResult, decodeJson, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { comparable } from "../support/run-result";
 
 // ─── the run ────────────────────────────────────────────────────────────────────────────────────
 /** About 1 s in memory and 4–10 s over NATS (longer under the flood): long enough to overlap it. */
@@ -48,7 +49,6 @@ const BASE_SPEC = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "s
 const OTHER_RUN = "other-run";
 
 /** What the comparison covers (the run id differs between the two runs and is not part of it). */
-const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
 
 // ─── flood shape ────────────────────────────────────────────────────────────────────────────────
 /** Small messages per batch; after each batch the flooder flushes and yields to the run. */

@@ -24,7 +24,6 @@ import {
   type BusMsg,
   type Hosted,
   type MemoryBus,
-  type RunResult,
   createMemoryBus,
   decodeJson,
   hostAccelerator,
@@ -34,6 +33,7 @@ import {
   taskConfigsFor,
   utf8ByteLength,
 } from "@sdrm3/shared/runtime";
+import { comparable } from "../support/run-result";
 
 const RUN = "r1";
 const OTHER_RUN = "other-run";
@@ -100,7 +100,6 @@ describe("a command for another run id, sent to this run's model task", () => {
   });
 
   it("changes nothing in a run: one such tick mid-run leaves the metrics identical", async () => {
-    const comparable = (r: RunResult) => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
     const clean = await runScenario({ ...RESOLVED });
     let sent = false;
     let answer: Promise<string | Error> = Promise.resolve("");

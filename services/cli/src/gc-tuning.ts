@@ -23,6 +23,3 @@ export const tuneGcForSimulation = (simulatedMs: number): void => {
   setFlagsFromString("--no-allocation-site-pretenuring");
   off = true;
 };
-
-/** Whether this process turned pretenuring off (for tests). */
-export const pretenuringTurnedOff = (): boolean => off;

@@ -45,6 +45,10 @@ export const nextInQueue = (head: Running): Running | undefined => {
 /** Position in the queue behind `head` of job `job`'s block (-1: not queued there). */
 export const queuedIndex = (head: Running | undefined, job: number): number => head?.queued?.findIndex((b) => b.job === job) ?? -1;
 
+/** Position in the queue behind `head` of the block that `reply` answers (-1: not queued there); `idOf` names a job-table index. */
+export const queuedBlockIndex = (head: Running, reply: { readonly job: string; readonly firstLayer: number }, idOf: (job: number) => string): number =>
+  head.queued?.findIndex((b) => idOf(b.job) === reply.job && b.firstLayer === reply.firstLayer) ?? -1;
+
 /** The head with queued block `i` replaced by `f` of it. */
 export const updateQueued = (head: Running, i: number, f: (b: Running) => Running): Running => {
   const q = [...head.queued!];

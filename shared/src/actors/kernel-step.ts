@@ -21,7 +21,7 @@ import { type Job, type KernelFields, KernelState, type Running, type Step, appe
 import { DraftState, type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
 import type { KernelEffect, KernelInput, KernelReply, Target } from "./kernel-types";
 import { buildView } from "./kernel-view";
-import { committedOn, enqueueBlock, nextInQueue, queueEnd, queuedIndex, updateQueued } from "./kernel-queue";
+import { committedOn, enqueueBlock, nextInQueue, queueEnd, queuedBlockIndex, queuedIndex, updateQueued } from "./kernel-queue";
 
 /** The fields of a decision event the kernel stamps itself. */
 type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
@@ -154,7 +154,7 @@ class Draft extends DraftState {
   /** Virtual time: the answer to a block committed behind another is kept until the block starts (false: not a queued block). */
   private queuedReply(a: number, reply: BlockResult): boolean {
     const head = this.running[a]!;
-    const i = head.queued!.findIndex((b) => this.job(b.job).id === reply.job && b.firstLayer === reply.firstLayer);
+    const i = queuedBlockIndex(head, reply, (j) => this.job(j).id);
     if (i < 0) return false;
     this.running[a] = updateQueued(head, i, (b) => ({ ...b, completesAt: reply.completesAt, result: reply }));
     return true;
@@ -175,7 +175,7 @@ class Draft extends DraftState {
    */
   private blockOver(a: number, reply: BlockResult): KernelEffect[] {
     const head = this.running[a];
-    const qi = head?.queued === undefined || this.job(head.job).id === reply.job ? -1 : head.queued.findIndex((b) => this.job(b.job).id === reply.job && b.firstLayer === reply.firstLayer);
+    const qi = head === undefined || this.job(head.job).id === reply.job ? -1 : queuedBlockIndex(head, reply, (j) => this.job(j).id);
     const r = qi >= 0 ? head!.queued![qi]! : this.blockInFlight(a, reply);
     const due = reply.completesAt;
     const completesAt = Math.max(this.liveNow, due);

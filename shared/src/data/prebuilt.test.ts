@@ -38,7 +38,7 @@ describe("prebuilt dataset (the built command's fast-load form of shared/data)",
     expect(Buffer.compare(datasetToPrebuilt(parsed), bytes)).toBe(0);
   });
 
-  it("views the cost columns in place when aligned, copies them when not, with the same costs", () => {
+  it("a file that is not 8-byte aligned in memory (its columns copied, not viewed) gives the same dataset", () => {
     const shifted = new Uint8Array(bytes.length + 1);
     shifted.set(bytes, 1);
     const unaligned = datasetFromPrebuilt(shifted.subarray(1), "unaligned.bin");

@@ -83,10 +83,13 @@ export const datasetToPrebuilt = (ds: Dataset): Uint8Array => {
   return out;
 };
 
+/** Whether this machine stores a float64 little-endian, as the file does (1.0's sign and exponent byte last). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
 /** The float64 values from byte `start` of `bytes`, viewed in place when aligned on a little-endian machine. */
 const float64s = (bytes: Uint8Array, start: number, count: number): Float64Array => {
   const at = bytes.byteOffset + start;
-  if (at % ALIGN === 0 && new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f) return new Float64Array(bytes.buffer, at, count);
+  if (at % ALIGN === 0 && LITTLE_ENDIAN) return new Float64Array(bytes.buffer, at, count);
   const view = new DataView(bytes.buffer, at, 8 * count);
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true);

@@ -296,16 +296,6 @@ export const hostScheduler = (
   const takeoverMs = opts.slotTakeoverTimeoutMs ?? DEFAULT_SLOT_TAKEOVER_TIMEOUT_MS;
   const attemptMs = Math.min(timeoutMs, opts.dispatchAttemptTimeoutMs ?? DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS);
   let stopped = false;
-  /**
-   * A request, retried while nobody answers (docs/distributed.md, docs/reliability.md): a block
-   * dispatch while its slot has no live owner, any request while the bus is down and reconnecting
-   * (a lost request or reply). In virtual time a dispatch's reply is a pure function of the
-   * dispatch, so whichever process answers — the old owner or a spare with a fresh actor — gives the
-   * same reply; tasks and accelerators answer a repeated request as the first time (their hosts
-   * keep recent replies by request). The first reply is the only one taken and the kernel never
-   * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
-   * while the actors are hosted, so its behaviour is unchanged.
-   */
   type Decoded = Either.Either<TaskReply | AccelReply, DecodeFailure>;
   const attempt = (to: Target, subject: string, data: Payload): Promise<Decoded> =>
     to.kind === "task"
@@ -319,14 +309,8 @@ export const hostScheduler = (
     let spentMs = 0;
     let backoff = 50;
     let err = first;
+    // each pass handles the failure of attempt `attemptNo`, then makes the next attempt
     for (let attemptNo = 1; ; attemptNo++) {
-      if (attemptNo > 1) {
-        try {
-          return await attempt(to, subject, data);
-        } catch (e) {
-          err = e;
-        }
-      }
       if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError) || stopped) throw err;
       if (err instanceof BusTimeoutError) spentMs += attemptMs;
       const reason = err instanceof BusNoRespondersError ? "no responders" : `no answer within ${attemptMs} ms`;
@@ -343,6 +327,11 @@ export const hostScheduler = (
       spentMs += pause;
       backoff = Math.min(backoff * 2, 1_000);
       if (stopped) throw err;
+      try {
+        return await attempt(to, subject, data);
+      } catch (e) {
+        err = e;
+      }
     }
   };
   /**
