@@ -7,19 +7,16 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { runToJson } from "@sdrm3/cli";
-import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { resolveRunSpec, restrictToAccelerators, runScenario } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { natsEnv } from "../support/faults";
+import { natsEnv, removeLeaseBuckets } from "../support/faults";
 
 const { start, killAll } = cliProcesses();
 const runs: string[] = [];
 afterAll(async () => {
   await killAll();
-  const bus = await connectNatsBus({ ...natsTestOptions(), name: "elastic-cleanup" });
-  for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
-  await bus.close();
+  await removeLeaseBuckets(runs, "elastic-cleanup");
 });
 
 describe("serve scheduler --elastic", () => {

@@ -23,7 +23,7 @@ import { main } from "@sdrm3/cli";
 import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { expectEachFrameEndedOnce, natsEnv, startReplySpy } from "../support/faults";
+import { expectEachFrameEndedOnce, natsEnv, removeLeaseBuckets, startReplySpy } from "../support/faults";
 import { type PrivateNatsServer, startNatsServer } from "../support/nats-server";
 import { decisionLines, lineCount, sleep } from "../support/processes";
 
@@ -35,10 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), "sdrm3-failover-"));
 afterAll(async () => {
   await killAll();
   for (const s of servers) await s.stop();
-  const nats = natsTestOptions();
-  const bus = await connectNatsBus({ ...nats, name: "failover-cleanup" });
-  for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
-  await bus.close();
+  await removeLeaseBuckets(runs, "failover-cleanup");
   rmSync(dir, { recursive: true, force: true });
 });
 

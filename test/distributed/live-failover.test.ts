@@ -20,10 +20,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { expectEachFrameEndedOnce, startReplySpy } from "../support/faults";
+import { expectEachFrameEndedOnce, removeLeaseBuckets, startReplySpy } from "../support/faults";
 import { lastEventAt, lineCount, sleep } from "../support/processes";
 
 const { start, killAll } = cliProcesses();
@@ -31,9 +30,7 @@ const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-live-failover-"));
 afterAll(async () => {
   await killAll();
-  const bus = await connectNatsBus({ ...natsTestOptions(), name: "live-failover-cleanup" });
-  for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
-  await bus.close();
+  await removeLeaseBuckets(runs, "live-failover-cleanup");
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -11,19 +11,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { cliProcesses } from "../support/cli-process";
-import { expectEachFrameEndedOnce } from "../support/faults";
+import { expectEachFrameEndedOnce, removeLeaseBuckets } from "../support/faults";
 
 const { start, killAll } = cliProcesses();
 const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-live-speed1-"));
 afterAll(async () => {
   await killAll();
-  const bus = await connectNatsBus({ ...natsTestOptions(), name: "live-speed1-cleanup" });
-  for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
-  await bus.close();
+  await removeLeaseBuckets(runs, "live-speed1-cleanup");
   rmSync(dir, { recursive: true, force: true });
 });
 

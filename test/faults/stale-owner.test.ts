@@ -21,9 +21,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { expectEachFrameEndedOnce, expectSameAsInProcess, natsEnv, startReplySpy } from "../support/faults";
+import { expectEachFrameEndedOnce, expectSameAsInProcess, natsEnv, removeLeaseBuckets, startReplySpy } from "../support/faults";
 import { lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
 
 const SPEC = ["--scenario", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "1s"];
@@ -35,9 +34,7 @@ const runs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-stale-owner-"));
 afterAll(async () => {
   await group.killAll();
-  const bus = await connectNatsBus({ ...natsTestOptions(), name: "stale-owner-cleanup" });
-  for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
-  await bus.close();
+  await removeLeaseBuckets(runs, "stale-owner-cleanup");
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -10,7 +10,8 @@
 import { expect } from "vitest";
 import { main } from "@sdrm3/cli";
 import { Subjects } from "@sdrm3/shared/contracts";
-import { connectNatsBus } from "@sdrm3/shared/nats";
+import { connectNatsBus, removeLeaseBucket } from "@sdrm3/shared/nats";
+import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { type RunSpec, resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 import { captureIo, decisionLines } from "./processes";
 
@@ -174,4 +175,14 @@ export const expectSameAsInProcess = async (spec: ReadonlyArray<string>, runSpec
   const local: string[] = [];
   await runScenario({ ...resolveRunSpec(runSpec), onEvent: (e) => local.push(JSON.stringify(e)) });
   expect(decisionLines(eventsJsonl)).toEqual(decisionLines(local.join("\n")));
+};
+
+/** Clean-up of a test file's runs on the suite's NATS server: removes each run's slot lease bucket (gone already is fine). */
+export const removeLeaseBuckets = async (runs: ReadonlyArray<string>, name: string): Promise<void> => {
+  const bus = await connectNatsBus({ ...natsTestOptions(), name });
+  try {
+    for (const run of runs) await removeLeaseBucket(bus.nc, run).catch(() => false);
+  } finally {
+    await bus.close();
+  }
 };
