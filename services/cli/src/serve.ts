@@ -25,7 +25,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import { type LogHeader, Sdrm3Error, Subjects, checkToken, errorMessage, isInputError } from "@sdrm3/shared/contracts";
-import { DEFAULT_LEASE_TTL_MS, RunTakenError, awaitRunSpec, claimRun, runLeaseBucketName, connectNatsBus, openLeaseBucket, publishRunSpec, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
+import { DEFAULT_LEASE_TTL_MS, RunTakenError, awaitRunSpec, claimRun, runLeaseBucketName, connectNatsBus, openLeaseBucket, publishRunSpec, awaitLeasesReleased, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
 import {
   type ResolvedRun,
   RunFailedError,
@@ -359,6 +359,9 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     } finally {
       // the run is over (or failed): its lease bucket, its spec and its run lease go with it
       const warn = (what: string) => (e: unknown) => log(`could not remove the ${what} of run ${run}: ${errorMessage(e)}`);
+      // once its holders have released their slots (they do on the run's end), or stopped renewing them
+      const held = await awaitLeasesReleased(bus.nc, run).catch((e: unknown) => (warn("lease bucket's holders")(e), []));
+      if (held.length > 0) log(`slots ${held.join(", ")} still held at the end of run ${run} (a holder that stopped without releasing): removing the lease bucket anyway`);
       await removeLeaseBucket(bus.nc, run).catch(warn("lease bucket"));
       await removeRunSpec(bus.nc, run).catch(warn("spec"));
       await lease.release().catch(warn("run lease"));

@@ -15,6 +15,8 @@ export {
   readLease,
   releaseLease,
   removeLeaseBucket,
+  awaitLeasesReleased,
+  heldLeaseKeys,
   renewLease,
 } from "./leases";
 export type { HeldSlot, HoldSlotsOptions, Lease, LeaseBucket, LeaseValue, SlotHolder } from "./leases";

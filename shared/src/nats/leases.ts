@@ -100,6 +100,39 @@ export const openLeaseBucket = async (
   return { run, name, ttlMs: status.ttl > 0 ? status.ttl : ttlMs, kv };
 };
 
+/** Keys of the run's lease bucket that hold a lease (not deleted or purged). Empty when the bucket does not exist. */
+export const heldLeaseKeys = async (nc: NatsConnection, run: string): Promise<ReadonlyArray<string>> => {
+  try {
+    const kv = await new Kvm(nc).open(leaseBucketName(run));
+    const keys: Array<string> = [];
+    for await (const k of await kv.keys()) keys.push(k);
+    return keys;
+  } catch (e) {
+    if (isStreamNotFound(e)) return [];
+    throw e;
+  }
+};
+
+/**
+ * Waits until no slot of the run holds a lease (every holder released it at the run's end), at most
+ * `timeoutMs`; the keys still held at the end (a killed holder's, left to expire). The scheduler
+ * calls it before {@link removeLeaseBucket}: a holder still reading its lease while the bucket is
+ * deleted can crash nats-server 2.9 (a nil dereference in its message-get handler, seen in the
+ * fault tests), so the bucket goes only once the holders are done with it or cannot be waited for.
+ */
+export const awaitLeasesReleased = async (
+  nc: NatsConnection,
+  run: string,
+  { timeoutMs = 1_500, pollMs = 50 }: { readonly timeoutMs?: number; readonly pollMs?: number } = {},
+): Promise<ReadonlyArray<string>> => {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const held = await heldLeaseKeys(nc, run);
+    if (held.length === 0 || performance.now() >= deadline) return held;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+};
+
 /** Deletes the run's lease bucket (end of run). False when it did not exist. */
 export const removeLeaseBucket = async (nc: NatsConnection, run: string): Promise<boolean> => {
   try {
