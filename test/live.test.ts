@@ -31,6 +31,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const spec = (policy = "sdrm3", durationMs = 400) =>
   resolveRunSpec({ scenario: "AR_Assistant", hardware: "Dual_4K/WS_OS", policy, durationMs, seed: 3 });
 
+describe("the live lag report", () => {
+  it("gives the quantiles, the mean and the summed lag's share of the accelerators' run time", () => {
+    // four blocks late by 0, 0.5, 1 and 2.5 ms on 2 accelerators over a 10-ms run: 4 ms of 20
+    expect(liveFigures(1, [1, 0, 2.5, 0.5], 2 * 10)).toEqual({
+      speed: 1,
+      lag: { blocks: 4, p50Ms: 0.5, p99Ms: 2.5, maxMs: 2.5, meanMs: 1, share: 0.2 }, // nearest-rank quantiles
+    });
+    expect(liveFigures(0.5, [], 20).lag).toEqual({ blocks: 0, p50Ms: null, p99Ms: null, maxMs: null, meanMs: null, share: null });
+  });
+});
+
 describe("live mode on the in-memory bus", () => {
   it("runs for at least duration / speed of wall time, accounts every frame once, and reports scheduler lag", async () => {
     // half real speed (800 ms of wall time): the scheduler keeps up even on a loaded machine, so the run
@@ -79,7 +90,7 @@ describe("live mode on the in-memory bus", () => {
     expect(replay.kernel.finished).toBe(true);
     expect(replay.decisions).toBe(result.decisions);
     expect(replay.kernel.frameRecords()).toEqual(result.frames);
-    expect(liveFigures(1, replay.kernel.lagMs)).toEqual(result.live); // the same lag, block by block
+    expect(liveFigures(1, replay.kernel.lagMs, replay.kernel.cfg.accelerators.length * opts.durationMs)).toEqual(result.live); // the same lag, block by block
   }, 180_000);
 
   it("the direct engine and the xrbench policy refuse live mode", async () => {

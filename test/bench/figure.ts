@@ -13,7 +13,7 @@ import { exitOnSignals, track } from "./children";
 import { scalingChartSpec, renderChart } from "./chart";
 import { runDecisionLatency } from "./decisions";
 import { runDistributed } from "./distributed";
-import { LIVE_HARDWARE, runLive } from "./live";
+import { LIVE_HARDWARE, type LiveOptions, runLive } from "./live";
 import { startNats } from "./nats-server";
 import { runScaling, type GridCell, type SimPoint } from "./scaling";
 import { runSimSpeed } from "./sim-speed";
@@ -28,7 +28,7 @@ export interface BenchOptions {
   readonly decisions: { batches: number; maxCalls: number; maxMs: number; minCalls: number };
   readonly bus: { rounds: number; calls: number };
   readonly distributed: { runs: number; durationMs: number };
-  readonly live: { runs: number; durationMs: number; speed: number };
+  readonly live: LiveOptions;
   readonly scaling: { decisionBatches: number; decisionMaxMs: number; simRuns: number; simDurationMs: number; sweepAJobs: number; sweepBAccs: number };
   readonly memory: { shortMs: number; longMs: number; shortRuns: number; longRuns: number };
   readonly startup: { runs: number };
@@ -199,14 +199,15 @@ const liveFigure = async (o: BenchOptions): Promise<FigureResult> => {
       ]),
       tables: [
         {
-          title: `4. Live mode over NATS: ${LIVE_HARDWARE}, sdrm3, serve's defaults, speed ${o.live.speed}, ${o.live.durationMs} ms; scheduler --clock live, workload, 4 accelerator processes (--slot accN); ${o.live.runs} runs per scenario`,
-          head: ["run", "scenario", "blocks", "lag p50 ms", "lag p99 ms", "lag max ms", "miss rate", "UXCost", "virtual miss rate", "virtual UXCost"],
+          title: `4. Live mode over NATS: ${LIVE_HARDWARE}, sdrm3, ${o.live.flags === undefined || o.live.flags.length === 0 ? "serve's defaults" : o.live.flags.join(" ")}, speed ${o.live.speed}, ${o.live.durationMs} ms; scheduler --clock live, workload, 4 accelerator processes (--slot accN); ${o.live.runs} runs per scenario`,
+          head: ["run", "scenario", "blocks", "lag p50 ms", "lag p99 ms", "lag max ms", "lag share", "miss rate", "UXCost", "virtual miss rate", "virtual UXCost"],
           rows: r.runs.map((x, i) => [
-            String(i + 1), x.scenario, String(x.blocks), fmt(x.p50Ms), fmt(x.p99Ms), fmt(x.maxMs), `${(100 * x.missRate).toFixed(1)}%`, x.uxCost === null ? "-" : fmt(x.uxCost),
+            String(i + 1), x.scenario, String(x.blocks), fmt(x.p50Ms), fmt(x.p99Ms), fmt(x.maxMs), `${(100 * x.share).toFixed(1)}%`, `${(100 * x.missRate).toFixed(1)}%`, x.uxCost === null ? "-" : fmt(x.uxCost),
             `${(100 * x.virtualMissRate).toFixed(1)}%`, x.virtualUxCost === null ? "-" : fmt(x.virtualUxCost),
           ]),
           notes: [
             "lag = the scheduler handling a block's reply − the block's due completion, ms of run time (docs/live.md); from the scheduler's --json output",
+            "lag share = the summed lag over the accelerators' run time (4 × the duration): at queue depth 1, the time accelerators waited for their next block",
             "virtual = `sdrm3 run` with the same scenario, hardware, policy and duration in one process (virtual time)",
           ],
         },

@@ -22,6 +22,12 @@ export interface LiveOptions {
   readonly runs: number;
   readonly durationMs: number;
   readonly speed: number;
+  /**
+   * Dispatch flags of the run (`--quantum 0.25ms --queue-depth 2`, …; `npm run bench -- --live-flags
+   * "…"`), given to every role (the accelerators and the workload check them against the run's
+   * spec) and to the virtual-time run beside it. Default: none, serve's defaults.
+   */
+  readonly flags?: ReadonlyArray<string>;
   /** Scenarios on Quad_8K/WS_OS_WS_OS (default VR_gaming and AR_Assistant). */
   readonly scenarios?: ReadonlyArray<string>;
 }
@@ -34,6 +40,8 @@ export interface LiveRun {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** The summed lag's share of the accelerators' run time (docs/live.md). */
+  readonly share: number;
   readonly blocks: number;
   readonly missRate: number;
   readonly uxCost: number | null;
@@ -76,7 +84,7 @@ const start = (args: string[], ready?: RegExp) => {
   return { child, exited, ready: isReady };
 };
 
-type RunJson = { summary: { deadlineMissRate: number; uxCost: number | null }; live?: { lag: { p50Ms: number; p99Ms: number; maxMs: number; blocks: number } } };
+type RunJson = { summary: { deadlineMissRate: number; uxCost: number | null }; live?: { lag: { p50Ms: number; p99Ms: number; maxMs: number; share: number; blocks: number } } };
 
 /** The spec in virtual time in one process: `sdrm3 run --json` with the same flags. */
 const virtualRun = async (spec: ReadonlyArray<string>): Promise<RunJson> => {
@@ -88,7 +96,7 @@ const virtualRun = async (spec: ReadonlyArray<string>): Promise<RunJson> => {
 const oneRun = async (nats: NatsServer, o: LiveOptions, scenario: string): Promise<LiveRun> => {
   const run = `bench-live-${randomUUID().slice(0, 8)}`;
   const spec = ["--scenario", scenario, "--hardware", LIVE_HARDWARE, "--policy", "sdrm3", "--duration", `${o.durationMs}ms`];
-  const common = ["--nats", nats.url, "--run", run, ...spec];
+  const common = ["--nats", nats.url, "--run", run, ...spec, ...(o.flags ?? [])];
   const procs = LIVE_SLOTS.map((slot) => start(["serve", "accelerator", ...common, "--slot", slot], /ready for run/));
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -104,8 +112,9 @@ const oneRun = async (nats: NatsServer, o: LiveOptions, scenario: string): Promi
     if (s.code !== 0) throw new Error(`scheduler exited with ${s.code}: ${s.err.trim()}`);
     const r = JSON.parse(s.out) as RunJson;
     if (r.live === undefined) throw new Error(`live run ${run}: no lag in the scheduler's output`);
-    const v = await virtualRun(spec);
-    return { scenario, ...r.live.lag, missRate: r.summary.deadlineMissRate, uxCost: r.summary.uxCost, virtualUxCost: v.summary.uxCost, virtualMissRate: v.summary.deadlineMissRate };
+    const v = await virtualRun([...spec, ...(o.flags ?? [])]);
+    const { p50Ms, p99Ms, maxMs, share, blocks } = r.live.lag;
+    return { scenario, p50Ms, p99Ms, maxMs, share, blocks, missRate: r.summary.deadlineMissRate, uxCost: r.summary.uxCost, virtualUxCost: v.summary.uxCost, virtualMissRate: v.summary.deadlineMissRate };
   } finally {
     clearTimeout(timer);
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");

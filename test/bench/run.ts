@@ -4,6 +4,7 @@
  *
  *   npm run bench                    # everything (≈ 3–5 min on the 2-core machine)
  *   npm run bench -- --only 2,5      # some figures (7: start-up of the built command)
+ *   npm run bench -- --only 4 --live-flags "--quantum 0.25ms"   # figure 4 with dispatch flags (every role and the virtual run)
  *   npm run bench -- --quick         # fewer repetitions and shorter runs (a smoke run; charts not copied to docs/)
  *   npm run bench -- --load          # also the load case, or --only load (30 models × 64 accelerators in 8 processes over NATS,
  *                                    # 60 s simulated; ≈ 6–7 min here at the default --load-block 8, ≈ 40 min at 1;
@@ -39,6 +40,8 @@ const quick = flag("--quick");
 const only = value("--only")?.split(",").map((s) => s.trim()) ?? ["1", "2", "3", "4", "5", "6", "7"];
 if (flag("--load") && !only.includes("load")) only.push("load"); // the load case: only when asked (many minutes)
 const jsonPath = resolve(value("--json") ?? "bench.json");
+// figure 4's dispatch flags (e.g. --live-flags "--quantum 0.25ms --queue-depth 2"): default serve's defaults
+const liveFlags = value("--live-flags")?.split(/\s+/).filter((f) => f !== "");
 const outDir = join(HERE, "out");
 
 const machine = machineInfo();
@@ -48,7 +51,7 @@ const options: BenchOptions = quick
       decisions: { batches: 2, maxCalls: 5000, maxMs: 50, minCalls: 50 },
       bus: { rounds: 2, calls: 300 },
       distributed: { runs: 1, durationMs: 200 },
-      live: { runs: 1, durationMs: 500, speed: 1 },
+      live: { runs: 1, durationMs: 500, speed: 1, ...(liveFlags === undefined ? {} : { flags: liveFlags }) },
       scaling: { decisionBatches: 2, decisionMaxMs: 20, simRuns: 1, simDurationMs: 50, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 2000, longMs: 6000, shortRuns: 1, longRuns: 1 },
       startup: { runs: 2 },
@@ -60,7 +63,7 @@ const options: BenchOptions = quick
       decisions: { batches: 5, maxCalls: 20_000, maxMs: 200, minCalls: 100 },
       bus: { rounds: 5, calls: 1000 },
       distributed: { runs: 5, durationMs: 500 },
-      live: { runs: 5, durationMs: 2000, speed: 1 },
+      live: { runs: 5, durationMs: 2000, speed: 1, ...(liveFlags === undefined ? {} : { flags: liveFlags }) },
       scaling: { decisionBatches: 5, decisionMaxMs: 80, simRuns: 3, simDurationMs: 200, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 10_000, longMs: 60_000, shortRuns: 3, longRuns: 1 },
       startup: { runs: 5 },

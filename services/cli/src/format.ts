@@ -82,6 +82,7 @@ const liveLines = (r: RunResult): string[] => {
   return [
     `clock                 : live, speed ${r.live.speed} (${r.live.speed === 1 ? "real time" : r.live.speed < 1 ? `${f(1 / r.live.speed, 3)}× slower than real` : `${f(r.live.speed, 3)}× faster than real`})`,
     `scheduler lag         : p50 ${f(l.p50Ms, 4)} ms  p99 ${f(l.p99Ms, 4)} ms  max ${f(l.maxMs, 4)} ms  over ${l.blocks} blocks (run-time ms from a block's due completion to the scheduler handling it)`,
+    `lag, summed           : mean ${f(l.meanMs, 4)} ms per block, ${l.share === null ? "-" : `${f(100 * l.share, 3)}%`} of the accelerators' run time (at queue depth 1: time an accelerator waited for its next block)`,
   ];
 };
 

@@ -81,10 +81,24 @@ export interface RunOptions {
   readonly live?: { readonly speed: number };
 }
 
-/** Live runs: the clock speed and the scheduler lag (handling time − due completion of each block, ms of run time). */
+/**
+ * Live runs: the clock speed and the scheduler lag (handling time − due completion of each block, ms
+ * of run time). Besides its quantiles, the lag's mean and its **share**: the summed lag over the
+ * accelerators' run time (accelerators × the run's duration). At queue depth 1 an accelerator gets
+ * its next block only once the scheduler has handled the last one's completion, so the share is the
+ * part of the accelerators' time the emulated system lost to the scheduler and the bus — what the
+ * quantiles hide when most blocks are handled on time and many a little late (docs/live.md).
+ */
 export interface LiveFigures {
   readonly speed: number;
-  readonly lag: { readonly blocks: number; readonly p50Ms: number | null; readonly p99Ms: number | null; readonly maxMs: number | null };
+  readonly lag: {
+    readonly blocks: number;
+    readonly p50Ms: number | null;
+    readonly p99Ms: number | null;
+    readonly maxMs: number | null;
+    readonly meanMs: number | null;
+    readonly share: number | null;
+  };
 }
 
 export interface RunResult {
@@ -334,15 +348,25 @@ export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel,
     rejected,
     tuning: kernel.tuneLog,
     supernet: runVariants(opts) !== undefined,
-    ...(opts.live === undefined ? {} : { live: liveFigures(opts.live.speed, kernel.lagMs) }),
+    ...(opts.live === undefined ? {} : { live: liveFigures(opts.live.speed, kernel.lagMs, kernel.cfg.accelerators.length * opts.durationMs) }),
   };
 };
 
-export const liveFigures = (speed: number, lagMs: ReadonlyArray<number>): LiveFigures => {
+/** {@link LiveFigures} from the lag of every block and the accelerators' run time (accelerators × duration, ms). */
+export const liveFigures = (speed: number, lagMs: ReadonlyArray<number>, acceleratorMs: number): LiveFigures => {
   const sorted = [...lagMs].sort((a, b) => a - b);
+  const total = sorted.reduce((sum, l) => sum + l, 0);
+  const n = sorted.length;
   return {
     speed,
-    lag: { blocks: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.length === 0 ? null : sorted[sorted.length - 1]! },
+    lag: {
+      blocks: n,
+      p50Ms: quantile(sorted, 0.5),
+      p99Ms: quantile(sorted, 0.99),
+      maxMs: n === 0 ? null : sorted[n - 1]!,
+      meanMs: n === 0 ? null : total / n,
+      share: n === 0 || !(acceleratorMs > 0) ? null : total / acceleratorMs,
+    },
   };
 };
 
