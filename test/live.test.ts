@@ -5,7 +5,7 @@
  * the frames released (nominal releases do not depend on timing), the lag figures, the wall time
  * the run takes (at least duration / speed), and that a recorded live run replays exactly.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -72,9 +72,12 @@ describe("live mode on the in-memory bus", () => {
     expect(virtual.live).toBeUndefined();
   }, 180_000);
 
-  it("a recorded live run replays with identical decisions (the clock readings are inputs)", async () => {
-    const opts: RunOptions = { ...spec("edf", 300), live: { speed: 1 } };
-    const path = join(dir, "live.jsonl");
+  it.each([
+    ["asked ahead (every live run now)", undefined],
+    ["held (a log recorded before releases were asked ahead: its header has no `releases`)", "held"],
+  ] as const)("a recorded live run replays with identical decisions (the clock readings are inputs), releases %s", async (_, releases) => {
+    const opts: RunOptions = { ...spec("edf", 300), live: { speed: 1, ...(releases === undefined ? {} : { releases }) } };
+    const path = join(dir, `live-${releases ?? "ahead"}.jsonl`);
     const sink = new JsonlLogSink(path);
     const recorder = new EventRecorder(sink, logHeaderFor(opts));
     let result;
@@ -83,8 +86,15 @@ describe("live mode on the in-memory bus", () => {
     } finally {
       sink.close();
     }
+    if (releases === "held") {
+      // the header as it was written before `releases` existed
+      const [head, ...rest] = readFileSync(path, "utf8").split("\n");
+      const header = JSON.parse(head!);
+      expect(header.live).toEqual({ speed: 1, releases: "held" });
+      writeFileSync(path, [JSON.stringify({ ...header, live: { speed: 1 } }), ...rest].join("\n"));
+    }
     const log = await openLogFile(path);
-    expect(log.header.live).toEqual({ speed: 1 });
+    expect(log.header.live).toEqual(releases === "held" ? { speed: 1 } : { speed: 1, releases: "ahead" });
     const replay = await replayLog(log);
     expect(replay.divergence).toBeUndefined();
     expect(replay.kernel.finished).toBe(true);

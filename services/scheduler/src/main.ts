@@ -8,6 +8,7 @@
  */
 import { type Bus, type KernelObserver, type ResolvedRun, type RunResult, type SchedulerHostOptions, runScheduler } from "@sdrm3/shared/runtime";
 import type { RunEvent } from "@sdrm3/shared/contracts";
+import type { LiveSetting } from "@sdrm3/shared/actors";
 
 export interface SchedulerServiceOptions {
   readonly bus: Bus;
@@ -21,7 +22,7 @@ export interface SchedulerServiceOptions {
   /** How long a dispatch is retried while its slot has no owner. Default: the host's (15 s). */
   readonly slotTakeoverTimeoutMs?: number;
   /** Live mode (docs/live.md): wall-clock time scaled by `speed`. Default: virtual time. */
-  readonly live?: { readonly speed: number };
+  readonly live?: LiveSetting;
   /** Start with the slots that registered when the register timeout passes (`serve scheduler --elastic`). */
   readonly elastic?: boolean;
   /** Resume the run from its rebuilt kernel (runtime/resume.ts; `serve scheduler --resume`). */

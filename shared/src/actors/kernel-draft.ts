@@ -11,7 +11,8 @@
  * are copied on write and frozen in both modes, so a view handed to a policy never changes. The
  * actor's machine always steps persistently (XState's `transition` contract).
  */
-import type { Outcome } from "../contracts/messages";
+import { type Outcome, PROTOCOL_VERSION } from "../contracts/messages";
+import { modelOfJob } from "../contracts/job-id";
 import type { Policy } from "../policies/types";
 import {
   type AppendLog,
@@ -26,8 +27,12 @@ import {
   type Window,
   copyJob,
   jobAt,
+  appendTo,
+  recordOf,
+  tuneTimeAfter,
 } from "./kernel-state";
-import type { KernelReply } from "./kernel-types";
+import type { LiveReleases } from "./kernel-release";
+import type { KernelEffect, KernelReply } from "./kernel-types";
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -81,6 +86,7 @@ export class DraftState {
   /** Copied on the first change (rarely changed). */
   parentOutcome: ReadonlyMap<number, Outcome>;
   inflight: ReadonlyMap<number, number>;
+  releases: LiveReleases | undefined;
   readonly models: ModelDyn[];
   readonly running: Array<Running | undefined>;
   jobs: { chunks: ReadonlyArray<Job>[]; length: number };
@@ -130,6 +136,7 @@ export class DraftState {
     this.pending = transient ? (s.pending as Map<number, KernelReply | undefined>) : new Map(s.pending);
     this.parentOutcome = s.parentOutcome;
     this.inflight = s.inflight;
+    this.releases = s.releases;
     this.models = transient ? (s.models as ModelDyn[]) : [...s.models];
     this.running = transient ? (s.running as Array<Running | undefined>) : [...s.running];
     this.jobs = transient ? (s.jobs as { chunks: ReadonlyArray<Job>[]; length: number }) : { chunks: s.jobs.chunks as ReadonlyArray<Job>[], length: s.jobs.length };
@@ -155,6 +162,7 @@ export class DraftState {
       pending: this.pending,
       parentOutcome: this.parentOutcome,
       inflight: this.inflight,
+      releases: this.releases,
       models: this.models,
       running: this.running,
       jobs: this.jobs,
@@ -205,5 +213,41 @@ export class DraftState {
       this.ownModels.add(i);
     }
     return this.models[i] as Mutable<ModelDyn>;
+  }
+
+  /** A tuning point: the tuner sees the frames that ended since the last one and may re-parameterise the policy. */
+  protected tune(out: KernelEffect[]) {
+    const tuning = this.fixed.cfg.tuning!;
+    const since = this.lastTuneAt;
+    // only the frames that ended in this window (not a record of every frame of the run per step)
+    const ended = [];
+    for (const chunk of this.jobs.chunks) {
+      for (const j of chunk) if (j.endedAt !== undefined && j.endedAt >= since && j.endedAt < this.now) ended.push(recordOf(this.fixed, j));
+    }
+    const result = tuning.tuner({ now: this.now, policy: this.policy, ended });
+    this.policy = result.policy;
+    this.tuneLog = appendTo(this.tuneLog, { at: this.now, step: result.step, params: result.policy.params, info: result.info });
+    this.lastTuneAt = this.now;
+    this.nextTuneAt = tuneTimeAfter(this.fixed.cfg, this.now);
+    out.push({
+      kind: "event",
+      event: { _tag: "tune", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, step: result.step, params: { ...result.policy.params }, info: { ...result.info } },
+    });
+  }
+
+  protected nothingCanHappen(): boolean {
+    return this.running.every((r) => r === undefined) && this.models.every((m) => m.nextAt === null);
+  }
+
+  protected modelIndex(name: string): number {
+    const i = this.fixed.modelIndex.get(name);
+    if (i === undefined) throw new Error(`unknown model ${name}`);
+    return i;
+  }
+
+  protected findJob(id: string): number {
+    const ji = this.models[this.modelIndex(modelOfJob(id))]!.queue.find((j) => this.job(j).id === id);
+    if (ji === undefined) throw new Error(`policy ${this.policy.name} named unknown or finished job ${id}`);
+    return ji;
   }
 }

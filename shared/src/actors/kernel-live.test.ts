@@ -2,8 +2,12 @@
  * The scheduler kernel in live mode (docs/live.md), driven by hand with made-up clock readings:
  * block dispatches do not hold the step, a block ends when its accelerator's reply is handled (never
  * before its due completion), the kernel asks for a wake-up at the next release, and every block's
- * scheduler lag is sampled. Also the refusals: live needs the exact mode, replies carry a clock
- * reading in live mode and none in virtual time, a clock input in virtual time is refused.
+ * scheduler lag is sampled. Releases are asked ahead (kernel-release.ts): a model's next release
+ * is asked as soon as the current one is injected, its answer kept until it is due, no task request
+ * holds the step, the run does not end while one is unanswered; and as live logs recorded before
+ * that replay ("held": the tick is asked when due and holds the step). Also the refusals: live needs
+ * the exact mode, replies carry a clock reading in live mode and none in virtual time, a clock input
+ * in virtual time is refused.
  */
 import { describe, expect, it } from "vitest";
 import type { BlockDispatch, TaskReleased } from "../contracts/messages";
@@ -58,9 +62,83 @@ const resultOf = (r: Request) => {
   return reply;
 };
 
-describe("scheduler kernel, live mode", () => {
-  it("dispatches do not hold the step; a block ends when its reply is handled; lag is sampled", () => {
+const held = { live: { speed: 1, releases: "held" } } as const;
+const events = (effects: ReadonlyArray<KernelEffect>, tag: string) => effects.filter((e) => e.kind === "event" && e.event._tag === tag);
+
+describe("scheduler kernel, live mode, releases asked ahead", () => {
+  it("asks for the next release once the current one is injected, keeps the answer, injects it when due", () => {
     const k = new SchedulerKernel(config());
+    const tick = requests(k.start());
+    expect(tick.map((r) => r.message)).toMatchObject([{ _tag: "task.tick", at: 0, n: 1 }]);
+    expect(k.blocksInFlight).toBe(1); // the tick does not hold the step
+    // the task answers 0.1 ms later: frame 0 is injected then, its first layer dispatched, and the next release (due at 10) asked at once
+    let fx = k.onReply(tick[0]!.corr, released(0.1, 0, 10), 0.1);
+    expect(k.time).toBe(0.1);
+    expect(events(fx, "frame.released")).toMatchObject([{ event: { frame: { frame: 0, releaseAt: 0, injectAt: 0.1 } } }]);
+    const [next, first] = requests(fx);
+    expect(next!.message).toMatchObject({ _tag: "task.tick", at: 10, n: 2 });
+    expect(first!.message).toMatchObject({ _tag: "block.dispatch", firstLayer: 0, at: 0.1 });
+    expect(waits(fx)).toEqual([Number.POSITIVE_INFINITY]); // the answer's arrival wakes the kernel
+    // the answer (frame 1, due at 10) arrives long before it is due: kept, nothing injected
+    fx = k.onReply(next!.corr, released(10, 1, null), 0.3);
+    expect(events(fx, "frame.released")).toEqual([]);
+    expect(waits(fx)).toEqual([10]);
+    expect(k.frameRecords()).toHaveLength(1);
+    fx = k.onReply(first!.corr, resultOf(first!), 2.1);
+    const second = requests(fx);
+    expect(second.map((r) => r.message)).toMatchObject([{ _tag: "block.dispatch", firstLayer: 1 }]);
+    fx = k.onReply(second[0]!.corr, resultOf(second[0]!), 5); // early: held until its due completion, 2.1 + 3
+    expect(waits(fx)).toEqual([5.1]);
+    fx = k.onClock(5.2);
+    expect(k.frameRecords()[0]).toMatchObject({ outcome: "onTime", completionAt: 5.1 });
+    expect(waits(fx)).toEqual([10]);
+    // at 10.2 the kept answer is injected (stamped 10.2) and dispatched, with no request to the task (it has no release left)
+    fx = k.onClock(10.2);
+    expect(events(fx, "frame.released")).toMatchObject([{ event: { frame: { frame: 1, releaseAt: 10, injectAt: 10.2 } } }]);
+    expect(requests(fx).map((r) => r.message)).toMatchObject([{ _tag: "block.dispatch", firstLayer: 0, at: 10.2 }]);
+  });
+
+  it("does not end while a release it asked for is unanswered", () => {
+    const k = new SchedulerKernel(config({ durationMs: 10 }));
+    const tick = requests(k.start());
+    const [next, first] = requests(k.onReply(tick[0]!.corr, released(0, 0, 10), 0));
+    const second = requests(k.onReply(first!.corr, resultOf(first!), 2));
+    let fx = k.onReply(second[0]!.corr, resultOf(second[0]!), 5);
+    expect(k.frameRecords()[0]).toMatchObject({ outcome: "onTime", completionAt: 5 });
+    // nothing runs or is queued, but the release due at 10 is asked and unanswered: the run waits for it
+    expect(fx.some((e) => e.kind === "finished")).toBe(false);
+    expect(waits(fx)).toEqual([Number.POSITIVE_INFINITY]);
+    expect(k.onClock(10.5)).toEqual([{ kind: "wait", until: Number.POSITIVE_INFINITY }]);
+    // the task answers late: no frame (its trigger did not fire) and no release left; the run ends
+    fx = k.onReply(next!.corr, { ...released(10, 1, null), frames: [], skipped: [1] }, 10.6);
+    expect(fx.some((e) => e.kind === "finished")).toBe(true);
+    expect(k.finished).toBe(true);
+  });
+
+  it("a cascade child's release is an input like any other: the step goes on, the frame is injected when it arrives", () => {
+    const child = { name: "C", periodMs: 10, dependsOn: ["M"], costs: { ...costs, model: "C" } };
+    const k = new SchedulerKernel(config({ models: [{ name: "M", periodMs: 10, dependsOn: [], costs }, child], durationMs: 10 }));
+    const ticks = requests(k.start());
+    expect(ticks.map((r) => r.message)).toMatchObject([{ _tag: "task.tick", at: 0 }, { _tag: "task.tick", at: 0 }]);
+    const byModel = (name: string) => ticks.find((r) => r.to.kind === "task" && r.to.name === name)!;
+    k.onReply(byModel("C").corr, { ...released(0, 0, null), model: "C", frames: [] }, 0);
+    const [first] = requests(k.onReply(byModel("M").corr, released(0, 0, null), 0));
+    const second = requests(k.onReply(first!.corr, resultOf(first!), 2));
+    // M:0 ends at 5: C is told, and the kernel goes on without waiting for its answer
+    let fx = k.onReply(second[0]!.corr, resultOf(second[0]!), 5);
+    const parentEnded = requests(fx);
+    expect(parentEnded.map((r) => r.message)).toMatchObject([{ _tag: "task.parentEnded", parent: "M", frame: 0 }]);
+    expect(fx.some((e) => e.kind === "finished")).toBe(false);
+    const frame = { model: "C", frame: 0, releaseAt: 0, injectAt: 5, deadline: 10 };
+    fx = k.onReply(parentEnded[0]!.corr, { ...released(5, 0, null), model: "C", frames: [frame] }, 5.3);
+    expect(events(fx, "frame.released")).toMatchObject([{ event: { frame: { model: "C", frame: 0, injectAt: 5.3 } } }]);
+    expect(requests(fx).map((r) => r.message)).toMatchObject([{ _tag: "block.dispatch", job: "C:0", firstLayer: 0, at: 5.3 }]);
+  });
+});
+
+describe("scheduler kernel, live mode (releases held, as logs recorded before they were asked ahead replay)", () => {
+  it("dispatches do not hold the step; a block ends when its reply is handled; lag is sampled", () => {
+    const k = new SchedulerKernel(config(held));
     const tick = requests(k.start());
     expect(tick.map((r) => r.message._tag)).toEqual(["task.tick"]);
     // the task answers 0.1 ms later: frame 0 is queued and its first layer dispatched at once
@@ -101,7 +179,7 @@ describe("scheduler kernel, live mode", () => {
   });
 
   it("a block reply that arrives while the step waits on a task is retired at the next event", () => {
-    const k = new SchedulerKernel(config({ durationMs: 10 }));
+    const k = new SchedulerKernel(config({ ...held, durationMs: 10 }));
     const tick = requests(k.start());
     const first = requests(k.onReply(tick[0]!.corr, released(0, 0, 10), 0));
     let fx = k.onReply(first[0]!.corr, resultOf(first[0]!), 2);
@@ -120,6 +198,9 @@ describe("scheduler kernel, live mode", () => {
     expect(k.lagMs).toEqual([0, 10.05 - 5]);
   });
 
+});
+
+describe("scheduler kernel, live mode refusals", () => {
   it("refuses what live mode cannot do", () => {
     expect(() => new SchedulerKernel(config({ mode: "xrbench" }))).toThrow(/live mode needs the exact kernel mode/);
     expect(() => new SchedulerKernel(config({ live: { speed: 0 } }))).toThrow(/expected a number in \(0, 1000\]/);

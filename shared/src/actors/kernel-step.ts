@@ -13,15 +13,16 @@
  *   advance  to the next event (the time source decides when that is: kernel-time.ts)
  * Replies are applied in request order, never in arrival order (DESIGN.md §4).
  */
-import { jobId, modelOfJob } from "../contracts/job-id";
-import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcome, ReleasedFrame, TaskCommand } from "../contracts/messages";
+import { jobId } from "../contracts/job-id";
+import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcome, ReleasedFrame, TaskCommand, TaskReleased } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { Dispatch, SchedulerView } from "../policies/types";
-import { type Job, type KernelFields, KernelState, type Running, type Step, appendTo, recordOf, tuneTimeAfter } from "./kernel-state";
+import { type Job, type KernelFields, KernelState, type Running, type Step, appendTo } from "./kernel-state";
 import { DraftState, type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
 import type { KernelEffect, KernelInput, KernelReply, Target } from "./kernel-types";
 import { buildView } from "./kernel-view";
 import { committedOn, enqueueBlock, nextInQueue, queueEnd, queuedBlockIndex, queuedIndex, updateQueued } from "./kernel-queue";
+import { releaseArrived, releaseAsked, releaseTaken, releasesOpen } from "./kernel-release";
 
 /** The fields of a decision event the kernel stamps itself. */
 type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
@@ -66,10 +67,15 @@ class Draft extends DraftState {
       if (at > this.liveNow) this.liveNow = at;
       const a = this.inflight.get(corr);
       if (a !== undefined) {
-        if (reply._tag !== "block.result") throw new Error(`request ${corr} dispatched a block, the reply is ${reply._tag}`);
         const inflight = new Map(this.inflight);
         inflight.delete(corr);
         this.inflight = inflight;
+        if (a < 0 && reply._tag === "task.released") {
+          // releases asked ahead: a task's answer is kept, applied when due (kernel-release.ts)
+          this.releases = releaseArrived(this.releases!, corr, reply, this.modelIndex(reply.model), this.parentOutcome.has(corr));
+          return this.step === "waiting" ? this.advance() : [];
+        }
+        if (reply._tag !== "block.result") throw new Error(`request ${corr} dispatched a block, the reply is ${reply._tag}`);
         const out = this.blockOver(a, reply);
         return this.step === "waiting" ? out.concat(this.advance()) : out;
       }
@@ -111,16 +117,42 @@ class Draft extends DraftState {
     this.step = "inject";
     const out: KernelEffect[] = [];
     if (this.now >= this.nextTuneAt) this.tune(out);
+    const cascades = this.releases?.cascades ?? [];
+    if (cascades.length > 0) this.releases = { ...this.releases!, cascades: [] };
+    for (const c of cascades) this.applyReply(c.corr, this.injectedNow(c.reply), out);
     for (let i = 0; i < this.models.length; i++) {
       const nextAt = this.models[i]!.nextAt;
       if (nextAt !== null && nextAt <= this.now) {
-        const m = this.model(i);
-        m.ticks++;
-        this.request(out, { kind: "task", name: this.fixed.models[i]!.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, n: m.ticks });
+        if (this.releases === undefined) this.tick(i, this.now, out);
+        else this.releaseDue(i, out);
       }
     }
     if (this.pending.size > 0) return out;
     return out.concat(this.continueFrom("inject"));
+  }
+
+  /** Asks model task `i` for the frame due by `at`. */
+  private tick(i: number, at: number, out: KernelEffect[]) {
+    const m = this.model(i);
+    m.ticks++;
+    const corr = this.request(out, { kind: "task", name: this.fixed.models[i]!.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at, n: m.ticks });
+    if (this.releases !== undefined) this.releases = releaseAsked(this.releases, i, corr);
+  }
+
+  /** Releases asked ahead: model `i`'s release is due — its kept answer is injected, and the next release is asked (kernel-release.ts). */
+  private releaseDue(i: number, out: KernelEffect[]) {
+    const kept = this.releases!.answered.get(i);
+    if (kept !== undefined) {
+      this.releases = releaseTaken(this.releases!, i);
+      this.applyReply(kept.corr, this.injectedNow(kept.reply), out);
+    }
+    const nextAt = this.models[i]!.nextAt;
+    if (nextAt !== null && !this.releases!.asked.has(i)) this.tick(i, Math.max(nextAt, this.now), out);
+  }
+
+  /** An answer asked ahead, its frames stamped with the time they are injected. */
+  private injectedNow(reply: TaskReleased): TaskReleased {
+    return { ...reply, frames: reply.frames.map((f) => ({ ...f, injectAt: this.now })) };
   }
 
   private request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch): number {
@@ -418,16 +450,13 @@ class Draft extends DraftState {
     }
   }
 
-  private nothingCanHappen(): boolean {
-    return this.running.every((r) => r === undefined) && this.models.every((m) => m.nextAt === null);
-  }
-
   private advance(): KernelEffect[] {
     const { semantics, time, cfg } = this.fixed;
     const idle = this.running.every((r) => r === undefined);
     const exhausted = this.models.every((m) => m.nextAt === null);
     const drained = this.models.every((m) => m.queue.length === 0);
-    if (semantics.over(exhausted, idle, drained)) {
+    const asking = this.parentOutcome.size > 0 || (this.releases !== undefined && releasesOpen(this.releases));
+    if (semantics.over(exhausted, idle, drained) && !asking) {
       this.step = "done";
       return [{ kind: "event", event: { _tag: "run.finished", v: PROTOCOL_VERSION, run: cfg.run, at: this.now } }, { kind: "finished" }];
     }
@@ -463,36 +492,5 @@ class Draft extends DraftState {
       running: this.running,
       jobs: this.jobs,
     });
-  }
-
-  private tune(out: KernelEffect[]) {
-    const tuning = this.fixed.cfg.tuning!;
-    const since = this.lastTuneAt;
-    // only the frames that ended in this window (not a record of every frame of the run per step)
-    const ended = [];
-    for (const chunk of this.jobs.chunks) {
-      for (const j of chunk) if (j.endedAt !== undefined && j.endedAt >= since && j.endedAt < this.now) ended.push(recordOf(this.fixed, j));
-    }
-    const result = tuning.tuner({ now: this.now, policy: this.policy, ended });
-    this.policy = result.policy;
-    this.tuneLog = appendTo(this.tuneLog, { at: this.now, step: result.step, params: result.policy.params, info: result.info });
-    this.lastTuneAt = this.now;
-    this.nextTuneAt = tuneTimeAfter(this.fixed.cfg, this.now);
-    out.push({
-      kind: "event",
-      event: { _tag: "tune", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, step: result.step, params: { ...result.policy.params }, info: { ...result.info } },
-    });
-  }
-
-  private modelIndex(name: string): number {
-    const i = this.fixed.modelIndex.get(name);
-    if (i === undefined) throw new Error(`unknown model ${name}`);
-    return i;
-  }
-
-  private findJob(id: string): number {
-    const ji = this.models[this.modelIndex(modelOfJob(id))]!.queue.find((j) => this.job(j).id === id);
-    if (ji === undefined) throw new Error(`policy ${this.policy.name} named unknown or finished job ${id}`);
-    return ji;
   }
 }

@@ -15,6 +15,7 @@
  */
 import type { KernelConfig, Target } from "./kernel-types";
 import { checkQueueDepthValue } from "./kernel-queue";
+import { type LiveReleases, releaseDueAt } from "./kernel-release";
 
 /** What the time source reads to find the next event. */
 export interface Timeline {
@@ -24,6 +25,8 @@ export interface Timeline {
   readonly nextTuneAt: number;
   readonly models: ReadonlyArray<{ readonly nextAt: number | null }>;
   readonly running: ReadonlyArray<{ readonly completesAt: number; readonly done: boolean } | undefined>;
+  /** Live mode, releases asked ahead: what is asked and answered. */
+  readonly releases: LiveReleases | undefined;
 }
 
 /** Where the loop goes next: an event at `at`, or a wait for the clock to read `until`. */
@@ -68,20 +71,24 @@ const virtual: TimeSource = {
   },
 };
 
-const live = (speed: number, queueDepth: number): TimeSource => ({
+const live = (speed: number, queueDepth: number, releasesAhead: boolean): TimeSource => ({
   live: true,
   dispatchFields: queueDepth > 1 ? { speed, queueDepth } : { speed },
   checkReply: (corr, at) => {
     if (at === undefined) throw new Error(`live mode: the reply to request ${corr} carries no clock reading`);
   },
   checkClock: () => {},
-  holdsStep: (to) => to.kind !== "accel",
+  // releases asked ahead: no request holds the step (kernel-release.ts); held: task requests do
+  holdsStep: releasesAhead ? () => false : (to) => to.kind !== "accel",
   // the policy sees the block's estimated completion until its accelerator replies
   estimate: (now, latencyMs) => now + latencyMs(),
   blockOver: (r, now) => r.done && r.completesAt <= now,
   next: (t) => {
-    let next = t.nextTuneAt;
-    for (const m of t.models) if (m.nextAt !== null && m.nextAt < next) next = m.nextAt;
+    let next = t.releases !== undefined && t.releases.cascades.length > 0 ? t.liveNow : t.nextTuneAt;
+    for (let i = 0; i < t.models.length; i++) {
+      const due = t.releases === undefined ? t.models[i]!.nextAt : releaseDueAt(t.releases, i, t.models[i]!.nextAt);
+      if (due !== null && due < next) next = due;
+    }
     // a block is over once its reply is handled, never before its due completion
     for (const r of t.running) if (r !== undefined && r.done && r.completesAt < next) next = r.completesAt;
     if (next <= t.liveNow) return { kind: "event", at: Math.max(t.now, t.liveNow) };
@@ -94,5 +101,5 @@ export const timeSourceOf = (cfg: KernelConfig): TimeSource => {
   if (cfg.live === undefined) return virtual;
   if (cfg.mode !== "exact") throw new Error("live mode needs the exact kernel mode (the xrbench policy reproduces a virtual-time tool)");
   if (!(cfg.live.speed > 0 && cfg.live.speed <= 1000)) throw new Error(`live speed ${cfg.live.speed}: expected a number in (0, 1000]`);
-  return live(cfg.live.speed, cfg.queueDepth ?? 1);
+  return live(cfg.live.speed, cfg.queueDepth ?? 1, (cfg.live.releases ?? "ahead") === "ahead");
 };

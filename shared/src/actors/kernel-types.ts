@@ -6,6 +6,7 @@ import type { BlockDispatch, BlockResult, RunEvent, TaskCommand, TaskReleased } 
 import type { FrameRecord } from "../domain/metrics";
 import type { ModelCosts, RunVariant, ScenarioModel } from "../domain/types";
 import type { Policy } from "../policies/types";
+import type { ReleaseMode } from "./kernel-release";
 
 export type KernelMode = "xrbench" | "exact";
 
@@ -27,6 +28,12 @@ export interface KernelModel {
   readonly variants?: ReadonlyArray<RunVariant>;
 }
 
+/** A live run's clock speed and how it asks for releases (kernel-release.ts). */
+export interface LiveSetting {
+  readonly speed: number;
+  readonly releases?: ReleaseMode;
+}
+
 export interface KernelConfig {
   readonly run: string;
   readonly mode: KernelMode;
@@ -46,8 +53,12 @@ export interface KernelConfig {
   readonly missWindowMs: number;
   /** Online tuning (exact mode): the tuner is called every `intervalMs` and at each phase start. */
   readonly tuning?: TuningConfig;
-  /** Live mode (exact mode only): wall-clock time scaled by `speed` (0.1 = ten times slower than real). */
-  readonly live?: { readonly speed: number };
+  /**
+   * Live mode (exact mode only): wall-clock time scaled by `speed` (0.1 = ten times slower than
+   * real); `releases` how frame releases are asked (kernel-release.ts; absent: "ahead", "held" is
+   * how live logs recorded before it replay).
+   */
+  readonly live?: LiveSetting;
 }
 
 /** What the online tuner sees at a tuning point. */

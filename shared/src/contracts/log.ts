@@ -159,8 +159,17 @@ export const LogHeader = Schema.Struct({
    * in every log recorded before supernets existed, which therefore replay as supernets off).
    */
   variants: Schema.optionalWith(Schema.Array(LoggedModelVariants), { exact: true }),
-  /** Live runs (docs/live.md): the clock speed. Absent: virtual time. Inputs then carry clock readings. */
-  live: Schema.optionalWith(Schema.Struct({ speed: Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)) }), { exact: true }),
+  /**
+   * Live runs (docs/live.md): the clock speed, and how releases were asked (absent: "held", the
+   * logs recorded before releases were asked ahead). Absent: virtual time. Inputs then carry clock readings.
+   */
+  live: Schema.optionalWith(
+    Schema.Struct({
+      speed: Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)),
+      releases: Schema.optionalWith(Schema.Literal("ahead", "held"), { exact: true }),
+    }),
+    { exact: true },
+  ),
 });
 export type LogHeader = typeof LogHeader.Type;
 

@@ -5,7 +5,7 @@
  */
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { MAX_QUEUE_DEPTH } from "../actors/kernel-queue";
-import type { KernelConfig, KernelMode, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
+import type { KernelConfig, KernelMode, LiveSetting, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
 import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
@@ -78,7 +78,7 @@ export interface RunOptions {
    * Live mode (docs/live.md): wall-clock time scaled by `speed` (0.1 = ten times slower than real);
    * the accelerators really wait, the scheduler reacts as messages arrive. Default: virtual time.
    */
-  readonly live?: { readonly speed: number };
+  readonly live?: LiveSetting;
 }
 
 /**
@@ -256,7 +256,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     })),
     accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
     durationMs: opts.durationMs,
-    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed } }),
+    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead" } }),
     baseTickMs: Math.floor(1000 / maxFps),
     ...(tuner === undefined
       ? {}

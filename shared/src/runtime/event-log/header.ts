@@ -94,7 +94,7 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
           })),
         }
       : {}),
-    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed } }),
+    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead" } }),
   };
 };
 
@@ -156,7 +156,8 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     missWindowMs: header.missWindowMs,
     run: header.run,
     ...(variants === undefined ? {} : { supernet: true, variants }),
-    ...(header.live === undefined ? {} : { live: { speed: header.live.speed } }),
+    // a live log without `releases` was recorded before releases were asked ahead (kernel-release.ts)
+    ...(header.live === undefined ? {} : { live: { speed: header.live.speed, releases: header.live.releases ?? "held" } }),
   };
 };
 

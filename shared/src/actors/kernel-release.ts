@@ -1,0 +1,60 @@
+/**
+ * Live mode: frame releases asked ahead (docs/live.md "Releases asked ahead").
+ *
+ * In virtual time, and in live logs recorded before this existed (`releases: "held"`), the kernel
+ * asks a model task for its frame when the release is due (task.tick) and holds the step until the
+ * task answers. Over NATS that is a round trip, during which the scheduler handles no completion
+ * and dispatches nothing: every release stalled all the accelerators. With `releases: "ahead"` (every
+ * live run now) the kernel asks for a model's next release as soon as it has injected the current
+ * one (the tick names the release's due time, which the task reported as `nextAt`), keeps the
+ * answer until the release is due, and injects it then (stamped with the time it is injected, as a
+ * release handled late always was). Task requests no longer hold the step: a tick's answer, or a
+ * cascade child's release (task.parentEnded), is an input like a block's completion, applied at
+ * the next event. The task's answer depends only on the tick (its due time and number), so it is
+ * the same whenever it is asked, and a recorded run replays exactly from its inputs.
+ */
+import type { TaskReleased } from "../contracts/messages";
+
+/** How a live run asks for releases (recorded in the log header's `live`). */
+export type ReleaseMode = "ahead" | "held";
+
+/** Live mode, releases asked ahead: what is asked and answered. */
+export interface LiveReleases {
+  /** Models whose next release has been asked and not answered yet (model index → the tick's corr). */
+  readonly asked: ReadonlyMap<number, number>;
+  /** Answers kept until their release is due (model index → the answer and its corr). */
+  readonly answered: ReadonlyMap<number, { readonly corr: number; readonly reply: TaskReleased }>;
+  /** Cascade children's answers (task.parentEnded) in arrival order, applied at the next event. */
+  readonly cascades: ReadonlyArray<{ readonly corr: number; readonly reply: TaskReleased }>;
+}
+
+export const noReleases: LiveReleases = { asked: new Map(), answered: new Map(), cascades: [] };
+
+/** A task's answer arrived: kept (a tick's, by model) or queued (a cascade child's). */
+export const releaseArrived = (r: LiveReleases, corr: number, reply: TaskReleased, model: number, cascade: boolean): LiveReleases => {
+  if (cascade) return { ...r, cascades: [...r.cascades, { corr, reply }] };
+  if (r.asked.get(model) !== corr) throw new Error(`live releases: task ${reply.model} answered tick request ${corr}, which was not asked`);
+  const asked = new Map(r.asked);
+  asked.delete(model);
+  return { ...r, asked, answered: new Map(r.answered).set(model, { corr, reply }) };
+};
+
+/** The model's next release was asked (request `corr`). */
+export const releaseAsked = (r: LiveReleases, model: number, corr: number): LiveReleases => ({ ...r, asked: new Map(r.asked).set(model, corr) });
+
+/** The model's kept answer is taken (its release is due). */
+export const releaseTaken = (r: LiveReleases, model: number): LiveReleases => {
+  const answered = new Map(r.answered);
+  answered.delete(model);
+  return { ...r, answered };
+};
+
+/**
+ * When model `model`'s next release can be injected: its due time once its answer is in or before
+ * it was asked (the kernel then asks); null while the answer is awaited (its arrival wakes the kernel).
+ */
+export const releaseDueAt = (r: LiveReleases, model: number, nextAt: number | null): number | null =>
+  nextAt !== null && r.asked.has(model) ? null : nextAt;
+
+/** Whether a task request is unanswered or an answer unapplied (the run is not over). */
+export const releasesOpen = (r: LiveReleases): boolean => r.asked.size > 0 || r.answered.size > 0 || r.cascades.length > 0;
