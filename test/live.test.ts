@@ -95,6 +95,11 @@ describe("live mode on the in-memory bus", () => {
     }
     const log = await openLogFile(path);
     expect(log.header.live).toEqual(releases === "held" ? { speed: 1 } : { speed: 1, releases: "ahead" });
+    // the clock starts when the model tasks have answered their first ticks (one per model): those answers arrive at run time 0
+    const replies = readFileSync(path, "utf8").split("\n").filter((l) => l.includes('"kind":"reply"')).map((l) => JSON.parse(l).payload);
+    const models = log.header.scenario.models.length;
+    expect(replies.slice(0, models).map((p) => [p.reply._tag, p.at])).toEqual(Array.from({ length: models }, () => ["task.released", 0]));
+    expect(replies[models].at).toBeGreaterThan(0);
     const replay = await replayLog(log);
     expect(replay.divergence).toBeUndefined();
     expect(replay.kernel.finished).toBe(true);

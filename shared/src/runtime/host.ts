@@ -280,8 +280,13 @@ export const hostScheduler = (
 
   const fail = (corr: number, error: string) => actor.send({ type: "request.failed", corr, error });
 
-  // Live mode: the run clock (started with the run) stamps every reply; `wait` effects set the wake-up.
+  // Live mode: the run clock stamps every reply; `wait` effects set the wake-up.
   const clock: LiveClock | undefined = kernel.live === undefined ? undefined : liveClock(kernel.live.speed);
+  // The clock starts when the run's first requests (each model task's first tick) are answered, not
+  // when they are sent: a process's first message runs code not run before (hundreds of ms over NATS
+  // on a loaded machine), and a clock started earlier began the run with its first frames already
+  // late. Until then it reads 0, so those answers arrive at run time 0 (docs/live.md).
+  let startRequests: Set<number> | undefined;
   let wakeUp: TimerHandle | undefined;
   const wait = (until: number) => {
     wakeUp?.cancel();
@@ -350,7 +355,10 @@ export const hostScheduler = (
   };
 
   const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>, resumed = false) => {
-    if (input.kind === "start") clock?.start();
+    if (input.kind === "start" && clock !== undefined) {
+      startRequests = new Set(effects.flatMap((e) => (e.kind === "request" ? [e.corr] : [])));
+      if (startRequests.size === 0) clock.start();
+    }
     if (!resumed) opts.observer?.step(input, at, effects);
     for (const e of effects) {
       switch (e.kind) {
@@ -373,7 +381,12 @@ export const hostScheduler = (
               } else if (clock === undefined) {
                 actor.send({ type: "reply", corr: e.corr, reply: decoded.right });
               } else if (!stopped) {
-                actor.send({ type: "reply", corr: e.corr, reply: decoded.right, at: clock.now() });
+                const at = clock.now();
+                if (startRequests?.delete(e.corr) === true && startRequests.size === 0) {
+                  startRequests = undefined;
+                  clock.start(); // the last first answer arrives at 0 too
+                }
+                actor.send({ type: "reply", corr: e.corr, reply: decoded.right, at });
               }
             },
             (err: unknown) => fail(e.corr, `${subject}: ${errorMessage(err)}`),
