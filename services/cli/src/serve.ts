@@ -360,7 +360,8 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
       // the run is over (or failed): its lease bucket, its spec and its run lease go with it
       const warn = (what: string) => (e: unknown) => log(`could not remove the ${what} of run ${run}: ${errorMessage(e)}`);
       // once its holders have released their slots (they do on the run's end), or stopped renewing them
-      const held = await awaitLeasesReleased(bus.nc, run).catch((e: unknown) => (warn("lease bucket's holders")(e), []));
+      const slots = resolved.hardware.accelerators.map((a) => a.id);
+      const held = await awaitLeasesReleased(bus.nc, run, slots).catch((e: unknown) => (log(`could not read the leases of run ${run}: ${errorMessage(e)}`), []));
       if (held.length > 0) log(`slots ${held.join(", ")} still held at the end of run ${run} (a holder that stopped without releasing): removing the lease bucket anyway`);
       await removeLeaseBucket(bus.nc, run).catch(warn("lease bucket"));
       await removeRunSpec(bus.nc, run).catch(warn("spec"));

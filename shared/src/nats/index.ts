@@ -16,7 +16,7 @@ export {
   releaseLease,
   removeLeaseBucket,
   awaitLeasesReleased,
-  heldLeaseKeys,
+  heldSlots,
   renewLease,
 } from "./leases";
 export type { HeldSlot, HoldSlotsOptions, Lease, LeaseBucket, LeaseValue, SlotHolder } from "./leases";

@@ -13,7 +13,7 @@ import {
   type LeaseBucket,
   awaitLeasesReleased,
   claimSlot,
-  heldLeaseKeys,
+  heldSlots,
   holdSlots,
   leaseBucketName,
   openLeaseBucket,
@@ -96,16 +96,17 @@ describe("lease primitives", () => {
 
   it("the end of a run waits for the holders to release their slots, and names the ones still held", async () => {
     const run = newRun();
-    expect(await heldLeaseKeys(bus.nc, run)).toEqual([]); // no bucket: nothing held
+    const slots = ["acc0", "acc1", "acc2"];
+    expect(await heldSlots(bus.nc, run, slots)).toEqual([]); // no bucket: nothing held
     const bucket = await openLeaseBucket(bus.nc, run, { ttlMs: 60_000 });
     const a = await claimSlot(bucket, "acc0", value("A"));
     const b = await claimSlot(bucket, "acc1", value("B"));
-    expect([...(await heldLeaseKeys(bus.nc, run))].sort()).toEqual(["acc0", "acc1"]);
+    expect(await heldSlots(bus.nc, run, slots)).toEqual(["acc0", "acc1"]); // acc2 was never claimed
     // acc1's holder releases while the scheduler waits; acc0's never does (a killed holder)
     expect(await releaseLease(bucket, b!)).toBe(true);
-    expect(await awaitLeasesReleased(bus.nc, run, { timeoutMs: 200 })).toEqual(["acc0"]);
+    expect(await awaitLeasesReleased(bus.nc, run, slots, { timeoutMs: 200 })).toEqual(["acc0"]);
     // both released, the second one while the wait is under way: the wait ends with nothing held
-    const waiting = awaitLeasesReleased(bus.nc, run, { timeoutMs: 60_000 });
+    const waiting = awaitLeasesReleased(bus.nc, run, slots, { timeoutMs: 60_000 });
     await sleep(100);
     expect(await releaseLease(bucket, a!)).toBe(true);
     expect(await waiting).toEqual([]);

@@ -100,13 +100,20 @@ export const openLeaseBucket = async (
   return { run, name, ttlMs: status.ttl > 0 ? status.ttl : ttlMs, kv };
 };
 
-/** Keys of the run's lease bucket that hold a lease (not deleted or purged). Empty when the bucket does not exist. */
-export const heldLeaseKeys = async (nc: NatsConnection, run: string): Promise<ReadonlyArray<string>> => {
+/**
+ * The slots among `slots` whose lease is held (the key's last write is not a delete). Empty when the
+ * bucket does not exist. Plain gets of known keys: no consumer is made (listing the bucket's keys
+ * makes one, and under load its creation timed out).
+ */
+export const heldSlots = async (nc: NatsConnection, run: string, slots: ReadonlyArray<string>): Promise<ReadonlyArray<string>> => {
   try {
     const kv = await new Kvm(nc).open(leaseBucketName(run));
-    const keys: Array<string> = [];
-    for await (const k of await kv.keys()) keys.push(k);
-    return keys;
+    const held: string[] = [];
+    for (const slot of slots) {
+      const e = await kv.get(checkToken("slot id", slot));
+      if (e !== null && e.operation === "PUT") held.push(slot);
+    }
+    return held;
   } catch (e) {
     if (isStreamNotFound(e)) return [];
     throw e;
@@ -114,20 +121,22 @@ export const heldLeaseKeys = async (nc: NatsConnection, run: string): Promise<Re
 };
 
 /**
- * Waits until no slot of the run holds a lease (every holder released it at the run's end), at most
- * `timeoutMs`; the keys still held at the end (a killed holder's, left to expire). The scheduler
- * calls it before {@link removeLeaseBucket}: a holder still reading its lease while the bucket is
- * deleted can crash nats-server 2.9 (a nil dereference in its message-get handler, seen in the
- * fault tests), so the bucket goes only once the holders are done with it or cannot be waited for.
+ * Waits until none of `slots` holds a lease (every holder released its slots at the run's end), at
+ * most `timeoutMs`; the slots still held at the end (a killed holder's, left to expire). The
+ * scheduler calls it before {@link removeLeaseBucket}: a holder still reading its lease while the
+ * bucket is deleted can crash nats-server 2.9 (a nil dereference in its message-get handler, seen
+ * in the fault tests), so the bucket goes only once the holders are done with it or cannot be
+ * waited for.
  */
 export const awaitLeasesReleased = async (
   nc: NatsConnection,
   run: string,
+  slots: ReadonlyArray<string>,
   { timeoutMs = 1_500, pollMs = 50 }: { readonly timeoutMs?: number; readonly pollMs?: number } = {},
 ): Promise<ReadonlyArray<string>> => {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const held = await heldLeaseKeys(nc, run);
+    const held = await heldSlots(nc, run, slots);
     if (held.length === 0 || performance.now() >= deadline) return held;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
