@@ -42,9 +42,6 @@ export const nextInQueue = (head: Running): Running | undefined => {
   return q.length === 1 ? q[0]! : { ...q[0]!, queued: q.slice(1) };
 };
 
-/** Position in the queue behind `head` of job `job`'s block (-1: not queued there). */
-export const queuedIndex = (head: Running | undefined, job: number): number => head?.queued?.findIndex((b) => b.job === job) ?? -1;
-
 /** Position in the queue behind `head` of the block that `reply` answers (-1: not queued there); `idOf` names a job-table index. */
 export const queuedBlockIndex = (head: Running, reply: { readonly job: string; readonly firstLayer: number }, idOf: (job: number) => string): number =>
   head.queued?.findIndex((b) => idOf(b.job) === reply.job && b.firstLayer === reply.firstLayer) ?? -1;
