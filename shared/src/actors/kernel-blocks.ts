@@ -120,7 +120,7 @@ export class BlockDraft extends DraftState {
         const at = { nextLayer: from, layerCount: job.layerCount, skipLayers: job.skipLayers, endLayer: job.endLayer };
         const costs = job.variant === 0 || m.variants === undefined ? m.cfg.costs : m.variants[job.variant]!.costs;
         const layerCount = Math.max(1, Math.min(blockLayers({ blockSize, quantumMs: quantumMs ?? 0 }, { costs }, at), runLength(at)));
-        this.commit(tail.job, a, from, layerCount, tail.completesAt, tail.chainFrom, out);
+        this.commit(tail.job, a, from, layerCount, Math.max(this.now, tail.completesAt), tail.chainFrom, out);
       }
     }
   }

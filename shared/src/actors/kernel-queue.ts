@@ -6,7 +6,8 @@
  *
  * Rules, the same in every engine (the kernel states them; the accelerators only compute):
  *   commit   a block committed to a busy accelerator starts when the accelerator's last committed
- *            block ends (its `busyUntil`, the end of its queue); the dispatch names that start
+ *            block ends (its `busyUntil`, the end of its queue), never before now (live: an overdue
+ *            reply leaves an end estimate in the past); the dispatch names that start
  *            (`startAt`), so the accelerator's answer depends on the message only (retries,
  *            resumed schedulers and a slot's new owner give the same answer). In virtual time
  *            the end of the queue must be known: at most one block per accelerator and decision
