@@ -5,7 +5,7 @@
  * and ms) and the number of blocks (the messages a distributed run pays a round trip for).
  *
  *   nice -n 10 node --import tsx test/bench/quantum.ts [--duration 10s] [--seeds 1,2,3]
- *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--chains 0] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
+ *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--chains 0] [--policy sdrm3] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
  *
  * --depths: dispatch queue depths (`--queue-depth`); a depth other than 1 is passed to the run spec
  * as `queueDepth` (docs/live.md "Dispatch queues").
@@ -50,6 +50,7 @@ const chains = list("--chains", "0");
 const engine = value("--engine") ?? "direct";
 if (engine !== "direct" && engine !== "actors") throw new Error(`--engine: expected direct or actors, got '${engine}'`);
 const jsonOut = value("--json");
+const policy = value("--policy") ?? "sdrm3";
 const HARDWARE = (value("--hardware") ?? ALL_HARDWARE.join(",")).split(",");
 
 interface Cell {
@@ -71,7 +72,7 @@ const resolve = (scenario: string, hardware: string, quantumMs: number, depth: n
   const spec: RunSpec & { queueDepth?: number } = {
     scenario,
     hardware,
-    policy: "sdrm3",
+    policy,
     durationMs,
     seed,
     ...(quantumMs > 0 ? { quantumMs } : { blockSize: 1 }),
@@ -134,7 +135,7 @@ const main = async (): Promise<void> => {
 
   const out: string[] = [];
   out.push(
-    `sdrm3, virtual time, ${engine} engine, ${durationMs / 1000} s per run, seeds ${seeds.join(",")}; UXCost: geomean over the seeds ` +
+    `${policy}, virtual time, ${engine} engine, ${durationMs / 1000} s per run, seeds ${seeds.join(",")}; UXCost: geomean over the seeds ` +
       `(per scenario) and over scenarios × seeds (summary); miss rate, blocks and block lengths: means.`,
     "",
   );
