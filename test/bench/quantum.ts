@@ -5,10 +5,13 @@
  * and ms) and the number of blocks (the messages a distributed run pays a round trip for).
  *
  *   nice -n 10 node --import tsx test/bench/quantum.ts [--duration 10s] [--seeds 1,2,3]
- *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
+ *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--chains 0] [--policy sdrm3] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
  *
  * --depths: dispatch queue depths (`--queue-depth`); a depth other than 1 is passed to the run spec
  * as `queueDepth` (docs/live.md "Dispatch queues").
+ * --chains: chain budgets, ms (`--chain`, bounded chains: docs/architecture.md "Dispatch queues");
+ * a budget above 0 runs at depths above 1 only (skipped at depth 1). With several budgets a summary
+ * table (budget × hardware × quantum) comes first.
  * --engine: direct (default: the scheduler kernel fed by the actors' pure logic, identical results,
  * test/direct-engine.test.ts and test/quantum.test.ts) or actors (the emulated system, slower).
  * Prints markdown tables (stdout); progress on stderr.
@@ -43,9 +46,11 @@ const durationMs = parseMs(value("--duration") ?? "10s");
 const seeds = list("--seeds", "1,2,3");
 const quanta = list("--quanta", "0,0.1,0.25,0.5,1,2");
 const depths = list("--depths", "1");
+const chains = list("--chains", "0");
 const engine = value("--engine") ?? "direct";
 if (engine !== "direct" && engine !== "actors") throw new Error(`--engine: expected direct or actors, got '${engine}'`);
 const jsonOut = value("--json");
+const policy = value("--policy") ?? "sdrm3";
 const HARDWARE = (value("--hardware") ?? ALL_HARDWARE.join(",")).split(",");
 
 interface Cell {
@@ -53,6 +58,7 @@ interface Cell {
   readonly hardware: string;
   readonly quantumMs: number;
   readonly depth: number;
+  readonly chainMs: number;
   /** Per seed. */
   readonly uxCost: Array<number | null>;
   readonly missRate: number[];
@@ -62,15 +68,16 @@ interface Cell {
 }
 
 /** The run spec of one cell; a depth other than 1 needs a spec that resolves `queueDepth`. */
-const resolve = (scenario: string, hardware: string, quantumMs: number, depth: number, seed: number): ResolvedRun => {
+const resolve = (scenario: string, hardware: string, quantumMs: number, depth: number, chainMs: number, seed: number): ResolvedRun => {
   const spec: RunSpec & { queueDepth?: number } = {
     scenario,
     hardware,
-    policy: "sdrm3",
+    policy,
     durationMs,
     seed,
     ...(quantumMs > 0 ? { quantumMs } : { blockSize: 1 }),
     ...(depth === 1 ? {} : { queueDepth: depth }),
+    ...(chainMs > 0 ? { chainMs } : {}),
   };
   const resolved = resolveRunSpec(spec);
   if (depth !== 1 && (resolved as { queueDepth?: number }).queueDepth !== depth) {
@@ -100,16 +107,18 @@ const qLabel = (q: number): string => (q === 0 ? "0 (B = 1)" : `${q} ms`);
 
 const main = async (): Promise<void> => {
   const cells: Cell[] = [];
-  const total = PAPER_SCENARIOS.length * HARDWARE.length * quanta.length * depths.length * seeds.length;
+  // (depth, chain budget) pairs: a chain needs a queue
+  const setups = depths.flatMap((depth) => chains.filter((c) => c === 0 || depth > 1).map((chainMs) => ({ depth, chainMs })));
+  const total = PAPER_SCENARIOS.length * HARDWARE.length * quanta.length * setups.length * seeds.length;
   let done = 0;
   const t0 = performance.now();
-  for (const depth of depths) {
+  for (const { depth, chainMs } of setups) {
     for (const hardware of HARDWARE) {
       for (const scenario of PAPER_SCENARIOS) {
         for (const quantumMs of quanta) {
-          const cell: Cell = { scenario, hardware, quantumMs, depth, uxCost: [], missRate: [], blocks: [], blockLayers: [], blockMs: [] };
+          const cell: Cell = { scenario, hardware, quantumMs, depth, chainMs, uxCost: [], missRate: [], blocks: [], blockLayers: [], blockMs: [] };
           for (const seed of seeds) {
-            const r = await runOne(resolve(scenario, hardware, quantumMs, depth, seed));
+            const r = await runOne(resolve(scenario, hardware, quantumMs, depth, chainMs, seed));
             cell.uxCost.push(r.result.summary.uxCost);
             cell.missRate.push(r.result.summary.deadlineMissRate);
             cell.blocks.push(r.blocks);
@@ -118,7 +127,7 @@ const main = async (): Promise<void> => {
             done++;
           }
           cells.push(cell);
-          process.stderr.write(`  ${done}/${total} ${scenario} ${hardware} q=${quantumMs} d=${depth}: UXCost ${f3(geomean(cell.uxCost))} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+          process.stderr.write(`  ${done}/${total} ${scenario} ${hardware} q=${quantumMs} d=${depth} chain=${chainMs}: UXCost ${f3(geomean(cell.uxCost))} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
         }
       }
     }
@@ -126,17 +135,32 @@ const main = async (): Promise<void> => {
 
   const out: string[] = [];
   out.push(
-    `sdrm3, virtual time, ${engine} engine, ${durationMs / 1000} s per run, seeds ${seeds.join(",")}; UXCost: geomean over the seeds ` +
+    `${policy}, virtual time, ${engine} engine, ${durationMs / 1000} s per run, seeds ${seeds.join(",")}; UXCost: geomean over the seeds ` +
       `(per scenario) and over scenarios × seeds (summary); miss rate, blocks and block lengths: means.`,
     "",
   );
-  for (const depth of depths) {
-    if (depths.length > 1) out.push(`### Queue depth ${depth}`, "");
+  if (chains.length > 1) {
+    out.push("Summary: UXCost (geomean over scenarios × seeds) and miss rate (mean), per queue depth and chain budget.", "");
+    const cols = HARDWARE.flatMap((h) => quanta.map((q) => ({ h, q })));
+    out.push(`| depth | chain | ${cols.map((c) => `${c.h} q=${c.q} ms`).join(" | ")} |`);
+    out.push(`|---|---|${cols.map(() => "---").join("|")}|`);
+    for (const { depth, chainMs } of setups) {
+      const row = cols.map(({ h, q }) => {
+        const cs = cells.filter((c) => c.hardware === h && c.quantumMs === q && c.depth === depth && c.chainMs === chainMs);
+        return `${f3(geomean(cs.flatMap((c) => c.uxCost)))} (${pct(mean(cs.flatMap((c) => c.missRate)))})`;
+      });
+      out.push(`| ${depth} | ${chainMs === 0 ? "off" : `${chainMs} ms`} | ${row.join(" | ")} |`);
+    }
+    out.push("");
+  }
+  for (const { depth, chainMs } of setups) {
+    const sel = (c: Cell) => c.depth === depth && c.chainMs === chainMs;
+    if (setups.length > 1) out.push(`### Queue depth ${depth}${chainMs === 0 ? "" : `, chain ${chainMs} ms`}`, "");
     out.push(`| quantum | ${HARDWARE.map((h) => `${h} UXCost | miss | blocks/s | layers/block | ms/block`).join(" | ")} |`);
     out.push(`|---|${HARDWARE.map(() => "---|---|---|---|---").join("|")}|`);
     for (const q of quanta) {
       const row = HARDWARE.map((h) => {
-        const cs = cells.filter((c) => c.hardware === h && c.quantumMs === q && c.depth === depth);
+        const cs = cells.filter((c) => c.hardware === h && c.quantumMs === q && sel(c));
         const ux = geomean(cs.flatMap((c) => c.uxCost));
         const miss = mean(cs.flatMap((c) => c.missRate));
         const blocksPerS = mean(cs.flatMap((c) => c.blocks)) / (durationMs / 1000);
@@ -150,7 +174,7 @@ const main = async (): Promise<void> => {
     for (const hardware of HARDWARE) {
       for (const scenario of PAPER_SCENARIOS) {
         const row = quanta.map((q) => {
-          const c = cells.find((x) => x.scenario === scenario && x.hardware === hardware && x.quantumMs === q && x.depth === depth)!;
+          const c = cells.find((x) => x.scenario === scenario && x.hardware === hardware && x.quantumMs === q && sel(x))!;
           return `${f3(geomean(c.uxCost))} (${pct(mean(c.missRate))})`;
         });
         out.push(`| ${scenario} | ${hardware} | ${row.join(" | ")} |`);
@@ -160,7 +184,7 @@ const main = async (): Promise<void> => {
   }
   process.stdout.write(`${out.join("\n")}\n`);
   process.stderr.write(`  ${total} runs in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-  if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ durationMs, seeds, engine, cells }, null, 1)}\n`);
+  if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ durationMs, seeds, engine, chains, cells }, null, 1)}\n`);
 };
 
 await main();

@@ -37,13 +37,13 @@ afterAll(async () => {
 const lines = lineCount;
 
 // depth 2 (dispatch queues, docs/architecture.md): the dead owner's queued blocks are retried on the spare too
-describe.each([1, 2])("live mode: a hot spare takes over a killed accelerator's slot (queue depth %i)", (queueDepth) => {
+describe.each([[1, ""], [2, ", chains of 0.5 ms"]] as const)("live mode: a hot spare takes over a killed accelerator's slot (queue depth %i%s)", (queueDepth, _chains) => {
   it("finishes the run with every frame accounted once and reports the scheduler lag", async () => {
     const nats = natsTestOptions();
     const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
     const run = `live-fo-${randomUUID().slice(0, 8)}`;
     runs.push(run);
-    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "2s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)])];
+    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "2s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth), "--chain", "0.5ms"])];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra], env);
     // 3 s: a healthy owner on a loaded machine (another test run beside this one) keeps its leases; at 1 s
     // p1 once lost acc1 to the spare, which then was not there to take acc2 over

@@ -322,8 +322,8 @@ const count = <K>(map: Map<K, number>, key: K, n = 1) => map.set(key, (map.get(k
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
 // depth 2 (dispatch queues, docs/architecture.md): queued blocks under the flood, the same guarantees
-describe.each([1, 2])("a flood of bad messages during a run over NATS (queue depth %i)", (queueDepth) => {
-  const SPEC = queueDepth === 1 ? BASE_SPEC : { ...BASE_SPEC, queueDepth };
+describe.each([[1, ""], [2, ", chains of 0.5 ms"]] as const)("a flood of bad messages during a run over NATS (queue depth %i%s)", (queueDepth, _chains) => {
+  const SPEC = queueDepth === 1 ? BASE_SPEC : { ...BASE_SPEC, queueDepth, chainMs: 0.5 };
   it("is rejected and counted, answered naming the field, and leaves the run's metrics identical to a clean run", async () => {
     const resolved = resolveRunSpec(SPEC);
     let cleanEvents = 0;

@@ -36,7 +36,7 @@ afterAll(async () => {
 const lines = lineCount;
 
 // depth 2 (dispatch queues, docs/architecture.md): blocks queued on an accelerator when the server dies
-describe.each([1, 2])("nats-server restarted mid-run (live mode, queue depth %i)", (queueDepth) => {
+describe.each([[1, ""], [2, ", chains of 0.5 ms"]] as const)("nats-server restarted mid-run (live mode, queue depth %i%s)", (queueDepth, _chains) => {
   it("clients reconnect, lost requests are asked again, the log is deduplicated and whole, every frame accounted once", async () => {
     // the server comes back on the same port: one the kernel never hands out by itself, so no other
     // process (another test run's server, an outgoing connection) takes it during the outage; the
@@ -51,7 +51,7 @@ describe.each([1, 2])("nats-server restarted mid-run (live mode, queue depth %i)
     await startServer();
     const url = server!.url;
     const run = `restart-nats-${randomUUID().slice(0, 8)}`;
-    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "3", "--duration", "2s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)])];
+    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "3", "--duration", "2s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth), "--chain", "0.5ms"])];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", url, "--run", run, ...common, ...extra]);
 
     const a1 = serve("accelerator", ["--slots", "2", "--name", "a1", "--lease-ttl", "10s"]);

@@ -127,7 +127,7 @@ const partitionScenario = async (o: PartitionOptions) => {
     const figures = expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
     if (o.compareInProcess) {
       const depth = o.extraFlags.includes("--queue-depth") ? Number(o.extraFlags[o.extraFlags.indexOf("--queue-depth") + 1]) : 1;
-      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }) };
+      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }), ...(o.extraFlags.includes("--chain") ? { chainMs: 0.5 } : {}) };
       await expectSameAsInProcess([...SPEC, ...o.extraFlags], runSpec, scheduler.out(), readFileSync(events, "utf8"));
     }
     console.log(
@@ -142,7 +142,7 @@ const partitionScenario = async (o: PartitionOptions) => {
 };
 
 // depth 2 (dispatch queues, docs/architecture.md): the cut-off owner's queued blocks are answered by the spare
-describe.each([1, 2])("partition: accelerator hosts in network namespaces, one cut off mid-run (queue depth %i)", (queueDepth) => {
+describe.each([[1, ""], [2, ", chains of 0.5 ms"]] as const)("partition: accelerator hosts in network namespaces, one cut off mid-run (queue depth %i%s)", (queueDepth, _chains) => {
   it("virtual time: a spare on another host takes over, the cut-off owner rejoins as a spare, the run equals the uninterrupted one", async (ctx) => {
     if (!probe.ok) {
       if (inCi()) {
@@ -150,7 +150,7 @@ describe.each([1, 2])("partition: accelerator hosts in network namespaces, one c
       }
       ctx.skip(`network namespaces unavailable: ${probe.reason} (in CI, with env CI set, this fails instead)`);
     }
-    await partitionScenario({ extraFlags: queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)], compareInProcess: true });
+    await partitionScenario({ extraFlags: queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth), "--chain", "0.5ms"], compareInProcess: true });
     // 106–129 s per file at load average 25–33 on 2 cores (docs/reliability.md): 5 min
   }, 300_000);
 });

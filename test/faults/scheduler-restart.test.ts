@@ -37,13 +37,13 @@ afterAll(async () => {
 const lines = lineCount;
 
 // depth 2 (dispatch queues, docs/architecture.md): the resumed scheduler asks again for queued blocks too
-describe.each([1, 2])("the scheduler killed with SIGKILL and restarted with --resume (queue depth %i)", (queueDepth) => {
+describe.each([[1, ""], [2, ", chains of 0.5 ms"]] as const)("the scheduler killed with SIGKILL and restarted with --resume (queue depth %i%s)", (queueDepth, _chains) => {
   it("rebuilds its state from the JetStream log and ends with the uninterrupted run's metrics and decisions", async () => {
     const nats = natsTestOptions();
     const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
     const run = `restart-${randomUUID().slice(0, 8)}`;
     runs.push(run);
-    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "2", "--duration", "1s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth)])];
+    const common = ["--scenario", "VR_gaming", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--seed", "2", "--duration", "1s", ...(queueDepth === 1 ? [] : ["--queue-depth", String(queueDepth), "--chain", "0.5ms"])];
     const serve = (role: string, extra: string[] = []) => start(["serve", role, "--nats", nats.servers, "--run", run, ...common, ...extra], env);
 
     const a1 = serve("accelerator", ["--slots", "2", "--name", "a1"]);
@@ -99,7 +99,7 @@ describe.each([1, 2])("the scheduler killed with SIGKILL and restarted with --re
       .join("\n");
     const localEvents: string[] = [];
     await runScenario({
-      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 1000, seed: 2, queueDepth }),
+      ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", durationMs: 1000, seed: 2, queueDepth, ...(queueDepth === 1 ? {} : { chainMs: 0.5 }) }),
       run,
       onEvent: (e) => localEvents.push(JSON.stringify(e)),
     });

@@ -123,7 +123,7 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
 
     if (o.compareInProcess) {
       const depth = o.extraFlags.includes("--queue-depth") ? Number(o.extraFlags[o.extraFlags.indexOf("--queue-depth") + 1]) : 1;
-      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }) };
+      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }), ...(o.extraFlags.includes("--chain") ? { chainMs: 0.5 } : {}) };
       await expectSameAsInProcess([...SPEC, ...o.extraFlags], runSpec, scheduler.out(), readFileSync(events, "utf8"));
     }
     console.log(
@@ -141,5 +141,5 @@ describe("stale owner: SIGSTOP past the lease TTL, a spare takes over, SIGCONT",
   it("virtual time: the stale owner answers nothing after its pause, rejoins as a spare, and the run equals the uninterrupted one", () =>
     staleOwnerScenario({ extraFlags: [], compareInProcess: true }), 300_000);
   // dispatch queues (docs/architecture.md): the stale owner's queued blocks are answered by the spare
-  it("virtual time, queue depth 2: the same, with queued blocks", () => staleOwnerScenario({ extraFlags: ["--queue-depth", "2"], compareInProcess: true }), 300_000);
+  it("virtual time, queue depth 2, chains of 0.5 ms: the same, with queued blocks", () => staleOwnerScenario({ extraFlags: ["--queue-depth", "2", "--chain", "0.5ms"], compareInProcess: true }), 300_000);
 });

@@ -32,7 +32,7 @@ export const parseBlockSize = (text: string | undefined): number => {
  * states its own on its command lines). Today: blocks of one layer, no quantum, no dispatch queue
  * (depth 1: a block goes to an idle accelerator only).
  */
-export const DISPATCH_DEFAULTS = { blockSize: 1, quantumMs: 0, queueDepth: 1 } as const;
+export const DISPATCH_DEFAULTS = { blockSize: 1, quantumMs: 0, queueDepth: 1, chainMs: 0 } as const;
 
 /** Largest `--queue-depth` (runtime MAX_QUEUE_DEPTH). */
 const MAX_QUEUE_DEPTH = 16;
@@ -50,6 +50,26 @@ export const parseQueueDepth = (text: string | undefined): number => {
 export const queueDepthOptions = (text: string | undefined): { queueDepth?: number } => {
   const d = parseQueueDepth(text);
   return d === 1 ? {} : { queueDepth: d };
+};
+
+/** `--chain d`: the chain budget (docs/architecture.md "Dispatch queues"), a duration of at most 1 s like `--quantum`; `0` is off. */
+export const parseChain = (text: string | undefined): number => {
+  if (text === undefined) return DISPATCH_DEFAULTS.chainMs;
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$/.exec(text);
+  if (m !== null && Number(m[1]) === 0) return 0;
+  const ms = m === null || m[2] === undefined ? Number.NaN : Number(m[1]) * QUANTUM_UNITS[m[2]]!;
+  if (!(Number.isFinite(ms) && ms <= MAX_QUANTUM_MS)) {
+    throw new CliInputError(`--chain: expected a duration of at most 1s such as 0.5ms or 500us (a job's blocks committed behind its own for that much run time; 0: off), got '${text}'`);
+  }
+  return ms;
+};
+
+/** The run options of a chain budget (none when off); refused without a dispatch queue (`--queue-depth` 2 or more). */
+export const chainOptions = (text: string | undefined, queueDepth: string | undefined): { chainMs?: number } => {
+  const ms = parseChain(text);
+  if (ms === 0) return {};
+  if (parseQueueDepth(queueDepth) < 2) throw new CliInputError(`--chain ${text}: a chain is committed into a dispatch queue; give --queue-depth 2 or more`);
+  return { chainMs: ms };
 };
 
 /** The quantum `--block auto` stands for, ms (docs/live.md "Quantum blocks"). */

@@ -42,7 +42,7 @@ describe("parseQuantum", () => {
 
 describe("parseBlockRule", () => {
   it("defaults: blocks of one layer, no quantum (DISPATCH_DEFAULTS)", () => {
-    expect(DISPATCH_DEFAULTS).toEqual({ blockSize: 1, quantumMs: 0, queueDepth: 1 });
+    expect(DISPATCH_DEFAULTS).toEqual({ blockSize: 1, quantumMs: 0, queueDepth: 1, chainMs: 0 });
     expect(parseBlockRule(undefined, undefined)).toEqual({ blockSize: 1, quantumMs: 0 });
   });
 

@@ -1,14 +1,15 @@
 /**
  * `--queue-depth <d>` (docs/architecture.md "Dispatch queues"): parsing and refusals (exit 2,
  * naming the flag), depth 1 = no flag byte for byte (output and log, whose header has no
- * queueDepth), a depth-2 run recorded and replayed, and the spec check of the distributed roles.
+ * queueDepth), a depth-2 run recorded and replayed, and the spec check of the distributed roles;
+ * `--chain <d>` (bounded chains) likewise.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { logHeaderFor, resolveRunSpec } from "@sdrm3/shared/runtime";
-import { DISPATCH_DEFAULTS, parseQueueDepth, queueDepthOptions } from "./flags";
+import { DISPATCH_DEFAULTS, chainOptions, parseChain, parseQueueDepth, queueDepthOptions } from "./flags";
 import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 import { sdrm3 } from "./testing";
 
@@ -67,5 +68,42 @@ describe("--queue-depth", () => {
     expect(one).not.toHaveProperty("queueDepth");
     expect(() => checkAgainstSpec({ queueDepth: "1" }, one, "r1")).not.toThrow();
     expect(() => checkAgainstSpec({ queueDepth: "4" }, one, "r1")).toThrow("--queue-depth 4: run r1's spec (published by its scheduler) says queue depth 1");
+  });
+});
+
+describe("--chain", () => {
+  it("parses a duration (default 0: off, no run option) and needs --queue-depth 2 or more", () => {
+    expect(DISPATCH_DEFAULTS.chainMs).toBe(0);
+    expect(parseChain(undefined)).toBe(0);
+    expect(parseChain("0")).toBe(0);
+    expect(parseChain("0.5ms")).toBe(0.5);
+    expect(parseChain("250us")).toBe(0.25);
+    expect(chainOptions(undefined, undefined)).toEqual({});
+    expect(chainOptions("0", "2")).toEqual({});
+    expect(chainOptions("1ms", "2")).toEqual({ chainMs: 1 });
+    expect(() => chainOptions("1ms", undefined)).toThrow("--chain 1ms: a chain is committed into a dispatch queue; give --queue-depth 2 or more");
+    for (const text of ["2s", "1", "x", "-1ms"]) expect(() => parseChain(text)).toThrow(`--chain: expected a duration of at most 1s such as 0.5ms or 500us`);
+  });
+
+  it("the CLI refuses a chain without a queue with exit 2; a chain run records chainMs and replays", async () => {
+    const bad = await sdrm3(...RUN, "--chain", "0.5ms");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe("sdrm3: --chain 0.5ms: a chain is committed into a dispatch queue; give --queue-depth 2 or more\n");
+    const dir = mkdtempSync(join(tmpdir(), "sdrm3-chain-cli-"));
+    const log = join(dir, "chain.jsonl");
+    const r = await sdrm3(...RUN, "--queue-depth", "2", "--chain", "0.5ms", "--json", "--record", log);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(log, "utf8").split("\n")[0]!)).toMatchObject({ queueDepth: 2, chainMs: 0.5 });
+    const replay = await sdrm3("replay", log);
+    expect(replay.code, replay.err).toBe(0);
+    expect(replay.out).toMatch(/decisions identical/);
+  });
+
+  it("the distributed roles check --chain against the run's spec", () => {
+    const spec = logHeaderFor({ ...resolveRunSpec({ scenario: "AR_Assistant", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 100, queueDepth: 2, chainMs: 0.5 }), run: "r1" });
+    expect(resolvedOfSpec(spec).chainMs).toBe(0.5);
+    expect(() => checkAgainstSpec({ chain: "500us" }, spec, "r1")).not.toThrow();
+    expect(() => checkAgainstSpec({ chain: "1ms" }, spec, "r1")).toThrow("--chain 1ms: run r1's spec (published by its scheduler) says chain budget 0.5ms; leave the flag out to take the spec's");
+    expect(() => checkAgainstSpec({ chain: "0" }, spec, "r1")).toThrow("says chain budget 0.5ms");
   });
 });

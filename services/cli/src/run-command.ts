@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { AUTO_QUANTUM_MS, blockRuleOptions, parseBlockRule, parseClock, parseParams, parseSupernet, queueDepthOptions } from "./flags";
+import { AUTO_QUANTUM_MS, blockRuleOptions, chainOptions, parseBlockRule, parseClock, parseParams, parseSupernet, queueDepthOptions } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
@@ -31,6 +31,7 @@ export interface RunFlags {
   block?: string;
   quantum?: string;
   queueDepth?: string;
+  chain?: string;
   record?: string;
   trace?: string;
   tune?: boolean;
@@ -60,6 +61,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
     seed: parseSeed(flags.seed),
     ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
     ...queueDepthOptions(flags.queueDepth),
+    ...chainOptions(flags.chain, flags.queueDepth),
     ...(flags.tune === undefined ? {} : { tune: flags.tune }),
     ...(flags.supernet === undefined ? {} : { supernet: parseSupernet(flags.supernet)! }),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
@@ -89,6 +91,7 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--block <layers|auto>", `block size B: layers per dispatch, 1 to 512 (default 1 = layer granularity); auto: quantum blocks of --quantum, default ${AUTO_QUANTUM_MS}ms`)
     .option("--quantum <d>", "quantum blocks: a job's layers grouped until their latency reaches d, e.g. 0.25ms or 250us (0: blocks of --block layers; docs/live.md)")
     .option("--queue-depth <d>", "dispatch queues: blocks an accelerator may hold committed, 1 to 16 (default 1: no queue; virtual time only so far; docs/architecture.md)")
+    .option("--chain <d>", "bounded chains: with --queue-depth 2+, a job's next block is committed behind its own until the chain has run d, e.g. 0.5ms (default 0: off; docs/architecture.md)")
     .option("--json", "print one JSON object instead of tables")
     .option("--scenario-file <path>", "load scenarios from a JSON file (repeatable)", collect)
     .option("--hardware-file <path>", "load hardware configs from a JSON file (repeatable)", collect)

@@ -41,7 +41,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { DISPATCH_DEFAULTS, blockRuleOptions, describeBlockRule, parseBlockRule, parseClock, parseParams, queueDepthOptions } from "./flags";
+import { DISPATCH_DEFAULTS, blockRuleOptions, chainOptions, describeBlockRule, parseBlockRule, parseClock, parseParams, queueDepthOptions } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -219,6 +219,7 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
           seed: parseSeed(assumed.seed!),
           ...blockRuleOptions(parseBlockRule(assumed.block, assumed.quantum)),
           ...queueDepthOptions(assumed.queueDepth),
+          ...chainOptions(assumed.chain, assumed.queueDepth),
         });
   const serveRun = async (resolved: ResolvedRun, signal: AbortSignal): Promise<void> => {
     tuneGcForSimulation(resolved.durationMs);
@@ -299,6 +300,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     seed: parseSeed(flags.seed ?? "1"),
     ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
     ...queueDepthOptions(flags.queueDepth),
+    ...chainOptions(flags.chain, flags.queueDepth),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
   const live = parseClock(flags.clock, flags.speed);
@@ -424,7 +426,8 @@ const specOptions = (cmd: Command, scheduler: boolean): Command => {
     .option("--seed <n>", `run seed${scheduler ? " (default 1)" : check}`)
     .option("--block <layers|auto>", `block size B${scheduler ? " (default 1); auto: quantum blocks" : check}`)
     .option("--quantum <d>", `quantum blocks: layers grouped until their latency reaches d, e.g. 0.25ms${scheduler ? " (default 0: blocks of --block layers)" : check}`)
-    .option("--queue-depth <d>", `dispatch queues: blocks an accelerator may hold committed${scheduler ? " (default 1: no queue)" : check}`);
+    .option("--queue-depth <d>", `dispatch queues: blocks an accelerator may hold committed${scheduler ? " (default 1: no queue)" : check}`)
+    .option("--chain <d>", `bounded chains: a job's next block committed behind its own until the chain has run d, e.g. 0.5ms${scheduler ? " (default 0: off; needs --queue-depth 2+)" : check}`);
 };
 
 /** Registers `serve <role>` on the program: scheduler | accelerator | workload | recorder | dashboard | worker. */

@@ -6,7 +6,8 @@
  *
  * Rules, the same in every engine (the kernel states them; the accelerators only compute):
  *   commit   a block committed to a busy accelerator starts when the accelerator's last committed
- *            block ends (its `busyUntil`, the end of its queue); the dispatch names that start
+ *            block ends (its `busyUntil`, the end of its queue), never before now (live: an overdue
+ *            reply leaves an end estimate in the past); the dispatch names that start
  *            (`startAt`), so the accelerator's answer depends on the message only (retries,
  *            resumed schedulers and a slot's new owner give the same answer). In virtual time
  *            the end of the queue must be known: at most one block per accelerator and decision
@@ -41,9 +42,6 @@ export const nextInQueue = (head: Running): Running | undefined => {
   if (q === undefined || q.length === 0) return undefined;
   return q.length === 1 ? q[0]! : { ...q[0]!, queued: q.slice(1) };
 };
-
-/** Position in the queue behind `head` of job `job`'s block (-1: not queued there). */
-export const queuedIndex = (head: Running | undefined, job: number): number => head?.queued?.findIndex((b) => b.job === job) ?? -1;
 
 /** Position in the queue behind `head` of the block that `reply` answers (-1: not queued there); `idOf` names a job-table index. */
 export const queuedBlockIndex = (head: Running, reply: { readonly job: string; readonly firstLayer: number }, idOf: (job: number) => string): number =>

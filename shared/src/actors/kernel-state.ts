@@ -55,6 +55,8 @@ export interface Running {
   readonly result?: BlockResult;
   /** A queued block cancelled (its frame ended before it started): its place stays as idle time. */
   readonly cancelled?: boolean;
+  /** Bounded chains (kernel-chain.ts), when on: the start of the chain this block belongs to. */
+  readonly chainFrom?: number;
 }
 
 /** What the kernel knows of a model for the whole run (never changes). */
@@ -113,7 +115,8 @@ export interface JobTable {
 }
 export const JOB_CHUNK = 32;
 
-export type Step = "new" | "inject" | "retire" | "decide" | "waiting" | "done";
+/** `chain` and `extend`: bounded chains continued before and after the policy decides (kernel-chain.ts). */
+export type Step = "new" | "inject" | "retire" | "chain" | "decide" | "extend" | "waiting" | "done";
 
 export interface TuneStep {
   readonly at: number;

@@ -8,20 +8,24 @@
  *   inject   model tasks that are due release frames (task.tick → task.released)
  *   retire   finished blocks end; a job whose last block finished completes (on time or late);
  *            with cascade semantics its children's tasks are told (task.parentEnded → released)
+ *   chain    bounded chains (kernel-chain.ts, when on): jobs' next blocks behind their own
  *   decide   runtime drops, then the policy's drops and dispatches (block.dispatch → block.result);
  *            children of dropped frames are told, and their frames end as dropped
+ *   extend   bounded chains again: the chains the policy has just started
  *   advance  to the next event (the time source decides when that is: kernel-time.ts)
  * Replies are applied in request order, never in arrival order (DESIGN.md §4).
  */
 import { jobId } from "../contracts/job-id";
-import type { BlockDispatch, BlockResult, DispatchDecision, DropDecision, Outcome, ReleasedFrame, TaskCommand, TaskReleased } from "../contracts/messages";
+import type { DispatchDecision, DropDecision, Outcome, ReleasedFrame, TaskReleased } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { Dispatch, SchedulerView } from "../policies/types";
-import { type Job, type KernelFields, KernelState, type Running, type Step, appendTo } from "./kernel-state";
-import { DraftState, type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
-import type { KernelEffect, KernelInput, KernelReply, Target } from "./kernel-types";
+import { type Job, type KernelFields, KernelState, type Running, type Step } from "./kernel-state";
+import { type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
+import type { KernelEffect, KernelInput, KernelReply } from "./kernel-types";
 import { buildView } from "./kernel-view";
-import { committedOn, enqueueBlock, nextInQueue, queueEnd, queuedBlockIndex, queuedIndex, updateQueued } from "./kernel-queue";
+import { committedOn, nextInQueue, queueEnd } from "./kernel-queue";
+import { cancelQueuedOf, holdsBlock } from "./kernel-chain";
+import { BlockDraft } from "./kernel-blocks";
 import { releaseArrived, releaseAsked, releaseTaken, releasesOpen } from "./kernel-release";
 
 /** The fields of a decision event the kernel stamps itself. */
@@ -49,7 +53,7 @@ export const kernelStep = (state: KernelState, input: KernelInput, mode: StepMod
 const fieldsOf = (s: KernelState): KernelFields => s;
 
 /** The event loop, on a draft of the state. */
-class Draft extends DraftState {
+class Draft extends BlockDraft {
   // ─── inputs ───────────────────────────────────────────────────────────────────────────────
 
   start(): KernelEffect[] {
@@ -100,14 +104,15 @@ class Draft extends DraftState {
 
   // ─── steps ────────────────────────────────────────────────────────────────────────────────
 
-  /** Runs the steps after `done` until one must wait for replies (or the run ends). */
+  /** Runs the steps after `done` until one must wait for replies (or the run ends); a chain step runs again until it commits nothing. */
   private continueFrom(done: Step): KernelEffect[] {
-    const order: Step[] = ["inject", "retire", "decide"];
+    const order: Step[] = ["inject", "retire", "chain", "decide", "extend"];
     const out: KernelEffect[] = [];
-    for (let i = order.indexOf(done) + 1; i < order.length; i++) {
+    for (let i = order.indexOf(done) + (done === "chain" || done === "extend" ? 0 : 1); i < order.length; i++) {
       this.step = order[i]!;
       if (this.step === "retire") this.retire(out);
-      else this.decide(out);
+      else if (this.step === "decide") this.decide(out);
+      else this.continueChains(out);
       if (this.pending.size > 0) return out;
     }
     return out.concat(this.advance());
@@ -155,14 +160,6 @@ class Draft extends DraftState {
     return { ...reply, frames: reply.frames.map((f) => ({ ...f, injectAt: this.now })) };
   }
 
-  private request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch): number {
-    const corr = ++this.corrSeq;
-    if (this.fixed.time.holdsStep(to)) this.pending.set(corr, undefined);
-    else this.inflight = new Map(this.inflight).set(corr, this.fixed.accelIndex.get(to.kind === "accel" ? to.id : "") ?? -1);
-    out.push({ kind: "request", corr, to, message });
-    return corr;
-  }
-
   private applyReply(corr: number, reply: KernelReply, out: KernelEffect[]) {
     if (reply._tag === "task.released") {
       const i = this.modelIndex(reply.model);
@@ -181,57 +178,6 @@ class Draft extends DraftState {
     const r = this.blockInFlight(a, reply);
     this.running[a] = { ...r, completesAt: reply.completesAt };
     this.account(r.job, reply, this.now, out);
-  }
-
-  /** Virtual time: the answer to a block committed behind another is kept until the block starts (false: not a queued block). */
-  private queuedReply(a: number, reply: BlockResult): boolean {
-    const head = this.running[a]!;
-    const i = queuedBlockIndex(head, reply, (j) => this.job(j).id);
-    if (i < 0) return false;
-    this.running[a] = updateQueued(head, i, (b) => ({ ...b, completesAt: reply.completesAt, result: reply }));
-    return true;
-  }
-
-  private blockInFlight(a: number, reply: BlockResult): Running {
-    const r = this.running[a];
-    if (r === undefined || this.job(r.job).id !== reply.job || r.firstLayer !== reply.firstLayer || this.fixed.cfg.accelerators[a]?.id !== reply.acc) {
-      throw new Error(`block result for ${reply.job} from ${reply.acc} does not match the block in flight`);
-    }
-    return r;
-  }
-
-  /**
-   * Live mode: accelerator `a`'s reply says its block is over; it ends when the scheduler handles
-   * it (now), never before its due completion. Retired at the next event (a queued block's, after
-   * the blocks before it; a cancelled block's is not booked).
-   */
-  private blockOver(a: number, reply: BlockResult): KernelEffect[] {
-    const head = this.running[a];
-    const qi = head === undefined || this.job(head.job).id === reply.job ? -1 : queuedBlockIndex(head, reply, (j) => this.job(j).id);
-    const r = qi >= 0 ? head!.queued![qi]! : this.blockInFlight(a, reply);
-    const due = reply.completesAt;
-    const completesAt = Math.max(this.liveNow, due);
-    this.running[a] = qi >= 0 ? updateQueued(head!, qi, (b) => ({ ...b, completesAt, done: true })) : { ...r, completesAt, done: true };
-    if (r.cancelled === true) return [];
-    this.lagMs = appendTo(this.lagMs, completesAt - due);
-    return this.account(r.job, { ...reply, completesAt }, r.startedAt, []);
-  }
-
-  /** Books an executed block's energy and records it (`at`: when it was dispatched). */
-  private account(jobIndex: number, reply: BlockResult, at: number, out: KernelEffect[]): KernelEffect[] {
-    const job = this.mutJob(jobIndex);
-    job.energyMJ += reply.energyMJ;
-    this.blockEnergyMJ += reply.energyMJ;
-    this.blocks++;
-    out.push({
-      kind: "event",
-      event: {
-        _tag: "block.dispatched", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at, acc: reply.acc, job: reply.job,
-        firstLayer: reply.firstLayer, layerCount: reply.layerCount, completesAt: reply.completesAt, energyMJ: reply.energyMJ,
-        ...(this.fixed.models[job.modelIndex]!.variants === undefined ? {} : { variant: job.variant }),
-      },
-    });
-    return out;
   }
 
   private inject(mi: number, f: ReleasedFrame, orphan: boolean, out: KernelEffect[]) {
@@ -262,17 +208,17 @@ class Draft extends DraftState {
       for (let r = this.running[a]; r !== undefined && time.blockOver(r, this.now, semantics.finishToleranceMs); r = this.running[a]) {
         const next = r.queued === undefined ? undefined : nextInQueue(r);
         this.running[a] = next;
-        if (r.cancelled !== true) this.finishBlock(r, out);
+        if (r.cancelled !== true) this.finishBlock(r, a, out);
         // the next queued block starts: booked now (a cancelled one is idle time)
         if (next?.result !== undefined && next.cancelled !== true) this.account(next.job, next.result, this.now, out);
       }
     }
   }
 
-  /** Block `r` is over: its job moves on, and ends when that was its last block. */
-  private finishBlock(r: Running, out: KernelEffect[]) {
+  /** Block `r` of accelerator `a` is over: its job moves on, and ends when that was its last block. */
+  private finishBlock(r: Running, a: number, out: KernelEffect[]) {
     const job = this.mutJob(r.job);
-    job.running = false;
+    job.running = holdsBlock(this.running[a], r.job); // a chain's next block may be queued behind it
     job.nextLayer = pastSkips(job, job.nextLayer + r.layerCount);
     job.lastRanAt = r.completesAt;
     if (job.outcome !== undefined) return; // dropped while its last block ran
@@ -327,8 +273,9 @@ class Draft extends DraftState {
     if (acc < 0 || acc >= this.running.length || committedOn(head) >= (this.fixed.cfg.queueDepth ?? 1)) {
       throw new Error(`policy ${policy} dispatched ${id} to busy or unknown accelerator ${acc}`);
     }
-    // dispatch queues: a block committed to a busy accelerator starts when its queue ends (kernel-queue.ts)
-    const startAt = head === undefined ? undefined : queueEnd(head, this.now);
+    // dispatch queues: a block committed to a busy accelerator starts when its queue ends (kernel-queue.ts),
+    // never before now (live: a block whose reply is overdue has an end estimate in the past)
+    const startAt = head === undefined ? undefined : Math.max(this.now, queueEnd(head, this.now));
     if (startAt !== undefined && Number.isNaN(startAt)) throw new Error(`policy ${policy} dispatched ${id} to accelerator ${acc} behind a block whose completion is not known yet`);
     const job = this.mutJob(ji);
     const fixed = this.fixed.models[job.modelIndex]!;
@@ -342,44 +289,13 @@ class Draft extends DraftState {
       job.variant = variant;
       if (variant > 0) this.model(job.modelIndex).downgraded++;
     }
-    const supernet = fixed.variants !== undefined;
     const layerCount = Math.max(1, Math.min(d.layerCount, runLength(job)));
-    const accId = this.fixed.cfg.accelerators[acc]!.id;
     this.recordDecision(
       out,
-      { action: "dispatch", job: job.id, acc: accId, firstLayer: job.nextLayer, layerCount, ...(supernet ? { variant: job.variant } : {}) },
+      { action: "dispatch", job: job.id, acc: this.fixed.cfg.accelerators[acc]!.id, firstLayer: job.nextLayer, layerCount, ...(fixed.variants !== undefined ? { variant: job.variant } : {}) },
       d.scores,
     );
-    job.running = true;
-    job.started = true;
-    job.acc = acc;
-    job.dispatchAt ??= this.now;
-    const block: Running = {
-      job: ji,
-      firstLayer: job.nextLayer,
-      layerCount,
-      completesAt: this.fixed.time.estimate(startAt ?? this.now, () => this.blockLatencyMs(job, acc, layerCount)),
-      startedAt: startAt ?? this.now,
-      done: false,
-    };
-    this.running[acc] = head === undefined ? block : enqueueBlock(head, block);
-    this.request(out, { kind: "accel", id: accId }, {
-      _tag: "block.dispatch", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at: this.now, acc: accId, job: job.id, model: job.model, frame: job.frame,
-      firstLayer: job.nextLayer, layerCount, timing: this.fixed.timing,
-      ...(supernet ? { variant: job.variant } : {}),
-      ...this.fixed.time.dispatchFields,
-      ...(startAt === undefined ? {} : { startAt }),
-    });
-  }
-
-  /** Latency of layers nextLayer.. of `job` (its variant's costs) on accelerator `acc`. */
-  private blockLatencyMs(job: Job, acc: number, layerCount: number): number {
-    const m = this.fixed.models[job.modelIndex]!;
-    const costs = job.variant === 0 || m.variants === undefined ? m.cfg.costs : m.variants[job.variant]!.costs;
-    const lat = costs.latencyMs[acc]!;
-    let ms = 0;
-    for (let l = job.nextLayer; l < job.nextLayer + layerCount; l++) ms += lat[l]!;
-    return ms;
+    this.commit(ji, acc, job.nextLayer, layerCount, startAt, undefined, out);
   }
 
   /** Counts a policy decision and records it, with the scores that drove it. */
@@ -405,11 +321,10 @@ class Draft extends DraftState {
 
   private end(ji: number, outcome: Outcome, out: KernelEffect[], reason?: string) {
     const job = this.mutJob(ji);
-    const qi = job.running ? queuedIndex(this.running[job.acc!], ji) : -1;
-    if (qi >= 0) {
-      // its block has not started: cancelled, its place in the queue stays as idle time (kernel-queue.ts)
-      this.running[job.acc!] = updateQueued(this.running[job.acc!]!, qi, (b) => ({ ...b, cancelled: true }));
-      job.running = false;
+    if (job.running && this.running[job.acc!]!.queued !== undefined) {
+      // its queued blocks have not started: cancelled, their places in the queue stay as idle time (kernel-queue.ts)
+      this.running[job.acc!] = cancelQueuedOf(this.running[job.acc!]!, ji);
+      job.running = holdsBlock(this.running[job.acc!], ji);
     }
     job.outcome = outcome;
     job.endedAt = this.now;

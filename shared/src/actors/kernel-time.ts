@@ -16,6 +16,7 @@
 import type { KernelConfig, Target } from "./kernel-types";
 import { checkQueueDepthValue } from "./kernel-queue";
 import { type LiveReleases, releaseDueAt } from "./kernel-release";
+import { checkChainValue } from "./kernel-chain";
 
 /** What the time source reads to find the next event. */
 export interface Timeline {
@@ -98,6 +99,7 @@ const live = (speed: number, queueDepth: number, releasesAhead: boolean): TimeSo
 
 export const timeSourceOf = (cfg: KernelConfig): TimeSource => {
   if (cfg.queueDepth !== undefined) checkQueueDepthValue(cfg.queueDepth);
+  if (cfg.chainMs !== undefined) checkChainValue(cfg.chainMs, cfg.queueDepth ?? 1);
   if (cfg.live === undefined) return virtual;
   if (cfg.mode !== "exact") throw new Error("live mode needs the exact kernel mode (the xrbench policy reproduces a virtual-time tool)");
   if (!(cfg.live.speed > 0 && cfg.live.speed <= 1000)) throw new Error(`live speed ${cfg.live.speed}: expected a number in (0, 1000]`);

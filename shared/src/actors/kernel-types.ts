@@ -49,6 +49,8 @@ export interface KernelConfig {
   readonly quantumMs?: number;
   /** Dispatch queues (kernel-queue.ts): blocks an accelerator may hold committed, the running one included; absent: 1 (no queue). */
   readonly queueDepth?: number;
+  /** Bounded chains (kernel-chain.ts): a job's next block committed behind its own for up to this much run time, ms; absent: off (depth ≥ 2 only). */
+  readonly chainMs?: number;
   /** Window over which a model's recent deadline-miss share is measured (fairness). */
   readonly missWindowMs: number;
   /** Online tuning (exact mode): the tuner is called every `intervalMs` and at each phase start. */

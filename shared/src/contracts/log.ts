@@ -147,6 +147,11 @@ export const LogHeader = Schema.Struct({
    * accelerator may hold committed. Absent: 1, no queue (every log before it).
    */
   queueDepth: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.greaterThan(1), Schema.lessThanOrEqualTo(16)), { exact: true }),
+  /**
+   * Bounded chains (docs/architecture.md "Dispatch queues"), ms, only when on: a job's next block
+   * committed behind its own for up to this much run time. Absent: off (every log before it).
+   */
+  chainMs: Schema.optionalWith(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)), { exact: true }),
   /** Seeded phase offsets of root model tasks (exact mode). */
   phase: Schema.Boolean,
   /** Bound of the seeded release delay, ms (exact mode). */

@@ -21,7 +21,7 @@ export const readyJobs = (view: SchedulerView): Ready[] => {
 export const idleAccelerators = (view: SchedulerView): AccelView[] => view.accelerators.filter((a) => a.idle);
 
 /** Layers of the next block of `job` when blocks are `blockSize` layers long. */
-export const nextBlockLayers = (job: JobView, blockSize: number): number =>
+export const nextBlockLayers = (job: Pick<JobView, "nextLayer" | "layerCount">, blockSize: number): number =>
   Math.max(1, Math.min(blockSize, job.layerCount - job.nextLayer));
 
 // ─── quantum blocks (docs/live.md "Quantum blocks") ──────────────────────────────────────────
@@ -79,7 +79,7 @@ export const quantumLayers = (perLayerMs: Float64Array, from: number, end: numbe
  * `own` > 0: the policy's own block size (sdrm3's `block` parameter) replaces the run's rule.
  * Never past the job's last layer, at least one layer, at most MAX_BLOCK_LAYERS.
  */
-export const blockLayers = (view: Pick<SchedulerView, "blockSize" | "quantumMs">, model: ModelView, job: JobView, own = 0): number => {
+export const blockLayers = (view: Pick<SchedulerView, "blockSize" | "quantumMs">, model: Pick<ModelView, "costs">, job: Pick<JobView, "nextLayer" | "layerCount">, own = 0): number => {
   if (own > 0) return nextBlockLayers(job, Math.round(own));
   const q = view.quantumMs ?? 0;
   if (q > 0) return quantumLayers(fastestLayerMs(model.costs), job.nextLayer, job.layerCount, q);

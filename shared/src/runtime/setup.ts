@@ -5,6 +5,7 @@
  */
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { MAX_QUEUE_DEPTH } from "../actors/kernel-queue";
+import { checkChainValue } from "../actors/kernel-chain";
 import type { KernelConfig, KernelMode, LiveSetting, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
 import { jobId } from "../contracts/job-id";
@@ -48,6 +49,11 @@ export interface RunOptions {
    * only). Virtual time only so far. Checked by checkQueueDepth.
    */
   readonly queueDepth?: number;
+  /**
+   * Bounded chains (docs/architecture.md "Dispatch queues"), ms: a job's next block committed behind
+   * its own for up to this much run time; 0 or absent: off. Needs `queueDepth` ≥ 2. Checked by checkChainMs.
+   */
+  readonly chainMs?: number;
   /** Seeded phase offsets of model tasks (exact mode); default true. */
   readonly phase?: boolean;
   /** Bound of the seeded release delay, ms (exact mode); default 0. */
@@ -242,6 +248,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     blockSize: opts.blockSize ?? 1,
     ...((opts.quantumMs ?? 0) > 0 ? { quantumMs: checkQuantumMs(opts.quantumMs!) } : {}),
     ...(checkQueueDepth(opts.queueDepth ?? 1) > 1 ? { queueDepth: opts.queueDepth! } : {}),
+    ...((opts.chainMs ?? 0) > 0 ? { chainMs: checkChainMs(opts.chainMs!, opts.queueDepth ?? 1) } : {}),
     missWindowMs: opts.missWindowMs ?? 1000,
     policy: opts.policy,
     models: opts.scenario.models.map((m) => ({
@@ -273,6 +280,15 @@ export const checkQuantumMs = (quantumMs: number): number => {
     throw new RunConfigError(`dispatch quantum: expected a number of ms in [0, ${MAX_QUANTUM_MS}], got ${quantumMs}`);
   }
   return quantumMs;
+};
+
+/** `chainMs` when it is a valid chain budget (ms in (0, 1000]) for a run of queue depth `queueDepth` (≥ 2); throws RunConfigError otherwise. */
+export const checkChainMs = (chainMs: number, queueDepth: number): number => {
+  try {
+    return checkChainValue(chainMs, queueDepth);
+  } catch (e) {
+    throw new RunConfigError((e as Error).message);
+  }
 };
 
 /** `queueDepth` when it is a valid dispatch queue depth (an integer in [1, MAX_QUEUE_DEPTH]); throws RunConfigError otherwise. */

@@ -23,6 +23,8 @@ export interface RunSpec {
   readonly quantumMs?: number;
   /** Dispatch queue depth (RunOptions.queueDepth); default 1 (no queue). */
   readonly queueDepth?: number;
+  /** Chain budget, ms (RunOptions.chainMs); default 0 (off). */
+  readonly chainMs?: number;
   readonly phase?: boolean;
   readonly jitterMs?: number;
   /**
@@ -74,6 +76,7 @@ export const resolveRunSpec = (spec: RunSpec): ResolvedRun => {
     blockSize: spec.blockSize ?? 1,
     ...((spec.quantumMs ?? 0) > 0 ? { quantumMs: spec.quantumMs! } : {}),
     ...((spec.queueDepth ?? 1) !== 1 ? { queueDepth: spec.queueDepth! } : {}),
+    ...((spec.chainMs ?? 0) > 0 ? { chainMs: spec.chainMs! } : {}),
     ...(spec.phase === undefined ? {} : { phase: spec.phase }),
     ...(spec.jitterMs === undefined ? {} : { jitterMs: spec.jitterMs }),
   };

@@ -73,6 +73,7 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
     // only when on: a header of a run without a quantum is byte for byte what it was before the field
     ...(kernel.quantumMs === undefined ? {} : { quantumMs: kernel.quantumMs }),
     ...(kernel.queueDepth === undefined ? {} : { queueDepth: kernel.queueDepth }),
+    ...(kernel.chainMs === undefined ? {} : { chainMs: kernel.chainMs }),
     phase: task?.phase ?? opts.phase ?? true,
     jitterMs: task?.jitterMs ?? opts.jitterMs ?? 0,
     missWindowMs: kernel.missWindowMs,
@@ -151,6 +152,7 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     blockSize: header.blockSize,
     ...(header.quantumMs === undefined ? {} : { quantumMs: header.quantumMs }),
     ...(header.queueDepth === undefined ? {} : { queueDepth: header.queueDepth }),
+    ...(header.chainMs === undefined ? {} : { chainMs: header.chainMs }),
     phase: header.phase,
     jitterMs: header.jitterMs,
     missWindowMs: header.missWindowMs,
