@@ -11,14 +11,14 @@
  * mutated line), so a regeneration needs no test edit. A change in the kernel or in sdrm3 that
  * alters any decision makes the fixture test fail: regenerate only for an intended change.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatchDecision, type RunEvent, jobId } from "@sdrm3/shared/contracts";
 import { findScenario, loadBuiltinDataset, resolveHardware, resolveModelCosts } from "@sdrm3/shared/data";
-import { POLICIES, SDRM3_BEHAVIOUR_1, SDRM3_PARAMS, resolvePolicy } from "@sdrm3/shared/policies";
+import { POLICIES, SDRM3_BEHAVIOUR_1, SDRM3_BEHAVIOUR_2, SDRM3_PARAMS, resolvePolicy } from "@sdrm3/shared/policies";
 import {
   EventRecorder,
   type ExplainTarget,
@@ -163,7 +163,8 @@ describe("record → replay on the shipped dynamic scenarios (phases, early exit
 describe("online tuning (sdrm3 tune=1)", () => {
   it("replays identically, tuning steps included; explain scores with the parameters in force", async () => {
     const path = join(dir, "tuned.jsonl");
-    const opts = { ...optionsFor("AR_gaming", "sdrm3", 400, 8), policy: resolvePolicy("sdrm3", { tune: 1, tuneEvery: 100, lookahead: 100 }) };
+    // social_interactionA: a run where the tuner moves θ (on AR_gaming it keeps the defaults since behaviour 3)
+    const opts = { ...optionsFor("social_interactionA", "sdrm3", 400, 8), policy: resolvePolicy("sdrm3", { tune: 1, tuneEvery: 100, lookahead: 100 }) };
     const { result } = await record(opts, path);
     const tunes: RunEvent[] = [];
     const replay = await replayLog(await openLogFile(path), { onEvent: (e) => void (e._tag === "decision" || e._tag.startsWith("frame") || e._tag.startsWith("block") || e._tag === "run.finished" ? 0 : tunes.push(e)) });
@@ -233,9 +234,34 @@ describe("the committed fixture log", () => {
     expect(recordedPolicy(log.header).params).toMatchObject(SDRM3_BEHAVIOUR_1);
     const older = { ...log.header, policy: { name: "sdrm3", params: { alpha: 1 } } };
     expect(paramsNotInHeader(older)).toEqual(SDRM3_PARAMS.filter((p) => p.name !== "alpha" && !implied.includes(p.name)).map((p) => ({ name: p.name, value: p.default })));
-    // a behaviour-2 header implies nothing: every parameter it lacks takes today's default
-    const newer = { ...older, behaviourVersion: 2 };
+    // a behaviour-2 header implies the behaviour-2 values of the parameters added with behaviour 3
+    const two = Object.keys(SDRM3_BEHAVIOUR_2);
+    const b2 = { ...older, behaviourVersion: 2 };
+    expect(paramsNotInHeader(b2)).toEqual(SDRM3_PARAMS.filter((p) => p.name !== "alpha" && !two.includes(p.name)).map((p) => ({ name: p.name, value: p.default })));
+    expect(recordedPolicy(b2).params).toMatchObject(SDRM3_BEHAVIOUR_2);
+    // a behaviour-3 header implies nothing: every parameter it lacks takes today's default
+    const newer = { ...older, behaviourVersion: 3 };
     expect(paramsNotInHeader(newer)).toEqual(SDRM3_PARAMS.filter((p) => p.name !== "alpha").map((p) => ({ name: p.name, value: p.default })));
+  });
+
+  it("a behaviour-2 log (recorded before affordableUrgent and blockGuard) replays with behaviour 2's decisions; read as behaviour 3 it diverges", async () => {
+    // a log as behaviour 2 wrote it: sdrm3 with the blocking rules off, a header that names neither parameter
+    const path = join(dir, "behaviour-2.jsonl");
+    await record({ ...optionsFor("VR_gaming", "sdrm3", 1000), policy: resolvePolicy("sdrm3", SDRM3_BEHAVIOUR_2) }, path);
+    const lines = readFileSync(path, "utf8").split("\n");
+    const header = JSON.parse(lines[0]!) as { behaviourVersion: number; policy: { params: Record<string, number> } };
+    expect(header.behaviourVersion).toBe(3);
+    const asWritten = (behaviourVersion: number) => {
+      const params = Object.fromEntries(Object.entries(header.policy.params).filter(([k]) => !Object.hasOwn(SDRM3_BEHAVIOUR_2, k)));
+      const file = join(dir, `behaviour-2-as-${behaviourVersion}.jsonl`);
+      writeFileSync(file, [JSON.stringify({ ...header, behaviourVersion, policy: { ...header.policy, params } }), ...lines.slice(1)].join("\n"));
+      return file;
+    };
+    const replay = await replayLog(await openLogFile(asWritten(2)));
+    expect(replay.divergence).toBeUndefined();
+    expect(replay.kernel.finished).toBe(true);
+    // today's defaults (the blocking rules on) decide differently on this run: the implied values are what makes it replay
+    expect((await replayLog(await openLogFile(asWritten(3)))).divergence).toBeDefined();
   });
 });
 

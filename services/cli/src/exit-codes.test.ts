@@ -98,10 +98,10 @@ describe("exit codes", () => {
 
   it("a log of a behaviour version this sdrm3 does not implement: replay exits 2 saying so", async () => {
     const lines = readFileSync(FIXTURE, "utf8").split("\n");
-    const file = join(dir, "behaviour-3.jsonl");
-    writeFileSync(file, [lines[0]!.replace('"sdrm3Version":"0.1.0"', '"sdrm3Version":"0.1.0","behaviourVersion":3'), ...lines.slice(1)].join("\n"));
+    const file = join(dir, "behaviour-4.jsonl");
+    writeFileSync(file, [lines[0]!.replace('"sdrm3Version":"0.1.0"', '"sdrm3Version":"0.1.0","behaviourVersion":4'), ...lines.slice(1)].join("\n"));
     const r = await sdrm3("replay", file);
-    expect(r.err).toMatch(/line 1: the log was recorded with scheduling behaviour version 3 \(by sdrm3 0\.1\.0\); this sdrm3 0\.1\.0 implements behaviour 1, 2, so a replay would not reproduce its decisions/);
+    expect(r.err).toMatch(/line 1: the log was recorded with scheduling behaviour version 4 \(by sdrm3 0\.1\.0\); this sdrm3 0\.1\.0 implements behaviour 1, 2, 3, so a replay would not reproduce its decisions/);
     expect(r.code).toBe(2);
   });
 });

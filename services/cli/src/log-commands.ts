@@ -266,9 +266,9 @@ export const formatPoint = (p: DecisionPoint, header: LogHeader): string => {
     const t = plainTable(["job", "acc", "U", "F", "P", "boost", "S", ""]);
     for (const s of p.pairs) {
       t.push(
-        s.status === "guard" || s.status === "affinity"
-          ? [s.job, s.acc, num(s.u), num(s.f), num(s.p), "-", "-", s.status === "guard" ? "skipped: feasibility guard" : prm.pmin === undefined ? "skipped by a placement guard" : `skipped: affinity guard (P < pmin=${prm.pmin})`]
-          : [s.job, s.acc, num(s.u), num(s.f), num(s.p), num(s.boost), num(s.s), s.status === "chosen" ? "chosen" : ""],
+        s.status === "chosen" || s.status === "candidate"
+          ? [s.job, s.acc, num(s.u), num(s.f), num(s.p), num(s.boost), num(s.s), s.status === "chosen" ? "chosen" : ""]
+          : [s.job, s.acc, num(s.u), num(s.f), num(s.p), "-", "-", skippedBecause(s.status, prm.pmin)],
       );
     }
     out.push(p.pairs.length === 0 ? "  (no pair: no idle accelerator or no ready job)" : t.toString());
@@ -280,6 +280,20 @@ export const formatPoint = (p: DecisionPoint, header: LogHeader): string => {
     out.push(match ? "recorded scores: match (S, U, F, P of every dispatch equal the recomputed MapScore terms)" : "recorded scores: DIFFER from the recomputed MapScore terms");
   }
   return `${out.join("\n")}\n`;
+};
+
+/** Why sdrm3 skipped a pair, as explain prints it (the rule its scoring applied: policies/sdrm3-score.ts SkipReason). */
+const skippedBecause = (by: "guard" | "affinity" | "block" | "overload", pmin: number | undefined): string => {
+  switch (by) {
+    case "guard":
+      return "skipped: feasibility guard";
+    case "affinity":
+      return `skipped: affinity guard (P < pmin=${pmin})`;
+    case "block":
+      return "skipped: block guard (a job due earlier, with less laxity than this block, needs this accelerator)";
+    case "overload":
+      return "skipped: shed by the overload test (not started)";
+  }
 };
 
 const executeExplain = async (path: string | undefined, flags: ExplainFlags, io: LogIo): Promise<number> => {

@@ -7,12 +7,12 @@ import { MAX_BLOCK_LAYERS } from "./capabilities";
 import { POLICIES, PolicyInputError, kindOf, paramsSchema, resolvePolicy, tuningOf, withRunSwitches } from "./catalogue";
 
 /** Parameters that turn something on or off: whichever policy has one declares it a switch. */
-const SWITCH_NAMES = ["drop", "guard", "tune", "tuneBlock", "contend", "affordable", "critical", "supernet"];
+const SWITCH_NAMES = ["drop", "guard", "tune", "tuneBlock", "contend", "affordable", "critical", "affordableUrgent", "blockGuard", "supernet"];
 
 describe("typed parameters", () => {
-  it("the switches are exactly the on/off parameters: sdrm3's drop, guard, tune, tuneBlock, contend, affordable, critical, supernet", () => {
+  it("the switches are exactly the on/off parameters: sdrm3's drop, guard, tune, tuneBlock, contend, affordable, critical, affordableUrgent, blockGuard, supernet", () => {
     const switches = [...POLICIES.values()].flatMap((f) => f.params.filter((p) => kindOf(p) === "switch").map((p) => `${f.name}.${p.name}`));
-    expect(switches.filter((s) => s.startsWith("sdrm3."))).toEqual(["sdrm3.drop", "sdrm3.guard", "sdrm3.tuneBlock", "sdrm3.tune", "sdrm3.contend", "sdrm3.affordable", "sdrm3.critical", "sdrm3.supernet"]);
+    expect(switches.filter((s) => s.startsWith("sdrm3."))).toEqual(["sdrm3.drop", "sdrm3.guard", "sdrm3.tuneBlock", "sdrm3.tune", "sdrm3.contend", "sdrm3.affordable", "sdrm3.critical", "sdrm3.affordableUrgent", "sdrm3.blockGuard", "sdrm3.supernet"]);
     for (const f of POLICIES.values()) {
       for (const p of f.params) {
         // a parameter named like a switch (e.g. a baseline's drop) must be declared with switchParam

@@ -109,6 +109,29 @@ export const edpRemainingMs = (costs: ModelCosts): Float64Array => {
   return tail;
 };
 
+const edpOnTails = new WeakMap<ModelCosts, Float64Array[]>();
+
+/**
+ * [a][l] = latency of those of layers l..end whose least-EDP accelerator (lowest index on ties, as
+ * `edpRemainingMs`) is a: the work the energy-efficient fit of a job's rest puts on accelerator a.
+ * A function of the costs only, computed once per cost table.
+ */
+export const edpRemainingOnMs = (costs: ModelCosts): Float64Array[] => {
+  let tails = edpOnTails.get(costs);
+  if (tails !== undefined) return tails;
+  const n = costs.latencyMs.length;
+  tails = costs.latencyMs.map(() => new Float64Array(costs.layerCount + 1));
+  for (let l = costs.layerCount - 1; l >= 0; l--) {
+    let best = 0;
+    for (let a = 1; a < n; a++) {
+      if (costs.latencyMs[a]![l]! * costs.energyMJ[a]![l]! < costs.latencyMs[best]![l]! * costs.energyMJ[best]![l]!) best = a;
+    }
+    for (let a = 0; a < n; a++) tails[a]![l] = tails[a]![l + 1]! + (a === best ? costs.latencyMs[a]![l]! : 0);
+  }
+  edpOnTails.set(costs, tails);
+  return tails;
+};
+
 /** Latency of the rest of `job` (its next layer to its last), each layer on its least-EDP accelerator. */
 export const edpRestMs = (costs: ModelCosts, job: JobView): number => {
   const tail = edpRemainingMs(costs);

@@ -7,7 +7,8 @@
  * recorded scores must be equal byte for byte (as JSON), on every view of real runs and on seeded
  * views with busy accelerators, tight deadlines, margins and every guard setting. The work queued
  * ahead of a job (contend) is a sum over every other job, the overload shedding a scan over the
- * deadline-sorted jobs for each shed, the affordable test a sum over the layers.
+ * deadline-sorted jobs for each shed, the affordable test a sum over the layers; the blocking terms
+ * of behaviour 3 (affordableUrgent, blockGuard) scans over every other job and accelerator.
  */
 import { describe, expect, it } from "vitest";
 import { optimisticRemaining } from "../actors/scheduler-kernel";
@@ -82,9 +83,33 @@ const refEdpRest = (model: ModelView, job: JobView): number => {
   return from(job.nextLayer) - from(Math.min(job.layerCount, model.costs.layerCount));
 };
 
+/** Per accelerator a: latency of those of the job's remaining layers whose least-EDP accelerator is a (summed from the last layer back). */
+const refEdpRestOn = (model: ModelView, job: JobView): number[] => {
+  const n = model.costs.latencyMs.length;
+  const from = (l0: number): number[] => {
+    const sums = new Array<number>(n).fill(0);
+    for (let l = model.costs.layerCount - 1; l >= l0; l--) {
+      let best = 0;
+      for (let a = 1; a < n; a++) {
+        if (model.costs.latencyMs[a]![l]! * model.costs.energyMJ[a]![l]! < model.costs.latencyMs[best]![l]! * model.costs.energyMJ[best]![l]!) best = a;
+      }
+      sums[best] = sums[best]! + model.costs.latencyMs[best]![l]!;
+    }
+    return sums;
+  };
+  const start = from(job.nextLayer);
+  const end = from(Math.min(job.layerCount, model.costs.layerCount));
+  return start.map((x, a) => x - end[a]!);
+};
+
 interface RefJob {
   readonly id: string;
   readonly deadline: number;
+  /** Behaviour 3: laxity (NaN when dropped), least-EDP work per accelerator (+ cascade work spread), longest next block, next layer's latency per accelerator. */
+  readonly laxity: number;
+  readonly edpOn: number[];
+  readonly hold: number;
+  readonly nextLat: number[];
   /** ToGo* plus the cascade children's expected work, × n / parallelism; 0 for a job the drop rule drops now. */
   readonly demand: number;
   readonly value: number;
@@ -144,7 +169,8 @@ interface RefCandidate {
 }
 
 const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
-  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade, contend, affordable, overload, critical } = params as Record<string, number>;
+  const { alpha, beta, gamma, ustar, eps, starveMs, boost, drop, guard, pmin, margin, cascade, contend, affordable, overload, critical, affordableUrgent, blockGuard } = params as Record<string, number>;
+  const loadTerms = contend === 1 || (drop === 1 && overload! > 0);
   const idle = view.accelerators.filter((a) => a.idle);
   const byName = new Map(view.models.filter((m) => m.variant === 0).map((m) => [m.name, m]));
   const load = offersVariants(view) ? supernetLoad(view, params.horizonMs ?? SUPERNET_DEFAULTS.horizonMs) : 0;
@@ -160,9 +186,16 @@ const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
       const model = job.started || chosen === undefined ? full : variantView(full, chosen);
       const toGo = toGoMs(model, job);
       const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - view.now, gamma!, starving);
+      const left = job.nextLayer < job.layerCount;
+      const layers = nextBlockLayers(job, blockSizeOf(view, params));
+      const childWork = cascadeWork(full, byName, cascade!);
       all.push({
         id: job.id,
         deadline: job.deadline,
+        laxity: dropped ? Number.NaN : job.deadline - view.now - toGo,
+        edpOn: dropped ? new Array<number>(n).fill(0) : refEdpRestOn(model, job).map((x) => x + childWork / n),
+        hold: dropped || !left ? 0 : Math.max(0, ...view.accelerators.map((a) => blockLatencyMs(model, a.index, job.nextLayer, layers))),
+        nextLat: view.accelerators.map((a) => (left ? model.costs.latencyMs[a.index]![job.nextLayer]! : 0)),
         demand: dropped ? 0 : ((toGo + cascadeWork(full, byName, cascade!)) * n) / refParallelism(model),
         value: full.periodMs / Math.max(0.1, 1 - full.recentMissRate),
         sheddable: !(job.started || job.running || starving || dropped),
@@ -196,11 +229,33 @@ const refDecide = (view: SchedulerView, params: PolicyParams): Decision => {
       const layers = nextBlockLayers(job, blockSizeOf(view, params));
       const marginMs = margin! * model.periodMs;
       // relaxed only while the rest at its least-EDP fit still meets the deadline
-      const relaxedU = affordable === 1 && u < ustar! && refEdpRest(model, job) + ahead + childWork > slack - marginMs ? ustar! : u;
+      let relaxedU = affordable === 1 && u < ustar! && refEdpRest(model, job) + ahead + childWork > slack - marginMs ? ustar! : u;
+      const me = refJob.get(job.id)!;
+      const others = all.filter((k) => k !== me);
+      // behaviour 3: an urgent job keeps the efficient fit when its least-EDP rest meets the deadline behind the longest block
+      // another job can hold and the others' least-EDP work due no later on the accelerator it loads most
+      if (!(affordable === 1 && u < ustar!) && affordableUrgent === 1 && loadTerms && u >= ustar!) {
+        const blocking = Math.max(0, ...others.map((k) => k.hold));
+        let busiest = 0;
+        for (let a = 0; a < n; a++) {
+          let sum = 0;
+          for (const k of others) if (k.deadline <= me.deadline) sum += k.edpOn[a]!;
+          if (sum > busiest) busiest = sum;
+        }
+        if (refEdpRest(model, job) + (blocking + busiest) + childWork <= slack - marginMs) relaxedU = -1;
+      }
+      // the block guard: a block on a longer than the laxity of a job due earlier, for which a is the only idle accelerator as fast as any
+      const holdsUp = (a: number, blockMs: number): boolean =>
+        others.some((x) => {
+          if (!(x.deadline < me.deadline && x.laxity >= 0 && x.laxity < blockMs)) return false;
+          const fastest = Math.min(...x.nextLat);
+          return x.nextLat[a]! <= fastest && !idle.some((b) => b.index !== a && x.nextLat[b.index]! <= fastest);
+        });
       scored.push({ id: job.id, laxity: slack - toGo, minBlock: Math.min(...idle.map((a) => blockLatencyMs(model, a.index, job.nextLayer, layers))) });
       for (const a of idle) {
         if (guard === 1 && refGuardSkips(view, model, job, a.index, layers, marginMs, ahead)) continue;
         if (refAffinitySkips(view, model, job, a.index, layers, relaxedU, ustar!, pmin!, marginMs, ahead)) continue;
+        if (blockGuard === 1 && loadTerms && holdsUp(a.index, blockLatencyMs(model, a.index, job.nextLayer, layers))) continue;
         const p = refPreference(model, job, a.index, layers, relaxedU, ustar!);
         const score = u + alpha! * f + beta! * p + (starving && toGo <= slack ? boost! : 0) - (shedding === 1 && shed.has(job.id) ? 1000 : 0);
         candidates.push({ job, model, variant: job.started ? undefined : chosen, acc: a.index, score, u, f, p });
@@ -300,6 +355,8 @@ const PARAM_SETS: ReadonlyArray<PolicyParams> = [
   { contend: 0, affordable: 0, overload: 0 },
   { overload: 1, cascade: 1 },
   { contend: 0, overload: 2, ustar: 0.95, critical: 0 },
+  { affordableUrgent: 0, ustar: 0.5 },
+  { blockGuard: 0, margin: 0.05 },
 ];
 
 describe("sdrm3's decision equals its pair-by-pair definition", () => {

@@ -1,10 +1,12 @@
 /**
  * sdrm3's scored pairs of one scheduling point (policies/sdrm3.ts matches them): the MapScore's
  * terms U and F, and per (ready job, idle accelerator) pair the guards and S, with the load terms
- * of scheduling behaviour 2 (policies/sdrm3-load.ts), into columns reused from call to call.
+ * of scheduling behaviour 2 (policies/sdrm3-load.ts) and the blocking terms of behaviour 3
+ * (policies/sdrm3-blocking.ts), into columns reused from call to call.
  */
 import { dropOf, isStarving, shouldDrop } from "./admission";
 import { blockLayers, toGoMs } from "./common";
+import { Blocking, type LayerFacts, layerFacts } from "./sdrm3-blocking";
 import { fillFit, fillFreeAt, fitBuffers } from "./sdrm3-fit";
 import { SHED_RANK, cascadeWork, edpRemainingMs, fitsByDeadline, frameValue, parallelism, queuedAheadFor, shedOverload } from "./sdrm3-load";
 import { SUPERNET_DEFAULTS, offersVariants, supernetLoad, variantForLoad, variantView } from "./supernet";
@@ -19,6 +21,20 @@ export const fairness = (now: number, lastRanAt: number, periodMs: number, recen
   Math.max(Math.min(1, (now - lastRanAt) / periodMs), recentMissRate);
 
 // ─── the scored pairs of one scheduling point ────────────────────────────────────────────────
+
+/**
+ * Why the policy gave an (ready job, idle accelerator) pair no score: the feasibility guard, the
+ * affinity guard, the block guard (blockGuard), or overload shedding (overload=2: the job is shed, not started).
+ */
+export type SkipReason = "guard" | "affinity" | "block" | "overload";
+
+/** A skipped pair (job i of the view, accelerator acc), with P as the policy's fit had it (NaN: a shed job, not fitted). */
+export interface SkippedPair {
+  readonly job: JobView;
+  readonly acc: number;
+  readonly p: number;
+  readonly by: SkipReason;
+}
 
 /**
  * Every scored (ready job, idle accelerator) pair of one scheduling point, as columns: job i (in
@@ -61,6 +77,10 @@ export class Scored {
   allShed = new Uint8Array(0);
   /** The unfinished jobs the decision scores (view-order indices): the ones it needs the work queued ahead of. */
   allScored = new Int32Array(0);
+  /** affordableUrgent, blockGuard: the blocking terms of every unfinished job (policies/sdrm3-blocking.ts). */
+  blocking = new Blocking();
+  /** When set (explain, tests; never by the decision): every pair the policy skipped, and why, is pushed here. */
+  skipped: SkippedPair[] | undefined;
   /** Per model (view order): its starting variant (undefined: not a supernet model) and view, starving (1), cascade work. */
   mChosen: Array<number | undefined> = [];
   mStarting: Array<ModelView | undefined> = [];
@@ -68,6 +88,7 @@ export class Scored {
   mCosts: Array<ModelView["costs"] | undefined> = [];
   mParallelism = new Float64Array(0);
   mEdpTail: Array<Float64Array | undefined> = [];
+  mFacts: Array<LayerFacts | undefined> = [];
   modelCount = 0;
   /** Unfinished jobs of the view (the length of the all* columns in use). */
   allCount = 0;
@@ -136,6 +157,7 @@ export class Scored {
     this.mCosts[m] = costs;
     this.mParallelism[m] = parallelism(costs);
     this.mEdpTail[m] = edpRemainingMs(costs);
+    this.mFacts[m] = layerFacts(costs);
   }
 
   /** Drops the references into the view (the buffers stay). */
@@ -167,6 +189,8 @@ class Knobs {
   cascade = 0;
   contend = 0;
   affordable = 0;
+  affordableUrgent = 0;
+  blockGuard = 0;
   critical = 0;
   /** Overload shedding is admission control: off with the drop rule (drop=0 runs every frame). */
   overload = 0;
@@ -191,6 +215,8 @@ class Knobs {
     this.cascade = p.cascade;
     this.contend = p.contend;
     this.affordable = p.affordable;
+    this.affordableUrgent = p.affordableUrgent;
+    this.blockGuard = p.blockGuard;
     this.critical = p.critical;
     this.overload = p.drop === 1 ? p.overload : 0;
     this.ownBlock = params.block ?? 0;
@@ -300,6 +326,8 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
   const { now, models } = view;
   const accCount = view.accelerators.length;
   const { drop, gamma } = k;
+  const blocking = k.affordableUrgent === 1 || k.blockGuard === 1 ? s.blocking : undefined;
+  blocking?.reserve(s.allCount, accCount, s.idle);
   let n = 0;
   for (let m = 0; m < models.length; m++) {
     const full = models[m]!;
@@ -310,11 +338,14 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
     const queue = full.queue;
     const parFull = s.mParallelism[m]!;
     let parStarting = starting === full ? parFull : 0;
+    const factsFull = blocking === undefined ? undefined : s.mFacts[m]!;
+    const factsStarting = blocking === undefined ? undefined : starting === full ? factsFull : layerFacts(starting.costs);
     for (let q = 0; q < queue.length; q++) {
       const job = queue[q]!;
       const toGo = toGoMs(job.started ? full : starting, job);
       const dropped = drop === 1 && !job.running && shouldDrop(toGo, job.deadline - now, gamma, starving);
       s.allDeadline[n] = job.deadline;
+      if (blocking !== undefined) blocking.setJob(view, k.ownBlock, job.started ? full : starting, job.started ? factsFull! : factsStarting!, job, toGo, childWork, dropped);
       s.allDropped[n] = dropped ? 1 : 0;
       if (dropped) s.allToGo[n] = 0;
       else if (job.started) s.allToGo[n] = ((toGo + childWork) * accCount) / parFull;
@@ -332,8 +363,10 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
     queuedAheadFor(s.allDeadline, s.allToGo, n, accCount, s.allScored, n, s.allAhead);
     if (fitsByDeadline(now, s.allDeadline, s.allToGo, s.allAhead, n, accCount)) s.allShed.fill(0, 0, n);
     else shedOverload(now, s.allDeadline, s.allToGo, s.allValue, s.allSheddable, n, accCount, s.allShed, s.allOrder);
+    if (blocking !== undefined) blocking.listHeld(undefined);
     return;
   }
+  if (blocking !== undefined) blocking.listHeld(undefined);
   if (k.contend !== 1) return;
   // the work queued ahead of each job that will be scored: ready, not dropped, not shed (overload=2)
   let scored = 0;
@@ -356,7 +389,10 @@ const fillDemand = (view: SchedulerView, k: Knobs, s: Scored): void => {
 const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobView, jobIndex: number, toGo: number, slack: number): void => {
   // a shed job is not started (overload=2): no pairs, and no competitor in the critical test
   const shed = k.overload > 0 && s.allShed[jobIndex] === 1;
-  if (shed && k.overload === 2) return;
+  if (shed && k.overload === 2) {
+    if (s.skipped !== undefined) for (let a = 0; a < view.accelerators.length; a++) if (s.idle[a] === 1) s.skipped.push({ job, acc: a, p: Number.NaN, by: "overload" });
+    return;
+  }
   const full = view.models[m]!;
   const model = job.started ? full : s.mStarting[m]!;
   const childWork = s.mChildWork[m]!;
@@ -378,10 +414,17 @@ const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobV
   const bonus = (s.mStarving[m] === 1 && toGo <= slack ? k.boost : 0) - (shed ? SHED_RANK : 0);
   const marginMs = k.margin * model.periodMs;
   // relaxed (energy-efficient fit) only while that fit for the rest of the job, every layer on its least-EDP accelerator, still meets the deadline (affordable=1)
+  // the blocking terms are filled with the load terms (contend=1 or overload>0)
+  const loadTerms = k.contend === 1 || k.overload > 0;
   let relaxedU = u;
   if (k.affordable === 1 && u < k.ustar) {
     const tail = model === full ? s.mEdpTail[m]! : edpRemainingMs(model.costs);
     if (tail[job.nextLayer]! - tail[Math.min(job.layerCount, model.costs.layerCount)]! + ahead + childWork > slack - marginMs) relaxedU = k.ustar;
+  } else if (k.affordableUrgent === 1 && loadTerms && u >= k.ustar) {
+    // urgent, but the energy-efficient fit of its rest is affordable even behind the longest block another job can hold (affordableUrgent=1)
+    const tail = model === full ? s.mEdpTail[m]! : edpRemainingMs(model.costs);
+    const edpRest = tail[job.nextLayer]! - tail[Math.min(job.layerCount, model.costs.layerCount)]!;
+    if (s.blocking.efficientFitAffordable(s.allDeadline, jobIndex, edpRest, childWork, slack - marginMs)) relaxedU = -1;
   }
   const fit = s.fit;
   fillFit(view, model, job, layers, relaxedU, k.ustar, k.pmin, marginMs, ahead, fit);
@@ -390,15 +433,28 @@ const scoreJob = (view: SchedulerView, k: Knobs, s: Scored, m: number, job: JobV
   const guard = k.guard === 1;
   const base = u + k.alpha * f;
   const beta = k.beta;
+  const blockGuard = k.blockGuard === 1 && loadTerms;
+  const skipped = s.skipped;
   // the shortest next block on an idle accelerator (the critical test), guards or not
   let minBlock = Number.POSITIVE_INFINITY;
   let pairs = s.pairCount;
   for (let a = 0; a < view.accelerators.length; a++) {
     if (idle[a] === 0) continue;
     if (latency[a]! < minBlock) minBlock = latency[a]!;
-    if (guard && guardSkips[a]) continue;
-    if (affinitySkips[a]) continue;
     const p = preference[a]!;
+    if (guard && guardSkips[a]) {
+      skipped?.push({ job, acc: a, p, by: "guard" });
+      continue;
+    }
+    if (affinitySkips[a]) {
+      skipped?.push({ job, acc: a, p, by: "affinity" });
+      continue;
+    }
+    // blockGuard=1: not a block that makes a job due earlier miss, where only this accelerator runs its next layer that fast
+    if (blockGuard && s.blocking.holdsUp(s.allDeadline, job.deadline, a, latency[a]!)) {
+      skipped?.push({ job, acc: a, p, by: "block" });
+      continue;
+    }
     pairJob[pairs] = i;
     pairAcc[pairs] = a;
     score[pairs] = base + beta * p + bonus;

@@ -414,6 +414,8 @@ describe("behaviour 2: work ahead, overload shedding, critical jobs (hand-comput
       accs(1, {}, 300),
     );
     expect(plain(decideSdrm3(v, DEFAULTS).dispatches)).toEqual([{ job: "N:0", acc: 0, layerCount: 1 }]);
-    expect(plain(decideSdrm3(v, { ...DEFAULTS, critical: 0 }).dispatches)).toEqual([{ job: "L:0", acc: 0, layerCount: 1 }]);
+    // without the rule L takes it; the block guard (behaviour 3) keeps L's 10-ms block off it too, so both are off here
+    expect(plain(decideSdrm3(v, { ...DEFAULTS, critical: 0, blockGuard: 0 }).dispatches)).toEqual([{ job: "L:0", acc: 0, layerCount: 1 }]);
+    expect(plain(decideSdrm3(v, { ...DEFAULTS, critical: 0 }).dispatches)).toEqual([{ job: "N:0", acc: 0, layerCount: 1 }]);
   });
 });

@@ -27,6 +27,10 @@
  * rest still meets the deadline; overload — by the processor-demand test in deadline order, a
  * not-started job with the least value (period / (1 − miss rate)) per ms gives way (2: is not
  * started; 1: ranks last); critical — a job with 0 ≤ laxity < another job's next block ranks first.
+ * Behaviour 3 (the blocking terms, sdrm3-blocking.ts): affordableUrgent — an urgent job keeps the
+ * energy-efficient fit while its least-EDP rest still meets the deadline behind the longest block
+ * another job can hold and the others' least-EDP work on the busiest accelerator; blockGuard — no
+ * block longer than the laxity of an earlier-due job that only this idle accelerator serves that fast.
  * Supernet downgrade (policies/supernet.ts, docs/supernets.md): when the view offers a model's
  * variants, a job that has not started takes the variant of the load rule (L = Σ ToGo* of ready
  * jobs / (accelerators × horizonMs); above λ1 ×0.75, above λ2 ×0.5) and is scored — urgency,
@@ -36,7 +40,7 @@
 import { isStarving, shouldDrop } from "./admission";
 import { MAX_BLOCK_LAYERS, switchParam } from "./capabilities";
 import { byteCompare } from "./common";
-import { Scored, scorePairs } from "./sdrm3-score";
+import { Scored, type SkippedPair, scorePairs } from "./sdrm3-score";
 import { SUPERNET_PARAMS } from "./supernet";
 import type { Decision, Dispatch, Drop, JobView, ModelView, PolicyFactory, PolicyParams, SchedulerView } from "./types";
 
@@ -62,25 +66,34 @@ export const SDRM3_PARAMS = [
   switchParam("affordable", 1, "1: a job counts as relaxed (energy-efficient fit) only while the rest of it, every layer on its most energy-efficient (least-EDP) accelerator, would still finish by the deadline after the work queued ahead; 0: U < ustar alone (as the paper)"),
   { name: "overload", kind: "integer", default: 2, min: 0, max: 2, description: "overload shedding: when the work queued up to some deadline exceeds what the accelerators can do by then, the not-started jobs whose loss costs the least UXCost per ms of work freed give way: 2 they are not started (the drop rule drops them once they cannot make their deadline; they run if the overload clears first), 1 they rank below every other job, 0 off (as the paper); off with drop=0" },
   switchParam("critical", 1, "1: a job whose laxity (slack − ToGo*) is shorter than the longest next block a competing ready job could start now cannot afford to wait one block: its pairs rank above every non-critical pair (+CRITICAL_RANK); 0: off (as the paper)"),
+  switchParam("affordableUrgent", 1, "1: an urgent job (U >= ustar) still takes the energy-efficient fit while the rest of it, every layer on its least-EDP accelerator, would finish by the deadline after the longest block another job can hold and the other jobs' least-EDP work due no later on the accelerator that work loads most (needs contend=1 or overload>0); 0: an urgent job always takes the fast fit (as the paper)"),
+  switchParam("blockGuard", 1, "1: a job does not start a block on an accelerator when another unfinished job due earlier has less laxity than the block and only that idle accelerator runs its next layer as fast as any (needs contend=1 or overload>0); 0: off (as the paper)"),
   { name: "cascade", kind: "integer", default: 0, min: 0, max: 2, description: "urgency counts the expected work of the frame's cascade children (they share its deadline): 0 never, 1 always, 2 weighted by each child's recent miss rate" },
   ...SUPERNET_PARAMS,
 ] as const;
 
 /**
- * The values of the parameters added with scheduling behaviour 2 (issue 14) that reproduce
+ * The values of the parameters added with scheduling behaviour 3 (issue 14: the blocking terms,
+ * policies/sdrm3-blocking.ts) that reproduce behaviour 2: what a replay of a behaviour-2 log, which
+ * records none of them, uses.
+ */
+export const SDRM3_BEHAVIOUR_2: Readonly<Record<string, number>> = { affordableUrgent: 0, blockGuard: 0 };
+
+/**
+ * The values of the parameters added with scheduling behaviours 2 and 3 (issue 14) that reproduce
  * behaviour 1 (the paper's sdrm3): what a replay of a behaviour-1 log, which records none of them, uses.
  */
-export const SDRM3_BEHAVIOUR_1: Readonly<Record<string, number>> = { contend: 0, affordable: 0, overload: 0, critical: 0 };
+export const SDRM3_BEHAVIOUR_1: Readonly<Record<string, number>> = { contend: 0, affordable: 0, overload: 0, critical: 0, ...SDRM3_BEHAVIOUR_2 };
 
 /** U, F and the critical rank: policies/sdrm3-score.ts (which scores the pairs of a scheduling point). */
-export { CRITICAL_RANK, fairness, urgency } from "./sdrm3-score";
+export { CRITICAL_RANK, fairness, urgency, type SkipReason, type SkippedPair } from "./sdrm3-score";
 
 /** The drop rule and starvation test are the shared admission rule's (policies/admission.ts). */
 export { isStarving, shouldDrop };
 
 /** P and the guards (policies/sdrm3-fit.ts) and the load terms of behaviour 2 (policies/sdrm3-load.ts). */
 export { affinitySkips, guardSkips, jobFit, preference } from "./sdrm3-fit";
-export { SHED_RANK, cascadeWork, edpRemainingMs, edpRestMs, frameValue, parallelism, fitsByDeadline, queuedAhead, queuedAheadFor, queuedAheadOf, shedOverload } from "./sdrm3-load";
+export { SHED_RANK, cascadeWork, edpRemainingMs, edpRemainingOnMs, edpRestMs, frameValue, parallelism, fitsByDeadline, queuedAhead, queuedAheadFor, queuedAheadOf, shedOverload } from "./sdrm3-load";
 
 /** sdrm3's block size: its `block` parameter, or the run's block size when that is 0. */
 export const blockSizeOf = (view: SchedulerView, params: PolicyParams): number =>
@@ -118,9 +131,14 @@ export interface Candidate {
   readonly load?: number;
 }
 
-/** Every scored (ready job, idle accelerator) pair, and the drops, at this scheduling point (for explain and tests). */
-export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candidates: Candidate[]; drops: Drop[] } => {
+/**
+ * Every scored (ready job, idle accelerator) pair, the pairs the policy skipped with the rule that
+ * skipped each, and the drops, at this scheduling point (for explain and tests): the decision's own scoring.
+ */
+export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candidates: Candidate[]; skipped: SkippedPair[]; drops: Drop[] } => {
   const s = new Scored();
+  const skipped: SkippedPair[] = [];
+  s.skipped = skipped;
   const drops = scorePairs(view, params, s);
   const candidates: Candidate[] = [];
   for (let k = 0; k < s.pairCount; k++) {
@@ -129,7 +147,7 @@ export const scoreSdrm3 = (view: SchedulerView, params: PolicyParams): { candida
     const c = { job: s.jobs[i]!, model: s.models[i]!, acc: s.pairAcc[k]!, score: s.score[k]!, u: s.u[i]!, f: s.f[i]!, p: s.p[k]! };
     candidates.push(variant === undefined ? c : { ...c, variant, load: s.load });
   }
-  return { candidates, drops };
+  return { candidates, skipped, drops };
 };
 
 /**
@@ -217,7 +235,7 @@ export const sdrm3: PolicyFactory = {
     notInAll: false,
     mapScore: true,
     tunable: ["alpha", "beta", "gamma", "block", "lambda1", "lambda2"],
-    earlierBehaviours: { 1: SDRM3_BEHAVIOUR_1 },
+    earlierBehaviours: { 1: SDRM3_BEHAVIOUR_1, 2: SDRM3_BEHAVIOUR_2 },
     switches: { supernet: "supernet", tune: { on: "tune", every: "tuneEvery", lookahead: "lookahead" } },
   },
   create: (params) => {

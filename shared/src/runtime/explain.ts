@@ -15,8 +15,8 @@
 import type { LogHeader } from "../contracts/log";
 import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
-import { blockLayers, toGoMs } from "../policies/common";
-import { type Candidate, isStarving, jobFit, scoreSdrm3 } from "../policies/sdrm3";
+import { toGoMs } from "../policies/common";
+import { type Candidate, type SkipReason, isStarving, scoreSdrm3 } from "../policies/sdrm3";
 import type { Decision, Policy, SchedulerView } from "../policies/types";
 import type { OpenedLog } from "./event-log";
 import { type ReplayReport, replayLog, sameValue } from "./replay";
@@ -73,11 +73,13 @@ export interface ExplainedPair {
   readonly boost: number;
   readonly s: number;
   /**
-   * chosen: dispatched here; candidate: scored, not chosen; guard: skipped by the feasibility
-   * guard; affinity: skipped by another placement guard of the policy (sdrm3's affinity guard:
-   * a relaxed job waits for a better-suited accelerator). Skipped pairs carry U, F, P but no S.
+   * chosen: dispatched here; candidate: scored, not chosen; the others were skipped, by the rule
+   * the policy's own scoring applied (policies/sdrm3-score.ts `SkipReason`): guard, the feasibility
+   * guard; affinity, the affinity guard (a relaxed job waits for a better-suited accelerator);
+   * block, the block guard (the block would make a job due earlier miss); overload, the overload test
+   * sheds the job (it is not started). Skipped pairs carry U, F, P but no S.
    */
-  readonly status: "chosen" | "candidate" | "guard" | "affinity";
+  readonly status: "chosen" | "candidate" | SkipReason;
 }
 
 export interface ExplainedDecision {
@@ -182,12 +184,13 @@ const snapshot = (
     starving: sdrm3 ? isStarving(m, view.now, params.starveMs!) : undefined,
   }));
   // sdrm3's own scorer gives the terms (no formula is repeated here): once as decided, and once
-  // "unguarded" — every accelerator free, drop and placement guards off — for U and F of every
+  // "unguarded" — every accelerator free, drop, overload shedding and placement guards (feasibility,
+  // affinity, block) off — for U and F of every
   // ready job and P of every pair, including the pairs the guards skipped.
   let unguarded: Map<string, Candidate> | undefined;
   if (sdrm3) {
     const free: SchedulerView = { ...view, accelerators: view.accelerators.map((a) => ({ ...a, idle: true, busyUntil: view.now })) };
-    const off = { ...params, drop: 0, guard: 0, ...(params.pmin === undefined ? {} : { pmin: 0 }) };
+    const off = { ...params, drop: 0, guard: 0, ...(params.pmin === undefined ? {} : { pmin: 0 }), ...(params.blockGuard === undefined ? {} : { blockGuard: 0 }) };
     unguarded = new Map(scoreSdrm3(free, off).candidates.map((c) => [`${c.job.id}@${c.acc}`, c]));
   }
   const termsOf = (job: string) => unguarded?.get(`${job}@0`);
@@ -227,8 +230,9 @@ const snapshot = (
   if (sdrm3) {
     const chosen = new Set(decision.dispatches.map((d) => `${d.job}@${d.acc}`));
     const dropped = new Set(decision.drops.map((d) => d.job));
-    const { candidates } = scoreSdrm3(view, params);
+    const { candidates, skipped } = scoreSdrm3(view, params);
     const byPair = new Map(candidates.map((c) => [`${c.job.id}@${c.acc}`, c]));
+    const skippedBy = new Map(skipped.map((x) => [`${x.job.id}@${x.acc}`, x]));
     pairs = [];
     for (const m of view.models) {
       for (const j of m.queue) {
@@ -243,12 +247,10 @@ const snapshot = (
             continue;
           }
           const t = unguarded!.get(key);
-          if (t === undefined) continue;
-          // which guard skipped it: sdrm3's own fit of the job's next block, with the block size,
-          // margin and model view the policy scored it with (its parameters, not the run's defaults)
-          const fit = jobFit(view, t.model, j, blockLayers(view, t.model, j, own), t.u, { ustar: params.ustar!, pmin: params.pmin ?? 0, marginMs: (params.margin ?? 0) * t.model.periodMs });
-          const feasibility = params.guard === 1 && fit.guardSkips[a.index] === 1;
-          pairs.push({ job: j.id, acc: a.id, u: t.u, f: t.f, p: t.p, boost: 0, s: Number.NaN, status: feasibility ? "guard" : "affinity" });
+          const skip = skippedBy.get(key);
+          if (t === undefined || skip === undefined) continue;
+          // skipped: the rule the policy's own scoring applied, and P as its fit had it (a shed job is not fitted: P unguarded)
+          pairs.push({ job: j.id, acc: a.id, u: t.u, f: t.f, p: Number.isNaN(skip.p) ? t.p : skip.p, boost: 0, s: Number.NaN, status: skip.by });
         }
       }
     }

@@ -31,10 +31,13 @@ export const SDRM3_VERSION: string = sharedPackage.version;
  * 2: sdrm3 counts the work queued ahead (contend), relaxes only when affordable, sheds overload
  * and ranks critical jobs first (issue 14). A behaviour-1 log records none of those parameters;
  * its replay gives them their behaviour-1 values (all off: SDRM3_BEHAVIOUR_1 in policies/sdrm3.ts).
+ * 3: sdrm3 counts the blocking of non-preemptive blocks — an urgent job keeps the energy-efficient
+ * fit while affordable (affordableUrgent) and a block that would make a job due earlier miss is not
+ * started (blockGuard). A behaviour-2 log records neither; its replay gives them 0 (SDRM3_BEHAVIOUR_2).
  */
-export const BEHAVIOUR_VERSION = 2;
+export const BEHAVIOUR_VERSION = 3;
 /** The behaviours this sdrm3 can replay. */
-export const IMPLEMENTED_BEHAVIOURS: ReadonlySet<number> = new Set([1, 2]);
+export const IMPLEMENTED_BEHAVIOURS: ReadonlySet<number> = new Set([1, 2, 3]);
 
 /** The behaviour a header records (1 for logs older than the field). */
 export const behaviourOf = (header: LogHeader): number => header.behaviourVersion ?? 1;

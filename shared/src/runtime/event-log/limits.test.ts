@@ -88,7 +88,7 @@ describe("streamed lines", () => {
 
 describe("versions in the header", () => {
   it("a new log records the behaviour version; the committed fixture (recorded before the field) reads as behaviour 1", async () => {
-    expect(BEHAVIOUR_VERSION).toBe(2);
+    expect(BEHAVIOUR_VERSION).toBe(3);
     expect(IMPLEMENTED_BEHAVIOURS.has(BEHAVIOUR_VERSION)).toBe(true);
     const { header } = await openLogFile(FIXTURE);
     expect(header.behaviourVersion).toBeUndefined();
@@ -98,10 +98,10 @@ describe("versions in the header", () => {
 
   it("a replay refuses a behaviour version it does not implement, with a message naming both", async () => {
     const lines = readFileSync(FIXTURE, "utf8").split("\n");
-    const future = lines[0]!.replace('"sdrm3Version":"0.1.0"', '"sdrm3Version":"9.0.0","behaviourVersion":3');
+    const future = lines[0]!.replace('"sdrm3Version":"0.1.0"', '"sdrm3Version":"9.0.0","behaviourVersion":4');
     expect(future).not.toBe(lines[0]);
     const log = await openLog(textLines([future, ...lines.slice(1)].join("\n")));
-    expect(log.header.behaviourVersion).toBe(3);
+    expect(log.header.behaviourVersion).toBe(4);
     const policy = resolvePolicy(log.header.policy.name, log.header.policy.params);
     let error: unknown;
     try {
@@ -111,7 +111,7 @@ describe("versions in the header", () => {
     }
     expect(error).toBeInstanceOf(LogFormatError);
     expect((error as LogFormatError).message).toBe(
-      `line 1: the log was recorded with scheduling behaviour version 3 (by sdrm3 9.0.0); this sdrm3 ${SDRM3_VERSION} implements behaviour 1, 2, so a replay would not reproduce its decisions: replay it with the sdrm3 that recorded it`,
+      `line 1: the log was recorded with scheduling behaviour version 4 (by sdrm3 9.0.0); this sdrm3 ${SDRM3_VERSION} implements behaviour 1, 2, 3, so a replay would not reproduce its decisions: replay it with the sdrm3 that recorded it`,
     );
     // the same header with behaviour 1 is accepted
     expect(() => checkBehaviour({ ...log.header, behaviourVersion: 1 })).not.toThrow();
