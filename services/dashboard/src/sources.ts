@@ -5,9 +5,9 @@
  * another run) is skipped and counted on the page, and the rest keep flowing.
  */
 import { Either, Schema } from "effect";
-import { Kvm } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import { ControlMessage, EVENT_PAYLOADS, type RunEvent, RunEvent as RunEventSchema, Subjects, errorMessage } from "@sdrm3/shared/contracts";
-import { type NatsBus, leaseBucketName } from "@sdrm3/shared/nats";
+import { type NatsBus, leaseBucketName, openExistingKv } from "@sdrm3/shared/nats";
 import { type LogLine, relaySubscribe } from "@sdrm3/shared/runtime";
 import type { DashboardModel } from "./model";
 
@@ -49,8 +49,7 @@ export const followRun = (bus: NatsBus, run: string, model: DashboardModel, opts
       }, undefined),
     ),
   ];
-  const kvm = new Kvm(bus.nc);
-  let kv: Awaited<ReturnType<Kvm["open"]>> | undefined;
+  let kv: KV | undefined;
   let polling = false;
   let stopped = false;
   let warned = false;
@@ -59,9 +58,7 @@ export const followRun = (bus: NatsBus, run: string, model: DashboardModel, opts
     polling = true;
     try {
       if (kv === undefined) {
-        const opened = await kvm.open(leaseBucketName(run));
-        await opened.status(); // open() alone does not say whether the bucket exists
-        kv = opened;
+        kv = await openExistingKv(bus.nc, leaseBucketName(run)); // direct gets (shared/src/nats/leases.ts)
       }
       model.leaseBucket(true);
       for (const slot of model.slots()) {

@@ -17,6 +17,7 @@ export {
   removeLeaseBucket,
   awaitLeasesReleased,
   heldSlots,
+  openExistingKv,
   renewLease,
 } from "./leases";
 export type { HeldSlot, HoldSlotsOptions, Lease, LeaseBucket, LeaseValue, SlotHolder } from "./leases";

@@ -86,6 +86,20 @@ const isStreamNotFound = (e: unknown): boolean =>
   e instanceof Error && (/stream not found/i.test(e.message) || (e instanceof JetStreamApiError && e.code === 10059));
 
 
+/**
+ * Opens an existing KV bucket for reading (throws "stream not found" when it does not exist) with
+ * **direct gets**. `Kvm.open` alone reads through the JetStream API's message get, and nats-server
+ * 2.9.10 dereferences nil in that handler (`jsMsgGetRequest`) when the stream is being deleted at
+ * the same moment — the server panics and every client of it fails (seen in the fault tests, where a
+ * run's buckets are removed while other processes still read them). A direct get is answered by the
+ * stream itself; buckets made by `Kvm.create` on 2.9+ allow it (and use it).
+ */
+export const openExistingKv = async (nc: NatsConnection, name: string): Promise<KV> => {
+  const kv = await new Kvm(nc).open(name, { allow_direct: true });
+  await kv.status(); // open() alone does not say whether the bucket exists
+  return kv;
+};
+
 /** Opens the run's lease bucket, creating it (file storage, history 1, `ttlMs`) if missing. */
 export const openLeaseBucket = async (
   nc: NatsConnection,
@@ -107,7 +121,7 @@ export const openLeaseBucket = async (
  */
 export const heldSlots = async (nc: NatsConnection, run: string, slots: ReadonlyArray<string>): Promise<ReadonlyArray<string>> => {
   try {
-    const kv = await new Kvm(nc).open(leaseBucketName(run));
+    const kv = await openExistingKv(nc, leaseBucketName(run));
     const held: string[] = [];
     for (const slot of slots) {
       const e = await kv.get(checkToken("slot id", slot));

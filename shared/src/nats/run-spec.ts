@@ -22,7 +22,7 @@ import { Either, Schema } from "effect";
 import { LogHeader } from "../contracts/log";
 import { checkToken } from "../contracts/subjects";
 import { Sdrm3Error, errorMessage } from "../contracts/errors";
-import { DEFAULT_LEASE_TTL_MS, type LeaseValue, isWrongRevision } from "./leases";
+import { DEFAULT_LEASE_TTL_MS, type LeaseValue, isWrongRevision, openExistingKv } from "./leases";
 
 export const runLeaseBucketName = (run: string): string => `sdrm3_sched_${checkToken("run id", run)}`;
 export const runSpecBucketName = (run: string): string => `sdrm3_run_${checkToken("run id", run)}`;
@@ -176,7 +176,7 @@ export const readRunSpec = async (nc: NatsConnection, run: string): Promise<LogH
   let entry;
   let kv: Awaited<ReturnType<Kvm["open"]>>;
   try {
-    kv = await new Kvm(nc).open(runSpecBucketName(run));
+    kv = await openExistingKv(nc, runSpecBucketName(run));
     entry = await kv.get(SPEC_KEY);
   } catch (e) {
     if (isNotFound(e)) return undefined;
