@@ -26,20 +26,10 @@ import {
   simulateDirect,
 } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { comparable } from "./support/run-result";
+import { comparable, directRun as directRunOf, expectEachFrameEndsOnce, expectReplays, recordedRun } from "./support/run-result";
 
-const directRun = (opts: RunOptions) => {
-  const events: RunEvent[] = [];
-  const result = simulateDirect({ ...opts, run: "c", onEvent: (e) => events.push(e) });
-  return { result, events };
-};
+const directRun = (opts: RunOptions) => directRunOf(opts, "c");
 
-const expectEachFrameEndsOnce = (events: ReadonlyArray<RunEvent>) => {
-  const released = events.filter((e) => e._tag === "frame.released").length;
-  const ended = events.flatMap((e) => (e._tag === "frame.ended" ? [e.job] : []));
-  expect(new Set(ended).size).toBe(ended.length);
-  expect(ended.length).toBe(released);
-};
 
 /**
  * The chains of a run, from its events: a policy's dispatch starts one; each booked block of the
@@ -137,20 +127,9 @@ describe("bounded chains", () => {
   it("a recorded chain run replays to the same decisions and frames", async () => {
     const opts = resolveRunSpec({ scenario: "social_interactionA", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 300, seed: 4, queueDepth: 2, chainMs: 1 });
     const path = join(dir, "chain.jsonl");
-    const sink = new JsonlLogSink(path);
-    const recorder = new EventRecorder(sink, logHeaderFor({ ...opts, run: "c" }));
-    let result: RunResult;
-    try {
-      result = await runScenario({ ...opts, run: "c", observer: recorder });
-    } finally {
-      sink.close();
-    }
+    const result = await recordedRun({ ...opts, run: "c" }, path);
     expect(JSON.parse(readFileSync(path, "utf8").split("\n")[0]!)).toHaveProperty("chainMs", 1);
-    const replay = await replayLog(await openLogFile(path));
-    expect(replay.divergence).toBeUndefined();
-    expect(replay.kernel.finished).toBe(true);
-    expect(replay.decisions).toBe(result.decisions);
-    expect(replay.kernel.frameRecords()).toEqual(result.frames);
+    await expectReplays(path, result);
   });
 
   it("a chain budget without a queue, or out of range, is refused", () => {

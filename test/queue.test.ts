@@ -25,23 +25,11 @@ import {
   simulateDirect,
 } from "@sdrm3/shared/runtime";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { comparable } from "./support/run-result";
+import { comparable, directRun as directRunOf, expectEachFrameEndsOnce, expectReplays, recordedRun } from "./support/run-result";
 
 
-const directRun = (opts: RunOptions) => {
-  const events: RunEvent[] = [];
-  const result = simulateDirect({ ...opts, run: "q", onEvent: (e) => events.push(e) });
-  return { result, events };
-};
+const directRun = (opts: RunOptions) => directRunOf(opts, "q");
 
-/** Every released frame ends at most once; in exact mode, exactly once. */
-const expectEachFrameEndsOnce = (events: ReadonlyArray<RunEvent>, exact: boolean) => {
-  const released = events.filter((e) => e._tag === "frame.released").length;
-  const ended = events.flatMap((e) => (e._tag === "frame.ended" ? [e.job] : []));
-  expect(new Set(ended).size).toBe(ended.length);
-  if (exact) expect(ended.length).toBe(released);
-  else expect(ended.length).toBeLessThanOrEqual(released);
-};
 
 const count = (events: ReadonlyArray<RunEvent>, tag: string, action?: string) =>
   events.filter((e) => e._tag === tag && (action === undefined || (e as { action?: string }).action === action)).length;
@@ -96,20 +84,9 @@ describe("dispatch queues in virtual time", () => {
   it("a recorded depth-2 run replays to the same decisions and frames", async () => {
     const opts = resolveRunSpec({ scenario: "social_interactionA", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 200, seed: 4, queueDepth: 2 });
     const path = join(dir, "d2.jsonl");
-    const sink = new JsonlLogSink(path);
-    const recorder = new EventRecorder(sink, logHeaderFor({ ...opts, run: "q" }));
-    let result: RunResult;
-    try {
-      result = await runScenario({ ...opts, run: "q", observer: recorder });
-    } finally {
-      sink.close();
-    }
+    const result = await recordedRun({ ...opts, run: "q" }, path);
     expect(JSON.parse(readFileSync(path, "utf8").split("\n")[0]!)).toHaveProperty("queueDepth", 2);
-    const replay = await replayLog(await openLogFile(path));
-    expect(replay.divergence).toBeUndefined();
-    expect(replay.kernel.finished).toBe(true);
-    expect(replay.decisions).toBe(result.decisions);
-    expect(replay.kernel.frameRecords()).toEqual(result.frames);
+    await expectReplays(path, result);
   });
 
   it("a queued block whose frame is dropped before it starts is cancelled: never booked, no energy, the frame ends once", () => {
