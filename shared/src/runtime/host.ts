@@ -354,12 +354,28 @@ export const hostScheduler = (
     attempt(to, subject, data).then(onDecoded, (first: unknown) => retryAfter(first, to, subject, data).then(onDecoded, onError));
   };
 
+  // Virtual time: the replies of one step are recorded in request order, the step's effects with the
+  // last of them, whatever order they arrived in (over NATS a task's answer and an accelerator's can
+  // cross), so a log's bytes do not depend on the transport's timing. A reply that does not complete
+  // its step has no effects; it is held until the one that does.
+  let heldReplies: Array<{ readonly input: Extract<KernelInput, { kind: "reply" }>; readonly at: number }> = [];
+  const record = (observer: KernelObserver, input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
+    if (clock !== undefined || input.kind !== "reply") return observer.step(input, at, effects);
+    if (effects.length === 0) {
+      heldReplies.push({ input, at });
+      return;
+    }
+    const step = [...heldReplies, { input, at }].sort((a, b) => a.input.corr - b.input.corr);
+    heldReplies = [];
+    step.forEach((r, i) => observer.step(r.input, r.at, i === step.length - 1 ? effects : []));
+  };
+
   const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>, resumed = false) => {
     if (input.kind === "start" && clock !== undefined) {
       startRequests = new Set(effects.flatMap((e) => (e.kind === "request" ? [e.corr] : [])));
       if (startRequests.size === 0) clock.start();
     }
-    if (!resumed) opts.observer?.step(input, at, effects);
+    if (!resumed && opts.observer !== undefined) record(opts.observer, input, at, effects);
     for (const e of effects) {
       switch (e.kind) {
         case "request": {
