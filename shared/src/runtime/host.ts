@@ -354,10 +354,9 @@ export const hostScheduler = (
     attempt(to, subject, data).then(onDecoded, (first: unknown) => retryAfter(first, to, subject, data).then(onDecoded, onError));
   };
 
-  // Virtual time: the replies of one step are recorded in request order, the step's effects with the
-  // last of them, whatever order they arrived in (over NATS a task's answer and an accelerator's can
-  // cross), so a log's bytes do not depend on the transport's timing. A reply that does not complete
-  // its step has no effects; it is held until the one that does.
+  // Virtual time: a step's replies are recorded in request order, its effects with the last, whatever
+  // order they came in (over NATS a task's answer and an accelerator's cross): a log's bytes do not
+  // depend on the transport. A reply that does not complete its step (no effects) waits for the one that does.
   let heldReplies: Array<{ readonly input: Extract<KernelInput, { kind: "reply" }>; readonly at: number }> = [];
   const record = (observer: KernelObserver, input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
     if (clock !== undefined || input.kind !== "reply") return observer.step(input, at, effects);
