@@ -121,12 +121,10 @@ export const openLeaseBucket = async (
  */
 export const heldSlots = async (nc: NatsConnection, run: string, slots: ReadonlyArray<string>): Promise<ReadonlyArray<string>> => {
   try {
-    const kv = await openExistingKv(nc, leaseBucketName(run));
+    const name = leaseBucketName(run);
+    const bucket: LeaseBucket = { run, name, ttlMs: DEFAULT_LEASE_TTL_MS, kv: await openExistingKv(nc, name) };
     const held: string[] = [];
-    for (const slot of slots) {
-      const e = await kv.get(checkToken("slot id", slot));
-      if (e !== null && e.operation === "PUT") held.push(slot);
-    }
+    for (const slot of slots) if ((await readLease(bucket, checkToken("slot id", slot))) !== undefined) held.push(slot);
     return held;
   } catch (e) {
     if (isStreamNotFound(e)) return [];
