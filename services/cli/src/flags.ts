@@ -26,20 +26,53 @@ export const parseBlockSize = (text: string | undefined): number => {
   return Number(text);
 };
 
+/** How a run dispatches: block rule, dispatch queue depth and chain budget. */
+export interface DispatchSettings {
+  readonly blockSize: number;
+  readonly quantumMs: number;
+  readonly queueDepth: number;
+  readonly chainMs: number;
+}
+
 /**
- * The dispatch defaults of `run`, `compare` and every role of `serve` — one set, so an in-process
- * run and a distributed run of the same command line are the same experiment (docker-compose.yml
- * states its own on its command lines). Today: blocks of one layer, no quantum, no dispatch queue
- * (depth 1: a block goes to an idle accelerator only).
+ * The dispatch defaults of `run`, `compare` and every role of `serve` in virtual time — one set, so
+ * an in-process run and a distributed run of the same command line are the same experiment
+ * (docker-compose.yml states its own on its command lines): blocks of one layer, no quantum, no
+ * dispatch queue (depth 1: a block goes to an idle accelerator only).
  */
-export const DISPATCH_DEFAULTS = { blockSize: 1, quantumMs: 0, queueDepth: 1, chainMs: 0 } as const;
+export const DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 0, queueDepth: 1, chainMs: 0 };
+
+/**
+ * The dispatch defaults of a live run (`--clock live`, in one process or distributed): in live
+ * time every dispatch costs a message and a wake-up, so blocks last about a quantum and each
+ * accelerator holds a job's next block committed behind the running one (chosen from the
+ * measurements in docs/live.md "Defaults of a live run"). A flag given wins over its default; the
+ * chain default applies only with a queue.
+ */
+export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 2, queueDepth: 2, chainMs: 4 };
+
+/** The dispatch defaults of a run on the given clock. */
+export const dispatchDefaults = (live: boolean): DispatchSettings => (live ? LIVE_DISPATCH_DEFAULTS : DISPATCH_DEFAULTS);
+
+/** A run's dispatch options from its flags and its clock's defaults (what `run` and `serve scheduler` resolve). */
+export const dispatchOptions = (
+  flags: { readonly block?: string; readonly quantum?: string; readonly queueDepth?: string; readonly chain?: string },
+  live: boolean,
+): { blockSize: number; quantumMs?: number; queueDepth?: number; chainMs?: number } => {
+  const defaults = dispatchDefaults(live);
+  return {
+    ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum, defaults)),
+    ...queueDepthOptions(flags.queueDepth, defaults),
+    ...chainOptions(flags.chain, flags.queueDepth, defaults),
+  };
+};
 
 /** Largest `--queue-depth` (runtime MAX_QUEUE_DEPTH). */
 const MAX_QUEUE_DEPTH = 16;
 
 /** `--queue-depth d`: blocks an accelerator may hold committed, the running one included, an integer in [1, 16]. */
-export const parseQueueDepth = (text: string | undefined): number => {
-  if (text === undefined) return DISPATCH_DEFAULTS.queueDepth;
+export const parseQueueDepth = (text: string | undefined, defaults: DispatchSettings = DISPATCH_DEFAULTS): number => {
+  if (text === undefined) return defaults.queueDepth;
   if (!/^[1-9][0-9]*$/.test(text) || Number(text) > MAX_QUEUE_DEPTH) {
     throw new CliInputError(`--queue-depth: expected an integer in [1, ${MAX_QUEUE_DEPTH}] (blocks an accelerator may hold committed; 1: no queue), got '${text}'`);
   }
@@ -47,14 +80,14 @@ export const parseQueueDepth = (text: string | undefined): number => {
 };
 
 /** The run options of a queue depth (none at depth 1, so a run without queues is what it was before the flag). */
-export const queueDepthOptions = (text: string | undefined): { queueDepth?: number } => {
-  const d = parseQueueDepth(text);
+export const queueDepthOptions = (text: string | undefined, defaults: DispatchSettings = DISPATCH_DEFAULTS): { queueDepth?: number } => {
+  const d = parseQueueDepth(text, defaults);
   return d === 1 ? {} : { queueDepth: d };
 };
 
 /** `--chain d`: the chain budget (docs/architecture.md "Dispatch queues"), a duration of at most 1 s like `--quantum`; `0` is off. */
 export const parseChain = (text: string | undefined): number => {
-  if (text === undefined) return DISPATCH_DEFAULTS.chainMs;
+  if (text === undefined) return 0;
   const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$/.exec(text);
   if (m !== null && Number(m[1]) === 0) return 0;
   const ms = m === null || m[2] === undefined ? Number.NaN : Number(m[1]) * QUANTUM_UNITS[m[2]]!;
@@ -64,11 +97,15 @@ export const parseChain = (text: string | undefined): number => {
   return ms;
 };
 
-/** The run options of a chain budget (none when off); refused without a dispatch queue (`--queue-depth` 2 or more). */
-export const chainOptions = (text: string | undefined, queueDepth: string | undefined): { chainMs?: number } => {
-  const ms = parseChain(text);
+/**
+ * The run options of a chain budget (none when off); refused without a dispatch queue (`--queue-depth`
+ * 2 or more). Not given: the defaults' budget when the run has a queue, else off.
+ */
+export const chainOptions = (text: string | undefined, queueDepth: string | undefined, defaults: DispatchSettings = DISPATCH_DEFAULTS): { chainMs?: number } => {
+  const depth = parseQueueDepth(queueDepth, defaults);
+  const ms = text === undefined ? (depth >= 2 ? defaults.chainMs : 0) : parseChain(text);
   if (ms === 0) return {};
-  if (parseQueueDepth(queueDepth) < 2) throw new CliInputError(`--chain ${text}: a chain is committed into a dispatch queue; give --queue-depth 2 or more`);
+  if (depth < 2) throw new CliInputError(`--chain ${text}: a chain is committed into a dispatch queue; give --queue-depth 2 or more`);
   return { chainMs: ms };
 };
 
@@ -98,21 +135,22 @@ export interface BlockRule {
 }
 
 /**
- * `--block B|auto` and `--quantum d` → the run's block rule (DISPATCH_DEFAULTS for what is not
- * given). `--block auto` is the quantum AUTO_QUANTUM_MS (or `--quantum`'s, given too); a quantum > 0
+ * `--block B|auto` and `--quantum d` → the run's block rule (`defaults`, DISPATCH_DEFAULTS unless
+ * given, for what is not given). `--block auto` is the quantum AUTO_QUANTUM_MS (or `--quantum`'s, given too); a quantum > 0
  * with a number of layers is refused, as is `--block auto --quantum 0`.
  */
-export const parseBlockRule = (block: string | undefined, quantum: string | undefined): BlockRule => {
+export const parseBlockRule = (block: string | undefined, quantum: string | undefined, defaults: DispatchSettings = DISPATCH_DEFAULTS): BlockRule => {
   const q = quantum === undefined ? undefined : parseQuantum(quantum);
   if (block === "auto") {
     if (q === 0) throw new CliInputError(`--quantum ${quantum}: --block auto asks for quantum blocks; give a quantum above 0, or --block <layers> without --quantum`);
-    return { blockSize: DISPATCH_DEFAULTS.blockSize, quantumMs: q ?? AUTO_QUANTUM_MS };
+    return { blockSize: defaults.blockSize, quantumMs: q ?? AUTO_QUANTUM_MS };
   }
-  const blockSize = block === undefined ? DISPATCH_DEFAULTS.blockSize : parseBlockSize(block);
+  const blockSize = block === undefined ? defaults.blockSize : parseBlockSize(block);
   if (q !== undefined && q > 0 && block !== undefined) {
     throw new CliInputError(`--quantum ${quantum}: not with --block ${block} (a quantum sizes blocks by their latency, --block by layers); give one of them`);
   }
-  return { blockSize, quantumMs: q ?? DISPATCH_DEFAULTS.quantumMs };
+  // a number of layers given sizes the blocks: the defaults' quantum does not apply
+  return { blockSize, quantumMs: q ?? (block === undefined ? defaults.quantumMs : 0) };
 };
 
 /** The run options of a block rule (no `quantumMs` when there is none). */

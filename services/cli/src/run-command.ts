@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { AUTO_QUANTUM_MS, blockRuleOptions, chainOptions, parseBlockRule, parseClock, parseParams, parseSupernet, queueDepthOptions } from "./flags";
+import { AUTO_QUANTUM_MS, dispatchOptions, parseClock, parseParams, parseSupernet } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
@@ -59,9 +59,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
     params: parseParams(flags.param ?? []),
     ...(flags.duration === undefined ? {} : { durationMs: parseDuration(flags.duration) }),
     seed: parseSeed(flags.seed),
-    ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
-    ...queueDepthOptions(flags.queueDepth),
-    ...chainOptions(flags.chain, flags.queueDepth),
+    ...dispatchOptions(flags, live !== undefined),
     ...(flags.tune === undefined ? {} : { tune: flags.tune }),
     ...(flags.supernet === undefined ? {} : { supernet: parseSupernet(flags.supernet)! }),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },

@@ -41,7 +41,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { DISPATCH_DEFAULTS, blockRuleOptions, chainOptions, describeBlockRule, parseBlockRule, parseClock, parseParams, queueDepthOptions } from "./flags";
+import { blockRuleOptions, chainOptions, describeBlockRule, dispatchOptions, parseBlockRule, parseClock, parseParams, queueDepthOptions } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -203,8 +203,6 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
           ...flags,
           policy: flags.policy ?? "sdrm3",
           seed: flags.seed ?? "1",
-          // neither --block nor --quantum: the default blocks (checked against the spec like any other setting)
-          ...(flags.block === undefined && flags.quantum === undefined ? { block: String(DISPATCH_DEFAULTS.blockSize) } : {}),
           duration: flags.duration ?? `${defaultDurationMs(flags.policy ?? "sdrm3")}ms`,
         };
   const fromFlags =
@@ -291,6 +289,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const run = parseRunId(flags.run);
   const policy = flags.policy ?? "sdrm3";
+  const live = parseClock(flags.clock, flags.speed);
   const resolved = resolveRunSpec({
     scenario: flags.scenario,
     hardware: flags.hardware,
@@ -298,12 +297,9 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     params: parseParams(flags.param ?? []),
     durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseDuration(flags.duration),
     seed: parseSeed(flags.seed ?? "1"),
-    ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
-    ...queueDepthOptions(flags.queueDepth),
-    ...chainOptions(flags.chain, flags.queueDepth),
+    ...dispatchOptions(flags, live !== undefined),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
-  const live = parseClock(flags.clock, flags.speed);
   const registerTimeoutMs = parseDuration(flags.registerTimeout, "--register-timeout");
   const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
   const host = hostName(flags);

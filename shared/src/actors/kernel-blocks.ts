@@ -7,7 +7,7 @@
 import type { BlockDispatch, BlockResult, TaskCommand } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import { blockLayers } from "../policies/common";
-import { type Job, type Running, appendTo } from "./kernel-state";
+import type { Job, Running } from "./kernel-state";
 import { DraftState, pastSkips, runLength } from "./kernel-draft";
 import type { KernelEffect, Target } from "./kernel-types";
 import { enqueueBlock, queuedBlockIndex, updateQueued } from "./kernel-queue";
@@ -51,9 +51,8 @@ export class BlockDraft extends DraftState {
     const r = qi >= 0 ? head!.queued![qi]! : this.blockInFlight(a, reply);
     const due = reply.completesAt;
     const completesAt = Math.max(this.liveNow, due);
-    this.running[a] = qi >= 0 ? updateQueued(head!, qi, (b) => ({ ...b, completesAt, done: true })) : { ...r, completesAt, done: true };
+    this.running[a] = qi >= 0 ? updateQueued(head!, qi, (b) => ({ ...b, completesAt, done: true, dueAt: due })) : { ...r, completesAt, done: true, dueAt: due };
     if (r.cancelled === true) return [];
-    this.lagMs = appendTo(this.lagMs, completesAt - due);
     return this.account(r.job, { ...reply, completesAt }, r.startedAt, []);
   }
 

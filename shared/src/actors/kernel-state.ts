@@ -49,6 +49,8 @@ export interface Running {
   /** Live mode: the dispatch time and whether the accelerator has replied (the block is over). */
   readonly startedAt: number;
   readonly done: boolean;
+  /** Live mode, once the accelerator replied: the completion it reported (the block's due time); its lag is counted when it retires. */
+  readonly dueAt?: number;
   /** Dispatch queues (kernel-queue.ts), on the head only: the blocks committed behind it, in the order they run. */
   readonly queued?: ReadonlyArray<Running>;
   /** A queued block: the accelerator's answer (virtual time), booked when the block starts. */
@@ -163,7 +165,7 @@ export interface KernelFields {
   /** Energy of every executed block, as the accelerators reported it (the accounting invariant's reference). */
   readonly blockEnergyMJ: number;
   readonly blocks: number;
-  /** Live mode: per block, the scheduler lag (handling time − due completion), ms of run time. */
+  /** Live mode: per block, the scheduler lag (when it retired − its due completion), ms of run time. */
   readonly lagMs: AppendLog<number>;
   /** Live mode: the latest clock reading an input carried. */
   readonly liveNow: number;

@@ -19,7 +19,7 @@ import { jobId } from "../contracts/job-id";
 import type { DispatchDecision, DropDecision, Outcome, ReleasedFrame, TaskReleased } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { Dispatch, SchedulerView } from "../policies/types";
-import { type Job, type KernelFields, KernelState, type Running, type Step } from "./kernel-state";
+import { type Job, type KernelFields, KernelState, type Running, type Step, appendTo } from "./kernel-state";
 import { type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
 import type { KernelEffect, KernelInput, KernelReply } from "./kernel-types";
 import { buildView } from "./kernel-view";
@@ -208,6 +208,8 @@ class Draft extends BlockDraft {
       for (let r = this.running[a]; r !== undefined && time.blockOver(r, this.now, semantics.finishToleranceMs); r = this.running[a]) {
         const next = r.queued === undefined ? undefined : nextInQueue(r);
         this.running[a] = next;
+        // live: the lag counts from the block's due completion to now, when its accelerator is free again
+        if (r.dueAt !== undefined && r.cancelled !== true) this.lagMs = appendTo(this.lagMs, this.now - r.dueAt);
         if (r.cancelled !== true) this.finishBlock(r, a, out);
         // the next queued block starts: booked now (a cancelled one is idle time)
         if (next?.result !== undefined && next.cancelled !== true) this.account(next.job, next.result, this.now, out);

@@ -31,7 +31,7 @@ import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, typed } from "./bus";
-import { type LiveClock, type TimerHandle, coarseAfter, liveClock, liveTimers } from "./live-clock";
+import { DEFAULT_COMPLETION_LEAD_MS, type LiveClock, type TimerHandle, type Timers, blockClock, liveClock, liveTimers } from "./live-clock";
 import type { DecodeFailure } from "./codec";
 import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEither } from "./relay";
 import { Sdrm3Error, errorMessage } from "../contracts/errors";
@@ -62,14 +62,9 @@ export interface AcceleratorHostOptions extends ServiceHostOptions {
   readonly canServe?: () => boolean;
   /** Wall-clock timers for live blocks (default: coarse setTimeout timers, runtime/live-clock). */
   readonly timers?: Timers;
+  /** Live: how long before a block's end its completion is reported (wall ms; default {@link DEFAULT_COMPLETION_LEAD_MS}). */
+  readonly completionLeadMs?: number;
 }
-
-/** The timer port: calls `fn` once `wallMs` of wall time have passed. */
-export interface Timers {
-  after(wallMs: number, fn: () => void): TimerHandle;
-}
-
-const coarseTimers: Timers = { after: coarseAfter };
 
 export const hostAccelerator = (
   bus: Bus,
@@ -79,7 +74,7 @@ export const hostAccelerator = (
   opts: AcceleratorHostOptions = {},
 ): Hosted => {
   const stats = newStats();
-  const timers = opts.timers ?? coarseTimers;
+  const armBlock = blockClock(opts.completionLeadMs ?? DEFAULT_COMPLETION_LEAD_MS, opts.timers);
   const armed = new Set<TimerHandle>();
   let relay: ReturnType<typeof relayCommands<AccelCommand, unknown, AccelReply>> | undefined;
   // The fence, as the actor sees it: reported before every dispatch and timer it is handed.
@@ -92,7 +87,7 @@ export const hostAccelerator = (
         respond: (_, p) => relay?.respond(p.replyTo, p.message),
         forget: (_, p) => relay?.forget(p.replyTo),
         armTimer: (_, p) => {
-          const timer = timers.after(p.wallMs, () => {
+          const timer = armBlock(p.wallMs, () => {
             armed.delete(timer);
             reportLease();
             actor.send({ type: "block.elapsed", key: p.key });

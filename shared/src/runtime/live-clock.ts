@@ -5,6 +5,7 @@
  * replays exactly.
  */
 import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 
 export interface LiveClock {
   readonly speed: number;
@@ -34,19 +35,46 @@ export interface TimerHandle {
   cancel(): void;
 }
 
-/** How close to its due time a timer is polled with setImmediate instead of waiting on setTimeout (ms). */
-export const SPIN_WINDOW_MS = 1;
+/** How close to its due time a timer is polled on the event loop (setImmediate) instead of waiting on the timer thread (ms). */
+export const SPIN_WINDOW_MS = 0.25;
 
 /**
- * Timers precise to tens of microseconds for live mode. setTimeout has a 1 ms granularity, far
- * coarser than a layer's latency (often 10–100 µs): a timer waits on setTimeout until it is within
- * {@link SPIN_WINDOW_MS} of its due time, then the event loop is polled with setImmediate (other
- * I/O still runs between polls). Costs CPU only while a timer is that close. One per process.
+ * The timer thread's code (a worker evaluated from this string, so it runs the same from the
+ * bundle and from the sources). It sleeps on a shared word until the earliest due time the main
+ * thread set (absolute ms since the epoch origin of `performance`) or until that time changes,
+ * then posts the generation it fired for. `Atomics.wait` sleeps on a futex with a timeout precise
+ * to tens of microseconds, where setTimeout's is a millisecond, and costs no CPU while it waits.
+ */
+const TIMER_THREAD = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { performance } = require("node:perf_hooks");
+const ctl = new Int32Array(workerData, 0, 2); // [generation, stop]
+const due = new Float64Array(workerData, 8, 1);
+for (;;) {
+  const gen = Atomics.load(ctl, 0);
+  if (Atomics.load(ctl, 1) === 1) break;
+  const left = due[0] - (performance.timeOrigin + performance.now());
+  if (!(left > 0)) {
+    parentPort.postMessage(gen);
+    Atomics.wait(ctl, 0, gen); // until the main thread sets the next due time
+  } else if (Number.isFinite(left)) Atomics.wait(ctl, 0, gen, left);
+  else Atomics.wait(ctl, 0, gen);
+}
+`;
+
+/**
+ * Timers precise to tens of microseconds for live mode, without spinning. setTimeout has a 1 ms
+ * granularity, far coarser than a block's latency; polling the event loop near a due time (what
+ * this did before) kept a core busy and allocated enough to make the young-generation collector
+ * pause the run every ~100 ms (docs/live.md "Timer precision"). Here one timer thread per process
+ * sleeps until the earliest due time and wakes the event loop with a message; the callbacks run on
+ * the main thread, in due order. While a timer is pending the thread keeps the process alive.
  */
 export class PreciseTimers {
   private readonly due: Array<{ readonly at: number; readonly fn: () => void }> = [];
+  private thread: { readonly worker: Worker; readonly ctl: Int32Array; readonly at: Float64Array } | undefined;
+  private generation = 0;
   private immediate: ReturnType<typeof setImmediate> | undefined;
-  private timeout: ReturnType<typeof setTimeout> | undefined;
 
   /** Calls `fn` once `wallMs` of wall time have passed. */
   after(wallMs: number, fn: () => void): TimerHandle {
@@ -75,29 +103,51 @@ export class PreciseTimers {
     return this.due.length;
   }
 
-  private readonly pump = () => {
+  private readonly pump = (generation: number) => {
+    if (generation !== this.generation) return; // fired for a due time since changed
     this.immediate = undefined;
-    this.timeout = undefined;
     const now = performance.now();
     while (this.due.length > 0 && this.due[0]!.at <= now) this.due.shift()!.fn();
     this.arm();
   };
 
   private arm() {
+    const t = (this.thread ??= this.start());
+    this.generation = (this.generation + 1) | 0;
     if (this.immediate !== undefined) clearImmediate(this.immediate);
-    if (this.timeout !== undefined) clearTimeout(this.timeout);
     this.immediate = undefined;
-    this.timeout = undefined;
-    if (this.due.length === 0) return;
-    const wait = this.due[0]!.at - performance.now();
-    if (wait > SPIN_WINDOW_MS) this.timeout = setTimeout(this.pump, wait - SPIN_WINDOW_MS);
-    else this.immediate = setImmediate(this.pump);
+    const first = this.due[0]?.at;
+    // the last stretch is polled on the event loop (the thread sleeps): waking the thread and then
+    // the loop costs ~0.1 ms
+    const polled = first !== undefined && first - performance.now() <= SPIN_WINDOW_MS;
+    if (polled) {
+      const g = this.generation;
+      this.immediate = setImmediate(() => this.pump(g));
+    }
+    t.at[0] = first === undefined || polled ? Number.POSITIVE_INFINITY : performance.timeOrigin + first - SPIN_WINDOW_MS;
+    Atomics.store(t.ctl, 0, this.generation);
+    Atomics.notify(t.ctl, 0);
+    if (first === undefined || polled) t.worker.unref();
+    else t.worker.ref();
+  }
+
+  private start() {
+    const shared = new SharedArrayBuffer(16);
+    const worker = new Worker(TIMER_THREAD, { eval: true, workerData: shared, stdout: false, stderr: false });
+    worker.on("message", this.pump);
+    worker.unref();
+    return { worker, ctl: new Int32Array(shared, 0, 2), at: new Float64Array(shared, 8, 1) };
   }
 }
 
 let shared: PreciseTimers | undefined;
 /** The process's live-mode timers. */
 export const liveTimers = (): PreciseTimers => (shared ??= new PreciseTimers());
+
+/** The timer port: calls `fn` once `wallMs` of wall time have passed. */
+export interface Timers {
+  after(wallMs: number, fn: () => void): TimerHandle;
+}
 
 /**
  * A cheap timer for the accelerators' waits: setTimeout for whole milliseconds (rounded down, so it
@@ -114,4 +164,31 @@ export const coarseAfter = (wallMs: number, fn: () => void): TimerHandle => {
   }
   const t = setTimeout(fn, ms);
   return { cancel: () => clearTimeout(t) };
+};
+
+/**
+ * How long before a live block's end its accelerator reports its completion, by default (wall ms):
+ * the message path's budget. Measured over NATS on the 2-core machine with 7 processes: a dispatch
+ * reaches its accelerator in 0.3 ms (p50) to 4 ms (p99) and a reply comes back as fast, so an
+ * answer sent at the block's end reached the scheduler after its due time for almost every block
+ * (docs/live.md "Completion lead").
+ */
+export const DEFAULT_COMPLETION_LEAD_MS = 4;
+
+/**
+ * A live accelerator's block clock. Its blocks run back to back, each from when it arrives or when
+ * the one before it ends (whichever is later) for its latency (wall ms at the run's speed); the
+ * completion of each is reported `leadMs` before that end, so that it reaches the scheduler by its
+ * due time. The scheduler holds an early completion until due (it never handles a block before
+ * then), so reporting ahead changes no decision: it only takes the message path off the run's
+ * time. The ends are tracked here, not at the (early) reports, so a queue never runs fast.
+ */
+export const blockClock = (leadMs: number, timers: Timers = { after: coarseAfter }) => {
+  if (!(leadMs >= 0 && Number.isFinite(leadMs))) throw new Error(`completion lead ${leadMs} ms: expected a finite number >= 0`);
+  let lastEnd = -Infinity;
+  return (wallMs: number, fn: () => void): TimerHandle => {
+    const now = performance.now();
+    lastEnd = Math.max(now, lastEnd) + wallMs;
+    return timers.after(Math.max(0, lastEnd - leadMs - now), fn);
+  };
 };
