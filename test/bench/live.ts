@@ -5,7 +5,8 @@
  * with `--clock live --speed 1`. The lag of each block (the scheduler handling its reply − its due
  * completion, run-time ms; docs/live.md) comes from the scheduler's `--json` output (`live.lag`);
  * the figure is the median over runs of each run's p50 and p99. Each run's UXCost is set beside
- * the same spec's in virtual time in one process (`sdrm3 run --json`, same flags).
+ * the same spec's in virtual time in one process (`sdrm3 run --json` with the dispatch settings the
+ * live scheduler reports: a live run has its own dispatch defaults).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -84,7 +85,19 @@ const start = (args: string[], ready?: RegExp) => {
   return { child, exited, ready: isReady };
 };
 
-type RunJson = { summary: { deadlineMissRate: number; uxCost: number | null }; live?: { lag: { p50Ms: number; p99Ms: number; maxMs: number; share: number; blocks: number } } };
+type Dispatch = { blockSize: number; quantumMs: number; queueDepth: number; chainMs: number };
+type RunJson = {
+  summary: { deadlineMissRate: number; uxCost: number | null };
+  live?: { dispatch?: Dispatch; lag: { p50Ms: number; p99Ms: number; maxMs: number; share: number; blocks: number } };
+};
+
+/** The flags of the dispatch settings a live run reports (live runs have their own defaults): the same experiment in virtual time. */
+const dispatchFlags = (d: Dispatch): string[] => [
+  ...(d.quantumMs > 0 ? ["--quantum", `${d.quantumMs}ms`] : ["--block", String(d.blockSize)]),
+  "--queue-depth",
+  String(d.queueDepth),
+  ...(d.chainMs > 0 ? ["--chain", `${d.chainMs}ms`] : []),
+];
 
 /** The spec in virtual time in one process: `sdrm3 run --json` with the same flags. */
 const virtualRun = async (spec: ReadonlyArray<string>): Promise<RunJson> => {
@@ -112,7 +125,8 @@ const oneRun = async (nats: NatsServer, o: LiveOptions, scenario: string): Promi
     if (s.code !== 0) throw new Error(`scheduler exited with ${s.code}: ${s.err.trim()}`);
     const r = JSON.parse(s.out) as RunJson;
     if (r.live === undefined) throw new Error(`live run ${run}: no lag in the scheduler's output`);
-    const v = await virtualRun([...spec, ...(o.flags ?? [])]);
+    if (r.live.dispatch === undefined) throw new Error(`live run ${run}: no dispatch settings in the scheduler's output`);
+    const v = await virtualRun([...spec, ...dispatchFlags(r.live.dispatch)]);
     const { p50Ms, p99Ms, maxMs, share, blocks } = r.live.lag;
     return { scenario, p50Ms, p99Ms, maxMs, share, blocks, missRate: r.summary.deadlineMissRate, uxCost: r.summary.uxCost, virtualUxCost: v.summary.uxCost, virtualMissRate: v.summary.deadlineMissRate };
   } finally {

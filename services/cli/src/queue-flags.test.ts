@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { logHeaderFor, resolveRunSpec } from "@sdrm3/shared/runtime";
-import { DISPATCH_DEFAULTS, chainOptions, parseChain, parseQueueDepth, queueDepthOptions } from "./flags";
+import { DISPATCH_DEFAULTS, LIVE_DISPATCH_DEFAULTS, chainOptions, dispatchOptions, parseChain, parseQueueDepth, queueDepthOptions } from "./flags";
 import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 import { sdrm3 } from "./testing";
 
@@ -105,5 +105,30 @@ describe("--chain", () => {
     expect(() => checkAgainstSpec({ chain: "500us" }, spec, "r1")).not.toThrow();
     expect(() => checkAgainstSpec({ chain: "1ms" }, spec, "r1")).toThrow("--chain 1ms: run r1's spec (published by its scheduler) says chain budget 0.5ms; leave the flag out to take the spec's");
     expect(() => checkAgainstSpec({ chain: "0" }, spec, "r1")).toThrow("says chain budget 0.5ms");
+  });
+});
+
+describe("dispatch defaults of a live run (LIVE_DISPATCH_DEFAULTS)", () => {
+  const live = LIVE_DISPATCH_DEFAULTS;
+  it("a live run without dispatch flags takes the live defaults; a virtual one keeps blocks of one layer and no queue", () => {
+    expect(dispatchOptions({}, false)).toEqual({ blockSize: 1 });
+    expect(dispatchOptions({}, true)).toEqual({ blockSize: 1, quantumMs: live.quantumMs, queueDepth: live.queueDepth, chainMs: live.chainMs });
+  });
+
+  it("a flag given wins over its live default: --block sizes blocks by layers, --queue-depth 1 turns the chain off too", () => {
+    expect(dispatchOptions({ block: "4" }, true)).toEqual({ blockSize: 4, queueDepth: live.queueDepth, chainMs: live.chainMs });
+    expect(dispatchOptions({ quantum: "0.5ms" }, true)).toMatchObject({ quantumMs: 0.5 });
+    expect(dispatchOptions({ queueDepth: "1" }, true)).toEqual({ blockSize: 1, quantumMs: live.quantumMs });
+    expect(dispatchOptions({ chain: "0" }, true)).toEqual({ blockSize: 1, quantumMs: live.quantumMs, queueDepth: live.queueDepth });
+    expect(() => dispatchOptions({ queueDepth: "1", chain: "1ms" }, true)).toThrow("--chain 1ms: a chain is committed into a dispatch queue; give --queue-depth 2 or more");
+  });
+
+  it("a live run reports the settings it ran with, in --json and the human report", async () => {
+    const json = await sdrm3(...RUN, "--clock", "live", "--speed", "10", "--json");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out).live.dispatch).toEqual({ blockSize: 1, quantumMs: live.quantumMs, queueDepth: live.queueDepth, chainMs: live.chainMs });
+    const human = await sdrm3(...RUN, "--clock", "live", "--speed", "10", "--block", "2", "--queue-depth", "1");
+    expect(human.code).toBe(0);
+    expect(human.out).toContain("dispatch              : blocks of 2 layers, queue depth 1\n");
   });
 });

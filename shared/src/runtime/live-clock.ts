@@ -183,11 +183,11 @@ export const DEFAULT_COMPLETION_LEAD_MS = 4;
  * then), so reporting ahead changes no decision: it only takes the message path off the run's
  * time. The ends are tracked here, not at the (early) reports, so a queue never runs fast.
  */
-export const blockClock = (leadMs: number, timers: Timers = { after: coarseAfter }) => {
+export const blockClock = (leadMs: number, timers: Timers = { after: coarseAfter }, wallNow: () => number = () => performance.now()) => {
   if (!(leadMs >= 0 && Number.isFinite(leadMs))) throw new Error(`completion lead ${leadMs} ms: expected a finite number >= 0`);
   let lastEnd = -Infinity;
   return (wallMs: number, fn: () => void): TimerHandle => {
-    const now = performance.now();
+    const now = wallNow();
     lastEnd = Math.max(now, lastEnd) + wallMs;
     return timers.after(Math.max(0, lastEnd - leadMs - now), fn);
   };

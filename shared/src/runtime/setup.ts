@@ -88,8 +88,9 @@ export interface RunOptions {
 }
 
 /**
- * Live runs: the clock speed and the scheduler lag (handling time − due completion of each block, ms
- * of run time). Besides its quantiles, the lag's mean and its **share**: the summed lag over the
+ * Live runs: the clock speed, how the run dispatched (its dispatch settings, live runs having their
+ * own defaults: docs/live.md), and the scheduler lag (when each block retired − its due completion,
+ * ms of run time). Besides its quantiles, the lag's mean and its **share**: the summed lag over the
  * accelerators' run time (accelerators × the run's duration). At queue depth 1 an accelerator gets
  * its next block only once the scheduler has handled the last one's completion, so the share is the
  * part of the accelerators' time the emulated system lost to the scheduler and the bus — what the
@@ -97,6 +98,8 @@ export interface RunOptions {
  */
 export interface LiveFigures {
   readonly speed: number;
+  /** The run's dispatch settings (quantum 0: blocks of `blockSize` layers; depth 1: no queue; chain 0: off). */
+  readonly dispatch?: { readonly blockSize: number; readonly quantumMs: number; readonly queueDepth: number; readonly chainMs: number };
   readonly lag: {
     readonly blocks: number;
     readonly p50Ms: number | null;
@@ -364,7 +367,14 @@ export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel,
     rejected,
     tuning: kernel.tuneLog,
     supernet: runVariants(opts) !== undefined,
-    ...(opts.live === undefined ? {} : { live: liveFigures(opts.live.speed, kernel.lagMs, kernel.cfg.accelerators.length * opts.durationMs) }),
+    ...(opts.live === undefined
+      ? {}
+      : {
+          live: {
+            ...liveFigures(opts.live.speed, kernel.lagMs, kernel.cfg.accelerators.length * opts.durationMs),
+            dispatch: { blockSize: opts.blockSize ?? 1, quantumMs: opts.quantumMs ?? 0, queueDepth: opts.queueDepth ?? 1, chainMs: opts.chainMs ?? 0 },
+          },
+        }),
   };
 };
 

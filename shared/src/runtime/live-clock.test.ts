@@ -1,0 +1,82 @@
+/**
+ * The live clock's timers (docs/live.md): an accelerator's block clock (blocks back to back, each
+ * completion reported a lead before its end) and the precise timers the scheduler wakes up with.
+ */
+import { performance } from "node:perf_hooks";
+import { describe, expect, it } from "vitest";
+import { type Timers, PreciseTimers, blockClock } from "./live-clock";
+
+/** Timers that record what they were asked (wall ms) and fire on demand. */
+const recorded = () => {
+  const asked: number[] = [];
+  const fns: Array<() => void> = [];
+  const timers: Timers = {
+    after: (wallMs, fn) => {
+      asked.push(wallMs);
+      fns.push(fn);
+      return { cancel: () => {} };
+    },
+  };
+  return { asked, fns, timers };
+};
+
+describe("blockClock: an accelerator's blocks run back to back, each completion reported a lead before its end", () => {
+  it("queued blocks start at the end of the one before them, not at its (early) report", () => {
+    const t = recorded();
+    let now = 0;
+    const arm = blockClock(1, t.timers, () => now);
+    arm(2, () => {}); // ends at 2: reported at 1
+    now = 1; // the first block's early report arms the one queued behind it
+    arm(3, () => {}); // starts at 2 (the first one's end), ends at 5: reported at 4, 3 from now
+    now = 4;
+    arm(1, () => {}); // starts at 5, ends at 6: reported at 5
+    expect(t.asked).toEqual([1, 3, 1]);
+  });
+
+  it("a block given to an idle accelerator starts when it arrives; a lead longer than the block reports at once", () => {
+    const t = recorded();
+    let now = 10;
+    const arm = blockClock(4, t.timers, () => now);
+    arm(6, () => {}); // 10 → 16, reported at 12
+    now = 30;
+    arm(2.5, () => {}); // idle since 16: 30 → 32.5, reported at once
+    expect(t.asked).toEqual([2, 0]);
+  });
+
+  it("without a lead the completion is reported at the block's end", () => {
+    const t = recorded();
+    const arm = blockClock(0, t.timers, () => 5);
+    arm(0.75, () => {});
+    arm(0.25, () => {});
+    expect(t.asked).toEqual([0.75, 1]);
+  });
+
+  it("refuses a lead that is not a finite number >= 0", () => {
+    for (const lead of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => blockClock(lead)).toThrow(/completion lead .* expected a finite number >= 0/);
+  });
+});
+
+describe("PreciseTimers (a timer thread, the last stretch polled)", () => {
+  it("fires timers in due order, none before its time; a cancelled one never fires", async () => {
+    const timers = new PreciseTimers();
+    const start = performance.now();
+    const fired: Array<{ name: string; at: number }> = [];
+    const done = new Promise<void>((resolve) => {
+      const fire = (name: string, last = false) => () => {
+        fired.push({ name, at: performance.now() - start });
+        if (last) resolve();
+      };
+      timers.after(6, fire("c", true));
+      timers.after(0.1, fire("a"));
+      timers.after(3, fire("b"));
+      timers.after(4, fire("cancelled")).cancel();
+    });
+    await done;
+    expect(fired.map((f) => f.name)).toEqual(["a", "b", "c"]);
+    // never early (a late one is the machine's doing; its lateness is what live runs report as lag)
+    expect(fired[0]!.at).toBeGreaterThanOrEqual(0.1);
+    expect(fired[1]!.at).toBeGreaterThanOrEqual(3);
+    expect(fired[2]!.at).toBeGreaterThanOrEqual(6);
+    expect(timers.pending).toBe(0);
+  });
+});
