@@ -80,3 +80,44 @@ describe("PreciseTimers (a timer thread, the last stretch polled)", () => {
     expect(timers.pending).toBe(0);
   });
 });
+
+describe("PreciseTimers under churn (the scheduler's pattern: cancel the wake-up, set the next one)", () => {
+  it("every timer not cancelled fires, none early, whatever the order of arming, cancelling and re-arming", async () => {
+    const timers = new PreciseTimers();
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648; // a fixed LCG: the same pattern every run
+    const expected = new Set<number>();
+    const early: number[] = [];
+    let fired = 0;
+    let resolveAll: () => void = () => {};
+    const all = new Promise<void>((r) => (resolveAll = r));
+    let wakeUp: { readonly i: number; readonly handle: { cancel(): void } } | undefined;
+    const arm = (i: number): { readonly i: number; readonly handle: { cancel(): void } } => {
+      const wallMs = next() * 1.5;
+      const due = performance.now() + wallMs;
+      expected.add(i);
+      const handle = timers.after(wallMs, () => {
+        if (performance.now() < due) early.push(i);
+        expected.delete(i);
+        fired++;
+        if (i < 200) {
+          // like the scheduler after a step: drop the pending wake-up, arm the next one (and a stray timer)
+          if (wakeUp !== undefined && expected.has(wakeUp.i) && next() < 0.5) {
+            wakeUp.handle.cancel();
+            expected.delete(wakeUp.i);
+          }
+          wakeUp = arm(i + 200);
+          if (next() < 0.3) arm(i + 400);
+        }
+        if (expected.size === 0) resolveAll();
+      });
+      return { i, handle };
+    };
+    for (let i = 0; i < 50; i++) arm(i);
+    timers.after(0.5, () => early.push(-1)).cancel();
+    await all; // a timer that never fires times the test out
+    expect(early).toEqual([]);
+    expect(fired).toBeGreaterThan(50);
+    expect(timers.pending).toBe(0);
+  });
+});

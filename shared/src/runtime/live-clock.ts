@@ -75,6 +75,9 @@ export class PreciseTimers {
   private thread: { readonly worker: Worker; readonly ctl: Int32Array; readonly at: Float64Array } | undefined;
   private generation = 0;
   private immediate: ReturnType<typeof setImmediate> | undefined;
+  private holding = false;
+  /** The latest due time the thread may be sleeping towards (stored since it was last woken; +∞: it sleeps until told). */
+  private sleepsTowards = Number.POSITIVE_INFINITY;
 
   /** Calls `fn` once `wallMs` of wall time have passed. */
   after(wallMs: number, fn: () => void): TimerHandle {
@@ -87,13 +90,13 @@ export class PreciseTimers {
       else hi = mid;
     }
     this.due.splice(lo, 0, entry);
-    if (lo === 0) this.arm();
+    if (lo === 0) this.rearm();
     return {
       cancel: () => {
         const i = this.due.indexOf(entry);
         if (i < 0) return;
         this.due.splice(i, 1);
-        if (i === 0) this.arm();
+        if (i === 0) this.rearm();
       },
     };
   }
@@ -103,38 +106,66 @@ export class PreciseTimers {
     return this.due.length;
   }
 
-  private readonly pump = (generation: number) => {
-    if (generation !== this.generation) return; // fired for a due time since changed
+  // a wake-up for a due time since changed finds nothing due and only arms again
+  private readonly pump = () => {
     this.immediate = undefined;
     const now = performance.now();
     while (this.due.length > 0 && this.due[0]!.at <= now) this.due.shift()!.fn();
     this.arm();
   };
 
+  private armQueued = false;
+
+  /** Arms at the end of the current task: a cancel and a new timer in one step (the scheduler's next wake-up) tell the thread once. */
+  private rearm() {
+    if (this.armQueued) return;
+    this.armQueued = true;
+    queueMicrotask(this.armNow);
+  }
+
+  private readonly armNow = () => {
+    this.armQueued = false;
+    this.arm();
+  };
+
   private arm() {
     const t = (this.thread ??= this.start());
-    this.generation = (this.generation + 1) | 0;
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.immediate = undefined;
     const first = this.due[0]?.at;
     // the last stretch is polled on the event loop (the thread sleeps): waking the thread and then
     // the loop costs ~0.1 ms
     const polled = first !== undefined && first - performance.now() <= SPIN_WINDOW_MS;
-    if (polled) {
-      const g = this.generation;
-      this.immediate = setImmediate(() => this.pump(g));
+    if (polled) this.immediate = setImmediate(this.pump);
+    // The thread re-reads the due time whenever it wakes, so a later one is only stored: the thread
+    // wakes at the earlier one it may be sleeping towards and sleeps on. It is woken (a futex wake,
+    // a system call costing tens of µs on this VM) only for a due time earlier than any it may be
+    // sleeping towards.
+    const at = first === undefined || polled ? Number.POSITIVE_INFINITY : performance.timeOrigin + first - SPIN_WINDOW_MS;
+    if (at !== t.at[0]) {
+      t.at[0] = at;
+      this.generation = (this.generation + 1) | 0;
+      Atomics.store(t.ctl, 0, this.generation);
     }
-    t.at[0] = first === undefined || polled ? Number.POSITIVE_INFINITY : performance.timeOrigin + first - SPIN_WINDOW_MS;
-    Atomics.store(t.ctl, 0, this.generation);
-    Atomics.notify(t.ctl, 0);
-    if (first === undefined || polled) t.worker.unref();
-    else t.worker.ref();
+    if (at < this.sleepsTowards) {
+      Atomics.notify(t.ctl, 0);
+      this.sleepsTowards = at;
+    } else this.sleepsTowards = Math.max(this.sleepsTowards, at);
+    const holds = at !== Number.POSITIVE_INFINITY; // a sleeping thread with a due time keeps the process alive
+    if (holds !== this.holding) {
+      this.holding = holds;
+      if (holds) t.worker.ref();
+      else t.worker.unref();
+    }
   }
 
   private start() {
     const shared = new SharedArrayBuffer(16);
     const worker = new Worker(TIMER_THREAD, { eval: true, workerData: shared, stdout: false, stderr: false });
-    worker.on("message", this.pump);
+    worker.on("message", () => {
+      this.sleepsTowards = Number.POSITIVE_INFINITY; // having posted, the thread sleeps until told
+      this.pump();
+    });
     worker.unref();
     return { worker, ctl: new Int32Array(shared, 0, 2), at: new Float64Array(shared, 8, 1) };
   }
