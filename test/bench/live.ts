@@ -85,7 +85,7 @@ const start = (args: string[], ready?: RegExp) => {
   return { child, exited, ready: isReady };
 };
 
-type Dispatch = { blockSize: number; quantumMs: number; queueDepth: number; chainMs: number };
+type Dispatch = { blockSize: number; quantumMs: number; queueDepth: number; chainMs: number; lookaheadMs?: number };
 type RunJson = {
   summary: { deadlineMissRate: number; uxCost: number | null };
   live?: { dispatch?: Dispatch; lag: { p50Ms: number; p99Ms: number; maxMs: number; share: number; blocks: number } };
@@ -97,6 +97,7 @@ const dispatchFlags = (d: Dispatch): string[] => [
   "--queue-depth",
   String(d.queueDepth),
   ...(d.chainMs > 0 ? ["--chain", `${d.chainMs}ms`] : []),
+  ...(d.lookaheadMs === undefined ? [] : ["--lookahead", `${d.lookaheadMs}ms`]),
 ];
 
 /** The spec in virtual time in one process: `sdrm3 run --json` with the same flags. */

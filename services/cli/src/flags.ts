@@ -32,6 +32,8 @@ export interface DispatchSettings {
   readonly quantumMs: number;
   readonly queueDepth: number;
   readonly chainMs: number;
+  /** With a queue: a busy accelerator takes a block only once its queue ends within this (ms); undefined: any room. */
+  readonly lookaheadMs?: number;
 }
 
 /**
@@ -56,15 +58,39 @@ export const dispatchDefaults = (live: boolean): DispatchSettings => (live ? LIV
 
 /** A run's dispatch options from its flags and its clock's defaults (what `run` and `serve scheduler` resolve). */
 export const dispatchOptions = (
-  flags: { readonly block?: string; readonly quantum?: string; readonly queueDepth?: string; readonly chain?: string },
+  flags: { readonly block?: string; readonly quantum?: string; readonly queueDepth?: string; readonly chain?: string; readonly lookahead?: string },
   live: boolean,
-): { blockSize: number; quantumMs?: number; queueDepth?: number; chainMs?: number } => {
+): { blockSize: number; quantumMs?: number; queueDepth?: number; chainMs?: number; lookaheadMs?: number } => {
   const defaults = dispatchDefaults(live);
   return {
     ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum, defaults)),
     ...queueDepthOptions(flags.queueDepth, defaults),
     ...chainOptions(flags.chain, flags.queueDepth, defaults),
+    ...lookaheadOptions(flags.lookahead, flags.queueDepth, defaults),
   };
+};
+
+/** `--lookahead d`: a duration of at most 1 s like `--chain`, 0 allowed (a busy accelerator takes no policy block: only chains queue). */
+export const parseLookahead = (text: string): number => {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$/.exec(text);
+  if (m !== null && Number(m[1]) === 0) return 0;
+  const ms = m === null || m[2] === undefined ? Number.NaN : Number(m[1]) * QUANTUM_UNITS[m[2]]!;
+  if (!(Number.isFinite(ms) && ms <= MAX_QUANTUM_MS)) {
+    throw new CliInputError(`--lookahead: expected a duration of at most 1s such as 1ms or 500us (a busy accelerator takes a block only once its queue ends within it), got '${text}'`);
+  }
+  return ms;
+};
+
+/**
+ * The run options of a look-ahead; refused without a dispatch queue. Not given: the defaults'
+ * look-ahead when the run has a queue (none in virtual time: any room counts).
+ */
+export const lookaheadOptions = (text: string | undefined, queueDepth: string | undefined, defaults: DispatchSettings = DISPATCH_DEFAULTS): { lookaheadMs?: number } => {
+  const depth = parseQueueDepth(queueDepth, defaults);
+  const ms = text === undefined ? (depth >= 2 ? defaults.lookaheadMs : undefined) : parseLookahead(text);
+  if (ms === undefined) return {};
+  if (depth < 2) throw new CliInputError(`--lookahead ${text}: a look-ahead is into a dispatch queue; give --queue-depth 2 or more`);
+  return { lookaheadMs: ms };
 };
 
 /** Largest `--queue-depth` (runtime MAX_QUEUE_DEPTH). */

@@ -6,7 +6,7 @@
 import type { LogHeader } from "@sdrm3/shared/contracts";
 import { type ResolvedRun, recordedPolicy, runOptionsFromHeader } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { describeBlockRule, parseBlockRule, parseChain, parseParams, parseQueueDepth } from "./flags";
+import { describeBlockRule, parseBlockRule, parseChain, parseLookahead, parseParams, parseQueueDepth } from "./flags";
 
 /** The run's settings as flags: the scheduler's to choose; the other roles may name them only to have them checked against the spec. */
 export interface SpecFlags {
@@ -20,6 +20,7 @@ export interface SpecFlags {
   quantum?: string;
   queueDepth?: string;
   chain?: string;
+  lookahead?: string;
 }
 
 /**
@@ -46,6 +47,7 @@ export const checkAgainstSpec = (flags: SpecFlags, spec: LogHeader, run: string)
   }
   if (flags.queueDepth !== undefined && parseQueueDepth(flags.queueDepth) !== (spec.queueDepth ?? 1)) differs("--queue-depth", flags.queueDepth, "queue depth", spec.queueDepth ?? 1);
   if (flags.chain !== undefined && parseChain(flags.chain) !== (spec.chainMs ?? 0)) differs("--chain", flags.chain, "chain budget", `${spec.chainMs ?? 0}ms`);
+  if (flags.lookahead !== undefined && parseLookahead(flags.lookahead) !== spec.lookaheadMs) differs("--lookahead", flags.lookahead, "look-ahead", spec.lookaheadMs === undefined ? "(none)" : `${spec.lookaheadMs}ms`);
   for (const [name, value] of Object.entries(parseParams(flags.param ?? []))) {
     const actual = spec.policy.params[name];
     if (actual !== value) differs("--param", `${name}=${value}`, `${spec.policy.name} parameter ${name}`, actual === undefined ? "(not set)" : actual);

@@ -423,7 +423,8 @@ const specOptions = (cmd: Command, scheduler: boolean): Command => {
     .option("--block <layers|auto>", `block size B${scheduler ? " (default 1); auto: quantum blocks" : check}`)
     .option("--quantum <d>", `quantum blocks: layers grouped until their latency reaches d, e.g. 0.25ms${scheduler ? " (default 0: blocks of --block layers)" : check}`)
     .option("--queue-depth <d>", `dispatch queues: blocks an accelerator may hold committed${scheduler ? " (default 1: no queue)" : check}`)
-    .option("--chain <d>", `bounded chains: a job's next block committed behind its own until the chain has run d, e.g. 0.5ms${scheduler ? " (default 0: off; needs --queue-depth 2+)" : check}`);
+    .option("--chain <d>", `bounded chains: a job's next block committed behind its own until the chain has run d, e.g. 0.5ms${scheduler ? " (default 0: off; needs --queue-depth 2+)" : check}`)
+    .option("--lookahead <d>", `a busy accelerator takes a block only once its queue ends within d, e.g. 1ms${scheduler ? " (default: any room; needs --queue-depth 2+)" : check}`);
 };
 
 /** Registers `serve <role>` on the program: scheduler | accelerator | workload | recorder | dashboard | worker. */

@@ -15,6 +15,11 @@
  *   start    a queued block starts (is booked: energy, `block.dispatched`) when the block before
  *            it retires; a frame whose first block is still queued has not started (the deadline
  *            rule may drop it).
+ *   look-ahead  with `lookaheadMs`, a busy accelerator takes a policy's block only once its queue
+ *            ends within the look-ahead of now (the view shows it idle from then), and the kernel
+ *            wakes at that point: the next block is decided that much before the accelerator is
+ *            free, on what is known then — in live time, the message path is hidden behind the
+ *            block in front; without it, any room counts (a block decided a whole block early).
  *   cancel   a queued block whose frame ends before the block starts is cancelled: it never
  *            runs and costs nothing, and its place in the queue stays as idle time — the blocks
  *            behind it keep the start times the accelerator answered. No message is needed, so
@@ -31,6 +36,21 @@ export const queueEnd = (head: Running | undefined, idleAt: number): number => {
   if (head === undefined) return idleAt;
   const q = head.queued;
   return q === undefined || q.length === 0 ? head.completesAt : q[q.length - 1]!.completesAt;
+};
+
+/**
+ * Whether an accelerator whose head is `head` can take a block at `now`: room in its queue and,
+ * with a look-ahead, a queue that ends within it (`queueEnd − lookahead ≤ now`, the expression
+ * {@link commitPoint} gives, so a wake-up at that point always finds it open).
+ */
+export const takesBlock = (head: Running | undefined, now: number, queueDepth: number, lookaheadMs: number | undefined): boolean =>
+  committedOn(head) < queueDepth && (head === undefined || lookaheadMs === undefined || queueEnd(head, now) - lookaheadMs <= now);
+
+/** With a look-ahead: when a busy accelerator with room opens for a block (its queue end − the look-ahead); NaN when it does not wait for one (idle, full or open already). */
+export const commitPoint = (head: Running | undefined, now: number, queueDepth: number, lookaheadMs: number | undefined): number => {
+  if (head === undefined || lookaheadMs === undefined || committedOn(head) >= queueDepth) return Number.NaN;
+  const at = queueEnd(head, now) - lookaheadMs;
+  return at > now ? at : Number.NaN;
 };
 
 /** The head with `block` committed behind the last of its queue. */
@@ -56,6 +76,16 @@ export const updateQueued = (head: Running, i: number, f: (b: Running) => Runnin
 
 /** Largest queue depth (`--queue-depth`). */
 export const MAX_QUEUE_DEPTH = 16;
+
+/** Largest look-ahead, ms (`--lookahead`, like the chain budget). */
+export const MAX_LOOKAHEAD_MS = 1000;
+
+/** Refuses a look-ahead that is not a number of ms in [0, MAX_LOOKAHEAD_MS], or one without a dispatch queue. */
+export const checkLookaheadValue = (ms: number, queueDepth: number): number => {
+  if (!(Number.isFinite(ms) && ms >= 0 && ms <= MAX_LOOKAHEAD_MS)) throw new Error(`look-ahead: expected a number of ms in [0, ${MAX_LOOKAHEAD_MS}], got ${ms}`);
+  if (queueDepth < 2) throw new Error(`look-ahead ${ms} ms needs a dispatch queue (queue depth 2 or more; got ${queueDepth})`);
+  return ms;
+};
 
 /** Refuses a queue depth that is not an integer in [1, MAX_QUEUE_DEPTH]. */
 export const checkQueueDepthValue = (d: number): number => {

@@ -23,7 +23,7 @@ import { type Job, type KernelFields, KernelState, type Running, type Step, appe
 import { type Mutable, type StepMode, pastSkips, pushWindow, runLength } from "./kernel-draft";
 import type { KernelEffect, KernelInput, KernelReply } from "./kernel-types";
 import { buildView } from "./kernel-view";
-import { committedOn, nextInQueue, queueEnd } from "./kernel-queue";
+import { commitPoint, nextInQueue, queueEnd, takesBlock } from "./kernel-queue";
 import { cancelQueuedOf, holdsBlock } from "./kernel-chain";
 import { BlockDraft } from "./kernel-blocks";
 import { releaseArrived, releaseAsked, releaseTaken, releasesOpen } from "./kernel-release";
@@ -272,7 +272,7 @@ class Draft extends BlockDraft {
     const policy = this.policy.name;
     if (this.job(ji).running) throw new Error(`policy ${policy} dispatched job ${id}, which already has a block in flight`);
     const head = this.running[acc];
-    if (acc < 0 || acc >= this.running.length || committedOn(head) >= (this.fixed.cfg.queueDepth ?? 1)) {
+    if (acc < 0 || acc >= this.running.length || !takesBlock(head, this.now, this.fixed.cfg.queueDepth ?? 1, this.fixed.cfg.lookaheadMs)) {
       throw new Error(`policy ${policy} dispatched ${id} to busy or unknown accelerator ${acc}`);
     }
     // dispatch queues: a block committed to a busy accelerator starts when its queue ends (kernel-queue.ts),
@@ -377,7 +377,14 @@ class Draft extends BlockDraft {
       this.step = "done";
       return [{ kind: "event", event: { _tag: "run.finished", v: PROTOCOL_VERSION, run: cfg.run, at: this.now } }, { kind: "finished" }];
     }
-    const tick = time.live ? Number.POSITIVE_INFINITY : semantics.nextTick(this.now, cfg.baseTickMs, this.models);
+    let tick = time.live ? Number.POSITIVE_INFINITY : semantics.nextTick(this.now, cfg.baseTickMs, this.models);
+    // look-ahead: wake when a busy accelerator's queue comes within it (kernel-queue.ts)
+    if (cfg.lookaheadMs !== undefined) {
+      for (const r of this.running) {
+        const at = commitPoint(r, this.now, cfg.queueDepth ?? 1, cfg.lookaheadMs);
+        if (at < tick) tick = at;
+      }
+    }
     const next = time.next(this, tick, semantics.sameTimeEvents);
     if (next.kind === "wait") {
       this.step = "waiting";
@@ -403,6 +410,7 @@ class Draft extends BlockDraft {
       blockSize: this.fixed.cfg.blockSize,
       quantumMs: this.fixed.cfg.quantumMs ?? 0,
       queueDepth: this.fixed.cfg.queueDepth ?? 1,
+      lookaheadMs: this.fixed.cfg.lookaheadMs,
       accelerators: this.fixed.cfg.accelerators,
       fixed: this.fixed.models,
       models: this.models,

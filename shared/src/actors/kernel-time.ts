@@ -14,7 +14,7 @@
  * clock readings) reproduces every decision.
  */
 import type { KernelConfig, Target } from "./kernel-types";
-import { checkQueueDepthValue } from "./kernel-queue";
+import { checkLookaheadValue, checkQueueDepthValue } from "./kernel-queue";
 import { type LiveReleases, releaseDueAt } from "./kernel-release";
 import { checkChainValue } from "./kernel-chain";
 
@@ -84,8 +84,9 @@ const live = (speed: number, queueDepth: number, releasesAhead: boolean): TimeSo
   // the policy sees the block's estimated completion until its accelerator replies
   estimate: (now, latencyMs) => now + latencyMs(),
   blockOver: (r, now) => r.done && r.completesAt <= now,
-  next: (t) => {
-    let next = t.releases !== undefined && t.releases.cascades.length > 0 ? t.liveNow : t.nextTuneAt;
+  // `tick`: the kernel's own wake-ups (live: only the look-ahead's commit points, kernel-queue.ts)
+  next: (t, tick) => {
+    let next = t.releases !== undefined && t.releases.cascades.length > 0 ? t.liveNow : Math.min(t.nextTuneAt, tick);
     for (let i = 0; i < t.models.length; i++) {
       const due = t.releases === undefined ? t.models[i]!.nextAt : releaseDueAt(t.releases, i, t.models[i]!.nextAt);
       if (due !== null && due < next) next = due;
@@ -100,6 +101,7 @@ const live = (speed: number, queueDepth: number, releasesAhead: boolean): TimeSo
 export const timeSourceOf = (cfg: KernelConfig): TimeSource => {
   if (cfg.queueDepth !== undefined) checkQueueDepthValue(cfg.queueDepth);
   if (cfg.chainMs !== undefined) checkChainValue(cfg.chainMs, cfg.queueDepth ?? 1);
+  if (cfg.lookaheadMs !== undefined) checkLookaheadValue(cfg.lookaheadMs, cfg.queueDepth ?? 1);
   if (cfg.live === undefined) return virtual;
   if (cfg.mode !== "exact") throw new Error("live mode needs the exact kernel mode (the xrbench policy reproduces a virtual-time tool)");
   if (!(cfg.live.speed > 0 && cfg.live.speed <= 1000)) throw new Error(`live speed ${cfg.live.speed}: expected a number in (0, 1000]`);

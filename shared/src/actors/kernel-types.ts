@@ -51,6 +51,12 @@ export interface KernelConfig {
   readonly queueDepth?: number;
   /** Bounded chains (kernel-chain.ts): a job's next block committed behind its own for up to this much run time, ms; absent: off (depth ≥ 2 only). */
   readonly chainMs?: number;
+  /**
+   * Look-ahead (kernel-queue.ts, depth ≥ 2 only): a busy accelerator takes a block behind its queue
+   * only once its queue ends within this many ms of now, and the kernel wakes at that point; absent:
+   * any room in its queue counts.
+   */
+  readonly lookaheadMs?: number;
   /** Window over which a model's recent deadline-miss share is measured (fairness). */
   readonly missWindowMs: number;
   /** Online tuning (exact mode): the tuner is called every `intervalMs` and at each phase start. */

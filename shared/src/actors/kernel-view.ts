@@ -6,7 +6,7 @@
  */
 import type { AccelView, ModelView, SchedulerView } from "../policies/types";
 import { type JobTable, type ModelDyn, type ModelStatic, type Running, jobAt } from "./kernel-state";
-import { committedOn, queueEnd } from "./kernel-queue";
+import { queueEnd, takesBlock } from "./kernel-queue";
 
 export interface ViewSource {
   readonly now: number;
@@ -14,6 +14,8 @@ export interface ViewSource {
   readonly quantumMs: number;
   /** Blocks an accelerator may hold committed (kernel-queue.ts); 1: no queue. */
   readonly queueDepth: number;
+  /** Look-ahead of a busy accelerator's queue (kernel-queue.ts `takesBlock`); undefined: any room. */
+  readonly lookaheadMs: number | undefined;
   readonly accelerators: ReadonlyArray<{ readonly id: string }>;
   readonly fixed: ReadonlyArray<ModelStatic>;
   /** Per model; `recent` already trimmed to the miss window. */
@@ -60,11 +62,11 @@ export const buildView = (s: ViewSource): SchedulerView => {
       models.push({ ...shared, variant: v, queue, costs: vv.costs, wholeCycles: vv.wholeCycles, optimisticRemainingMs: vv.optimisticRemainingMs });
     }
   }
-  // with dispatch queues, "idle" is "can take a block now" and busyUntil is the end of its queue
+  // with dispatch queues, "idle" is "can take a block now" (room, and within the look-ahead) and busyUntil is the end of its queue
   const accelerators: AccelView[] = s.running.map((r, index) => ({
     index,
     id: s.accelerators[index]!.id,
-    idle: committedOn(r) < s.queueDepth,
+    idle: takesBlock(r, s.now, s.queueDepth, s.lookaheadMs),
     busyUntil: queueEnd(r, s.now),
   }));
   return { now: s.now, models, accelerators, completedByModel, blockSize: s.blockSize, quantumMs: s.quantumMs };

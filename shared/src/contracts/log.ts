@@ -152,6 +152,11 @@ export const LogHeader = Schema.Struct({
    * committed behind its own for up to this much run time. Absent: off (every log before it).
    */
   chainMs: Schema.optionalWith(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)), { exact: true }),
+  /**
+   * Look-ahead (docs/architecture.md "Dispatch queues"), ms, only when set: a busy accelerator takes
+   * a block behind its queue only once the queue ends within it. Absent: any room (every log before it).
+   */
+  lookaheadMs: Schema.optionalWith(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0), Schema.lessThanOrEqualTo(1000)), { exact: true }),
   /** Seeded phase offsets of root model tasks (exact mode). */
   phase: Schema.Boolean,
   /** Bound of the seeded release delay, ms (exact mode). */

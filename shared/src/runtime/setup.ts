@@ -4,7 +4,7 @@
  * accounting invariant is checked). Shared by the actor system (run.ts) and the direct engine.
  */
 import type { AccelModelCosts } from "../actors/accelerator-logic";
-import { MAX_QUEUE_DEPTH } from "../actors/kernel-queue";
+import { MAX_QUEUE_DEPTH, checkLookaheadValue } from "../actors/kernel-queue";
 import { checkChainValue } from "../actors/kernel-chain";
 import type { KernelConfig, KernelMode, LiveSetting, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
@@ -54,6 +54,11 @@ export interface RunOptions {
    * its own for up to this much run time; 0 or absent: off. Needs `queueDepth` ≥ 2. Checked by checkChainMs.
    */
   readonly chainMs?: number;
+  /**
+   * Look-ahead (docs/architecture.md "Dispatch queues"), ms: a busy accelerator takes a block behind
+   * its queue only once the queue ends within it; absent: any room. Needs `queueDepth` ≥ 2. Checked by checkLookaheadMs.
+   */
+  readonly lookaheadMs?: number;
   /** Seeded phase offsets of model tasks (exact mode); default true. */
   readonly phase?: boolean;
   /** Bound of the seeded release delay, ms (exact mode); default 0. */
@@ -99,7 +104,7 @@ export interface RunOptions {
 export interface LiveFigures {
   readonly speed: number;
   /** The run's dispatch settings (quantum 0: blocks of `blockSize` layers; depth 1: no queue; chain 0: off). */
-  readonly dispatch?: { readonly blockSize: number; readonly quantumMs: number; readonly queueDepth: number; readonly chainMs: number };
+  readonly dispatch?: { readonly blockSize: number; readonly quantumMs: number; readonly queueDepth: number; readonly chainMs: number; readonly lookaheadMs?: number };
   readonly lag: {
     readonly blocks: number;
     readonly p50Ms: number | null;
@@ -252,6 +257,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     ...((opts.quantumMs ?? 0) > 0 ? { quantumMs: checkQuantumMs(opts.quantumMs!) } : {}),
     ...(checkQueueDepth(opts.queueDepth ?? 1) > 1 ? { queueDepth: opts.queueDepth! } : {}),
     ...((opts.chainMs ?? 0) > 0 ? { chainMs: checkChainMs(opts.chainMs!, opts.queueDepth ?? 1) } : {}),
+    ...(opts.lookaheadMs === undefined ? {} : { lookaheadMs: checkLookaheadMs(opts.lookaheadMs, opts.queueDepth ?? 1) }),
     missWindowMs: opts.missWindowMs ?? 1000,
     policy: opts.policy,
     models: opts.scenario.models.map((m) => ({
@@ -283,6 +289,15 @@ export const checkQuantumMs = (quantumMs: number): number => {
     throw new RunConfigError(`dispatch quantum: expected a number of ms in [0, ${MAX_QUANTUM_MS}], got ${quantumMs}`);
   }
   return quantumMs;
+};
+
+/** `ms` when it is a valid look-ahead (ms in [0, 1000]) for a run of queue depth `queueDepth` (≥ 2); throws RunConfigError otherwise. */
+export const checkLookaheadMs = (ms: number, queueDepth: number): number => {
+  try {
+    return checkLookaheadValue(ms, queueDepth);
+  } catch (e) {
+    throw new RunConfigError((e as Error).message);
+  }
 };
 
 /** `chainMs` when it is a valid chain budget (ms in (0, 1000]) for a run of queue depth `queueDepth` (≥ 2); throws RunConfigError otherwise. */
@@ -372,7 +387,13 @@ export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel,
       : {
           live: {
             ...liveFigures(opts.live.speed, kernel.lagMs, kernel.cfg.accelerators.length * opts.durationMs),
-            dispatch: { blockSize: opts.blockSize ?? 1, quantumMs: opts.quantumMs ?? 0, queueDepth: opts.queueDepth ?? 1, chainMs: opts.chainMs ?? 0 },
+            dispatch: {
+              blockSize: opts.blockSize ?? 1,
+              quantumMs: opts.quantumMs ?? 0,
+              queueDepth: opts.queueDepth ?? 1,
+              chainMs: opts.chainMs ?? 0,
+              ...(opts.lookaheadMs === undefined ? {} : { lookaheadMs: opts.lookaheadMs }),
+            },
           },
         }),
   };

@@ -25,6 +25,8 @@ export interface RunSpec {
   readonly queueDepth?: number;
   /** Chain budget, ms (RunOptions.chainMs); default 0 (off). */
   readonly chainMs?: number;
+  /** Look-ahead, ms (RunOptions.lookaheadMs); default: none (any room in a queue counts). */
+  readonly lookaheadMs?: number;
   readonly phase?: boolean;
   readonly jitterMs?: number;
   /**
@@ -77,6 +79,7 @@ export const resolveRunSpec = (spec: RunSpec): ResolvedRun => {
     ...((spec.quantumMs ?? 0) > 0 ? { quantumMs: spec.quantumMs! } : {}),
     ...((spec.queueDepth ?? 1) !== 1 ? { queueDepth: spec.queueDepth! } : {}),
     ...((spec.chainMs ?? 0) > 0 ? { chainMs: spec.chainMs! } : {}),
+    ...(spec.lookaheadMs === undefined ? {} : { lookaheadMs: spec.lookaheadMs }),
     ...(spec.phase === undefined ? {} : { phase: spec.phase }),
     ...(spec.jitterMs === undefined ? {} : { jitterMs: spec.jitterMs }),
   };
