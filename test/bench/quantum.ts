@@ -5,7 +5,7 @@
  * and ms) and the number of blocks (the messages a distributed run pays a round trip for).
  *
  *   nice -n 10 node --import tsx test/bench/quantum.ts [--duration 10s] [--seeds 1,2,3]
- *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--chains 0] [--policy sdrm3] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
+ *     [--quanta 0,0.1,0.25,0.5,1,2] [--depths 1] [--chains 0] [--lookahead ms] [--policy sdrm3] [--hardware Dual_4K/WS_OS,…] [--engine direct|actors] [--json out.json]
  *
  * --depths: dispatch queue depths (`--queue-depth`); a depth other than 1 is passed to the run spec
  * as `queueDepth` (docs/live.md "Dispatch queues").
@@ -47,6 +47,8 @@ const seeds = list("--seeds", "1,2,3");
 const quanta = list("--quanta", "0,0.1,0.25,0.5,1,2");
 const depths = list("--depths", "1");
 const chains = list("--chains", "0");
+/** --lookahead ms: the look-ahead of every run with a queue (`--lookahead`, docs/architecture.md "Dispatch queues"); default none. */
+const lookahead = value("--lookahead") === undefined ? undefined : list("--lookahead", "0")[0];
 const engine = value("--engine") ?? "direct";
 if (engine !== "direct" && engine !== "actors") throw new Error(`--engine: expected direct or actors, got '${engine}'`);
 const jsonOut = value("--json");
@@ -78,6 +80,7 @@ const resolve = (scenario: string, hardware: string, quantumMs: number, depth: n
     ...(quantumMs > 0 ? { quantumMs } : { blockSize: 1 }),
     ...(depth === 1 ? {} : { queueDepth: depth }),
     ...(chainMs > 0 ? { chainMs } : {}),
+    ...(depth > 1 && lookahead !== undefined ? { lookaheadMs: lookahead } : {}),
   };
   const resolved = resolveRunSpec(spec);
   if (depth !== 1 && (resolved as { queueDepth?: number }).queueDepth !== depth) {
@@ -136,7 +139,8 @@ const main = async (): Promise<void> => {
   const out: string[] = [];
   out.push(
     `${policy}, virtual time, ${engine} engine, ${durationMs / 1000} s per run, seeds ${seeds.join(",")}; UXCost: geomean over the seeds ` +
-      `(per scenario) and over scenarios × seeds (summary); miss rate, blocks and block lengths: means.`,
+      `(per scenario) and over scenarios × seeds (summary); miss rate, blocks and block lengths: means.` +
+      (lookahead === undefined ? "" : ` Runs with a queue have a look-ahead of ${lookahead} ms.`),
     "",
   );
   if (chains.length > 1) {

@@ -51,7 +51,7 @@ export const DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 0,
  * measurements in docs/live.md "Defaults of a live run"). A flag given wins over its default; the
  * chain default applies only with a queue.
  */
-export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 2, queueDepth: 2, chainMs: 4 };
+export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 2, queueDepth: 2, chainMs: 0, lookaheadMs: 1 };
 
 /** The dispatch defaults of a run on the given clock. */
 export const dispatchDefaults = (live: boolean): DispatchSettings => (live ? LIVE_DISPATCH_DEFAULTS : DISPATCH_DEFAULTS);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { logHeaderFor, resolveRunSpec } from "@sdrm3/shared/runtime";
-import { DISPATCH_DEFAULTS, LIVE_DISPATCH_DEFAULTS, chainOptions, dispatchOptions, parseChain, parseQueueDepth, queueDepthOptions } from "./flags";
+import { DISPATCH_DEFAULTS, LIVE_DISPATCH_DEFAULTS, chainOptions, dispatchOptions, lookaheadOptions, parseChain, parseLookahead, parseQueueDepth, queueDepthOptions } from "./flags";
 import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 import { sdrm3 } from "./testing";
 
@@ -110,25 +110,58 @@ describe("--chain", () => {
 
 describe("dispatch defaults of a live run (LIVE_DISPATCH_DEFAULTS)", () => {
   const live = LIVE_DISPATCH_DEFAULTS;
+  /** The run options the live defaults stand for (a chain or look-ahead only when set). */
+  const liveOptions = {
+    blockSize: live.blockSize,
+    ...(live.quantumMs > 0 ? { quantumMs: live.quantumMs } : {}),
+    ...(live.queueDepth > 1 ? { queueDepth: live.queueDepth } : {}),
+    ...(live.chainMs > 0 ? { chainMs: live.chainMs } : {}),
+    ...(live.lookaheadMs === undefined ? {} : { lookaheadMs: live.lookaheadMs }),
+  };
   it("a live run without dispatch flags takes the live defaults; a virtual one keeps blocks of one layer and no queue", () => {
+    expect(live.queueDepth).toBeGreaterThan(1);
     expect(dispatchOptions({}, false)).toEqual({ blockSize: 1 });
-    expect(dispatchOptions({}, true)).toEqual({ blockSize: 1, quantumMs: live.quantumMs, queueDepth: live.queueDepth, chainMs: live.chainMs });
+    expect(dispatchOptions({}, true)).toEqual(liveOptions);
   });
 
-  it("a flag given wins over its live default: --block sizes blocks by layers, --queue-depth 1 turns the chain off too", () => {
-    expect(dispatchOptions({ block: "4" }, true)).toEqual({ blockSize: 4, queueDepth: live.queueDepth, chainMs: live.chainMs });
+  it("a flag given wins over its live default: --block sizes blocks by layers, --queue-depth 1 turns chain and look-ahead off", () => {
+    const { quantumMs: _q, ...withoutQuantum } = liveOptions;
+    expect(dispatchOptions({ block: "4" }, true)).toEqual({ ...withoutQuantum, blockSize: 4 });
     expect(dispatchOptions({ quantum: "0.5ms" }, true)).toMatchObject({ quantumMs: 0.5 });
     expect(dispatchOptions({ queueDepth: "1" }, true)).toEqual({ blockSize: 1, quantumMs: live.quantumMs });
-    expect(dispatchOptions({ chain: "0" }, true)).toEqual({ blockSize: 1, quantumMs: live.quantumMs, queueDepth: live.queueDepth });
+    expect(dispatchOptions({ lookahead: "0.25ms" }, true)).toMatchObject({ lookaheadMs: 0.25 });
+    expect(dispatchOptions({ chain: "0" }, true)).not.toHaveProperty("chainMs");
     expect(() => dispatchOptions({ queueDepth: "1", chain: "1ms" }, true)).toThrow("--chain 1ms: a chain is committed into a dispatch queue; give --queue-depth 2 or more");
   });
 
   it("a live run reports the settings it ran with, in --json and the human report", async () => {
     const json = await sdrm3(...RUN, "--clock", "live", "--speed", "10", "--json");
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.out).live.dispatch).toEqual({ blockSize: 1, quantumMs: live.quantumMs, queueDepth: live.queueDepth, chainMs: live.chainMs });
+    expect(JSON.parse(json.out).live.dispatch).toEqual({ ...live, ...(live.lookaheadMs === undefined ? {} : { lookaheadMs: live.lookaheadMs }) });
     const human = await sdrm3(...RUN, "--clock", "live", "--speed", "10", "--block", "2", "--queue-depth", "1");
     expect(human.code).toBe(0);
     expect(human.out).toContain("dispatch              : blocks of 2 layers, queue depth 1\n");
+  });
+});
+
+describe("--lookahead", () => {
+  it("parses a duration of at most 1 s (0 allowed) and needs a queue; refuses anything else (exit 2, naming the flag)", async () => {
+    expect(parseLookahead("1ms")).toBe(1);
+    expect(parseLookahead("250us")).toBe(0.25);
+    expect(parseLookahead("0")).toBe(0);
+    expect(lookaheadOptions(undefined, "2")).toEqual({});
+    expect(lookaheadOptions("0.5ms", "2")).toEqual({ lookaheadMs: 0.5 });
+    for (const text of ["2s", "1", "x", "-1ms"]) expect(() => parseLookahead(text)).toThrow(`--lookahead: expected a duration of at most 1s such as 1ms or 500us`);
+    expect(() => lookaheadOptions("1ms", undefined)).toThrow("--lookahead 1ms: a look-ahead is into a dispatch queue; give --queue-depth 2 or more");
+    const r = await sdrm3(...RUN, "--lookahead", "1ms");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--lookahead 1ms: a look-ahead is into a dispatch queue");
+  });
+
+  it("a distributed role given --lookahead is held to the spec's", () => {
+    const spec = logHeaderFor({ ...resolveRunSpec({ scenario: "AR_Assistant", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 100, queueDepth: 2, lookaheadMs: 0.5 }), run: "r1" });
+    expect(() => checkAgainstSpec({ lookahead: "0.5ms" }, spec, "r1")).not.toThrow();
+    expect(() => checkAgainstSpec({ lookahead: "1ms" }, spec, "r1")).toThrow("--lookahead 1ms: run r1's spec (published by its scheduler) says look-ahead 0.5ms; leave the flag out to take the spec's");
+    expect(resolvedOfSpec(spec).lookaheadMs).toBe(0.5);
   });
 });
