@@ -6,13 +6,10 @@
  * once; chains are contiguous and bounded by the budget; a recorded run replays (virtual and live);
  * a run without a chain is byte for byte the run it was, and its header has no chainMs.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunEvent } from "@sdrm3/shared/contracts";
-import { connectNatsBus, type NatsBus } from "@sdrm3/shared/nats";
 import {
   EventRecorder,
   JsonlLogSink,
@@ -25,8 +22,7 @@ import {
   runScenario,
   simulateDirect,
 } from "@sdrm3/shared/runtime";
-import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { comparable, directRun as directRunOf, expectEachFrameEndsOnce, expectReplays, recordedRun } from "./support/run-result";
+import { directRun as directRunOf, expectEachFrameEndsOnce, expectEnginesAgree, expectReplays, natsBusAndDir, recordedRun } from "./support/run-result";
 
 const directRun = (opts: RunOptions) => directRunOf(opts, "c");
 
@@ -59,15 +55,8 @@ const chainsOf = (events: ReadonlyArray<RunEvent>) => {
 };
 
 describe("bounded chains", () => {
-  let bus: NatsBus;
-  const dir = mkdtempSync(join(tmpdir(), "sdrm3-chain-"));
-  beforeAll(async () => {
-    bus = await connectNatsBus({ ...natsTestOptions(), name: "chain-test" });
-  });
-  afterAll(async () => {
-    await bus?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const nats = natsBusAndDir("chain");
+  const dir = nats.dir;
 
   it.each([
     ["sdrm3", "AR_Assistant", "Dual_4K/WS_OS", 2, 0.5, 0],
@@ -78,19 +67,8 @@ describe("bounded chains", () => {
     async (policy, scenario, hardware, queueDepth, chainMs, quantumMs) => {
       const opts = resolveRunSpec({ scenario, hardware, policy, durationMs: 300, seed: 2, queueDepth, chainMs, quantumMs });
       expect(opts.chainMs).toBe(chainMs);
-      const direct = directRun(opts);
+      const direct = await expectEnginesAgree(opts, nats.bus, "c");
       expect(JSON.stringify(directRun(opts).events)).toBe(JSON.stringify(direct.events));
-      const memEvents: RunEvent[] = [];
-      const onMemory = await runScenario({ ...opts, run: "c", onEvent: (e) => memEvents.push(e) });
-      expect(comparable(onMemory)).toBe(comparable(direct.result));
-      expect(memEvents).toEqual(direct.events);
-      const run = `c-${randomUUID().slice(0, 8)}`;
-      const natsEvents: string[] = [];
-      const onNats = await runScenario({ ...opts, bus, run, onEvent: (e) => natsEvents.push(JSON.stringify(e).replaceAll(run, "c")) });
-      expect(onNats.rejected).toBe(0);
-      expect(comparable(onNats)).toBe(comparable(direct.result));
-      expect(natsEvents).toEqual(direct.events.map((e) => JSON.stringify(e)));
-      expectEachFrameEndsOnce(direct.events);
 
       // chains happened, each contiguous (a block starts when the one before it completes, on its
       // next layers), and none grew past its budget: every block but the last was committed while

@@ -7,16 +7,12 @@
  * of 0 decides exactly as depth 1; a recorded run replays (virtual and live); no look-ahead is the
  * queue run it was before, byte for byte.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunEvent } from "@sdrm3/shared/contracts";
-import { connectNatsBus, type NatsBus } from "@sdrm3/shared/nats";
-import { type RunOptions, logHeaderFor, resolveRunSpec, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
-import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { comparable, directRun as directRunOf, expectEachFrameEndsOnce, expectReplays, recordedRun } from "./support/run-result";
+import { type RunOptions, logHeaderFor, resolveRunSpec, simulateDirect } from "@sdrm3/shared/runtime";
+import { comparable, directRun as directRunOf, expectEnginesAgree, expectReplays, natsBusAndDir, recordedRun } from "./support/run-result";
 
 const directRun = (opts: RunOptions) => directRunOf(opts, "la");
 
@@ -29,15 +25,8 @@ const blocksOf = (events: ReadonlyArray<RunEvent>) =>
   events.flatMap((e) => (e._tag === "block.dispatched" ? [{ at: e.at, completesAt: e.completesAt, job: e.job, acc: e.acc, firstLayer: e.firstLayer }] : []));
 
 describe("look-ahead", () => {
-  let bus: NatsBus;
-  const dir = mkdtempSync(join(tmpdir(), "sdrm3-lookahead-"));
-  beforeAll(async () => {
-    bus = await connectNatsBus({ ...natsTestOptions(), name: "lookahead-test" });
-  });
-  afterAll(async () => {
-    await bus?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const nats = natsBusAndDir("lookahead");
+  const dir = nats.dir;
 
   it.each([
     ["sdrm3", "AR_Assistant", "Dual_4K/WS_OS", 2, 0.5, 0],
@@ -48,17 +37,7 @@ describe("look-ahead", () => {
     async (policy, scenario, hardware, queueDepth, lookaheadMs, quantumMs) => {
       const opts = resolveRunSpec({ scenario, hardware, policy, durationMs: 300, seed: 2, queueDepth, lookaheadMs, quantumMs });
       expect(opts.lookaheadMs).toBe(lookaheadMs);
-      const direct = directRun(opts);
-      const memEvents: RunEvent[] = [];
-      const onMemory = await runScenario({ ...opts, run: "la", onEvent: (e) => memEvents.push(e) });
-      expect(comparable(onMemory)).toBe(comparable(direct.result));
-      expect(memEvents).toEqual(direct.events);
-      const run = `la-${randomUUID().slice(0, 8)}`;
-      const natsEvents: string[] = [];
-      const onNats = await runScenario({ ...opts, bus, run, onEvent: (e) => natsEvents.push(JSON.stringify(e).replaceAll(run, "la")) });
-      expect(onNats.rejected).toBe(0);
-      expect(natsEvents).toEqual(direct.events.map((e) => JSON.stringify(e)));
-      expectEachFrameEndsOnce(direct.events);
+      const direct = await expectEnginesAgree(opts, nats.bus, "la");
 
       // every policy block: decided when its accelerator was idle, or at most the look-ahead before
       // the block it was committed behind ended (its own start); some were committed behind another

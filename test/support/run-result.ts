@@ -1,4 +1,10 @@
-import { expect } from "vitest";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
+import { type NatsBus, connectNatsBus } from "@sdrm3/shared/nats";
+import { natsTestOptions } from "@sdrm3/shared/testkit";
 import type { RunEvent } from "@sdrm3/shared/contracts";
 import { EventRecorder, JsonlLogSink, type RunOptions, type RunResult, logHeaderFor, openLogFile, replayLog, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
 
@@ -40,4 +46,45 @@ export const expectReplays = async (path: string, result: RunResult) => {
   expect(replay.decisions).toBe(result.decisions);
   expect(replay.kernel.frameRecords()).toEqual(result.frames);
   return replay;
+};
+
+/** A NATS bus (the test server) and a temporary directory for a describe block: opened before its tests, closed and removed after. */
+export const natsBusAndDir = (name: string): { readonly bus: NatsBus; readonly dir: string } => {
+  const dir = mkdtempSync(join(tmpdir(), `sdrm3-${name}-`));
+  let bus: NatsBus | undefined;
+  beforeAll(async () => {
+    bus = await connectNatsBus({ ...natsTestOptions(), name: `${name}-test` });
+  });
+  afterAll(async () => {
+    await bus?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get bus() {
+      if (bus === undefined) throw new Error("the NATS bus is opened before the tests run");
+      return bus;
+    },
+    dir,
+  };
+};
+
+/**
+ * Runs `opts` in the direct engine, the actor system on the in-memory bus and over NATS (run
+ * `run`, a fresh id on NATS): the three agree, result and events, event for event, and every frame
+ * ends once. Returns the direct engine's run.
+ */
+export const expectEnginesAgree = async (opts: RunOptions, bus: NatsBus, run: string) => {
+  const direct = directRun(opts, run);
+  const memEvents: RunEvent[] = [];
+  const onMemory = await runScenario({ ...opts, run, onEvent: (e) => memEvents.push(e) });
+  expect(comparable(onMemory)).toBe(comparable(direct.result));
+  expect(memEvents).toEqual(direct.events);
+  const natsRun = `${run}-${randomUUID().slice(0, 8)}`;
+  const natsEvents: string[] = [];
+  const onNats = await runScenario({ ...opts, bus, run: natsRun, onEvent: (e) => natsEvents.push(JSON.stringify(e).replaceAll(natsRun, run)) });
+  expect(onNats.rejected).toBe(0);
+  expect(comparable(onNats)).toBe(comparable(direct.result));
+  expect(natsEvents).toEqual(direct.events.map((e) => JSON.stringify(e)));
+  expectEachFrameEndsOnce(direct.events);
+  return direct;
 };

@@ -166,7 +166,10 @@ describe("holdSlots: owners and hot spares", () => {
       return spare.acquired.length > 0;
     }, 30_000);
     const taken = spare.acquired[0]!;
-    expect(taken.slot).toBe("acc0"); // first free slot in order
+    // one of the dead owner's slots: the first of them free when the spare looked (acc0 when both
+    // expired together; on a loaded machine A's last renewals can be far enough apart for acc1 to
+    // expire a poll earlier)
+    expect(["acc0", "acc1"]).toContain(taken.slot);
     expect(validWhenTaken).toBe(false); // the dead owner's local validity ended before the server expired its key
     expect(taken.lease.revision).toBeGreaterThan(Math.max(aLast, bAtStop)); // claimed after A's last write
     // the slot came free within one TTL (three of B's heartbeats) plus the spare's poll and slack:
