@@ -22,6 +22,7 @@
  * already too slow (affordableUrgent), and O(jobs that only one idle accelerator serves that fast)
  * per pair (blockGuard).
  */
+import { doubles, ints } from "./columns";
 import { blockLayers, layerSum } from "./common";
 import { edpRemainingOnMs } from "./sdrm3-load";
 import type { ModelCosts } from "../domain/types";
@@ -33,12 +34,12 @@ const MASK_ACCS = 30;
 /** Per layer of a cost table, what the blocking terms read (computed once per table). */
 export interface LayerFacts {
   /** [a][l]: latency of those of layers l..end whose least-EDP accelerator is a (`edpRemainingOnMs`). */
-  readonly edpOn: Float64Array[];
+  readonly edpOn: number[][];
   /** [l]: layer l's latency on its fastest accelerator, and on its slowest. */
-  readonly fastest: Float64Array;
-  readonly slowest: Float64Array;
+  readonly fastest: number[];
+  readonly slowest: number[];
   /** [l]: bit a set when accelerator a runs layer l as fast as any (undefined: more than 30 accelerators). */
-  readonly fastestMask: Int32Array | undefined;
+  readonly fastestMask: number[] | undefined;
 }
 
 const layerFactsOf = new WeakMap<ModelCosts, LayerFacts>();
@@ -49,9 +50,9 @@ export const layerFacts = (costs: ModelCosts): LayerFacts => {
   if (f !== undefined) return f;
   const lat = costs.latencyMs;
   const n = lat.length;
-  const fastest = new Float64Array(costs.layerCount);
-  const slowest = new Float64Array(costs.layerCount);
-  const fastestMask = n <= MASK_ACCS ? new Int32Array(costs.layerCount) : undefined;
+  const fastest = doubles(costs.layerCount);
+  const slowest = doubles(costs.layerCount);
+  const fastestMask = n <= MASK_ACCS ? ints(costs.layerCount) : undefined;
   for (let l = 0; l < costs.layerCount; l++) {
     let lo = Number.POSITIVE_INFINITY;
     let hi = 0;
@@ -73,57 +74,57 @@ export class Blocking {
   accs = 0;
   count = 0;
   /** Job n's least-EDP rest (+ its cascade work spread evenly) on accelerator a: [n * accs + a] (0 for a dropped job); filled at the decision's first `busiestAhead`. */
-  edpOn = new Float64Array(0);
+  edpOn = doubles(0);
   /** How long job n's next block can hold an accelerator: its longest latency over them (0: dropped, or no layer left). */
-  hold = new Float64Array(0);
+  hold = doubles(0);
   /** Job n's laxity, deadline − now − ToGo* (NaN: dropped, never held up). */
-  laxity = new Float64Array(0);
+  laxity = doubles(0);
   /**
    * The only idle accelerator among the fastest for job n's next layer (-1: none idle, or several
    * — then a block on one of them leaves n another as fast).
    */
-  soleAcc = new Int32Array(0);
+  soleAcc = ints(0);
   /** The two jobs with the longest `hold` (-1: none), so each job finds the longest among the others. */
   longest = -1;
   second = -1;
   /** Scratch: per accelerator, the work ahead of one job. */
-  sums = new Float64Array(0);
+  sums = doubles(0);
   /**
    * The jobs a block on accelerator a can hold up (soleAcc a, laxity ≥ 0 and shorter than the longest
    * block of any job): a list per accelerator, from `heldHead[a]` along `heldNext` (-1 ends it).
    */
-  heldHead = new Int32Array(0);
-  heldNext = new Int32Array(0);
+  heldHead = ints(0);
+  heldNext = ints(0);
   /** The point's idle accelerators (1), as a bit mask (-1: more accelerators than a mask holds). */
-  idle: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  idle: number[] = ints(0);
   idleMask = 0;
   /** Per job: its cost table's least-EDP tails per accelerator (undefined: dropped), next layer, end layer, cascade work; `edpOn` is filled from them. */
-  edpTails: Array<Float64Array[] | undefined> = [];
-  edpFrom = new Int32Array(0);
-  edpEnd = new Int32Array(0);
-  edpChild = new Float64Array(0);
+  edpTails: Array<number[][] | undefined> = [];
+  edpFrom = ints(0);
+  edpEnd = ints(0);
+  edpChild = doubles(0);
   edpFilled = false;
 
   /**
    * Room for `all` unfinished jobs on `accs` accelerators, `idle` the idle ones (1); no job filled.
    */
-  reserve(all: number, accs: number, idle: Uint8Array): void {
+  reserve(all: number, accs: number, idle: number[]): void {
     if (this.hold.length < all) {
       const size = Math.max(all, 2 * this.hold.length);
-      this.hold = new Float64Array(size);
-      this.laxity = new Float64Array(size);
-      this.soleAcc = new Int32Array(size);
-      this.heldNext = new Int32Array(size);
-      this.edpFrom = new Int32Array(size);
-      this.edpEnd = new Int32Array(size);
-      this.edpChild = new Float64Array(size);
+      this.hold = doubles(size);
+      this.laxity = doubles(size);
+      this.soleAcc = ints(size);
+      this.heldNext = ints(size);
+      this.edpFrom = ints(size);
+      this.edpEnd = ints(size);
+      this.edpChild = doubles(size);
     }
-    if (this.heldHead.length < accs) this.heldHead = new Int32Array(accs);
+    if (this.heldHead.length < accs) this.heldHead = ints(accs);
     if (this.edpOn.length < all * accs) {
       const size = Math.max(all * accs, 2 * this.edpOn.length);
-      this.edpOn = new Float64Array(size);
+      this.edpOn = doubles(size);
     }
-    if (this.sums.length < accs) this.sums = new Float64Array(accs);
+    if (this.sums.length < accs) this.sums = doubles(accs);
     this.accs = accs;
     this.idle = idle;
     this.edpFilled = false;
@@ -197,7 +198,7 @@ export class Blocking {
   }
 
   /** After the last `setJob`: the lists of the jobs a block can hold up, per accelerator (in view order). */
-  listHeld(shed: Uint8Array | undefined): void {
+  listHeld(shed: number[] | undefined): void {
     const { count, accs, soleAcc, laxity, heldHead, heldNext } = this;
     // a pair's block is at most its job's `hold`: a job with at least the longest hold of laxity is never held up
     const longestHold = this.longest < 0 ? 0 : this.hold[this.longest]!;
@@ -216,7 +217,7 @@ export class Blocking {
    * `childWork` of its cascade) still finishes within `slackMs` after the longest block another job
    * can hold and the other jobs' least-EDP work due no later on the accelerator it loads most.
    */
-  efficientFitAffordable(deadlines: Float64Array, i: number, edpRestMs: number, childWork: number, slackMs: number): boolean {
+  efficientFitAffordable(deadlines: number[], i: number, edpRestMs: number, childWork: number, slackMs: number): boolean {
     const other = i === this.longest ? this.second : this.longest;
     const blocking = other < 0 ? 0 : this.hold[other]!;
     // the work ahead is ≥ 0 (and rounding is monotonic): when the test fails without it, it fails with it, and the sum is not needed
@@ -229,7 +230,7 @@ export class Blocking {
    * where that work is largest (0 when none). Summed in view order, every job added (× 0 when it is
    * not ahead: no branch the processor cannot predict; the work is finite, so × 0 adds 0).
    */
-  busiestAhead(deadlines: Float64Array, i: number): number {
+  busiestAhead(deadlines: number[], i: number): number {
     if (!this.edpFilled) this.fillEdpOn();
     const { accs, count, edpOn, sums } = this;
     const due = deadlines[i]!;
@@ -267,7 +268,7 @@ export class Blocking {
    * unfinished job due earlier whose laxity is shorter than the block and whose next layer only a
    * (of the idle accelerators as fast as any for it) can run that fast.
    */
-  holdsUp(deadlines: Float64Array, due: number, a: number, blockMs: number): boolean {
+  holdsUp(deadlines: number[], due: number, a: number, blockMs: number): boolean {
     const { heldNext, laxity } = this;
     for (let x = this.heldHead[a]!; x >= 0; x = heldNext[x]!) if (deadlines[x]! < due && laxity[x]! < blockMs) return true;
     return false;

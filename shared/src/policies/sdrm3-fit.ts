@@ -2,6 +2,7 @@
  * sdrm3's view of one job's next block on every accelerator: the preference P and the two guards
  * (feasibility, affinity), computed once per job into buffers (policies/sdrm3.ts uses them).
  */
+import { doubles, ints } from "./columns";
 import { layerSum, tailMemo, tailSumIn } from "./common";
 import type { JobView, ModelView, SchedulerView } from "./types";
 
@@ -14,23 +15,23 @@ import type { JobView, ModelView, SchedulerView } from "./types";
 /** Per-accelerator figures of one job's next block. */
 export interface FitBuffers {
   /** Latency of the next block (ms). */
-  readonly latency: Float64Array;
+  readonly latency: number[];
   /** P(j, a). */
-  readonly preference: Float64Array;
+  readonly preference: number[];
   /** 1: the feasibility guard skips a. */
-  readonly guardSkips: Uint8Array;
+  readonly guardSkips: number[];
   /** 1: the affinity guard skips a. */
-  readonly affinitySkips: Uint8Array;
+  readonly affinitySkips: number[];
   /** When a is free: max(now, busyUntil) — a property of the scheduling point, filled once by `fillFreeAt`. */
-  readonly freeAt: Float64Array;
+  readonly freeAt: number[];
 }
 
 export const fitBuffers = (n: number): FitBuffers => ({
-  latency: new Float64Array(n),
-  preference: new Float64Array(n),
-  guardSkips: new Uint8Array(n),
-  affinitySkips: new Uint8Array(n),
-  freeAt: new Float64Array(n),
+  latency: doubles(n),
+  preference: doubles(n),
+  guardSkips: ints(n),
+  affinitySkips: ints(n),
+  freeAt: doubles(n),
 });
 
 /** `out.freeAt` for the scheduling point `view` (before any `fillFit` of that point). */
@@ -104,7 +105,7 @@ const fillAffinity = (view: SchedulerView, model: ModelView, job: JobView, relax
 };
 
 /** Some accelerator with P ≥ pmin runs the whole rest of the job by `due` (waiting for it is safe). */
-const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pmin: number, due: number, pref: Float64Array, freeAt: Float64Array): boolean => {
+const betterFitInTime = (view: SchedulerView, model: ModelView, job: JobView, pmin: number, due: number, pref: number[], freeAt: number[]): boolean => {
   const n = view.accelerators.length;
   const rows = model.costs.latencyMs;
   let memos: Float64Array[] | undefined;
@@ -164,7 +165,7 @@ export const jobFit = (
   blockLayers: number,
   u: number,
   params: FitParams,
-): { preference: Float64Array; guardSkips: Uint8Array; affinitySkips: Uint8Array } => {
+): { preference: number[]; guardSkips: number[]; affinitySkips: number[] } => {
   const out = fitBuffers(view.accelerators.length);
   fillFreeAt(view, out);
   fillFit(view, model, job, blockLayers, u, params.ustar, params.pmin, params.marginMs, params.aheadMs ?? 0, out);

@@ -4,6 +4,7 @@
  * (affordable), and overload shedding by the processor-demand test (overload).
  */
 import type { ModelCosts } from "../domain/types";
+import { type Column, doubles, ints } from "./columns";
 import type { JobView, ModelView } from "./types";
 
 /** The children's work a frame of `model` must leave room for, per the `cascade` mode. */
@@ -22,7 +23,7 @@ export const cascadeWork = (model: ModelView, byName: ReadonlyMap<string, ModelV
  * own to be met — divided over the `accelerators`: `out[i]`. O(count²); count is the number of
  * unfinished jobs, a few per model.
  */
-export const queuedAhead = (deadlines: Float64Array, demand: Float64Array, count: number, accelerators: number, out: Float64Array): void => {
+export const queuedAhead = (deadlines: ArrayLike<number>, demand: ArrayLike<number>, count: number, accelerators: number, out: Column): void => {
   for (let i = 0; i < count; i++) out[i] = queuedAheadOf(deadlines, demand, count, accelerators, i);
 };
 
@@ -35,13 +36,13 @@ export const queuedAhead = (deadlines: Float64Array, demand: Float64Array, count
  * 0) it takes `queuedAheadOf`'s branches.
  */
 export const queuedAheadFor = (
-  deadlines: Float64Array,
-  demand: Float64Array,
+  deadlines: ArrayLike<number>,
+  demand: ArrayLike<number>,
   count: number,
   accelerators: number,
-  which: Int32Array,
+  which: ArrayLike<number>,
   whichCount: number,
-  out: Float64Array,
+  out: Column,
 ): void => {
   let finite = true;
   for (let k = 0; k < count; k++) if (!Number.isFinite(demand[k]!)) finite = false;
@@ -78,7 +79,7 @@ export const queuedAheadFor = (
 };
 
 /** `queuedAhead`'s figure for job i alone. O(count). */
-export const queuedAheadOf = (deadlines: Float64Array, demand: Float64Array, count: number, accelerators: number, i: number): number => {
+export const queuedAheadOf = (deadlines: ArrayLike<number>, demand: ArrayLike<number>, count: number, accelerators: number, i: number): number => {
   const due = deadlines[i]!;
   let sum = 0;
   // in index order, without i
@@ -87,17 +88,17 @@ export const queuedAheadOf = (deadlines: Float64Array, demand: Float64Array, cou
   return sum / accelerators;
 };
 
-const edpTails = new WeakMap<ModelCosts, Float64Array>();
+const edpTails = new WeakMap<ModelCosts, number[]>();
 
 /**
  * [l] = latency of layers l..end, each on its least-EDP (latency × energy) accelerator (lowest
  * index on ties): the time the rest of a job takes if every layer runs where the relaxed
  * preference sends it. A function of the costs only, computed once per cost table.
  */
-export const edpRemainingMs = (costs: ModelCosts): Float64Array => {
+export const edpRemainingMs = (costs: ModelCosts): number[] => {
   let tail = edpTails.get(costs);
   if (tail !== undefined) return tail;
-  tail = new Float64Array(costs.layerCount + 1);
+  tail = doubles(costs.layerCount + 1);
   for (let l = costs.layerCount - 1; l >= 0; l--) {
     let best = 0;
     for (let a = 1; a < costs.latencyMs.length; a++) {
@@ -109,18 +110,18 @@ export const edpRemainingMs = (costs: ModelCosts): Float64Array => {
   return tail;
 };
 
-const edpOnTails = new WeakMap<ModelCosts, Float64Array[]>();
+const edpOnTails = new WeakMap<ModelCosts, number[][]>();
 
 /**
  * [a][l] = latency of those of layers l..end whose least-EDP accelerator (lowest index on ties, as
  * `edpRemainingMs`) is a: the work the energy-efficient fit of a job's rest puts on accelerator a.
  * A function of the costs only, computed once per cost table.
  */
-export const edpRemainingOnMs = (costs: ModelCosts): Float64Array[] => {
+export const edpRemainingOnMs = (costs: ModelCosts): number[][] => {
   let tails = edpOnTails.get(costs);
   if (tails !== undefined) return tails;
   const n = costs.latencyMs.length;
-  tails = costs.latencyMs.map(() => new Float64Array(costs.layerCount + 1));
+  tails = costs.latencyMs.map(() => doubles(costs.layerCount + 1));
   for (let l = costs.layerCount - 1; l >= 0; l--) {
     let best = 0;
     for (let a = 1; a < n; a++) {
@@ -146,7 +147,7 @@ export const edpRestMs = (costs: ModelCosts, job: JobView): number => {
  * in either can add, so true here means the walk finds no late job; a demand that is negative or
  * not finite (or a NaN deadline) gives false, and the walk decides.
  */
-export const fitsByDeadline = (now: number, deadlines: Float64Array, demand: Float64Array, ahead: Float64Array, count: number, accelerators: number): boolean => {
+export const fitsByDeadline = (now: number, deadlines: ArrayLike<number>, demand: ArrayLike<number>, ahead: ArrayLike<number>, count: number, accelerators: number): boolean => {
   const grow = 1 + 8 * count * Number.EPSILON;
   for (let k = 0; k < count; k++) {
     const d = demand[k]!;
@@ -171,14 +172,14 @@ export const SHED_RANK = 1000;
  */
 export const shedOverload = (
   now: number,
-  deadlines: Float64Array,
-  demand: Float64Array,
-  value: Float64Array,
-  sheddable: Uint8Array,
+  deadlines: ArrayLike<number>,
+  demand: ArrayLike<number>,
+  value: ArrayLike<number>,
+  sheddable: ArrayLike<number>,
   count: number,
   accelerators: number,
-  shed: Uint8Array,
-  order: Int32Array = new Int32Array(count),
+  shed: Column,
+  order: Column = ints(count),
 ): void => {
   shed.fill(0, 0, count);
   // No job is predicted late when all the work together, over the accelerators, fits before the

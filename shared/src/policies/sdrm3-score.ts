@@ -5,6 +5,7 @@
  * (policies/sdrm3-blocking.ts), into columns reused from call to call.
  */
 import { dropOf, isStarving, shouldDrop } from "./admission";
+import { doubles, ints } from "./columns";
 import { blockLayers, toGoMs } from "./common";
 import { Blocking, type LayerFacts, layerFacts } from "./sdrm3-blocking";
 import { fillFit, fillFreeAt, fitBuffers } from "./sdrm3-fit";
@@ -48,35 +49,35 @@ export class Scored {
   models: Array<ModelView | undefined> = [];
   /** A starting job of a supernet model: the variant of the load rule (else undefined). */
   variants: Array<number | undefined> = [];
-  layers = new Int32Array(0);
-  u = new Float64Array(0);
-  f = new Float64Array(0);
+  layers = ints(0);
+  u = doubles(0);
+  f = doubles(0);
   /** Job i's laxity, slack − ToGo* (ms), and its shortest next block on an idle accelerator (ms). */
-  laxity = new Float64Array(0);
-  minBlock = new Float64Array(0);
+  laxity = doubles(0);
+  minBlock = doubles(0);
   /** Job i's pairs are [jobFirst[i], jobFirst[i + 1]). */
-  jobFirst = new Int32Array(1);
+  jobFirst = ints(1);
   jobCount = 0;
-  pairJob = new Int32Array(0);
-  pairAcc = new Int32Array(0);
-  score = new Float64Array(0);
-  p = new Float64Array(0);
+  pairJob = ints(0);
+  pairAcc = ints(0);
+  score = doubles(0);
+  p = doubles(0);
   pairCount = 0;
   /** The supernet load L of this point (0 when no model offers variants). */
   load = 0;
   idleCount = 0;
   fit = fitBuffers(0);
   /** contend=1, per unfinished job (view order, running ones included): deadline, ToGo*, work queued ahead; scratch order. */
-  allDeadline = new Float64Array(0);
-  allToGo = new Float64Array(0);
-  allAhead = new Float64Array(0);
-  allOrder = new Int32Array(0);
-  allValue = new Float64Array(0);
-  allSheddable = new Uint8Array(0);
-  allDropped = new Uint8Array(0);
-  allShed = new Uint8Array(0);
+  allDeadline = doubles(0);
+  allToGo = doubles(0);
+  allAhead = doubles(0);
+  allOrder = ints(0);
+  allValue = doubles(0);
+  allSheddable = ints(0);
+  allDropped = ints(0);
+  allShed = ints(0);
   /** The unfinished jobs the decision scores (view-order indices): the ones it needs the work queued ahead of. */
-  allScored = new Int32Array(0);
+  allScored = ints(0);
   /** affordableUrgent, blockGuard: the blocking terms of every unfinished job (policies/sdrm3-blocking.ts). */
   blocking = new Blocking();
   /** When set (explain, tests; never by the decision): every pair the policy skipped, and why, is pushed here. */
@@ -86,66 +87,66 @@ export class Scored {
   mStarting: Array<ModelView | undefined> = [];
   /** Per model: the cost table `mParallelism` and `mEdpTail` are for (the full model's), so they are looked up once per table. */
   mCosts: Array<ModelView["costs"] | undefined> = [];
-  mParallelism = new Float64Array(0);
-  mEdpTail: Array<Float64Array | undefined> = [];
+  mParallelism = doubles(0);
+  mEdpTail: Array<number[] | undefined> = [];
   mFacts: Array<LayerFacts | undefined> = [];
   modelCount = 0;
   /** Unfinished jobs of the view (the length of the all* columns in use). */
   allCount = 0;
   knobs = new Knobs();
-  mStarving = new Uint8Array(0);
-  mChildWork = new Float64Array(0);
+  mStarving = ints(0);
+  mChildWork = doubles(0);
   /** Matching: each job's pairs in `byScore` order, the position of its best free pair there, the taken accelerators. */
-  order = new Int32Array(0);
-  head = new Int32Array(0);
-  accTaken = new Uint8Array(0);
+  order = ints(0);
+  head = ints(0);
+  accTaken = ints(0);
   /** Accelerator a is idle at this point (1). */
-  idle = new Uint8Array(0);
+  idle = ints(0);
 
   /** Room for `jobs` ready jobs of `all` unfinished ones, `pairs` pairs, `accs` accelerators and `models` models; no job, no pair. */
   reserve(jobs: number, all: number, pairs: number, accs: number, models: number): void {
     if (this.mStarving.length < models) {
       const size = Math.max(models, 2 * this.mStarving.length);
-      this.mStarving = new Uint8Array(size);
-      this.mChildWork = new Float64Array(size);
-      this.mParallelism = new Float64Array(size);
+      this.mStarving = ints(size);
+      this.mChildWork = doubles(size);
+      this.mParallelism = doubles(size);
       this.mCosts.length = 0;
     }
     if (this.allToGo.length < all) {
       const size = Math.max(all, 2 * this.allToGo.length);
-      this.allDeadline = new Float64Array(size);
-      this.allToGo = new Float64Array(size);
-      this.allAhead = new Float64Array(size);
-      this.allOrder = new Int32Array(size);
-      this.allValue = new Float64Array(size);
-      this.allSheddable = new Uint8Array(size);
-      this.allDropped = new Uint8Array(size);
-      this.allShed = new Uint8Array(size);
-      this.allScored = new Int32Array(size);
+      this.allDeadline = doubles(size);
+      this.allToGo = doubles(size);
+      this.allAhead = doubles(size);
+      this.allOrder = ints(size);
+      this.allValue = doubles(size);
+      this.allSheddable = ints(size);
+      this.allDropped = ints(size);
+      this.allShed = ints(size);
+      this.allScored = ints(size);
     }
     if (this.u.length < jobs) {
       const size = Math.max(jobs, 2 * this.u.length);
-      this.layers = new Int32Array(size);
-      this.u = new Float64Array(size);
-      this.f = new Float64Array(size);
-      this.laxity = new Float64Array(size);
-      this.minBlock = new Float64Array(size);
+      this.layers = ints(size);
+      this.u = doubles(size);
+      this.f = doubles(size);
+      this.laxity = doubles(size);
+      this.minBlock = doubles(size);
 
-      this.jobFirst = new Int32Array(size + 1);
-      this.head = new Int32Array(size);
+      this.jobFirst = ints(size + 1);
+      this.head = ints(size);
     }
     if (this.score.length < pairs) {
       const size = Math.max(pairs, 2 * this.score.length);
-      this.pairJob = new Int32Array(size);
-      this.pairAcc = new Int32Array(size);
-      this.score = new Float64Array(size);
-      this.p = new Float64Array(size);
-      this.order = new Int32Array(size);
+      this.pairJob = ints(size);
+      this.pairAcc = ints(size);
+      this.score = doubles(size);
+      this.p = doubles(size);
+      this.order = ints(size);
     }
     if (this.fit.latency.length < accs) {
       this.fit = fitBuffers(accs);
-      this.accTaken = new Uint8Array(accs);
-      this.idle = new Uint8Array(accs);
+      this.accTaken = ints(accs);
+      this.idle = ints(accs);
     }
     this.jobCount = 0;
     this.pairCount = 0;
