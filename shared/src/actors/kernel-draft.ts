@@ -178,6 +178,11 @@ export class DraftState {
     });
   }
 
+  /** Shares the models this step copied: the next change copies again (views are reused by model: kernel-view.ts). */
+  protected sealModels() {
+    this.ownModels.clear();
+  }
+
   /** Shares the jobs this step made or copied: frozen, so the next change copies again (a view handed out stays as it was). */
   protected sealJobs() {
     for (const j of this.ownJobs) Object.freeze(j);

@@ -405,6 +405,7 @@ class Draft extends BlockDraft {
       if (start !== w.start) this.model(i).recent = { items: w.items, start, end: w.end };
     }
     this.sealJobs(); // the policy (and whoever keeps the view) sees values no later change reaches
+    this.sealModels();
     return buildView({
       now: this.now,
       blockSize: this.fixed.cfg.blockSize,
@@ -416,6 +417,7 @@ class Draft extends BlockDraft {
       models: this.models,
       running: this.running,
       jobs: this.jobs,
+      reuse: !this.transient,
     });
   }
 }

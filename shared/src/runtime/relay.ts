@@ -117,6 +117,24 @@ export const requestEither = <A, I>(
 };
 
 /**
+ * `requestEither` with callbacks: on a bus that offers `requestWith` (the memory bus) no promise is
+ * made and the reply is decoded and handed to `onDecoded` as it is delivered; elsewhere through
+ * `requestEither`. Bus errors go to `onError`.
+ */
+export const requestEitherWith = <A, I>(
+  bus: Bus,
+  subject: string,
+  payload: Parameters<Bus["request"]>[1],
+  replySchema: Schema.Schema<A, I>,
+  opts: RequestOptions,
+  onDecoded: (decoded: Either.Either<A, DecodeFailure>) => void,
+  onError: (error: unknown) => void,
+): void => {
+  if (bus.requestWith === undefined) requestEither(bus, subject, payload, replySchema, opts).then(onDecoded, onError);
+  else bus.requestWith(subject, payload, opts, (reply) => onDecoded(decodeMsg(replySchema, reply)), onError);
+};
+
+/**
  * Sends `payload` as a request and decodes the reply with `replySchema`. Rejects with the bus
  * errors (BusTimeoutError, BusNoRespondersError, …), with RemoteDecodeError when the responder
  * refused the payload, or with DecodeFailure when the reply does not decode.
