@@ -88,11 +88,20 @@ class Draft extends BlockDraft {
     if (this.pending.get(corr) !== undefined) throw new Error(`duplicate reply to request ${corr}`);
     this.pending.set(corr, reply);
     for (const r of this.pending.values()) if (r === undefined) return [];
-    const replies = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
-    this.pending.clear();
     const out: KernelEffect[] = [];
-    for (const [c, r] of replies) this.applyReply(c, r!, out);
-    return out.concat(this.continueFrom(this.step));
+    if (this.pending.size === 1) {
+      // the step's one reply (depth 1: every block)
+      this.pending.clear();
+      this.applyReply(corr, reply, out);
+    } else {
+      const replies = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
+      this.pending.clear();
+      for (const [c, r] of replies) this.applyReply(c, r!, out);
+    }
+    const next = this.continueFrom(this.step);
+    if (out.length === 0) return next;
+    for (const e of next) out.push(e);
+    return out;
   }
 
   /** Live mode: the clock reads `at` (the host's wake-up after a `wait` effect). */

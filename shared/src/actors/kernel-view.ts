@@ -68,8 +68,10 @@ const modelViews = (f: ModelStatic, m: ModelDyn, jobs: ReadonlyArray<Job>): Mode
 /** A run's last views (by its static models): per model, the state and queued jobs its views were built from. */
 interface ViewCache {
   readonly byModel: Array<{ readonly m: ModelDyn; readonly jobs: ReadonlyArray<Job>; readonly views: ReadonlyArray<ModelView> } | undefined>;
-  /** The model list and completed counts of the last view that built a model's views (reused while no model changes). */
+  /** The model list of the last view that built a model's views (reused while no model changes). */
   models: ReadonlyArray<ModelView>;
+  /** The last completed counts (by model index) and their map (reused while no count changes: a frame's end). */
+  completed: number[];
   completedByModel: ReadonlyMap<string, number>;
 }
 const caches = new WeakMap<ReadonlyArray<ModelStatic>, ViewCache>();
@@ -86,7 +88,7 @@ export const buildView = (s: ViewSource): SchedulerView => {
   let cache: ViewCache | undefined;
   if (s.reuse === true) {
     cache = caches.get(s.fixed);
-    if (cache === undefined) caches.set(s.fixed, (cache = { byModel: [], models: [], completedByModel: new Map() }));
+    if (cache === undefined) caches.set(s.fixed, (cache = { byModel: [], models: [], completed: [], completedByModel: new Map() }));
   }
   let changed = cache === undefined;
   const models: ModelView[] = [];
@@ -101,12 +103,20 @@ export const buildView = (s: ViewSource): SchedulerView => {
     }
     for (const v of views) models.push(v);
   }
-  let completedByModel: ReadonlyMap<string, number>;
-  if (cache !== undefined && !changed) completedByModel = cache.completedByModel;
-  else {
+  if (cache !== undefined && changed) cache.models = models;
+  let completedByModel: ReadonlyMap<string, number> | undefined;
+  if (cache !== undefined) {
+    completedByModel = cache.completedByModel;
+    for (let i = 0; i < s.fixed.length; i++) {
+      if (s.models[i]!.completed === cache.completed[i]) continue;
+      completedByModel = undefined;
+      break;
+    }
+  }
+  if (completedByModel === undefined) {
     completedByModel = new Map(s.fixed.map((f, i) => [f.cfg.name, s.models[i]!.completed]));
     if (cache !== undefined) {
-      cache.models = models;
+      cache.completed = s.models.map((m) => m.completed);
       cache.completedByModel = completedByModel;
     }
   }

@@ -257,11 +257,9 @@ export const hostScheduler = (
   const run = kernel.run;
   const stats = newStats();
   // Subjects built (and their tokens checked) once per target and event type, not per message
-  const subjects = new Map<string, string>([
-    ...kernel.models.map((m): [string, string] => [`task:${m.name}`, Subjects.taskCmd(run, m.name)]),
-    ...kernel.accelerators.map((a): [string, string] => [`accel:${a.id}`, Subjects.accelCmd(run, a.id)]),
-  ]);
-  const targetSubject = (to: Target) => subjects.get(to.kind === "task" ? `task:${to.name}` : `accel:${to.id}`) ?? subjectOf(run, to);
+  const taskSubjects = new Map(kernel.models.map((m) => [m.name, Subjects.taskCmd(run, m.name)]));
+  const accelSubjects = new Map(kernel.accelerators.map((a) => [a.id, Subjects.accelCmd(run, a.id)]));
+  const targetSubject = (to: Target) => (to.kind === "task" ? taskSubjects.get(to.name) : accelSubjects.get(to.id)) ?? subjectOf(run, to);
   const eventSubjects = new Map<string, string>();
   const eventSubject = (tag: string) => {
     let subject = eventSubjects.get(tag);
