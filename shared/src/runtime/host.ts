@@ -295,8 +295,9 @@ export const hostScheduler = (
   const attemptMs = Math.min(timeoutMs, opts.dispatchAttemptTimeoutMs ?? DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS);
   let stopped = false;
   type Decoded = Either.Either<TaskReply | AccelReply, DecodeFailure>;
+  const attemptOpts = { timeoutMs: attemptMs };
   const attemptWith = (to: Target, subject: string, data: Payload, onDecoded: (d: Decoded) => void, onError: (err: unknown) => void): void =>
-    to.kind === "task" ? requestEitherWith(bus, subject, data, TaskReply, { timeoutMs: attemptMs }, onDecoded, onError) : requestEitherWith(bus, subject, data, AccelReply, { timeoutMs: attemptMs }, onDecoded, onError);
+    to.kind === "task" ? requestEitherWith(bus, subject, data, TaskReply, attemptOpts, onDecoded, onError) : requestEitherWith(bus, subject, data, AccelReply, attemptOpts, onDecoded, onError);
   /** As a promise (the retries). */
   const attempt = (to: Target, subject: string, data: Payload) => new Promise<Decoded>((resolve, reject) => attemptWith(to, subject, data, resolve, reject));
   /** After a first attempt failed with `first`: the retries (see `requestRetrying`). */
