@@ -109,10 +109,11 @@ const sameDispatch = (r: RememberedBlock, cmd: Pick<BlockDispatch, "job" | "at" 
   (r.at === cmd.at || (r.at !== r.at && cmd.at !== cmd.at)) && r.result.job === cmd.job && r.result.firstLayer === cmd.firstLayer && r.result.layerCount === cmd.layerCount;
 
 /**
- * A live block's key (its dispatch's identity: the same block of the same job at the same time). The time is written as
- * the four 16-bit halves of its float64 (one time, one key, as with its decimal text), not in
- * decimal: V8 keeps every double it turned into text in a cache, which made each dispatch's key
- * outlive the young generation (a cost per block in garbage collection). A map key, never shown.
+ * A live block's key (its dispatch's identity: the same block of the same job at the same time).
+ * The time is written as the four 16-bit halves of its float64 (one time, one key, as with its
+ * decimal text), not in decimal: V8 keeps every double it turned into text in a cache, which made
+ * each dispatch's key outlive the young generation (a cost per block in garbage collection). A map
+ * key, never shown.
  */
 export const dispatchKey = (cmd: Pick<BlockDispatch, "job" | "at" | "firstLayer" | "layerCount">): string => {
   keyTime[0] = cmd.at === 0 ? 0 : cmd.at; // -0 and 0 are one time, as in decimal
