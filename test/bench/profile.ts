@@ -18,6 +18,7 @@ import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Table from "cli-table3";
+import { setFlagsFromString } from "node:v8";
 import { resolveRunSpec, runScenario } from "@sdrm3/shared/runtime";
 
 interface CallFrame {
@@ -157,6 +158,7 @@ const main = async () => {
     const scenario = arg("--scenario") ?? "AR_Assistant";
     const durationMs = Number(arg("--duration-ms") ?? 10_000);
     const spec = { scenario, hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", blockSize: 1, seed: 1 };
+    setFlagsFromString("--no-allocation-site-pretenuring"); // as the command runs a long simulation (services/cli/src/gc-tuning.ts)
     await runScenario(resolveRunSpec({ ...spec, durationMs: 1000 })); // warm-up
     const resolved = resolveRunSpec({ ...spec, durationMs });
     const session = new Session();

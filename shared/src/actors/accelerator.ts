@@ -43,6 +43,8 @@ export interface AcceleratorInput {
 /** A live block running out its latency (or queued behind the one that does): who waits for its answer. */
 export interface BlockInProgress {
   readonly replyTos: ReadonlyArray<string>;
+  /** The dispatch's time (part of its identity: see {@link dispatchHash}). */
+  readonly at: number;
   readonly message: BlockResult;
   /** Wall time it runs for (its latency at the run's speed). */
   readonly wallMs: number;
@@ -55,8 +57,8 @@ export interface AcceleratorContext {
   readonly blocks: number;
   readonly energyMJ: number;
   readonly refused: number;
-  /** Results of recent dispatches by dispatch key (answered again to a repeat). */
-  readonly recent: ReplyMemory<AccelReply>;
+  /** Results of recent dispatches by {@link dispatchHash} (answered again to a repeat). */
+  readonly recent: ReplyMemory<RememberedBlock>;
   /**
    * Live blocks by dispatch key, in the order they run (a Map keeps insertion order; a repeat
    * joining a block keeps its place): the first is running, the others (dispatch queues) wait
@@ -74,14 +76,44 @@ export type AcceleratorEvent =
   | { readonly type: "lease"; readonly valid: boolean }
   | { readonly type: "stop" };
 
+/** A block answered, remembered with the time it was dispatched at (its identity: job, time, layers). */
+export interface RememberedBlock {
+  readonly at: number;
+  readonly result: BlockResult;
+}
+
 const keyTime = new Float64Array(1);
 const keyTimeBits = new Uint16Array(keyTime.buffer);
+const keyTimeWords = new Int32Array(keyTime.buffer);
 
 /**
- * A dispatch's identity: the same block of the same job at the same time. The time is written as
- * the four 16-bit halves of its float64 (one time, one key, as with its decimal text), not in
- * decimal: V8 keeps every double it turned into text in a cache, which made each dispatch's key
- * outlive the young generation (a cost per block in garbage collection). A map key, never shown.
+ * A number for a dispatch's identity, for the reply memory: a hash of its job, time and layers
+ * (FNV-1a over the job's characters, the time's float64 bits and the layer numbers), in the small
+ * integer range V8 keeps unboxed. Not the identity itself: the memory tells entries with one hash
+ * apart with {@link sameDispatch}. A string key per dispatch (built, then hashed by the map) cost
+ * more than the rest of the accelerator's step.
+ */
+export const dispatchHash = (cmd: Pick<BlockDispatch, "job" | "at" | "firstLayer" | "layerCount">): number => {
+  keyTime[0] = cmd.at === 0 ? 0 : cmd.at; // -0 and 0 are one time
+  let h = Math.imul(0x811c9dc5 ^ keyTimeWords[0]!, 0x01000193);
+  h = Math.imul(h ^ keyTimeWords[1]!, 0x01000193);
+  h = Math.imul(h ^ cmd.firstLayer, 0x01000193);
+  h = Math.imul(h ^ cmd.layerCount, 0x01000193);
+  const job = cmd.job;
+  for (let i = 0; i < job.length; i++) h = Math.imul(h ^ job.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
+};
+
+/** Whether `r` is the answer to a dispatch of `job` at `at` for these layers. */
+const sameDispatch = (r: RememberedBlock, cmd: Pick<BlockDispatch, "job" | "at" | "firstLayer" | "layerCount">): boolean =>
+  (r.at === cmd.at || (r.at !== r.at && cmd.at !== cmd.at)) && r.result.job === cmd.job && r.result.firstLayer === cmd.firstLayer && r.result.layerCount === cmd.layerCount;
+
+/**
+ * A live block's key (its dispatch's identity: the same block of the same job at the same time).
+ * The time is written as the four 16-bit halves of its float64 (one time, one key, as with its
+ * decimal text), not in decimal: V8 keeps every double it turned into text in a cache, which made
+ * each dispatch's key outlive the young generation (a cost per block in garbage collection). A map
+ * key, never shown.
  */
 export const dispatchKey = (cmd: Pick<BlockDispatch, "job" | "at" | "firstLayer" | "layerCount">): string => {
   keyTime[0] = cmd.at === 0 ? 0 : cmd.at; // -0 and 0 are one time, as in decimal
@@ -135,20 +167,23 @@ export const acceleratorMachine = setup({
         lease: { guard: "leaseLost", target: "fenced" },
         "block.dispatch": {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const key = dispatchKey(event.cmd);
-            const answered = recall(context.recent, key);
+            const cmd = event.cmd;
+            const hash = dispatchHash(cmd);
+            const same = (r: RememberedBlock) => sameDispatch(r, cmd);
+            const answered = recall(context.recent, hash, same, cmd.at);
             if (answered !== undefined) {
               // a repeat of a block already answered: the same answer
-              enqueue({ type: "respond", params: { replyTo: event.replyTo, message: answered } });
+              enqueue({ type: "respond", params: { replyTo: event.replyTo, message: answered.result } });
               return;
             }
+            // live blocks (a few at a time) are kept by their dispatch key
+            const key = context.inProgress.size === 0 ? "" : dispatchKey(cmd);
             const running = context.inProgress.get(key);
             if (running !== undefined) {
               // a repeat of a live block still running: answered with it
               enqueue.assign({ inProgress: new Map(context.inProgress).set(key, { ...running, replyTos: [...running.replyTos, event.replyTo] }) });
               return;
             }
-            const cmd = event.cmd;
             // live with dispatch queues: its queue must have room (it runs blocks in arrival order); else the busy rule
             const full = cmd.queueDepth !== undefined && cmd.speed !== undefined ? context.inProgress.size >= cmd.queueDepth : !isFreeFor(context.busyUntil, cmd);
             if (full) {
@@ -162,22 +197,26 @@ export const acceleratorMachine = setup({
               return;
             }
             const busyUntil = cmd.queueDepth === undefined ? result.completesAt : Math.max(context.busyUntil, result.completesAt);
-            const busy = { busyUntil, blocks: context.blocks + 1, energyMJ: context.energyMJ + result.energyMJ };
+            const blocks = context.blocks + 1;
+            const energyMJ = context.energyMJ + result.energyMJ;
             if (cmd.speed === undefined) {
-              enqueue.assign({ ...busy, recent: remember(context.recent, key, result) });
+              // (written out, not spread: a spread plus a field is a slow copy in V8)
+              const recent = remember(context.recent, hash, { at: cmd.at, result }, same, cmd.at);
+              enqueue.assign(() => ({ busyUntil, blocks, energyMJ, recent }));
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
               return;
             }
             // live: the hardware takes the block's latency (scaled by the run's speed) to run it,
             // after the blocks in front of it (dispatch queues: it waits until they have elapsed)
             const wallMs = result.latencyMs / cmd.speed;
-            const inProgress = new Map(context.inProgress).set(key, { replyTos: [event.replyTo], message: result, wallMs });
+            const liveKey = key === "" ? dispatchKey(cmd) : key;
+            const inProgress = new Map(context.inProgress).set(liveKey, { replyTos: [event.replyTo], at: cmd.at, message: result, wallMs });
             if (context.inProgress.size > 0) {
-              enqueue.assign({ ...busy, inProgress });
+              enqueue.assign({ busyUntil, blocks, energyMJ, inProgress });
               return;
             }
-            enqueue.assign({ ...busy, inProgress });
-            enqueue({ type: "armTimer", params: { key, wallMs } });
+            enqueue.assign({ busyUntil, blocks, energyMJ, inProgress });
+            enqueue({ type: "armTimer", params: { key: liveKey, wallMs } });
           }),
         },
         "block.elapsed": {
@@ -186,7 +225,9 @@ export const acceleratorMachine = setup({
             if (p === undefined) return;
             const inProgress = without(context.inProgress, event.key);
             const next = inProgress.keys().next().value; // the block behind it, if any
-            enqueue.assign({ inProgress, recent: remember(context.recent, event.key, p.message) });
+            const cmd = { job: p.message.job, at: p.at, firstLayer: p.message.firstLayer, layerCount: p.message.layerCount };
+            const recent = remember(context.recent, dispatchHash(cmd), { at: p.at, result: p.message }, (r) => sameDispatch(r, cmd), p.at);
+            enqueue.assign({ inProgress, recent });
             for (const replyTo of p.replyTos) enqueue({ type: "respond", params: { replyTo, message: p.message } });
             // the next queued block starts now
             if (next !== undefined) enqueue({ type: "armTimer", params: { key: next, wallMs: inProgress.get(next)!.wallMs } });

@@ -99,10 +99,10 @@ export class DraftState {
   blocks: number;
   lagMs: AppendLog<number>;
   liveNow: number;
-  /** Models, chunks and jobs this step has copied (changed in place until the step shares them). */
-  private readonly ownModels = new Set<number>();
-  private readonly ownChunks = new Set<ReadonlyArray<Job>>();
-  private readonly ownJobs = new Set<Job>();
+  /** Models, chunks and jobs this step has copied (changed in place until the step shares them): a few per step, in lists. */
+  private ownModels: number[] = [];
+  private ownChunks: Array<ReadonlyArray<Job>> = [];
+  private ownJobs: Job[] = [];
   /** Whether the chunk list is this step's copy yet. */
   private ownTable = false;
 
@@ -117,9 +117,9 @@ export class DraftState {
     }
     if (c === this.jobs.chunks.length) this.jobs.chunks.push([]);
     let chunk = this.jobs.chunks[c]!;
-    if (!this.ownChunks.has(chunk)) {
+    if (!this.ownChunks.includes(chunk)) {
       chunk = [...chunk];
-      this.ownChunks.add(chunk);
+      this.ownChunks.push(chunk);
       this.jobs.chunks[c] = chunk;
     }
     return chunk;
@@ -178,10 +178,16 @@ export class DraftState {
     });
   }
 
+  /** Shares the models this step copied: the next change copies again (views are reused by model: kernel-view.ts). */
+  protected sealModels() {
+    if (this.ownModels.length > 0) this.ownModels = [];
+  }
+
   /** Shares the jobs this step made or copied: frozen, so the next change copies again (a view handed out stays as it was). */
   protected sealJobs() {
+    if (this.ownJobs.length === 0) return;
     for (const j of this.ownJobs) Object.freeze(j);
-    this.ownJobs.clear();
+    this.ownJobs = [];
   }
 
   // ─── copy on write ────────────────────────────────────────────────────────────────────────
@@ -193,9 +199,9 @@ export class DraftState {
   protected mutJob(i: number): Mutable<Job> {
     const chunk = this.chunkForWrite(Math.floor(i / JOB_CHUNK));
     let job = chunk[i % JOB_CHUNK]!;
-    if (!this.ownJobs.has(job)) {
+    if (!this.ownJobs.includes(job)) {
       job = copyJob(job);
-      this.ownJobs.add(job);
+      this.ownJobs.push(job);
       (chunk as Job[])[i % JOB_CHUNK] = job;
     }
     return job as Mutable<Job>;
@@ -203,14 +209,14 @@ export class DraftState {
 
   protected addJob(job: Job) {
     (this.chunkForWrite(Math.floor(job.index / JOB_CHUNK)) as Job[]).push(job);
-    this.ownJobs.add(job);
+    this.ownJobs.push(job);
     this.jobs.length++;
   }
 
   protected model(i: number): Mutable<ModelDyn> {
-    if (!this.transient && !this.ownModels.has(i)) {
+    if (!this.transient && !this.ownModels.includes(i)) {
       this.models[i] = { ...this.models[i]! };
-      this.ownModels.add(i);
+      this.ownModels.push(i);
     }
     return this.models[i] as Mutable<ModelDyn>;
   }

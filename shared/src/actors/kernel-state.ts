@@ -175,7 +175,28 @@ export interface KernelFields {
 export interface KernelState extends KernelFields {}
 export class KernelState {
   constructor(f: KernelFields) {
-    Object.assign(this, f);
+    // field by field, always in this order (one hidden class): Object.assign onto an instance was a slow copy per step
+    const t = this as { -readonly [K in keyof KernelFields]: KernelFields[K] };
+    t.fixed = f.fixed;
+    t.now = f.now;
+    t.step = f.step;
+    t.corrSeq = f.corrSeq;
+    t.pending = f.pending;
+    t.parentOutcome = f.parentOutcome;
+    t.inflight = f.inflight;
+    t.releases = f.releases;
+    t.models = f.models;
+    t.running = f.running;
+    t.jobs = f.jobs;
+    t.decisions = f.decisions;
+    t.policy = f.policy;
+    t.nextTuneAt = f.nextTuneAt;
+    t.lastTuneAt = f.lastTuneAt;
+    t.tuneLog = f.tuneLog;
+    t.blockEnergyMJ = f.blockEnergyMJ;
+    t.blocks = f.blocks;
+    t.lagMs = f.lagMs;
+    t.liveNow = f.liveNow;
   }
 
   get cfg(): KernelConfig {

@@ -88,11 +88,20 @@ class Draft extends BlockDraft {
     if (this.pending.get(corr) !== undefined) throw new Error(`duplicate reply to request ${corr}`);
     this.pending.set(corr, reply);
     for (const r of this.pending.values()) if (r === undefined) return [];
-    const replies = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
-    this.pending.clear();
     const out: KernelEffect[] = [];
-    for (const [c, r] of replies) this.applyReply(c, r!, out);
-    return out.concat(this.continueFrom(this.step));
+    if (this.pending.size === 1) {
+      // the step's one reply (depth 1: every block)
+      this.pending.clear();
+      this.applyReply(corr, reply, out);
+    } else {
+      const replies = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
+      this.pending.clear();
+      for (const [c, r] of replies) this.applyReply(c, r!, out);
+    }
+    const next = this.continueFrom(this.step);
+    if (out.length === 0) return next;
+    for (const e of next) out.push(e);
+    return out;
   }
 
   /** Live mode: the clock reads `at` (the host's wake-up after a `wait` effect). */
@@ -405,6 +414,7 @@ class Draft extends BlockDraft {
       if (start !== w.start) this.model(i).recent = { items: w.items, start, end: w.end };
     }
     this.sealJobs(); // the policy (and whoever keeps the view) sees values no later change reaches
+    this.sealModels();
     return buildView({
       now: this.now,
       blockSize: this.fixed.cfg.blockSize,
@@ -416,6 +426,7 @@ class Draft extends BlockDraft {
       models: this.models,
       running: this.running,
       jobs: this.jobs,
+      reuse: !this.transient,
     });
   }
 }

@@ -63,4 +63,32 @@ describe("reply memory", () => {
     // the ones kept are the newest, each with its own value
     expect(recalled).toEqual(Array.from({ length: recalled.length }, (_, i) => 10 * capacity - recalled.length + i));
   });
+
+  it("numeric keys that are hashes: entries with one key told apart by `same`, newest first; `order` answers a later request without a lookup", () => {
+    type Entry = { readonly id: string; readonly at: number };
+    const same = (id: string, at: number) => (e: Entry) => e.id === id && e.at === at;
+    let m = replyMemory<Entry>(8);
+    // one hash for three requests (a collision), remembered in time order
+    for (const [id, at] of [["a", 1], ["b", 2], ["a", 3]] as const) m = remember(m, 7, { id, at }, same(id, at), at);
+    expect(recall(m, 7, same("a", 1), 1)).toEqual({ id: "a", at: 1 });
+    expect(recall(m, 7, same("b", 2), 2)).toEqual({ id: "b", at: 2 });
+    expect(recall(m, 7, same("a", 3), 3)).toEqual({ id: "a", at: 3 });
+    expect(recall(m, 7, same("c", 2), 2)).toBeUndefined();
+    expect(recall(m, 7, same("a", 4), 4)).toBeUndefined(); // after every remembered request
+    expect(recall(m, 8, same("a", 1), 1)).toBeUndefined();
+    // remembering a request it holds replaces its answer and keeps the others
+    const again = remember(m, 7, { id: "b", at: 2 }, same("b", 2), 2);
+    expect(recall(again, 7, same("b", 2), 2)).toEqual({ id: "b", at: 2 });
+    expect(recall(again, 7, same("a", 1), 1)).toEqual({ id: "a", at: 1 });
+    expect(recall(again, 7, same("a", 3), 3)).toEqual({ id: "a", at: 3 });
+  });
+
+  it("a lookup leaves the memory it reads as it was (no table is built into it)", () => {
+    let m = replyMemory<number>(8);
+    for (let i = 0; i < 5; i++) m = remember(m, `k${i}`, i);
+    const before = JSON.stringify(m);
+    expect(recall(m, "k1")).toBe(1);
+    expect(recall(m, "k4")).toBe(4);
+    expect(JSON.stringify(m)).toBe(before);
+  });
 });

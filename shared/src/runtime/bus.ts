@@ -95,6 +95,12 @@ export interface Bus {
    * subscribed: immediately), PayloadTooLargeError, BusInvalidSubjectError or BusClosedError.
    */
   request(subject: string, data: Payload, opts?: RequestOptions): Promise<BusMsg>;
+  /**
+   * Optional, in-process buses only (the memory bus): `request` with callbacks instead of a promise
+   * — the same checks, reply and errors, `onReply` called as the reply is delivered (no promise, no
+   * microtask hop per request: runtime/relay.ts `requestEitherWith`). Callers fall back to `request`.
+   */
+  requestWith?(subject: string, data: Payload, opts: RequestOptions, onReply: (reply: BusMsg) => void, onError: (error: unknown) => void): void;
   /** Resolves when everything published so far has been delivered (memory) / acknowledged by the server (NATS). */
   flush(): Promise<void>;
   /** Drains: pending deliveries finish, then the bus refuses all further use. Idempotent. */

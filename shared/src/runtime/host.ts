@@ -33,7 +33,7 @@ import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, typed } from "./bus";
 import { DEFAULT_COMPLETION_LEAD_MS, type LiveClock, type TimerHandle, type Timers, blockClock, liveClock, liveTimers } from "./live-clock";
 import type { DecodeFailure } from "./codec";
-import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEither } from "./relay";
+import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEitherWith } from "./relay";
 import { Sdrm3Error, errorMessage } from "../contracts/errors";
 
 export type { RelayStats, RejectListener } from "./relay";
@@ -257,11 +257,9 @@ export const hostScheduler = (
   const run = kernel.run;
   const stats = newStats();
   // Subjects built (and their tokens checked) once per target and event type, not per message
-  const subjects = new Map<string, string>([
-    ...kernel.models.map((m): [string, string] => [`task:${m.name}`, Subjects.taskCmd(run, m.name)]),
-    ...kernel.accelerators.map((a): [string, string] => [`accel:${a.id}`, Subjects.accelCmd(run, a.id)]),
-  ]);
-  const targetSubject = (to: Target) => subjects.get(to.kind === "task" ? `task:${to.name}` : `accel:${to.id}`) ?? subjectOf(run, to);
+  const taskSubjects = new Map(kernel.models.map((m) => [m.name, Subjects.taskCmd(run, m.name)]));
+  const accelSubjects = new Map(kernel.accelerators.map((a) => [a.id, Subjects.accelCmd(run, a.id)]));
+  const targetSubject = (to: Target) => (to.kind === "task" ? taskSubjects.get(to.name) : accelSubjects.get(to.id)) ?? subjectOf(run, to);
   const eventSubjects = new Map<string, string>();
   const eventSubject = (tag: string) => {
     let subject = eventSubjects.get(tag);
@@ -297,10 +295,11 @@ export const hostScheduler = (
   const attemptMs = Math.min(timeoutMs, opts.dispatchAttemptTimeoutMs ?? DEFAULT_DISPATCH_ATTEMPT_TIMEOUT_MS);
   let stopped = false;
   type Decoded = Either.Either<TaskReply | AccelReply, DecodeFailure>;
-  const attempt = (to: Target, subject: string, data: Payload): Promise<Decoded> =>
-    to.kind === "task"
-      ? requestEither(bus, subject, data, TaskReply, { timeoutMs: attemptMs })
-      : requestEither(bus, subject, data, AccelReply, { timeoutMs: attemptMs });
+  const attemptOpts = { timeoutMs: attemptMs };
+  const attemptWith = (to: Target, subject: string, data: Payload, onDecoded: (d: Decoded) => void, onError: (err: unknown) => void): void =>
+    to.kind === "task" ? requestEitherWith(bus, subject, data, TaskReply, attemptOpts, onDecoded, onError) : requestEitherWith(bus, subject, data, AccelReply, attemptOpts, onDecoded, onError);
+  /** As a promise (the retries). */
+  const attempt = (to: Target, subject: string, data: Payload) => new Promise<Decoded>((resolve, reject) => attemptWith(to, subject, data, resolve, reject));
   /** After a first attempt failed with `first`: the retries (see `requestRetrying`). */
   const retryAfter = async (first: unknown, to: Target, subject: string, data: Payload): Promise<Decoded> => {
     const slot = to.kind === "accel" ? to.id : to.name;
@@ -343,10 +342,10 @@ export const hostScheduler = (
    * keep recent replies by request). The first reply is the only one taken and the kernel never
    * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
    * while the actors are hosted, so its behaviour is unchanged. `onDecoded` / `onError` are called
-   * once; an answered first attempt costs one promise.
+   * once; an answered first attempt costs no promise on the memory bus (relay requestEitherWith).
    */
   const requestRetrying = (to: Target, subject: string, data: Payload, onDecoded: (d: Decoded) => void, onError: (err: unknown) => void): void => {
-    attempt(to, subject, data).then(onDecoded, (first: unknown) => retryAfter(first, to, subject, data).then(onDecoded, onError));
+    attemptWith(to, subject, data, onDecoded, (first: unknown) => void retryAfter(first, to, subject, data).then(onDecoded, onError));
   };
 
   // Virtual time: a step's replies are recorded in request order, its effects with the last, whatever

@@ -204,19 +204,45 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
   };
 
   // Deliveries wait in one FIFO, drained by one microtask: the same order as a microtask per
-  // message (publish order), without a microtask (and its async resource) per message.
-  let queuedTargets: Sub[][] = [];
-  let queuedMsgs: BusMsg[] = [];
+  // message (publish order), without a microtask (and its async resource) per message. What a
+  // delivery publishes joins the queue behind it and the same drain delivers it (a request's reply
+  // handed on at once keeps one drain going for a whole virtual-time run): a ring of slots, reused,
+  // grown only when more deliveries wait than it holds.
+  let ringTargets: Array<Sub[] | undefined> = new Array<undefined>(16).fill(undefined);
+  let ringMsgs: Array<BusMsg | undefined> = new Array<undefined>(16).fill(undefined);
+  let head = 0;
+  let waiting = 0;
   let draining = false;
+  const grow = (): void => {
+    const size = ringTargets.length;
+    const targets = new Array<Sub[] | undefined>(2 * size).fill(undefined);
+    const msgs = new Array<BusMsg | undefined>(2 * size).fill(undefined);
+    for (let i = 0; i < waiting; i++) {
+      targets[i] = ringTargets[(head + i) % size];
+      msgs[i] = ringMsgs[(head + i) % size];
+    }
+    ringTargets = targets;
+    ringMsgs = msgs;
+    head = 0;
+  };
   const drain = (): void => {
-    for (let i = 0; i < queuedMsgs.length; i++) deliver(queuedTargets[i]!, queuedMsgs[i]!);
-    queuedTargets = [];
-    queuedMsgs = [];
+    while (waiting > 0) {
+      const targets = ringTargets[head]!;
+      const msg = ringMsgs[head]!;
+      ringTargets[head] = undefined;
+      ringMsgs[head] = undefined;
+      head = (head + 1) % ringTargets.length;
+      waiting--;
+      deliver(targets, msg);
+    }
     draining = false;
   };
   const enqueueDelivery = (targets: Sub[], msg: BusMsg): void => {
-    queuedTargets.push(targets);
-    queuedMsgs.push(msg);
+    if (waiting === ringTargets.length) grow();
+    const slot = (head + waiting) % ringTargets.length;
+    ringTargets[slot] = targets;
+    ringMsgs[slot] = msg;
+    waiting++;
     if (draining) return;
     draining = true;
     queueMicrotask(drain);
@@ -309,54 +335,61 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     timeoutTimer?.unref();
   };
 
-  const request = (subject: string, data: Payload, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
+  /** `request` with callbacks (bus.ts `requestWith`): the reply or the error is handed on, no promise. */
+  const requestWith = (subject: string, data: Payload, reqOpts: RequestOptions, resolve: (reply: BusMsg) => void, reject: (error: unknown) => void): void => {
     const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    return new Promise<BusMsg>((resolve, reject) => {
+    try {
       if (state !== "open") throw new BusClosedError();
       checkSubject(subject);
       if (typeof data === "string") checkPayloadSize(subject, data, maxPayload);
-      const inbox = `_INBOX.mem.${nextInbox++}`;
-      let pending: PendingRequest | undefined;
-      const done = (): void => {
-        if (pending === undefined) return;
-        pending.sub.active = false;
-        inboxes.delete(inbox);
-        pending = undefined;
-        // the last pending request gone: no timer keeps the process alive
-        if (inboxes.size === 0) idleTimeout();
-      };
-      const sub: Sub = {
-        id: nextSubId++,
-        subject: inbox,
-        queue: undefined,
-        handler: (reply) => {
-          done();
-          resolve(reply);
-        },
-        active: true,
-      };
-      pending = {
-        sub,
-        subject,
-        timeoutMs,
-        deadline: performance.now() + timeoutMs,
-        reject: (error) => {
-          done();
-          reject(error);
-        },
-      };
-      inboxes.set(inbox, pending);
-      armTimeout(pending.deadline);
-      let receivers = 0;
-      try {
-        receivers = send(subject, data, inbox);
-      } catch (error) {
-        pending.reject(error);
-        return;
-      }
-      if (receivers === 0) pending.reject(new BusNoRespondersError({ subject }));
-    });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const inbox = `_INBOX.mem.${nextInbox++}`;
+    let pending: PendingRequest | undefined;
+    const done = (): void => {
+      if (pending === undefined) return;
+      pending.sub.active = false;
+      inboxes.delete(inbox);
+      pending = undefined;
+      // the last pending request gone: no timer keeps the process alive
+      if (inboxes.size === 0) idleTimeout();
+    };
+    const sub: Sub = {
+      id: nextSubId++,
+      subject: inbox,
+      queue: undefined,
+      handler: (reply) => {
+        done();
+        resolve(reply);
+      },
+      active: true,
+    };
+    pending = {
+      sub,
+      subject,
+      timeoutMs,
+      deadline: performance.now() + timeoutMs,
+      reject: (error) => {
+        done();
+        reject(error);
+      },
+    };
+    inboxes.set(inbox, pending);
+    armTimeout(pending.deadline);
+    let receivers = 0;
+    try {
+      receivers = send(subject, data, inbox);
+    } catch (error) {
+      pending.reject(error);
+      return;
+    }
+    if (receivers === 0) pending.reject(new BusNoRespondersError({ subject }));
   };
+
+  const request = (subject: string, data: Payload, reqOpts: RequestOptions = {}): Promise<BusMsg> =>
+    new Promise<BusMsg>((resolve, reject) => requestWith(subject, data, reqOpts, resolve, reject));
 
   const flush = (): Promise<void> => {
     if (state === "closed") return Promise.reject(new BusClosedError());
@@ -403,6 +436,7 @@ export const createMemoryBus = (opts: MemoryBusOptions = {}): MemoryBus => {
     },
     subscribe,
     request,
+    requestWith,
     flush,
     close,
   };

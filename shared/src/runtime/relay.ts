@@ -117,6 +117,24 @@ export const requestEither = <A, I>(
 };
 
 /**
+ * `requestEither` with callbacks: on a bus that offers `requestWith` (the memory bus) no promise is
+ * made and the reply is decoded and handed to `onDecoded` as it is delivered; elsewhere through
+ * `requestEither`. Bus errors go to `onError`.
+ */
+export const requestEitherWith = <A, I>(
+  bus: Bus,
+  subject: string,
+  payload: Parameters<Bus["request"]>[1],
+  replySchema: Schema.Schema<A, I>,
+  opts: RequestOptions,
+  onDecoded: (decoded: Either.Either<A, DecodeFailure>) => void,
+  onError: (error: unknown) => void,
+): void => {
+  if (bus.requestWith === undefined) requestEither(bus, subject, payload, replySchema, opts).then(onDecoded, onError);
+  else bus.requestWith(subject, payload, opts, (reply) => onDecoded(decodeMsg(replySchema, reply)), onError);
+};
+
+/**
  * Sends `payload` as a request and decodes the reply with `replySchema`. Rejects with the bus
  * errors (BusTimeoutError, BusNoRespondersError, …), with RemoteDecodeError when the responder
  * refused the payload, or with DecodeFailure when the reply does not decode.
@@ -204,26 +222,43 @@ export const relayCommands = <A, I, R>(
   deliver: (cmd: A, replyTo: string | undefined) => boolean | void,
   onReject: RejectListener | undefined,
 ): { sub: Subscription; respond: (replyTo: string, message: R | ErrorReply) => void; forget: (replyTo: string) => void } => {
+  // Requests answered later (a live block), by token; the one being delivered is `current` (actors
+  // answer during `deliver`: XState runs actions synchronously), kept out of the map.
   const waiting = new Map<string, BusMsg>();
   let seq = 0;
+  let current: string | undefined;
+  let currentMsg: BusMsg | undefined;
   const sub = relaySubscribe(bus, subject, schema, stats, (cmd, msg) => {
     let token: string | undefined;
     if (msg.reply !== undefined) {
       token = String(++seq);
-      waiting.set(token, msg);
+      current = token;
+      currentMsg = msg;
     }
     const later = deliver(cmd, token);
-    // Actors answer during `deliver` (XState runs actions synchronously); a request they leave
-    // unanswered (a notification sent as a request, a fenced accelerator) is not kept in memory.
-    if (token !== undefined && later !== true) waiting.delete(token);
+    // a request left unanswered (a notification sent as a request, a fenced accelerator) is not kept in memory
+    if (token !== undefined && later === true && current === token) waiting.set(token, msg);
+    current = undefined;
+    currentMsg = undefined;
   }, onReject);
-  const respond = (replyTo: string, message: R | ErrorReply) => {
+  /** The request `replyTo`, taken (answered or forgotten): from `current` or from the map. */
+  const take = (replyTo: string): BusMsg | undefined => {
+    if (replyTo === current) {
+      const msg = currentMsg;
+      current = undefined;
+      currentMsg = undefined;
+      return msg;
+    }
     const msg = waiting.get(replyTo);
+    if (msg !== undefined) waiting.delete(replyTo);
+    return msg;
+  };
+  const respond = (replyTo: string, message: R | ErrorReply) => {
+    const msg = take(replyTo);
     if (msg === undefined) return;
-    waiting.delete(replyTo);
     stats.sent++;
     msg.respond(typed(replySchema, message));
   };
-  return { sub, respond, forget: (replyTo: string) => void waiting.delete(replyTo) };
+  return { sub, respond, forget: (replyTo: string) => void take(replyTo) };
 };
 
