@@ -206,9 +206,9 @@ const liveFigure = async (o: BenchOptions): Promise<FigureResult> => {
             `${(100 * x.virtualMissRate).toFixed(1)}%`, x.virtualUxCost === null ? "-" : fmt(x.virtualUxCost),
           ]),
           notes: [
-            "lag = the scheduler handling a block's reply − the block's due completion, ms of run time (docs/live.md); from the scheduler's --json output",
-            "lag share = the summed lag over the accelerators' run time (4 × the duration): at queue depth 1, the time accelerators waited for their next block",
-            "virtual = `sdrm3 run` with the same scenario, hardware, policy and duration in one process (virtual time)",
+            "lag = when a block retired (its accelerator free again) − its due completion, ms of run time (docs/live.md); from the scheduler's --json output",
+            "lag share = the summed lag over the accelerators' run time (4 × the duration)",
+            "virtual = `sdrm3 run` with the same scenario, hardware, policy, duration and the live run's dispatch settings (live.dispatch) in one process (virtual time)",
           ],
         },
       ],

@@ -46,12 +46,12 @@ export const DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 0,
 
 /**
  * The dispatch defaults of a live run (`--clock live`, in one process or distributed): in live
- * time every dispatch costs a message and a wake-up, so blocks last about a quantum and each
- * accelerator holds a job's next block committed behind the running one (chosen from the
- * measurements in docs/live.md "Defaults of a live run"). A flag given wins over its default; the
- * chain default applies only with a queue.
+ * time every dispatch costs a message and a wake-up, so blocks last about a quantum of 2 ms; no
+ * queue (measured over NATS and in one process, a queue with a look-ahead did not lower the lag
+ * and cost UXCost: docs/live.md "Defaults of a live run"). A flag given wins over its default; the
+ * chain and look-ahead defaults apply only with a queue.
  */
-export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 2, queueDepth: 2, chainMs: 0, lookaheadMs: 1 };
+export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 2, queueDepth: 1, chainMs: 0 };
 
 /** The dispatch defaults of a run on the given clock. */
 export const dispatchDefaults = (live: boolean): DispatchSettings => (live ? LIVE_DISPATCH_DEFAULTS : DISPATCH_DEFAULTS);

@@ -119,7 +119,7 @@ describe("dispatch defaults of a live run (LIVE_DISPATCH_DEFAULTS)", () => {
     ...(live.lookaheadMs === undefined ? {} : { lookaheadMs: live.lookaheadMs }),
   };
   it("a live run without dispatch flags takes the live defaults; a virtual one keeps blocks of one layer and no queue", () => {
-    expect(live.queueDepth).toBeGreaterThan(1);
+    expect(live.quantumMs).toBeGreaterThan(0);
     expect(dispatchOptions({}, false)).toEqual({ blockSize: 1 });
     expect(dispatchOptions({}, true)).toEqual(liveOptions);
   });
@@ -129,8 +129,8 @@ describe("dispatch defaults of a live run (LIVE_DISPATCH_DEFAULTS)", () => {
     expect(dispatchOptions({ block: "4" }, true)).toEqual({ ...withoutQuantum, blockSize: 4 });
     expect(dispatchOptions({ quantum: "0.5ms" }, true)).toMatchObject({ quantumMs: 0.5 });
     expect(dispatchOptions({ queueDepth: "1" }, true)).toEqual({ blockSize: 1, quantumMs: live.quantumMs });
-    expect(dispatchOptions({ lookahead: "0.25ms" }, true)).toMatchObject({ lookaheadMs: 0.25 });
-    expect(dispatchOptions({ chain: "0" }, true)).not.toHaveProperty("chainMs");
+    expect(dispatchOptions({ queueDepth: "2", lookahead: "0.25ms" }, true)).toMatchObject({ queueDepth: 2, lookaheadMs: 0.25 });
+    expect(dispatchOptions({ queueDepth: "2", chain: "0" }, true)).not.toHaveProperty("chainMs");
     expect(() => dispatchOptions({ queueDepth: "1", chain: "1ms" }, true)).toThrow("--chain 1ms: a chain is committed into a dispatch queue; give --queue-depth 2 or more");
   });
 
