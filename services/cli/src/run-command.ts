@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { AUTO_QUANTUM_MS, dispatchOptions, parseClock, parseParams, parseSupernet } from "./flags";
+import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, dispatchOptions, parseClock, parseParams, parseSupernet } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
@@ -87,11 +87,11 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--duration <d>", "simulated time: 700ms, 10s, 1.5m (default: the policy's, see `sdrm3 list policies`: 700ms for xrbench, 10s otherwise)")
     .option("--seed <n>", "run seed (trigger draws)", "1")
     .option("--param <name=value>", "policy parameter, e.g. --param alpha=1.5 (repeatable)", collect)
-    .option("--block <layers|auto>", `block size B: layers per dispatch, 1 to 512 (default 1 = layer granularity); auto: quantum blocks of --quantum, default ${AUTO_QUANTUM_MS}ms`)
+    .option("--block <layers|auto>", `block size B: layers per dispatch, 1 to 512 (default 1 = layer granularity; with --clock live: quantum blocks of ${LIVE_DISPATCH_DEFAULTS.quantumMs}ms, docs/live.md); auto: quantum blocks of --quantum, default ${AUTO_QUANTUM_MS}ms`)
     .option("--quantum <d>", "quantum blocks: a job's layers grouped until their latency reaches d, e.g. 0.25ms or 250us (0: blocks of --block layers; docs/live.md)")
-    .option("--queue-depth <d>", "dispatch queues: blocks an accelerator may hold committed, 1 to 16 (default 1: no queue; live runs: 2; docs/architecture.md)")
+    .option("--queue-depth <d>", "dispatch queues: blocks an accelerator may hold committed, 1 to 16 (default 1: no queue; docs/architecture.md)")
     .option("--chain <d>", "bounded chains: with --queue-depth 2+, a job's next block is committed behind its own until the chain has run d, e.g. 0.5ms (default 0: off; docs/architecture.md)")
-    .option("--lookahead <d>", "with --queue-depth 2+: a busy accelerator takes a block only once its queue ends within d, e.g. 1ms (default: any room; live runs: LIVE_DISPATCH_DEFAULTS, docs/live.md)")
+    .option("--lookahead <d>", "with --queue-depth 2+: a busy accelerator takes a block only once its queue ends within d, e.g. 1ms (default: any room; docs/architecture.md)")
     .option("--json", "print one JSON object instead of tables")
     .option("--scenario-file <path>", "load scenarios from a JSON file (repeatable)", collect)
     .option("--hardware-file <path>", "load hardware configs from a JSON file (repeatable)", collect)

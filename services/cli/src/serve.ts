@@ -41,7 +41,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { blockRuleOptions, chainOptions, describeBlockRule, dispatchOptions, parseBlockRule, parseClock, parseParams, queueDepthOptions } from "./flags";
+import { LIVE_DISPATCH_DEFAULTS, blockRuleOptions, chainOptions, describeBlockRule, dispatchOptions, parseBlockRule, parseClock, parseParams, queueDepthOptions } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -421,7 +421,7 @@ const specOptions = (cmd: Command, scheduler: boolean): Command => {
     .option("--duration <d>", `simulated time${scheduler ? " (default: 700ms for xrbench, 10s otherwise)" : check}`)
     .option("--seed <n>", `run seed${scheduler ? " (default 1)" : check}`)
     .option("--block <layers|auto>", `block size B${scheduler ? " (default 1); auto: quantum blocks" : check}`)
-    .option("--quantum <d>", `quantum blocks: layers grouped until their latency reaches d, e.g. 0.25ms${scheduler ? " (default 0: blocks of --block layers)" : check}`)
+    .option("--quantum <d>", `quantum blocks: layers grouped until their latency reaches d, e.g. 0.25ms${scheduler ? ` (default 0: blocks of --block layers; with --clock live ${LIVE_DISPATCH_DEFAULTS.quantumMs}ms)` : check}`)
     .option("--queue-depth <d>", `dispatch queues: blocks an accelerator may hold committed${scheduler ? " (default 1: no queue)" : check}`)
     .option("--chain <d>", `bounded chains: a job's next block committed behind its own until the chain has run d, e.g. 0.5ms${scheduler ? " (default 0: off; needs --queue-depth 2+)" : check}`)
     .option("--lookahead <d>", `a busy accelerator takes a block only once its queue ends within d, e.g. 1ms${scheduler ? " (default: any room; needs --queue-depth 2+)" : check}`);
