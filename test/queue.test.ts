@@ -5,13 +5,10 @@
  * run replays; a queued block whose frame is dropped before it starts is cancelled (never booked);
  * depth 1 is the run without queues, byte for byte, and its log header has no queueDepth.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunEvent } from "@sdrm3/shared/contracts";
-import { connectNatsBus, type NatsBus } from "@sdrm3/shared/nats";
 import {
   EventRecorder,
   JsonlLogSink,
@@ -24,8 +21,7 @@ import {
   runScenario,
   simulateDirect,
 } from "@sdrm3/shared/runtime";
-import { natsTestOptions } from "@sdrm3/shared/testkit";
-import { comparable, directRun as directRunOf, expectEachFrameEndsOnce, expectReplays, recordedRun } from "./support/run-result";
+import { comparable, directRun as directRunOf, expectEachFrameEndsOnce, expectEnginesAgree, expectReplays, natsBusAndDir, recordedRun } from "./support/run-result";
 
 
 const directRun = (opts: RunOptions) => directRunOf(opts, "q");
@@ -35,15 +31,8 @@ const count = (events: ReadonlyArray<RunEvent>, tag: string, action?: string) =>
   events.filter((e) => e._tag === tag && (action === undefined || (e as { action?: string }).action === action)).length;
 
 describe("dispatch queues in virtual time", () => {
-  let bus: NatsBus;
-  const dir = mkdtempSync(join(tmpdir(), "sdrm3-queue-"));
-  beforeAll(async () => {
-    bus = await connectNatsBus({ ...natsTestOptions(), name: "queue-test" });
-  });
-  afterAll(async () => {
-    await bus?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const nats = natsBusAndDir("queue");
+  const dir = nats.dir;
 
   it.each([
     ["sdrm3", "AR_Assistant", "Dual_4K/WS_OS", 2],
@@ -53,20 +42,9 @@ describe("dispatch queues in virtual time", () => {
   ])("%s on %s (%s), depth %i: the direct engine, the actors on memory and over NATS agree event for event", async (policy, scenario, hardware, queueDepth) => {
     const opts = resolveRunSpec({ scenario, hardware, policy, durationMs: 300, seed: 2, queueDepth });
     expect(opts.queueDepth).toBe(queueDepth);
-    const direct = directRun(opts);
+    const direct = await expectEnginesAgree(opts, nats.bus, "q", policy !== "xrbench");
     const again = directRun(opts);
     expect(comparable(again.result)).toBe(comparable(direct.result));
-    const memEvents: RunEvent[] = [];
-    const onMemory = await runScenario({ ...opts, run: "q", onEvent: (e) => memEvents.push(e) });
-    expect(comparable(onMemory)).toBe(comparable(direct.result));
-    expect(memEvents).toEqual(direct.events);
-    const run = `q-${randomUUID().slice(0, 8)}`;
-    const natsEvents: string[] = [];
-    const onNats = await runScenario({ ...opts, bus, run, onEvent: (e) => natsEvents.push(JSON.stringify(e).replaceAll(run, "q")) });
-    expect(onNats.rejected).toBe(0);
-    expect(comparable(onNats)).toBe(comparable(direct.result));
-    expect(natsEvents).toEqual(direct.events.map((e) => JSON.stringify(e)));
-    expectEachFrameEndsOnce(direct.events, policy !== "xrbench");
     // the queue is in effect: the run differs from the same run at depth 1
     const flat = directRun(resolveRunSpec({ scenario, hardware, policy, durationMs: 300, seed: 2 }));
     expect(JSON.stringify(direct.events)).not.toBe(JSON.stringify(flat.events));

@@ -32,8 +32,6 @@ export interface DispatchSettings {
   readonly quantumMs: number;
   readonly queueDepth: number;
   readonly chainMs: number;
-  /** With a queue: a busy accelerator takes a block only once its queue ends within this (ms); undefined: any room. */
-  readonly lookaheadMs?: number;
 }
 
 /**
@@ -49,7 +47,7 @@ export const DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 0,
  * time every dispatch costs a message and a wake-up, so blocks last about a quantum of 2 ms; no
  * queue (measured over NATS and in one process, a queue with a look-ahead did not lower the lag
  * and cost UXCost: docs/live.md "Defaults of a live run"). A flag given wins over its default; the
- * chain and look-ahead defaults apply only with a queue.
+ * chain default applies only with a queue.
  */
 export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 2, queueDepth: 1, chainMs: 0 };
 
@@ -70,26 +68,27 @@ export const dispatchOptions = (
   };
 };
 
-/** `--lookahead d`: a duration of at most 1 s like `--chain`, 0 allowed (a busy accelerator takes no policy block: only chains queue). */
-export const parseLookahead = (text: string): number => {
+/**
+ * A dispatch duration flag (`--quantum`, `--chain`, `--lookahead`): a number with a unit, at most
+ * 1 s, `0.25ms`, `250us`, `0.001s`; `0` (with or without a unit) is 0. `meaning` ends the refusal.
+ */
+const parseDispatchDuration = (flag: string, text: string, example: string, meaning: string): number => {
   const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$/.exec(text);
   if (m !== null && Number(m[1]) === 0) return 0;
   const ms = m === null || m[2] === undefined ? Number.NaN : Number(m[1]) * QUANTUM_UNITS[m[2]]!;
-  if (!(Number.isFinite(ms) && ms <= MAX_QUANTUM_MS)) {
-    throw new CliInputError(`--lookahead: expected a duration of at most 1s such as 1ms or 500us (a busy accelerator takes a block only once its queue ends within it), got '${text}'`);
-  }
+  if (!(Number.isFinite(ms) && ms <= MAX_QUANTUM_MS)) throw new CliInputError(`${flag}: expected a duration of at most 1s such as ${example} (${meaning}), got '${text}'`);
   return ms;
 };
 
-/**
- * The run options of a look-ahead; refused without a dispatch queue. Not given: the defaults'
- * look-ahead when the run has a queue (none in virtual time: any room counts).
- */
+/** `--lookahead d`: 0 allowed (a busy accelerator takes no policy block: only chains queue). */
+export const parseLookahead = (text: string): number =>
+  parseDispatchDuration("--lookahead", text, "1ms or 500us", "a busy accelerator takes a block only once its queue ends within it");
+
+/** The run options of a look-ahead (none when not given: any room counts); refused without a dispatch queue. */
 export const lookaheadOptions = (text: string | undefined, queueDepth: string | undefined, defaults: DispatchSettings = DISPATCH_DEFAULTS): { lookaheadMs?: number } => {
-  const depth = parseQueueDepth(queueDepth, defaults);
-  const ms = text === undefined ? (depth >= 2 ? defaults.lookaheadMs : undefined) : parseLookahead(text);
-  if (ms === undefined) return {};
-  if (depth < 2) throw new CliInputError(`--lookahead ${text}: a look-ahead is into a dispatch queue; give --queue-depth 2 or more`);
+  if (text === undefined) return {};
+  const ms = parseLookahead(text);
+  if (parseQueueDepth(queueDepth, defaults) < 2) throw new CliInputError(`--lookahead ${text}: a look-ahead is into a dispatch queue; give --queue-depth 2 or more`);
   return { lookaheadMs: ms };
 };
 
@@ -112,16 +111,8 @@ export const queueDepthOptions = (text: string | undefined, defaults: DispatchSe
 };
 
 /** `--chain d`: the chain budget (docs/architecture.md "Dispatch queues"), a duration of at most 1 s like `--quantum`; `0` is off. */
-export const parseChain = (text: string | undefined): number => {
-  if (text === undefined) return 0;
-  const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$/.exec(text);
-  if (m !== null && Number(m[1]) === 0) return 0;
-  const ms = m === null || m[2] === undefined ? Number.NaN : Number(m[1]) * QUANTUM_UNITS[m[2]]!;
-  if (!(Number.isFinite(ms) && ms <= MAX_QUANTUM_MS)) {
-    throw new CliInputError(`--chain: expected a duration of at most 1s such as 0.5ms or 500us (a job's blocks committed behind its own for that much run time; 0: off), got '${text}'`);
-  }
-  return ms;
-};
+export const parseChain = (text: string | undefined): number =>
+  text === undefined ? 0 : parseDispatchDuration("--chain", text, "0.5ms or 500us", "a job's blocks committed behind its own for that much run time; 0: off");
 
 /**
  * The run options of a chain budget (none when off); refused without a dispatch queue (`--queue-depth`
@@ -144,15 +135,7 @@ const MAX_QUANTUM_MS = 1000;
 const QUANTUM_UNITS: Readonly<Record<string, number>> = { us: 0.001, "µs": 0.001, ms: 1, s: 1000 };
 
 /** `--quantum d`: a duration of at most 1 s, `0.25ms`, `250us`, `0.001s`; `0` (or `0ms`) is no quantum. */
-export const parseQuantum = (text: string): number => {
-  const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$/.exec(text);
-  const ms = m === null ? Number.NaN : Number(m[1]) * (m[2] === undefined ? Number.NaN : QUANTUM_UNITS[m[2]]!);
-  if (m !== null && Number(m[1]) === 0) return 0;
-  if (!(Number.isFinite(ms) && ms <= MAX_QUANTUM_MS)) {
-    throw new CliInputError(`--quantum: expected a duration of at most 1s such as 0.25ms or 250us (0: blocks of --block layers), got '${text}'`);
-  }
-  return ms;
-};
+export const parseQuantum = (text: string): number => parseDispatchDuration("--quantum", text, "0.25ms or 250us", "0: blocks of --block layers");
 
 /** How a run sizes its blocks: `quantumMs` > 0 (the latency a block reaches), else `blockSize` layers. */
 export interface BlockRule {

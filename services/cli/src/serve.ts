@@ -41,7 +41,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { LIVE_DISPATCH_DEFAULTS, blockRuleOptions, chainOptions, describeBlockRule, dispatchOptions, parseBlockRule, parseClock, parseParams, queueDepthOptions } from "./flags";
+import { LIVE_DISPATCH_DEFAULTS, describeBlockRule, dispatchOptions, parseClock, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -215,9 +215,8 @@ const executeRunService = async (role: "accelerator" | "workload", flags: Accele
           params: parseParams(assumed.param ?? []),
           durationMs: parseDuration(assumed.duration!),
           seed: parseSeed(assumed.seed!),
-          ...blockRuleOptions(parseBlockRule(assumed.block, assumed.quantum)),
-          ...queueDepthOptions(assumed.queueDepth),
-          ...chainOptions(assumed.chain, assumed.queueDepth),
+          // the roles do not use the dispatch settings: the flags given are checked against the spec
+          ...dispatchOptions(assumed, false),
         });
   const serveRun = async (resolved: ResolvedRun, signal: AbortSignal): Promise<void> => {
     tuneGcForSimulation(resolved.durationMs);

@@ -7,9 +7,8 @@ import { describe, expect, it } from "vitest";
 import type { BlockDispatch, TaskReleased } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { ModelCosts } from "../domain/types";
-import { resolvePolicy } from "../policies/catalogue";
-import { executeBlock } from "./accelerator-logic";
 import { type KernelConfig, type KernelEffect, SchedulerKernel } from "./scheduler-kernel";
+import { blockResultOf, oneModelKernel } from "./testing";
 
 const costs: ModelCosts = {
   model: "M",
@@ -19,20 +18,7 @@ const costs: ModelCosts = {
   energyMJ: [Float64Array.from([1, 1, 1, 1])],
 };
 
-const config = (over: Partial<KernelConfig> = {}): KernelConfig => ({
-  run: "chain",
-  mode: "exact",
-  policy: resolvePolicy("fcfs", {}),
-  models: [{ name: "M", periodMs: 10, dependsOn: [], costs }],
-  accelerators: [{ id: "acc0" }],
-  durationMs: 10,
-  baseTickMs: 10,
-  blockSize: 1,
-  missWindowMs: 1000,
-  queueDepth: 2,
-  chainMs: 2.5,
-  ...over,
-});
+const config = (over: Partial<KernelConfig> = {}): KernelConfig => oneModelKernel("chain", costs, { queueDepth: 2, chainMs: 2.5, ...over });
 
 const released: TaskReleased = {
   _tag: "task.released",
@@ -43,8 +29,6 @@ const released: TaskReleased = {
   skipped: [],
   nextAt: null,
 };
-
-const accel = new Map([["M", { cycles: costs.cycles[0]!, energyMJ: costs.energyMJ[0]! }]]);
 
 /** Runs the kernel to its end, answering every request at once; the dispatches and the events in order. */
 const drive = (cfg: KernelConfig) => {
@@ -68,9 +52,7 @@ const drive = (cfg: KernelConfig) => {
     }
     const m = r.message as BlockDispatch;
     log.push(`commit L${m.firstLayer} at ${m.at}${m.startAt === undefined ? "" : ` from ${m.startAt}`}`);
-    const reply = executeBlock(accel, m);
-    if (reply._tag !== "block.result") throw new Error(reply.message);
-    take(k.onReply(r.corr, reply));
+    take(k.onReply(r.corr, blockResultOf(costs, m)));
   }
   expect(k.finished).toBe(true);
   return { log, decisions: k.decisions, blocks: k.blocks, energy: k.blockEnergyMJ };

@@ -13,9 +13,8 @@ import { describe, expect, it } from "vitest";
 import type { BlockDispatch, TaskReleased } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { ModelCosts } from "../domain/types";
-import { resolvePolicy } from "../policies/catalogue";
-import { executeBlock } from "./accelerator-logic";
 import { type KernelConfig, type KernelEffect, SchedulerKernel } from "./scheduler-kernel";
+import { blockResultOf, oneModelKernel } from "./testing";
 
 /** One model of two layers (2 ms and 3 ms on the only accelerator), period 10 ms. */
 const costs: ModelCosts = {
@@ -26,19 +25,7 @@ const costs: ModelCosts = {
   energyMJ: [Float64Array.from([1, 1])],
 };
 
-const config = (over: Partial<KernelConfig> = {}): KernelConfig => ({
-  run: "live",
-  mode: "exact",
-  policy: resolvePolicy("fcfs", {}),
-  models: [{ name: "M", periodMs: 10, dependsOn: [], costs }],
-  accelerators: [{ id: "acc0" }],
-  durationMs: 20,
-  baseTickMs: 10,
-  blockSize: 1,
-  missWindowMs: 1000,
-  live: { speed: 1 },
-  ...over,
-});
+const config = (over: Partial<KernelConfig> = {}): KernelConfig => oneModelKernel("live", costs, { durationMs: 20, live: { speed: 1 }, ...over });
 
 type Request = Extract<KernelEffect, { kind: "request" }>;
 const requests = (effects: ReadonlyArray<KernelEffect>) => effects.filter((e): e is Request => e.kind === "request");
@@ -55,12 +42,7 @@ const released = (at: number, frame: number, nextAt: number | null): TaskRelease
   nextAt,
 });
 
-const accel = new Map([["M", { cycles: costs.cycles[0]!, energyMJ: costs.energyMJ[0]! }]]);
-const resultOf = (r: Request) => {
-  const reply = executeBlock(accel, r.message as BlockDispatch);
-  if (reply._tag !== "block.result") throw new Error(reply.message);
-  return reply;
-};
+const resultOf = (r: Request) => blockResultOf(costs, r.message as BlockDispatch);
 
 const held = { live: { speed: 1, releases: "held" } } as const;
 const events = (effects: ReadonlyArray<KernelEffect>, tag: string) => effects.filter((e) => e.kind === "event" && e.event._tag === tag);

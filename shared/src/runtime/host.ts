@@ -62,8 +62,6 @@ export interface AcceleratorHostOptions extends ServiceHostOptions {
   readonly canServe?: () => boolean;
   /** Wall-clock timers for live blocks (default: coarse setTimeout timers, runtime/live-clock). */
   readonly timers?: Timers;
-  /** Live: how long before a block's end its completion is reported (wall ms; default {@link DEFAULT_COMPLETION_LEAD_MS}). */
-  readonly completionLeadMs?: number;
 }
 
 export const hostAccelerator = (
@@ -74,7 +72,8 @@ export const hostAccelerator = (
   opts: AcceleratorHostOptions = {},
 ): Hosted => {
   const stats = newStats();
-  const armBlock = blockClock(opts.completionLeadMs ?? DEFAULT_COMPLETION_LEAD_MS, opts.timers);
+  // live blocks run back to back, each completion reported the lead ahead of its end (runtime/live-clock)
+  const armBlock = blockClock(DEFAULT_COMPLETION_LEAD_MS, opts.timers);
   const armed = new Set<TimerHandle>();
   let relay: ReturnType<typeof relayCommands<AccelCommand, unknown, AccelReply>> | undefined;
   // The fence, as the actor sees it: reported before every dispatch and timer it is handed.

@@ -40,39 +40,38 @@ export const SPIN_WINDOW_MS = 0.25;
 
 /**
  * The timer thread's code (a worker evaluated from this string, so it runs the same from the
- * bundle and from the sources). It sleeps on a shared word until the earliest due time the main
- * thread set (absolute ms since the epoch origin of `performance`) or until that time changes,
- * then posts the generation it fired for. `Atomics.wait` sleeps on a futex with a timeout precise
- * to tens of microseconds, where setTimeout's is a millisecond, and costs no CPU while it waits.
+ * bundle and from the sources). It sleeps on a shared generation word until the earliest due time
+ * the main thread set (absolute ms since the epoch origin of `performance`; +∞: none) or until the
+ * main thread stores a new one, then wakes the event loop with a message. `Atomics.wait` sleeps on
+ * a futex with a timeout precise to tens of microseconds, where setTimeout's is a millisecond, and
+ * costs no CPU while it waits. The thread lives as long as the process (unreferenced when idle).
  */
 const TIMER_THREAD = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { performance } = require("node:perf_hooks");
-const ctl = new Int32Array(workerData, 0, 2); // [generation, stop]
+const generation = new Int32Array(workerData, 0, 1);
 const due = new Float64Array(workerData, 8, 1);
 for (;;) {
-  const gen = Atomics.load(ctl, 0);
-  if (Atomics.load(ctl, 1) === 1) break;
+  const gen = Atomics.load(generation, 0);
   const left = due[0] - (performance.timeOrigin + performance.now());
   if (!(left > 0)) {
-    parentPort.postMessage(gen);
-    Atomics.wait(ctl, 0, gen); // until the main thread sets the next due time
-  } else if (Number.isFinite(left)) Atomics.wait(ctl, 0, gen, left);
-  else Atomics.wait(ctl, 0, gen);
+    parentPort.postMessage(null);
+    Atomics.wait(generation, 0, gen); // until the main thread sets the next due time
+  } else Atomics.wait(generation, 0, gen, left); // an infinite timeout waits until told
 }
 `;
 
 /**
  * Timers precise to tens of microseconds for live mode, without spinning. setTimeout has a 1 ms
- * granularity, far coarser than a block's latency; polling the event loop near a due time (what
- * this did before) kept a core busy and allocated enough to make the young-generation collector
- * pause the run every ~100 ms (docs/live.md "Timer precision"). Here one timer thread per process
+ * granularity, far coarser than a block's latency; polling the event loop for the last millisecond
+ * (what this did before) kept a core busy and allocated enough to make the young-generation
+ * collector pause the run every ~100 ms (docs/live.md "How it works"). Here one timer thread per process
  * sleeps until the earliest due time and wakes the event loop with a message; the callbacks run on
  * the main thread, in due order. While a timer is pending the thread keeps the process alive.
  */
 export class PreciseTimers {
   private readonly due: Array<{ readonly at: number; readonly fn: () => void }> = [];
-  private thread: { readonly worker: Worker; readonly ctl: Int32Array; readonly at: Float64Array } | undefined;
+  private thread: { readonly worker: Worker; readonly generation: Int32Array; readonly at: Float64Array } | undefined;
   private generation = 0;
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private holding = false;
@@ -145,10 +144,10 @@ export class PreciseTimers {
     if (at !== t.at[0]) {
       t.at[0] = at;
       this.generation = (this.generation + 1) | 0;
-      Atomics.store(t.ctl, 0, this.generation);
+      Atomics.store(t.generation, 0, this.generation);
     }
     if (at < this.sleepsTowards) {
-      Atomics.notify(t.ctl, 0);
+      Atomics.notify(t.generation, 0);
       this.sleepsTowards = at;
     } else this.sleepsTowards = Math.max(this.sleepsTowards, at);
     const holds = at !== Number.POSITIVE_INFINITY; // a sleeping thread with a due time keeps the process alive
@@ -161,13 +160,14 @@ export class PreciseTimers {
 
   private start() {
     const shared = new SharedArrayBuffer(16);
+    new Float64Array(shared, 8, 1)[0] = Number.POSITIVE_INFINITY; // no due time yet
     const worker = new Worker(TIMER_THREAD, { eval: true, workerData: shared, stdout: false, stderr: false });
     worker.on("message", () => {
       this.sleepsTowards = Number.POSITIVE_INFINITY; // having posted, the thread sleeps until told
       this.pump();
     });
     worker.unref();
-    return { worker, ctl: new Int32Array(shared, 0, 2), at: new Float64Array(shared, 8, 1) };
+    return { worker, generation: new Int32Array(shared, 0, 1), at: new Float64Array(shared, 8, 1) };
   }
 }
 
@@ -202,7 +202,7 @@ export const coarseAfter = (wallMs: number, fn: () => void): TimerHandle => {
  * the message path's budget. Measured over NATS on the 2-core machine with 7 processes: a dispatch
  * reaches its accelerator in 0.3 ms (p50) to 4 ms (p99) and a reply comes back as fast, so an
  * answer sent at the block's end reached the scheduler after its due time for almost every block
- * (docs/live.md "Completion lead").
+ * (docs/live.md "How it works").
  */
 export const DEFAULT_COMPLETION_LEAD_MS = 4;
 

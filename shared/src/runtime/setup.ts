@@ -4,7 +4,7 @@
  * accounting invariant is checked). Shared by the actor system (run.ts) and the direct engine.
  */
 import type { AccelModelCosts } from "../actors/accelerator-logic";
-import { MAX_QUEUE_DEPTH, checkLookaheadValue } from "../actors/kernel-queue";
+import { checkLookaheadValue, checkQueueDepthValue } from "../actors/kernel-queue";
 import { checkChainValue } from "../actors/kernel-chain";
 import type { KernelConfig, KernelMode, LiveSetting, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
@@ -291,31 +291,23 @@ export const checkQuantumMs = (quantumMs: number): number => {
   return quantumMs;
 };
 
-/** `ms` when it is a valid look-ahead (ms in [0, 1000]) for a run of queue depth `queueDepth` (≥ 2); throws RunConfigError otherwise. */
-export const checkLookaheadMs = (ms: number, queueDepth: number): number => {
+/** The kernel's own check of a run setting (actors/kernel-queue.ts, kernel-chain.ts), its refusal a RunConfigError. */
+const asRunConfig = <T>(check: () => T): T => {
   try {
-    return checkLookaheadValue(ms, queueDepth);
+    return check();
   } catch (e) {
     throw new RunConfigError((e as Error).message);
   }
 };
+
+/** `ms` when it is a valid look-ahead (ms in [0, 1000]) for a run of queue depth `queueDepth` (≥ 2); throws RunConfigError otherwise. */
+export const checkLookaheadMs = (ms: number, queueDepth: number): number => asRunConfig(() => checkLookaheadValue(ms, queueDepth));
 
 /** `chainMs` when it is a valid chain budget (ms in (0, 1000]) for a run of queue depth `queueDepth` (≥ 2); throws RunConfigError otherwise. */
-export const checkChainMs = (chainMs: number, queueDepth: number): number => {
-  try {
-    return checkChainValue(chainMs, queueDepth);
-  } catch (e) {
-    throw new RunConfigError((e as Error).message);
-  }
-};
+export const checkChainMs = (chainMs: number, queueDepth: number): number => asRunConfig(() => checkChainValue(chainMs, queueDepth));
 
 /** `queueDepth` when it is a valid dispatch queue depth (an integer in [1, MAX_QUEUE_DEPTH]); throws RunConfigError otherwise. */
-export const checkQueueDepth = (queueDepth: number): number => {
-  if (!(Number.isInteger(queueDepth) && queueDepth >= 1 && queueDepth <= MAX_QUEUE_DEPTH)) {
-    throw new RunConfigError(`dispatch queue depth: expected an integer in [1, ${MAX_QUEUE_DEPTH}], got ${queueDepth}`);
-  }
-  return queueDepth;
-};
+export const checkQueueDepth = (queueDepth: number): number => asRunConfig(() => checkQueueDepthValue(queueDepth));
 
 export class AccountingError extends Sdrm3Error {
   readonly _tag = "AccountingError";
