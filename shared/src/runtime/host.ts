@@ -279,6 +279,10 @@ export const hostScheduler = (
   // on a loaded machine), and a clock started earlier began the run with its first frames already
   // late. Until then it reads 0, so those answers arrive at run time 0 (docs/live.md).
   let startRequests: Set<number> | undefined;
+  // Nor before the timer thread runs (its start-up would be the first wake-up): it starts now.
+  let timersUp = false;
+  const timersReady = clock === undefined ? undefined : liveTimers().ready().then(() => void (timersUp = true));
+  const startClock = (c: LiveClock) => (timersUp ? c.start() : void timersReady?.then(() => stopped || c.start()));
   let wakeUp: TimerHandle | undefined;
   const wait = (until: number) => {
     wakeUp?.cancel();
@@ -365,7 +369,7 @@ export const hostScheduler = (
   const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>, resumed = false) => {
     if (input.kind === "start" && clock !== undefined) {
       startRequests = new Set(effects.flatMap((e) => (e.kind === "request" ? [e.corr] : [])));
-      if (startRequests.size === 0) clock.start();
+      if (startRequests.size === 0) startClock(clock);
     }
     if (!resumed && opts.observer !== undefined) record(opts.observer, input, at, effects);
     for (const e of effects) {
@@ -392,7 +396,7 @@ export const hostScheduler = (
                 const at = clock.now();
                 if (startRequests?.delete(e.corr) === true && startRequests.size === 0) {
                   startRequests = undefined;
-                  clock.start(); // the last first answer arrives at 0 too
+                  startClock(clock); // the last first answer arrives at 0 too
                 }
                 actor.send({ type: "reply", corr: e.corr, reply: decoded.right, at });
               }

@@ -81,6 +81,24 @@ describe("PreciseTimers (a timer thread, the last stretch polled)", () => {
   });
 });
 
+describe("PreciseTimers before and after its thread runs", () => {
+  it("a timer armed while the thread starts fires (a coarse stand-in), never early; ready() resolves once the thread runs", async () => {
+    const timers = new PreciseTimers();
+    const start = performance.now();
+    const firstAt = new Promise<number>((resolve) => timers.after(2, () => resolve(performance.now() - start)));
+    let up = false;
+    const ready = timers.ready().then(() => (up = true));
+    expect(up).toBe(false); // a worker takes tens of ms to start
+    expect(await firstAt).toBeGreaterThanOrEqual(2);
+    await ready;
+    const t1 = performance.now();
+    const laterAt = await new Promise<number>((resolve) => timers.after(1.5, () => resolve(performance.now() - t1)));
+    expect(laterAt).toBeGreaterThanOrEqual(1.5);
+    await timers.ready(); // once running, at once
+    expect(timers.pending).toBe(0);
+  });
+});
+
 describe("PreciseTimers under churn (the scheduler's pattern: cancel the wake-up, set the next one)", () => {
   it("every timer not cancelled fires, none early, whatever the order of arming, cancelling and re-arming", async () => {
     const timers = new PreciseTimers();

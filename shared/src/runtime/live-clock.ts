@@ -77,6 +77,20 @@ export class PreciseTimers {
   private holding = false;
   /** The latest due time the thread may be sleeping towards (stored since it was last woken; +∞: it sleeps until told). */
   private sleepsTowards = Number.POSITIVE_INFINITY;
+  /** Until the thread runs (it takes tens of ms to start), a coarse setTimeout stands in for it. */
+  private online = false;
+  private onlineWaiters: Array<() => void> = [];
+  private fallback: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Starts the timer thread, if it is not running, and resolves once it runs. A live run calls this
+   * before its clock starts: the thread's start-up (30–90 ms of a worker's Node environment on the
+   * 2-core machine) would otherwise fall on the run's first wake-up (docs/live.md).
+   */
+  ready(): Promise<void> {
+    this.thread ??= this.start();
+    return this.online ? Promise.resolve() : new Promise((resolve) => this.onlineWaiters.push(resolve));
+  }
 
   /** Calls `fn` once `wallMs` of wall time have passed. */
   after(wallMs: number, fn: () => void): TimerHandle {
@@ -108,6 +122,8 @@ export class PreciseTimers {
   // a wake-up for a due time since changed finds nothing due and only arms again
   private readonly pump = () => {
     this.immediate = undefined;
+    clearTimeout(this.fallback);
+    this.fallback = undefined;
     const now = performance.now();
     while (this.due.length > 0 && this.due[0]!.at <= now) this.due.shift()!.fn();
     this.arm();
@@ -150,6 +166,10 @@ export class PreciseTimers {
       Atomics.notify(t.generation, 0);
       this.sleepsTowards = at;
     } else this.sleepsTowards = Math.max(this.sleepsTowards, at);
+    if (!this.online) {
+      clearTimeout(this.fallback);
+      this.fallback = at === Number.POSITIVE_INFINITY ? undefined : setTimeout(this.pump, Math.max(0, at - performance.timeOrigin - performance.now()));
+    }
     const holds = at !== Number.POSITIVE_INFINITY; // a sleeping thread with a due time keeps the process alive
     if (holds !== this.holding) {
       this.holding = holds;
@@ -165,6 +185,11 @@ export class PreciseTimers {
     worker.on("message", () => {
       this.sleepsTowards = Number.POSITIVE_INFINITY; // having posted, the thread sleeps until told
       this.pump();
+    });
+    worker.once("online", () => {
+      this.online = true;
+      for (const resolve of this.onlineWaiters.splice(0)) resolve();
+      this.pump(); // hands the pending due time (if any) from the stand-in timer to the thread
     });
     worker.unref();
     return { worker, generation: new Int32Array(shared, 0, 1), at: new Float64Array(shared, 8, 1) };
