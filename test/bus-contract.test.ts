@@ -16,6 +16,7 @@ import {
   BusTimeoutError,
   DEFAULT_MAX_PAYLOAD_BYTES,
   PayloadTooLargeError,
+  publishSoon,
   subjectMatches,
   utf8ByteLength,
 } from "../shared/src/runtime/bus";
@@ -383,6 +384,66 @@ describe.each([memoryImpl, natsImpl])("Bus contract: $kind", (impl) => {
     expect(error).toBeInstanceOf(BusNoRespondersError);
     expect(error).toMatchObject({ _tag: "BusNoRespondersError", subject: `${subj}nobody` });
     expect(timerFired).toBe(false);
+  });
+
+  it("publishSoon keeps its messages in order with publish and sends what it holds on flush or after a few ms", async () => {
+    await setup();
+    const got: string[] = [];
+    bus.subscribe(`${subj}soon.>`, (m) => {
+      got.push(m.data);
+    });
+    await bus.flush();
+    publishSoon(bus, `${subj}soon.a`, "1");
+    publishSoon(bus, `${subj}soon.b`, "2");
+    bus.publish(`${subj}soon.a`, "3"); // sends what is held first
+    publishSoon(bus, `${subj}soon.c`, "4");
+    await bus.flush(); // sends what is held
+    await waitFor("4 messages", () => got.length === 4);
+    expect(got).toEqual(["1", "2", "3", "4"]);
+    publishSoon(bus, `${subj}soon.a`, "5"); // nothing else sent: held at most a few ms
+    await waitFor("the held message", () => got.length === 5);
+    expect(thrownBy(() => publishSoon(bus, `${subj}soon.*`, "{}"))).toBeInstanceOf(BusInvalidSubjectError);
+  });
+
+  it("requestWith hands the reply or the failure to its callbacks, never throws", async () => {
+    await setup();
+    const requestWith = bus.requestWith!;
+    expect(requestWith).toBeTypeOf("function");
+    bus.subscribe(`${subj}cb`, (m) => m.respond(`re:${m.data}`));
+    await bus.flush();
+    const outcome = (subject: string, timeoutMs = 2_000) =>
+      new Promise<unknown>((resolve) => {
+        requestWith(subject, "x", { timeoutMs }, (reply) => resolve(reply.data), resolve);
+      });
+    expect(await outcome(`${subj}cb`)).toBe("re:x");
+    expect(await outcome(`${subj}nobody-cb`)).toBeInstanceOf(BusNoRespondersError);
+    expect(await outcome(`${subj}x.*`)).toBeInstanceOf(BusInvalidSubjectError);
+    bus.subscribe(`${subj}mute`, () => undefined);
+    expect(await outcome(`${subj}mute`, 100)).toBeInstanceOf(BusTimeoutError);
+  });
+
+  it("ignores a reply that comes after its request timed out; later requests are answered", async () => {
+    await setup();
+    const responder = await peer();
+    let n = 0;
+    responder.subscribe(`${subj}slow`, (m) => {
+      const delay = n++ === 0 ? 300 : 0; // the first answer comes after its request gave up
+      setTimeout(() => m.respond(`answer ${n}`), delay);
+    });
+    await responder.flush();
+    expect(await rejectionOf(bus.request(`${subj}slow`, "{}", { timeoutMs: 100 }))).toBeInstanceOf(BusTimeoutError);
+    await new Promise((r) => setTimeout(r, 350)); // the late answer arrives and finds no one waiting
+    expect((await bus.request(`${subj}slow`, "{}", { timeoutMs: 2_000 })).data).toBe("answer 2");
+    expect(errors).toEqual([]);
+  });
+
+  it("rejects a pending request with BusClosedError when closed", async () => {
+    await setup();
+    bus.subscribe(`${subj}never`, () => undefined);
+    await bus.flush();
+    const pending = bus.request(`${subj}never`, "{}", { timeoutMs: 10_000 });
+    await bus.close();
+    expect(await rejectionOf(pending)).toBeInstanceOf(BusClosedError);
   });
 
   it("refuses an oversized payload with PayloadTooLargeError (1 MiB default limit)", async () => {

@@ -21,7 +21,7 @@
  */
 
 import { isIP } from "node:net";
-import { connect, credsAuthenticator, errors as natsErrors, nkeyAuthenticator, nkeys } from "@nats-io/transport-node";
+import { connect, createInbox, credsAuthenticator, errors as natsErrors, nkeyAuthenticator, nkeys } from "@nats-io/transport-node";
 import type { ConnectionOptions, Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
 import {
   BusClosedError,
@@ -190,6 +190,9 @@ const authenticator = (opts: NatsBusOptions): Pick<ConnectionOptions, "authentic
   return {};
 };
 
+/** How long `publishSoon` may hold a message (ms). */
+export const HOLD_MS = 5;
+
 export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => {
   const onError = opts.onError ?? consoleBusErrorHandler;
   const drainTimeoutMs = opts.drainTimeoutMs ?? 5_000;
@@ -251,17 +254,55 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     if (closing || nc.isClosed()) throw new BusClosedError();
   };
 
+  // Subjects this bus already checked (the run's subjects, used again and again); reply inboxes are
+  // checked each time (each is new). Cleared when it grows past a bound.
+  const checked = new Set<string>();
+  const checkSubject = (subject: string): void => {
+    if (checked.has(subject)) return;
+    checkPublishSubject(subject);
+    if (checked.size >= 4096) checked.clear();
+    checked.add(subject);
+  };
+
+  // Messages published with `publishSoon` (observers' events), held until this bus next sends
+  // anything, `flush`es or closes, or HOLD_MS pass: a step's events leave in the same socket write
+  // as the next dispatch, in order with it.
+  const held: Array<readonly [string, string]> = [];
+  let heldTimer: ReturnType<typeof setTimeout> | undefined;
+  const releaseHeld = (): void => {
+    clearTimeout(heldTimer);
+    heldTimer = undefined;
+    for (const [subject, data] of held.splice(0)) {
+      try {
+        nc.publish(subject, data);
+      } catch (error) {
+        reportBusError(onError, mapSendError(error, subject, data), { kind: "transport", subject });
+      }
+    }
+  };
+
   /** Publishes; still allowed while `close()` drains (handlers may answer), refused once closed. */
-  const send = (subject: string, payload: Payload): void => {
+  const send = (subject: string, payload: Payload, once = false): void => {
     if (nc.isClosed()) throw new BusClosedError();
     const data = textOf(payload);
-    checkPublishSubject(subject);
+    if (once) checkPublishSubject(subject);
+    else checkSubject(subject);
     checkPayloadSize(subject, data, limit());
+    if (held.length > 0) releaseHeld();
     try {
       nc.publish(subject, data);
     } catch (error) {
       throw mapSendError(error, subject, data);
     }
+  };
+
+  const publishSoon = (subject: string, payload: Payload): void => {
+    if (nc.isClosed()) throw new BusClosedError();
+    const data = textOf(payload);
+    checkSubject(subject);
+    checkPayloadSize(subject, data, limit());
+    held.push([subject, data]);
+    heldTimer ??= setTimeout(releaseHeld, HOLD_MS);
   };
 
   const toBusMsg = (m: Msg): BusMsg => {
@@ -272,7 +313,7 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
       reply,
       respond: (response: Payload): boolean => {
         if (reply === undefined) return false;
-        send(reply, response);
+        send(reply, response, true);
         return true;
       },
     };
@@ -313,27 +354,76 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     };
   };
 
-  const request = async (subject: string, payload: Payload, reqOpts: RequestOptions = {}): Promise<BusMsg> => {
+  // Requests share one reply subscription and settle by token (`<inbox>.<n>`): the client's own
+  // request builds a random token, a timeout promise and, when it ends, an Error per request (≈ 5 %
+  // of a NATS scheduler's CPU, docs/performance.md). A reply after the timeout finds no one waiting.
+  type Waiting = { readonly subject: string; readonly onReply: (m: BusMsg) => void; readonly onError: (e: unknown) => void; readonly timer: ReturnType<typeof setTimeout> };
+  const waiting = new Map<string, Waiting>();
+  let inbox: string | undefined;
+  let nextToken = 0;
+  const replyInbox = (): string => {
+    if (inbox !== undefined) return inbox;
+    const prefix = createInbox(opts.inboxPrefix);
+    nc.subscribe(`${prefix}.*`, {
+      callback: (err, m) => {
+        if (err !== null) return reportBusError(onError, err, { kind: "transport", subject: prefix });
+        const token = m.subject.slice(prefix.length + 1);
+        const w = waiting.get(token);
+        if (w === undefined) return;
+        waiting.delete(token);
+        clearTimeout(w.timer);
+        // the server's "no responders" status: an empty message with code 503
+        try {
+          if (m.data.length === 0 && m.headers?.code === 503) w.onError(new BusNoRespondersError({ subject: w.subject }));
+          else w.onReply(toBusMsg(m));
+        } catch (error) {
+          handlerErrors++;
+          reportBusError(onError, error, { kind: "handler", subject: w.subject });
+        }
+      },
+    });
+    return (inbox = prefix);
+  };
+  void nc.closed().then(() => {
+    for (const [token, w] of waiting) {
+      waiting.delete(token);
+      clearTimeout(w.timer);
+      w.onError(new BusClosedError());
+    }
+  });
+
+  const requestWith = (subject: string, payload: Payload, reqOpts: RequestOptions, onReply: (m: BusMsg) => void, onFail: (e: unknown) => void): void => {
     const data = textOf(payload);
     const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    ensureOpen();
-    checkPublishSubject(subject);
-    checkPayloadSize(subject, data, limit());
     try {
-      return toBusMsg(await nc.request(subject, data, { timeout: timeoutMs }));
+      ensureOpen();
+      checkSubject(subject);
+      checkPayloadSize(subject, data, limit());
     } catch (error) {
-      if (error instanceof natsErrors.TimeoutError) throw new BusTimeoutError({ subject, timeoutMs });
-      if (error instanceof natsErrors.NoRespondersError) throw new BusNoRespondersError({ subject });
-      if (error instanceof natsErrors.RequestError) {
-        if (error.isNoResponders()) throw new BusNoRespondersError({ subject });
-        if (error.cause instanceof natsErrors.TimeoutError) throw new BusTimeoutError({ subject, timeoutMs });
-        throw mapSendError(error.cause ?? error, subject, data);
-      }
-      throw mapSendError(error, subject, data);
+      onFail(error);
+      return;
+    }
+    const reply = `${replyInbox()}.${(nextToken++).toString(36)}`;
+    const token = reply.slice(inbox!.length + 1);
+    const timer = setTimeout(() => {
+      if (waiting.delete(token)) onFail(new BusTimeoutError({ subject, timeoutMs }));
+    }, timeoutMs);
+    waiting.set(token, { subject, onReply, onError: onFail, timer });
+    if (held.length > 0) releaseHeld();
+    try {
+      nc.publish(subject, data, { reply });
+    } catch (error) {
+      waiting.delete(token);
+      clearTimeout(timer);
+      onFail(mapSendError(error, subject, data));
     }
   };
 
+  const request = (subject: string, payload: Payload, reqOpts: RequestOptions = {}): Promise<BusMsg> =>
+    new Promise((resolve, reject) => requestWith(subject, payload, reqOpts, resolve, reject));
+
   const flush = async (): Promise<void> => {
+    releaseHeld();
     try {
       await nc.flush();
     } catch (error) {
@@ -344,6 +434,7 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
   const close = (): Promise<void> => {
     if (closePromise !== undefined) return closePromise;
     closing = true;
+    releaseHeld();
     closePromise = (async (): Promise<void> => {
       if (nc.isClosed()) return;
       // Drain, but never fail or hang: a drain needs the server, and we reconnect forever.
@@ -374,9 +465,11 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     get handlerErrors() {
       return handlerErrors;
     },
-    publish: send,
+    publish: (subject, payload) => send(subject, payload),
+    publishSoon,
     subscribe,
     request,
+    requestWith,
     flush,
     close,
   };

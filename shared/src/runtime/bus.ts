@@ -88,6 +88,13 @@ export interface Bus {
    * whitespace, wildcard), PayloadTooLargeError, BusClosedError.
    */
   publish(subject: string, data: Payload): void;
+  /**
+   * Optional: `publish` for observers (the scheduler's events), which the bus may hold for a few
+   * milliseconds and send with the next message it sends (one socket write instead of two); order
+   * with everything else this bus publishes is kept, and `flush`/`close` send what it holds. Same
+   * checks and errors as `publish`. Callers without it publish.
+   */
+  publishSoon?(subject: string, data: Payload): void;
   /** `subject` may use NATS wildcards: `*` (one token) and `>` (one or more trailing tokens). */
   subscribe(subject: string, handler: (msg: BusMsg) => void, opts?: SubscribeOptions): Subscription;
   /**
@@ -96,9 +103,9 @@ export interface Bus {
    */
   request(subject: string, data: Payload, opts?: RequestOptions): Promise<BusMsg>;
   /**
-   * Optional, in-process buses only (the memory bus): `request` with callbacks instead of a promise
-   * — the same checks, reply and errors, `onReply` called as the reply is delivered (no promise, no
-   * microtask hop per request: runtime/relay.ts `requestEitherWith`). Callers fall back to `request`.
+   * Optional: `request` with callbacks instead of a promise — the same checks, reply and errors,
+   * `onReply` called as the reply is delivered (no promise, no microtask hop per request:
+   * runtime/relay.ts `requestEitherWith`). Callers fall back to `request`.
    */
   requestWith?(subject: string, data: Payload, opts: RequestOptions, onReply: (reply: BusMsg) => void, onError: (error: unknown) => void): void;
   /** Resolves when everything published so far has been delivered (memory) / acknowledged by the server (NATS). */
@@ -106,6 +113,10 @@ export interface Bus {
   /** Drains: pending deliveries finish, then the bus refuses all further use. Idempotent. */
   close(): Promise<void>;
 }
+
+/** `bus.publishSoon` where the bus has it, else `bus.publish`. */
+export const publishSoon = (bus: Bus, subject: string, data: Payload): void =>
+  bus.publishSoon === undefined ? bus.publish(subject, data) : bus.publishSoon(subject, data);
 
 /** Same default as the NATS client. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 1_000;

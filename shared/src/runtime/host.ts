@@ -30,7 +30,7 @@ import { schedulerMachine } from "../actors/scheduler";
 import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
-import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, typed } from "./bus";
+import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, publishSoon, typed } from "./bus";
 import { DEFAULT_COMPLETION_LEAD_MS, type LiveClock, type TimerHandle, type Timers, blockClock, liveClock, liveTimers } from "./live-clock";
 import type { DecodeFailure } from "./codec";
 import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEitherWith } from "./relay";
@@ -411,7 +411,7 @@ export const hostScheduler = (
           break;
         case "event":
           opts.onEvent?.(e.event);
-          if (publishEvents) bus.publish(eventSubject(e.event._tag), typed(RunEvent, e.event));
+          if (publishEvents) publishSoon(bus, eventSubject(e.event._tag), typed(RunEvent, e.event));
           break;
         case "wait":
           wait(e.until);
