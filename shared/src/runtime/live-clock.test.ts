@@ -2,6 +2,7 @@
  * The live clock's timers (docs/live.md): an accelerator's block clock (blocks back to back, each
  * completion reported a lead before its end) and the precise timers the scheduler wakes up with.
  */
+import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { type Timers, PreciseTimers, blockClock } from "./live-clock";
@@ -96,6 +97,14 @@ describe("PreciseTimers before and after its thread runs", () => {
     expect(laterAt).toBeGreaterThanOrEqual(1.5);
     await timers.ready(); // once running, at once
     expect(timers.pending).toBe(0);
+  });
+
+  it("a process with nothing else to do stays up until the thread it waits for runs", () => {
+    // the thread is unreferenced while idle; a pending ready() holds the process (a live run awaits it)
+    const source = `import { PreciseTimers } from ${JSON.stringify(new URL("./live-clock.ts", import.meta.url).pathname)};
+new PreciseTimers().ready().then(() => console.log("thread running"));`;
+    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", source], { encoding: "utf8", timeout: 60_000 });
+    expect(out.trim()).toBe("thread running");
   });
 });
 

@@ -89,7 +89,9 @@ export class PreciseTimers {
    */
   ready(): Promise<void> {
     this.thread ??= this.start();
-    return this.online ? Promise.resolve() : new Promise((resolve) => this.onlineWaiters.push(resolve));
+    if (this.online) return Promise.resolve();
+    this.thread.worker.ref(); // someone waits for it: the process stays up until it runs
+    return new Promise((resolve) => this.onlineWaiters.push(resolve));
   }
 
   /** Calls `fn` once `wallMs` of wall time have passed. */
@@ -188,6 +190,7 @@ export class PreciseTimers {
     });
     worker.once("online", () => {
       this.online = true;
+      if (!this.holding) worker.unref();
       for (const resolve of this.onlineWaiters.splice(0)) resolve();
       this.pump(); // hands the pending due time (if any) from the stand-in timer to the thread
     });
