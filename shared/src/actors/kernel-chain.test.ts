@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import type { BlockDispatch, TaskReleased } from "../contracts/messages";
 import { PROTOCOL_VERSION } from "../contracts/messages";
 import type { ModelCosts } from "../domain/types";
+import { resolvePolicy } from "../policies";
+import type { Policy } from "../policies/types";
 import { type KernelConfig, type KernelEffect, SchedulerKernel } from "./scheduler-kernel";
 import { blockResultOf, oneModelKernel } from "./testing";
 
@@ -41,6 +43,7 @@ const drive = (cfg: KernelConfig) => {
       if (e.kind === "event" && e.event._tag === "decision" && e.event.action === "dispatch") log.push(`decide L${e.event.firstLayer} at ${e.event.at}`);
       if (e.kind === "event" && e.event._tag === "block.dispatched") log.push(`start L${e.event.firstLayer} at ${e.event.at}`);
       if (e.kind === "event" && e.event._tag === "frame.ended") log.push(`end ${e.event.outcome} at ${e.event.at}`);
+      if (e.kind === "event" && e.event._tag === "decision" && e.event.action === "drop") log.push(`drop at ${e.event.at}`);
     }
   };
   take(k.start());
@@ -95,4 +98,30 @@ describe("bounded chains in the kernel", () => {
     expect(decisions).toBe(1);
     expect(log.at(-1)).toBe("end onTime at 4");
   });
+
+  it("a frame dropped while its chain's next block waits in the queue: that block is cancelled, never booked; the running one finishes; the frame ends once", () => {
+    // fcfs, except that from 1 ms on it drops the frame while it runs (a policy may drop a started job)
+    const fcfs = resolvePolicy("fcfs", {});
+    const dropper: Policy = {
+      ...fcfs,
+      decide: (view) => {
+        const job = view.models[0]!.queue.find((j) => j.running);
+        return view.now >= 1 && job !== undefined ? { dispatches: [], drops: [{ job: job.id, reason: "dropped for the test" }] } : fcfs.decide(view);
+      },
+    };
+    const { log, decisions, blocks, energy } = drive(config({ policy: dropper }));
+    expect(log).toEqual([
+      "decide L0 at 0",
+      "commit L0 at 0",
+      "start L0 at 0",
+      "commit L1 at 0 from 1",
+      "start L1 at 1", // L1 was queued behind L0: it starts when L0 retires
+      "commit L2 at 1 from 2", // the chain goes on behind L1 before the policy decides
+      "drop at 1", // the policy drops the frame: L2, queued, is cancelled; L1 runs on
+      "end dropped at 1",
+    ]);
+    // L2 was committed and answered but never started: not booked, no energy; the frame ended once
+    expect({ decisions, blocks, energy }).toEqual({ decisions: 2, blocks: 2, energy: 2 });
+  });
 });
+
