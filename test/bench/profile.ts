@@ -50,12 +50,12 @@ export const componentOf = (f: CallFrame): string | undefined => {
   if (fn === "(root)") return "root";
   if (url === "") return undefined;
   if (url.includes("/node_modules/xstate/")) return "XState";
-  if (url.includes("/node_modules/effect/") || url.includes("/shared/src/runtime/typed-bus.ts")) return "schema decoding (Effect + decodeJson, JSON.parse)";
+  if (url.includes("/node_modules/effect/") || url.includes("/shared/src/runtime/codec.ts")) return "schema decoding (Effect + decodeJson, JSON.parse)";
   if (url.includes("/node_modules/@nats-io/")) return "NATS client";
   if (url.includes("/node_modules/tsx/") || url.includes("esbuild")) return "tsx";
   if (url.includes("/shared/src/runtime/memory-bus.ts") || url.includes("/shared/src/runtime/bus.ts")) return "bus (in-memory)";
   if (url.includes("/shared/src/runtime/host.ts")) return "actor host (relay, JSON.stringify)";
-  if (url.includes("/shared/src/actors/scheduler-kernel.ts")) return "scheduler kernel";
+  if (/\/shared\/src\/actors\/(scheduler-kernel|kernel-[a-z-]+)\.ts\b/.test(url)) return "scheduler kernel";
   if (url.includes("/shared/src/actors/")) return "machines and actor logic";
   if (url.includes("/shared/src/policies/")) return "policy (sdrm3)";
   if (url.includes("/shared/src/domain/")) return "metrics / domain";
