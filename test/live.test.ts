@@ -108,6 +108,15 @@ describe("live mode on the in-memory bus", () => {
     expect(liveFigures(1, replay.kernel.lagMs, replay.kernel.cfg.accelerators.length * opts.durationMs).lag).toEqual(result.live!.lag); // the same lag, block by block
   }, 180_000);
 
+  it("a tuned live run tunes (its look-aheads run in virtual time) and accounts every frame once", async () => {
+    const opts: RunOptions = { ...resolveRunSpec({ scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", tune: true, durationMs: 300, seed: 3 }), live: { speed: 1 } };
+    const live = await runScenario(opts);
+    expect(live.tuning.length).toBeGreaterThan(0);
+    expect(live.tuning[0]!.at).toBe(0);
+    expect(live.summary.onTime + live.summary.late + live.summary.dropped).toBe(live.summary.released);
+    expect(live.summary.released).toBeGreaterThan(0);
+  }, 180_000);
+
   it("the direct engine and the xrbench policy refuse live mode", async () => {
     expect(() => simulateDirect({ ...spec(), live: { speed: 1 } })).toThrow(/virtual time only/);
     await expect(runScenario({ ...spec("xrbench"), live: { speed: 1 } })).rejects.toThrow(/xrbench policy reproduces the XRBench runtime in virtual time/);
