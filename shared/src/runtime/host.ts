@@ -431,8 +431,12 @@ export const hostScheduler = (
     systemId: "scheduler",
   });
   const control = (op: RunControl["op"], reason?: string) => publishRunControl(bus, run, op, reason);
+  let registerTimer: ReturnType<typeof setTimeout> | undefined;
+  // one subscription, with the error listener: XState rethrows an actor's error as unhandled (a crash
+  // after the run has already failed cleanly) when any of its subscriptions has none
   actor.subscribe({
     next: (snap) => {
+      if (registerTimer !== undefined && snap.value !== "registering") clearTimeout(registerTimer);
       if (snap.status !== "done") return;
       if (snap.value === "finished") settle?.resolve({ kernel: new SchedulerKernel(snap.context.kernel), stats });
       else settle?.reject(new RunFailedError(snap.context.error ?? "run failed"));
@@ -444,7 +448,6 @@ export const hostScheduler = (
     if (r._tag === "accel.register") actor.send({ type: "accel.registered", acc: r.acc });
     else for (const model of r.models) actor.send({ type: "task.registered", model });
   }, opts.onReject);
-  let registerTimer: ReturnType<typeof setTimeout> | undefined;
   if (opts.registerTimeoutMs !== undefined) {
     const ms = opts.registerTimeoutMs;
     registerTimer = setTimeout(() => {
@@ -466,9 +469,6 @@ export const hostScheduler = (
       settle?.reject(new RunFailedError(`run ${run}: not everything registered within the register timeout (${ms} ms); never registered: ${missing.join("; ")}`));
     }, ms);
   }
-  actor.subscribe((snap) => {
-    if (registerTimer !== undefined && snap.value !== "registering") clearTimeout(registerTimer);
-  });
   actor.start();
   control("discover");
   const stop = () => {
