@@ -69,6 +69,16 @@ export const dispatchOptions = (
 };
 
 /**
+ * `--block` / `--quantum` given for a policy that dispatches whole frames (`granularity: "model"`,
+ * xrbench): refused, as a flag that would change nothing (the run was the same with or without it).
+ */
+export const checkBlockFlagsApply = (flags: { readonly block?: string; readonly quantum?: string }, policy: { readonly name: string; readonly granularity: "model" | "block" }): void => {
+  if (policy.granularity !== "model") return;
+  const given = [flags.block === undefined ? undefined : "--block", flags.quantum === undefined ? undefined : "--quantum"].filter((f) => f !== undefined);
+  if (given.length > 0) throw new CliInputError(`${given.join(" and ")}: policy ${policy.name} dispatches each frame as one whole-model job, so block sizes do not apply; leave ${given.length > 1 ? "them" : "it"} out`);
+};
+
+/**
  * A dispatch duration flag (`--quantum`, `--chain`, `--lookahead`): a number with a unit, at most
  * 1 s, `0.25ms`, `250us`, `0.001s`; `0` (with or without a unit) is 0. `meaning` ends the refusal.
  */

@@ -15,6 +15,10 @@ import { sdrm3 } from "./testing";
 const RUN = ["run", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "50ms"];
 const COMPARE = ["compare", "--scenarios", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policies", "sdrm3", "--duration", "50ms", "--jobs", "1"];
 
+const XRBENCH = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "xrbench", "--duration", "50ms"];
+const XRBENCH_REFUSAL = (flags: string, pronoun: string) =>
+  `sdrm3: ${flags}: policy xrbench dispatches each frame as one whole-model job, so block sizes do not apply; leave ${pronoun} out\n`;
+
 /** Exit 2, nothing on stdout, no stack trace; the message (stderr). */
 const refused = async (...argv: string[]): Promise<string> => {
   const r = await sdrm3(...argv);
@@ -77,6 +81,11 @@ describe("the CLI refuses bad quantum flags (exit 2, naming the flag)", () => {
     ["run --block auto --quantum 0", [...RUN, "--block", "auto", "--quantum", "0"], "sdrm3: --quantum 0: --block auto asks for quantum blocks; give a quantum above 0, or --block <layers> without --quantum\n"],
     ["run --block autox", [...RUN, "--block", "autox"], "sdrm3: --block: expected a positive integer of at most 512 (layers per block), got 'autox'\n"],
     ["compare --quantum -1ms", [...COMPARE, "--quantum", "-1ms"], "sdrm3: --quantum: expected a duration of at most 1s such as 0.25ms or 250us (0: blocks of --block layers), got '-1ms'\n"],
+    // xrbench dispatches whole frames: a block flag would change nothing (the run was the same with it)
+    ["run --policy xrbench --block 4", [...XRBENCH, "--block", "4"], XRBENCH_REFUSAL("--block", "it")],
+    ["run --policy xrbench --quantum 1ms", [...XRBENCH, "--quantum", "1ms"], XRBENCH_REFUSAL("--quantum", "it")],
+    ["run --policy xrbench --block auto", [...XRBENCH, "--block", "auto"], XRBENCH_REFUSAL("--block", "it")],
+    ["run --policy xrbench --block auto --quantum 1ms", [...XRBENCH, "--block", "auto", "--quantum", "1ms"], XRBENCH_REFUSAL("--block and --quantum", "them")],
   ])("%s", async (_, argv, message) => {
     expect(await refused(...argv)).toBe(message);
   });

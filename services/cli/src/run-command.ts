@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, dispatchOptions, parseClock, parseParams, parseSupernet } from "./flags";
+import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams, parseSupernet } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
@@ -65,6 +65,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
     ...(flags.supernet === undefined ? {} : { supernet: parseSupernet(flags.supernet)! }),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
+  checkBlockFlagsApply(flags, resolved.policy);
   const progress = tty && resolved.durationMs >= PROGRESS_MIN_MS ? runProgress(resolved.durationMs, process.stderr) : undefined;
   let result;
   tuneGcForSimulation(resolved.durationMs);

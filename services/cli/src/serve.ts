@@ -41,7 +41,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { LIVE_DISPATCH_DEFAULTS, describeBlockRule, dispatchOptions, parseClock, parseParams } from "./flags";
+import { LIVE_DISPATCH_DEFAULTS, describeBlockRule, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -299,6 +299,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     ...dispatchOptions(flags, live !== undefined),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },
   });
+  checkBlockFlagsApply(flags, resolved.policy);
   const registerTimeoutMs = parseDuration(flags.registerTimeout, "--register-timeout");
   const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
   const host = hostName(flags);
