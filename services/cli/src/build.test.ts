@@ -3,7 +3,7 @@
  * when the sources changed): its prebuilt dataset is the sources' dataset, byte for byte, and the
  * command it builds is the command the sources define.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -128,4 +128,16 @@ describe("the built sdrm3 command", () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it("exits quietly (0, no stack trace) when its reader closes the pipe before the output is written (`| head -1`)", async () => {
+    const argv = ["run", "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "200ms", "--json"];
+    const child = spawn(process.execPath, [bin, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy(); // the reader is gone before the command writes: its write fails with EPIPE
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => void (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    expect(err).toBe("");
+    expect(code).toBe(0);
+  });
 });
+

@@ -7,8 +7,23 @@ import { main, type MainHooks } from "./main";
 /** The command's modules have loaded the data module by now: point it at the prebuilt dataset. */
 const hooks: MainHooks = { commandLoaded: async () => (await import("./built")).usePrebuiltDataset() };
 
+/**
+ * A reader that stops reading (`sdrm3 replay log.jsonl | head -1`) closes the pipe: what the command
+ * still writes fails with EPIPE, which Node raises as an unhandled error (a stack trace, exit 1).
+ * The output was not wanted any more: exit quietly, as a command killed by SIGPIPE would.
+ */
+const quietOnClosedPipe = (stream: NodeJS.WriteStream): void => {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(0);
+  });
+};
+
 /** `sdrm3 <argv>`: the exit code. */
-export const cli = (argv: ReadonlyArray<string>): Promise<number> => main(argv, undefined, hooks);
+export const cli = (argv: ReadonlyArray<string>): Promise<number> => {
+  quietOnClosedPipe(process.stdout);
+  return main(argv, undefined, hooks);
+};
 
 /** Entry of a worker thread of `sdrm3 compare` (dist/compare-worker-boot.mjs starts it). */
 export const compareWorker = async (): Promise<void> => {

@@ -180,6 +180,17 @@ export const blockRuleOptions = (rule: BlockRule): { blockSize: number; quantumM
 export const describeBlockRule = (blockSize: number, quantumMs: number | undefined): string =>
   (quantumMs ?? 0) > 0 ? `quantum ${quantumMs}ms` : `block ${blockSize}`;
 
+/**
+ * A run's dispatch settings in words: the block rule, then the queue depth (always with
+ * `withDepth`, else only when the run has a queue), chains and look-ahead when set.
+ */
+export const describeDispatch = (
+  d: { readonly blockSize: number; readonly quantumMs?: number | undefined; readonly queueDepth?: number | undefined; readonly chainMs?: number | undefined; readonly lookaheadMs?: number | undefined },
+  withDepth = false,
+): string =>
+  `${describeBlockRule(d.blockSize, d.quantumMs)}${d.queueDepth === undefined && !withDepth ? "" : `, queue depth ${d.queueDepth ?? 1}`}` +
+  `${(d.chainMs ?? 0) > 0 ? `, chains of ${d.chainMs}ms` : ""}${d.lookaheadMs === undefined ? "" : `, look-ahead ${d.lookaheadMs}ms`}`;
+
 /** `--supernet on|off` → true / false (undefined when not given). */
 export const parseSupernet = (text: string | undefined): boolean | undefined => {
   if (text === undefined) return undefined;

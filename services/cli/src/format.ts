@@ -1,7 +1,7 @@
 /** Output of `sdrm3 run`: a per-model table and the run summary (human), or one JSON object. */
 import Table from "cli-table3";
 import type { RunResult } from "@sdrm3/shared/runtime";
-import { describeBlockRule } from "./flags";
+import { describeDispatch } from "./flags";
 
 const f = (x: number | null, digits = 3) => (x === null ? "-" : x.toFixed(digits));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -85,7 +85,7 @@ const liveLines = (r: RunResult): string[] => {
     `clock                 : live, speed ${r.live.speed} (${r.live.speed === 1 ? "real time" : r.live.speed < 1 ? `${f(1 / r.live.speed, 3)}× slower than real` : `${f(r.live.speed, 3)}× faster than real`})`,
     ...(d === undefined
       ? []
-      : [`dispatch              : ${describeBlockRule(d.blockSize, d.quantumMs)}, queue depth ${d.queueDepth}${d.chainMs > 0 ? `, chains of ${d.chainMs}ms` : ""}${d.lookaheadMs === undefined ? "" : `, look-ahead ${d.lookaheadMs}ms`}`]),
+      : [`dispatch              : ${describeDispatch(d, true)}`]),
     `scheduler lag         : p50 ${f(l.p50Ms, 4)} ms  p99 ${f(l.p99Ms, 4)} ms  max ${f(l.maxMs, 4)} ms  over ${l.blocks} blocks (run-time ms from a block's due completion to its retirement, when its accelerator is free again)`,
     `lag, summed           : mean ${f(l.meanMs, 4)} ms per block, ${l.share === null ? "-" : `${f(100 * l.share, 3)}%`} of the accelerators' run time (the summed lag over accelerators × duration)`,
   ];

@@ -78,6 +78,17 @@ describe("sdrm3 replay", () => {
     expect(r.out.endsWith(`replayed ${fixture.events} events, ${fixture.decisions} decisions identical\n`)).toBe(true);
   });
 
+  it("names a recorded run's dispatch queue, look-ahead and live clock in its first line", async () => {
+    const spec = ["--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "30ms"];
+    const queued = join(dir, "header-queued.jsonl");
+    const live = join(dir, "header-live.jsonl");
+    expect((await sdrm3("run", ...spec, "--queue-depth", "2", "--lookahead", "1ms", "--record", queued)).code).toBe(0);
+    expect((await sdrm3("run", ...spec, "--clock", "live", "--speed", "1", "--record", live)).code).toBe(0);
+    const first = async (log: string) => (await sdrm3("replay", log)).out.split("\n")[0]!;
+    expect(await first(queued)).toContain(", seed 1, 30 ms, block 1, queue depth 2, look-ahead 1ms, mode exact; recorded by sdrm3 ");
+    expect(await first(live)).toContain(", seed 1, 30 ms, quantum 2ms, mode exact, live at speed 1; recorded by sdrm3 ");
+  });
+
   it("the mutated fixture: exit 1, the first divergence with both sides and the differing scores", async () => {
     const { seq, original: o, altered: a, before } = fixture;
     const r = await sdrm3("replay", MUTATED);

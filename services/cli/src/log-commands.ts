@@ -36,7 +36,7 @@ import {
 } from "@sdrm3/shared/runtime";
 import type { LogHeader } from "@sdrm3/shared/contracts";
 import { CliInputError } from "./duration";
-import { describeBlockRule, parseParams } from "./flags";
+import { describeDispatch, parseParams } from "./flags";
 import { type StreamSourceFlags, closeLogSources, logSourceName, openLogSource, registerLogStreamCommands } from "./log-stream";
 import { checkOutputPaths } from "./output-paths";
 
@@ -64,7 +64,7 @@ const describeHeader = (path: string, h: LogHeader) => {
   const missing = paramsNotInHeader(h);
   return (
     `${path}: ${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}${paramsText(h.policy.params)}, seed ${h.seed}, ` +
-    `${h.durationMs} ms, ${describeBlockRule(h.blockSize, h.quantumMs)}, mode ${h.mode}${h.variants === undefined ? "" : ", supernet on"}; recorded by sdrm3 ${h.sdrm3Version}` +
+    `${h.durationMs} ms, ${describeDispatch(h)}, mode ${h.mode}${h.variants === undefined ? "" : ", supernet on"}${h.live === undefined ? "" : `, live at speed ${h.live.speed}`}; recorded by sdrm3 ${h.sdrm3Version}` +
     `${h.sdrm3Version === SDRM3_VERSION ? "" : ` (this is ${SDRM3_VERSION}: replaying by the header)`}\n` +
     (missing.length === 0
       ? ""

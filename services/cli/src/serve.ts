@@ -41,7 +41,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { LIVE_DISPATCH_DEFAULTS, describeBlockRule, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams } from "./flags";
+import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -168,7 +168,7 @@ const reportMemory = (role: string, flags: ConnectionFlags, io: ServeIo) => {
   if (maxRssKB !== undefined) io.err(`[${role} ${hostName(flags)}] peak RSS: ${(maxRssKB / 1024).toFixed(1)} MB (maxRSS ${maxRssKB} kB)\n`);
 };
 
-const describeSpec = (h: LogHeader) => `${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}, seed ${h.seed}, ${h.durationMs} ms, ${describeBlockRule(h.blockSize, h.quantumMs)}`;
+const describeSpec = (h: LogHeader) => `${h.scenario.name} on ${h.hardware.name}, policy ${h.policy.name}, seed ${h.seed}, ${h.durationMs} ms, ${describeDispatch(h)}`;
 
 /**
  * `serve accelerator|workload`. With `--run` only (and its own slots), it connects, waits for the
