@@ -200,6 +200,11 @@ describe("sdrm3 list", () => {
   it("an unknown list: exit 2", async () => {
     const r = await sdrm3("list", "foo");
     expect([r.code, r.out, r.err]).toEqual([2, "", "sdrm3: unknown list 'foo'; valid: scenarios, hardware, policies\n"]);
+    // names of Object.prototype are unknown lists too (they were looked up on it: exit 1, "o is not a function")
+    for (const what of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      const p = await sdrm3("list", what);
+      expect([p.code, p.out, p.err]).toEqual([2, "", `sdrm3: unknown list '${what}'; valid: scenarios, hardware, policies\n`]);
+    }
   });
 });
 

@@ -38,7 +38,7 @@ const executeList = (what: string, io: Io): number => {
     hardware: () => listHardware(ds),
     policies: () => policyListing(),
   };
-  const list = lists[what];
+  const list = Object.hasOwn(lists, what) ? lists[what] : undefined; // not `constructor`, `__proto__`, … of the object
   if (list === undefined) throw new CliInputError(`unknown list '${what}'; valid: ${listOf(Object.keys(lists))}`);
   io.out(`${list().join("\n")}\n`);
   return 0;
