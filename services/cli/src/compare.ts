@@ -21,7 +21,7 @@ import { type ChartCell, writeCharts } from "./charts";
 import { parseInFlight, runRemote } from "./sweep";
 import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
 import { CliInputError, formatDuration, parseDuration } from "./duration";
-import { blockRuleOptions, parseBlockRule, parseSupernet } from "./flags";
+import { blockRuleOptions, parseBlockRule, parseDecimal, parseSupernet } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { errorMessage } from "@sdrm3/shared/contracts";
 
@@ -150,14 +150,6 @@ const nonEmpty = <A>(items: A[], flag: string, hint: string): A[] => {
   return items;
 };
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
-const parseNumber = (text: string, what: string): number => {
-  const value = Number(text);
-  if (!NUMBER.test(text.trim()) || !Number.isFinite(value)) throw new CliInputError(`${what}: expected a number, got '${text}'`);
-  return value;
-};
-
 export const selectScenarios = (ds: Dataset, text: string): string[] => {
   const names = splitList(text, "--scenarios").flatMap((item) =>
     item === "all" ? [...USAGE_SCENARIOS] : item === "paper" ? [...PAPER_SCENARIOS] : [item],
@@ -192,7 +184,7 @@ export const parsePolicyItem = (item: string): PolicyItem => {
       const kv = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/.exec(part);
       if (kv === null) throw new CliInputError(`--policies: '${item}': expected param=number inside [...], got '${part}'`);
       if (variant.some(([k]) => k === kv[1])) throw new CliInputError(`--policies: '${item}': parameter '${kv[1]}' given twice`);
-      variant.push([kv[1]!, parseNumber(kv[2]!, `--policies: '${item}': ${kv[1]}`)]);
+      variant.push([kv[1]!, parseDecimal(kv[2]!, `--policies: '${item}': ${kv[1]}`)]);
     }
   }
   return { name: m[1]!, variant };
@@ -203,16 +195,17 @@ const variantLabel = (item: PolicyItem): string =>
 
 /** `--param sdrm3.alpha=1.5` (repeatable) → per policy name, its overrides. */
 export const parseScopedParams = (items: ReadonlyArray<string>): Map<string, Record<string, number>> => {
-  const out = new Map<string, Record<string, number>>();
+  const scoped = new Map<string, Map<string, number>>();
   for (const item of items) {
     const m = /^([A-Za-z0-9_-]+)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(item);
     if (m === null) throw new CliInputError(`--param: expected <policy>.<name>=<number>, e.g. sdrm3.alpha=1.5, got '${item}'`);
-    const params = out.get(m[1]!) ?? {};
-    if (Object.hasOwn(params, m[2]!)) throw new CliInputError(`--param: ${m[1]}.${m[2]} given twice (${m[1]}.${m[2]}=${params[m[2]!]} and ${item}); give it once`);
-    params[m[2]!] = parseNumber(m[3]!, `--param ${m[1]}.${m[2]}`);
-    out.set(m[1]!, params);
+    const params = scoped.get(m[1]!) ?? new Map<string, number>();
+    if (params.has(m[2]!)) throw new CliInputError(`--param: ${m[1]}.${m[2]} given twice (${m[1]}.${m[2]}=${params.get(m[2]!)} and ${item}); give it once`);
+    params.set(m[2]!, parseDecimal(m[3]!, `--param ${m[1]}.${m[2]}`));
+    scoped.set(m[1]!, params);
   }
-  return out;
+  // records built as data: a name such as `__proto__` is refused by the policy, not lost to the prototype
+  return new Map([...scoped].map(([policy, params]) => [policy, Object.fromEntries(params)]));
 };
 
 /**

@@ -2,19 +2,32 @@
 import { MAX_BLOCK_LAYERS } from "@sdrm3/shared/policies";
 import { CliInputError } from "./duration";
 
-/** `--param alpha=1.5` (repeatable) → { alpha: 1.5 }. One parameter given twice is refused. */
+/** A decimal number as a parameter value (`1.5`, `-2`, `1e-3`); `0x10`, `0b1` and `Infinity` are refused, as Number() would take them. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** `text` as a finite decimal number, or CliInputError `${what}: expected a number, got '…'`. */
+export const parseDecimal = (text: string, what: string): number => {
+  const value = Number(text);
+  if (!DECIMAL.test(text.trim()) || !Number.isFinite(value)) throw new CliInputError(`${what}: expected a number, got '${text}'`);
+  return value;
+};
+
+/**
+ * `--param alpha=1.5` (repeatable) → { alpha: 1.5 }. One parameter given twice is refused. The
+ * record is built as data (Object.fromEntries), so a name such as `__proto__` is a parameter like
+ * any other, refused by the policy, not a silently ignored prototype assignment.
+ */
 export const parseParams = (items: ReadonlyArray<string>): Record<string, number> => {
-  const out: Record<string, number> = {};
+  const out = new Map<string, number>();
   for (const item of items) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(item);
-    const value = m === null ? Number.NaN : Number(m[2]);
-    if (m === null || !Number.isFinite(value)) {
+    if (m === null || !DECIMAL.test(m[2]!.trim()) || !Number.isFinite(Number(m[2]))) {
       throw new CliInputError(`--param: expected name=number, e.g. alpha=1.5, got '${item}'`);
     }
-    if (Object.hasOwn(out, m[1]!)) throw new CliInputError(`--param: ${m[1]} given twice (${m[1]}=${out[m[1]!]} and ${item}); give it once`);
-    out[m[1]!] = value;
+    if (out.has(m[1]!)) throw new CliInputError(`--param: ${m[1]} given twice (${m[1]}=${out.get(m[1]!)} and ${item}); give it once`);
+    out.set(m[1]!, Number(m[2]));
   }
-  return out;
+  return Object.fromEntries(out);
 };
 
 /** `--block B`: layers per dispatch, a whole number in [1, MAX_BLOCK_LAYERS] (policies' block parameters have the same limit). */

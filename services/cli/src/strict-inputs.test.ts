@@ -69,6 +69,18 @@ describe("parameters are typed (17.1)", () => {
     );
   });
 
+  it("a parameter named __proto__ is refused like any unknown name (it was dropped silently: the run went on with the defaults), in run, replay and compare", async () => {
+    expect(await refused(...RUN, "--param", "__proto__=1")).toMatch(/^sdrm3: policy 'sdrm3' has no parameter '__proto__'; valid: alpha, /);
+    expect(await refused(...COMPARE, "--policies", "edf", "--param", "edf.__proto__=1")).toBe("sdrm3: policy 'edf' has no parameter '__proto__'; valid: drop\n");
+  });
+
+  it("a parameter value is a decimal number in run as in compare: 0x10 (ran as 16), 0b1, 0o7 are refused", async () => {
+    for (const value of ["0x10", "0b1", "0o7"]) {
+      expect(await refused(...RUN, "--param", `alpha=${value}`)).toBe(`sdrm3: --param: expected name=number, e.g. alpha=1.5, got 'alpha=${value}'\n`);
+    }
+    expect(await refused(...COMPARE, "--policies", "sdrm3", "--param", "sdrm3.alpha=0x10")).toBe("sdrm3: --param sdrm3.alpha: expected a number, got '0x10'\n");
+  });
+
   it("--block 100000 names the real limit, 512 (the parser allowed 9999, the block parameters 512)", async () => {
     expect(await refused(...RUN, "--block", "100000")).toBe("sdrm3: --block: expected a positive integer of at most 512 (layers per block), got '100000'\n");
     expect(await refused(...RUN, "--block", "513")).toContain("at most 512");
