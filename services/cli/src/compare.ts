@@ -23,6 +23,7 @@ import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
 import { CliInputError, formatDuration, parseDuration } from "./duration";
 import { blockRuleOptions, parseBlockRule, parseDecimal, parseSupernet } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
+import { checkOutputDir } from "./output-paths";
 import { errorMessage } from "@sdrm3/shared/contracts";
 
 export interface CompareIo {
@@ -713,7 +714,7 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
   const workers = parseJobs(flags.jobs);
   const plan = planCompare(flags);
   const nats = flags.nats === undefined ? undefined : resolveNatsConnection(flags.nats, flags);
-  if (flags.out !== undefined && flags.out.trim() === "") throw new CliInputError("--out: expected a directory");
+  if (flags.out !== undefined) checkOutputDir("--out", flags.out);
   const outDir = flags.out === undefined ? undefined : resolve(flags.out);
   if (outDir !== undefined) await mkdir(outDir, { recursive: true });
   const started = performance.now();

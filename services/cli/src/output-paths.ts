@@ -1,10 +1,13 @@
 /**
  * Files a command writes never collide: two outputs on one file, or an output over one of the
  * command's inputs, are refused before any work starts (CliInputError, exit 2), naming both
- * flags. Paths are compared after normalisation (`./x` and `x`, symbolic links to one file).
+ * flags. Paths are compared after normalisation (`./x` and `x`, symbolic links to one file). An
+ * output that cannot be written (a directory, a missing or unwritable directory) is refused before
+ * any work too, naming its flag: it failed after the run, or after truncating another output, with
+ * exit 1 and the bare system error.
  */
-import { realpathSync } from "node:fs";
-import { extname, resolve } from "node:path";
+import { type Stats, accessSync, constants, realpathSync, statSync } from "node:fs";
+import { dirname, extname, resolve, sep } from "node:path";
 import { CliInputError } from "./duration";
 
 /** A file a command reads or writes, with the flag or argument that names it. */
@@ -19,8 +22,59 @@ const normalised = (path: string): string => {
   }
 };
 
-/** Throws when two `outputs`, or an output and an input, name the same file. */
+const statOf = (path: string): Stats | undefined => {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+const writable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Throws unless `dir`, the directory an output goes in, exists and can be written. */
+const checkParentDir = (name: string, path: string, dir: string): void => {
+  const st = statOf(dir);
+  if (st === undefined) throw new CliInputError(`${name} '${path}': the directory '${dir}' does not exist`);
+  if (!st.isDirectory()) throw new CliInputError(`${name} '${path}': '${dir}' is not a directory`);
+  if (!writable(dir)) throw new CliInputError(`${name} '${path}': the directory '${dir}' is not writable`);
+};
+
+/** Throws unless `path` names a file the command can create or overwrite. */
+export const checkOutputFile = (name: string, path: string): void => {
+  if (path.trim() === "") throw new CliInputError(`${name}: expected a file path, got ''`);
+  const absolute = resolve(path);
+  const st = statOf(absolute);
+  if (st?.isDirectory() === true || path.endsWith("/") || path.endsWith(sep)) throw new CliInputError(`${name} '${path}' is a directory: give a file`);
+  checkParentDir(name, path, dirname(absolute));
+  if (st !== undefined && !writable(absolute)) throw new CliInputError(`${name} '${path}' is not writable`);
+};
+
+/** Throws unless `path` names a directory the command can write in, or create (its nearest existing ancestor is a writable directory). */
+export const checkOutputDir = (name: string, path: string): void => {
+  if (path.trim() === "") throw new CliInputError(`${name}: expected a directory, got ''`);
+  const absolute = resolve(path);
+  const st = statOf(absolute);
+  if (st !== undefined) {
+    if (!st.isDirectory()) throw new CliInputError(`${name} '${path}' is not a directory`);
+    if (!writable(absolute)) throw new CliInputError(`${name} '${path}': the directory is not writable`);
+    return;
+  }
+  let ancestor = dirname(absolute);
+  while (statOf(ancestor) === undefined && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+  checkParentDir(name, path, ancestor);
+};
+
+/** Throws when two `outputs`, or an output and an input, name the same file, or an output cannot be written (checkOutputFile). */
 export const checkOutputPaths = (outputs: ReadonlyArray<NamedPath>, inputs: ReadonlyArray<NamedPath> = []): void => {
+  for (const [name, path] of outputs) if (path !== undefined) checkOutputFile(name, path);
   const seen = new Map<string, { readonly name: string; readonly input: boolean }>();
   for (const [name, path] of inputs) if (path !== undefined) seen.set(normalised(path), { name, input: true });
   for (const [name, path] of outputs) {

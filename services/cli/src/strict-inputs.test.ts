@@ -165,3 +165,31 @@ describe("output paths never collide (17.4)", () => {
     expect(readFileSync(log, "utf8")).toBe(before);
   });
 });
+
+describe("an output that cannot be written is refused before any work, naming its flag (was exit 1 and the bare system error)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sdrm3-unwritable-"));
+  const file = join(dir, "a-file");
+  writeFileSync(file, "x");
+
+  it("run: --record on a directory, in a missing directory, under a file, or empty; another output is left as it was (it was truncated)", async () => {
+    const kept = join(dir, "kept.jsonl");
+    writeFileSync(kept, "kept\n");
+    expect(await refused(...RUN, "--record", kept, "--trace", dir)).toBe(`sdrm3: --trace '${dir}' is a directory: give a file\n`);
+    expect(readFileSync(kept, "utf8")).toBe("kept\n");
+    expect(await refused(...RUN, "--record", join(dir, "missing", "r.jsonl"))).toBe(`sdrm3: --record '${join(dir, "missing", "r.jsonl")}': the directory '${join(dir, "missing")}' does not exist\n`);
+    expect(await refused(...RUN, "--trace", join(file, "t.json"))).toBe(`sdrm3: --trace '${join(file, "t.json")}': '${file}' is not a directory\n`);
+    expect(await refused(...RUN, "--record", `${dir}/sub/`)).toBe(`sdrm3: --record '${dir}/sub/' is a directory: give a file\n`);
+    expect(await refused(...RUN, "--record", "")).toBe("sdrm3: --record: expected a file path, got ''\n");
+  });
+
+  it("trace and timeline --out; compare and tune --out (a directory: an existing file is not one)", async () => {
+    const log = join(dir, "run.jsonl");
+    expect((await sdrm3(...RUN, "--record", log)).code).toBe(0);
+    expect(await refused("trace", log, "--out", dir)).toBe(`sdrm3: --out '${dir}' is a directory: give a file\n`);
+    expect(await refused("timeline", log, "--out", join(file, "t.png"))).toBe(`sdrm3: --out '${join(file, "t.png")}': '${file}' is not a directory\n`);
+    expect(await refused(...COMPARE, "--policies", "edf", "--out", file)).toBe(`sdrm3: --out '${file}' is not a directory\n`);
+    expect(await refused(...COMPARE, "--policies", "edf", "--out", join(file, "x", "y"))).toBe(`sdrm3: --out '${join(file, "x", "y")}': '${file}' is not a directory\n`);
+    const tune = ["tune", "--trajectory", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--duration", "50ms"];
+    expect(await refused(...tune, "--out", file)).toBe(`sdrm3: --out '${file}' is not a directory\n`);
+  });
+});

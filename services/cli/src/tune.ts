@@ -12,6 +12,7 @@ import { formatRunHuman } from "./format";
 import Table from "cli-table3";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { parseParams } from "./flags";
+import { checkOutputDir } from "./output-paths";
 import { tuneGcForSimulation } from "./gc-tuning";
 
 interface TuneFlags {
@@ -79,6 +80,7 @@ export const trajectoryChartSpec = (result: RunResult, phases: ReadonlyArray<{ n
 const executeTrajectory = async (flags: TuneFlags, io: TuneIo): Promise<number> => {
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
+  if (flags.out !== undefined) checkOutputDir("--out", flags.out); // before the run, not after it
   const opts = resolveRunSpec({
     scenario: flags.scenario,
     hardware: flags.hardware,
