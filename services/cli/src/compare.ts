@@ -714,6 +714,12 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
   const workers = parseJobs(flags.jobs);
   const plan = planCompare(flags);
   const nats = flags.nats === undefined ? undefined : resolveNatsConnection(flags.nats, flags);
+  // the NATS fan-out's own flags: refused without --nats (they were ignored), checked before connecting
+  for (const [flag, given] of [["--in-flight", flags.inFlight], ["--run-timeout", flags.runTimeout]] as const) {
+    if (given !== undefined && nats === undefined) throw new CliInputError(`${flag}: only with --nats (it sets how runs are fanned out to NATS workers)`);
+  }
+  const inFlight = parseInFlight(flags.inFlight);
+  const runTimeoutMs = parseDuration(flags.runTimeout ?? "10m", "--run-timeout");
   if (flags.out !== undefined) checkOutputDir("--out", flags.out);
   const outDir = flags.out === undefined ? undefined : resolve(flags.out);
   if (outDir !== undefined) await mkdir(outDir, { recursive: true });
@@ -732,8 +738,8 @@ export const executeCompare = async (flags: CompareFlags, io: CompareIo, env: Co
       try {
         records = await runRemote(plan.jobs, {
           bus,
-          inFlight: parseInFlight(flags.inFlight),
-          runTimeoutMs: parseDuration(flags.runTimeout ?? "10m", "--run-timeout"),
+          inFlight,
+          runTimeoutMs,
           attempts: 5,
           onResult: (job, record, wallMs) => progress.tick(job, record, wallMs),
           onRetry: (job, attempt, reason) => io.err(`retrying ${describeJob(job)} (attempt ${attempt + 1}): ${reason}\n`),

@@ -101,4 +101,17 @@ describe("compare --nats exit codes", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^sdrm3: .*nosuch/);
   });
+
+  it("--in-flight and --run-timeout: refused without --nats (they were ignored), checked before connecting with it", async () => {
+    const base = ["compare", "--scenarios", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policies", "edf", "--duration", "50ms", "--jobs", "1"];
+    for (const [flag, value] of [["--in-flight", "4"], ["--run-timeout", "1m"]]) {
+      const r = await sdrm3(...base, flag!, value!);
+      expect([r.code, r.out, r.err]).toEqual([2, "", `sdrm3: ${flag}: only with --nats (it sets how runs are fanned out to NATS workers)\n`]);
+    }
+    // nothing listens on port 1: a connection attempt would fail with exit 1, not 2
+    const r = await sdrm3(...base, "--nats", "nats://127.0.0.1:1", "--in-flight", "abc");
+    expect([r.code, r.err]).toEqual([2, "sdrm3: --in-flight: expected a positive integer, got 'abc'\n"]);
+    const t = await sdrm3(...base, "--nats", "nats://127.0.0.1:1", "--run-timeout", "5");
+    expect([t.code, t.err]).toEqual([2, "sdrm3: --run-timeout: expected a duration such as 700ms, 10s or 1.5m, got '5'\n"]);
+  });
 });
