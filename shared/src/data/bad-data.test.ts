@@ -16,6 +16,7 @@ import {
   resolveModelCosts,
   UnknownNameError,
 } from "./index";
+import { parseJson } from "./decode";
 import { dataErrorOf, fixture } from "./testing";
 
 const dataset = loadBuiltinDataset();
@@ -100,6 +101,15 @@ describe("bad scenario files", () => {
     const error = dataErrorOf(() => loadScenarioFile(file, dataset));
     expect(error.path).toBe("line 5, column 3");
     expect(error.message).toBe(`${file}: line 5, column 3: expected valid JSON (a value), got ']'`);
+  });
+
+  it("a key given twice in one object (JSON.parse kept the last: fps 30, quietly): names the line and column of the second", () => {
+    const file = fixture("scenario-duplicate-key.json");
+    const error = dataErrorOf(() => loadScenarioFile(file, dataset));
+    expect(error.message).toBe(`${file}: line 5, column 52: expected each key once in an object, got "fps" a second time`);
+    // the same key in two objects, or a key's name as a string value, is no duplicate; an escaped key is the key it spells
+    expect(parseJson('{"a":{"a":"a","b":["a","a"]},"b":"a,\\"a\\":1"}', "f.json")).toEqual({ a: { a: "a", b: ["a", "a"] }, b: 'a,"a":1' });
+    expect(() => parseJson('{"fps":1,"f\\u0070s":2}', "f.json")).toThrow('f.json: line 1, column 10: expected each key once in an object, got "fps" a second time');
   });
 
   it("a file that does not exist", () => {

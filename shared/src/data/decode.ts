@@ -72,8 +72,9 @@ export const parseJson = (text: string, file: string): unknown => {
     const { line, column } = positionOf(text, tooDeep);
     throw dataError(file, `line ${line}, column ${column}`, `arrays and objects nested at most ${MAX_JSON_DEPTH} deep (the JSON-depth limit)`, `nesting ${MAX_JSON_DEPTH + 1} deep`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (cause) {
     const found = findJsonSyntaxError(text);
     const reason = errorMessage(cause);
@@ -82,6 +83,44 @@ export const parseJson = (text: string, file: string): unknown => {
     const expected = found === undefined ? "valid JSON" : `valid JSON (${found.expected})`;
     throw dataError(file, `line ${line}, column ${column}`, expected, found?.actual ?? reason);
   }
+  // JSON.parse keeps the last of two equal keys: `"fps": 60, "fps": 30` would load as 30, quietly
+  const duplicate = duplicateKeyAt(text);
+  if (duplicate !== undefined) {
+    const { line, column } = positionOf(text, duplicate.offset);
+    throw dataError(file, `line ${line}, column ${column}`, "each key once in an object", `${JSON.stringify(duplicate.key)} a second time`);
+  }
+  return value;
+};
+
+/**
+ * The first key given twice in one object of `text` (valid JSON: JSON.parse has read it), with its
+ * offset, or undefined. Keys are compared as decoded (`"a"` and `"\u0061"` are one key).
+ */
+const duplicateKeyAt = (text: string): { offset: number; key: string } | undefined => {
+  const open: Array<Set<string> | undefined> = []; // per open container, an object's keys (undefined: an array)
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 34) {
+      let end = i + 1;
+      while (text.charCodeAt(end) !== 34) end += text.charCodeAt(end) === 92 ? 2 : 1;
+      if (keyNext) {
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const keys = open[open.length - 1]!;
+        if (keys.has(key)) return { offset: i, key };
+        keys.add(key);
+        keyNext = false;
+      }
+      i = end;
+    } else if (ch === 123) {
+      open.push(new Set());
+      keyNext = true;
+    } else if (ch === 91) open.push(undefined);
+    else if (ch === 93 || ch === 125) open.pop();
+    else if (ch === 44) keyNext = open[open.length - 1] !== undefined;
+  }
+  return undefined;
 };
 
 /** Offset of the first `[` or `{` nested deeper than `max` (outside strings), or -1. */
