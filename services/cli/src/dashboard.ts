@@ -14,7 +14,7 @@ import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { blockRuleOptions, parseBlockRule, parseParams } from "./flags";
+import { blockRuleOptions, parseBlockRule, parseParams, parseSpeed } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { type SpecFlags, checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 
@@ -34,11 +34,6 @@ const parsePort = (text: string | undefined): number => {
   return Number(text);
 };
 
-const parseSpeed = (text: string): number => {
-  const x = Number(text.replace(/x$/, ""));
-  if (!Number.isFinite(x) || x <= 0 || x > 1000) throw new CliInputError(`--speed: expected a number in (0, 1000] (virtual ms per wall ms), got '${text}'`);
-  return x;
-};
 
 const parseWindow = (text: string | undefined): number | undefined => (text === undefined ? undefined : parseDuration(text, "--window"));
 
@@ -148,7 +143,7 @@ interface DashboardFlags {
 
 /** `sdrm3 dashboard <log>`: replays a recorded log to the page. */
 const executeDashboard = async (path: string, flags: DashboardFlags, io: Io): Promise<number> => {
-  const speed = parseSpeed(flags.speed);
+  const speed = parseSpeed(flags.speed.replace(/x$/, ""), "virtual ms per wall ms", flags.speed);
   const port = parsePort(flags.port);
   const windowMs = parseWindow(flags.window);
   const stop = untilSignal();

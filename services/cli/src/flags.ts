@@ -220,9 +220,21 @@ export const parseClock = (clock: string | undefined, speed: string | undefined)
     return undefined;
   }
   if (speed === undefined) return { speed: 1 };
-  const value = Number(speed);
-  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(speed) || !(value > 0 && value <= 1000)) {
-    throw new CliInputError(`--speed: expected a number in (0, 1000] (0.1 = ten times slower than real), got '${speed}'`);
+  return { speed: parseSpeed(speed, "0.1 = ten times slower than real") };
+};
+
+/**
+ * Slowest `--speed`: a thousand times slower than real. Slower ones were taken down to 1e-300: a
+ * 20 ms run then never ended, and its timers overflowed Node's limit (24.8 days), which fires them
+ * after 1 ms with a warning per timer.
+ */
+export const MIN_SPEED = 0.001;
+
+/** `--speed x` (run and serve with --clock live, dashboard): a decimal number in [MIN_SPEED, 1000]; `shown` is the text as given. */
+export const parseSpeed = (text: string, meaning: string, shown: string = text): number => {
+  const value = Number(text);
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(text) || !(value >= MIN_SPEED && value <= 1000)) {
+    throw new CliInputError(`--speed: expected a number in [${MIN_SPEED}, 1000] (${meaning}), got '${shown}'`);
   }
-  return { speed: value };
+  return value;
 };
