@@ -3,6 +3,7 @@
  * refused before any work starts: exit 2, nothing on stdout, a message naming the flag, the
  * parameter, its kind and the value. Each case is the command line that used to run.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -191,5 +192,14 @@ describe("an output that cannot be written is refused before any work, naming it
     expect(await refused(...COMPARE, "--policies", "edf", "--out", join(file, "x", "y"))).toBe(`sdrm3: --out '${join(file, "x", "y")}': '${file}' is not a directory\n`);
     const tune = ["tune", "--trajectory", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--duration", "50ms"];
     expect(await refused(...tune, "--out", file)).toBe(`sdrm3: --out '${file}' is not a directory\n`);
+  });
+});
+
+describe("an input that is a device or a named pipe is refused, not read for ever (it hung)", () => {
+  it.skipIf(process.platform === "win32")("run --scenario-file <a pipe with no writer>; timeline /dev/zero", async () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), "sdrm3-fifo-")), "pipe");
+    execFileSync("mkfifo", [fifo]);
+    expect(await refused(...RUN, "--scenario-file", fifo)).toBe(`sdrm3: ${fifo}: expected a readable file, got not a regular file\n`);
+    expect(await refused("timeline", "/dev/zero", "--out", join(tmpdir(), "never.png"))).toBe("sdrm3: /dev/zero: not a readable trace-event JSON file (not a regular file)\n");
   });
 });

@@ -4,7 +4,7 @@
  * model, drops and deadline misses as ticks on a "frames" lane, over a chosen time window. Rendered
  * in Node (Vega-Lite → SVG → PNG), for the README and for quick looks without the Perfetto UI.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { TopLevelSpec } from "vega-lite";
 import { renderChart } from "./charts";
@@ -75,6 +75,8 @@ export const executeTimeline = async (path: string, flags: TimelineFlags, io: { 
   if (toMs <= fromMs) throw new CliInputError(`--to (${toMs} ms) must be after --from (${fromMs} ms)`);
   let trace: { traceEvents: TraceEvent[] };
   try {
+    // a device or a pipe (/dev/zero) was read for ever
+    if (!statSync(path).isFile()) throw new Error(statSync(path).isDirectory() ? "a directory" : "not a regular file");
     trace = JSON.parse(readFileSync(path, "utf8")) as { traceEvents: TraceEvent[] };
   } catch (e) {
     throw new CliInputError(`${path}: not a readable trace-event JSON file (${(e as Error).message})`);

@@ -9,7 +9,7 @@
  * DataError reports all the problems of a file, the first one in its message headline. A field
  * the schema does not name is one of them, with the nearest known field as a suggestion.
  */
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from "node:fs";
 import { Either, Option, ParseResult, Schema, SchemaAST } from "effect";
 import { dataError, formatJsonPath, showValue } from "./errors";
 import { findJsonSyntaxError } from "./json-syntax";
@@ -18,10 +18,13 @@ import { errorMessage } from "../contracts/errors";
 import { MAX_JSON_DEPTH, MAX_JSON_FILE_BYTES, formatBytes } from "./limits";
 import { ShowActual } from "./schemas";
 
-/** Opens a file for reading; a missing/unreadable file is a DataError. */
+/**
+ * Opens a file for reading; a missing/unreadable file is a DataError. Non-blocking, so that a named
+ * pipe with no writer is opened (and refused by checkFileSize) rather than waited on for ever.
+ */
 export const openForReading = (path: string, label: string): number => {
   try {
-    return openSync(path, "r");
+    return openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (cause) {
     throw unreadable(label, cause);
   }
