@@ -182,6 +182,23 @@ describe("every command with --nats", () => {
     }
   });
 
+  it("a --nats URL that cannot name a server is bad input, exit 2 before connecting (was exit 1: 'run failed: … Invalid URL')", async () => {
+    const cases: Array<[string, string]> = [
+      ["nats://127.0.0.1:99999", "port 99999 is not in 1-65535"],
+      ["nats://127.0.0.1:0", "port 0 is not in 1-65535"],
+      ["nats://", "expected [scheme://]host[:port]"],
+      ["nats://h:4222/path", "expected [scheme://]host[:port]"],
+    ];
+    for (const [url, why] of cases) {
+      const r = await sdrm3("replay", "--run", "r1", "--nats", url);
+      expect(r).toEqual({ code: 2, out: "", err: `sdrm3: --nats: '${url}' is not a server URL such as nats://127.0.0.1:4222 (${why})\n` });
+    }
+    // credentials in the URL are still masked in the message
+    const masked = await sdrm3("replay", "--run", "r1", "--nats", `nats://a:${SECRET}@h:70000`);
+    expect(masked.err).not.toContain(SECRET);
+    expect(masked.code).toBe(2);
+  });
+
   it("refuses connection options without --nats", async () => {
     const r = await sdrm3("replay", "some.jsonl", "--nats-token", SECRET);
     expect(r).toEqual({ code: 2, out: "", err: "sdrm3: --nats-token: only with --nats <url>\n" });

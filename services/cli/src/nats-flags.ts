@@ -117,6 +117,27 @@ const decode = (part: string, url: string): string => {
 };
 
 /** Splits `--nats` (one URL or a comma-separated list) into servers without credentials and the credentials they carried. */
+/**
+ * Refuses a server URL that cannot name a server (a bad port, no host, a path) as bad input: it
+ * failed only in the client, as "run failed: … Invalid URL" with exit 1. The scheme is not
+ * checked: the client drops whatever is given.
+ */
+const checkServerUrl = (server: string): void => {
+  const hostPort = server.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+  const port = /:(\d+)$/.exec(hostPort)?.[1];
+  let url: URL | undefined;
+  try {
+    url = new URL(`http://${hostPort}`);
+  } catch {
+    url = undefined;
+  }
+  const bad =
+    port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535) ? `port ${port} is not in 1-65535`
+    : url === undefined || url.hostname === "" || /[/?#]/.test(hostPort) ? "expected [scheme://]host[:port]"
+    : undefined;
+  if (bad !== undefined) throw new CliInputError(`--nats: '${redactNatsUrl(server)}' is not a server URL such as nats://127.0.0.1:4222 (${bad})`);
+};
+
 const parseServers = (nats: string): { servers: string[]; credentials: UrlCredentials | undefined } => {
   const servers: string[] = [];
   const found: Array<{ url: string; key: string; creds: UrlCredentials }> = [];
@@ -137,6 +158,7 @@ const parseServers = (nats: string): { servers: string[]; credentials: UrlCreden
     found.push({ url, key: info, creds });
   }
   if (servers.length === 0) throw new CliInputError("--nats: expected a server URL such as nats://127.0.0.1:4222");
+  for (const server of servers) checkServerUrl(server);
   if (new Set(found.map((f) => f.key)).size > 1) {
     throw new CliInputError(`--nats: the server URLs carry different credentials (${found.map((f) => redactNatsUrl(f.url)).join(", ")}); give one set`);
   }
