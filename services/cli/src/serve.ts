@@ -45,6 +45,7 @@ import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatc
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
+import { checkOutputFile } from "./output-paths";
 import { type SpecFlags, checkAgainstSpec, resolvedOfSpec } from "./run-spec";
 import { tuneGcForSimulation } from "./gc-tuning";
 
@@ -304,6 +305,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
   const slotTakeoverTimeoutMs = parseDuration(flags.takeoverTimeout, "--takeover-timeout");
   const host = hostName(flags);
   const log = (line: string) => io.err(`[scheduler ${host}] ${line}\n`);
+  if (flags.events !== undefined) checkOutputFile("--events", flags.events); // before connecting, not when the run starts
   const bus = await connect("scheduler", run, flags);
   try {
     // one scheduler per run: a second one is refused here, before it can disturb the first one's services
@@ -388,6 +390,7 @@ const executeServeRecorder = async (flags: RecorderFlags, io: ServeIo): Promise<
   const run = parseRunId(flags.run);
   const waitMs = parseDuration(flags.waitTimeout, "--wait-timeout");
   const idleMs = parseDuration(flags.idleTimeout, "--idle-timeout");
+  checkOutputFile("--out", flags.out);
   const log = (line: string) => io.err(`[recorder ${hostName(flags)}] ${line}\n`);
   const bus = await connect("recorder", run, flags);
   try {

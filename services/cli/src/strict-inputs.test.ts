@@ -193,6 +193,12 @@ describe("an output that cannot be written is refused before any work, naming it
     const tune = ["tune", "--trajectory", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--duration", "50ms"];
     expect(await refused(...tune, "--out", file)).toBe(`sdrm3: --out '${file}' is not a directory\n`);
   });
+
+  it("serve scheduler --events and serve recorder --out are checked before connecting (nothing listens on port 1: exit 1 if it tried)", async () => {
+    const nats = ["--nats", "nats://127.0.0.1:1", "--run", "r1"];
+    expect(await refused("serve", "scheduler", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", ...nats, "--events", dir)).toBe(`sdrm3: --events '${dir}' is a directory: give a file\n`);
+    expect(await refused("serve", "recorder", ...nats, "--out", join(file, "log.jsonl"))).toBe(`sdrm3: --out '${join(file, "log.jsonl")}': '${file}' is not a directory\n`);
+  });
 });
 
 describe("an input that is a device or a named pipe is refused, not read for ever (it hung)", () => {
