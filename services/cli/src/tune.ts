@@ -37,12 +37,18 @@ export interface TuneIo {
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
+/**
+ * `--alpha 0.5,1,2`: decimal numbers ≥ 0, each once. An empty entry (`--alpha ,` ran alpha 0 twice:
+ * Number("") is 0), `0x1` and a value given twice are refused.
+ */
 const parseList = (flag: string, text: string | undefined, fallback: ReadonlyArray<number>): number[] => {
   if (text === undefined) return [...fallback];
-  const values = text.split(",").map((v) => Number(v));
-  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v < 0)) {
+  const values = text.split(",").map((v) => (/^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v.trim()) ? Number(v) : Number.NaN));
+  if (values.some((v) => !Number.isFinite(v))) {
     throw new CliInputError(`${flag}: expected a comma-separated list of non-negative numbers, got '${text}'`);
   }
+  const twice = values.find((v, i) => values.indexOf(v) !== i);
+  if (twice !== undefined) throw new CliInputError(`${flag}: ${twice} given twice in '${text}'; give each value once`);
   return values;
 };
 
