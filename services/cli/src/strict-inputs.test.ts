@@ -82,12 +82,13 @@ describe("parameters are typed (17.1)", () => {
     expect(await refused(...COMPARE, "--policies", "sdrm3", "--param", "sdrm3.alpha=0x10")).toBe("sdrm3: --param sdrm3.alpha: expected a number, got '0x10'\n");
   });
 
-  it("tune's value lists: an empty entry (--alpha , ran alpha=0 twice), 0x1 and a value given twice are refused", async () => {
+  it("tune's value lists: an empty entry (--alpha , ran alpha=0 twice), 0x1 and a value given twice are refused; --top 0x10 (ran as 16)", async () => {
     const tune = ["tune", "--grid", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--duration", "50ms", "--beta", "1", "--gamma", "1"];
     for (const list of [",", "", "1,,2", "0x1"]) {
       expect(await refused(...tune, "--alpha", list)).toBe(`sdrm3: --alpha: expected a comma-separated list of non-negative numbers, got '${list}'\n`);
     }
     expect(await refused(...tune, "--alpha", "1,0.5,1")).toBe("sdrm3: --alpha: 1 given twice in '1,0.5,1'; give each value once\n");
+    for (const top of ["0x10", "1e3", "0", "1.5"]) expect(await refused(...tune, "--top", top)).toBe(`sdrm3: --top: expected a positive integer, got '${top}'\n`);
   });
 
   it("--block 100000 names the real limit, 512 (the parser allowed 9999, the block parameters 512)", async () => {

@@ -114,8 +114,8 @@ export const executeTune = async (flags: TuneFlags, io: TuneIo): Promise<number>
   if (flags.grid !== true) throw new CliInputError("tune: choose --grid (grid search over fixed parameters) or --trajectory (an online-tuned run and its chart)");
   if (flags.scenario === undefined) throw new CliInputError("missing --scenario <name>");
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
+  if (!/^[1-9]\d{0,8}$/.test(flags.top)) throw new CliInputError(`--top: expected a positive integer, got '${flags.top}'`); // not 0x10, 1e3
   const top = Number(flags.top);
-  if (!Number.isInteger(top) || top < 1) throw new CliInputError(`--top: expected a positive integer, got '${flags.top}'`);
   const grid = {
     alpha: parseList("--alpha", flags.alpha, [0.25, 0.5, 1, 2, 4]),
     beta: parseList("--beta", flags.beta, [0.25, 0.5, 1, 2, 4]),
