@@ -218,6 +218,13 @@ describe("log hygiene: damage is reported with its line", () => {
     expect(e.message).toMatch(/^line 50: not valid JSON \(/);
   });
 
+  it("a log saved with a byte-order mark names it (JSON.parse's message shows an invisible character)", async () => {
+    const l = await lines();
+    const e = await failure(`\ufeff${l.join("\n")}\n`);
+    expect(e.line).toBe(1);
+    expect(e.message).toBe("line 1: the line starts with a byte-order mark (U+FEFF): an event log is UTF-8 without one; save it without the BOM");
+  });
+
   it("a line in the middle that breaks the schema names the field", async () => {
     const l = await lines();
     const i = l.findIndex((x) => x.includes('"_tag":"block.result"'));

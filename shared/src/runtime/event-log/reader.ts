@@ -58,6 +58,8 @@ const issuesOf = (error: ParseResult.ParseError): string =>
 const parseLine = (l: LogLine): Record<string, unknown> => {
   if (!l.terminated) throw new LogFormatError(l.line, "the line is cut (the file ends without a newline): the log is truncated");
   if (l.text.trim() === "") throw new LogFormatError(l.line, "empty line");
+  // an editor's byte-order mark: invisible in JSON.parse's message, so named (a log is written without one)
+  if (l.text.charCodeAt(0) === 0xfeff) throw new LogFormatError(l.line, "the line starts with a byte-order mark (U+FEFF): an event log is UTF-8 without one; save it without the BOM");
   let json: unknown;
   try {
     json = JSON.parse(l.text);
