@@ -8,6 +8,7 @@
  * slots, the models' targets and ideal energies (so UXCost) from the start; without them it learns
  * the slots and models from the traffic and shows no UXCost.
  */
+import { isIP } from "node:net";
 import type { Command } from "commander";
 import { awaitRunSpec, connectNatsBus } from "@sdrm3/shared/nats";
 import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
@@ -34,6 +35,19 @@ const parsePort = (text: string | undefined): number => {
   return Number(text);
 };
 
+
+/**
+ * `--bind`: an IP address, or a host name the system resolves (127.0.0.1 by default). Text shaped
+ * like an address that is none (`999.1.1.1`, `::g`) or with characters no host name has is refused
+ * here (exit 2); a well-formed name that does not resolve fails when the server listens.
+ */
+export const parseBind = (text: string | undefined): string => {
+  if (text === undefined) return "127.0.0.1";
+  const addressShaped = /^[\d.]+$/.test(text) || text.includes(":");
+  const valid = isIP(text) !== 0 || (!addressShaped && /^(?=.{1,253}$)[a-z\d]([a-z\d-]{0,61}[a-z\d])?(\.[a-z\d]([a-z\d-]{0,61}[a-z\d])?)*$/i.test(text));
+  if (!valid) throw new CliInputError(`--bind: expected an IP address or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or ::, got '${text}'`);
+  return text;
+};
 
 const parseWindow = (text: string | undefined): number | undefined => (text === undefined ? undefined : parseDuration(text, "--window"));
 
@@ -98,6 +112,7 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
   const info0 = fromFlags(); // bad flags are refused before connecting
   const port = parsePort(flags.port);
   const windowMs = parseWindow(flags.window);
+  const bind = parseBind(flags.bind);
   const log = (line: string) => io.err(`[dashboard] ${line}\n`);
   const bus = await connectNatsBus({
     ...connection.options,
@@ -126,7 +141,7 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
   if (spec !== undefined) log(`run ${run}: the spec from its scheduler`);
   const stop = untilSignal();
   try {
-    await serveDashboard({ bus, info, port, host: flags.bind ?? "127.0.0.1", signal: stop.signal, log, ...(windowMs === undefined ? {} : { windowMs }) });
+    await serveDashboard({ bus, info, port, host: bind, signal: stop.signal, log, ...(windowMs === undefined ? {} : { windowMs }) });
     return 0;
   } finally {
     stop.dispose();
@@ -152,7 +167,7 @@ const executeDashboard = async (path: string, flags: DashboardFlags, io: Io): Pr
       path,
       speed,
       port,
-      host: flags.bind ?? "127.0.0.1",
+      host: parseBind(flags.bind),
       signal: stop.signal,
       log: (line) => io.err(`[dashboard] ${line}\n`),
       ...(windowMs === undefined ? {} : { windowMs }),

@@ -117,6 +117,9 @@ describe("log commands exit by the error's classification, not its class", () =>
     ["an unknown --param (PolicyInputError)", ["replay", FIXTURE, "--param", "nosuch=1"], /^sdrm3: policy 'sdrm3' has no parameter 'nosuch'; valid: /],
     ["a bad --until-seq (CliInputError)", ["replay", FIXTURE, "--until-seq", "x"], "sdrm3: --until-seq: expected a non-negative integer, got 'x'\n"],
     ["a bad --at (CliInputError)", ["explain", FIXTURE, "--at", "soon"], "sdrm3: --at: expected a time such as 35ms or 1.5s, got 'soon'\n"],
+    ...["999.1.1.1", "::g", "local host", "-x", ""].map(
+      (bind) => [`a bad --bind '${bind}', dashboard (CliInputError)`, ["dashboard", FIXTURE, "--port", "0", "--bind", bind], `sdrm3: --bind: expected an IP address or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or ::, got '${bind}'\n`] as const,
+    ),
   ] as const)("%s: exit 2 with its message", async (_name, argv, err) => {
     const r = await sdrm3(...argv);
     expect(r.code).toBe(2);
