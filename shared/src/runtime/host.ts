@@ -76,9 +76,11 @@ export const hostAccelerator = (
   const armBlock = blockClock(DEFAULT_COMPLETION_LEAD_MS, opts.timers);
   const armed = new Set<TimerHandle>();
   let relay: ReturnType<typeof relayCommands<AccelCommand, unknown, AccelReply>> | undefined;
-  // The fence, as the actor sees it: reported before every dispatch and timer it is handed.
+  // The fence, as the actor sees it: checked before every dispatch and timer it is handed, and sent
+  // when it moves the machine (ready ⇄ fenced, spare → ready): two events per block for nothing, else.
   const reportLease = () => {
-    if (opts.canServe !== undefined) actor.send({ type: "lease", valid: opts.canServe() });
+    const valid = opts.canServe?.();
+    if (valid !== undefined && valid !== (actor.getSnapshot().value === "ready")) actor.send({ type: "lease", valid });
   };
   const actor = createActor(
     acceleratorMachine.provide({
