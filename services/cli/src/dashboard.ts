@@ -35,7 +35,6 @@ const parsePort = (text: string | undefined): number => {
   return Number(text);
 };
 
-
 /**
  * `--bind`: an IP address, or a host name the system resolves (127.0.0.1 by default). Text shaped
  * like an address that is none (`999.1.1.1`, `::g`) or with characters no host name has is refused

@@ -5,10 +5,16 @@ import { CliInputError } from "./duration";
 /** A decimal number as a parameter value (`1.5`, `-2`, `1e-3`); `0x10`, `0b1` and `Infinity` are refused, as Number() would take them. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+/** `text` as a finite decimal number, or undefined. */
+export const decimalOf = (text: string): number | undefined => {
+  const value = Number(text);
+  return DECIMAL.test(text.trim()) && Number.isFinite(value) ? value : undefined;
+};
+
 /** `text` as a finite decimal number, or CliInputError `${what}: expected a number, got '…'`. */
 export const parseDecimal = (text: string, what: string): number => {
-  const value = Number(text);
-  if (!DECIMAL.test(text.trim()) || !Number.isFinite(value)) throw new CliInputError(`${what}: expected a number, got '${text}'`);
+  const value = decimalOf(text);
+  if (value === undefined) throw new CliInputError(`${what}: expected a number, got '${text}'`);
   return value;
 };
 
@@ -21,11 +27,11 @@ export const parseParams = (items: ReadonlyArray<string>): Record<string, number
   const out = new Map<string, number>();
   for (const item of items) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(item);
-    if (m === null || !DECIMAL.test(m[2]!.trim()) || !Number.isFinite(Number(m[2]))) {
-      throw new CliInputError(`--param: expected name=number, e.g. alpha=1.5, got '${item}'`);
-    }
-    if (out.has(m[1]!)) throw new CliInputError(`--param: ${m[1]} given twice (${m[1]}=${out.get(m[1]!)} and ${item}); give it once`);
-    out.set(m[1]!, Number(m[2]));
+    const name = m?.[1];
+    const value = m === null ? undefined : decimalOf(m[2]!);
+    if (name === undefined || value === undefined) throw new CliInputError(`--param: expected name=number, e.g. alpha=1.5, got '${item}'`);
+    if (out.has(name)) throw new CliInputError(`--param: ${name} given twice (${name}=${out.get(name)} and ${item}); give it once`);
+    out.set(name, value);
   }
   return Object.fromEntries(out);
 };

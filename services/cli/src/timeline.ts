@@ -76,7 +76,8 @@ export const executeTimeline = async (path: string, flags: TimelineFlags, io: { 
   let trace: { traceEvents: TraceEvent[] };
   try {
     // a device or a pipe (/dev/zero) was read for ever
-    if (!statSync(path).isFile()) throw new Error(statSync(path).isDirectory() ? "a directory" : "not a regular file");
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error(st.isDirectory() ? "a directory" : "not a regular file");
     trace = JSON.parse(readFileSync(path, "utf8")) as { traceEvents: TraceEvent[] };
   } catch (e) {
     throw new CliInputError(`${path}: not a readable trace-event JSON file (${(e as Error).message})`);

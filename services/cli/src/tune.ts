@@ -11,7 +11,7 @@ import { renderChart } from "./charts";
 import { formatRunHuman } from "./format";
 import Table from "cli-table3";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { parseParams } from "./flags";
+import { decimalOf, parseParams } from "./flags";
 import { checkOutputDir } from "./output-paths";
 import { tuneGcForSimulation } from "./gc-tuning";
 
@@ -43,8 +43,8 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
  */
 const parseList = (flag: string, text: string | undefined, fallback: ReadonlyArray<number>): number[] => {
   if (text === undefined) return [...fallback];
-  const values = text.split(",").map((v) => (/^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v.trim()) ? Number(v) : Number.NaN));
-  if (values.some((v) => !Number.isFinite(v))) {
+  const values = text.split(",").map((v) => decimalOf(v) ?? Number.NaN);
+  if (values.some((v) => !(v >= 0))) {
     throw new CliInputError(`${flag}: expected a comma-separated list of non-negative numbers, got '${text}'`);
   }
   const twice = values.find((v, i) => values.indexOf(v) !== i);

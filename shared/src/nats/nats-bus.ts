@@ -281,13 +281,22 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
     }
   };
 
-  /** Publishes; still allowed while `close()` drains (handlers may answer), refused once closed. */
-  const send = (subject: string, payload: Payload, once = false): void => {
+  /**
+   * A message's text once it may go out: allowed while `close()` drains (handlers may answer),
+   * refused once closed; subject and size checked (`inbox`: a reply subject, new each time, not kept).
+   */
+  const outgoing = (subject: string, payload: Payload, inbox = false): string => {
     if (nc.isClosed()) throw new BusClosedError();
     const data = textOf(payload);
-    if (once) checkPublishSubject(subject);
+    if (inbox) checkPublishSubject(subject);
     else checkSubject(subject);
     checkPayloadSize(subject, data, limit());
+    return data;
+  };
+
+  /** Publishes (after what `publishSoon` holds). */
+  const send = (subject: string, payload: Payload, inbox = false): void => {
+    const data = outgoing(subject, payload, inbox);
     if (held.length > 0) releaseHeld();
     try {
       nc.publish(subject, data);
@@ -297,11 +306,7 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
   };
 
   const publishSoon = (subject: string, payload: Payload): void => {
-    if (nc.isClosed()) throw new BusClosedError();
-    const data = textOf(payload);
-    checkSubject(subject);
-    checkPayloadSize(subject, data, limit());
-    held.push([subject, data]);
+    held.push([subject, outgoing(subject, payload)]);
     heldTimer ??= setTimeout(releaseHeld, HOLD_MS);
   };
 
@@ -403,8 +408,8 @@ export const connectNatsBus = async (opts: NatsBusOptions): Promise<NatsBus> => 
       onFail(error);
       return;
     }
-    const reply = `${replyInbox()}.${(nextToken++).toString(36)}`;
-    const token = reply.slice(inbox!.length + 1);
+    const token = (nextToken++).toString(36);
+    const reply = `${replyInbox()}.${token}`;
     const timer = setTimeout(() => {
       if (waiting.delete(token)) onFail(new BusTimeoutError({ subject, timeoutMs }));
     }, timeoutMs);

@@ -282,9 +282,8 @@ export const hostScheduler = (
   // late. Until then it reads 0, so those answers arrive at run time 0 (docs/live.md).
   let startRequests: Set<number> | undefined;
   // Nor before the timer thread runs (its start-up would be the first wake-up): it starts now.
-  let timersUp = false;
-  const timersReady = clock === undefined ? undefined : liveTimers().ready().then(() => void (timersUp = true));
-  const startClock = (c: LiveClock) => (timersUp ? c.start() : void timersReady?.then(() => stopped || c.start()));
+  if (clock !== undefined) void liveTimers().ready();
+  const startClock = (c: LiveClock) => (liveTimers().running ? c.start() : void liveTimers().ready().then(() => stopped || c.start()));
   let wakeUp: TimerHandle | undefined;
   const wait = (until: number) => {
     wakeUp?.cancel();
@@ -347,7 +346,7 @@ export const hostScheduler = (
    * keep recent replies by request). The first reply is the only one taken and the kernel never
    * sees the failure. Only "nobody there" errors are retried; on the memory bus they never happen
    * while the actors are hosted, so its behaviour is unchanged. `onDecoded` / `onError` are called
-   * once; an answered first attempt costs no promise on the memory bus (relay requestEitherWith).
+   * once; an answered first attempt costs no promise (relay requestEitherWith, on either bus).
    */
   const requestRetrying = (to: Target, subject: string, data: Payload, onDecoded: (d: Decoded) => void, onError: (err: unknown) => void): void => {
     attemptWith(to, subject, data, onDecoded, (first: unknown) => void retryAfter(first, to, subject, data).then(onDecoded, onError));

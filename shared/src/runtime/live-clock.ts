@@ -116,6 +116,11 @@ export class PreciseTimers {
     };
   }
 
+  /** Whether the timer thread runs (`ready()` has resolved or would at once). */
+  get running(): boolean {
+    return this.online;
+  }
+
   /** Timers not yet fired. */
   get pending(): number {
     return this.due.length;

@@ -117,7 +117,7 @@ export const requestEither = <A, I>(
 };
 
 /**
- * `requestEither` with callbacks: on a bus that offers `requestWith` (the memory bus) no promise is
+ * `requestEither` with callbacks: on a bus that offers `requestWith` (the memory and NATS buses) no promise is
  * made and the reply is decoded and handed to `onDecoded` as it is delivered; elsewhere through
  * `requestEither`. Bus errors go to `onError`.
  */
