@@ -13,13 +13,14 @@ import { exitOnSignals, track } from "./children";
 import { scalingChartSpec, renderChart } from "./chart";
 import { runDecisionLatency } from "./decisions";
 import { runDistributed } from "./distributed";
+import { type FloorOptions, floorRows, floorTable, runFloor } from "./floor";
 import { LIVE_HARDWARE, type LiveOptions, runLive } from "./live";
-import { startNats } from "./nats-server";
+import { type NatsServer, startNats } from "./nats-server";
 import { runScaling, type GridCell, type SimPoint } from "./scaling";
 import { runSimSpeed } from "./sim-speed";
 import { runStartup } from "./startup";
 import { fmt, fmtSummary } from "./stats";
-import type { FigureResult } from "./types";
+import type { FigureResult, Row } from "./types";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 
@@ -29,6 +30,8 @@ export interface BenchOptions {
   readonly bus: { rounds: number; calls: number };
   readonly distributed: { runs: number; durationMs: number };
   readonly live: LiveOptions;
+  /** Figure 4's floor: the same message pattern between bare relay processes (./floor.ts). */
+  readonly floor: FloorOptions;
   readonly scaling: { decisionBatches: number; decisionMaxMs: number; simRuns: number; simDurationMs: number; sweepAJobs: number; sweepBAccs: number };
   readonly memory: { shortMs: number; longMs: number; shortRuns: number; longRuns: number };
   readonly startup: { runs: number };
@@ -178,10 +181,11 @@ const liveFigure = async (o: BenchOptions): Promise<FigureResult> => {
   log(`NATS: ${nats.url} (${nats.source})`);
   try {
     const r = await runLive(nats, o.live);
+    const floor = await runFloor(nats, o.floor, log);
     const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
     return {
       id: "4",
-      rows: r.scenarios.flatMap((sc) => [
+      rows: r.scenarios.flatMap((sc): Row[] => [
         {
           figure: "4 live",
           what: `scheduler lag p50 / p99, ${sc.scenario} over NATS at speed ${o.live.speed}, 4 accelerator processes (${o.live.durationMs} ms)`,
@@ -196,7 +200,7 @@ const liveFigure = async (o: BenchOptions): Promise<FigureResult> => {
           target: "within 5%",
           met: sc.uxCostExcess !== null && Math.abs(sc.uxCostExcess.median) <= 0.05,
         },
-      ]),
+      ]).concat(floorRows(floor, o.floor)),
       tables: [
         {
           title: `4. Live mode over NATS: ${LIVE_HARDWARE}, sdrm3, ${o.live.flags === undefined || o.live.flags.length === 0 ? "serve's defaults" : o.live.flags.join(" ")}, speed ${o.live.speed}, ${o.live.durationMs} ms; scheduler --clock live, workload, 4 accelerator processes (--slot accN); ${o.live.runs} runs per scenario`,
@@ -211,9 +215,24 @@ const liveFigure = async (o: BenchOptions): Promise<FigureResult> => {
             "virtual = `sdrm3 run` with the same scenario, hardware, policy, duration and the live run's dispatch settings (live.dispatch) in one process (virtual time)",
           ],
         },
+        floorTable(floor, o.floor, natsLabel(nats)),
       ],
-      data: r,
+      data: { ...r, floor: { ...floor, options: o.floor } },
     };
+  } finally {
+    await nats.stop();
+  }
+};
+
+const natsLabel = (nats: NatsServer) => (nats.source === "env (NATS_URL)" ? nats.url : "the figure's nats-server");
+
+/** The floor alone (`npm run bench -- --only floor`): figure 4's floor rows and table, on a nats-server of its own. */
+const floorFigure = async (o: BenchOptions): Promise<FigureResult> => {
+  const nats = await startNats();
+  log(`NATS: ${nats.url} (${nats.source})`);
+  try {
+    const floor = await runFloor(nats, o.floor, log);
+    return { id: "floor", rows: floorRows(floor, o.floor), tables: [floorTable(floor, o.floor, natsLabel(nats))], data: { ...floor, options: o.floor } };
   } finally {
     await nats.stop();
   }
@@ -229,6 +248,8 @@ const run = async (id: string, o: BenchOptions): Promise<FigureResult> => {
       return busFigure(o);
     case "4":
       return liveFigure(o);
+    case "floor":
+      return floorFigure(o);
     case "5":
       return scalingFigure(o);
     case "6":

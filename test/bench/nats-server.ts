@@ -12,6 +12,8 @@ export interface NatsServer {
   readonly pass?: string;
   /** "env (NATS_URL)" or a server started here. */
   readonly source: string;
+  /** The server's pid when started here (its CPU can be read from /proc). */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export const startNats = async (): Promise<NatsServer> => {
   return {
     url: server.url,
     source: "nats-server (started here)",
+    pid: server.pid,
     stop: async () => {
       process.removeListener("exit", kill);
       await server.stop();

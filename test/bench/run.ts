@@ -5,6 +5,8 @@
  *   npm run bench                    # everything (≈ 3–5 min on the 2-core machine)
  *   npm run bench -- --only 2,5      # some figures (7: start-up of the built command)
  *   npm run bench -- --only 4 --live-flags "--quantum 0.25ms"   # figure 4 with dispatch flags (every role and the virtual run)
+ *   npm run bench -- --only floor --floor-work-us 0,200,500   # figure 4's floor alone (bare relay processes, test/bench/floor.ts),
+ *                                    # one variant per µs of spin per message (default 0); figure 4 runs it too
  *   npm run bench -- --quick         # fewer repetitions and shorter runs (a smoke run; charts not copied to docs/)
  *   npm run bench -- --load          # also the load case, or --only load (30 models × 64 accelerators in 8 processes over NATS,
  *                                    # 60 s simulated; ≈ 6–7 min here at the default --load-block 8, ≈ 40 min at 1;
@@ -43,6 +45,10 @@ const jsonPath = resolve(value("--json") ?? "bench.json");
 // figure 4's dispatch flags (e.g. --live-flags "--quantum 0.25ms --queue-depth 2"): default serve's defaults
 const liveFlags = value("--live-flags")?.split(/\s+/).filter((f) => f !== "");
 const outDir = join(HERE, "out");
+// figure 4's floor: µs of spin per message in the bare processes, one variant each (default 0)
+const floorWorkUs = (value("--floor-work-us") ?? "0").split(",").map((s) => Number(s.trim()));
+if (floorWorkUs.some((n) => !Number.isFinite(n) || n < 0)) throw new Error(`--floor-work-us: a comma-separated list of µs ≥ 0, not ${value("--floor-work-us")}`);
+const floorRate = Number(value("--floor-rate") ?? "600");
 
 const machine = machineInfo();
 const options: BenchOptions = quick
@@ -52,6 +58,7 @@ const options: BenchOptions = quick
       bus: { rounds: 2, calls: 300 },
       distributed: { runs: 1, durationMs: 200 },
       live: { runs: 1, durationMs: 500, speed: 1, ...(liveFlags === undefined ? {} : { flags: liveFlags }) },
+      floor: { runs: 1, durationMs: 500, warmupMs: 250, accRate: floorRate, workloadRate: 165, workUs: floorWorkUs },
       scaling: { decisionBatches: 2, decisionMaxMs: 20, simRuns: 1, simDurationMs: 50, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 2000, longMs: 6000, shortRuns: 1, longRuns: 1 },
       startup: { runs: 2 },
@@ -64,6 +71,7 @@ const options: BenchOptions = quick
       bus: { rounds: 5, calls: 1000 },
       distributed: { runs: 5, durationMs: 500 },
       live: { runs: 5, durationMs: 2000, speed: 1, ...(liveFlags === undefined ? {} : { flags: liveFlags }) },
+      floor: { runs: 3, durationMs: 2000, warmupMs: 250, accRate: floorRate, workloadRate: 165, workUs: floorWorkUs },
       scaling: { decisionBatches: 5, decisionMaxMs: 80, simRuns: 3, simDurationMs: 200, sweepAJobs: 16, sweepBAccs: 8 },
       memory: { shortMs: 10_000, longMs: 60_000, shortRuns: 3, longRuns: 1 },
       startup: { runs: 5 },
@@ -109,6 +117,7 @@ const FIGURE_NAMES: Readonly<Record<string, string>> = {
   "2": "decision latency",
   "3": "bus overhead and distributed speed",
   "4": "live mode: scheduler lag",
+  floor: "figure 4's floor: bare relay round trip over NATS",
   "5": "scaling",
   "6": "memory",
   load: "load: 30 models × 64 accelerators in 8 processes over NATS",
