@@ -1,6 +1,7 @@
 /** Flag parsers shared by `sdrm3 run` and `sdrm3 compare`. Bad input throws CliInputError (exit 2). */
 import { MAX_BLOCK_LAYERS } from "@sdrm3/shared/policies";
-import { CliInputError } from "./duration";
+import { CliInputError, parseDuration } from "./duration";
+import { MAX_WARM_UP_MS } from "@sdrm3/shared/runtime";
 
 /** A decimal number as a parameter value (`1.5`, `-2`, `1e-3`); `0x10`, `0b1` and `Infinity` are refused, as Number() would take them. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -227,6 +228,19 @@ export const parseClock = (clock: string | undefined, speed: string | undefined)
   }
   if (speed === undefined) return { speed: 1 };
   return { speed: parseSpeed(speed, "0.1 = ten times slower than real") };
+};
+
+/**
+ * `--warm-up <d>` (run, serve scheduler): simulated time of a live run's virtual-time warm-up before
+ * its clock starts (runtime/warm-up.ts), `0` for none; only with `--clock live`. Undefined: the default.
+ */
+export const parseWarmUp = (text: string | undefined, live: boolean): number | undefined => {
+  if (text === undefined) return undefined;
+  if (!live) throw new CliInputError("--warm-up: only with --clock live (a virtual-time run has no clock to warm up for)");
+  if (/^\s*0+(\.0*)?\s*(ms|s|m)?\s*$/.test(text)) return 0;
+  const ms = parseDuration(text, "--warm-up");
+  if (ms > MAX_WARM_UP_MS) throw new CliInputError(`--warm-up: expected at most ${MAX_WARM_UP_MS / 1000}s of simulated time, got '${text}'`);
+  return ms;
 };
 
 /**

@@ -81,6 +81,7 @@ const liveLines = (r: RunResult): string[] => {
   if (r.live === undefined) return [];
   const l = r.live.lag;
   const d = r.live.dispatch;
+  const w = r.live.warmUp;
   return [
     `clock                 : live, speed ${r.live.speed} (${r.live.speed === 1 ? "real time" : r.live.speed < 1 ? `${f(1 / r.live.speed, 3)}× slower than real` : `${f(r.live.speed, 3)}× faster than real`})`,
     ...(d === undefined
@@ -88,6 +89,9 @@ const liveLines = (r: RunResult): string[] => {
       : [`dispatch              : ${describeDispatch(d, true)}`]),
     `scheduler lag         : p50 ${f(l.p50Ms, 4)} ms  p99 ${f(l.p99Ms, 4)} ms  max ${f(l.maxMs, 4)} ms  over ${l.blocks} blocks (run-time ms from a block's due completion to its retirement, when its accelerator is free again)`,
     `lag, summed           : mean ${f(l.meanMs, 4)} ms per block, ${l.share === null ? "-" : `${f(100 * l.share, 3)}%`} of the accelerators' run time (the summed lag over accelerators × duration)`,
+    ...(w === undefined
+      ? []
+      : [`warm-up               : ${w.simulatedMs === 0 ? "none (--warm-up 0)" : `${w.simulatedMs} ms of the spec in virtual time before the clock started, ${Math.round(w.wallMs)} ms of wall time (its result not used)`}`]),
   ];
 };
 

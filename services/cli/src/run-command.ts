@@ -6,10 +6,10 @@
  * run live. Output files are checked against each other and the inputs before any work starts.
  */
 import { Command, Option } from "commander";
-import { resolveRunSpec } from "@sdrm3/shared/runtime";
+import { LIVE_WARM_UP_MS, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams, parseSupernet } from "./flags";
+import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams, parseSupernet, parseWarmUp } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
@@ -39,6 +39,7 @@ export interface RunFlags {
   supernet?: string;
   clock?: string;
   speed?: string;
+  warmUp?: string;
 }
 
 /** `tty`: stderr is a terminal (a progress bar for long runs). */
@@ -53,6 +54,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
     [...inputs("--scenario-file", flags.scenarioFile), ...inputs("--hardware-file", flags.hardwareFile), ...inputs("--model-file", flags.modelFile), ...inputs("--costs", flags.costs)],
   );
   const live = parseClock(flags.clock, flags.speed);
+  const warmUpMs = parseWarmUp(flags.warmUp, live !== undefined);
   const resolved = resolveRunSpec({
     scenario: flags.scenario,
     hardware: flags.hardware,
@@ -70,7 +72,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
   let result;
   tuneGcForSimulation(resolved.durationMs);
   try {
-    result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }), ...(progress === undefined ? {} : { onEvent: progress.onEvent }) }, flags, io);
+    result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }), ...(warmUpMs === undefined ? {} : { warmUpMs }), ...(progress === undefined ? {} : { onEvent: progress.onEvent }) }, flags, io);
   } finally {
     progress?.stop();
   }
@@ -104,5 +106,6 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--trace <path>", "write the run's timeline as Chrome/Perfetto trace-event JSON")
     .option("--clock <virtual|live>", "virtual (default): results independent of timing; live: accelerators really wait, the scheduler reacts as replies arrive (docs/live.md)")
     .option("--speed <x>", "with --clock live: run-time speed, 0.1 = ten times slower than real (default 1)")
+    .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the same spec before the clock starts, so the run is measured with its code compiled (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io, io === processIo && process.stderr.isTTY === true)));
 };

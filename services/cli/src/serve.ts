@@ -27,6 +27,7 @@ import { type Command, Option } from "commander";
 import { type LogHeader, Sdrm3Error, Subjects, checkToken, errorMessage, isInputError } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, RunTakenError, awaitRunSpec, claimRun, runLeaseBucketName, connectNatsBus, openLeaseBucket, publishRunSpec, awaitLeasesReleased, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
 import {
+  LIVE_WARM_UP_MS,
   type ResolvedRun,
   RunFailedError,
   defaultDurationMs,
@@ -41,7 +42,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseSeed } from "./duration";
-import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams } from "./flags";
+import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams, parseWarmUp } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -68,6 +69,7 @@ interface SchedulerFlags extends ConnectionFlags, SpecFlags {
   elastic?: boolean;
   clock?: string;
   speed?: string;
+  warmUp?: string;
   scenarioFile?: string[];
   hardwareFile?: string[];
   modelFile?: string[];
@@ -290,6 +292,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
   const run = parseRunId(flags.run);
   const policy = flags.policy ?? "sdrm3";
   const live = parseClock(flags.clock, flags.speed);
+  const warmUpMs = parseWarmUp(flags.warmUp, live !== undefined);
   const resolved = resolveRunSpec({
     scenario: flags.scenario,
     hardware: flags.hardware,
@@ -338,7 +341,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
         const result = await naming("running the run over NATS", serveScheduler({
           bus,
           run,
-          resolved,
+          resolved: warmUpMs === undefined ? resolved : { ...resolved, warmUpMs },
           log,
           registerTimeoutMs,
           slotTakeoverTimeoutMs,
@@ -449,6 +452,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--resume", "resume the run from its JetStream log (a restarted scheduler; implies --record-stream; takes over the run lease once the dead scheduler's lapses; docs/reliability.md)")
     .option("--clock <virtual|live>", "virtual (default) or live time (accelerators really wait; docs/live.md)")
     .option("--speed <x>", "with --clock live: 0.1 = ten times slower than real (default 1)")
+    .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the spec in this process before the clock starts (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
     .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
     // refused with a reason rather than as an unknown option: it is a flag of the services that wait for a scheduler
     .addOption(new Option("--give-up-after <d>").hideHelp());

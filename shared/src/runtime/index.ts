@@ -15,3 +15,4 @@ export * from "./grid";
 export * from "./tuner";
 export * from "./live-clock";
 export * from "./resume";
+export * from "./warm-up";

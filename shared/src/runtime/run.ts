@@ -19,8 +19,13 @@ import {
   taskConfigsFor,
 } from "./setup";
 import { tuningFor } from "./tuner";
+import { type WarmUpReport, warmUpLive } from "./warm-up";
 
 export * from "./setup";
+
+/** A live run's result with its warm-up (runtime/warm-up.ts). */
+const withWarmUp = (result: RunResult, warmUp: WarmUpReport | undefined): RunResult =>
+  warmUp === undefined || result.live === undefined ? result : { ...result, live: { ...result.live, warmUp } };
 
 /** Hosts only the scheduler of a run (its tasks and accelerators live elsewhere on the bus) and waits for the result. */
 export const runScheduler = async (
@@ -37,6 +42,8 @@ export const runScheduler = async (
   },
 ): Promise<RunResult> => {
   const run = checkToken("run id", opts.run ?? "embedded");
+  // a live scheduler warms up before it hosts anything: its services wait for it to register
+  const warmUp = await warmUpLive(opts, runScenario);
   const rejects = rejectCounter(opts.onReject);
   let ran: RunOptions = opts;
   const elastic = opts.elastic;
@@ -58,7 +65,7 @@ export const runScheduler = async (
   });
   try {
     const outcome = await scheduler.done;
-    return resultOf(ran, run, outcome.kernel, rejects.count());
+    return withWarmUp(resultOf(ran, run, outcome.kernel, rejects.count()), warmUp);
   } finally {
     scheduler.stop();
   }
@@ -66,6 +73,7 @@ export const runScheduler = async (
 
 export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
   const run = checkToken("run id", opts.run ?? "embedded");
+  const warmUp = await warmUpLive(opts, runScenario);
   const bus = opts.bus ?? createMemoryBus();
   const rejects = rejectCounter(opts.onReject);
   const onReject = rejects.onReject;
@@ -85,7 +93,7 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
       hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i, runVariants(opts)), { onReject }));
     });
     const outcome = await scheduler.done;
-    return resultOf(opts, run, outcome.kernel, rejects.count());
+    return withWarmUp(resultOf(opts, run, outcome.kernel, rejects.count()), warmUp);
   } finally {
     scheduler.stop();
     for (const h of hosted) h.stop();

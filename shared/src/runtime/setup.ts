@@ -3,6 +3,7 @@
  * the model tasks, each accelerator's cost column, and the result with its metrics (after the
  * accounting invariant is checked). Shared by the actor system (run.ts) and the direct engine.
  */
+import type { WarmUpReport } from "./warm-up";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { checkLookaheadValue, checkQueueDepthValue } from "../actors/kernel-queue";
 import { checkChainValue } from "../actors/kernel-chain";
@@ -90,7 +91,18 @@ export interface RunOptions {
    * the accelerators really wait, the scheduler reacts as messages arrive. Default: virtual time.
    */
   readonly live?: LiveSetting;
+  /**
+   * Live runs: simulated ms of the virtual-time warm-up run before the clock starts (runtime/warm-up.ts,
+   * docs/live.md "Warm-up"); default LIVE_WARM_UP_MS, 0: none. Not used in virtual time.
+   */
+  readonly warmUpMs?: number;
 }
+
+/** `opts` without what ties a run to its caller — its hooks, its bus, its live clock: a private virtual-time run of the same spec (warm-ups, the tuner's look-aheads). */
+export const isolatedRun = (opts: RunOptions): RunOptions => {
+  const { onEvent: _onEvent, onReject: _onReject, observer: _observer, bus: _bus, live: _live, warmUpMs: _warmUpMs, ...base } = opts;
+  return base;
+};
 
 /**
  * Live runs: the clock speed, how the run dispatched (its dispatch settings, live runs having their
@@ -113,6 +125,8 @@ export interface LiveFigures {
     readonly meanMs: number | null;
     readonly share: number | null;
   };
+  /** The warm-up run before the clock started (runtime/warm-up.ts). */
+  readonly warmUp?: WarmUpReport;
 }
 
 export interface RunResult {

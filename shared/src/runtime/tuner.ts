@@ -20,7 +20,7 @@ import { sdrm3 } from "../policies/sdrm3";
 import type { PolicyParams } from "../policies/types";
 import { simulateDirect } from "./direct";
 import { type Span, spanUxCost } from "./grid";
-import { type RunOptions, modelInfo } from "./setup";
+import { type RunOptions, isolatedRun, modelInfo } from "./setup";
 
 export const TUNED_PARAMS = ["alpha", "beta", "gamma"] as const;
 
@@ -98,19 +98,14 @@ const windowedUxCost = (opts: RunOptions, ctx: TuneContext, windowMs: number): n
 };
 
 /**
- * What a look-ahead keeps of the run it tunes: the workload, hardware and dispatch settings. The
- * run's own hooks (its events, rejects and recorder), its bus and its live clock stay with the run: a
- * look-ahead that kept them sent every simulated event to the run's trace (a 0.3-s tuned run's
- * `--trace` had 415,415 slices instead of 4,802), and the direct engine refuses a live clock, so
- * `--clock live --tune` failed at its first tuning point.
+ * A look-ahead keeps of the run it tunes only the workload, hardware and dispatch settings
+ * (`isolatedRun`). The run's own hooks (its events, rejects and recorder), its bus and its live clock
+ * stay with the run: a look-ahead that kept them sent every simulated event to the run's trace (a
+ * 0.3-s tuned run's `--trace` had 415,415 slices instead of 4,802), and the direct engine refuses a
+ * live clock, so `--clock live --tune` failed at its first tuning point.
  */
-const lookaheadBase = (opts: RunOptions): RunOptions => {
-  const { onEvent: _onEvent, onReject: _onReject, observer: _observer, bus: _bus, live: _live, ...base } = opts;
-  return base;
-};
-
 export const createTuner = (opts: TunerOptions): Tuner => {
-  const base = lookaheadBase(opts.base);
+  const base = isolatedRun(opts.base);
   let key = "";
   let delta = opts.initialStep;
   let step = 0;
