@@ -8,7 +8,7 @@ import type { RunEvent } from "../contracts/messages";
 import { createMemoryBus } from "./memory-bus";
 import { type RunOptions, runScenario } from "./run";
 import { resolveRunSpec } from "./spec";
-import { LIVE_WARM_UP_MS, MAX_WARM_UP_MS, checkWarmUpMs, warmUpLive } from "./warm-up";
+import { LIVE_WARM_UP_MS, MAX_WARM_UP_MS, checkWarmUpMs, warmUpLive, warmUpRun } from "./warm-up";
 
 const spec = (): RunOptions => resolveRunSpec({ scenario: "AR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 100, seed: 1, quantumMs: 2 });
 
@@ -18,6 +18,7 @@ describe("warmUpLive", () => {
     const run = async (o: RunOptions) => void seen.push(o);
     expect(await warmUpLive(spec(), run)).toBeUndefined();
     expect(await warmUpLive({ ...spec(), live: { speed: 1 }, warmUpMs: 0 }, run)).toEqual({ simulatedMs: 0, wallMs: 0 });
+    expect(await warmUpRun(spec(), run, 0)).toEqual({ simulatedMs: 0, wallMs: 0 });
     expect(seen).toEqual([]);
   });
 

@@ -4,15 +4,23 @@
  * its result thrown away.
  *
  * Why: a live run starts in a fresh process, where the scheduler kernel, the policy and the XState
- * machines run as interpreted byte code until V8 has seen them often enough to compile them; in the
- * run's first second its blocks retired late three to five times as often as later on (in one
- * process, AR_Assistant on Quad_8K: the first second's summed lag 140–190 ms, the third's 35–40 ms),
- * and those late retirements are frames missed that virtual time does not miss. The warm-up runs
- * that code before the clock starts, so the run is measured warm. It changes no decision of the
- * live run: the warm-up has its own bus, its own actors and kernel and no hooks (no events, no
- * recording, no observer), and a kernel is a function of its inputs, not of how hot its code is.
+ * machines run as interpreted byte code until V8 has seen them often enough to compile them. In one
+ * process (AR_Assistant on Quad_8K, 3 s, speed 1) the blocks of the run's first second retired late
+ * by 160–300 ms in sum, those of its third second by 34–41 ms; late retirements are accelerator time
+ * lost and frames missed that virtual time does not miss. The warm-up runs that code before the
+ * clock starts, so the run is measured warm. It changes no decision of the live run: the warm-up
+ * has its own bus, its own actors and kernel and no hooks (no events, no recording, no observer),
+ * and a kernel is a function of its inputs, not of how hot its code is.
+ *
+ * Only the process that runs the scheduler warms up (`run`, `serve scheduler`): warming the
+ * accelerator and workload processes too (a run of the spec in each, or 400 dispatches to a private
+ * accelerator actor) made no difference over NATS that the runs' spread did not hide
+ * (docs/performance.md §4, "Session 11").
  */
 import { type RunOptions, isolatedRun } from "./setup";
+
+/** The run id of every warm-up (a private bus: it meets no other run). */
+const WARM_UP_RUN = "warm-up";
 
 /** Simulated time of a live run's warm-up by default, ms (`--warm-up`; 0: none). */
 export const LIVE_WARM_UP_MS = 1000;
@@ -35,18 +43,19 @@ export const checkWarmUpMs = (ms: number): number => {
 };
 
 /**
- * Runs `opts` in virtual time for `simulatedMs` (its hooks, bus and live setting stripped) with
- * `runInVirtualTime`, and reports how long it took. No warm-up for a virtual-time run or 0 ms.
+ * Runs `opts` in virtual time for `simulatedMs` (its hooks, bus and live setting stripped; run id
+ * "warm-up") with `runInVirtualTime`, and reports how long it took; nothing for 0 ms.
  */
-export const warmUpLive = async (
-  opts: RunOptions,
-  runInVirtualTime: (opts: RunOptions) => Promise<unknown>,
-  simulatedMs: number = opts.warmUpMs ?? LIVE_WARM_UP_MS,
-): Promise<WarmUpReport | undefined> => {
-  if (opts.live === undefined) return undefined;
+export const warmUpRun = async (opts: RunOptions, runInVirtualTime: (opts: RunOptions) => Promise<unknown>, simulatedMs: number): Promise<WarmUpReport> => {
   checkWarmUpMs(simulatedMs);
   if (simulatedMs === 0) return { simulatedMs: 0, wallMs: 0 };
   const started = performance.now();
-  await runInVirtualTime({ ...isolatedRun(opts), durationMs: simulatedMs, run: "warm-up" });
+  await runInVirtualTime({ ...isolatedRun(opts), durationMs: simulatedMs, run: WARM_UP_RUN });
   return { simulatedMs, wallMs: performance.now() - started };
 };
+
+/** A live run's warm-up (`warmUpRun` for `opts.warmUpMs`, default LIVE_WARM_UP_MS); none in virtual time. */
+export const warmUpLive = async (
+  opts: RunOptions,
+  runInVirtualTime: (opts: RunOptions) => Promise<unknown>,
+): Promise<WarmUpReport | undefined> => (opts.live === undefined ? undefined : warmUpRun(opts, runInVirtualTime, opts.warmUpMs ?? LIVE_WARM_UP_MS));
