@@ -6,7 +6,7 @@
  * any work too, naming its flag: it failed after the run, or after truncating another output, with
  * exit 1 and the bare system error.
  */
-import { type Stats, accessSync, constants, realpathSync, statSync } from "node:fs";
+import { type Stats, accessSync, constants, realpathSync, statSync, statfsSync } from "node:fs";
 import { dirname, extname, resolve, sep } from "node:path";
 import { CliInputError } from "./duration";
 
@@ -39,11 +39,37 @@ const writable = (path: string): boolean => {
   }
 };
 
+/**
+ * The kernel's own file systems (statfs magic numbers, linux/magic.h): nothing a command writes
+ * belongs there, and Node's recursive mkdir never returns on /proc (`compare --out /proc/x` hung).
+ * Access checks pass there for root, so they are named by their type.
+ */
+const KERNEL_FILE_SYSTEMS = new Map<number, string>([
+  [0x9fa0, "proc"],
+  [0x62656572, "sysfs"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+  [0x64626720, "debugfs"],
+  [0x74726163, "tracefs"],
+  [0x73636673, "securityfs"],
+  [0xcafe4a11, "bpf"],
+]);
+
+const kernelFileSystem = (dir: string): string | undefined => {
+  try {
+    return KERNEL_FILE_SYSTEMS.get(Number(statfsSync(dir).type));
+  } catch {
+    return undefined; // no statfs here: the access checks decide
+  }
+};
+
 /** Throws unless `dir`, the directory an output goes in, exists and can be written. */
 const checkParentDir = (name: string, path: string, dir: string): void => {
   const st = statOf(dir);
   if (st === undefined) throw new CliInputError(`${name} '${path}': the directory '${dir}' does not exist`);
   if (!st.isDirectory()) throw new CliInputError(`${name} '${path}': '${dir}' is not a directory`);
+  const kernel = kernelFileSystem(dir);
+  if (kernel !== undefined) throw new CliInputError(`${name} '${path}': '${dir}' is on the kernel's ${kernel} file system, where a command's output cannot go`);
   if (!writable(dir)) throw new CliInputError(`${name} '${path}': the directory '${dir}' is not writable`);
 };
 

@@ -203,6 +203,11 @@ describe("an output that cannot be written is refused before any work, naming it
     expect(await refused(...tune, "--out", file)).toBe(`sdrm3: --out '${file}' is not a directory\n`);
   });
 
+  it("an output on the kernel's own file systems is refused (compare --out /proc/x hung in a recursive mkdir)", async () => {
+    expect(await refused(...COMPARE, "--policies", "edf", "--out", "/proc/sdrm3-out")).toBe("sdrm3: --out '/proc/sdrm3-out': '/proc' is on the kernel's proc file system, where a command's output cannot go\n");
+    expect(await refused(...RUN, "--record", "/sys/sdrm3.jsonl")).toBe("sdrm3: --record '/sys/sdrm3.jsonl': '/sys' is on the kernel's sysfs file system, where a command's output cannot go\n");
+  });
+
   it("serve scheduler --events and serve recorder --out are checked before connecting (nothing listens on port 1: exit 1 if it tried)", async () => {
     const nats = ["--nats", "nats://127.0.0.1:1", "--run", "r1"];
     expect(await refused("serve", "scheduler", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", ...nats, "--events", dir)).toBe(`sdrm3: --events '${dir}' is a directory: give a file\n`);
