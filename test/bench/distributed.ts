@@ -29,6 +29,8 @@ export interface DistributedOptions {
   readonly durationMs: number;
   readonly scenario: string;
   readonly hardware: string;
+  /** Dispatch flags of every role (default `--block 1`: layer blocks, virtual time's default). */
+  readonly dispatch?: ReadonlyArray<string>;
 }
 
 export interface DistributedRun {
@@ -73,7 +75,7 @@ const start = (args: string[], readyPattern: RegExp | undefined): Proc => {
 
 const oneRun = async (nats: NatsServer, o: DistributedOptions): Promise<DistributedRun> => {
   const run = `bench-${randomUUID().slice(0, 8)}`;
-  const common = ["--nats", nats.url, "--run", run, "--scenario", o.scenario, "--hardware", o.hardware, "--policy", "sdrm3", "--duration", `${o.durationMs}ms`, "--block", "1"];
+  const common = ["--nats", nats.url, "--run", run, "--scenario", o.scenario, "--hardware", o.hardware, "--policy", "sdrm3", "--duration", `${o.durationMs}ms`, ...(o.dispatch ?? ["--block", "1"])];
   const bus = await connectBench(nats, "sdrm3-bench-observer");
   let startedAt: number | undefined;
   let finishedAt: number | undefined;
