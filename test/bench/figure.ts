@@ -46,6 +46,15 @@ const log = (line: string) => process.stderr.write(`  ${line}\n`);
 /** Simulated time of figure 3c's runs at a 2-ms quantum, ms. */
 const QUANTUM_RUN_MS = 3000;
 
+/** Figure 3b's and 3c's table rows: a distributed run's speed, times and decisions (median [min–max]). */
+const distributedRows = (d: Awaited<ReturnType<typeof runDistributed>>): string[][] => [
+  ["simulated s / wall s (first task command → run finished)", fmtSummary(d.speed, "×")],
+  ["run wall time (first task command → finished)", fmtSummary(d.runMs, " ms")],
+  ["scheduler process spawn → exit (start-up, registration, run, output)", fmtSummary(d.schedulerWallMs, " ms")],
+  ["kernel decisions per run", String(d.runs[0]?.decisions ?? "?")],
+  ["wall µs per decision (median run)", fmt((d.runMs.median * 1000) / (d.runs[0]?.decisions ?? Number.NaN))],
+];
+
 const busFigure = async (o: BenchOptions): Promise<FigureResult> => {
   const nats = await startNats();
   log(`NATS: ${nats.url} (${nats.source})`);
@@ -95,24 +104,13 @@ const busFigure = async (o: BenchOptions): Promise<FigureResult> => {
         {
           title: `3b. Distributed run: AR_Assistant on Quad_8K/WS_OS_WS_OS, sdrm3, B = 1, ${o.distributed.durationMs} ms simulated; scheduler, workload and 4 accelerator processes (sdrm3 serve) over NATS; ${o.distributed.runs} runs`,
           head: ["measure", "median [min–max]"],
-          rows: [
-            ["simulated s / wall s (first task command → run finished)", fmtSummary(dist.speed, "×")],
-            ["run wall time (first task command → finished)", fmtSummary(dist.runMs, " ms")],
-            ["scheduler process spawn → exit (start-up, registration, run, output)", fmtSummary(dist.schedulerWallMs, " ms")],
-            ["kernel decisions per run", String(dist.runs[0]?.decisions ?? "?")],
-            ["wall µs per decision (median run)", fmt((dist.runMs.median * 1000) / (dist.runs[0]?.decisions ?? Number.NaN))],
-          ],
+          rows: distributedRows(dist),
           notes: [`a short simulated duration (${o.distributed.durationMs} ms) keeps the bench within its time budget; AR_Assistant's slowest models run at 3 FPS`],
         },
         {
           title: `3c. The same at a 2-ms quantum (\`--quantum 2ms\`, the dispatch default of live runs), ${quantum.durationMs} ms simulated; ${o.distributed.runs} runs`,
           head: ["measure", "median [min–max]"],
-          rows: [
-            ["simulated s / wall s (first task command → run finished)", fmtSummary(distQ.speed, "×")],
-            ["run wall time (first task command → finished)", fmtSummary(distQ.runMs, " ms")],
-            ["scheduler process spawn → exit (start-up, registration, run, output)", fmtSummary(distQ.schedulerWallMs, " ms")],
-            ["kernel decisions per run", String(distQ.runs[0]?.decisions ?? "?")],
-          ],
+          rows: distributedRows(distQ),
           notes: ["issue 13's target: ≥ 2× real time in virtual time over NATS"],
         },
       ],
