@@ -13,6 +13,7 @@ import { exitOnSignals, track } from "./children";
 import { scalingChartSpec, renderChart } from "./chart";
 import { runDecisionLatency } from "./decisions";
 import { runDistributed } from "./distributed";
+import { LIVE_DISPATCH_DEFAULTS } from "../../services/cli/src/flags";
 import { type FloorOptions, floorRows, floorTable, runFloor } from "./floor";
 import { LIVE_HARDWARE, type LiveOptions, runLive } from "./live";
 import { type NatsServer, startNats } from "./nats-server";
@@ -63,7 +64,7 @@ const busFigure = async (o: BenchOptions): Promise<FigureResult> => {
     log(`dispatch p50 ${fmt(bus.dispatchP50Us.median)} µs, raw p50 ${fmt(bus.rawP50Us.median)} µs`);
     const dist = await runDistributed(nats, { ...o.distributed, scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS" });
     // issue 13's figure: the same topology at the live defaults' quantum, long enough to be mostly run
-    const quantum = { ...o.distributed, durationMs: Math.max(o.distributed.durationMs, QUANTUM_RUN_MS), scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS", dispatch: ["--quantum", "2ms"] };
+    const quantum = { ...o.distributed, durationMs: Math.max(o.distributed.durationMs, QUANTUM_RUN_MS), scenario: "AR_Assistant", hardware: "Quad_8K/WS_OS_WS_OS", dispatch: ["--quantum", `${LIVE_DISPATCH_DEFAULTS.quantumMs}ms`] };
     const distQ = await runDistributed(nats, quantum);
     return {
       id: "3",
@@ -84,7 +85,7 @@ const busFigure = async (o: BenchOptions): Promise<FigureResult> => {
         },
         {
           figure: "3 bus",
-          what: `distributed AR_Assistant at a 2-ms quantum (live runs' default), 4 accelerator processes (${quantum.durationMs} ms sim)`,
+          what: `distributed AR_Assistant at a ${LIVE_DISPATCH_DEFAULTS.quantumMs}-ms quantum (live runs' default), 4 accelerator processes (${quantum.durationMs} ms sim)`,
           measured: `${fmtSummary(distQ.speed, "×")} real time`,
           target: "≥ 2×",
           met: distQ.speed.median >= 2,
@@ -108,7 +109,7 @@ const busFigure = async (o: BenchOptions): Promise<FigureResult> => {
           notes: [`a short simulated duration (${o.distributed.durationMs} ms) keeps the bench within its time budget; AR_Assistant's slowest models run at 3 FPS`],
         },
         {
-          title: `3c. The same at a 2-ms quantum (\`--quantum 2ms\`, the dispatch default of live runs), ${quantum.durationMs} ms simulated; ${o.distributed.runs} runs`,
+          title: `3c. The same at a ${LIVE_DISPATCH_DEFAULTS.quantumMs}-ms quantum (the dispatch default of live runs, LIVE_DISPATCH_DEFAULTS), ${quantum.durationMs} ms simulated; ${o.distributed.runs} runs`,
           head: ["measure", "median [min–max]"],
           rows: distributedRows(distQ),
           notes: ["issue 13's target: ≥ 2× real time in virtual time over NATS"],

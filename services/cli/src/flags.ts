@@ -64,12 +64,15 @@ export const DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 0,
 
 /**
  * The dispatch defaults of a live run (`--clock live`, in one process or distributed): in live
- * time every dispatch costs a message and a wake-up, so blocks last about a quantum of 2 ms; no
- * queue (measured over NATS and in one process, a queue with a look-ahead did not lower the lag
- * and cost UXCost: docs/live.md "Defaults of a live run"). A flag given wins over its default; the
- * chain default applies only with a queue.
+ * time every dispatch costs a message, a wake-up and, for a block that starts on an idle
+ * accelerator, a round trip before it can retire, so blocks last about a quantum of 4 ms — the
+ * smallest quantum whose live runs stayed within 5 % of their virtual twins over NATS on the 2-core
+ * machine (2 ms: +18 % to +22 %; docs/live.md "Defaults of a live run", with what it costs in
+ * virtual time); no queue (measured over NATS and in one process, a queue with a look-ahead did not
+ * lower the lag and cost UXCost). A flag given wins over its default; the chain default applies
+ * only with a queue.
  */
-export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 2, queueDepth: 1, chainMs: 0 };
+export const LIVE_DISPATCH_DEFAULTS: DispatchSettings = { blockSize: 1, quantumMs: 4, queueDepth: 1, chainMs: 0 };
 
 /** The dispatch defaults of a run on the given clock. */
 export const dispatchDefaults = (live: boolean): DispatchSettings => (live ? LIVE_DISPATCH_DEFAULTS : DISPATCH_DEFAULTS);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { LIVE_DISPATCH_DEFAULTS } from "./flags";
 import { num } from "./log-commands";
 import { sdrm3 } from "./testing";
 
@@ -86,7 +87,7 @@ describe("sdrm3 replay", () => {
     expect((await sdrm3("run", ...spec, "--clock", "live", "--speed", "1", "--record", live)).code).toBe(0);
     const first = async (log: string) => (await sdrm3("replay", log)).out.split("\n")[0]!;
     expect(await first(queued)).toContain(", seed 1, 30 ms, block 1, queue depth 2, look-ahead 1ms, mode exact; recorded by sdrm3 ");
-    expect(await first(live)).toContain(", seed 1, 30 ms, quantum 2ms, mode exact, live at speed 1; recorded by sdrm3 ");
+    expect(await first(live)).toContain(`, seed 1, 30 ms, quantum ${LIVE_DISPATCH_DEFAULTS.quantumMs}ms, mode exact, live at speed 1; recorded by sdrm3 `);
   });
 
   it("the mutated fixture: exit 1, the first divergence with both sides and the differing scores", async () => {
