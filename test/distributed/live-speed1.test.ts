@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
+import { LIVE_WARM_UP_MS } from "@sdrm3/shared/runtime";
 import { cliProcesses } from "../support/cli-process";
 import { expectEachFrameEndedOnce, removeLeaseBuckets } from "../support/faults";
 
@@ -46,8 +47,15 @@ describe.each(["VR_gaming", "AR_Assistant"])("live over NATS at speed 1: %s on Q
 
     const figures = expectEachFrameEndedOnce(scheduler.out(), readFileSync(events, "utf8"));
     expect(figures.released).toBeGreaterThan(0);
-    const result = JSON.parse(scheduler.out()) as { live?: { speed: number; lag: { blocks: number; p50Ms: number; p99Ms: number; maxMs: number; meanMs: number; share: number } } };
+    const result = JSON.parse(scheduler.out()) as {
+      live?: { speed: number; lag: { blocks: number; p50Ms: number; p99Ms: number; maxMs: number; meanMs: number; share: number }; warmUp?: { simulatedMs: number; wallMs: number } };
+    };
     expect(result.live?.speed).toBe(1);
+    // the scheduler warmed up (docs/live.md "Warm-up") before it connected, and says so
+    expect(result.live?.warmUp?.simulatedMs).toBe(LIVE_WARM_UP_MS);
+    expect(result.live?.warmUp?.wallMs).toBeGreaterThan(0);
+    expect(scheduler.err()).toMatch(new RegExp(`warm-up: ${LIVE_WARM_UP_MS} ms of the run in virtual time in \\d+ ms`));
+    expect(scheduler.err().indexOf("warm-up:")).toBeLessThan(scheduler.err().indexOf("waiting for"));
     const lag = result.live!.lag;
     // the lag is reported over the blocks the scheduler handled: ordered quantiles, none negative
     expect(lag.blocks).toBeGreaterThan(0);

@@ -34,6 +34,8 @@ import {
   logHeaderFor,
   publishRunControl,
   resolveRunSpec,
+  runScenario,
+  warmUpLive,
 } from "@sdrm3/shared/runtime";
 import { serveAccelerators } from "@sdrm3/accelerator";
 import { serveScheduler } from "@sdrm3/scheduler";
@@ -309,6 +311,10 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
   const host = hostName(flags);
   const log = (line: string) => io.err(`[scheduler ${host}] ${line}\n`);
   if (flags.events !== undefined) checkOutputFile("--events", flags.events); // before connecting, not when the run starts
+  // a live run's warm-up (runtime/warm-up.ts) runs before this process connects or holds a lease: it
+  // does not yield to timers, and a lease's heartbeat must not wait for it
+  const warmedUp = live === undefined ? undefined : await warmUpLive({ ...resolved, live, ...(warmUpMs === undefined ? {} : { warmUpMs }) }, runScenario);
+  if (warmedUp !== undefined && warmedUp.simulatedMs > 0) log(`warm-up: ${warmedUp.simulatedMs} ms of the run in virtual time in ${Math.round(warmedUp.wallMs)} ms`);
   const bus = await connect("scheduler", run, flags);
   try {
     // one scheduler per run: a second one is refused here, before it can disturb the first one's services
@@ -341,7 +347,8 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
         const result = await naming("running the run over NATS", serveScheduler({
           bus,
           run,
-          resolved: warmUpMs === undefined ? resolved : { ...resolved, warmUpMs },
+          resolved,
+          ...(warmedUp === undefined ? {} : { warmedUp }),
           log,
           registerTimeoutMs,
           slotTakeoverTimeoutMs,

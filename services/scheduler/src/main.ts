@@ -6,7 +6,7 @@
  * result. A dispatch to a slot whose owner died is retried until a spare takes the slot over (at
  * most `slotTakeoverTimeoutMs`; docs/distributed.md).
  */
-import { type Bus, type KernelObserver, type ResolvedRun, type RunResult, type SchedulerHostOptions, runScheduler } from "@sdrm3/shared/runtime";
+import { type Bus, type KernelObserver, type ResolvedRun, type RunResult, type SchedulerHostOptions, type WarmUpReport, runScheduler } from "@sdrm3/shared/runtime";
 import type { RunEvent } from "@sdrm3/shared/contracts";
 import type { LiveSetting } from "@sdrm3/shared/actors";
 
@@ -27,6 +27,8 @@ export interface SchedulerServiceOptions {
   readonly elastic?: boolean;
   /** Resume the run from its rebuilt kernel (runtime/resume.ts; `serve scheduler --resume`). */
   readonly resume?: SchedulerHostOptions["resume"];
+  /** A live run's warm-up, done by the caller before it connected (runScheduler's `warmedUp`). */
+  readonly warmedUp?: WarmUpReport;
 }
 
 export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<RunResult> => {
@@ -37,6 +39,7 @@ export const serveScheduler = async (opts: SchedulerServiceOptions): Promise<Run
     run: opts.run,
     expectTasks: true,
     ...(opts.live === undefined ? {} : { live: opts.live }),
+    ...(opts.warmedUp === undefined ? {} : { warmedUp: opts.warmedUp }),
     ...(opts.elastic === true
       ? {
           elastic: (registered: ReadonlyArray<string>, missing: ReadonlyArray<string>) =>

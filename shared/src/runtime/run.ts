@@ -39,11 +39,16 @@ export const runScheduler = async (
      * instead of failing; told which ones. The result is then the run on that part of the hardware.
      */
     readonly elastic?: (registered: ReadonlyArray<string>, missing: ReadonlyArray<string>) => void;
+    /**
+     * A live run's warm-up already done by the caller (`serve scheduler` warms up before it connects
+     * and takes the run lease: a warm-up does not yield to timers); without it, done here.
+     */
+    readonly warmedUp?: WarmUpReport;
   },
 ): Promise<RunResult> => {
   const run = checkToken("run id", opts.run ?? "embedded");
   // a live scheduler warms up before it hosts anything: its services wait for it to register
-  const warmUp = await warmUpLive(opts, runScenario);
+  const warmUp = opts.warmedUp ?? (await warmUpLive(opts, runScenario));
   const rejects = rejectCounter(opts.onReject);
   let ran: RunOptions = opts;
   const elastic = opts.elastic;

@@ -12,6 +12,10 @@
  * has its own bus, its own actors and kernel and no hooks (no events, no recording, no observer),
  * and a kernel is a function of its inputs, not of how hot its code is.
  *
+ * A warm-up runs on the in-memory bus, whose deliveries are microtasks: it does not yield to the
+ * event loop's timers until it ends (0.1–0.7 s at the default), so `serve scheduler` warms up
+ * before it connects to NATS and takes the run lease, whose heartbeat must not wait for it.
+ *
  * Only the process that runs the scheduler warms up (`run`, `serve scheduler`): warming the
  * accelerator and workload processes too (a run of the spec in each, or 400 dispatches to a private
  * accelerator actor) made no difference over NATS that the runs' spread did not hide
