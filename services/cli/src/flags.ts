@@ -255,8 +255,8 @@ export const MIN_SPEED = 0.001;
 
 /** `--speed x` (run and serve with --clock live, dashboard): a decimal number in [MIN_SPEED, 1000]; `shown` is the text as given. */
 export const parseSpeed = (text: string, meaning: string, shown: string = text): number => {
-  const value = Number(text);
-  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(text) || !(value >= MIN_SPEED && value <= 1000)) {
+  const value = decimalOf(text);
+  if (value === undefined || !(value >= MIN_SPEED && value <= 1000)) {
     throw new CliInputError(`--speed: expected a number in [${MIN_SPEED}, 1000] (${meaning}), got '${shown}'`);
   }
   return value;

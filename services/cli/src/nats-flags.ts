@@ -116,7 +116,6 @@ const decode = (part: string, url: string): string => {
   }
 };
 
-/** Splits `--nats` (one URL or a comma-separated list) into servers without credentials and the credentials they carried. */
 /**
  * Refuses a server URL that cannot name a server (a bad port, no host, a path) as bad input: it
  * failed only in the client, as "run failed: … Invalid URL" with exit 1. The scheme is not
@@ -138,6 +137,7 @@ const checkServerUrl = (server: string): void => {
   if (bad !== undefined) throw new CliInputError(`--nats: '${redactNatsUrl(server)}' is not a server URL such as nats://127.0.0.1:4222 (${bad})`);
 };
 
+/** Splits `--nats` (one URL or a comma-separated list) into servers without credentials and the credentials they carried. */
 const parseServers = (nats: string): { servers: string[]; credentials: UrlCredentials | undefined } => {
   const servers: string[] = [];
   const found: Array<{ url: string; key: string; creds: UrlCredentials }> = [];

@@ -88,11 +88,9 @@ export const checkOutputDir = (name: string, path: string): void => {
   if (path.trim() === "") throw new CliInputError(`${name}: expected a directory, got ''`);
   const absolute = resolve(path);
   const st = statOf(absolute);
-  if (st !== undefined) {
-    if (!st.isDirectory()) throw new CliInputError(`${name} '${path}' is not a directory`);
-    if (!writable(absolute)) throw new CliInputError(`${name} '${path}': the directory is not writable`);
-    return;
-  }
+  if (st !== undefined && !st.isDirectory()) throw new CliInputError(`${name} '${path}' is not a directory`);
+  // an existing directory is checked as a file's directory is (kernel file systems, writability)
+  if (st !== undefined) return checkParentDir(name, path, absolute);
   let ancestor = dirname(absolute);
   while (statOf(ancestor) === undefined && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
   checkParentDir(name, path, ancestor);

@@ -205,6 +205,8 @@ describe("an output that cannot be written is refused before any work, naming it
 
   it("an output on the kernel's own file systems is refused (compare --out /proc/x hung in a recursive mkdir)", async () => {
     expect(await refused(...COMPARE, "--policies", "edf", "--out", "/proc/sdrm3-out")).toBe("sdrm3: --out '/proc/sdrm3-out': '/proc' is on the kernel's proc file system, where a command's output cannot go\n");
+    // an existing directory there too (the check applied only to one compare would create)
+    expect(await refused(...COMPARE, "--policies", "edf", "--out", "/proc")).toBe("sdrm3: --out '/proc': '/proc' is on the kernel's proc file system, where a command's output cannot go\n");
     expect(await refused(...RUN, "--record", "/sys/sdrm3.jsonl")).toBe("sdrm3: --record '/sys/sdrm3.jsonl': '/sys' is on the kernel's sysfs file system, where a command's output cannot go\n");
   });
 

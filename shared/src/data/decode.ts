@@ -70,7 +70,7 @@ export const readText = (path: string, label: string = path, maxBytes: number = 
  * stack of the syntax locator or of JSON.stringify in messages).
  */
 export const parseJson = (text: string, file: string): unknown => {
-  const tooDeep = depthExceededAt(text, MAX_JSON_DEPTH);
+  const { tooDeep, duplicate } = scanJson(text, MAX_JSON_DEPTH);
   if (tooDeep >= 0) {
     const { line, column } = positionOf(text, tooDeep);
     throw dataError(file, `line ${line}, column ${column}`, `arrays and objects nested at most ${MAX_JSON_DEPTH} deep (the JSON-depth limit)`, `nesting ${MAX_JSON_DEPTH + 1} deep`);
@@ -87,7 +87,6 @@ export const parseJson = (text: string, file: string): unknown => {
     throw dataError(file, `line ${line}, column ${column}`, expected, found?.actual ?? reason);
   }
   // JSON.parse keeps the last of two equal keys: `"fps": 60, "fps": 30` would load as 30, quietly
-  const duplicate = duplicateKeyAt(text);
   if (duplicate !== undefined) {
     const { line, column } = positionOf(text, duplicate.offset);
     throw dataError(file, `line ${line}, column ${column}`, "each key once in an object", `${JSON.stringify(duplicate.key)} a second time`);
@@ -96,51 +95,46 @@ export const parseJson = (text: string, file: string): unknown => {
 };
 
 /**
- * The first key given twice in one object of `text` (valid JSON: JSON.parse has read it), with its
- * offset, or undefined. Keys are compared as decoded (`"a"` and `"\u0061"` are one key).
+ * One pass over JSON text, outside its strings: the offset of the first `[` or `{` nested deeper
+ * than `max` (-1: none; the pass stops there), and the first key given twice in one object, with its
+ * offset. Keys are compared as decoded (`"a"` and `"\u0061"` are one key). It runs before JSON.parse
+ * (a deep value would overflow the stack); `duplicate` means something only for text JSON.parse takes.
  */
-const duplicateKeyAt = (text: string): { offset: number; key: string } | undefined => {
+const scanJson = (text: string, max: number): { tooDeep: number; duplicate: { offset: number; key: string } | undefined } => {
   const open: Array<Set<string> | undefined> = []; // per open container, an object's keys (undefined: an array)
   let keyNext = false;
+  let duplicate: { offset: number; key: string } | undefined;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch === 34) {
       let end = i + 1;
-      while (text.charCodeAt(end) !== 34) end += text.charCodeAt(end) === 92 ? 2 : 1;
-      if (keyNext) {
-        const raw = text.slice(i + 1, end);
-        const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
-        const keys = open[open.length - 1]!;
-        if (keys.has(key)) return { offset: i, key };
+      while (end < text.length && text.charCodeAt(end) !== 34) end += text.charCodeAt(end) === 92 ? 2 : 1;
+      const keys = keyNext ? open[open.length - 1] : undefined;
+      if (keys !== undefined && duplicate === undefined) {
+        const key = decodedKey(text.slice(i + 1, end));
+        if (keys.has(key)) duplicate = { offset: i, key };
         keys.add(key);
-        keyNext = false;
       }
+      keyNext = false;
       i = end;
-    } else if (ch === 123) {
-      open.push(new Set());
-      keyNext = true;
-    } else if (ch === 91) open.push(undefined);
-    else if (ch === 93 || ch === 125) open.pop();
+    } else if (ch === 123 || ch === 91) {
+      open.push(ch === 123 ? new Set() : undefined);
+      if (open.length > max) return { tooDeep: i, duplicate };
+      keyNext = ch === 123;
+    } else if (ch === 93 || ch === 125) open.pop();
     else if (ch === 44) keyNext = open[open.length - 1] !== undefined;
   }
-  return undefined;
+  return { tooDeep: -1, duplicate };
 };
 
-/** Offset of the first `[` or `{` nested deeper than `max` (outside strings), or -1. */
-const depthExceededAt = (text: string, max: number): number => {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92) i++; // backslash: skip the escaped character
-      else if (ch === 34) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 91 || ch === 123) {
-      if (++depth > max) return i;
-    } else if (ch === 93 || ch === 125) depth--;
+/** A key's text between its quotes, its escapes decoded (as it is given when they do not decode: the text is not JSON then). */
+const decodedKey = (raw: string): string => {
+  if (!raw.includes("\\")) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
   }
-  return -1;
 };
 
 /** Reads and parses a JSON file. */

@@ -47,19 +47,15 @@ export const checkWarmUpMs = (ms: number): number => {
 };
 
 /**
- * Runs `opts` in virtual time for `simulatedMs` (its hooks, bus and live setting stripped; run id
- * "warm-up") with `runInVirtualTime`, and reports how long it took; nothing for 0 ms.
+ * A live run's warm-up: `opts` in virtual time for `opts.warmUpMs` (default LIVE_WARM_UP_MS) with
+ * `runInVirtualTime`, its hooks, bus and live setting stripped (run id "warm-up"), and how long it
+ * took; nothing for 0 ms, and none for a virtual-time run.
  */
-export const warmUpRun = async (opts: RunOptions, runInVirtualTime: (opts: RunOptions) => Promise<unknown>, simulatedMs: number): Promise<WarmUpReport> => {
-  checkWarmUpMs(simulatedMs);
+export const warmUpLive = async (opts: RunOptions, runInVirtualTime: (opts: RunOptions) => Promise<unknown>): Promise<WarmUpReport | undefined> => {
+  if (opts.live === undefined) return undefined;
+  const simulatedMs = checkWarmUpMs(opts.warmUpMs ?? LIVE_WARM_UP_MS);
   if (simulatedMs === 0) return { simulatedMs: 0, wallMs: 0 };
   const started = performance.now();
   await runInVirtualTime({ ...isolatedRun(opts), durationMs: simulatedMs, run: WARM_UP_RUN });
   return { simulatedMs, wallMs: performance.now() - started };
 };
-
-/** A live run's warm-up (`warmUpRun` for `opts.warmUpMs`, default LIVE_WARM_UP_MS); none in virtual time. */
-export const warmUpLive = async (
-  opts: RunOptions,
-  runInVirtualTime: (opts: RunOptions) => Promise<unknown>,
-): Promise<WarmUpReport | undefined> => (opts.live === undefined ? undefined : warmUpRun(opts, runInVirtualTime, opts.warmUpMs ?? LIVE_WARM_UP_MS));
