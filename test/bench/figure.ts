@@ -44,8 +44,11 @@ export interface BenchOptions {
 
 const log = (line: string) => process.stderr.write(`  ${line}\n`);
 
-/** Simulated time of figure 3c's runs at a 2-ms quantum, ms. */
-const QUANTUM_RUN_MS = 3000;
+/**
+ * Simulated time of figure 3c's runs, ms: `sdrm3 run`'s default duration. Every process runs cold
+ * code (JIT) for its first second or so, which weighs on a short run: 3-s runs read lower.
+ */
+const QUANTUM_RUN_MS = 10_000;
 
 /** Figure 3b's and 3c's table rows: a distributed run's speed, times and decisions (median [min–max]). */
 const distributedRows = (d: Awaited<ReturnType<typeof runDistributed>>): string[][] => [

@@ -105,10 +105,16 @@ describe("sdrm3 run", () => {
       expect([...POLICIES.keys()]).toEqual(expect.arrayContaining(["xrbench", "fcfs"]));
     });
 
-    it.each(["5", "-1s", "abc", "0ms", "10 days"])("bad duration %j", async (duration) => {
+    it.each(["5", "-1s", "abc", "0ms", "10 days", "5 s", " 10s", "10s "])("bad duration %j", async (duration) => {
       const err = await refused(...RUN, "--duration", duration);
       expect(err).toMatch(/^sdrm3: --duration: expected a (duration such as 700ms, 10s or 1\.5m|positive duration), got '/);
       expect(err).toContain(`'${duration}'`);
+    });
+
+    it.each(["11m", "601s", "99999999999m"])("duration %j: longer than a run may be", async (duration) => {
+      expect(await refused(...RUN, "--duration", duration)).toBe(
+        `sdrm3: --duration: expected a duration of at most 10m (a run keeps every frame for its metrics: about 1.2 MB per simulated second), got '${duration}'\n`,
+      );
     });
 
     it.each(["x", "-1", "1.5", "4294967296"])("bad seed %j", async (seed) => {

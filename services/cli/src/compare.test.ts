@@ -148,12 +148,14 @@ describe("sdrm3 compare: bad input exits 2 with a clear message", () => {
     ["malformed --param", [...base, "--param", "alpha=1"], /--param: expected <policy>\.<name>=<number>/],
     ["--param of an unselected policy", [...base, "--param", "xrbench.x=1"], /policy 'xrbench' is not among the compared policies/],
     ["--param of an unknown policy", [...base, "--param", "nope.x=1"], /unknown policy 'nope'/],
-    ["--seeds 0", withFlag("--seeds", "0"), /--seeds: '0' is not a seed/],
+    ["--seeds 0", withFlag("--seeds", "0"), /--seeds: a count of 0 seeds in '0'/],
+    ["--seeds above 2^32", withFlag("--seeds", "4294967296,1"), /--seeds: '4294967296' is not a seed/],
+    ["--seeds count too large", withFlag("--seeds", "10001"), /--seeds: a count of 10001 seeds in '10001'; .* at most 10000 of them/],
+    ["--seeds range too large", withFlag("--seeds", "5-10005"), /--seeds: range '5-10005' holds more than 10000 seeds/],
     ["--seeds abc", withFlag("--seeds", "abc"), /--seeds: 'abc' is not a seed in 'abc'; expected a count N/],
     ["--seeds backwards range", withFlag("--seeds", "45-41"), /--seeds: range '45-41' runs backwards/],
     ["--seeds repeated", withFlag("--seeds", "41,41"), /--seeds: seed 41 given twice/],
     ["--seeds empty list item", withFlag("--seeds", "1,,2"), /--seeds: '' is not a seed/],
-    ["--seeds 0 in a range", withFlag("--seeds", "0-3"), /--seeds: '0' is not a seed/],
     ["drop on idle", withFlag("--policies", "sdrm3,idle[drop=1]"), /idle\[drop=1\]: policy 'idle' has no parameter 'drop'/],
     ["drop on shed", withFlag("--policies", "shed[drop=1]"), /shed\[drop=1\]: policy 'shed' has no parameter 'drop'/],
     ["drop on xrbench", withFlag("--policies", "xrbench[drop=1]"), /xrbench\[drop=1\]: policy 'xrbench' has no parameter 'drop'/],
@@ -231,6 +233,10 @@ describe("sdrm3 compare: planning", () => {
     expect(parseSeeds("41-45")).toEqual([41, 42, 43, 44, 45]);
     expect(parseSeeds("41,43")).toEqual([41, 43]);
     expect(parseSeeds(" 1-2, 7 ")).toEqual([1, 2, 7]);
+    // any seed `run --seed` takes, 0 and 2^32 - 1 included, so any run can be put in a compare
+    expect(parseSeeds("0-2")).toEqual([0, 1, 2]);
+    expect(parseSeeds("4294967295,0")).toEqual([4294967295, 0]);
+    expect(parseSeeds("1-10000")).toHaveLength(10_000);
     expect(planCompare({ hardware: HARDWARE, policies: "edf", seeds: "41,43" }).jobs.map((j) => j.seed).slice(0, 2)).toEqual([41, 43]);
   });
 

@@ -20,7 +20,7 @@ import { connectNatsBus } from "@sdrm3/shared/nats";
 import { type ChartCell, writeCharts } from "./charts";
 import { parseInFlight, runRemote } from "./sweep";
 import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
-import { CliInputError, formatDuration, parseDuration } from "./duration";
+import { CliInputError, formatDuration, parseDuration, parseRunDuration } from "./duration";
 import { blockRuleOptions, parseBlockRule, parseDecimal, parseSupernet } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { checkOutputDir } from "./output-paths";
@@ -273,32 +273,43 @@ export const selectPolicies = (
   });
 };
 
+/** Most seeds one compare runs (each is a run per scenario × hardware × policy). */
 const SEED_LIMIT = 10_000;
-const SEED_FORMS = "a count N (seeds 1..N), a range A-B, or a list A,B,… of seeds and ranges; seeds are integers in 1..10000";
+const SEED_FORMS = `a count N (seeds 1..N), a range A-B, or a list A,B,… of seeds and ranges; a seed is an integer in 0..4294967295 as for \`run --seed\`, at most ${SEED_LIMIT} of them`;
 
-/** `--seeds`: `5` (1..5), `41-45`, `41,43` or `1-3,7` (a list of seeds and ranges). Repeated seeds are refused. */
+/** `--seeds`: `5` (1..5), `41-45`, `41,43` or `1-3,7` (a list of seeds and ranges); any seed `run --seed` takes. Repeated seeds are refused. */
 export const parseSeeds = (text: string): number[] => {
   const bad = (why: string) => new CliInputError(`--seeds: ${why} in '${text}'; expected ${SEED_FORMS}`);
   const int = (t: string): number => {
-    if (!/^[1-9][0-9]{0,4}$/.test(t) || Number(t) > SEED_LIMIT) throw bad(`'${t}' is not a seed`);
+    if (!/^[0-9]{1,10}$/.test(t) || Number(t) > 0xffffffff) throw bad(`'${t}' is not a seed`);
     return Number(t);
   };
   const trimmed = text.trim();
-  if (/^[0-9]+$/.test(trimmed)) return Array.from({ length: int(trimmed) }, (_, i) => i + 1);
+  if (/^[0-9]+$/.test(trimmed)) {
+    const n = int(trimmed);
+    if (n < 1 || n > SEED_LIMIT) throw bad(`a count of ${trimmed} seeds`);
+    return Array.from({ length: n }, (_, i) => i + 1);
+  }
   const seeds: number[] = [];
+  const seen = new Set<number>();
+  const add = (seed: number) => {
+    if (seen.has(seed)) throw bad(`seed ${seed} given twice`);
+    if (seeds.length === SEED_LIMIT) throw bad(`more than ${SEED_LIMIT} seeds`);
+    seen.add(seed);
+    seeds.push(seed);
+  };
   for (const raw of trimmed.split(",")) {
     const item = raw.trim();
     const range = /^(\S+?)\s*-\s*(\S+)$/.exec(item);
     if (range === null) {
-      seeds.push(int(item));
+      add(int(item));
       continue;
     }
     const [from, to] = [int(range[1]!), int(range[2]!)];
     if (to < from) throw bad(`range '${item}' runs backwards`);
-    for (let seed = from; seed <= to; seed++) seeds.push(seed);
+    if (to - from >= SEED_LIMIT) throw bad(`range '${item}' holds more than ${SEED_LIMIT} seeds`);
+    for (let seed = from; seed <= to; seed++) add(seed);
   }
-  const repeated = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
-  if (repeated !== undefined) throw bad(`seed ${repeated} given twice`);
   return seeds;
 };
 
@@ -317,7 +328,7 @@ export const planCompare = (flags: CompareFlags, ds: Dataset = loadBuiltinDatase
   const supernet = parseSupernet(flags.supernet);
   const policies = selectPolicies(flags.policies ?? "all", flags.param ?? [], POLICIES, supernet);
   const seeds = parseSeeds(flags.seeds ?? "1");
-  const durationMs = parseDuration(flags.duration ?? "10s");
+  const durationMs = parseRunDuration(flags.duration ?? "10s");
   const rule = blockRuleOptions(parseBlockRule(flags.block, flags.quantum));
   const engine = flags.engine ?? "direct";
   if (engine !== "actors" && engine !== "direct") throw new CliInputError(`--engine: expected actors or direct, got '${engine}'`);

@@ -14,7 +14,7 @@ import { awaitRunSpec, connectNatsBus } from "@sdrm3/shared/nats";
 import { defaultDurationMs, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { Subjects, checkToken } from "@sdrm3/shared/contracts";
 import { replayDashboard, runInfoOfId, runInfoOfResolved, serveDashboard } from "@sdrm3/dashboard";
-import { CliInputError, parseDuration, parseSeed } from "./duration";
+import { CliInputError, parseDuration, parseRunDuration, parseSeed } from "./duration";
 import { blockRuleOptions, parseBlockRule, parseParams, parseSpeed } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { type SpecFlags, checkAgainstSpec, resolvedOfSpec } from "./run-spec";
@@ -103,7 +103,7 @@ export const executeServeDashboard = async (flags: ServeDashboardFlags, io: Io):
             hardware: flags.hardware,
             policy,
             params: parseParams(flags.param ?? []),
-            durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseDuration(flags.duration),
+            durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseRunDuration(flags.duration),
             seed: parseSeed(flags.seed ?? "1"),
             ...blockRuleOptions(parseBlockRule(flags.block, flags.quantum)),
           }),

@@ -1,5 +1,6 @@
 /** Durations on the command line: `700ms`, `10s`, `1.5m` (a unit is required). */
 import { Sdrm3Error } from "@sdrm3/shared/contracts/errors";
+import { MAX_DURATION_MS } from "@sdrm3/shared/runtime";
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
 
@@ -8,15 +9,24 @@ export class CliInputError extends Sdrm3Error {
   readonly failure = "input";
 }
 
-export const parseDuration = (text: string, flag = "--duration"): number => {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m)\s*$/.exec(text);
+/**
+ * A duration flag: a number and its unit with nothing around or between them (as the dispatch
+ * durations, flags.ts), positive, and at most `maxMs` when given (`why` says what bounds it).
+ */
+export const parseDuration = (text: string, flag = "--duration", maxMs = Number.POSITIVE_INFINITY, why = ""): number => {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m)$/.exec(text);
   if (m === null) {
     throw new CliInputError(`${flag}: expected a duration such as 700ms, 10s or 1.5m, got '${text}'`);
   }
   const ms = Number(m[1]) * UNITS[m[2]!]!;
   if (!(ms > 0) || !Number.isFinite(ms)) throw new CliInputError(`${flag}: expected a positive duration, got '${text}'`);
+  if (ms > maxMs) throw new CliInputError(`${flag}: expected a duration of at most ${formatDuration(maxMs)}${why === "" ? "" : ` (${why})`}, got '${text}'`);
   return ms;
 };
+
+/** `--duration`: the simulated time of a run, at most MAX_DURATION_MS. */
+export const parseRunDuration = (text: string): number =>
+  parseDuration(text, "--duration", MAX_DURATION_MS, "a run keeps every frame for its metrics: about 1.2 MB per simulated second");
 
 export const formatDuration = (ms: number): string =>
   ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;

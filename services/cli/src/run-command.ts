@@ -7,7 +7,7 @@
  */
 import { Command, Option } from "commander";
 import { LIVE_WARM_UP_MS, resolveRunSpec } from "@sdrm3/shared/runtime";
-import { CliInputError, parseDuration, parseSeed } from "./duration";
+import { CliInputError, parseRunDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
 import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams, parseSupernet, parseWarmUp } from "./flags";
 import { checkOutputPaths } from "./output-paths";
@@ -60,7 +60,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
     hardware: flags.hardware,
     policy: flags.policy,
     params: parseParams(flags.param ?? []),
-    ...(flags.duration === undefined ? {} : { durationMs: parseDuration(flags.duration) }),
+    ...(flags.duration === undefined ? {} : { durationMs: parseRunDuration(flags.duration) }),
     seed: parseSeed(flags.seed),
     ...dispatchOptions(flags, live !== undefined),
     ...(flags.tune === undefined ? {} : { tune: flags.tune }),

@@ -5,7 +5,7 @@
  */
 import type { LogHeader } from "@sdrm3/shared/contracts";
 import { type ResolvedRun, recordedPolicy, runOptionsFromHeader } from "@sdrm3/shared/runtime";
-import { CliInputError, parseDuration, parseSeed } from "./duration";
+import { CliInputError, parseRunDuration, parseSeed } from "./duration";
 import { describeBlockRule, parseBlockRule, parseChain, parseLookahead, parseParams, parseQueueDepth } from "./flags";
 
 /** The run's settings as flags: the scheduler's to choose; the other roles may name them only to have them checked against the spec. */
@@ -35,7 +35,7 @@ export const checkAgainstSpec = (flags: SpecFlags, spec: LogHeader, run: string)
   if (flags.hardware !== undefined && flags.hardware !== spec.hardware.name) differs("--hardware", flags.hardware, "hardware", spec.hardware.name);
   if (flags.policy !== undefined && flags.policy !== spec.policy.name) differs("--policy", flags.policy, "policy", spec.policy.name);
   if (flags.seed !== undefined && parseSeed(flags.seed) !== spec.seed) differs("--seed", flags.seed, "seed", spec.seed);
-  if (flags.duration !== undefined && parseDuration(flags.duration) !== spec.durationMs) differs("--duration", flags.duration, "duration", `${spec.durationMs}ms`);
+  if (flags.duration !== undefined && parseRunDuration(flags.duration) !== spec.durationMs) differs("--duration", flags.duration, "duration", `${spec.durationMs}ms`);
   if (flags.block !== undefined || flags.quantum !== undefined) {
     const rule = parseBlockRule(flags.block, flags.quantum);
     const quantumMs = spec.quantumMs ?? 0;

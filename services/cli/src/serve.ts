@@ -43,7 +43,7 @@ import { serveWorkload } from "@sdrm3/workload";
 import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
-import { CliInputError, parseDuration, parseSeed } from "./duration";
+import { CliInputError, parseDuration, parseRunDuration, parseSeed } from "./duration";
 import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams, parseWarmUp } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
@@ -300,7 +300,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
     hardware: flags.hardware,
     policy,
     params: parseParams(flags.param ?? []),
-    durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseDuration(flags.duration),
+    durationMs: flags.duration === undefined ? defaultDurationMs(policy) : parseRunDuration(flags.duration),
     seed: parseSeed(flags.seed ?? "1"),
     ...dispatchOptions(flags, live !== undefined),
     files: { models: flags.modelFile ?? [], hardware: flags.hardwareFile ?? [], costs: flags.costs ?? [], scenarios: flags.scenarioFile ?? [] },

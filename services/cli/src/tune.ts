@@ -10,7 +10,7 @@ import { type RunResult, defaultDurationMs, gridSearch, resolveRunSpec, runScena
 import { renderChart } from "./charts";
 import { formatRunHuman } from "./format";
 import Table from "cli-table3";
-import { CliInputError, parseDuration, parseSeed } from "./duration";
+import { CliInputError, parseRunDuration, parseSeed } from "./duration";
 import { decimalOf, parseParams } from "./flags";
 import { checkOutputDir } from "./output-paths";
 import { tuneGcForSimulation } from "./gc-tuning";
@@ -92,7 +92,7 @@ const executeTrajectory = async (flags: TuneFlags, io: TuneIo): Promise<number> 
     hardware: flags.hardware,
     policy: "sdrm3",
     params: { ...parseParams(flags.param ?? []), tune: 1 },
-    durationMs: flags.duration === undefined ? defaultDurationMs("sdrm3") : parseDuration(flags.duration),
+    durationMs: flags.duration === undefined ? defaultDurationMs("sdrm3") : parseRunDuration(flags.duration),
     seed: parseSeed(flags.seed),
   });
   tuneGcForSimulation(opts.durationMs);
@@ -126,7 +126,7 @@ export const executeTune = async (flags: TuneFlags, io: TuneIo): Promise<number>
     hardware: flags.hardware,
     policy: "sdrm3",
     params: parseParams(flags.param ?? []),
-    durationMs: flags.duration === undefined ? defaultDurationMs("sdrm3") : parseDuration(flags.duration),
+    durationMs: flags.duration === undefined ? defaultDurationMs("sdrm3") : parseRunDuration(flags.duration),
     seed: parseSeed(flags.seed),
   });
   const rows = gridSearch(opts, grid, opts.policy.params);

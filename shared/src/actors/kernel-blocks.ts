@@ -15,9 +15,10 @@ import { chainTail } from "./kernel-chain";
 
 /** A draft with the block operations of the event loop. */
 export class BlockDraft extends DraftState {
-  protected request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch): number {
+  /** Sends a request; `holds`: whether it holds the step (default: the time source's rule for `to`). */
+  protected request(out: KernelEffect[], to: Target, message: TaskCommand | BlockDispatch, holds = this.fixed.time.holdsStep(to)): number {
     const corr = ++this.corrSeq;
-    if (this.fixed.time.holdsStep(to)) this.pending.set(corr, undefined);
+    if (holds) this.pending.set(corr, undefined);
     else this.inflight = new Map(this.inflight).set(corr, this.fixed.accelIndex.get(to.kind === "accel" ? to.id : "") ?? -1);
     out.push({ kind: "request", corr, to, message });
     return corr;

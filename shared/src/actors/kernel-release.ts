@@ -1,24 +1,34 @@
 /**
- * Live mode: frame releases asked ahead (docs/live.md "Releases asked ahead").
+ * Frame releases asked ahead (docs/live.md "Releases asked ahead", docs/architecture.md "Virtual time").
  *
- * In virtual time, and in live logs recorded before this existed (`releases: "held"`), the kernel
- * asks a model task for its frame when the release is due (task.tick) and holds the step until the
- * task answers. Over NATS that is a round trip, during which the scheduler handles no completion
- * and dispatches nothing: every release stalled all the accelerators. With `releases: "ahead"` (every
- * live run now) the kernel asks for a model's next release as soon as it has injected the current
- * one (the tick names the release's due time, which the task reported as `nextAt`), keeps the
- * answer until the release is due, and injects it then (stamped with the time it is injected, as a
- * release handled late always was). Task requests no longer hold the step: a tick's answer, or a
- * cascade child's release (task.parentEnded), is an input like a block's completion, applied at
- * the next event. The task's answer depends only on the tick (its due time and number), so it is
- * the same whenever it is asked, and a recorded run replays exactly from its inputs.
+ * Held (xrbench mode, and logs recorded before releases were asked ahead: `releases: "held"` or
+ * absent): the kernel asks a model task for its frame when the release is due (task.tick) and holds
+ * the step until the task answers. Over NATS that is a round trip during which the scheduler
+ * handles no completion and dispatches nothing.
+ *
+ * Ahead: the kernel asks for a model's next release as soon as it has injected the current one (the
+ * tick names the release's due time, which the task reported as `nextAt`), keeps the answer until
+ * the release is due, and injects it then (stamped with the time it is injected). The task's
+ * answer depends only on the tick (its due time and number: every draw is counter-based per
+ * frame), so it is the same whenever it is asked, and a recorded run replays exactly from its inputs.
+ *
+ * - Live mode (every live run since 2026-12-07): task requests never hold the step; a tick's answer,
+ *   or a cascade child's release (task.parentEnded), is an input like a block's completion, applied
+ *   at the next event.
+ * - Virtual time, exact mode (since 2026-12-07): a tick asked ahead does not hold its step; the clock
+ *   does not pass a release's due time before its answer is in (`awaited`), so nothing before that
+ *   time could have read it and the run's results do not depend on when it arrives. A tick due now
+ *   (each model's first) and a cascade child's release still hold the step, as before. Over NATS
+ *   the answer comes back while the scheduler waits for the block dispatches of the steps in
+ *   between, instead of costing a round trip of its own at the release.
  */
 import type { TaskReleased } from "../contracts/messages";
+import type { KernelConfig } from "./kernel-types";
 
-/** How a live run asks for releases (recorded in the log header's `live`). */
+/** How a run asks for releases (recorded in the log header: `live.releases`, or `releases` in virtual time). */
 export type ReleaseMode = "ahead" | "held";
 
-/** Live mode, releases asked ahead: what is asked and answered. */
+/** Releases asked ahead: what is asked and answered. */
 export interface LiveReleases {
   /** Models whose next release has been asked and not answered yet (model index → the tick's corr). */
   readonly asked: ReadonlyMap<number, number>;
@@ -58,3 +68,16 @@ export const releaseDueAt = (r: LiveReleases, model: number, nextAt: number | nu
 
 /** Whether a task request is unanswered or an answer unapplied (the run is not over). */
 export const releasesOpen = (r: LiveReleases): boolean => r.asked.size > 0 || r.answered.size > 0 || r.cascades.length > 0;
+
+/** Whether a kernel of this configuration asks releases ahead (live: unless "held"; virtual time: when "ahead", exact mode only: kernel-time.ts refuses it otherwise). */
+export const releasesAhead = (cfg: Pick<KernelConfig, "live" | "releases">): boolean =>
+  cfg.live !== undefined ? (cfg.live.releases ?? "ahead") === "ahead" : cfg.releases === "ahead";
+
+/** Virtual time: a release due by `at` whose answer is not in yet (the clock must not reach `at` before it is). */
+export const awaited = (r: LiveReleases, models: ReadonlyArray<{ readonly nextAt: number | null }>, at: number): boolean => {
+  for (const i of r.asked.keys()) {
+    const due = models[i]!.nextAt;
+    if (due !== null && due <= at) return true;
+  }
+  return false;
+};

@@ -13,7 +13,7 @@ import { cascadeFigures, optimisticRemaining, wholeCycles } from "../domain/rema
 import type { ModelCosts } from "../domain/types";
 import type { JobView, Policy, PolicyParams, VariantView } from "../policies/types";
 import type { KernelConfig, KernelModel, KernelReply } from "./kernel-types";
-import { type LiveReleases, noReleases } from "./kernel-release";
+import { type LiveReleases, noReleases, releasesAhead } from "./kernel-release";
 import { type Semantics, semanticsOf } from "./kernel-semantics";
 import { type TimeSource, timeSourceOf } from "./kernel-time";
 
@@ -150,7 +150,7 @@ export interface KernelFields {
   readonly parentOutcome: ReadonlyMap<number, Outcome>;
   /** Live mode: outstanding requests that do not hold the step, corr → accelerator index (-1: a task's). */
   readonly inflight: ReadonlyMap<number, number>;
-  /** Live mode with releases asked ahead (kernel-release.ts); undefined otherwise. */
+  /** Releases asked ahead (kernel-release.ts: live mode, and virtual time in exact mode); undefined otherwise. */
   readonly releases: LiveReleases | undefined;
   readonly models: ReadonlyArray<ModelDyn>;
   readonly running: ReadonlyArray<Running | undefined>;
@@ -339,7 +339,7 @@ export const initialState = (cfg: KernelConfig): KernelState => {
     pending: new Map(),
     parentOutcome: new Map(),
     inflight: new Map(),
-    releases: cfg.live !== undefined && (cfg.live.releases ?? "ahead") === "ahead" ? noReleases : undefined,
+    releases: releasesAhead(cfg) ? noReleases : undefined,
     models: models.map(() => ({ queue: [], downgraded: 0, completed: 0, ticks: 0, nextAt: 0, recent: { items: [], start: 0, end: 0 }, lastOnTimeAt: null })),
     running: cfg.accelerators.map(() => undefined),
     jobs: { chunks: [], length: 0 },

@@ -26,7 +26,7 @@ import { buildView } from "./kernel-view";
 import { commitPoint, nextInQueue, queueEnd, takesBlock } from "./kernel-queue";
 import { cancelQueuedOf, holdsBlock } from "./kernel-chain";
 import { BlockDraft } from "./kernel-blocks";
-import { releaseArrived, releaseAsked, releaseTaken, releasesOpen } from "./kernel-release";
+import { awaited, releaseArrived, releaseAsked, releaseTaken, releasesOpen } from "./kernel-release";
 
 /** The fields of a decision event the kernel stamps itself. */
 type Stamped = "_tag" | "v" | "run" | "at" | "n" | "scores";
@@ -67,22 +67,21 @@ class Draft extends BlockDraft {
    */
   onReply(corr: number, reply: KernelReply, at?: number): KernelEffect[] {
     this.fixed.time.checkReply(corr, at);
-    if (at !== undefined) {
-      if (at > this.liveNow) this.liveNow = at;
-      const a = this.inflight.get(corr);
-      if (a !== undefined) {
-        const inflight = new Map(this.inflight);
-        inflight.delete(corr);
-        this.inflight = inflight;
-        if (a < 0 && reply._tag === "task.released") {
-          // releases asked ahead: a task's answer is kept, applied when due (kernel-release.ts)
-          this.releases = releaseArrived(this.releases!, corr, reply, this.modelIndex(reply.model), this.parentOutcome.has(corr));
-          return this.step === "waiting" ? this.advance() : [];
-        }
-        if (reply._tag !== "block.result") throw new Error(`request ${corr} dispatched a block, the reply is ${reply._tag}`);
-        const out = this.blockOver(a, reply);
-        return this.step === "waiting" ? out.concat(this.advance()) : out;
+    if (at !== undefined && at > this.liveNow) this.liveNow = at;
+    const a = this.inflight.get(corr);
+    if (a !== undefined) {
+      // a request that did not hold its step (live: every request; virtual time: a release asked ahead)
+      const inflight = new Map(this.inflight);
+      inflight.delete(corr);
+      this.inflight = inflight;
+      if (a < 0 && reply._tag === "task.released") {
+        // releases asked ahead: a task's answer is kept, applied when due (kernel-release.ts)
+        this.releases = releaseArrived(this.releases!, corr, reply, this.modelIndex(reply.model), this.parentOutcome.has(corr));
+        return this.step === "waiting" ? this.advance() : [];
       }
+      if (reply._tag !== "block.result") throw new Error(`request ${corr} dispatched a block, the reply is ${reply._tag}`);
+      const out = this.blockOver(a, reply);
+      return this.step === "waiting" ? out.concat(this.advance()) : out;
     }
     if (!this.pending.has(corr)) throw new Error(`unexpected reply to request ${corr}`);
     if (this.pending.get(corr) !== undefined) throw new Error(`duplicate reply to request ${corr}`);
@@ -145,23 +144,28 @@ class Draft extends BlockDraft {
     return out.concat(this.continueFrom("inject"));
   }
 
-  /** Asks model task `i` for the frame due by `at`. */
+  /**
+   * Asks model task `i` for the frame due by `at`. Releases asked ahead: a tick for a later time does
+   * not hold the step (virtual time waits for its answer before the clock reaches `at`: advance).
+   */
   private tick(i: number, at: number, out: KernelEffect[]) {
     const m = this.model(i);
     m.ticks++;
-    const corr = this.request(out, { kind: "task", name: this.fixed.models[i]!.cfg.name }, { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at, n: m.ticks });
-    if (this.releases !== undefined) this.releases = releaseAsked(this.releases, i, corr);
+    const message = { _tag: "task.tick", v: PROTOCOL_VERSION, run: this.fixed.cfg.run, at, n: m.ticks } as const;
+    const to = { kind: "task", name: this.fixed.models[i]!.cfg.name } as const;
+    const holds = this.releases !== undefined && at > this.now ? false : this.fixed.time.holdsStep(to);
+    const corr = this.request(out, to, message, holds);
+    // a tick that holds the step (virtual time, due now) is answered and injected within it
+    if (this.releases !== undefined && !holds) this.releases = releaseAsked(this.releases, i, corr);
   }
 
-  /** Releases asked ahead: model `i`'s release is due — its kept answer is injected, and the next release is asked (kernel-release.ts). */
+  /** Releases asked ahead: model `i`'s release is due — its kept answer is injected (and the next release asked), or the release is asked (kernel-release.ts). */
   private releaseDue(i: number, out: KernelEffect[]) {
     const kept = this.releases!.answered.get(i);
     if (kept !== undefined) {
       this.releases = releaseTaken(this.releases!, i);
       this.applyReply(kept.corr, this.injectedNow(kept.reply), out);
-    }
-    const nextAt = this.models[i]!.nextAt;
-    if (nextAt !== null && !this.releases!.asked.has(i)) this.tick(i, Math.max(nextAt, this.now), out);
+    } else if (!this.releases!.asked.has(i)) this.tick(i, Math.max(this.models[i]!.nextAt!, this.now), out);
   }
 
   /** An answer asked ahead, its frames stamped with the time they are injected. */
@@ -180,6 +184,10 @@ class Draft extends BlockDraft {
       }
       if (parentOutcome === undefined) this.model(i).nextAt = reply.nextAt;
       for (const f of reply.frames) this.inject(i, f, parentOutcome === "dropped", out);
+      // releases asked ahead: the model's next release is asked as soon as this one is injected
+      if (parentOutcome === undefined && this.releases !== undefined && reply.nextAt !== null && !this.releases.asked.has(i)) {
+        this.tick(i, Math.max(reply.nextAt, this.now), out);
+      }
       return;
     }
     const a = this.fixed.accelIndex.get(reply.acc) ?? -1;
@@ -395,6 +403,11 @@ class Draft extends BlockDraft {
       }
     }
     const next = time.next(this, tick, semantics.sameTimeEvents);
+    if (next.kind === "event" && !time.live && this.releases !== undefined && awaited(this.releases, this.models, next.at)) {
+      // virtual time: a release due by then was asked ahead and is not answered yet; its answer advances (onReply)
+      this.step = "waiting";
+      return [];
+    }
     if (next.kind === "wait") {
       this.step = "waiting";
       return [{ kind: "wait", until: next.until }];

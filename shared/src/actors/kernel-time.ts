@@ -102,6 +102,9 @@ export const timeSourceOf = (cfg: KernelConfig): TimeSource => {
   if (cfg.queueDepth !== undefined) checkQueueDepthValue(cfg.queueDepth);
   if (cfg.chainMs !== undefined) checkChainValue(cfg.chainMs, cfg.queueDepth ?? 1);
   if (cfg.lookaheadMs !== undefined) checkLookaheadValue(cfg.lookaheadMs, cfg.queueDepth ?? 1);
+  if (cfg.releases !== undefined && (cfg.live !== undefined || cfg.mode !== "exact")) {
+    throw new Error(`releases ${cfg.releases}: a setting of virtual-time runs in exact mode (live runs set live.releases; xrbench mode asks when due)`);
+  }
   if (cfg.live === undefined) return virtual;
   if (cfg.mode !== "exact") throw new Error("live mode needs the exact kernel mode (the xrbench policy reproduces a virtual-time tool)");
   if (!(cfg.live.speed > 0 && cfg.live.speed <= 1000)) throw new Error(`live speed ${cfg.live.speed}: expected a number in (0, 1000]`);

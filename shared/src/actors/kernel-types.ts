@@ -67,6 +67,13 @@ export interface KernelConfig {
    * how live logs recorded before it replay).
    */
   readonly live?: LiveSetting;
+  /**
+   * Virtual time, exact mode: how frame releases are asked (kernel-release.ts). "ahead": a model's
+   * next release is asked as soon as the current one is injected and its answer is awaited only
+   * before the clock reaches its due time; absent or "held": asked when due, holding the step (the
+   * xrbench mode, and every log recorded before releases were asked ahead in virtual time).
+   */
+  readonly releases?: ReleaseMode;
 }
 
 /** What the online tuner sees at a tuning point. */

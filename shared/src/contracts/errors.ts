@@ -43,3 +43,9 @@ export class RunConfigError extends Sdrm3Error {
   readonly _tag = "RunConfigError";
   readonly failure = "input";
 }
+
+/** A run failed: a service stopped it, an actor stopped on an error, a peer broke the protocol. */
+export class RunFailedError extends Sdrm3Error {
+  readonly _tag = "RunFailedError";
+  readonly failure = "terminal";
+}

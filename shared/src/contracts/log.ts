@@ -180,6 +180,11 @@ export const LogHeader = Schema.Struct({
     }),
     { exact: true },
   ),
+  /**
+   * Virtual-time runs in exact mode: how releases were asked (actors/kernel-release.ts; absent:
+   * "held", the logs recorded before releases were asked ahead in virtual time). Live runs record it in `live`.
+   */
+  releases: Schema.optionalWith(Schema.Literal("ahead", "held"), { exact: true }),
 });
 export type LogHeader = typeof LogHeader.Type;
 

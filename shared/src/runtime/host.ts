@@ -9,32 +9,24 @@
  */
 import { Either } from "effect";
 import { type AnyActorRef, createActor } from "xstate";
-import {
-  AccelCommand,
-  AccelRegister,
-  AccelReply,
-  Registration,
-  RunControl,
-  TaskRegister,
-  PROTOCOL_VERSION,
-  RunEvent,
-  TaskCommand,
-  TaskReply,
-  errorReply,
-} from "../contracts/messages";
+import { AccelCommand, AccelRegister, AccelReply, PROTOCOL_VERSION, Registration, RunControl, RunEvent, TaskCommand, TaskRegister, TaskReply, errorReply } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
 import { acceleratorMachine } from "../actors/accelerator";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { modelTaskMachine } from "../actors/model-task";
 import { schedulerMachine } from "../actors/scheduler";
-import { type KernelConfig, type KernelEffect, type KernelInput, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
+import { type KernelConfig, type KernelEffect, type KernelInput, type KernelReply, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import type { TaskConfig } from "../actors/task-logic";
 import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, publishSoon, typed } from "./bus";
 import { DEFAULT_COMPLETION_LEAD_MS, type LiveClock, type TimerHandle, type Timers, blockClock, liveClock, liveTimers } from "./live-clock";
 import type { DecodeFailure } from "./codec";
+import { replyOrder } from "./reply-order";
 import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEitherWith } from "./relay";
-import { Sdrm3Error, errorMessage } from "../contracts/errors";
+import { RunFailedError, errorMessage } from "../contracts/errors";
+import { type ActorErrorListener, watchActor } from "./actor-errors";
+
+export { RunFailedError };
 
 export type { RelayStats, RejectListener } from "./relay";
 
@@ -52,6 +44,8 @@ export interface ServiceHostOptions {
   readonly onFinished?: () => void;
   /** Called when the scheduler aborts the run (`run.control stop`); default: `onFinished`. */
   readonly onStopped?: (reason: string) => void;
+  /** An actor hosted here stopped on an error (runtime/actor-errors.ts); default: thrown, naming the actor. */
+  readonly onActorError?: ActorErrorListener;
 }
 
 export interface AcceleratorHostOptions extends ServiceHostOptions {
@@ -98,7 +92,9 @@ export const hostAccelerator = (
       },
     }),
     { input: { id: spec.id, costs }, systemId: `accel:${spec.id}` },
-  ).start();
+  );
+  watchActor(actor, `accelerator ${spec.id} of run ${run}`, opts.onActorError);
+  actor.start();
   relay = relayCommands(bus, Subjects.accelCmd(run, spec.id), AccelCommand, AccelReply, stats, (cmd, replyTo) => {
     if (replyTo === undefined) return; // dispatches are requests; a bare publish has no one to answer
     reportLease();
@@ -143,7 +139,9 @@ const hostTaskActor = (bus: Bus, cfg: TaskConfig, opts: ServiceHostOptions): Hos
   const actor = createActor(modelTaskMachine.provide({ actions: { respond: (_, p) => respond(p.replyTo, p.message) } }), {
     input: cfg,
     systemId: `task:${cfg.name}`,
-  }).start();
+  });
+  watchActor(actor, `model task ${cfg.name} of run ${cfg.run}`, opts.onActorError);
+  actor.start();
   const relay = relayCommands(bus, Subjects.taskCmd(cfg.run, cfg.name), TaskCommand, TaskReply, stats, (cmd, replyTo) => {
     if (cmd.run !== cfg.run) {
       if (replyTo !== undefined) relay.respond(replyTo, errorReply("rejected", `command for run ${cmd.run} sent to ${cfg.run}/${cfg.name}`));
@@ -234,10 +232,6 @@ export interface SchedulerOutcome {
   readonly stats: RelayStats;
 }
 
-export class RunFailedError extends Sdrm3Error {
-  readonly _tag = "RunFailedError";
-  readonly failure = "terminal";
-}
 
 const subjectOf = (run: string, to: Target) =>
   to.kind === "task" ? Subjects.taskCmd(run, to.name) : Subjects.accelCmd(run, to.id);
@@ -356,6 +350,7 @@ export const hostScheduler = (
   // order they came in (over NATS a task's answer and an accelerator's cross): a log's bytes do not
   // depend on the transport. A reply that does not complete its step (no effects) waits for the one that does.
   let heldReplies: Array<{ readonly input: Extract<KernelInput, { kind: "reply" }>; readonly at: number }> = [];
+  const inOrder = replyOrder<KernelReply>(); // virtual time: replies handed over in request order (runtime/reply-order.ts)
   const record = (observer: KernelObserver, input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
     if (clock !== undefined || input.kind !== "reply") return observer.step(input, at, effects);
     if (effects.length === 0) {
@@ -378,6 +373,7 @@ export const hostScheduler = (
         case "request": {
           const subject = targetSubject(e.to);
           stats.sent++;
+          if (clock === undefined) inOrder.sent(e.corr);
           const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
           requestRetrying(
             e.to,
@@ -392,7 +388,7 @@ export const hostScheduler = (
               } else if (decoded.right._tag === "error") {
                 fail(e.corr, `${subject} answered ${decoded.right.kind} error: ${decoded.right.message}`);
               } else if (clock === undefined) {
-                actor.send({ type: "reply", corr: e.corr, reply: decoded.right });
+                for (const r of inOrder.arrived(e.corr, decoded.right)) actor.send({ type: "reply", corr: r.corr, reply: r.reply });
               } else if (!stopped) {
                 const at = clock.now();
                 if (startRequests?.delete(e.corr) === true && startRequests.size === 0) {

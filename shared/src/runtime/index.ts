@@ -4,6 +4,7 @@ export * from "./memory-bus";
 export * from "./codec";
 export * from "./relay";
 export * from "./host";
+export * from "./actor-errors";
 export * from "./run";
 export * from "./spec";
 export * from "./event-log";

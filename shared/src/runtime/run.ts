@@ -7,6 +7,7 @@ import { checkToken } from "../contracts/subjects";
 import type { Bus } from "./bus";
 import { type Hosted, type SchedulerHostOptions, hostAccelerator, hostModelTasks, hostScheduler } from "./host";
 import { createMemoryBus } from "./memory-bus";
+import { actorFailures } from "./actor-errors";
 import {
   type RunOptions,
   type RunResult,
@@ -82,6 +83,8 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
   const bus = opts.bus ?? createMemoryBus();
   const rejects = rejectCounter(opts.onReject);
   const onReject = rejects.onReject;
+  // an actor that stops on an error fails the run, naming it (runtime/actor-errors.ts)
+  const { onActorError, failed } = actorFailures();
   const kernel = kernelConfigFor(opts, run, tuningFor(opts));
   const hosted: Hosted[] = [];
   const scheduler = hostScheduler(bus, kernel, {
@@ -93,11 +96,11 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
     ...(opts.observer === undefined ? {} : { observer: opts.observer }),
   });
   try {
-    hosted.push(...hostModelTasks(bus, taskConfigsFor(opts, run), { onReject }));
+    hosted.push(...hostModelTasks(bus, taskConfigsFor(opts, run), { onReject, onActorError }));
     opts.hardware.accelerators.forEach((spec, i) => {
-      hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i, runVariants(opts)), { onReject }));
+      hosted.push(hostAccelerator(bus, run, spec, acceleratorCosts(opts.costs, i, runVariants(opts)), { onReject, onActorError }));
     });
-    const outcome = await scheduler.done;
+    const outcome = await Promise.race([scheduler.done, failed]);
     return withWarmUp(resultOf(opts, run, outcome.kernel, rejects.count()), warmUp);
   } finally {
     scheduler.stop();

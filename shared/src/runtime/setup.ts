@@ -8,6 +8,7 @@ import type { AccelModelCosts } from "../actors/accelerator-logic";
 import { checkLookaheadValue, checkQueueDepthValue } from "../actors/kernel-queue";
 import { checkChainValue } from "../actors/kernel-chain";
 import type { KernelConfig, KernelMode, LiveSetting, SchedulerKernel, Tuner } from "../actors/scheduler-kernel";
+import type { ReleaseMode } from "../actors/kernel-release";
 import { type TaskConfig, taskPeriodMs } from "../actors/task-logic";
 import { jobId } from "../contracts/job-id";
 import type { RunEvent } from "../contracts/messages";
@@ -91,6 +92,11 @@ export interface RunOptions {
    * the accelerators really wait, the scheduler reacts as messages arrive. Default: virtual time.
    */
   readonly live?: LiveSetting;
+  /**
+   * Virtual time, exact mode: how frame releases are asked (actors/kernel-release.ts); default
+   * "ahead", "held" is how logs recorded before replay. Not used in live mode (`live.releases`) nor xrbench mode.
+   */
+  readonly releases?: ReleaseMode;
   /**
    * Live runs: simulated ms of the virtual-time warm-up run before the clock starts (runtime/warm-up.ts,
    * docs/live.md "Warm-up"); default LIVE_WARM_UP_MS, 0: none. Not used in virtual time.
@@ -285,13 +291,29 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
       ...(variants === undefined ? {} : { variants: variants.get(m.name)! }),
     })),
     accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
-    durationMs: opts.durationMs,
+    durationMs: checkDurationMs(opts.durationMs),
     ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead" } }),
+    ...(opts.releases !== undefined ? { releases: opts.releases } : opts.live === undefined && mode === "exact" ? { releases: "ahead" as const } : {}),
     baseTickMs: Math.floor(1000 / maxFps),
     ...(tuner === undefined
       ? {}
       : { tuning: { tuner: tuner.tuner, intervalMs: tuner.intervalMs, at: (opts.scenario.phases ?? []).map((p) => p.fromMs).filter((t) => t > 0) } }),
   };
+};
+
+/**
+ * Longest simulated time a run may ask for, ms (10 minutes): a run keeps every frame for its
+ * metrics, about 1.2 MB per simulated second (AR_Assistant on Quad_8K: 127 MB at 5 s, 190 MB at
+ * 60 s, measured), so an hour would approach the heap's limit.
+ */
+export const MAX_DURATION_MS = 600_000;
+
+/** `durationMs` when it is a valid run duration (finite, in (0, MAX_DURATION_MS]); throws RunConfigError otherwise. */
+export const checkDurationMs = (durationMs: number): number => {
+  if (!(Number.isFinite(durationMs) && durationMs > 0 && durationMs <= MAX_DURATION_MS)) {
+    throw new RunConfigError(`run duration: expected a number of ms in (0, ${MAX_DURATION_MS}], got ${durationMs}`);
+  }
+  return durationMs;
 };
 
 /** Largest dispatch quantum a run may ask for, ms (a block is at most MAX_BLOCK_LAYERS layers anyway). */

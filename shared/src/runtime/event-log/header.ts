@@ -100,6 +100,7 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
         }
       : {}),
     ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead" } }),
+    ...(kernel.releases === undefined ? {} : { releases: kernel.releases }),
   };
 };
 
@@ -144,6 +145,9 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
       variants.set(m.name, variantsOf(v, costs.get(m.name)!.layerCount, accCount));
     }
   }
+  if (header.releases !== undefined && (header.live !== undefined || header.mode !== "exact")) {
+    throw new LogFormatError(1, `header: releases "${header.releases}" is a setting of virtual-time runs in exact mode, and this is ${header.live !== undefined ? "a live run (its releases are in live.releases)" : "an xrbench-mode run"}`);
+  }
   const scenario: Scenario = header.scenario;
   const hardware: Hardware = header.hardware;
   return {
@@ -165,6 +169,8 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     ...(variants === undefined ? {} : { supernet: true, variants }),
     // a live log without `releases` was recorded before releases were asked ahead (kernel-release.ts)
     ...(header.live === undefined ? {} : { live: { speed: header.live.speed, releases: header.live.releases ?? "held" } }),
+    // a virtual-time log without `releases` was recorded before releases were asked ahead in virtual time
+    ...(header.live === undefined && header.mode === "exact" ? { releases: header.releases ?? "held" } : {}),
   };
 };
 
