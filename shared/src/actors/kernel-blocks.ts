@@ -20,7 +20,7 @@ export class BlockDraft extends DraftState {
     const corr = ++this.corrSeq;
     if (holds) this.pending.set(corr, undefined);
     else this.inflight = new Map(this.inflight).set(corr, this.fixed.accelIndex.get(to.kind === "accel" ? to.id : "") ?? -1);
-    out.push({ kind: "request", corr, to, message });
+    out.push(holds || this.fixed.time.live ? { kind: "request", corr, to, message } : { kind: "request", corr, to, message, ahead: true });
     return corr;
   }
 

@@ -216,6 +216,11 @@ export class KernelState {
     return this.models.every((m) => m.nextAt === null);
   }
 
+  /** Virtual time: the kernel waits for the answer to a release asked ahead (no request of a step is pending). */
+  get waitsForAnswer(): boolean {
+    return this.step === "waiting" && this.pending.size === 0;
+  }
+
   /** Live mode: block dispatches still waiting for their accelerator's reply. */
   get blocksInFlight(): number {
     return this.inflight.size;

@@ -104,7 +104,11 @@ export interface TuningConfig {
 export type Target = { readonly kind: "task"; readonly name: string } | { readonly kind: "accel"; readonly id: string };
 
 export type KernelEffect =
-  | { readonly kind: "request"; readonly corr: number; readonly to: Target; readonly message: TaskCommand | BlockDispatch }
+  /**
+   * `ahead`: virtual time, a release asked ahead — it does not hold its step, and its answer is
+   * handed over when the kernel waits for one (runtime/reply-order.ts).
+   */
+  | { readonly kind: "request"; readonly corr: number; readonly to: Target; readonly message: TaskCommand | BlockDispatch; readonly ahead?: true }
   | { readonly kind: "notify"; readonly to: Target; readonly message: TaskCommand }
   | { readonly kind: "event"; readonly event: RunEvent }
   /** Live mode: wake the kernel with a `clock` input once the clock reads `until` (Infinity: only replies can). */

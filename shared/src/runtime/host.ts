@@ -21,7 +21,7 @@ import type { AcceleratorSpec } from "../domain/types";
 import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, publishSoon, typed } from "./bus";
 import { DEFAULT_COMPLETION_LEAD_MS, type LiveClock, type TimerHandle, type Timers, blockClock, liveClock, liveTimers } from "./live-clock";
 import type { DecodeFailure } from "./codec";
-import { replyOrder } from "./reply-order";
+import { aheadAnswers } from "./reply-order";
 import { type RejectListener, type RelayStats, announce, newStats, relayCommands, relaySubscribe, requestEitherWith } from "./relay";
 import { RunFailedError, errorMessage } from "../contracts/errors";
 import { type ActorErrorListener, watchActor } from "./actor-errors";
@@ -350,7 +350,8 @@ export const hostScheduler = (
   // order they came in (over NATS a task's answer and an accelerator's cross): a log's bytes do not
   // depend on the transport. A reply that does not complete its step (no effects) waits for the one that does.
   let heldReplies: Array<{ readonly input: Extract<KernelInput, { kind: "reply" }>; readonly at: number }> = [];
-  const inOrder = replyOrder<KernelReply>(); // virtual time: replies handed over in request order (runtime/reply-order.ts)
+  // virtual time: answers to releases asked ahead, handed over when the kernel waits for one (runtime/reply-order.ts)
+  const ahead = aheadAnswers<KernelReply>(() => actor.getSnapshot().context.kernel.waitsForAnswer, (corr, reply) => actor.send({ type: "reply", corr, reply }));
   const record = (observer: KernelObserver, input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
     if (clock !== undefined || input.kind !== "reply") return observer.step(input, at, effects);
     if (effects.length === 0) {
@@ -373,7 +374,7 @@ export const hostScheduler = (
         case "request": {
           const subject = targetSubject(e.to);
           stats.sent++;
-          if (clock === undefined) inOrder.sent(e.corr);
+          if (e.ahead === true) ahead.asked(e.corr);
           const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
           requestRetrying(
             e.to,
@@ -388,7 +389,11 @@ export const hostScheduler = (
               } else if (decoded.right._tag === "error") {
                 fail(e.corr, `${subject} answered ${decoded.right.kind} error: ${decoded.right.message}`);
               } else if (clock === undefined) {
-                for (const r of inOrder.arrived(e.corr, decoded.right)) actor.send({ type: "reply", corr: r.corr, reply: r.reply });
+                if (e.ahead === true) ahead.arrived(e.corr, decoded.right);
+                else {
+                  actor.send({ type: "reply", corr: e.corr, reply: decoded.right });
+                  ahead.handOver();
+                }
               } else if (!stopped) {
                 const at = clock.now();
                 if (startRequests?.delete(e.corr) === true && startRequests.size === 0) {

@@ -1,33 +1,38 @@
-/** replyOrder: replies handed over in request order, whatever order they arrive in (runtime/reply-order.ts). */
+/** aheadAnswers: answers to releases asked ahead, handed over oldest first while the kernel waits (runtime/reply-order.ts). */
 import { describe, expect, it } from "vitest";
-import { replyOrder } from "./reply-order";
+import { aheadAnswers } from "./reply-order";
 
-describe("replyOrder", () => {
-  it("hands a reply over once every earlier request's reply has been", () => {
-    const o = replyOrder<string>();
-    for (const c of [3, 4, 7, 9]) o.sent(c);
-    expect(o.arrived(7, "g")).toEqual([]);
-    expect(o.arrived(4, "d")).toEqual([]);
-    expect(o.arrived(3, "c")).toEqual([{ corr: 3, reply: "c" }, { corr: 4, reply: "d" }, { corr: 7, reply: "g" }]);
-    o.sent(12);
-    expect(o.arrived(12, "l")).toEqual([]);
-    expect(o.arrived(9, "i")).toEqual([{ corr: 9, reply: "i" }, { corr: 12, reply: "l" }]);
+describe("aheadAnswers", () => {
+  it("hands over kept answers only while the kernel waits, the oldest request's first, whatever order they arrive in", () => {
+    let waiting = false;
+    const fed: Array<[number, string]> = [];
+    // the kernel in this sketch waits until it has been fed the answer to request 4
+    const a = aheadAnswers<string>(() => waiting, (corr, reply) => {
+      fed.push([corr, reply]);
+      if (corr === 4) waiting = false;
+    });
+    for (const c of [3, 4, 7]) a.asked(c);
+    a.arrived(7, "g");
+    a.arrived(4, "d");
+    a.arrived(3, "c");
+    expect(fed).toEqual([]); // the kernel does not wait: nothing is handed over
+    waiting = true;
+    a.handOver();
+    expect(fed).toEqual([[3, "c"], [4, "d"]]); // 7 stays kept: the kernel stopped waiting
+    a.asked(9);
+    waiting = true;
+    a.handOver();
+    expect(fed).toEqual([[3, "c"], [4, "d"], [7, "g"]]); // 9 has not arrived: the kernel waits on
+    a.arrived(9, "i");
+    expect(fed.at(-1)).toEqual([9, "i"]); // handed over as it arrives, the kernel waiting for it
   });
 
-  it("in order, each reply is handed over as it comes", () => {
-    const o = replyOrder<number>();
-    for (let c = 1; c <= 100; c++) {
-      o.sent(c);
-      expect(o.arrived(c, c * 10)).toEqual([{ corr: c, reply: c * 10 }]);
-    }
-  });
-
-  it("refuses a reply to a request not awaited and a request sent out of order", () => {
-    const o = replyOrder<string>();
-    o.sent(5);
-    expect(() => o.arrived(6, "x")).toThrow("a reply to request 6, which is not awaited");
-    expect(() => o.sent(5)).toThrow("request 5 sent after request 5");
-    expect(o.arrived(5, "e")).toEqual([{ corr: 5, reply: "e" }]);
-    expect(() => o.arrived(5, "e")).toThrow("a reply to request 5, which is not awaited");
+  it("refuses an answer not awaited, a second answer, and a request asked out of order", () => {
+    const a = aheadAnswers<string>(() => false, () => {});
+    a.asked(5);
+    expect(() => a.arrived(6, "x")).toThrow("an answer to request 6, which is not awaited");
+    a.arrived(5, "e");
+    expect(() => a.arrived(5, "e")).toThrow("an answer to request 5, which is not awaited");
+    expect(() => a.asked(5)).toThrow("request 5 asked after request 5");
   });
 });
