@@ -16,32 +16,20 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  type KernelEffect,
-  type KernelReply,
-  SchedulerKernel,
-  busyRefusal,
-  executeBlock,
-  initialTaskState,
-  isFreeFor,
-  onParentEnded,
-  onTick,
-} from "@sdrm3/shared/actors";
+import { type KernelReply, SchedulerKernel } from "@sdrm3/shared/actors";
 import type { RunEvent } from "@sdrm3/shared/contracts";
 import {
   EventRecorder,
   JsonlLogSink,
   type RunOptions,
-  acceleratorCosts,
   kernelConfigFor,
   logHeaderFor,
   openLogFile,
   replayLog,
   resolveRunSpec,
+  pureResponders,
   runScenario,
-  runVariants,
   simulateDirect,
-  taskConfigsFor,
   tuningFor,
 } from "@sdrm3/shared/runtime";
 import { comparable } from "./support/run-result";
@@ -49,7 +37,6 @@ import { comparable } from "./support/run-result";
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-ahead-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Request = Extract<KernelEffect, { kind: "request" }>;
 
 /**
  * Runs `opts` on the scheduler kernel with the tasks' and accelerators' pure logic (as the direct
@@ -59,23 +46,7 @@ type Request = Extract<KernelEffect, { kind: "request" }>;
 const drive = (opts: RunOptions, late: boolean): { events: string[]; held: number } => {
   const run = opts.run ?? "x";
   const kernel = new SchedulerKernel(kernelConfigFor(opts, run));
-  const tasks = new Map(taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]));
-  const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
-  const busyUntil = new Map<string, number>();
-  const answer = (e: Request): KernelReply => {
-    const m = e.message;
-    if (m._tag === "block.dispatch") {
-      const busy = busyUntil.get(m.acc) ?? 0;
-      const reply = isFreeFor(busy, m) ? executeBlock(accelerators.get(m.acc)!, m) : busyRefusal(m.acc, busy, m);
-      if (reply._tag === "error") throw new Error(reply.message);
-      busyUntil.set(m.acc, reply.completesAt);
-      return reply;
-    }
-    const task = tasks.get(e.to.kind === "task" ? e.to.name : "")!;
-    const [state, reply] = m._tag === "task.tick" ? onTick(task.cfg, task.state, m.at) : onParentEnded(task.cfg, task.state, m as Parameters<typeof onParentEnded>[2]);
-    task.state = state;
-    return reply;
-  };
+  const answer = pureResponders(opts, run);
   const events: string[] = [];
   const backlog: Array<[number, KernelReply]> = [];
   let heldBack = 0;
@@ -131,9 +102,12 @@ describe("releases asked ahead in virtual time", () => {
   });
 
   it("with online tuning (the tuner's look-aheads run on the direct engine too)", () => {
-    const opts = spec("social_dynamic", "Dual_4K/WS_OS", "sdrm3", 1000, { tune: true });
+    // short look-aheads every 100 ms: several tuning points in a short run (the test holds its worker while it runs)
+    const opts = spec("social_dynamic", "Dual_4K/WS_OS", "sdrm3", 300, { tune: true, params: { lookahead: 100, tuneEvery: 100 } });
     const held = simulateDirect({ ...opts, releases: "held" }, tuningFor(opts));
     const ahead = simulateDirect(opts, tuningFor(opts));
+    expect(held.tuning.length).toBeGreaterThan(2);
+    expect(ahead.tuning).toEqual(held.tuning);
     expect(comparable(ahead)).toBe(comparable(held));
   });
 

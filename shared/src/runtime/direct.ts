@@ -15,18 +15,19 @@ import type { TaskConfig } from "../actors/task-logic";
 import { acceleratorCosts, kernelConfigFor, resultOf, runVariants, taskConfigsFor, type RunOptions, type RunResult } from "./setup";
 import { RunConfigError } from "../contracts/errors";
 
-/** Runs `opts` on the direct engine; `tuner` enables online tuning (the look-ahead never nests one). */
-export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): RunResult => {
-  const run = opts.run ?? "direct";
-  if (opts.live !== undefined) throw new RunConfigError("the direct engine runs in virtual time only; live mode needs the actor system (runScenario)");
-  const kernel = new SchedulerKernel(kernelConfigFor(opts, run, tuner));
+/**
+ * The model tasks' and accelerators' answers to a kernel's requests, computed by their pure logic
+ * (task-logic, accelerator-logic) with their state kept here: what the actors would answer, in the
+ * order the requests are given. The direct engine answers with it; tests that drive a kernel by
+ * hand do too.
+ */
+export const pureResponders = (opts: RunOptions, run: string): ((request: Extract<KernelEffect, { kind: "request" }>) => KernelReply) => {
   const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),
   );
   const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
   const busyUntil = new Map<string, number>();
-
-  const answer = (e: Extract<KernelEffect, { kind: "request" }>): KernelReply => {
+  return (e) => {
     const m = e.message;
     if (m._tag === "block.dispatch") {
       // the accelerator actor's rule: a block dispatched while the accelerator is busy is refused
@@ -49,6 +50,14 @@ export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner
     }
     throw new Error(`unexpected request ${m._tag}`);
   };
+};
+
+/** Runs `opts` on the direct engine; `tuner` enables online tuning (the look-ahead never nests one). */
+export const simulateDirect = (opts: RunOptions, tuner?: { readonly tuner: Tuner; readonly intervalMs: number }): RunResult => {
+  const run = opts.run ?? "direct";
+  if (opts.live !== undefined) throw new RunConfigError("the direct engine runs in virtual time only; live mode needs the actor system (runScenario)");
+  const kernel = new SchedulerKernel(kernelConfigFor(opts, run, tuner));
+  const answer = pureResponders(opts, run);
 
   let effects: KernelEffect[] = kernel.start();
   while (effects.length > 0) {
