@@ -109,3 +109,17 @@ describe.each([[1, ""], [2, ", chains of 0.5 ms"]] as const)("the scheduler kill
     );
   }, 240_000);
 });
+
+describe("serve scheduler --resume of a live run", () => {
+  it("is refused (exit 2) once connected, without the live run's warm-up first", async () => {
+    const nats = natsTestOptions();
+    const run = `resume-live-${randomUUID().slice(0, 8)}`;
+    runs.push(run);
+    const env = { ...process.env, ...(nats.user === undefined ? {} : { NATS_USER: nats.user }), ...(nats.pass === undefined ? {} : { NATS_PASS: nats.pass }) };
+    const p = start(["serve", "scheduler", "--nats", nats.servers, "--run", run, "--scenario", "AR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--clock", "live", "--resume"], env);
+    const r = await p.exited;
+    expect(r.code, p.err()).toBe(2);
+    expect(p.err()).toContain("--resume: only virtual-time runs can be resumed from their log, not --clock live");
+    expect(p.err()).not.toContain("warm-up:");
+  }, 60_000);
+});

@@ -312,8 +312,9 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
   const log = (line: string) => io.err(`[scheduler ${host}] ${line}\n`);
   if (flags.events !== undefined) checkOutputFile("--events", flags.events); // before connecting, not when the run starts
   // a live run's warm-up (runtime/warm-up.ts) runs before this process connects or holds a lease: it
-  // does not yield to timers, and a lease's heartbeat must not wait for it
-  const warmedUp = live === undefined ? undefined : await warmUpLive({ ...resolved, live, ...(warmUpMs === undefined ? {} : { warmUpMs }) }, runScenario);
+  // does not yield to timers, and a lease's heartbeat must not wait for it (none for a live --resume:
+  // it is refused once connected, below)
+  const warmedUp = live === undefined || flags.resume === true ? undefined : await warmUpLive({ ...resolved, live, ...(warmUpMs === undefined ? {} : { warmUpMs }) }, runScenario);
   if (warmedUp !== undefined && warmedUp.simulatedMs > 0) log(`warm-up: ${warmedUp.simulatedMs} ms of the run in virtual time in ${Math.round(warmedUp.wallMs)} ms`);
   const bus = await connect("scheduler", run, flags);
   try {
