@@ -20,7 +20,7 @@ import { connectNatsBus } from "@sdrm3/shared/nats";
 import { type ChartCell, writeCharts } from "./charts";
 import { parseInFlight, runRemote } from "./sweep";
 import type { RunJob, RunRecord, WorkerReply } from "./compare-worker";
-import { CliInputError, formatDuration, parseDuration, parseRunDuration } from "./duration";
+import { CliInputError, formatDuration, isSeed, parseDuration, parseRunDuration } from "./duration";
 import { blockRuleOptions, parseBlockRule, parseDecimal, parseSupernet } from "./flags";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
 import { checkOutputDir } from "./output-paths";
@@ -281,7 +281,7 @@ const SEED_FORMS = `a count N (seeds 1..N), a range A-B, or a list A,B,… of se
 export const parseSeeds = (text: string): number[] => {
   const bad = (why: string) => new CliInputError(`--seeds: ${why} in '${text}'; expected ${SEED_FORMS}`);
   const int = (t: string): number => {
-    if (!/^[0-9]{1,10}$/.test(t) || Number(t) > 0xffffffff) throw bad(`'${t}' is not a seed`);
+    if (!isSeed(t)) throw bad(`'${t}' is not a seed`);
     return Number(t);
   };
   const trimmed = text.trim();

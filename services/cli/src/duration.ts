@@ -31,8 +31,11 @@ export const parseRunDuration = (text: string): number =>
 export const formatDuration = (ms: number): string =>
   ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 
+/** A seed as text: an integer in 0..2^32 − 1 (`run --seed`, each of `compare --seeds`). */
+export const isSeed = (text: string): boolean => /^\d{1,10}$/.test(text) && Number(text) <= 0xffffffff;
+
 export const parseSeed = (text: string): number => {
-  if (!/^\d{1,10}$/.test(text) || Number(text) > 0xffffffff) {
+  if (!isSeed(text)) {
     throw new CliInputError(`--seed: expected a non-negative integer below 2^32, got '${text}'`);
   }
   return Number(text);

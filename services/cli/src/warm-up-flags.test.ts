@@ -17,7 +17,9 @@ describe("--warm-up", () => {
     expect(parseWarmUp("250ms", true)).toBe(250);
     expect(parseWarmUp("1m", true)).toBe(60_000);
     expect(() => parseWarmUp("1s", false)).toThrow("--warm-up: only with --clock live");
-    for (const text of ["61s", "2m"]) expect(() => parseWarmUp(text, true)).toThrow(`--warm-up: expected at most 60s of simulated time, got '${text}'`);
+    for (const text of ["61s", "2m"]) expect(() => parseWarmUp(text, true)).toThrow(`--warm-up: expected a duration of at most 1m (of simulated time), got '${text}'`);
+    // no space in or around it, as every duration flag
+    for (const text of [" 0", "1 s"]) expect(() => parseWarmUp(text, true)).toThrow("--warm-up: expected a duration such as");
     for (const text of ["abc", "-1s", "1", "1e3ms", ""]) expect(() => parseWarmUp(text, true)).toThrow("--warm-up: expected a duration such as");
   });
 
@@ -28,7 +30,7 @@ describe("--warm-up", () => {
     const long = await sdrm3(...LIVE, "--warm-up", "2m");
     expect(long.code).toBe(2);
     expect(long.out).toBe("");
-    expect(long.err).toContain("--warm-up: expected at most 60s");
+    expect(long.err).toContain("--warm-up: expected a duration of at most 1m");
     // serve scheduler: refused before it connects (no server listens on port 1)
     const serve = await sdrm3("serve", "scheduler", "--nats", "nats://127.0.0.1:1", "--run", "r1", ...LIVE.slice(1, 9), "--warm-up", "1s");
     expect(serve.code).toBe(2);

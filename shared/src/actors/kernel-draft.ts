@@ -31,7 +31,7 @@ import {
   recordOf,
   tuneTimeAfter,
 } from "./kernel-state";
-import type { LiveReleases } from "./kernel-release";
+import type { AheadReleases } from "./kernel-release";
 import type { KernelEffect, KernelReply } from "./kernel-types";
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -86,7 +86,7 @@ export class DraftState {
   /** Copied on the first change (rarely changed). */
   parentOutcome: ReadonlyMap<number, Outcome>;
   inflight: ReadonlyMap<number, number>;
-  releases: LiveReleases | undefined;
+  releases: AheadReleases | undefined;
   readonly models: ModelDyn[];
   readonly running: Array<Running | undefined>;
   jobs: { chunks: ReadonlyArray<Job>[]; length: number };

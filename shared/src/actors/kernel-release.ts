@@ -29,7 +29,7 @@ import type { KernelConfig } from "./kernel-types";
 export type ReleaseMode = "ahead" | "held";
 
 /** Releases asked ahead: what is asked and answered. */
-export interface LiveReleases {
+export interface AheadReleases {
   /** Models whose next release has been asked and not answered yet (model index → the tick's corr). */
   readonly asked: ReadonlyMap<number, number>;
   /** Answers kept until their release is due (model index → the answer and its corr). */
@@ -38,10 +38,10 @@ export interface LiveReleases {
   readonly cascades: ReadonlyArray<{ readonly corr: number; readonly reply: TaskReleased }>;
 }
 
-export const noReleases: LiveReleases = { asked: new Map(), answered: new Map(), cascades: [] };
+export const noReleases: AheadReleases = { asked: new Map(), answered: new Map(), cascades: [] };
 
 /** A task's answer arrived: kept (a tick's, by model) or queued (a cascade child's). */
-export const releaseArrived = (r: LiveReleases, corr: number, reply: TaskReleased, model: number, cascade: boolean): LiveReleases => {
+export const releaseArrived = (r: AheadReleases, corr: number, reply: TaskReleased, model: number, cascade: boolean): AheadReleases => {
   if (cascade) return { ...r, cascades: [...r.cascades, { corr, reply }] };
   if (r.asked.get(model) !== corr) throw new Error(`live releases: task ${reply.model} answered tick request ${corr}, which was not asked`);
   const asked = new Map(r.asked);
@@ -50,10 +50,10 @@ export const releaseArrived = (r: LiveReleases, corr: number, reply: TaskRelease
 };
 
 /** The model's next release was asked (request `corr`). */
-export const releaseAsked = (r: LiveReleases, model: number, corr: number): LiveReleases => ({ ...r, asked: new Map(r.asked).set(model, corr) });
+export const releaseAsked = (r: AheadReleases, model: number, corr: number): AheadReleases => ({ ...r, asked: new Map(r.asked).set(model, corr) });
 
 /** The model's kept answer is taken (its release is due). */
-export const releaseTaken = (r: LiveReleases, model: number): LiveReleases => {
+export const releaseTaken = (r: AheadReleases, model: number): AheadReleases => {
   const answered = new Map(r.answered);
   answered.delete(model);
   return { ...r, answered };
@@ -63,18 +63,18 @@ export const releaseTaken = (r: LiveReleases, model: number): LiveReleases => {
  * When model `model`'s next release can be injected: its due time once its answer is in or before
  * it was asked (the kernel then asks); null while the answer is awaited (its arrival wakes the kernel).
  */
-export const releaseDueAt = (r: LiveReleases, model: number, nextAt: number | null): number | null =>
+export const releaseDueAt = (r: AheadReleases, model: number, nextAt: number | null): number | null =>
   nextAt !== null && r.asked.has(model) ? null : nextAt;
 
 /** Whether a task request is unanswered or an answer unapplied (the run is not over). */
-export const releasesOpen = (r: LiveReleases): boolean => r.asked.size > 0 || r.answered.size > 0 || r.cascades.length > 0;
+export const releasesOpen = (r: AheadReleases): boolean => r.asked.size > 0 || r.answered.size > 0 || r.cascades.length > 0;
 
 /** Whether a kernel of this configuration asks releases ahead (live: unless "held"; virtual time: when "ahead", exact mode only: kernel-time.ts refuses it otherwise). */
 export const releasesAhead = (cfg: Pick<KernelConfig, "live" | "releases">): boolean =>
   cfg.live !== undefined ? (cfg.live.releases ?? "ahead") === "ahead" : cfg.releases === "ahead";
 
 /** Virtual time: a release due by `at` whose answer is not in yet (the clock must not reach `at` before it is). */
-export const awaited = (r: LiveReleases, models: ReadonlyArray<{ readonly nextAt: number | null }>, at: number): boolean => {
+export const awaited = (r: AheadReleases, models: ReadonlyArray<{ readonly nextAt: number | null }>, at: number): boolean => {
   for (const i of r.asked.keys()) {
     const due = models[i]!.nextAt;
     if (due !== null && due <= at) return true;

@@ -13,7 +13,7 @@ import { cascadeFigures, optimisticRemaining, wholeCycles } from "../domain/rema
 import type { ModelCosts } from "../domain/types";
 import type { JobView, Policy, PolicyParams, VariantView } from "../policies/types";
 import type { KernelConfig, KernelModel, KernelReply } from "./kernel-types";
-import { type LiveReleases, noReleases, releasesAhead } from "./kernel-release";
+import { type AheadReleases, noReleases, releasesAhead } from "./kernel-release";
 import { type Semantics, semanticsOf } from "./kernel-semantics";
 import { type TimeSource, timeSourceOf } from "./kernel-time";
 
@@ -148,10 +148,10 @@ export interface KernelFields {
   readonly pending: ReadonlyMap<number, KernelReply | undefined>;
   /** Outcome of the parent for each outstanding task.parentEnded request. */
   readonly parentOutcome: ReadonlyMap<number, Outcome>;
-  /** Live mode: outstanding requests that do not hold the step, corr → accelerator index (-1: a task's). */
+  /** Outstanding requests that do not hold the step (live: every request; virtual time: a release asked ahead), corr → accelerator index (-1: a task's). */
   readonly inflight: ReadonlyMap<number, number>;
   /** Releases asked ahead (kernel-release.ts: live mode, and virtual time in exact mode); undefined otherwise. */
-  readonly releases: LiveReleases | undefined;
+  readonly releases: AheadReleases | undefined;
   readonly models: ReadonlyArray<ModelDyn>;
   readonly running: ReadonlyArray<Running | undefined>;
   readonly jobs: JobTable;

@@ -15,7 +15,7 @@
  */
 import type { KernelConfig, Target } from "./kernel-types";
 import { checkLookaheadValue, checkQueueDepthValue } from "./kernel-queue";
-import { type LiveReleases, releaseDueAt } from "./kernel-release";
+import { type AheadReleases, releaseDueAt } from "./kernel-release";
 import { checkChainValue } from "./kernel-chain";
 
 /** What the time source reads to find the next event. */
@@ -26,8 +26,8 @@ export interface Timeline {
   readonly nextTuneAt: number;
   readonly models: ReadonlyArray<{ readonly nextAt: number | null }>;
   readonly running: ReadonlyArray<{ readonly completesAt: number; readonly done: boolean } | undefined>;
-  /** Live mode, releases asked ahead: what is asked and answered. */
-  readonly releases: LiveReleases | undefined;
+  /** Releases asked ahead: what is asked and answered (live mode reads it here; virtual time waits in the kernel: awaited). */
+  readonly releases: AheadReleases | undefined;
 }
 
 /** Where the loop goes next: an event at `at`, or a wait for the clock to read `until`. */

@@ -22,6 +22,7 @@
  * (docs/performance.md §4, "Session 11").
  */
 import { type RunOptions, isolatedRun } from "./setup";
+import { RunConfigError } from "../contracts/errors";
 
 /** The run id of every warm-up (a private bus: it meets no other run). */
 const WARM_UP_RUN = "warm-up";
@@ -42,7 +43,7 @@ export interface WarmUpReport {
 
 /** Throws on a warm-up that is not a finite number of ms in [0, MAX_WARM_UP_MS]. */
 export const checkWarmUpMs = (ms: number): number => {
-  if (!(ms >= 0 && ms <= MAX_WARM_UP_MS)) throw new Error(`warm-up ${ms} ms: expected a duration from 0 to ${MAX_WARM_UP_MS} ms`);
+  if (!(ms >= 0 && ms <= MAX_WARM_UP_MS)) throw new RunConfigError(`warm-up ${ms} ms: expected a duration from 0 to ${MAX_WARM_UP_MS} ms`);
   return ms;
 };
 
