@@ -128,7 +128,8 @@ export const buildCli = async ({ quiet = false, ifStale = false } = {}) => {
     format: "cjs",
     platform: "node",
     target: "node20",
-    minify: true,
+    // SDRM3_BUILD_MINIFY=0: readable function names in a CPU profile (docs/performance.md)
+    minify: process.env.SDRM3_BUILD_MINIFY !== "0",
     sourcemap: true,
     external: EXTERNAL,
     // the sources locate files next to themselves (import.meta.url): next to the bundle

@@ -31,6 +31,8 @@ export interface DistributedOptions {
   readonly hardware: string;
   /** Dispatch flags of every role (default `--block 1`: layer blocks, virtual time's default). */
   readonly dispatch?: ReadonlyArray<string>;
+  /** Flags of the scheduler alone (e.g. `--speculate 0`). */
+  readonly scheduler?: ReadonlyArray<string>;
 }
 
 export interface DistributedRun {
@@ -93,7 +95,7 @@ const oneRun = async (nats: NatsServer, o: DistributedOptions): Promise<Distribu
     procs.push(start(["serve", "workload", ...common], /workload ready/));
     await Promise.all(procs.map((p) => p.ready));
     const spawnedAt = performance.now();
-    const scheduler = start(["serve", "scheduler", ...common, "--json"], undefined);
+    const scheduler = start(["serve", "scheduler", ...common, ...(o.scheduler ?? []), "--json"], undefined);
     procs.push(scheduler);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`distributed run ${run} did not finish within ${RUN_TIMEOUT_MS / 1000} s`)), RUN_TIMEOUT_MS);

@@ -233,6 +233,24 @@ export const parseClock = (clock: string | undefined, speed: string | undefined)
   return { speed: parseSpeed(speed, "0.1 = ten times slower than real") };
 };
 
+/** Largest `--speculate`: predictions unconfirmed at once (each holds the steps and events after it until confirmed). */
+export const MAX_SPECULATION_DEPTH = 1024;
+
+/**
+ * `--speculate <n>` (run, serve scheduler): virtual time, block replies predicted from the run's cost
+ * table and confirmed by the accelerators, at most n unconfirmed at once (runtime/speculation.ts); 0:
+ * none. Refused with `--clock live` (live blocks take their time). Undefined: the default (over NATS
+ * DEFAULT_SPECULATION_DEPTH, none on the in-memory bus).
+ */
+export const parseSpeculate = (text: string | undefined, live: boolean): number | undefined => {
+  if (text === undefined) return undefined;
+  if (live) throw new CliInputError("--speculate: only in virtual time (a live block takes its latency of wall time; there is no reply to predict)");
+  if (!/^\d{1,4}$/.test(text) || Number(text) > MAX_SPECULATION_DEPTH) {
+    throw new CliInputError(`--speculate: expected an integer in [0, ${MAX_SPECULATION_DEPTH}] (block replies predicted and not yet confirmed at most; 0: none), got '${text}'`);
+  }
+  return Number(text);
+};
+
 /**
  * `--warm-up <d>` (run, serve scheduler): simulated time of a live run's virtual-time warm-up before
  * its clock starts (runtime/warm-up.ts), `0` for none; only with `--clock live`. Undefined: the default.

@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { LIVE_WARM_UP_MS, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseRunDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
-import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams, parseSupernet, parseWarmUp } from "./flags";
+import { AUTO_QUANTUM_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams, parseSpeculate, parseSupernet, parseWarmUp } from "./flags";
 import { checkOutputPaths } from "./output-paths";
 import { runWithLogOutputs } from "./run-outputs";
 import { PROGRESS_MIN_MS, runProgress } from "./run-progress";
@@ -40,6 +40,7 @@ export interface RunFlags {
   clock?: string;
   speed?: string;
   warmUp?: string;
+  speculate?: string;
 }
 
 /** `tty`: stderr is a terminal (a progress bar for long runs). */
@@ -55,6 +56,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
   );
   const live = parseClock(flags.clock, flags.speed);
   const warmUpMs = parseWarmUp(flags.warmUp, live !== undefined);
+  const speculate = parseSpeculate(flags.speculate, live !== undefined);
   const resolved = resolveRunSpec({
     scenario: flags.scenario,
     hardware: flags.hardware,
@@ -72,7 +74,7 @@ export const executeRun = async (flags: RunFlags, io: Io, tty = false): Promise<
   let result;
   tuneGcForSimulation(resolved.durationMs);
   try {
-    result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }), ...(warmUpMs === undefined ? {} : { warmUpMs }), ...(progress === undefined ? {} : { onEvent: progress.onEvent }) }, flags, io);
+    result = await runWithLogOutputs({ ...resolved, ...(live === undefined ? {} : { live }), ...(speculate === undefined ? {} : { speculate }), ...(warmUpMs === undefined ? {} : { warmUpMs }), ...(progress === undefined ? {} : { onEvent: progress.onEvent }) }, flags, io);
   } finally {
     progress?.stop();
   }
@@ -106,6 +108,7 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--trace <path>", "write the run's timeline as Chrome/Perfetto trace-event JSON")
     .option("--clock <virtual|live>", "virtual (default): results independent of timing; live: accelerators really wait, the scheduler reacts as replies arrive (docs/live.md)")
     .option("--speed <x>", "with --clock live: run-time speed, 0.1 = ten times slower than real (default 1)")
+    .option("--speculate <n>", "virtual time: block replies predicted from the cost table and confirmed by the accelerators, at most n unconfirmed (default: none on the in-memory bus; the result is the same; docs/architecture.md)")
     .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the same spec before the clock starts, so the run is measured with its code compiled (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io, io === processIo && process.stderr.isTTY === true)));
 };

@@ -27,6 +27,7 @@ import { type Command, Option } from "commander";
 import { type LogHeader, Sdrm3Error, Subjects, checkToken, errorMessage, isInputError } from "@sdrm3/shared/contracts";
 import { DEFAULT_LEASE_TTL_MS, RunTakenError, awaitRunSpec, claimRun, runLeaseBucketName, connectNatsBus, openLeaseBucket, publishRunSpec, awaitLeasesReleased, removeLeaseBucket, removeRunSpec } from "@sdrm3/shared/nats";
 import {
+  DEFAULT_SPECULATION_DEPTH,
   LIVE_WARM_UP_MS,
   type ResolvedRun,
   RunFailedError,
@@ -44,7 +45,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseRunDuration, parseSeed } from "./duration";
-import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams, parseWarmUp } from "./flags";
+import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams, parseSpeculate, parseWarmUp } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -72,6 +73,7 @@ interface SchedulerFlags extends ConnectionFlags, SpecFlags {
   clock?: string;
   speed?: string;
   warmUp?: string;
+  speculate?: string;
   scenarioFile?: string[];
   hardwareFile?: string[];
   modelFile?: string[];
@@ -295,6 +297,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
   const policy = flags.policy ?? "sdrm3";
   const live = parseClock(flags.clock, flags.speed);
   const warmUpMs = parseWarmUp(flags.warmUp, live !== undefined);
+  const speculate = parseSpeculate(flags.speculate, live !== undefined);
   const resolved = resolveRunSpec({
     scenario: flags.scenario,
     hardware: flags.hardware,
@@ -348,7 +351,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
         const result = await naming("running the run over NATS", serveScheduler({
           bus,
           run,
-          resolved,
+          resolved: speculate === undefined ? resolved : { ...resolved, speculate },
           ...(warmedUp === undefined ? {} : { warmedUp }),
           log,
           registerTimeoutMs,
@@ -461,6 +464,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--clock <virtual|live>", "virtual (default) or live time (accelerators really wait; docs/live.md)")
     .option("--speed <x>", "with --clock live: 0.1 = ten times slower than real (default 1)")
     .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the spec in this process before the clock starts (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
+    .option("--speculate <n>", `virtual time: block replies predicted from the cost table and confirmed by the accelerators, at most n unconfirmed (default ${DEFAULT_SPECULATION_DEPTH}; 0: each step waits for its replies; the result is the same; docs/architecture.md)`)
     .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
     // refused with a reason rather than as an unknown option: it is a flag of the services that wait for a scheduler
     .addOption(new Option("--give-up-after <d>").hideHelp());

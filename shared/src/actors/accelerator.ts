@@ -21,7 +21,7 @@
  * retry of a block still running joins it.
  */
 import { enqueueActions, setup } from "xstate";
-import type { AccelReply, BlockDispatch, BlockResult } from "../contracts/messages";
+import type { BlockDispatch, BlockResult, ErrorReply } from "../contracts/messages";
 import { type AccelModelCosts, busyRefusal, executeBlock, isFreeFor } from "./accelerator-logic";
 import { type ReplyMemory, recall, remember, replyMemory } from "./reply-memory";
 
@@ -130,7 +130,7 @@ export const acceleratorMachine = setup({
   types: {} as { context: AcceleratorContext; input: AcceleratorInput; events: AcceleratorEvent },
   actions: {
     /** Provided by the host: send `message` as the reply to the request identified by `replyTo`. */
-    respond: (_, _params: { replyTo: string; message: AccelReply }) => {},
+    respond: (_, _params: { replyTo: string; message: BlockResult | ErrorReply }) => {},
     /** Provided by the host: the request `replyTo` will not be answered here (let it go). */
     forget: (_, _params: { replyTo: string }) => {},
     /** Provided by the host: send `block.elapsed` with `key` after `wallMs` of wall time. */

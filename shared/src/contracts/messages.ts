@@ -140,7 +140,23 @@ export const BlockDispatch = Schema.TaggedStruct("block.dispatch", {
 }).annotations({ identifier: "BlockDispatch" });
 export type BlockDispatch = typeof BlockDispatch.Type;
 
-export const AccelCommand = Schema.Union(BlockDispatch);
+/** Most blocks in one `block.batch` (and results in one `block.results`). */
+export const MAX_BATCH_BLOCKS = 64;
+
+/**
+ * Virtual time with speculation (runtime/speculation.ts): the blocks committed to one accelerator
+ * while its previous message was unanswered, in the order they were decided; answered by one
+ * `block.results` with a result (or refusal) per block, in the same order. Never in live mode.
+ */
+export const BlockBatch = Schema.TaggedStruct("block.batch", {
+  v: V,
+  run: Token,
+  acc: Token,
+  blocks: Schema.Array(BlockDispatch).pipe(Schema.minItems(2), Schema.maxItems(MAX_BATCH_BLOCKS)),
+}).annotations({ identifier: "BlockBatch" });
+export type BlockBatch = typeof BlockBatch.Type;
+
+export const AccelCommand = Schema.Union(BlockDispatch, BlockBatch);
 export type AccelCommand = typeof AccelCommand.Type;
 
 /** Result of a block: when it started and completes, and what it costs (block result). */
@@ -316,7 +332,16 @@ export const ErrorReply = Schema.TaggedStruct("error", {
 }).annotations({ identifier: "ErrorReply" });
 export type ErrorReply = typeof ErrorReply.Type;
 
-export const AccelReply = Schema.Union(BlockResult, ErrorReply);
+/** The answer to a `block.batch`: each block's result or refusal, in the batch's order. */
+export const BlockResults = Schema.TaggedStruct("block.results", {
+  v: V,
+  run: Token,
+  acc: Token,
+  results: Schema.Array(Schema.Union(BlockResult, ErrorReply)).pipe(Schema.minItems(2), Schema.maxItems(MAX_BATCH_BLOCKS)),
+}).annotations({ identifier: "BlockResults" });
+export type BlockResults = typeof BlockResults.Type;
+
+export const AccelReply = Schema.Union(BlockResult, BlockResults, ErrorReply);
 export type AccelReply = typeof AccelReply.Type;
 export const TaskReply = Schema.Union(TaskReleased, ErrorReply);
 export type TaskReply = typeof TaskReply.Type;

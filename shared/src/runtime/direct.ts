@@ -14,6 +14,26 @@ import { type TaskState, initialTaskState, onParentEnded, onTick } from "../acto
 import type { TaskConfig } from "../actors/task-logic";
 import { acceleratorCosts, kernelConfigFor, resultOf, runVariants, taskConfigsFor, type RunOptions, type RunResult } from "./setup";
 import { RunConfigError } from "../contracts/errors";
+import type { BlockPredictor } from "./speculation";
+
+/** Each accelerator's cost table for `opts`, by id: what its actor computes blocks with. */
+const acceleratorCostsById = (opts: RunOptions) =>
+  new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
+
+/**
+ * An accelerator's reply to a dispatch by the run's cost table (executeBlock, the accelerator's own
+ * logic): the scheduler's predictions (runtime/speculation.ts). None for an accelerator the run does
+ * not have, or a block it would refuse.
+ */
+export const blockPredictor = (opts: RunOptions): BlockPredictor => {
+  const accelerators = acceleratorCostsById(opts);
+  return (cmd) => {
+    const costs = accelerators.get(cmd.acc);
+    if (costs === undefined) return undefined;
+    const reply = executeBlock(costs, cmd);
+    return reply._tag === "block.result" ? reply : undefined;
+  };
+};
 
 /**
  * The model tasks' and accelerators' answers to a kernel's requests, computed by their pure logic
@@ -25,7 +45,7 @@ export const pureResponders = (opts: RunOptions, run: string): ((request: Extrac
   const tasks = new Map<string, { cfg: TaskConfig; state: TaskState }>(
     taskConfigsFor(opts, run).map((cfg) => [cfg.name, { cfg, state: initialTaskState(cfg) }]),
   );
-  const accelerators = new Map(opts.hardware.accelerators.map((spec, i) => [spec.id, acceleratorCosts(opts.costs, i, runVariants(opts))]));
+  const accelerators = acceleratorCostsById(opts);
   const busyUntil = new Map<string, number>();
   return (e) => {
     const m = e.message;

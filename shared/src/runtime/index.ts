@@ -12,6 +12,7 @@ export * from "./replay";
 export * from "./explain";
 export * from "./trace";
 export * from "./direct";
+export * from "./speculation";
 export * from "./grid";
 export * from "./tuner";
 export * from "./live-clock";

@@ -20,6 +20,8 @@ import {
   taskConfigsFor,
 } from "./setup";
 import { tuningFor } from "./tuner";
+import { blockPredictor } from "./direct";
+import { DEFAULT_SPECULATION_DEPTH } from "./speculation";
 import { type WarmUpReport, warmUpLive } from "./warm-up";
 
 export * from "./setup";
@@ -27,6 +29,16 @@ export * from "./setup";
 /** A live run's result with its warm-up (runtime/warm-up.ts). */
 const withWarmUp = (result: RunResult, warmUp: WarmUpReport | undefined): RunResult =>
   warmUp === undefined || result.live === undefined ? result : { ...result, live: { ...result.live, warmUp } };
+
+/**
+ * The scheduler host's speculation (runtime/speculation.ts): block replies predicted from the run's
+ * cost table. By default over NATS only: on the in-memory bus a reply costs no round trip to hide,
+ * and predicting and confirming is extra work (docs/performance.md §3).
+ */
+const speculating = (opts: RunOptions, bus: Bus): Pick<SchedulerHostOptions, "predict" | "speculationDepth"> => ({
+  predict: blockPredictor(opts),
+  speculationDepth: opts.speculate ?? (bus.kind === "memory" ? 0 : DEFAULT_SPECULATION_DEPTH),
+});
 
 /** Hosts only the scheduler of a run (its tasks and accelerators live elsewhere on the bus) and waits for the result. */
 export const runScheduler = async (
@@ -66,6 +78,7 @@ export const runScheduler = async (
         }),
     onReject: rejects.onReject,
     expectTasks: opts.expectTasks ?? true,
+    ...speculating(opts, opts.bus),
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
     ...(opts.observer === undefined ? {} : { observer: opts.observer }),
   });
@@ -90,6 +103,7 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
   const scheduler = hostScheduler(bus, kernel, {
     onReject,
     expectTasks: true,
+    ...speculating(opts, bus),
     // on a private in-memory bus nobody can listen to evt.* subjects: do not encode events for no one
     publishEvents: opts.bus !== undefined,
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),

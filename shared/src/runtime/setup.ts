@@ -88,6 +88,12 @@ export interface RunOptions {
   /** Tap on the scheduler kernel's inputs and effects (event log recording). */
   readonly observer?: KernelObserver;
   /**
+   * Virtual time, exact mode: block replies predicted from the cost table and confirmed by the
+   * accelerators, at most this many unconfirmed at once (runtime/speculation.ts); 0: every step
+   * waits for its replies. The result does not depend on it. Default 32.
+   */
+  readonly speculate?: number;
+  /**
    * Live mode (docs/live.md): wall-clock time scaled by `speed` (0.1 = ten times slower than real);
    * the accelerators really wait, the scheduler reacts as messages arrive. Default: virtual time.
    */

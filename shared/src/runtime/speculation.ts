@@ -1,0 +1,133 @@
+/**
+ * Speculation: virtual time without a round trip per step (docs/architecture.md "Speculation").
+ *
+ * In virtual time a block's reply is a pure function of its dispatch and the accelerator's cost
+ * table, which the run spec gives every role (runtime/direct.ts `blockPredictor`). The scheduler's
+ * host predicts it, sends the dispatch as always and feeds the predicted reply to the kernel at
+ * once, so the kernel goes on to its next event while the accelerator computes the same block.
+ * Nothing that leaves the run's result is let out before it is confirmed: each recorded step (the
+ * event log) and each published event waits until every prediction fed before it has been
+ * confirmed by its accelerator's reply, and the run ends only when all are. A reply that differs
+ * from its prediction fails the run, naming both (an accelerator that computes other costs than
+ * the run's spec, or answers wrongly); the recorded log stops before the first unconfirmed step.
+ * The kernel's inputs are the replies it would have had, in the same order, so every transport
+ * gives the same log bytes.
+ *
+ * Bounded: at most `depth` predictions unconfirmed at once (a dispatch beyond that waits for its
+ * reply, as without speculation), and at most one dispatch in flight per accelerator (`lanes`): an
+ * accelerator sees its blocks one at a time and in order, as without speculation, so retries and
+ * slot takeovers (a spare answers a retried dispatch) keep their meaning.
+ */
+import type { BlockDispatch, BlockResult } from "../contracts/messages";
+
+/** The reply an accelerator gives to a dispatch by the run's cost table; undefined: none predicted (it would refuse it). */
+export type BlockPredictor = (cmd: BlockDispatch) => BlockResult | undefined;
+
+/** Predictions unconfirmed at most at once, by default (`--speculate`). */
+export const DEFAULT_SPECULATION_DEPTH = 32;
+
+export type Verdict = "unpredicted" | "confirmed" | { readonly mismatch: string };
+
+export interface Speculation {
+  /** The predicted reply to dispatch `corr`, when one may be fed now (it stays unconfirmed until `verify`). */
+  predict(corr: number, cmd: BlockDispatch): BlockResult | undefined;
+  /** The reply to `corr` arrived: not predicted (feed it), confirmed, or a mismatch (the run fails; it stays unconfirmed). */
+  verify(corr: number, reply: unknown): Verdict;
+  /** Runs `output` once every prediction fed before now is confirmed: at once when none is pending. */
+  hold(output: () => void): void;
+  /** Runs `f` once no prediction is unconfirmed (after the outputs held until then). */
+  settled(f: () => void): void;
+  readonly unconfirmed: number;
+}
+
+/** The fields of a block result, in the order a mismatch names them. */
+const FIELDS = ["run", "acc", "job", "firstLayer", "layerCount", "startedAt", "completesAt", "latencyMs", "energyMJ"] as const;
+
+const difference = (predicted: BlockResult, reply: unknown): string | undefined => {
+  if (typeof reply !== "object" || reply === null || (reply as { _tag?: unknown })._tag !== "block.result") return "a reply that is not a block result";
+  const r = reply as BlockResult;
+  const differs = FIELDS.filter((f) => r[f] !== predicted[f]);
+  return differs.length === 0 ? undefined : differs.map((f) => `${f} ${String(r[f])} (the run's cost table gives ${String(predicted[f])})`).join(", ");
+};
+
+export const speculation = (predictor: BlockPredictor, depth: number = DEFAULT_SPECULATION_DEPTH): Speculation => {
+  let fed = 0; // predictions fed so far: sequence numbers 0 … fed − 1
+  const open = new Map<number, { readonly seq: number; readonly reply: BlockResult }>(); // by corr
+  const held: Array<{ readonly after: number; readonly output: () => void }> = [];
+  const waiters: Array<() => void> = [];
+  let mismatched = false;
+  /** The oldest unconfirmed prediction (every one before it is confirmed); `fed` when none is. */
+  const frontier = (): number => {
+    let min = fed;
+    for (const p of open.values()) if (p.seq < min) min = p.seq;
+    return min;
+  };
+  const release = (): void => {
+    const f = frontier();
+    let n = 0;
+    while (n < held.length && held[n]!.after <= f) n++;
+    for (const h of held.splice(0, n)) h.output();
+    if (open.size === 0 && !mismatched) for (const w of waiters.splice(0)) w();
+  };
+  return {
+    predict: (corr, cmd) => {
+      if (open.size >= depth || mismatched) return undefined;
+      const reply = predictor(cmd);
+      if (reply === undefined) return undefined;
+      open.set(corr, { seq: fed++, reply });
+      return reply;
+    },
+    verify: (corr, reply) => {
+      const p = open.get(corr);
+      if (p === undefined) return "unpredicted";
+      const diff = difference(p.reply, reply);
+      if (diff !== undefined) {
+        mismatched = true;
+        return { mismatch: `its reply differs from the prediction: ${diff}` };
+      }
+      open.delete(corr);
+      release();
+      return "confirmed";
+    },
+    hold: (output) => {
+      if (open.size === 0 && held.length === 0) output();
+      else held.push({ after: fed, output });
+    },
+    settled: (f) => {
+      if (open.size === 0 && held.length === 0 && !mismatched) f();
+      else waiters.push(f);
+    },
+    get unconfirmed() {
+      return open.size;
+    },
+  };
+};
+
+/**
+ * One message in flight per accelerator: the dispatches made while it is unanswered wait, and go
+ * together (`transmit`, at most `max` at a time, in the order they were made) once it is answered
+ * or has failed.
+ */
+export const dispatchLanes = <T>(transmit: (acc: string, items: ReadonlyArray<T>) => void, max: number) => {
+  const lanes = new Map<string, T[]>(); // present: a message in flight; the array: the dispatches waiting
+  return {
+    send: (acc: string, item: T): void => {
+      const waiting = lanes.get(acc);
+      if (waiting !== undefined) {
+        waiting.push(item);
+        return;
+      }
+      lanes.set(acc, []);
+      transmit(acc, [item]);
+    },
+    /** The message in flight to `acc` was answered (or failed): what waited goes. */
+    answered: (acc: string): void => {
+      const waiting = lanes.get(acc);
+      if (waiting === undefined || waiting.length === 0) {
+        lanes.delete(acc);
+        return;
+      }
+      transmit(acc, waiting.splice(0, max));
+    },
+  };
+};
