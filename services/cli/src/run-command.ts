@@ -108,7 +108,7 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--trace <path>", "write the run's timeline as Chrome/Perfetto trace-event JSON")
     .option("--clock <virtual|live>", "virtual (default): results independent of timing; live: accelerators really wait, the scheduler reacts as replies arrive (docs/live.md)")
     .option("--speed <x>", "with --clock live: run-time speed, 0.1 = ten times slower than real (default 1)")
-    .option("--speculate <n>", "virtual time: block replies predicted from the cost table and confirmed by the accelerators, at most n unconfirmed (default: none on the in-memory bus; the result is the same; docs/architecture.md)")
+    .option("--speculate <n>", "virtual time: predict block replies from the cost table, n of them unconfirmed by the accelerators or fewer (default 0: none, a reply in one process costs no round trip; the result is the same; docs/architecture.md)")
     .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the same spec before the clock starts, so the run is measured with its code compiled (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io, io === processIo && process.stderr.isTTY === true)));
 };

@@ -464,7 +464,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--clock <virtual|live>", "virtual (default) or live time (accelerators really wait; docs/live.md)")
     .option("--speed <x>", "with --clock live: 0.1 = ten times slower than real (default 1)")
     .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the spec in this process before the clock starts (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
-    .option("--speculate <n>", `virtual time: block replies predicted from the cost table and confirmed by the accelerators, at most n unconfirmed (default ${DEFAULT_SPECULATION_DEPTH}; 0: each step waits for its replies; the result is the same; docs/architecture.md)`)
+    .option("--speculate <n>", `virtual time: predict block replies from the cost table, n of them unconfirmed by the accelerators or fewer (default ${DEFAULT_SPECULATION_DEPTH}; 0: each step waits for its replies; the result is the same; docs/architecture.md)`)
     .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")
     // refused with a reason rather than as an unknown option: it is a flag of the services that wait for a scheduler
     .addOption(new Option("--give-up-after <d>").hideHelp());

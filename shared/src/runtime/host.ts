@@ -104,7 +104,11 @@ export const hostAccelerator = (
       return;
     }
     if (cmd._tag === "block.batch") {
-      relay?.respond(replyTo, runBatch(cmd));
+      const reply = runBatch(cmd);
+      relay?.respond(replyTo, reply);
+      // the stats count dispatches, a batch's blocks as if they came one by one
+      stats.received += cmd.blocks.length - 1;
+      if (reply._tag === "block.results") stats.sent += reply.results.length - 1;
       return;
     }
     actor.send({ type: "block.dispatch", cmd, replyTo });
