@@ -3,14 +3,14 @@
  * naming the flag), the spec check of the distributed roles, and quantum 0 = `--block 1` byte for
  * byte (run output and recorded log).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { logHeaderFor, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { AUTO_QUANTUM_MS, DISPATCH_DEFAULTS, describeBlockRule, parseBlockRule, parseQuantum } from "./flags";
 import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
-import { sdrm3 } from "./testing";
+import { recordingRunner, sdrm3 } from "./testing";
 
 const RUN = ["run", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "50ms"];
 const COMPARE = ["compare", "--scenarios", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policies", "sdrm3", "--duration", "50ms", "--jobs", "1"];
@@ -93,12 +93,7 @@ describe("the CLI refuses bad quantum flags (exit 2, naming the flag)", () => {
 
 describe("quantum runs from the command line", () => {
   const dir = mkdtempSync(join(tmpdir(), "sdrm3-quantum-"));
-  const run = async (name: string, ...flags: string[]) => {
-    const log = join(dir, `${name}.jsonl`);
-    const r = await sdrm3(...RUN.slice(0, -1), "200ms", ...flags, "--json", "--record", log);
-    expect(r.code, r.err).toBe(0);
-    return { out: r.out, log: readFileSync(log, "utf8") };
-  };
+  const run = recordingRunner(dir, [...RUN.slice(0, -1), "200ms"]);
 
   it("--quantum 0 is --block 1 and no flag at all, byte for byte (output and log, whose header has no quantumMs)", async () => {
     const plain = await run("plain");

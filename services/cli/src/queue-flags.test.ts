@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { logHeaderFor, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { DISPATCH_DEFAULTS, LIVE_DISPATCH_DEFAULTS, chainOptions, dispatchOptions, lookaheadOptions, parseChain, parseLookahead, parseQueueDepth, queueDepthOptions } from "./flags";
 import { checkAgainstSpec, resolvedOfSpec } from "./run-spec";
-import { sdrm3 } from "./testing";
+import { recordingRunner, sdrm3 } from "./testing";
 
 const RUN = ["run", "--scenario", "AR_Assistant", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--duration", "200ms"];
 
@@ -37,12 +37,7 @@ describe("--queue-depth", () => {
 
   it("depth 1 is no flag, byte for byte; depth 2 is recorded in the header and replays", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sdrm3-queue-cli-"));
-    const run = async (name: string, ...flags: string[]) => {
-      const log = join(dir, `${name}.jsonl`);
-      const r = await sdrm3(...RUN, ...flags, "--json", "--record", log);
-      expect(r.code, r.err).toBe(0);
-      return { out: r.out, log: readFileSync(log, "utf8") };
-    };
+    const run = recordingRunner(dir, RUN);
     const plain = await run("plain");
     const one = await run("one", "--queue-depth", "1");
     expect(one.out).toBe(plain.out);

@@ -3,12 +3,12 @@
  * naming the flag), live runs refused, and a run with speculation on the in-memory bus gives the
  * output and log bytes of one without.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MAX_SPECULATION_DEPTH, parseSpeculate } from "./flags";
-import { sdrm3 } from "./testing";
+import { recordingRunner, sdrm3 } from "./testing";
 
 const RUN = ["run", "--scenario", "AR_Assistant", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--duration", "300ms", "--quantum", "4ms"];
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-speculate-cli-"));
@@ -37,12 +37,7 @@ describe("--speculate", () => {
   });
 
   it("a run with speculation prints and records what one without does, byte for byte", async () => {
-    const run = async (name: string, ...flags: string[]) => {
-      const log = join(dir, `${name}.jsonl`);
-      const r = await sdrm3(...RUN, ...flags, "--json", "--record", log);
-      expect(r.code, r.err).toBe(0);
-      return { out: r.out, log: readFileSync(log, "utf8") };
-    };
+    const run = recordingRunner(dir, RUN);
     const plain = await run("plain");
     expect(await run("none", "--speculate", "0")).toEqual(plain);
     expect(await run("speculated", "--speculate", "16")).toEqual(plain);

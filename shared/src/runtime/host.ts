@@ -8,7 +8,7 @@
  * Works over any Bus: the in-memory bus (one process) or NATS (separate processes).
  */
 import { type AnyActorRef, createActor } from "xstate";
-import { AccelCommand, AccelRegister, AccelReply, type BlockBatch, type BlockResult, BlockResults, type ErrorReply, PROTOCOL_VERSION, TaskCommand, TaskRegister, TaskReply, errorReply } from "../contracts/messages";
+import { AccelCommand, AccelRegister, AccelReply, type BlockBatch, type BlockResult, type BlockResults, type ErrorReply, PROTOCOL_VERSION, TaskCommand, TaskRegister, TaskReply, errorReply } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
 import { acceleratorMachine } from "../actors/accelerator";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
@@ -130,7 +130,9 @@ export const hostAccelerator = (
       for (const block of cmd.blocks) actor.send({ type: "block.dispatch", cmd: block, replyTo: BATCH_REPLY });
       const results = batch;
       if (results.length !== cmd.blocks.length) return errorReply("internal", `block.batch to ${run}/${spec.id}: ${results.length} answers to ${cmd.blocks.length} blocks`);
-      return BlockResults.make({ v: PROTOCOL_VERSION, run, acc: spec.id, results });
+      // a literal, not BlockResults.make: make validates every result again (a fifth of an in-process run's time)
+      const reply: BlockResults = { _tag: "block.results", v: PROTOCOL_VERSION, run, acc: spec.id, results };
+      return reply;
     } finally {
       batch = undefined;
     }

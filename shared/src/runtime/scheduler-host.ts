@@ -6,7 +6,7 @@
  */
 import { Either } from "effect";
 import { type AnyActorRef, createActor } from "xstate";
-import { AccelCommand, AccelReply, BlockBatch, type BlockDispatch, MAX_BATCH_BLOCKS, PROTOCOL_VERSION, Registration, RunControl, RunEvent, TaskCommand, TaskReply } from "../contracts/messages";
+import { AccelCommand, AccelReply, type BlockBatch, type BlockDispatch, MAX_BATCH_BLOCKS, PROTOCOL_VERSION, Registration, RunControl, RunEvent, TaskCommand, TaskReply } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
 import { schedulerMachine } from "../actors/scheduler";
 import { type KernelConfig, type KernelEffect, type KernelInput, type KernelReply, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
@@ -219,7 +219,9 @@ export const hostScheduler = (
       requestRetrying(to, subject, item.data, (d) => (lanes!.answered(acc), item.onDecoded(d)), (err) => (lanes!.answered(acc), item.onError(err)));
       return;
     }
-    const batch = typed(AccelCommand, BlockBatch.make({ v: PROTOCOL_VERSION, run, acc, blocks: items.map((i) => i.cmd) }));
+    // a literal, not BlockBatch.make: make validates every block again
+    const message: BlockBatch = { _tag: "block.batch", v: PROTOCOL_VERSION, run, acc, blocks: items.map((i) => i.cmd) };
+    const batch = typed(AccelCommand, message);
     const onBatch = (d: Decoded) => {
       lanes!.answered(acc);
       if (Either.isLeft(d) || d.right._tag === "error") return items[0]!.onDecoded(d); // fails the run, naming it
