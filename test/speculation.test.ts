@@ -11,7 +11,8 @@
  * - a run's events, result and log bytes are those of a run without speculation, whatever the
  *   depth, for cascades, phases, supernets, dispatch queues and chains — and batches are sent;
  * - an accelerator whose reply differs from the prediction fails the run, naming the field and
- *   both values; a batch answered with the wrong number of results fails it too;
+ *   both values — also when the reply comes after the kernel has finished on the prediction (the
+ *   run's end was never let out); a batch answered with the wrong number of results fails it too;
  * - the accelerator's host answers a batch block by block through its actor, in order (a block
  *   it refuses is refused at its index), and refuses a batch holding a live block or another
  *   accelerator's block, naming it.
@@ -41,7 +42,7 @@ import {
   taskConfigsFor,
   textOf,
 } from "@sdrm3/shared/runtime";
-import { comparable, natsBusAndDir, recordedRun } from "./support/run-result";
+import { comparable, directRun, natsBusAndDir, recordedRun } from "./support/run-result";
 import { randomUUID } from "node:crypto";
 
 const dir = mkdtempSync(join(tmpdir(), "sdrm3-speculation-"));
@@ -190,20 +191,52 @@ describe("over NATS (the default there)", () => {
   });
 });
 
-/** Hosts a run of `opts` on a memory bus with speculation, the accelerators' costs (and their bus) given by `tamper`. */
-const hostedRun = async (opts: RunOptions, tamper: { costs?: (i: number, c: ReturnType<typeof acceleratorCosts>) => ReturnType<typeof acceleratorCosts>; bus?: (bus: Bus) => Bus }) => {
+/**
+ * Hosts a run of `opts` on a memory bus with speculation (depth 32): the accelerators' costs changed
+ * by `costs`, their replies passed through `replies` (which answers with `respond`, when it likes);
+ * the run's error, or undefined, and the events it let out.
+ */
+const hostedRun = async (
+  opts: RunOptions,
+  tamper: {
+    readonly costs?: (i: number, c: ReturnType<typeof acceleratorCosts>) => ReturnType<typeof acceleratorCosts>;
+    readonly replies?: (reply: Record<string, unknown>, respond: (text: string) => void) => void;
+  },
+): Promise<{ readonly error: unknown; readonly events: ReadonlyArray<RunEvent> }> => {
   const bus = createMemoryBus();
-  const scheduler = hostScheduler(bus, kernelConfigFor(opts, opts.run!), { expectTasks: true, predict: blockPredictor(opts), speculationDepth: 32 });
+  const events: RunEvent[] = [];
+  const scheduler = hostScheduler(bus, kernelConfigFor(opts, opts.run!), { expectTasks: true, predict: blockPredictor(opts), speculationDepth: 32, onEvent: (e) => events.push(e) });
   const hosted: Hosted[] = [...hostModelTasks(bus, taskConfigsFor(opts, opts.run!), {})];
+  const replies = tamper.replies;
+  // the accelerators' bus: their answers go through `replies`
+  const accelBus: Bus =
+    replies === undefined
+      ? bus
+      : new Proxy(bus, {
+          get: (target, key) =>
+            key !== "subscribe"
+              ? Reflect.get(target, key)
+              : ((subject, handler, o) =>
+                  target.subscribe(subject, (m) => handler({
+                    subject: m.subject,
+                    data: m.data,
+                    reply: m.reply,
+                    respond: (r) => {
+                      replies(JSON.parse(textOf(r)) as Record<string, unknown>, (text) => void m.respond(text));
+                      return true;
+                    },
+                  }), o)) satisfies Bus["subscribe"],
+        });
   opts.hardware.accelerators.forEach((acc, i) => {
     const costs = acceleratorCosts(opts.costs, i, runVariants(opts));
-    hosted.push(hostAccelerator(tamper.bus?.(bus) ?? bus, opts.run!, acc, tamper.costs?.(i, costs) ?? costs, {}));
+    hosted.push(hostAccelerator(accelBus, opts.run!, acc, tamper.costs?.(i, costs) ?? costs, {}));
   });
   try {
-    return await scheduler.done.then(
+    const error = await scheduler.done.then(
       () => undefined,
       (err: unknown) => err,
     );
+    return { error, events };
   } finally {
     scheduler.stop();
     for (const h of hosted) h.stop();
@@ -216,34 +249,45 @@ describe("wrong answers fail the run", () => {
     const opts = spec("AR_Assistant", "Quad_8K/WS_OS_WS_OS", "sdrm3", 300, { quantumMs: 4 });
     const slower = (i: number, costs: ReturnType<typeof acceleratorCosts>) =>
       i !== 1 ? costs : new Map([...costs].map(([model, c]) => [model, { ...c, cycles: c.cycles.map((x) => x * 1.5) }]));
-    const err = await hostedRun(opts, { costs: slower });
-    expect(err).toBeInstanceOf(RunFailedError);
-    expect((err as Error).message).toMatch(/accel\.acc1\.cmd: its reply differs from the prediction: completesAt [\d.]+ \(the run's cost table gives [\d.]+\), latencyMs/);
+    const { error } = await hostedRun(opts, { costs: slower });
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as Error).message).toMatch(/accel\.acc1\.cmd: its reply differs from the prediction: completesAt [\d.]+ \(the run's cost table gives [\d.]+\), latencyMs/);
+  });
+
+  it("a wrong reply that arrives after the kernel has finished on its prediction: the run fails, and its end was never let out", async () => {
+    const opts = spec("AR_Assistant", "Quad_8K/WS_OS_WS_OS", "sdrm3", 300, { quantumMs: 4 });
+    // the start of the run's fifth-last block: replies to blocks from there on are wrong, and late
+    const starts = directRun(opts, opts.run!).events.flatMap((e) => (e._tag === "block.dispatched" ? [e.at] : [])).sort((a, b) => a - b);
+    const from = starts[starts.length - 5]!;
+    const late: Array<() => void> = [];
+    const { error, events } = await hostedRun(opts, {
+      replies: (reply, respond) => {
+        const results = (reply._tag === "block.results" ? reply.results : [reply]) as Array<Record<string, unknown>>;
+        const wrong = results.filter((r) => r._tag === "block.result" && (r.startedAt as number) >= from);
+        if (wrong.length === 0) return respond(JSON.stringify(reply));
+        for (const r of wrong) r.energyMJ = (r.energyMJ as number) + 1;
+        late.push(() => respond(JSON.stringify(reply)));
+        if (late.length === 1) setTimeout(() => late.forEach((f) => f()), 200);
+      },
+    });
+    expect(late.length).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as Error).message).toMatch(/its reply differs from the prediction: energyMJ [\d.]+ \(the run's cost table gives [\d.]+\)/);
+    expect(events.length).toBeGreaterThan(100);
+    expect(events.some((e) => e._tag === "run.finished")).toBe(false);
   });
 
   it("a batch answered with fewer results than blocks: the run fails naming it", async () => {
     const opts = spec("AR_Assistant", "Quad_8K/WS_OS_WS_OS", "sdrm3", 300, { quantumMs: 4 });
-    // a bus on which the accelerators' answers to batches lose their last result
-    const dropLast = (bus: Bus): Bus =>
-      new Proxy(bus, {
-        get: (target, key) =>
-          key !== "subscribe"
-            ? Reflect.get(target, key)
-            : ((subject, handler, o) =>
-                target.subscribe(subject, (m) => handler({
-                  subject: m.subject,
-                  data: m.data,
-                  reply: m.reply,
-                  respond: (r) => {
-                    const reply = JSON.parse(textOf(r)) as { _tag: string; results?: unknown[] };
-                    if (reply._tag === "block.results") reply.results!.pop();
-                    return m.respond(JSON.stringify(reply));
-                  },
-                }), o)) satisfies Bus["subscribe"],
-      });
-    const err = await hostedRun(opts, { bus: dropLast });
-    expect(err).toBeInstanceOf(RunFailedError);
-    expect((err as Error).message).toMatch(/accel\.acc\d\.cmd answered \d+ results to a batch of \d+ blocks|answered block\.result to a batch/);
+    // the accelerators' answers to batches lose their last result
+    const { error } = await hostedRun(opts, {
+      replies: (reply, respond) => {
+        if (reply._tag === "block.results") (reply.results as unknown[]).pop();
+        respond(JSON.stringify(reply));
+      },
+    });
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as Error).message).toMatch(/accel\.acc\d\.cmd answered \d+ results to a batch of \d+ blocks/);
   });
 });
 
