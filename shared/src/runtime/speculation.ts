@@ -14,9 +14,10 @@
  * gives the same log bytes.
  *
  * Bounded: at most `depth` predictions unconfirmed at once (a dispatch beyond that waits for its
- * reply, as without speculation), and at most one dispatch in flight per accelerator (`lanes`): an
- * accelerator sees its blocks one at a time and in order, as without speculation, so retries and
- * slot takeovers (a spare answers a retried dispatch) keep their meaning.
+ * reply, as without speculation). One message in flight per accelerator (`dispatchLanes`): the
+ * dispatches made while it is unanswered go together, in order, as one `block.batch`, so an
+ * accelerator sees its blocks one message at a time and in the order they were decided, and a retry
+ * or a slot takeover (a spare answers a retried batch) keeps its meaning.
  */
 import type { BlockDispatch, BlockResult } from "../contracts/messages";
 
