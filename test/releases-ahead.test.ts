@@ -12,10 +12,9 @@
  * - the log header records it (`releases: "ahead"`; nothing in live or xrbench-mode logs), an
  *   ahead log replays exactly, and a header naming releases for a run that cannot have them is refused.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type KernelReply, SchedulerKernel } from "@sdrm3/shared/actors";
 import type { RunEvent } from "@sdrm3/shared/contracts";
 import {
@@ -26,16 +25,14 @@ import {
   logHeaderFor,
   openLogFile,
   replayLog,
-  resolveRunSpec,
   pureResponders,
   runScenario,
   simulateDirect,
   tuningFor,
 } from "@sdrm3/shared/runtime";
-import { comparable } from "./support/run-result";
+import { comparable, runSpecOf, scratchDir } from "./support/run-result";
 
-const dir = mkdtempSync(join(tmpdir(), "sdrm3-ahead-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("ahead");
 
 
 /**
@@ -75,7 +72,7 @@ const drive = (opts: RunOptions, late: boolean): { events: string[]; held: numbe
 };
 
 const spec = (scenario: string, hardware: string, policy: string, durationMs: number, extra: Record<string, unknown> = {}): RunOptions =>
-  ({ ...resolveRunSpec({ scenario, hardware, policy, durationMs, seed: 3, ...extra }), run: "x" }) as RunOptions;
+  runSpecOf(scenario, hardware, policy, durationMs, extra, 3, "x");
 
 describe("releases asked ahead in virtual time", () => {
   it.each([

@@ -12,23 +12,26 @@
  *   depth, for cascades, phases, supernets, dispatch queues and chains — and batches are sent;
  * - an accelerator whose reply differs from the prediction fails the run, naming the field and
  *   both values — also when the reply comes after the kernel has finished on the prediction (the
- *   run's end was never let out); a batch answered with the wrong number of results fails it too;
+ *   run's end was never let out); a batch answered with the wrong number of results fails it too,
+ *   and so does a single block answered with `block.results`; a depth outside [0, 1024] is refused;
  * - the accelerator's host answers a batch block by block through its actor, in order (a block
  *   it refuses is refused at its index), and refuses a batch holding a live block or another
  *   accelerator's block, naming it.
  */
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { executeBlock } from "@sdrm3/shared/actors";
-import { type BlockDispatch, type BlockResult, MAX_BATCH_BLOCKS, PROTOCOL_VERSION, Subjects, type RunEvent } from "@sdrm3/shared/contracts";
+import { type BlockDispatch, type BlockResult, MAX_BATCH_BLOCKS, PROTOCOL_VERSION, RunConfigError, Subjects, type RunEvent } from "@sdrm3/shared/contracts";
 import {
   type Bus,
   type Hosted,
   type RunOptions,
+  MAX_SPECULATION_DEPTH,
   RunFailedError,
   acceleratorCosts,
+  checkSpeculationDepth,
+  runScenario,
   blockPredictor,
   createMemoryBus,
   dispatchLanes,
@@ -36,20 +39,18 @@ import {
   hostModelTasks,
   hostScheduler,
   kernelConfigFor,
-  resolveRunSpec,
   runVariants,
   speculation,
   taskConfigsFor,
   textOf,
 } from "@sdrm3/shared/runtime";
-import { comparable, directRun, natsBusAndDir, recordedRun } from "./support/run-result";
+import { comparable, directRun, natsBusAndDir, recordedRun, runSpecOf, scratchDir } from "./support/run-result";
 import { randomUUID } from "node:crypto";
 
-const dir = mkdtempSync(join(tmpdir(), "sdrm3-speculation-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("speculation");
 
 const spec = (scenario: string, hardware: string, policy: string, durationMs: number, extra: Record<string, unknown> = {}): RunOptions =>
-  ({ ...resolveRunSpec({ scenario, hardware, policy, durationMs, seed: 5, ...extra }), run: "spec" }) as RunOptions;
+  runSpecOf(scenario, hardware, policy, durationMs, extra, 5, "spec");
 
 const result = (acc: string, job: string, completesAt: number): BlockResult =>
   ({ _tag: "block.result", v: PROTOCOL_VERSION, run: "r", acc, job, firstLayer: 0, layerCount: 1, startedAt: 0, completesAt, latencyMs: completesAt, energyMJ: 1 }) as BlockResult;
@@ -288,6 +289,27 @@ describe("wrong answers fail the run", () => {
     });
     expect(error).toBeInstanceOf(RunFailedError);
     expect((error as Error).message).toMatch(/accel\.acc\d\.cmd answered \d+ results to a batch of \d+ blocks/);
+  });
+});
+
+describe("a single block answered with block.results, and depths a run refuses", () => {
+  it("a block.results reply to a single dispatch fails the run naming it", async () => {
+    const opts = spec("AR_Assistant", "Quad_8K/WS_OS_WS_OS", "sdrm3", 300, { quantumMs: 4 });
+    const { error } = await hostedRun(opts, {
+      replies: (reply, respond) =>
+        respond(JSON.stringify(reply._tag === "block.result" ? { _tag: "block.results", v: reply.v, run: reply.run, acc: reply.acc, results: [reply, reply] } : reply)),
+    });
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as Error).message).toMatch(/accel\.acc\d\.cmd answered block\.results to a single block/);
+  });
+
+  it("a run's speculation depth is an integer in [0, MAX_SPECULATION_DEPTH]", async () => {
+    const opts = spec("AR_Assistant", "Quad_8K/WS_OS_WS_OS", "sdrm3", 100);
+    for (const speculate of [-1, 1.5, Number.NaN, MAX_SPECULATION_DEPTH + 1]) {
+      await expect(runScenario({ ...opts, speculate })).rejects.toThrow(new RunConfigError(`speculation depth: expected an integer in [0, ${MAX_SPECULATION_DEPTH}], got ${speculate}`));
+    }
+    expect(checkSpeculationDepth(0)).toBe(0);
+    expect(checkSpeculationDepth(MAX_SPECULATION_DEPTH)).toBe(MAX_SPECULATION_DEPTH);
   });
 });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { type NatsBus, connectNatsBus } from "@sdrm3/shared/nats";
 import { natsTestOptions } from "@sdrm3/shared/testkit";
 import type { RunEvent } from "@sdrm3/shared/contracts";
-import { EventRecorder, JsonlLogSink, type RunOptions, type RunResult, logHeaderFor, openLogFile, replayLog, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
+import { EventRecorder, JsonlLogSink, type RunOptions, type RunResult, logHeaderFor, openLogFile, replayLog, resolveRunSpec, runScenario, simulateDirect } from "@sdrm3/shared/runtime";
 
 /** What two runs of one spec must agree on, as text (the run id may differ and is left out). */
 export const comparable = (r: RunResult): string => JSON.stringify({ models: r.models, summary: r.summary, frames: r.frames, decisions: r.decisions });
@@ -48,16 +48,26 @@ export const expectReplays = async (path: string, result: RunResult) => {
   return replay;
 };
 
+/** A temporary directory (`sdrm3-<name>-…`) for a test file or describe block, removed after its tests. */
+export const scratchDir = (name: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), `sdrm3-${name}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+/** The run options of `scenario` on `hardware` under `policy` for `durationMs` (seed, run id and `extra` as given). */
+export const runSpecOf = (scenario: string, hardware: string, policy: string, durationMs: number, extra: Record<string, unknown>, seed: number, run: string): RunOptions =>
+  ({ ...resolveRunSpec({ scenario, hardware, policy, durationMs, seed, ...extra }), run }) as RunOptions;
+
 /** A NATS bus (the test server) and a temporary directory for a describe block: opened before its tests, closed and removed after. */
 export const natsBusAndDir = (name: string): { readonly bus: NatsBus; readonly dir: string } => {
-  const dir = mkdtempSync(join(tmpdir(), `sdrm3-${name}-`));
+  const dir = scratchDir(name);
   let bus: NatsBus | undefined;
   beforeAll(async () => {
     bus = await connectNatsBus({ ...natsTestOptions(), name: `${name}-test` });
   });
   afterAll(async () => {
     await bus?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   return {
     get bus() {

@@ -23,12 +23,13 @@ import {
   type ResolvedRun,
   RunFailedError,
   acceleratorCosts,
+  actorStopped,
   relaySubscribe,
   hostAccelerator,
 } from "@sdrm3/shared/runtime";
 import { RunControl, Subjects } from "@sdrm3/shared/contracts";
 import { type FenceClocks, PauseAwareClock, type SlotFence, slotFence, systemClocks } from "./fence";
-import { Sdrm3Error, errorMessage } from "@sdrm3/shared/contracts";
+import { Sdrm3Error } from "@sdrm3/shared/contracts";
 
 export interface AcceleratorServiceOptions {
   readonly bus: Bus;
@@ -95,7 +96,7 @@ export const serveAccelerators = async (opts: AcceleratorServiceOptions): Promis
       hostAccelerator(opts.bus, opts.run, specs[i]!, acceleratorCosts(opts.resolved.costs, i, opts.resolved.supernet === true ? opts.resolved.variants : undefined), {
         host: opts.host,
         onReject: (subject, message) => opts.log?.(`rejected on ${subject}: ${message}`),
-        onActorError: (who, error) => aborted(new RunFailedError(`${who} stopped: ${errorMessage(error)}`)),
+        onActorError: (who, error) => aborted(actorStopped(who, error)),
         ...(canServe === undefined ? {} : { canServe }),
       }),
     );

@@ -1,7 +1,7 @@
 /** Flag parsers shared by `sdrm3 run` and `sdrm3 compare`. Bad input throws CliInputError (exit 2). */
 import { MAX_BLOCK_LAYERS } from "@sdrm3/shared/policies";
 import { CliInputError, parseDuration } from "./duration";
-import { MAX_WARM_UP_MS } from "@sdrm3/shared/runtime";
+import { MAX_SPECULATION_DEPTH, MAX_WARM_UP_MS } from "@sdrm3/shared/runtime";
 
 /** A decimal number as a parameter value (`1.5`, `-2`, `1e-3`); `0x10`, `0b1` and `Infinity` are refused, as Number() would take them. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -232,9 +232,6 @@ export const parseClock = (clock: string | undefined, speed: string | undefined)
   if (speed === undefined) return { speed: 1 };
   return { speed: parseSpeed(speed, "0.1 = ten times slower than real") };
 };
-
-/** Largest `--speculate`: predictions unconfirmed at once (each holds the steps and events after it until confirmed). */
-export const MAX_SPECULATION_DEPTH = 1024;
 
 /**
  * `--speculate <n>` (run, serve scheduler): virtual time, block replies predicted from the run's cost

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MAX_SPECULATION_DEPTH, parseSpeculate } from "./flags";
+import { MAX_SPECULATION_DEPTH } from "@sdrm3/shared/runtime";
+import { parseSpeculate } from "./flags";
 import { recordingRunner, sdrm3 } from "./testing";
 
 const RUN = ["run", "--scenario", "AR_Assistant", "--hardware", "Quad_8K/WS_OS_WS_OS", "--policy", "sdrm3", "--duration", "300ms", "--quantum", "4ms"];

@@ -3,8 +3,7 @@
  * workload`). Composition root: resolves the run from its spec, hosts the tasks, stops when the
  * scheduler announces the end of the run (and fails when the scheduler aborts it).
  */
-import { type Bus, type ResolvedRun, RunFailedError, hostModelTasks, taskConfigsFor } from "@sdrm3/shared/runtime";
-import { errorMessage } from "@sdrm3/shared/contracts";
+import { type Bus, type ResolvedRun, RunFailedError, actorStopped, hostModelTasks, taskConfigsFor } from "@sdrm3/shared/runtime";
 
 export interface WorkloadServiceOptions {
   readonly bus: Bus;
@@ -29,7 +28,7 @@ export const serveWorkload = async (opts: WorkloadServiceOptions): Promise<void>
     onFinished: () => finished(),
     onStopped: (reason) => aborted(new RunFailedError(`the scheduler stopped run ${opts.run}: ${reason}`)),
     onReject: (subject, message) => opts.log?.(`rejected on ${subject}: ${message}`),
-    onActorError: (who, error) => aborted(new RunFailedError(`${who} stopped: ${errorMessage(error)}`)),
+    onActorError: (who, error) => aborted(actorStopped(who, error)),
   });
   opts.log?.(`workload ready for run ${opts.run}: ${tasks.map((t) => t.name).join(", ")}`);
   const onAbort = () => finished();

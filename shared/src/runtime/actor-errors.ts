@@ -10,12 +10,15 @@ import { RunFailedError, errorMessage } from "../contracts/errors";
 
 export type ActorErrorListener = (who: string, error: unknown) => void;
 
+/** The error of a run whose actor `who` stopped on `error`. */
+export const actorStopped = (who: string, error: unknown): RunFailedError => new RunFailedError(`${who} stopped: ${errorMessage(error)}`);
+
 /** Sends an error that stops `actor` (named `who`) to `onError`; without one, throws it from a timer, naming the actor. */
 export const watchActor = (actor: AnyActorRef, who: string, onError: ActorErrorListener | undefined): void => {
   actor.subscribe({
     error: (error) => {
       if (onError !== undefined) onError(who, error);
-      else setTimeout(() => { throw new RunFailedError(`${who} stopped: ${errorMessage(error)}`); }, 0);
+      else setTimeout(() => { throw actorStopped(who, error); }, 0);
     },
   });
 };
@@ -25,5 +28,5 @@ export const actorFailures = (): { readonly onActorError: ActorErrorListener; re
   let fail: (e: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => {}); // raced by its owner: never an unhandled rejection once the run is over
-  return { onActorError: (who, error) => fail(new RunFailedError(`${who} stopped: ${errorMessage(error)}`)), failed };
+  return { onActorError: (who, error) => fail(actorStopped(who, error)), failed };
 };

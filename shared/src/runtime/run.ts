@@ -21,7 +21,7 @@ import {
 } from "./setup";
 import { tuningFor } from "./tuner";
 import { blockPredictor } from "./direct";
-import { DEFAULT_SPECULATION_DEPTH } from "./speculation";
+import { DEFAULT_SPECULATION_DEPTH, checkSpeculationDepth } from "./speculation";
 import { type WarmUpReport, warmUpLive } from "./warm-up";
 
 export * from "./setup";
@@ -35,10 +35,10 @@ const withWarmUp = (result: RunResult, warmUp: WarmUpReport | undefined): RunRes
  * cost table. By default over NATS only: on the in-memory bus a reply costs no round trip to hide,
  * and predicting and confirming is extra work (docs/performance.md §3).
  */
-const speculating = (opts: RunOptions, bus: Bus): Pick<SchedulerHostOptions, "predict" | "speculationDepth"> => ({
-  predict: blockPredictor(opts),
-  speculationDepth: opts.speculate ?? (bus.kind === "memory" ? 0 : DEFAULT_SPECULATION_DEPTH),
-});
+const speculating = (opts: RunOptions, bus: Bus): Pick<SchedulerHostOptions, "predict" | "speculationDepth"> => {
+  const depth = opts.speculate === undefined ? (bus.kind === "memory" ? 0 : DEFAULT_SPECULATION_DEPTH) : checkSpeculationDepth(opts.speculate);
+  return depth === 0 ? { speculationDepth: 0 } : { predict: blockPredictor(opts), speculationDepth: depth };
+};
 
 /** Hosts only the scheduler of a run (its tasks and accelerators live elsewhere on the bus) and waits for the result. */
 export const runScheduler = async (

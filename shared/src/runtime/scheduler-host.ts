@@ -14,6 +14,7 @@ import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, publishS
 import { type LiveClock, type TimerHandle, liveClock, liveTimers } from "./live-clock";
 import type { DecodeFailure } from "./codec";
 import { aheadAnswers } from "./reply-order";
+import { actorStopped } from "./actor-errors";
 import { type BlockPredictor, DEFAULT_SPECULATION_DEPTH, dispatchLanes, speculation } from "./speculation";
 import { type RejectListener, type RelayStats, newStats, relaySubscribe, requestEitherWith } from "./relay";
 import { RunFailedError, errorMessage } from "../contracts/errors";
@@ -236,16 +237,18 @@ export const hostScheduler = (
     requestRetrying(to, subject, batch, onBatch, (err) => (lanes!.answered(acc), items[0]!.onError(err)));
   };
   const lanes = spec === undefined ? undefined : dispatchLanes<LaneItem>(transmit, MAX_BATCH_BLOCKS);
-  const predicted: Array<readonly [number, KernelReply]> = [];
+  let predicted: Array<readonly [number, KernelReply]> = [];
   let feeding = false;
   /** Feeds the predicted replies (outside the actor's own action), and whatever they predict in turn. */
   const feedPredicted = () => {
     feeding = false;
-    while (predicted.length > 0 && !stopped && actor.getSnapshot().status === "active") {
-      const [corr, reply] = predicted.shift()!;
-      actor.send({ type: "reply", corr, reply });
+    let n = 0;
+    while (n < predicted.length && !stopped && actor.getSnapshot().status === "active") {
+      const [corr, reply] = predicted[n++]!;
+      actor.send({ type: "reply", corr, reply }); // may predict more: appended, fed by this loop
       ahead.handOver();
     }
+    predicted = predicted.slice(n);
   };
   const record = (observer: KernelObserver, input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
     if (clock !== undefined || input.kind !== "reply") return observer.step(input, at, effects);
@@ -361,7 +364,7 @@ export const hostScheduler = (
       }
       else settle?.reject(new RunFailedError(snap.context.error ?? "run failed"));
     },
-    error: (err) => settle?.reject(new RunFailedError(`scheduler stopped: ${errorMessage(err)}`)),
+    error: (err) => settle?.reject(actorStopped("scheduler", err)),
   });
   const sub = relaySubscribe(bus, Subjects.control(run, "register"), Registration, stats, (r) => {
     if (r.run !== run) return;

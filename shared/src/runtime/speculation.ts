@@ -20,12 +20,24 @@
  * or a slot takeover (a spare answers a retried batch) keeps its meaning.
  */
 import type { BlockDispatch, BlockResult } from "../contracts/messages";
+import { RunConfigError } from "../contracts/errors";
 
 /** The reply an accelerator gives to a dispatch by the run's cost table; undefined: none predicted (it would refuse it). */
 export type BlockPredictor = (cmd: BlockDispatch) => BlockResult | undefined;
 
 /** Predictions unconfirmed at most at once, by default (`--speculate`). */
 export const DEFAULT_SPECULATION_DEPTH = 32;
+
+/** Largest depth: each unconfirmed prediction holds the steps and events after it until confirmed. */
+export const MAX_SPECULATION_DEPTH = 1024;
+
+/** `depth` when it is a speculation depth (an integer in [0, MAX_SPECULATION_DEPTH]); throws RunConfigError otherwise. */
+export const checkSpeculationDepth = (depth: number): number => {
+  if (!(Number.isInteger(depth) && depth >= 0 && depth <= MAX_SPECULATION_DEPTH)) {
+    throw new RunConfigError(`speculation depth: expected an integer in [0, ${MAX_SPECULATION_DEPTH}], got ${depth}`);
+  }
+  return depth;
+};
 
 export type Verdict = "unpredicted" | "confirmed" | { readonly mismatch: string };
 
@@ -47,8 +59,8 @@ const FIELDS = ["run", "acc", "job", "firstLayer", "layerCount", "startedAt", "c
 const difference = (predicted: BlockResult, reply: unknown): string | undefined => {
   if (typeof reply !== "object" || reply === null || (reply as { _tag?: unknown })._tag !== "block.result") return "a reply that is not a block result";
   const r = reply as BlockResult;
-  const differs = FIELDS.filter((f) => r[f] !== predicted[f]);
-  return differs.length === 0 ? undefined : differs.map((f) => `${f} ${String(r[f])} (the run's cost table gives ${String(predicted[f])})`).join(", ");
+  if (FIELDS.every((f) => r[f] === predicted[f])) return undefined; // every block: nothing built
+  return FIELDS.filter((f) => r[f] !== predicted[f]).map((f) => `${f} ${String(r[f])} (the run's cost table gives ${String(predicted[f])})`).join(", ");
 };
 
 export const speculation = (predictor: BlockPredictor, depth: number = DEFAULT_SPECULATION_DEPTH): Speculation => {
