@@ -73,11 +73,12 @@ describe("live mode on the in-memory bus", () => {
   }, 180_000);
 
   it.each([
-    ["asked ahead (every live run now)", undefined],
-    ["held (a log recorded before releases were asked ahead: its header has no `releases`)", "held"],
-  ] as const)("a recorded live run replays with identical decisions (the clock readings are inputs), releases %s", async (_, releases) => {
-    const opts: RunOptions = { ...spec("edf", 300), live: { speed: 1, ...(releases === undefined ? {} : { releases }) } };
-    const path = join(dir, `live-${releases ?? "ahead"}.jsonl`);
+    ["asked ahead, no timing tolerance (a log recorded before the tolerance)", undefined, 0],
+    ["asked ahead, a tolerance of 5 ms (every live run from the command line now)", undefined, 5],
+    ["held (a log recorded before releases were asked ahead: its header has no `releases`)", "held", 0],
+  ] as const)("a recorded live run replays with identical decisions (the clock readings are inputs), releases %s", async (_, releases, toleranceMs) => {
+    const opts: RunOptions = { ...spec("edf", 300), live: { speed: 1, ...(releases === undefined ? {} : { releases }), ...(toleranceMs > 0 ? { toleranceMs } : {}) } };
+    const path = join(dir, `live-${releases ?? "ahead"}-${toleranceMs}.jsonl`);
     const sink = new JsonlLogSink(path);
     const recorder = new EventRecorder(sink, logHeaderFor(opts));
     let result;
@@ -94,7 +95,7 @@ describe("live mode on the in-memory bus", () => {
       writeFileSync(path, [JSON.stringify({ ...header, live: { speed: 1 } }), ...rest].join("\n"));
     }
     const log = await openLogFile(path);
-    expect(log.header.live).toEqual(releases === "held" ? { speed: 1 } : { speed: 1, releases: "ahead" });
+    expect(log.header.live).toEqual(releases === "held" ? { speed: 1 } : { speed: 1, releases: "ahead", ...(toleranceMs > 0 ? { toleranceMs } : {}) });
     // the clock starts when the model tasks have answered their first ticks (one per model): those answers arrive at run time 0
     const replies = readFileSync(path, "utf8").split("\n").filter((l) => l.includes('"kind":"reply"')).map((l) => JSON.parse(l).payload);
     const models = log.header.scenario.models.length;
@@ -105,7 +106,7 @@ describe("live mode on the in-memory bus", () => {
     expect(replay.kernel.finished).toBe(true);
     expect(replay.decisions).toBe(result.decisions);
     expect(replay.kernel.frameRecords()).toEqual(result.frames);
-    expect(liveFigures(1, replay.kernel.lagMs, replay.kernel.cfg.accelerators.length * opts.durationMs).lag).toEqual(result.live!.lag); // the same lag, block by block
+    expect(liveFigures(1, replay.kernel.lagMs, replay.kernel.cfg.accelerators.length * opts.durationMs, toleranceMs).lag).toEqual(result.live!.lag); // the same lag, block by block
   }, 180_000);
 
   it("a tuned live run tunes (its look-aheads run in virtual time) and accounts every frame once", async () => {
@@ -133,8 +134,14 @@ describe("sdrm3 run --clock live", () => {
     expect(io.stdout).toMatch(/scheduler lag {9}: p50 \d+\.\d{4} ms {2}p99 \d+\.\d{4} ms {2}max \d+\.\d{4} ms {2}over \d+ blocks/);
     const json = captureIo();
     expect(await main([...base, "--clock", "live", "--json"], json)).toBe(0);
-    const r = JSON.parse(json.stdout) as { live: { speed: number; lag: { blocks: number; p50Ms: number; p99Ms: number } } };
+    const r = JSON.parse(json.stdout) as { live: { speed: number; toleranceMs: number; lag: { blocks: number; p50Ms: number; p99Ms: number; beyondTolerance: number } } };
     expect(r.live.speed).toBe(1);
+    expect(r.live.toleranceMs).toBe(5); // the default (docs/live.md "Timing tolerance")
+    expect(r.live.lag.beyondTolerance).toBeGreaterThanOrEqual(0);
+    expect(io.stdout).toMatch(/timing tolerance {6}: 5 ms of wall time absorbed; \d+ of \d+ blocks retired later than that/);
+    const strict = captureIo();
+    expect(await main([...base, "--clock", "live", "--tolerance", "0", "--json"], strict)).toBe(0);
+    expect(JSON.parse(strict.stdout).live).not.toHaveProperty("toleranceMs");
     expect(r.live.lag.blocks).toBeGreaterThan(0);
     const virtual = captureIo();
     expect(await main([...base, "--json"], virtual)).toBe(0);
@@ -150,6 +157,10 @@ describe("sdrm3 run --clock live", () => {
     // a 20 ms run at 1e-300 never ended, its timers overflowing Node's limit (fired after 1 ms, a warning each)
     [["--clock", "live", "--speed", "1e-300"], "--speed: expected a number in [0.001, 1000] (0.1 = ten times slower than real), got '1e-300'"],
     [["--clock", "live", "--speed", "0.0009"], "--speed: expected a number in [0.001, 1000]"],
+    [["--tolerance", "2ms"], "--tolerance: only with --clock live (virtual time is exact)"],
+    [["--clock", "live", "--tolerance", "-1ms"], "--tolerance"],
+    [["--clock", "live", "--tolerance", "soon"], "--tolerance"],
+    [["--clock", "live", "--tolerance", "2s"], "--tolerance"],
   ])("bad clock flags %j exit 2 naming the flag", async (flags, message) => {
     const io = captureIo();
     expect(await main([...base, ...flags], io)).toBe(2);

@@ -2,6 +2,7 @@
 import { MAX_BLOCK_LAYERS } from "@sdrm3/shared/policies";
 import { CliInputError, parseDuration } from "./duration";
 import { MAX_SPECULATION_DEPTH, MAX_WARM_UP_MS } from "@sdrm3/shared/runtime";
+import { MAX_TOLERANCE_MS } from "@sdrm3/shared/contracts";
 
 /** A decimal number as a parameter value (`1.5`, `-2`, `1e-3`); `0x10`, `0b1` and `Infinity` are refused, as Number() would take them. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -222,15 +223,30 @@ export const parseSupernet = (text: string | undefined): boolean | undefined => 
   throw new CliInputError(`--supernet: expected on or off, got '${text}'`);
 };
 
-/** `--clock virtual|live` and `--speed x` → the run's live setting (undefined: virtual time). */
-export const parseClock = (clock: string | undefined, speed: string | undefined): { readonly speed: number } | undefined => {
+/**
+ * The timing tolerance of a live run (`--tolerance`), wall ms: lateness of the emulation (a wake-up,
+ * the message path) up to this is absorbed — the event is handled at its due time — and only what
+ * exceeds it changes the run (docs/live.md "Timing tolerance"). 5 ms: above the p99 of the report
+ * path over NATS with 7 processes on the 2-core machine (3–7 ms measured, docs/performance.md §4)
+ * and under a frame period's tenth at 60 FPS.
+ */
+export const DEFAULT_TOLERANCE_MS = 5;
+
+/** `--clock virtual|live`, `--speed x` and `--tolerance d` → the run's live setting (undefined: virtual time). */
+export const parseClock = (
+  clock: string | undefined,
+  speed: string | undefined,
+  tolerance?: string,
+): { readonly speed: number; readonly toleranceMs: number } | undefined => {
   if (clock !== undefined && clock !== "virtual" && clock !== "live") throw new CliInputError(`--clock: expected virtual or live, got '${clock}'`);
   if (clock !== "live") {
     if (speed !== undefined) throw new CliInputError("--speed: only with --clock live");
+    if (tolerance !== undefined) throw new CliInputError("--tolerance: only with --clock live (virtual time is exact)");
     return undefined;
   }
-  if (speed === undefined) return { speed: 1 };
-  return { speed: parseSpeed(speed, "0.1 = ten times slower than real") };
+  const toleranceMs = tolerance === undefined ? DEFAULT_TOLERANCE_MS : /^0+(\.0*)?(ms|s|m)?$/.test(tolerance) ? 0 : parseDuration(tolerance, "--tolerance", MAX_TOLERANCE_MS, "of wall time");
+  if (speed === undefined) return { speed: 1, toleranceMs };
+  return { speed: parseSpeed(speed, "0.1 = ten times slower than real"), toleranceMs };
 };
 
 /**

@@ -89,6 +89,9 @@ const liveLines = (r: RunResult): string[] => {
       : [`dispatch              : ${describeDispatch(d, true)}`]),
     `scheduler lag         : p50 ${f(l.p50Ms, 4)} ms  p99 ${f(l.p99Ms, 4)} ms  max ${f(l.maxMs, 4)} ms  over ${l.blocks} blocks (run-time ms from a block's due completion to its retirement, when its accelerator is free again)`,
     `lag, summed           : mean ${f(l.meanMs, 4)} ms per block, ${l.share === null ? "-" : `${f(100 * l.share, 3)}%`} of the accelerators' run time (the summed lag over accelerators × duration)`,
+    r.live.toleranceMs === undefined
+      ? "timing tolerance      : none (--tolerance 0: every event at the clock reading)"
+      : `timing tolerance      : ${r.live.toleranceMs} ms of wall time absorbed; ${l.beyondTolerance ?? 0} of ${l.blocks} blocks retired later than that (their lateness beyond it changed the run)`,
     ...(w === undefined
       ? []
       : [`warm-up               : ${w.simulatedMs === 0 ? "none (--warm-up 0)" : `${w.simulatedMs} ms of the spec in virtual time before the clock started, ${Math.round(w.wallMs)} ms of wall time (its result not used)`}`]),

@@ -45,7 +45,7 @@ import { serveRecorder } from "@sdrm3/recorder";
 import { type WorkerFlags, executeWorker } from "./sweep";
 import { type ServeDashboardFlags, executeServeDashboard } from "./dashboard";
 import { CliInputError, parseDuration, parseRunDuration, parseSeed } from "./duration";
-import { LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams, parseSpeculate, parseWarmUp } from "./flags";
+import { DEFAULT_TOLERANCE_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, describeDispatch, dispatchOptions, parseClock, parseParams, parseSpeculate, parseWarmUp } from "./flags";
 import { formatRunHuman, runToJson } from "./format";
 import { type StreamRecording, resumeStreamRecording, startStreamRecording } from "./log-stream";
 import { type NatsConnectionFlags, resolveNatsConnection } from "./nats-flags";
@@ -73,6 +73,7 @@ interface SchedulerFlags extends ConnectionFlags, SpecFlags {
   clock?: string;
   speed?: string;
   warmUp?: string;
+  tolerance?: string;
   speculate?: string;
   scenarioFile?: string[];
   hardwareFile?: string[];
@@ -295,7 +296,7 @@ const executeServeScheduler = async (flags: SchedulerFlags & { giveUpAfter?: str
   if (flags.hardware === undefined) throw new CliInputError("missing --hardware <config>/<dataflows>");
   const run = parseRunId(flags.run);
   const policy = flags.policy ?? "sdrm3";
-  const live = parseClock(flags.clock, flags.speed);
+  const live = parseClock(flags.clock, flags.speed, flags.tolerance);
   const warmUpMs = parseWarmUp(flags.warmUp, live !== undefined);
   const speculate = parseSpeculate(flags.speculate, live !== undefined);
   const resolved = resolveRunSpec({
@@ -463,6 +464,7 @@ export const registerServe = (program: Command, io: ServeIo, setResult: (code: n
     .option("--resume", "resume the run from its JetStream log (a restarted scheduler; implies --record-stream; takes over the run lease once the dead scheduler's lapses; docs/reliability.md)")
     .option("--clock <virtual|live>", "virtual (default) or live time (accelerators really wait; docs/live.md)")
     .option("--speed <x>", "with --clock live: 0.1 = ten times slower than real (default 1)")
+    .option("--tolerance <d>", `with --clock live: lateness of the emulation absorbed, wall time (default ${DEFAULT_TOLERANCE_MS}ms; 0: every event at the clock reading; docs/live.md)`)
     .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the spec in this process before the clock starts (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
     .option("--speculate <n>", `virtual time: predict block replies from the cost table, n of them unconfirmed by the accelerators or fewer (default ${DEFAULT_SPECULATION_DEPTH}; 0: each step waits for its replies; the result is the same; docs/architecture.md)`)
     .option("--report-memory", "print the process's peak RSS (maxRSS) on stderr when it ends")

@@ -48,6 +48,8 @@ export interface BlockInProgress {
   readonly message: BlockResult;
   /** Wall time it runs for (its latency at the run's speed). */
   readonly wallMs: number;
+  /** The run's speed. */
+  readonly speed: number;
 }
 
 export interface AcceleratorContext {
@@ -133,8 +135,11 @@ export const acceleratorMachine = setup({
     respond: (_, _params: { replyTo: string; message: BlockResult | ErrorReply }) => {},
     /** Provided by the host: the request `replyTo` will not be answered here (let it go). */
     forget: (_, _params: { replyTo: string }) => {},
-    /** Provided by the host: send `block.elapsed` with `key` after `wallMs` of wall time. */
-    armTimer: (_, _params: { key: string; wallMs: number }) => {},
+    /**
+     * Provided by the host: send `block.elapsed` with `key` once the block has run — `wallMs` of wall
+     * time, or until its due completion `endsAt` (run ms) at `speed` on the run's timeline (runtime/live-clock blockClock).
+     */
+    armTimer: (_, _params: { key: string; wallMs: number; endsAt: number; speed: number }) => {},
   },
   guards: {
     leaseValid: ({ event }) => event.type === "lease" && event.valid,
@@ -210,13 +215,13 @@ export const acceleratorMachine = setup({
             // after the blocks in front of it (dispatch queues: it waits until they have elapsed)
             const wallMs = result.latencyMs / cmd.speed;
             const liveKey = key === "" ? dispatchKey(cmd) : key;
-            const inProgress = new Map(context.inProgress).set(liveKey, { replyTos: [event.replyTo], at: cmd.at, message: result, wallMs });
+            const inProgress = new Map(context.inProgress).set(liveKey, { replyTos: [event.replyTo], at: cmd.at, message: result, wallMs, speed: cmd.speed });
             if (context.inProgress.size > 0) {
               enqueue.assign({ busyUntil, blocks, energyMJ, inProgress });
               return;
             }
             enqueue.assign({ busyUntil, blocks, energyMJ, inProgress });
-            enqueue({ type: "armTimer", params: { key: liveKey, wallMs } });
+            enqueue({ type: "armTimer", params: { key: liveKey, wallMs, endsAt: result.completesAt, speed: cmd.speed } });
           }),
         },
         "block.elapsed": {
@@ -230,7 +235,10 @@ export const acceleratorMachine = setup({
             enqueue.assign({ inProgress, recent });
             for (const replyTo of p.replyTos) enqueue({ type: "respond", params: { replyTo, message: p.message } });
             // the next queued block starts now
-            if (next !== undefined) enqueue({ type: "armTimer", params: { key: next, wallMs: inProgress.get(next)!.wallMs } });
+            if (next !== undefined) {
+              const b = inProgress.get(next)!;
+              enqueue({ type: "armTimer", params: { key: next, wallMs: b.wallMs, endsAt: b.message.completesAt, speed: b.speed } });
+            }
           }),
         },
       },

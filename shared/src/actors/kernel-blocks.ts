@@ -43,15 +43,17 @@ export class BlockDraft extends DraftState {
 
   /**
    * Live mode: accelerator `a`'s reply says its block is over; it ends when the scheduler handles
-   * it (now), never before its due completion. Retired at the next event (a queued block's, after
-   * the blocks before it; a cancelled block's is not booked).
+   * it (the clock reading, less the timing tolerance: kernel-time.ts), never before its due
+   * completion nor before now. Retired at the next event (a queued block's, after the blocks
+   * before it; a cancelled block's is not booked).
    */
   protected blockOver(a: number, reply: BlockResult): KernelEffect[] {
     const head = this.running[a];
     const qi = head === undefined || (this.job(head.job).id === reply.job && head.firstLayer === reply.firstLayer) ? -1 : queuedBlockIndex(head, reply, (j) => this.job(j).id);
     const r = qi >= 0 ? head!.queued![qi]! : this.blockInFlight(a, reply);
     const due = reply.completesAt;
-    const completesAt = Math.max(this.liveNow, due);
+    const tolerance = this.fixed.time.toleranceMs;
+    const completesAt = tolerance === 0 ? Math.max(this.liveNow, due) : Math.max(this.now, due, this.liveNow - tolerance);
     this.running[a] = qi >= 0 ? updateQueued(head!, qi, (b) => ({ ...b, completesAt, done: true, dueAt: due })) : { ...r, completesAt, done: true, dueAt: due };
     if (r.cancelled === true) return [];
     return this.account(r.job, { ...reply, completesAt }, r.startedAt, []);
@@ -104,6 +106,7 @@ export class BlockDraft extends DraftState {
       ...(this.fixed.models[job.modelIndex]!.variants !== undefined ? { variant: job.variant } : {}),
       ...this.fixed.time.dispatchFields,
       ...(startAt === undefined ? {} : { startAt }),
+      ...(this.fixed.time.toleranceMs > 0 ? { sentAt: this.liveNow } : {}),
     });
   }
 

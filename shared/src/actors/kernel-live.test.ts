@@ -201,3 +201,75 @@ describe("scheduler kernel, live mode refusals", () => {
     expect(() => v.onReply(vt[0]!.corr, released(0, 0, 10), 0)).toThrow(/carries a clock reading/);
   });
 });
+
+describe("scheduler kernel, live mode with a timing tolerance (kernel-time.ts)", () => {
+  /** Frame k of M released at 10k; layer 1 takes 2 ms, layer 2 7.5 ms: frame 0's last block is due at 9.5, just before frame 1's release. */
+  const long: ModelCosts = { ...costs, cycles: [Float64Array.from([2e6, 7.5e6])], latencyMs: [Float64Array.from([2, 7.5])] };
+  const tolerant = (toleranceMs: number) => new SchedulerKernel(oneModelKernel("live", long, { durationMs: 20, live: { speed: 1, toleranceMs } }));
+  const resultOfLong = (r: Request) => blockResultOf(long, r.message as BlockDispatch);
+
+  /** Starts a kernel and runs frame 0 up to its second block, dispatched at run time 2 (the first block's report handled at `clockAt`). */
+  const toSecondBlock = (k: SchedulerKernel, clockAt: number) => {
+    const [tick] = requests(k.start());
+    expect(k.blocksInFlight).toBe(0); // with a tolerance a task request holds the step, as in virtual time
+    // the task answers 0.4 ms late: frame 0 is injected at its due time 0, its first block dispatched then
+    let fx = k.onReply(tick!.corr, released(0, 0, 10), 0.4);
+    expect(events(fx, "frame.released")).toMatchObject([{ event: { frame: { frame: 0, injectAt: 0 } } }]);
+    const [next, first] = requests(fx);
+    expect(first!.message).toMatchObject({ _tag: "block.dispatch", at: 0, sentAt: 0.4 });
+    k.onReply(next!.corr, released(10, 1, null), 0.5); // frame 1's release, kept until due
+    fx = k.onReply(first!.corr, resultOfLong(first!), 1); // early: held until its due completion
+    expect(waits(fx)).toEqual([2]);
+    fx = k.onClock(clockAt);
+    const [second] = requests(fx);
+    return second!;
+  };
+
+  it("handles an event up to the tolerance late at its due time: the decision and the block keep the virtual run's times", () => {
+    const k = tolerant(2);
+    const second = toSecondBlock(k, 3.9); // woken 1.9 ms late
+    expect(second.message).toMatchObject({ _tag: "block.dispatch", firstLayer: 1, at: 2, sentAt: 3.9 });
+    expect(k.lagMs).toEqual([1.9]); // the lag is the clock's
+    // its report comes 1.5 ms after its due completion (9.5): handled at 9.5, then frame 1 at its release, 10
+    const fx = k.onReply(second.corr, resultOfLong(second), 11);
+    expect(k.frameRecords()[0]).toMatchObject({ outcome: "onTime", completionAt: 9.5 });
+    expect(events(fx, "frame.released")).toMatchObject([{ event: { frame: { frame: 1, injectAt: 10 } } }]);
+    expect(requests(fx).map((r) => r.message)).toMatchObject([{ _tag: "block.dispatch", job: "M:1", at: 10, sentAt: 11 }]);
+  });
+
+  it("beyond the tolerance the lateness is charged: the event is handled at the clock reading less the tolerance", () => {
+    const k = tolerant(2);
+    const second = toSecondBlock(k, 5); // 3 ms late
+    expect(second.message).toMatchObject({ at: 3, sentAt: 5 }); // 1 ms charged
+    expect(k.lagMs).toEqual([3]);
+  });
+
+  it("does not pass a block's due completion without its report until the tolerance has passed", () => {
+    const k = tolerant(2);
+    const second = toSecondBlock(k, 2); // due 9.5
+    // frame 1 is due at 10, the report of the block due at 9.5 is not in: the kernel waits for it until 11.5
+    let fx = k.onClock(10.2);
+    expect(waits(fx)).toEqual([11.5]);
+    expect(events(fx, "frame.released")).toEqual([]);
+    // it comes at 10.6: the block ends at 9.5 and frame 1, released at 10, finds the accelerator free (as in virtual time)
+    fx = k.onReply(second.corr, resultOfLong(second), 10.6);
+    expect(k.frameRecords()[0]).toMatchObject({ completionAt: 9.5 });
+    expect(requests(fx).map((r) => r.message)).toMatchObject([{ _tag: "block.dispatch", job: "M:1", at: 10 }]);
+  });
+
+  it("a report later than the tolerance: the kernel has moved on, and the block ends when the report is handled, less the tolerance", () => {
+    const k = tolerant(2);
+    const second = toSecondBlock(k, 2);
+    let fx = k.onClock(11.6); // past 9.5 + 2: frame 1 is injected at 10 (its release, within the tolerance) and waits for the accelerator
+    expect(events(fx, "frame.released")).toMatchObject([{ event: { frame: { frame: 1, injectAt: 10 } } }]);
+    expect(requests(fx)).toEqual([]);
+    fx = k.onReply(second.corr, resultOfLong(second), 13);
+    expect(k.frameRecords()[0]).toMatchObject({ completionAt: 11 });
+    expect(requests(fx).map((r) => r.message)).toMatchObject([{ _tag: "block.dispatch", job: "M:1", at: 11, sentAt: 13 }]);
+    expect(k.lagMs.at(-1)).toBeCloseTo(3.5);
+  });
+
+  it("refuses a tolerance outside [0, 1000] wall ms", () => {
+    for (const toleranceMs of [-1, Number.NaN, 1001]) expect(() => tolerant(toleranceMs)).toThrow(/live timing tolerance .* expected a number of wall ms in \[0, 1000\]/);
+  });
+});

@@ -28,10 +28,17 @@ export interface KernelModel {
   readonly variants?: ReadonlyArray<RunVariant>;
 }
 
-/** A live run's clock speed and how it asks for releases (kernel-release.ts). */
+/** A live run's clock speed, how it asks for releases (kernel-release.ts) and the lateness it absorbs (kernel-time.ts). */
 export interface LiveSetting {
   readonly speed: number;
   readonly releases?: ReleaseMode;
+  /**
+   * Timing tolerance, wall ms (docs/live.md "Timing tolerance"): an event handled no later than
+   * this after its due time is handled at its due time, and the kernel waits up to this long past
+   * a block's due completion for its report before it moves on. Absent or 0: every event at the
+   * clock reading when it is handled (how live logs recorded before it replay).
+   */
+  readonly toleranceMs?: number;
 }
 
 export interface KernelConfig {

@@ -268,7 +268,8 @@ describe("accelerator slot: lifecycle and bookkeeping in the machine", () => {
     const cmd = block({ speed: 0.5 });
     const key = dispatchKey(cmd);
     const [s1, armed] = transition(acceleratorMachine, s0, { type: "block.dispatch", cmd, replyTo: "a" });
-    expect(named(armed as ReadonlyArray<Action>)).toEqual([{ type: "armTimer", params: { key, wallMs: 10 } }]);
+    // 5 ms of latency at half speed: 10 ms of wall time, until the block's due completion, run time 15
+    expect(named(armed as ReadonlyArray<Action>)).toEqual([{ type: "armTimer", params: { key, wallMs: 10, endsAt: 15, speed: 0.5 } }]);
     const [s2, joined] = transition(acceleratorMachine, s1, { type: "block.dispatch", cmd, replyTo: "b" });
     expect(named(joined as ReadonlyArray<Action>)).toEqual([]);
     expect(s2.context.inProgress.get(key)?.replyTos).toEqual(["a", "b"]);

@@ -20,6 +20,9 @@
 import { Schema, SchemaAST } from "effect";
 import { BlockResult, PROTOCOL_VERSION, decisionEventWith, RunEvent, TaskReleased } from "./messages";
 
+/** Largest live timing tolerance, wall ms (`--tolerance`; actors/kernel-time.ts). */
+export const MAX_TOLERANCE_MS = 1000;
+
 export const LOG_FORMAT = "sdrm3-event-log" as const;
 export const LOG_FORMAT_VERSION = 1 as const;
 
@@ -170,13 +173,15 @@ export const LogHeader = Schema.Struct({
    */
   variants: Schema.optionalWith(Schema.Array(LoggedModelVariants), { exact: true }),
   /**
-   * Live runs (docs/live.md): the clock speed, and how releases were asked (absent: "held", the
-   * logs recorded before releases were asked ahead). Absent: virtual time. Inputs then carry clock readings.
+   * Live runs (docs/live.md): the clock speed, how releases were asked (absent: "held", the
+   * logs recorded before releases were asked ahead) and the timing tolerance in wall ms (absent: 0,
+   * the logs recorded before it). Absent: virtual time. Inputs then carry clock readings.
    */
   live: Schema.optionalWith(
     Schema.Struct({
       speed: Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(1000)),
       releases: Schema.optionalWith(Schema.Literal("ahead", "held"), { exact: true }),
+      toleranceMs: Schema.optionalWith(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0), Schema.lessThanOrEqualTo(MAX_TOLERANCE_MS)), { exact: true }),
     }),
     { exact: true },
   ),

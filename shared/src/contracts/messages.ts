@@ -137,6 +137,13 @@ export const BlockDispatch = Schema.TaggedStruct("block.dispatch", {
    * is not held to the start time); without it, the busy rule holds a block to its start.
    */
   queueDepth: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.greaterThan(1), Schema.lessThanOrEqualTo(16))),
+  /**
+   * Live mode with a timing tolerance (docs/live.md "Timing tolerance"): the scheduler's clock
+   * reading when it sent the dispatch, ms of run time (≥ `at`, the time of the decision, which may be
+   * the due time of an event handled late). The accelerator maps the run's time onto its own clock
+   * from it (runtime/live-clock blockClock). Absent: `at` stands for it.
+   */
+  sentAt: Schema.optional(Time),
 }).annotations({ identifier: "BlockDispatch" });
 export type BlockDispatch = typeof BlockDispatch.Type;
 

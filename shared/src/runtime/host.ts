@@ -64,8 +64,8 @@ export const hostAccelerator = (
   opts: AcceleratorHostOptions = {},
 ): Hosted => {
   const stats = newStats();
-  // live blocks run back to back, each completion reported the lead ahead of its end (runtime/live-clock)
-  const armBlock = blockClock(DEFAULT_COMPLETION_LEAD_MS, opts.timers);
+  // live blocks end when the run's timeline says, each completion reported the lead ahead of its end (runtime/live-clock)
+  const clock = blockClock(DEFAULT_COMPLETION_LEAD_MS, opts.timers);
   const armed = new Set<TimerHandle>();
   let relay: ReturnType<typeof relayCommands<AccelCommand, unknown, AccelReply>> | undefined;
   // a batch's blocks are answered into this, then in one reply (`block.results`)
@@ -82,7 +82,7 @@ export const hostAccelerator = (
         respond: (_, p) => (p.replyTo === BATCH_REPLY && batch !== undefined ? batch.push(p.message) : relay?.respond(p.replyTo, p.message)),
         forget: (_, p) => relay?.forget(p.replyTo),
         armTimer: (_, p) => {
-          const timer = armBlock(p.wallMs, () => {
+          const timer = clock.arm(p, () => {
             armed.delete(timer);
             reportLease();
             actor.send({ type: "block.elapsed", key: p.key });
@@ -111,6 +111,7 @@ export const hostAccelerator = (
       if (reply._tag === "block.results") stats.sent += reply.results.length - 1;
       return;
     }
+    if (cmd.speed !== undefined) clock.arrived(cmd.sentAt ?? cmd.at, cmd.speed);
     actor.send({ type: "block.dispatch", cmd, replyTo });
     // a live block (or a retry joining one) is answered when its latency has passed
     const inProgress = actor.getSnapshot().context.inProgress;

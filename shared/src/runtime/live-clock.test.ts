@@ -21,34 +21,50 @@ const recorded = () => {
   return { asked, fns, timers };
 };
 
-describe("blockClock: an accelerator's blocks run back to back, each completion reported a lead before its end", () => {
-  it("queued blocks start at the end of the one before them, not at its (early) report", () => {
+describe("blockClock: a live block ends when the run's timeline says, its completion reported a lead before", () => {
+  it("before any dispatch has arrived, blocks run back to back from their arrival, each reported a lead before its end", () => {
     const t = recorded();
     let now = 0;
-    const arm = blockClock(1, t.timers, () => now);
-    arm(2, () => {}); // ends at 2: reported at 1
+    const clock = blockClock(1, t.timers, () => now);
+    clock.arm({ wallMs: 2 }, () => {}); // ends at 2: reported at 1
     now = 1; // the first block's early report arms the one queued behind it
-    arm(3, () => {}); // starts at 2 (the first one's end), ends at 5: reported at 4, 3 from now
+    clock.arm({ wallMs: 3 }, () => {}); // starts at 2 (the first one's end), ends at 5: reported at 4, 3 from now
     now = 4;
-    arm(1, () => {}); // starts at 5, ends at 6: reported at 5
+    clock.arm({ wallMs: 1 }, () => {}); // starts at 5, ends at 6: reported at 5
     expect(t.asked).toEqual([1, 3, 1]);
   });
 
-  it("a block given to an idle accelerator starts when it arrives; a lead longer than the block reports at once", () => {
+  it("maps a block's due completion onto its wall clock through the earliest-arriving dispatch", () => {
     const t = recorded();
-    let now = 10;
-    const arm = blockClock(4, t.timers, () => now);
-    arm(6, () => {}); // 10 → 16, reported at 12
-    now = 30;
-    arm(2.5, () => {}); // idle since 16: 30 → 32.5, reported at once
-    expect(t.asked).toEqual([2, 0]);
+    let now = 1000; // wall ms of this process
+    const clock = blockClock(4, t.timers, () => now);
+    clock.arrived(10, 1); // run time 10 arrives at wall 1000: the run began by wall 990
+    clock.arm({ wallMs: 6, endsAt: 16, speed: 1 }, () => {}); // ends at wall 1006: reported at 1002
+    now = 1012.5;
+    clock.arrived(20, 1); // a late dispatch (2.5 ms on its way) does not move the map
+    clock.arm({ wallMs: 6, endsAt: 26, speed: 1 }, () => {}); // ends at 1016, not 1018.5: reported at 1012, at once
+    now = 1013;
+    clock.arrived(23.5, 1); // a quicker one than the first: the run began by 989.5
+    clock.arm({ wallMs: 8, endsAt: 31.5, speed: 1 }, () => {}); // ends at 1021: reported at 1017
+    expect(t.asked).toEqual([2, 0, 4]);
+  });
+
+  it("scales run time by the run's speed", () => {
+    const t = recorded();
+    let now = 500;
+    const clock = blockClock(0, t.timers, () => now);
+    clock.arrived(5, 0.5); // run time 5 at speed 0.5 is 10 wall ms: the run began by wall 490
+    clock.arm({ wallMs: 4, endsAt: 7, speed: 0.5 }, () => {}); // run time 7 is wall 504
+    now = 503;
+    clock.arm({ wallMs: 4, endsAt: 9, speed: 0.5 }, () => {}); // wall 508
+    expect(t.asked).toEqual([4, 5]);
   });
 
   it("without a lead the completion is reported at the block's end", () => {
     const t = recorded();
-    const arm = blockClock(0, t.timers, () => 5);
-    arm(0.75, () => {});
-    arm(0.25, () => {});
+    const clock = blockClock(0, t.timers, () => 5);
+    clock.arm({ wallMs: 0.75 }, () => {});
+    clock.arm({ wallMs: 0.25 }, () => {});
     expect(t.asked).toEqual([0.75, 1]);
   });
 

@@ -239,20 +239,51 @@ export const coarseAfter = (wallMs: number, fn: () => void): TimerHandle => {
  */
 export const DEFAULT_COMPLETION_LEAD_MS = 4;
 
+/** A live block as its accelerator's clock plans it. */
+export interface PlannedBlock {
+  /** Wall ms it runs for (its latency at the run's speed). */
+  readonly wallMs: number;
+  /** Its due completion, ms of run time (the dispatch's start + its latency), and the run's speed: with them it ends when the run's timeline says. */
+  readonly endsAt?: number;
+  readonly speed?: number;
+}
+
+export interface BlockClock {
+  /** A live dispatch sent at run time `at` (ms; its `sentAt`, else its `at`) arrived now: it bounds where this clock's run time is. */
+  arrived(at: number, speed: number): void;
+  /** Calls `fn` `leadMs` before `block` ends (at once if that is past). */
+  arm(block: PlannedBlock, fn: () => void): TimerHandle;
+}
+
 /**
- * A live accelerator's block clock. Its blocks run back to back, each from when it arrives or when
- * the one before it ends (whichever is later) for its latency (wall ms at the run's speed); the
- * completion of each is reported `leadMs` before that end, so that it reaches the scheduler by its
- * due time. The scheduler holds an early completion until due (it never handles a block before
- * then), so reporting ahead changes no decision: it only takes the message path off the run's
- * time. The ends are tracked here, not at the (early) reports, so a queue never runs fast.
+ * A live accelerator's block clock. A block ends when the run's timeline says — its due completion
+ * (`endsAt`, the dispatch's time plus its latency, as the scheduler computes it) mapped onto this
+ * process's wall clock — and its completion is reported `leadMs` before that end, so that the
+ * report reaches the scheduler by its due time; the scheduler holds an early report until then.
+ * The map is learnt from the dispatches: a dispatch stamped `at` cannot have been sent before run
+ * time `at`, so `arrival − at / speed` bounds the run's wall origin from above and the least of
+ * them is the estimate (off by the quickest dispatch's path, tens of µs). Planning from the run's
+ * timeline, not from arrivals, keeps a late dispatch from pushing every later block of a busy
+ * accelerator later (its ends stay where the scheduler expects them: docs/live.md "Timing
+ * tolerance"). Before any dispatch has arrived, or for a block without `endsAt`, blocks run back
+ * to back from their arrival for their latency.
  */
-export const blockClock = (leadMs: number, timers: Timers = { after: coarseAfter }, wallNow: () => number = () => performance.now()) => {
+export const blockClock = (leadMs: number, timers: Timers = { after: coarseAfter }, wallNow: () => number = () => performance.now()): BlockClock => {
   if (!(leadMs >= 0 && Number.isFinite(leadMs))) throw new Error(`completion lead ${leadMs} ms: expected a finite number >= 0`);
-  let lastEnd = -Infinity;
-  return (wallMs: number, fn: () => void): TimerHandle => {
-    const now = wallNow();
-    lastEnd = Math.max(now, lastEnd) + wallMs;
-    return timers.after(Math.max(0, lastEnd - leadMs - now), fn);
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  let origin = Number.POSITIVE_INFINITY; // the run's time 0 on this wall clock (an upper bound)
+  return {
+    arrived: (at, speed) => {
+      const o = wallNow() - at / speed;
+      if (o < origin) origin = o;
+    },
+    arm: (block, fn) => {
+      const now = wallNow();
+      lastEnd =
+        block.endsAt !== undefined && block.speed !== undefined && origin !== Number.POSITIVE_INFINITY
+          ? origin + block.endsAt / block.speed
+          : Math.max(now, lastEnd) + block.wallMs;
+      return timers.after(Math.max(0, lastEnd - leadMs - now), fn);
+    },
   };
 };

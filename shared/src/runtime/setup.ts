@@ -127,6 +127,8 @@ export const isolatedRun = (opts: RunOptions): RunOptions => {
  */
 export interface LiveFigures {
   readonly speed: number;
+  /** The timing tolerance, wall ms (docs/live.md "Timing tolerance"; 0: none). */
+  readonly toleranceMs?: number;
   /** The run's dispatch settings (quantum 0: blocks of `blockSize` layers; depth 1: no queue; chain 0: off). */
   readonly dispatch?: { readonly blockSize: number; readonly quantumMs: number; readonly queueDepth: number; readonly chainMs: number; readonly lookaheadMs?: number };
   readonly lag: {
@@ -136,6 +138,8 @@ export interface LiveFigures {
     readonly maxMs: number | null;
     readonly meanMs: number | null;
     readonly share: number | null;
+    /** Blocks retired later than the tolerance after their due completion (their lateness beyond it is the run's; with a tolerance only). */
+    readonly beyondTolerance?: number;
   };
   /** The warm-up run before the clock started (runtime/warm-up.ts). */
   readonly warmUp?: WarmUpReport;
@@ -298,7 +302,7 @@ export const kernelConfigFor = (opts: RunOptions, run: string, tuner?: { readonl
     })),
     accelerators: opts.hardware.accelerators.map((a) => ({ id: a.id })),
     durationMs: checkDurationMs(opts.durationMs),
-    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead" } }),
+    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead", ...(opts.live.toleranceMs ? { toleranceMs: opts.live.toleranceMs } : {}) } }),
     ...(opts.releases !== undefined ? { releases: opts.releases } : opts.live === undefined && mode === "exact" ? { releases: "ahead" as const } : {}),
     baseTickMs: Math.floor(1000 / maxFps),
     ...(tuner === undefined
@@ -420,7 +424,7 @@ export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel,
       ? {}
       : {
           live: {
-            ...liveFigures(opts.live.speed, kernel.lagMs, kernel.cfg.accelerators.length * opts.durationMs),
+            ...liveFigures(opts.live.speed, kernel.lagMs, kernel.cfg.accelerators.length * opts.durationMs, opts.live.toleranceMs ?? 0),
             dispatch: {
               blockSize: opts.blockSize ?? 1,
               quantumMs: opts.quantumMs ?? 0,
@@ -433,13 +437,15 @@ export const resultOf = (opts: RunOptions, run: string, kernel: SchedulerKernel,
   };
 };
 
-/** {@link LiveFigures} from the lag of every block and the accelerators' run time (accelerators × duration, ms). */
-export const liveFigures = (speed: number, lagMs: ReadonlyArray<number>, acceleratorMs: number): LiveFigures => {
+/** {@link LiveFigures} from the lag of every block, the accelerators' run time (accelerators × duration, ms) and the run's timing tolerance (wall ms). */
+export const liveFigures = (speed: number, lagMs: ReadonlyArray<number>, acceleratorMs: number, toleranceMs = 0): LiveFigures => {
   const sorted = [...lagMs].sort((a, b) => a - b);
   const total = sorted.reduce((sum, l) => sum + l, 0);
   const n = sorted.length;
+  const tolerance = toleranceMs * speed; // the lag is in ms of run time
   return {
     speed,
+    ...(toleranceMs > 0 ? { toleranceMs } : {}),
     lag: {
       blocks: n,
       p50Ms: quantile(sorted, 0.5),
@@ -447,8 +453,21 @@ export const liveFigures = (speed: number, lagMs: ReadonlyArray<number>, acceler
       maxMs: n === 0 ? null : sorted[n - 1]!,
       meanMs: n === 0 ? null : total / n,
       share: n === 0 || !(acceleratorMs > 0) ? null : total / acceleratorMs,
+      ...(toleranceMs > 0 ? { beyondTolerance: n - upperBound(sorted, tolerance) } : {}),
     },
   };
+};
+
+/** How many of the ascending `sorted` are ≤ `x`. */
+const upperBound = (sorted: ReadonlyArray<number>, x: number): number => {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 };
 
 /** Counts payloads refused at the edge, passing them on to the caller's listener. */

@@ -99,7 +99,7 @@ export const logHeaderFor = (opts: RunOptions, sdrm3Version = SDRM3_VERSION): Lo
           })),
         }
       : {}),
-    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead" } }),
+    ...(opts.live === undefined ? {} : { live: { speed: opts.live.speed, releases: opts.live.releases ?? "ahead", ...(opts.live.toleranceMs ? { toleranceMs: opts.live.toleranceMs } : {}) } }),
     ...(kernel.releases === undefined ? {} : { releases: kernel.releases }),
   };
 };
@@ -168,7 +168,10 @@ export const runOptionsFromHeader = (header: LogHeader, policy: Policy): RunOpti
     run: header.run,
     ...(variants === undefined ? {} : { supernet: true, variants }),
     // a live log without `releases` was recorded before releases were asked ahead (kernel-release.ts)
-    ...(header.live === undefined ? {} : { live: { speed: header.live.speed, releases: header.live.releases ?? "held" } }),
+    // a live log without `toleranceMs` was recorded before the timing tolerance (every event at its clock reading)
+    ...(header.live === undefined
+      ? {}
+      : { live: { speed: header.live.speed, releases: header.live.releases ?? "held", ...(header.live.toleranceMs ? { toleranceMs: header.live.toleranceMs } : {}) } }),
     // a virtual-time log without `releases` was recorded before releases were asked ahead in virtual time
     ...(header.live === undefined && header.mode === "exact" ? { releases: header.releases ?? "held" } : {}),
   };
