@@ -44,6 +44,8 @@ export interface LiveRun {
   /** The summed lag's share of the accelerators' run time (docs/live.md). */
   readonly share: number;
   readonly blocks: number;
+  /** Blocks retired later than the run's timing tolerance after their due completion (docs/live.md "Timing tolerance"); null: no tolerance. */
+  readonly beyondTolerance: number | null;
   readonly missRate: number;
   readonly uxCost: number | null;
   /** The same spec in virtual time, in one process. */
@@ -88,7 +90,7 @@ const start = (args: string[], ready?: RegExp) => {
 type Dispatch = { blockSize: number; quantumMs: number; queueDepth: number; chainMs: number; lookaheadMs?: number };
 type RunJson = {
   summary: { deadlineMissRate: number; uxCost: number | null };
-  live?: { dispatch?: Dispatch; lag: { p50Ms: number; p99Ms: number; maxMs: number; share: number; blocks: number } };
+  live?: { dispatch?: Dispatch; lag: { p50Ms: number; p99Ms: number; maxMs: number; share: number; blocks: number; beyondTolerance?: number } };
 };
 
 /** The flags of the dispatch settings a live run reports (live runs have their own defaults): the same experiment in virtual time. */
@@ -128,8 +130,8 @@ const oneRun = async (nats: NatsServer, o: LiveOptions, scenario: string): Promi
     if (r.live === undefined) throw new Error(`live run ${run}: no lag in the scheduler's output`);
     if (r.live.dispatch === undefined) throw new Error(`live run ${run}: no dispatch settings in the scheduler's output`);
     const v = await virtualRun([...spec, ...dispatchFlags(r.live.dispatch)]);
-    const { p50Ms, p99Ms, maxMs, share, blocks } = r.live.lag;
-    return { scenario, p50Ms, p99Ms, maxMs, share, blocks, missRate: r.summary.deadlineMissRate, uxCost: r.summary.uxCost, virtualUxCost: v.summary.uxCost, virtualMissRate: v.summary.deadlineMissRate };
+    const { p50Ms, p99Ms, maxMs, share, blocks, beyondTolerance } = r.live.lag;
+    return { scenario, p50Ms, p99Ms, maxMs, share, blocks, beyondTolerance: beyondTolerance ?? null, missRate: r.summary.deadlineMissRate, uxCost: r.summary.uxCost, virtualUxCost: v.summary.uxCost, virtualMissRate: v.summary.deadlineMissRate };
   } finally {
     clearTimeout(timer);
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
