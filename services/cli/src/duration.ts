@@ -24,6 +24,10 @@ export const parseDuration = (text: string, flag = "--duration", maxMs = Number.
   return ms;
 };
 
+/** A duration flag that also takes 0 (`0`, `0ms`, `0.0s`: none), else as {@link parseDuration}. */
+export const parseDurationOrNone = (text: string, flag: string, maxMs: number, why: string): number =>
+  /^0+(\.0*)?(ms|s|m)?$/.test(text) ? 0 : parseDuration(text, flag, maxMs, why);
+
 /** `--duration`: the simulated time of a run, at most MAX_DURATION_MS. */
 export const parseRunDuration = (text: string): number =>
   parseDuration(text, "--duration", MAX_DURATION_MS, "a run keeps every frame for its metrics: about 1.2 MB per simulated second");

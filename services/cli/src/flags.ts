@@ -1,6 +1,6 @@
 /** Flag parsers shared by `sdrm3 run` and `sdrm3 compare`. Bad input throws CliInputError (exit 2). */
 import { MAX_BLOCK_LAYERS } from "@sdrm3/shared/policies";
-import { CliInputError, parseDuration } from "./duration";
+import { CliInputError, parseDurationOrNone } from "./duration";
 import { MAX_SPECULATION_DEPTH, MAX_WARM_UP_MS } from "@sdrm3/shared/runtime";
 import { MAX_TOLERANCE_MS } from "@sdrm3/shared/contracts";
 
@@ -244,7 +244,7 @@ export const parseClock = (
     if (tolerance !== undefined) throw new CliInputError("--tolerance: only with --clock live (virtual time is exact)");
     return undefined;
   }
-  const toleranceMs = tolerance === undefined ? DEFAULT_TOLERANCE_MS : /^0+(\.0*)?(ms|s|m)?$/.test(tolerance) ? 0 : parseDuration(tolerance, "--tolerance", MAX_TOLERANCE_MS, "of wall time");
+  const toleranceMs = tolerance === undefined ? DEFAULT_TOLERANCE_MS : parseDurationOrNone(tolerance, "--tolerance", MAX_TOLERANCE_MS, "of wall time");
   if (speed === undefined) return { speed: 1, toleranceMs };
   return { speed: parseSpeed(speed, "0.1 = ten times slower than real"), toleranceMs };
 };
@@ -271,8 +271,7 @@ export const parseSpeculate = (text: string | undefined, live: boolean): number 
 export const parseWarmUp = (text: string | undefined, live: boolean): number | undefined => {
   if (text === undefined) return undefined;
   if (!live) throw new CliInputError("--warm-up: only with --clock live (a virtual-time run has no clock to warm up for)");
-  if (/^0+(\.0*)?(ms|s|m)?$/.test(text)) return 0;
-  return parseDuration(text, "--warm-up", MAX_WARM_UP_MS, "of simulated time");
+  return parseDurationOrNone(text, "--warm-up", MAX_WARM_UP_MS, "of simulated time");
 };
 
 /**
