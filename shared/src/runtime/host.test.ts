@@ -3,6 +3,7 @@
  * decode is answered with an `error` reply (kind "decode") naming the field, is counted, and never
  * reaches the machine (its context is unchanged); a valid request afterwards is served normally.
  */
+import { performance } from "node:perf_hooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AccelModelCosts } from "../actors/accelerator-logic";
 import type { TaskConfig } from "../actors/task-logic";
@@ -211,6 +212,44 @@ describe("hosted accelerator", () => {
       issues: [],
     });
     expect(context(h)).toEqual({ busyUntil: 6.5, blocks: 1, energyMJ: 1.75, refused: 1 });
+  });
+});
+
+describe("hosted accelerator, live: a block ends on the run's timeline", () => {
+  it("maps the dispatches' clock readings onto its own clock: a dispatch that arrives late still ends when its due completion says", async () => {
+    // timers that record when each report would go out (wall ms on this clock) and fire on demand
+    const asked: Array<{ at: number; fn: () => void }> = [];
+    const timers = { after: (wallMs: number, fn: () => void) => (asked.push({ at: performance.now() + wallMs, fn }), { cancel: () => {} }) };
+    const h = hostAccelerator(bus, RUN, SPEC, COSTS, { onReject, timers });
+    hosted.push(h);
+    const subject = Subjects.accelCmd(RUN, "acc0");
+    // at a hundredth of real speed (a block lasts about 140 ms of wall time, far longer than the 4-ms completion lead
+    // and the 30-ms delay below); the run's time 0 is now, give or take the dispatch's way here
+    const speed = 0.01;
+    const wall = (runMs: number) => runMs / speed;
+    const sent1 = performance.now();
+    const first = bus.request(subject, JSON.stringify(dispatch({ at: 0, sentAt: 0, speed })), { timeoutMs: 5_000 });
+    await bus.flush();
+    const armed1 = performance.now();
+    expect(asked).toHaveLength(1);
+    asked[0]!.fn(); // its report goes out
+    const r1 = JSON.parse((await first).data) as { completesAt: number; latencyMs: number };
+    expect(r1.latencyMs).toBeGreaterThan(0);
+    // reported the completion lead (4 ms) before its due completion on this clock: run time 0 was between sent1 and armed1
+    expect(wall(r1.latencyMs)).toBeGreaterThan(4);
+    expect(asked[0]!.at).toBeGreaterThanOrEqual(sent1 + wall(r1.completesAt) - 4 - 1e-6);
+    expect(asked[0]!.at).toBeLessThanOrEqual(armed1 + wall(r1.completesAt) - 4 + 1e-6);
+    // the next block is decided and sent at its due start (run time r1.completesAt) but takes 30 ms more to arrive
+    await new Promise((resolve) => setTimeout(resolve, 30 + wall(r1.completesAt)));
+    const second = bus.request(subject, JSON.stringify(dispatch({ at: r1.completesAt, sentAt: r1.completesAt, speed, job: "ES_RITNet:1", frame: 1 })), { timeoutMs: 5_000 });
+    await bus.flush();
+    expect(asked).toHaveLength(2);
+    asked[1]!.fn();
+    const r2 = JSON.parse((await second).data) as { completesAt: number };
+    expect(wall(r2.completesAt - r1.completesAt)).toBeGreaterThan(30 + 4); // it outlasts its late arrival and the lead
+    // planned from the run's start, not from its arrival: 30 ms earlier than back to back from the arrival
+    expect(asked[1]!.at).toBeGreaterThanOrEqual(sent1 + wall(r2.completesAt) - 4 - 1e-6);
+    expect(asked[1]!.at).toBeLessThanOrEqual(armed1 + wall(r2.completesAt) - 4 + 1e-6);
   });
 });
 
