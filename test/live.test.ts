@@ -74,7 +74,7 @@ describe("live mode on the in-memory bus", () => {
 
   it.each([
     ["asked ahead, no timing tolerance (a log recorded before the tolerance)", undefined, 0],
-    ["asked ahead, a tolerance of 10 ms (every live run from the command line now)", undefined, 10],
+    ["asked ahead, a tolerance of 5 ms (every live run from the command line now)", undefined, 5],
     ["held (a log recorded before releases were asked ahead: its header has no `releases`)", "held", 0],
   ] as const)("a recorded live run replays with identical decisions (the clock readings are inputs), releases %s", async (_, releases, toleranceMs) => {
     const opts: RunOptions = { ...spec("edf", 300), live: { speed: 1, ...(releases === undefined ? {} : { releases }), ...(toleranceMs > 0 ? { toleranceMs } : {}) } };
@@ -136,9 +136,9 @@ describe("sdrm3 run --clock live", () => {
     expect(await main([...base, "--clock", "live", "--json"], json)).toBe(0);
     const r = JSON.parse(json.stdout) as { live: { speed: number; toleranceMs: number; lag: { blocks: number; p50Ms: number; p99Ms: number; beyondTolerance: number } } };
     expect(r.live.speed).toBe(1);
-    expect(r.live.toleranceMs).toBe(10); // the default (docs/live.md "Timing tolerance")
+    expect(r.live.toleranceMs).toBe(5); // the default (docs/live.md "Timing tolerance")
     expect(r.live.lag.beyondTolerance).toBeGreaterThanOrEqual(0);
-    expect(io.stdout).toMatch(/timing tolerance {6}: 10 ms of wall time absorbed; \d+ of \d+ blocks retired later than that/);
+    expect(io.stdout).toMatch(/timing tolerance {6}: 5 ms of wall time absorbed; \d+ of \d+ blocks retired later than that/);
     const strict = captureIo();
     expect(await main([...base, "--clock", "live", "--tolerance", "0", "--json"], strict)).toBe(0);
     expect(JSON.parse(strict.stdout).live).not.toHaveProperty("toleranceMs");

