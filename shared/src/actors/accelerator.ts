@@ -15,7 +15,8 @@
  *
  * In virtual time the accelerator answers a dispatch at once with the block's completion time and
  * energy; in live mode (the dispatch names a speed) it answers once the host's timer says the
- * block's latency (scaled) has passed. It refuses a block while a previous one is still in flight
+ * block is over: its due completion on the run's timeline, less the completion lead
+ * (runtime/live-clock blockClock). It refuses a block while a previous one is still in flight
  * (it completes after the new block's start), so a scheduler bug can never double-book it. A
  * repeated dispatch gets the first answer: recent results are remembered by dispatch key, and a
  * retry of a block still running joins it.

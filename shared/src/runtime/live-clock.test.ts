@@ -1,6 +1,8 @@
 /**
- * The live clock's timers (docs/live.md): an accelerator's block clock (blocks back to back, each
- * completion reported a lead before its end) and the precise timers the scheduler wakes up with.
+ * The live clock's timers (docs/live.md): an accelerator's block clock (a block ends at its due
+ * completion on the run's timeline, mapped onto the accelerator's clock through the dispatches; back
+ * to back from their arrival before any is known; each completion reported a lead before its end)
+ * and the precise timers the scheduler wakes up with.
  */
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
