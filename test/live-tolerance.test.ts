@@ -14,7 +14,8 @@
 import { describe, expect, it } from "vitest";
 import type { KernelEffect, KernelInput } from "@sdrm3/shared/actors";
 import { SchedulerKernel } from "@sdrm3/shared/actors";
-import { type RunOptions, kernelConfigFor, pureResponders, resultOf, simulateDirect } from "@sdrm3/shared/runtime";
+import { type RunOptions, isolatedRun, kernelConfigFor, pureResponders, resultOf, simulateDirect } from "@sdrm3/shared/runtime";
+import { Prng } from "@sdrm3/shared/domain";
 import { runSpecOf } from "./support/run-result";
 
 interface Emulation {
@@ -32,11 +33,7 @@ const emulatedLiveRun = (opts: RunOptions, em: Emulation) => {
   const run = "tolerance";
   const kernel = new SchedulerKernel(kernelConfigFor(opts, run));
   const answer = pureResponders(opts, run);
-  let rng = em.seed >>> 0 || 1;
-  const draw = () => {
-    rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0;
-    return rng / 2 ** 32;
-  };
+  const lateness = Prng.forStream(em.seed, "wake-ups");
   // inputs in flight, delivered in (wall time, sequence) order
   const inbox: Array<{ at: number; seq: number; input: KernelInput }> = [];
   let seq = 0;
@@ -48,7 +45,7 @@ const emulatedLiveRun = (opts: RunOptions, em: Emulation) => {
         const reply = answer(e);
         const arrives = now + 2 * em.transit;
         deliver(reply._tag === "block.result" ? Math.max(arrives, reply.completesAt - em.lead) : arrives, { kind: "reply", corr: e.corr, reply });
-      } else if (e.kind === "wait") wake = Number.isFinite(e.until) ? { at: Math.max(now, e.until) + draw() * em.late, seq: seq++ } : undefined;
+      } else if (e.kind === "wait") wake = Number.isFinite(e.until) ? { at: Math.max(now, e.until) + lateness.next() * em.late, seq: seq++ } : undefined;
     }
   };
   handle(kernel.start(), 0);
@@ -73,12 +70,10 @@ const emulatedLiveRun = (opts: RunOptions, em: Emulation) => {
 const spec = (scenario: string, hardware: string, extra: Record<string, unknown>, toleranceMs: number, seed = 3): RunOptions =>
   ({ ...runSpecOf(scenario, hardware, "sdrm3", 1000, extra, seed, "tolerance"), live: { speed: 1, toleranceMs } });
 
-const virtualTwin = (opts: RunOptions): RunOptions => {
-  const { live: _live, ...rest } = opts;
-  return rest;
-};
+/** The same spec in virtual time. */
+const virtualTwin = isolatedRun;
 
-/** What a frame is, without the fields only live time has. */
+/** The run's frames as text (compared whole: outcome, times, energy of every frame). */
 const framesOf = (r: { readonly frames: ReadonlyArray<unknown> }) => JSON.stringify(r.frames);
 
 describe("a live run within its timing tolerance is its virtual twin", () => {

@@ -52,8 +52,8 @@ export class BlockDraft extends DraftState {
     const qi = head === undefined || (this.job(head.job).id === reply.job && head.firstLayer === reply.firstLayer) ? -1 : queuedBlockIndex(head, reply, (j) => this.job(j).id);
     const r = qi >= 0 ? head!.queued![qi]! : this.blockInFlight(a, reply);
     const due = reply.completesAt;
-    const tolerance = this.fixed.time.toleranceMs;
-    const completesAt = tolerance === 0 ? Math.max(this.liveNow, due) : Math.max(this.now, due, this.liveNow - tolerance);
+    // (the clock never reads less than the kernel's time: with no tolerance this is max(clock, due))
+    const completesAt = Math.max(this.now, due, this.liveNow - this.fixed.time.toleranceMs);
     this.running[a] = qi >= 0 ? updateQueued(head!, qi, (b) => ({ ...b, completesAt, done: true, dueAt: due })) : { ...r, completesAt, done: true, dueAt: due };
     if (r.cancelled === true) return [];
     return this.account(r.job, { ...reply, completesAt }, r.startedAt, []);

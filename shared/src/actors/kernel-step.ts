@@ -225,9 +225,9 @@ class Draft extends BlockDraft {
       for (let r = this.running[a]; r !== undefined && time.blockOver(r, this.now, semantics.finishToleranceMs); r = this.running[a]) {
         const next = r.queued === undefined ? undefined : nextInQueue(r);
         this.running[a] = next;
-        // live: the lag counts from the block's due completion to when its accelerator is free again
-        // (with a tolerance the kernel's time is the due time: the lag is the clock reading's)
-        if (r.dueAt !== undefined && r.cancelled !== true) this.lagMs = appendTo(this.lagMs, (time.toleranceMs === 0 ? this.now : this.liveNow) - r.dueAt);
+        // live: the lag counts from the block's due completion to the clock's reading when its
+        // accelerator is free again (with a tolerance the kernel's time may be the due time)
+        if (r.dueAt !== undefined && r.cancelled !== true) this.lagMs = appendTo(this.lagMs, this.liveNow - r.dueAt);
         if (r.cancelled !== true) this.finishBlock(r, a, out);
         // the next queued block starts: booked now (a cancelled one is idle time)
         if (next?.result !== undefined && next.cancelled !== true) this.account(next.job, next.result, this.now, out);

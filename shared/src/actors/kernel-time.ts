@@ -29,8 +29,6 @@ import { type AheadReleases, releaseDueAt } from "./kernel-release";
 import { checkChainValue } from "./kernel-chain";
 import { MAX_TOLERANCE_MS } from "../contracts/log";
 
-export { MAX_TOLERANCE_MS };
-
 /** What the time source reads to find the next event. */
 export interface Timeline {
   readonly now: number;
@@ -118,21 +116,18 @@ const live = (speed: number, queueDepth: number, releasesAhead: boolean, toleran
     }
     // a block is over once its reply is handled, never before its due completion
     for (const r of t.running) if (r !== undefined && r.done && r.completesAt < next) next = r.completesAt;
-    if (toleranceMs > 0) {
-      // an answer due by then and not in yet holds the loop until it comes or ε has passed
-      const until = awaitedUntil(t, next, toleranceMs);
-      if (until > t.liveNow) return { kind: "wait", until: Math.max(until, next) };
-      if (next <= t.liveNow) return { kind: "event", at: Math.max(t.now, next, t.liveNow - toleranceMs) };
-      return { kind: "wait", until: next };
-    }
-    if (next <= t.liveNow) return { kind: "event", at: Math.max(t.now, t.liveNow) };
+    // an answer due by then and not in yet holds the loop until it comes or ε has passed (ε = 0:
+    // only answers due after the clock, which the wait for `next` outlasts anyway)
+    const until = awaitedUntil(t, next, toleranceMs);
+    if (until > t.liveNow) return { kind: "wait", until: Math.max(until, next) };
+    // handled at its due time, or at the clock less ε (ε = 0: the clock, as `next` ≤ it)
+    if (next <= t.liveNow) return { kind: "event", at: Math.max(t.now, next, t.liveNow - toleranceMs) };
     return { kind: "wait", until: next };
   },
 });
 
 /**
- * With a tolerance: the earliest time, ε past its due time, until which an answer due by `next`
- * is still awaited (a block's report, an asked release's answer); −∞ when none is.
+ * The earliest time, ε past its due time, until which an answer due by `next` is still awaited (a block's report, an asked release's answer); −∞ when none is.
  */
 const awaitedUntil = (t: Timeline, next: number, toleranceMs: number): number => {
   let until = Number.NEGATIVE_INFINITY;
