@@ -8,7 +8,7 @@
  *   function that called them, so "schema decoding" includes the JSON.parse of decodeJson;
  * - inclusive time: the share of samples with the component anywhere on the stack.
  *
- *   node --import tsx test/bench/profile.ts [--scenario S] [--duration-ms N] [--file x.cpuprofile]
+ *   node --import tsx test/bench/profile.ts [--scenario S] [--duration-ms N] [--quantum-ms Q] [--speculate N] [--file x.cpuprofile]
  *
  * With --file, an existing profile (e.g. from `node --cpu-prof …`) is summarised instead. The
  * profile is written to test/bench/out/profile.cpuprofile.
@@ -157,10 +157,12 @@ const main = async () => {
   } else {
     const scenario = arg("--scenario") ?? "AR_Assistant";
     const durationMs = Number(arg("--duration-ms") ?? 10_000);
-    const spec = { scenario, hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", blockSize: 1, seed: 1 };
+    const quantumMs = Number(arg("--quantum-ms") ?? 0);
+    const spec = { scenario, hardware: "Quad_8K/WS_OS_WS_OS", policy: "sdrm3", blockSize: 1, seed: 1, ...(quantumMs > 0 ? { quantumMs } : {}) };
     setFlagsFromString("--no-allocation-site-pretenuring"); // as the command runs a long simulation (services/cli/src/gc-tuning.ts)
     await runScenario(resolveRunSpec({ ...spec, durationMs: 1000 })); // warm-up
-    const resolved = resolveRunSpec({ ...spec, durationMs });
+    const speculate = arg("--speculate");
+    const resolved = { ...resolveRunSpec({ ...spec, durationMs }), ...(speculate === undefined ? {} : { speculate: Number(speculate) }) };
     const session = new Session();
     session.connect();
     await session.post("Profiler.enable");
@@ -172,7 +174,7 @@ const main = async () => {
     const { profile: p } = (await session.post("Profiler.stop")) as unknown as { profile: CpuProfile };
     session.disconnect();
     profile = p;
-    title = `${scenario} on Quad_8K/WS_OS_WS_OS, sdrm3, B = 1, ${durationMs / 1000} s simulated in ${(wall / 1000).toFixed(1)} s wall (profiled)`;
+    title = `${scenario} on Quad_8K/WS_OS_WS_OS, sdrm3, ${quantumMs > 0 ? `quantum ${quantumMs} ms` : "B = 1"}, ${durationMs / 1000} s simulated in ${(wall / 1000).toFixed(1)} s wall (profiled)`;
     mkdirSync(join(HERE, "out"), { recursive: true });
     writeFileSync(join(HERE, "out", "profile.cpuprofile"), JSON.stringify(profile));
   }

@@ -22,7 +22,7 @@
  * retry of a block still running joins it.
  */
 import { enqueueActions, setup } from "xstate";
-import type { BlockDispatch, BlockResult, ErrorReply } from "../contracts/messages";
+import { type BlockDispatch, type BlockResult, type ErrorReply, errorReply } from "../contracts/messages";
 import { type AccelModelCosts, busyRefusal, executeBlock, isFreeFor } from "./accelerator-logic";
 import { type ReplyMemory, recall, remember, replyMemory } from "./reply-memory";
 
@@ -73,6 +73,11 @@ export interface AcceleratorContext {
 
 export type AcceleratorEvent =
   | { readonly type: "block.dispatch"; readonly cmd: BlockDispatch; readonly replyTo: string }
+  /**
+   * Virtual-time blocks sent together (`block.batch`, runtime/speculation.ts), in one transition:
+   * each answered as the same dispatch alone would be, in order, the answers in one `respondBatch`.
+   */
+  | { readonly type: "block.batch"; readonly cmds: ReadonlyArray<BlockDispatch>; readonly replyTo: string }
   /** The host's timer for the live block `key` went off. */
   | { readonly type: "block.elapsed"; readonly key: string }
   /** Whether this process holds the slot's lease now. */
@@ -123,6 +128,40 @@ export const dispatchKey = (cmd: Pick<BlockDispatch, "job" | "at" | "firstLayer"
   return `${cmd.job}@${String.fromCharCode(keyTimeBits[0]!, keyTimeBits[1]!, keyTimeBits[2]!, keyTimeBits[3]!)}:${cmd.firstLayer}+${cmd.layerCount}`;
 };
 
+/** What a virtual-time block changes in the context (a working copy while a batch is answered). */
+interface VirtualFields {
+  busyUntil: number;
+  blocks: number;
+  energyMJ: number;
+  refused: number;
+  recent: ReplyMemory<RememberedBlock>;
+}
+
+const virtualFields = (c: AcceleratorContext): VirtualFields => ({ busyUntil: c.busyUntil, blocks: c.blocks, energyMJ: c.energyMJ, refused: c.refused, recent: c.recent });
+
+/**
+ * A virtual-time dispatch (no speed, no live block in progress) answered into `f`: a repeat gets the
+ * remembered answer, a block the busy rule refuses its refusal, else the block's result (remembered).
+ * One rule for a dispatch alone and for each block of a batch.
+ */
+const answerVirtual = (id: string, costs: AcceleratorContext["costs"], f: VirtualFields, cmd: BlockDispatch): BlockResult | ErrorReply => {
+  const hash = dispatchHash(cmd);
+  const same = (r: RememberedBlock) => sameDispatch(r, cmd);
+  const answered = recall(f.recent, hash, same, cmd.at);
+  if (answered !== undefined) return answered.result;
+  if (!isFreeFor(f.busyUntil, cmd)) {
+    f.refused++;
+    return busyRefusal(id, f.busyUntil, cmd);
+  }
+  const result = executeBlock(costs, cmd);
+  if (result._tag !== "block.result") return result;
+  f.busyUntil = cmd.queueDepth === undefined ? result.completesAt : Math.max(f.busyUntil, result.completesAt);
+  f.blocks++;
+  f.energyMJ += result.energyMJ;
+  f.recent = remember(f.recent, hash, { at: cmd.at, result }, same, cmd.at);
+  return result;
+};
+
 const without = <K, V>(m: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> => {
   const next = new Map(m);
   next.delete(key);
@@ -134,6 +173,8 @@ export const acceleratorMachine = setup({
   actions: {
     /** Provided by the host: send `message` as the reply to the request identified by `replyTo`. */
     respond: (_, _params: { replyTo: string; message: BlockResult | ErrorReply }) => {},
+    /** Provided by the host: the answers to a `block.batch`, in its order, as one reply to `replyTo`. */
+    respondBatch: (_, _params: { replyTo: string; answers: ReadonlyArray<BlockResult | ErrorReply> }) => {},
     /** Provided by the host: the request `replyTo` will not be answered here (let it go). */
     forget: (_, _params: { replyTo: string }) => {},
     /**
@@ -174,6 +215,14 @@ export const acceleratorMachine = setup({
         "block.dispatch": {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const cmd = event.cmd;
+            if (cmd.speed === undefined) {
+              // virtual time: answered at once
+              const f = virtualFields(context);
+              const message = answerVirtual(context.id, context.costs, f, cmd);
+              enqueue.assign(() => f);
+              enqueue({ type: "respond", params: { replyTo: event.replyTo, message } });
+              return;
+            }
             const hash = dispatchHash(cmd);
             const same = (r: RememberedBlock) => sameDispatch(r, cmd);
             const answered = recall(context.recent, hash, same, cmd.at);
@@ -191,7 +240,7 @@ export const acceleratorMachine = setup({
               return;
             }
             // live with dispatch queues: its queue must have room (it runs blocks in arrival order); else the busy rule
-            const full = cmd.queueDepth !== undefined && cmd.speed !== undefined ? context.inProgress.size >= cmd.queueDepth : !isFreeFor(context.busyUntil, cmd);
+            const full = cmd.queueDepth !== undefined ? context.inProgress.size >= cmd.queueDepth : !isFreeFor(context.busyUntil, cmd);
             if (full) {
               enqueue.assign({ refused: context.refused + 1 });
               enqueue({ type: "respond", params: { replyTo: event.replyTo, message: busyRefusal(context.id, context.busyUntil, cmd) } });
@@ -205,13 +254,6 @@ export const acceleratorMachine = setup({
             const busyUntil = cmd.queueDepth === undefined ? result.completesAt : Math.max(context.busyUntil, result.completesAt);
             const blocks = context.blocks + 1;
             const energyMJ = context.energyMJ + result.energyMJ;
-            if (cmd.speed === undefined) {
-              // (written out, not spread: a spread plus a field is a slow copy in V8)
-              const recent = remember(context.recent, hash, { at: cmd.at, result }, same, cmd.at);
-              enqueue.assign(() => ({ busyUntil, blocks, energyMJ, recent }));
-              enqueue({ type: "respond", params: { replyTo: event.replyTo, message: result } });
-              return;
-            }
             // live: the hardware takes the block's latency (scaled by the run's speed) to run it,
             // after the blocks in front of it (dispatch queues: it waits until they have elapsed)
             const wallMs = result.latencyMs / cmd.speed;
@@ -223,6 +265,18 @@ export const acceleratorMachine = setup({
             }
             enqueue.assign({ busyUntil, blocks, energyMJ, inProgress });
             enqueue({ type: "armTimer", params: { key: liveKey, wallMs, endsAt: result.completesAt, speed: cmd.speed } });
+          }),
+        },
+        "block.batch": {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const f = virtualFields(context);
+            const answers = event.cmds.map((cmd) =>
+              cmd.speed === undefined
+                ? answerVirtual(context.id, context.costs, f, cmd)
+                : errorReply("rejected", `block of ${cmd.job} at ${cmd.at} ms in a batch: batches are for virtual time`),
+            );
+            enqueue.assign(() => f);
+            enqueue({ type: "respondBatch", params: { replyTo: event.replyTo, answers } });
           }),
         },
         "block.elapsed": {

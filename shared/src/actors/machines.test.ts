@@ -176,6 +176,36 @@ describe("accelerator machine", () => {
     expect([s2.context.busyUntil, s2.context.blocks, s2.context.energyMJ]).toEqual([0, 0, 0]);
   });
 
+  it("a batch (block.batch) is answered in one respondBatch, block by block as the same dispatches one at a time", () => {
+    const cmds = [
+      dispatch({ at: 10, firstLayer: 0, layerCount: 1 }), // busy until 11
+      dispatch({ at: 10.5, job: jobId("ES_RITNet", 1), frame: 1, firstLayer: 0, layerCount: 1 }), // refused: busy
+      dispatch({ at: 10, firstLayer: 0, layerCount: 1 }), // a repeat: the first answer again
+      dispatch({ at: 11, model: "nope" }), // no costs for the model
+      dispatch({ at: 11, job: jobId("ES_RITNet", 1), frame: 1, firstLayer: 1, layerCount: 2 }),
+      dispatch({ at: 20, job: jobId("ES_RITNet", 2), frame: 2, speed: 1 }), // live: not in a batch
+    ];
+    const [s0] = accelerator();
+    let one = s0;
+    const alone: unknown[] = [];
+    for (const [i, cmd] of cmds.slice(0, 5).entries()) {
+      const [next, actions] = transition(acceleratorMachine, one, { type: "block.dispatch", cmd, replyTo: `t${i}` });
+      alone.push(onlyReply<AccelReply>(actions).message);
+      one = next;
+    }
+    const [batched, actions] = transition(acceleratorMachine, s0, { type: "block.batch", cmds, replyTo: "b" });
+    expect(actions.map((a) => a.type)).toEqual(["respondBatch"]);
+    const { replyTo, answers } = actions[0]!.params as { replyTo: string; answers: ReadonlyArray<AccelReply> };
+    expect(replyTo).toBe("b");
+    expect(answers.slice(0, 5)).toEqual(alone);
+    expect(answers.map((a) => a._tag)).toEqual(["block.result", "error", "block.result", "error", "block.result", "error"]);
+    expect(answers[5]).toMatchObject({ kind: "rejected", message: expect.stringContaining("batches are for virtual time") });
+    const fields = (c: typeof s0.context) => [c.busyUntil, c.blocks, c.energyMJ, c.refused];
+    expect(fields(batched.context)).toEqual(fields(one.context));
+    expect(fields(batched.context)).toEqual([14.734567, 2, 2.75, 1]);
+    expect(batched.context.inProgress.size).toBe(0);
+  });
+
   it("stops on `stop`", () => {
     const [s0] = accelerator();
     const [s1] = transition(acceleratorMachine, s0, { type: "stop" });

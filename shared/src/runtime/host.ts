@@ -68,8 +68,8 @@ export const hostAccelerator = (
   const clock = blockClock(DEFAULT_COMPLETION_LEAD_MS, opts.timers);
   const armed = new Set<TimerHandle>();
   let relay: ReturnType<typeof relayCommands<AccelCommand, unknown, AccelReply>> | undefined;
-  // a batch's blocks are answered into this, then in one reply (`block.results`)
-  let batch: Array<BlockResult | ErrorReply> | undefined;
+  // a batch's answers, given by the actor in one `respondBatch` (then sent in one reply, `block.results`)
+  let batch: ReadonlyArray<BlockResult | ErrorReply> | undefined;
   // The fence, as the actor sees it: checked before every dispatch and timer it is handed, and sent
   // when it moves the machine (ready ⇄ fenced, spare → ready): two events per block for nothing, else.
   const reportLease = () => {
@@ -79,7 +79,10 @@ export const hostAccelerator = (
   const actor = createActor(
     acceleratorMachine.provide({
       actions: {
-        respond: (_, p) => (p.replyTo === BATCH_REPLY && batch !== undefined ? batch.push(p.message) : relay?.respond(p.replyTo, p.message)),
+        respond: (_, p) => relay?.respond(p.replyTo, p.message),
+        respondBatch: (_, p) => {
+          batch = p.answers;
+        },
         forget: (_, p) => relay?.forget(p.replyTo),
         armTimer: (_, p) => {
           const timer = clock.arm(p, () => {
@@ -118,7 +121,7 @@ export const hostAccelerator = (
     if (inProgress.size === 0) return;
     for (const block of inProgress.values()) if (block.replyTos.includes(replyTo)) return true;
   }, opts.onReject);
-  /** A batch (virtual time only): its blocks through the actor one by one, in order, their answers in one reply. */
+  /** A batch (virtual time only): its blocks through the actor in one event, in order, their answers in one reply. */
   const runBatch = (cmd: BlockBatch): AccelReply => {
     const stray = cmd.blocks.findIndex((b) => b.speed !== undefined || b.run !== run || b.acc !== spec.id);
     if (stray >= 0) {
@@ -126,10 +129,10 @@ export const hostAccelerator = (
       const why = b.speed !== undefined ? "a live block (batches are for virtual time)" : `a block for ${b.run}/${b.acc}`;
       return errorReply("rejected", `block.batch to ${run}/${spec.id}: blocks[${stray}] is ${why}`);
     }
-    batch = [];
+    batch = undefined;
     try {
-      for (const block of cmd.blocks) actor.send({ type: "block.dispatch", cmd: block, replyTo: BATCH_REPLY });
-      const results = batch;
+      actor.send({ type: "block.batch", cmds: cmd.blocks, replyTo: BATCH_REPLY });
+      const results = batch ?? [];
       if (results.length !== cmd.blocks.length) return errorReply("internal", `block.batch to ${run}/${spec.id}: ${results.length} answers to ${cmd.blocks.length} blocks`);
       // a literal, not BlockResults.make: make validates every result again (a fifth of an in-process run's time)
       const reply: BlockResults = { _tag: "block.results", v: PROTOCOL_VERSION, run, acc: spec.id, results };
