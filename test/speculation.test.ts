@@ -54,19 +54,16 @@ const spec = (scenario: string, hardware: string, policy: string, durationMs: nu
 
 const result = (acc: string, job: string, completesAt: number): BlockResult =>
   ({ _tag: "block.result", v: PROTOCOL_VERSION, run: "r", acc, job, firstLayer: 0, layerCount: 1, startedAt: 0, completesAt, latencyMs: completesAt, energyMJ: 1 }) as BlockResult;
-const dispatch = (acc: string, job: string): BlockDispatch =>
-  ({ _tag: "block.dispatch", v: PROTOCOL_VERSION, run: "r", at: 0, acc, job, model: "m", frame: 0, firstLayer: 0, layerCount: 1, timing: "exact" }) as BlockDispatch;
 
 describe("the bookkeeping", () => {
   it("holds outputs until every prediction fed before them is confirmed, in order, whatever order the replies come in", () => {
-    const s = speculation((cmd) => result(cmd.acc, cmd.job, 2), 8);
+    const s = speculation(8);
     const out: string[] = [];
     s.hold(() => out.push("before"));
     expect(out).toEqual(["before"]); // nothing unconfirmed: at once
-    const p0 = s.predict(0, dispatch("a", "j0"));
-    const p1 = s.predict(1, dispatch("b", "j1"));
-    expect(p0).toEqual(result("a", "j0", 2));
-    expect(p1).toEqual(result("b", "j1", 2));
+    expect(s.fed(0, result("a", "j0", 2))).toBe(true);
+    expect(s.fed(1, result("b", "j1", 2))).toBe(true);
+    expect(s.room).toBe(6);
     s.hold(() => out.push("after both"));
     const done: string[] = [];
     s.settled(() => done.push("settled"));
@@ -81,11 +78,11 @@ describe("the bookkeeping", () => {
   });
 
   it("an output made between two predictions waits for the first one only", () => {
-    const s = speculation((cmd) => result(cmd.acc, cmd.job, 2), 8);
+    const s = speculation(8);
     const out: string[] = [];
-    s.predict(0, dispatch("a", "j0"));
+    s.fed(0, result("a", "j0", 2));
     s.hold(() => out.push("after 0"));
-    s.predict(1, dispatch("b", "j1"));
+    s.fed(1, result("b", "j1", 2));
     s.hold(() => out.push("after 1"));
     s.verify(0, result("a", "j0", 2));
     expect(out).toEqual(["after 0"]);
@@ -93,28 +90,31 @@ describe("the bookkeeping", () => {
     expect(out).toEqual(["after 0", "after 1"]);
   });
 
-  it("predicts at most `depth` at once, and nothing the predictor gives no answer for", () => {
-    const s = speculation((cmd) => (cmd.acc === "none" ? undefined : result(cmd.acc, cmd.job, 2)), 2);
-    expect(s.predict(0, dispatch("a", "j0"))).toBeDefined();
-    expect(s.predict(1, dispatch("none", "j1"))).toBeUndefined();
-    expect(s.predict(2, dispatch("a", "j2"))).toBeDefined();
-    expect(s.predict(3, dispatch("a", "j3"))).toBeUndefined(); // two unconfirmed: full
+  it("keeps at most `depth` unconfirmed at once: its room says how many more may be fed", () => {
+    const s = speculation(2);
+    expect(s.room).toBe(2);
+    expect(s.fed(0, result("a", "j0", 2))).toBe(true);
+    expect(s.fed(2, result("a", "j2", 2))).toBe(true);
+    expect(s.room).toBe(0);
+    expect(s.fed(3, result("a", "j3", 2))).toBe(false); // two unconfirmed: full, nothing kept
     expect(s.verify(3, result("a", "j3", 2))).toBe("unpredicted");
     s.verify(0, result("a", "j0", 2));
-    expect(s.predict(4, dispatch("a", "j4"))).toBeDefined();
+    expect(s.room).toBe(1);
+    expect(s.fed(4, result("a", "j4", 2))).toBe(true);
   });
 
   it("a mismatch names each field that differs, and holds every later output and the end for good", () => {
-    const s = speculation((cmd) => result(cmd.acc, cmd.job, 2), 8);
+    const s = speculation(8);
     const out: string[] = [];
     const done: string[] = [];
-    s.predict(0, dispatch("a", "j0"));
+    s.fed(0, result("a", "j0", 2));
     s.hold(() => out.push("after"));
     s.settled(() => done.push("settled"));
     const verdict = s.verify(0, { ...result("a", "j0", 3), energyMJ: 4 });
     expect(verdict).toEqual({ mismatch: "its reply differs from the prediction: completesAt 3 (the run's cost table gives 2), latencyMs 3 (the run's cost table gives 2), energyMJ 4 (the run's cost table gives 1)" });
     expect(s.verify(0, { _tag: "error" })).toEqual({ mismatch: "its reply differs from the prediction: a reply that is not a block result" });
-    expect(s.predict(1, dispatch("a", "j1"))).toBeUndefined(); // no more speculation
+    expect(s.room).toBe(0); // no more speculation
+    expect(s.fed(1, result("a", "j1", 2))).toBe(false);
     expect(out).toEqual([]);
     expect(done).toEqual([]);
   });

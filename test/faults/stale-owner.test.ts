@@ -25,7 +25,13 @@ import { natsTestOptions } from "@sdrm3/shared/testkit";
 import { expectEachFrameEndedOnce, expectSameAsInProcess, natsEnv, removeLeaseBuckets, startReplySpy } from "../support/faults";
 import { lineCount, processGroup, repoRoot, sdrm3Command, sleep } from "../support/processes";
 
-const SPEC = ["--scenario", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", "1s"];
+/**
+ * Simulated time of the run: long enough that the run is still going when the faulty process comes
+ * back, on a machine where virtual time over NATS runs faster than real time (block replies are
+ * predicted: docs/architecture.md "Speculation"); 1 s ended before it could rejoin (2026-12-08).
+ */
+const DURATION_MS = 4_000;
+const SPEC = ["--scenario", "VR_gaming", "--hardware", "Dual_4K/WS_OS", "--policy", "sdrm3", "--seed", "5", "--duration", `${DURATION_MS}ms`];
 /** Short, so the test is quick; long enough that a loaded 2-core machine does not lapse healthy owners' leases. */
 const LEASE_TTL_MS = 2_000;
 
@@ -80,8 +86,9 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
     // (generous waits: they end a hung test; on a loaded machine the takeover takes seconds, not the TTL)
     await spare.waitErr(/claimed slot acc1/, 60_000);
     const takeoverMs = Date.now() - stoppedAt;
-    // stay stopped past two TTLs, so the scheduler's dispatch to the stale owner has timed out and been retried
-    await sleep(Math.max(0, stoppedAt + 2.5 * LEASE_TTL_MS - Date.now()));
+    // stopped past its TTL (the spare's claim shows it), and a little longer, so the scheduler's
+    // dispatch to the stale owner has timed out and been retried; then back while the run still goes
+    await sleep(LEASE_TTL_MS / 4);
     victim.child.kill("SIGCONT");
     const pauseMs = Date.now() - stoppedAt;
     await victim.waitErr(/lost slot acc1/, 60_000);
@@ -123,7 +130,7 @@ const staleOwnerScenario = async (o: StaleOwnerOptions) => {
 
     if (o.compareInProcess) {
       const depth = o.extraFlags.includes("--queue-depth") ? Number(o.extraFlags[o.extraFlags.indexOf("--queue-depth") + 1]) : 1;
-      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: 1_000, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }), ...(o.extraFlags.includes("--chain") ? { chainMs: 0.5 } : {}) };
+      const runSpec = { scenario: "VR_gaming", hardware: "Dual_4K/WS_OS", policy: "sdrm3", durationMs: DURATION_MS, seed: 5, ...(depth === 1 ? {} : { queueDepth: depth }), ...(o.extraFlags.includes("--chain") ? { chainMs: 0.5 } : {}) };
       await expectSameAsInProcess([...SPEC, ...o.extraFlags], runSpec, scheduler.out(), readFileSync(events, "utf8"));
     }
     console.log(

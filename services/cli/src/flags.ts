@@ -252,8 +252,8 @@ export const parseClock = (
 /**
  * `--speculate <n>` (run, serve scheduler): virtual time, block replies predicted from the run's cost
  * table and confirmed by the accelerators, at most n unconfirmed at once (runtime/speculation.ts); 0:
- * none. Refused with `--clock live` (live blocks take their time). Undefined: the default (over NATS
- * DEFAULT_SPECULATION_DEPTH, none on the in-memory bus).
+ * none. Refused with `--clock live` (live blocks take their time). Undefined: the default
+ * (DEFAULT_SPECULATION_DEPTH, on every bus).
  */
 export const parseSpeculate = (text: string | undefined, live: boolean): number | undefined => {
   if (text === undefined) return undefined;

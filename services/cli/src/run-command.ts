@@ -6,7 +6,7 @@
  * run live. Output files are checked against each other and the inputs before any work starts.
  */
 import { Command, Option } from "commander";
-import { LIVE_WARM_UP_MS, resolveRunSpec } from "@sdrm3/shared/runtime";
+import { DEFAULT_SPECULATION_DEPTH, LIVE_WARM_UP_MS, resolveRunSpec } from "@sdrm3/shared/runtime";
 import { CliInputError, parseRunDuration, parseSeed } from "./duration";
 import { formatRunHuman, runToJson } from "./format";
 import { AUTO_QUANTUM_MS, DEFAULT_TOLERANCE_MS, LIVE_DISPATCH_DEFAULTS, checkBlockFlagsApply, dispatchOptions, parseClock, parseParams, parseSpeculate, parseSupernet, parseWarmUp } from "./flags";
@@ -110,7 +110,7 @@ export const registerRun = (program: Command, io: Io, setResult: (code: number) 
     .option("--clock <virtual|live>", "virtual (default): results independent of timing; live: accelerators really wait, the scheduler reacts as replies arrive (docs/live.md)")
     .option("--speed <x>", "with --clock live: run-time speed, 0.1 = ten times slower than real (default 1)")
     .option("--tolerance <d>", `with --clock live: lateness of the emulation absorbed, wall time (default ${DEFAULT_TOLERANCE_MS}ms; 0: every event at the clock reading; docs/live.md)`)
-    .option("--speculate <n>", "virtual time: predict block replies from the cost table, n of them unconfirmed by the accelerators or fewer (default 0: none, a reply in one process costs no round trip; the result is the same; docs/architecture.md)")
+    .option("--speculate <n>", `virtual time: predict block replies from the cost table, n of them unconfirmed by the accelerators or fewer (default ${DEFAULT_SPECULATION_DEPTH}; 0: each step waits for its replies; the result is the same; docs/architecture.md)`)
     .option("--warm-up <d>", `with --clock live: simulated time of a virtual-time run of the same spec before the clock starts, so the run is measured with its code compiled (default ${LIVE_WARM_UP_MS / 1000}s; 0: none; docs/live.md)`)
     .action(async (flags: RunFlags) => setResult(await executeRun(flags, io, io === processIo && process.stderr.isTTY === true)));
 };

@@ -32,7 +32,7 @@ interface Action {
   readonly params: unknown;
 }
 const effectsOf = (actions: ReadonlyArray<Action>): KernelEffect[] =>
-  actions.filter((a) => a.type === "perform").flatMap((a) => [...(a.params as { effects: ReadonlyArray<KernelEffect> }).effects]);
+  actions.filter((a) => a.type === "perform").flatMap((a) => (a.params as { steps: ReadonlyArray<{ effects: ReadonlyArray<KernelEffect> }> }).steps.flatMap((s) => s.effects));
 
 const costs = (model: string, layers: number): ModelCosts => ({
   model,
@@ -166,7 +166,7 @@ describe("scheduler machine: a pure reducer", () => {
     expect(() => transition(schedulerMachine, x, stray)).toThrow(/unexpected reply to request 99/);
     expect(serialise(x)).toBe(beforeX);
     // the first request (corr 1) is still the one the kernel waits for, from the same snapshot, twice
-    const tick = repliesTo(x.context.lastStep!.effects)[0]!;
+    const tick = repliesTo(x.context.steps.at(-1)!.effects)[0]!;
     const [t1] = transition(schedulerMachine, x, tick);
     const [t2] = transition(schedulerMachine, x, tick);
     expect(serialise(t2)).toBe(serialise(t1));

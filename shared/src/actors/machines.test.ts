@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createActor, initialTransition, transition } from "xstate";
-import type { AccelReply, BlockDispatch } from "../contracts/messages";
+import type { AccelReply, BlockDispatch, BlockResult } from "../contracts/messages";
 import type { ModelCosts } from "../domain/types";
 import { resolvePolicy } from "../policies/catalogue";
 import { type AccelModelCosts } from "./accelerator-logic";
@@ -14,7 +14,7 @@ import { schedulerMachine } from "./scheduler";
 import type { KernelConfig, KernelEffect } from "./scheduler-kernel";
 import { jobId } from "../contracts/job-id";
 
-import { type Action, onlyReply } from "./testing";
+import { type Action, blockResultOf, onlyReply, oneModelKernel } from "./testing";
 
 // ─── accelerator ──────────────────────────────────────────────────────────────────────────────
 
@@ -237,7 +237,7 @@ const kernelConfig = (): KernelConfig => ({
 });
 
 const performs = (actions: ReadonlyArray<Action>): KernelEffect[][] =>
-  actions.filter((a) => a.type === "perform").map((a) => [...(a.params as { effects: ReadonlyArray<KernelEffect> }).effects]);
+  actions.filter((a) => a.type === "perform").map((a) => (a.params as { steps: ReadonlyArray<{ effects: ReadonlyArray<KernelEffect> }> }).steps.flatMap((s) => s.effects));
 
 describe("scheduler machine", () => {
   it("waits in `registering` until every accelerator registered; ignores unknown and duplicate registrations", () => {
@@ -270,6 +270,52 @@ describe("scheduler machine", () => {
     ]);
   });
 
+  it("speculation: a reply with room feeds the replies predicted for the dispatches it leads to in the same event, as they would come one by one", () => {
+    const layers = 4;
+    const costs: ModelCosts = {
+      model: "M",
+      layerCount: layers,
+      cycles: [Float64Array.from({ length: layers }, (_, l) => 1_000_000 * (l + 1))],
+      latencyMs: [Float64Array.from({ length: layers }, (_, l) => l + 1)],
+      energyMJ: [Float64Array.from({ length: layers }, () => 0.5)],
+    };
+    const kernel = oneModelKernel("r1", costs, { durationMs: 20, baseTickMs: 20, models: [{ name: "M", periodMs: 20, dependsOn: [], costs }] });
+    const predict = (cmd: BlockDispatch) => blockResultOf(costs, cmd);
+    const start = (withPredict: boolean) => {
+      let [s] = initialTransition(schedulerMachine, withPredict ? { kernel, predict } : { kernel });
+      [s] = transition(schedulerMachine, s, { type: "accel.registered", acc: "acc0" });
+      return s;
+    };
+    const released = { _tag: "task.released", v: 1, run: "r1", model: "M", frames: [{ model: "M", frame: 0, releaseAt: 0, injectAt: 0, deadline: 20 }], skipped: [], nextAt: null } as const;
+    type Steps = ReadonlyArray<{ readonly effects: ReadonlyArray<KernelEffect>; readonly predicted?: ReadonlyArray<readonly [number, BlockResult]> }>;
+    const stepsOf = (actions: ReadonlyArray<Action>): Steps => actions.filter((a) => a.type === "perform").flatMap((a) => (a.params as { steps: Steps }).steps);
+
+    // one event: the release, then each layer's block fed its predicted reply in turn (4 steps after the first)
+    const [chained, chainedActions] = transition(schedulerMachine, start(true), { type: "reply", corr: 1, reply: released, room: 8 });
+    const chain = stepsOf(chainedActions);
+    expect(chain).toHaveLength(1 + layers);
+    expect(chain.slice(0, layers).map((st) => st.predicted?.length)).toEqual(Array(layers).fill(1));
+    const dispatched = chain.flatMap((st) => st.effects).filter((e): e is Extract<KernelEffect, { kind: "request" }> => e.kind === "request" && e.to.kind === "accel");
+    expect(dispatched.map((e) => (e.message as BlockDispatch).firstLayer)).toEqual([0, 1, 2, 3]);
+
+    // the same replies one event at a time, without prediction: the same kernel
+    let [oneByOne, actions] = transition(schedulerMachine, start(false), { type: "reply", corr: 1, reply: released });
+    for (let i = 0; i < layers; i++) {
+      const [d] = stepsOf(actions).flatMap((st) => st.effects).filter((e): e is Extract<KernelEffect, { kind: "request" }> => e.kind === "request" && e.to.kind === "accel");
+      expect(stepsOf(actions)).toHaveLength(1);
+      [oneByOne, actions] = transition(schedulerMachine, oneByOne, { type: "reply", corr: d!.corr, reply: predict(d!.message as BlockDispatch) });
+    }
+    expect(JSON.stringify(chained.context.kernel)).toBe(JSON.stringify(oneByOne.context.kernel));
+
+    // room bounds the chain; without room (or without a predictor) one step, the dispatch awaits its reply
+    const [, twoActions] = transition(schedulerMachine, start(true), { type: "reply", corr: 1, reply: released, room: 2 });
+    expect(stepsOf(twoActions)).toHaveLength(3);
+    expect(stepsOf(twoActions).at(-1)!.predicted).toBeUndefined();
+    const [, noRoom] = transition(schedulerMachine, start(true), { type: "reply", corr: 1, reply: released });
+    expect(stepsOf(noRoom)).toHaveLength(1);
+    expect(stepsOf(noRoom)[0]!.predicted).toBeUndefined();
+  });
+
   it("a machine with no accelerators to wait for starts at once", () => {
     const [s0, a0] = initialTransition(schedulerMachine, { kernel: { ...kernelConfig(), accelerators: [] } });
     expect(s0.value).toBe("running");
@@ -289,7 +335,7 @@ describe("scheduler machine", () => {
   it("as an actor with a recording `perform`: replies drive the kernel to `finished`", () => {
     const effects: KernelEffect[] = [];
     const actor = createActor(
-      schedulerMachine.provide({ actions: { perform: (_, p) => void effects.push(...p.effects) } }),
+      schedulerMachine.provide({ actions: { perform: (_, p) => void effects.push(...p.steps.flatMap((s) => s.effects)) } }),
       { input: { kernel: { ...kernelConfig(), durationMs: 10 } } },
     ).start();
     actor.send({ type: "accel.registered", acc: "acc0" });

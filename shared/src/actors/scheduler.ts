@@ -13,9 +13,16 @@
  *   failed       a request failed or a reply broke the protocol (final; `error` says why)
  */
 import { assign, setup } from "xstate";
+import type { BlockDispatch, BlockResult } from "../contracts/messages";
 import { type KernelState, initialState } from "./kernel-state";
 import { kernelStep } from "./kernel-step";
 import type { KernelConfig, KernelEffect, KernelInput, KernelReply } from "./kernel-types";
+
+/**
+ * A block's reply as the run's cost table gives it (virtual time; runtime/direct.ts
+ * `blockPredictor`), or undefined when none is predicted. Pure.
+ */
+export type BlockPredictor = (cmd: BlockDispatch) => BlockResult | undefined;
 
 export interface SchedulerInput {
   readonly kernel: KernelConfig;
@@ -27,6 +34,12 @@ export interface SchedulerInput {
   readonly restored?: { readonly kernel: KernelState; readonly outstanding: ReadonlyArray<KernelEffect> };
   /** Also wait for every model task to register (separate processes); default false. */
   readonly expectTasks?: boolean;
+  /**
+   * Speculation (virtual time, runtime/speculation.ts): a block dispatch's reply predicted and fed
+   * to the kernel in the same transition, so that a run of steps chained by predicted replies is
+   * one event; the host sends the dispatches and confirms each prediction by its accelerator's reply.
+   */
+  readonly predict?: BlockPredictor;
 }
 
 export interface SchedulerContext {
@@ -40,8 +53,9 @@ export interface SchedulerContext {
   readonly error: string | undefined;
   /** Requests a resumed run sends again on entering `running`. */
   readonly outstanding: ReadonlyArray<KernelEffect> | undefined;
-  /** The last input fed to the kernel and what it produced (what `perform` carries out). */
-  readonly lastStep: PerformParams | undefined;
+  /** The steps of the last event: each input fed to the kernel and what it produced (what `perform` carries out, in order). */
+  readonly steps: ReadonlyArray<PerformParams>;
+  readonly predict: BlockPredictor | undefined;
 }
 
 export type SchedulerEvent =
@@ -49,8 +63,11 @@ export type SchedulerEvent =
   | { readonly type: "task.registered"; readonly model: string }
   /** Elastic start (`serve scheduler --elastic`): run on the accelerators that registered, with this configuration. */
   | { readonly type: "start.with"; readonly kernel: KernelConfig }
-  /** `at`: live mode only, the clock reading when the reply arrived. */
-  | { readonly type: "reply"; readonly corr: number; readonly reply: KernelReply; readonly at?: number }
+  /**
+   * `at`: live mode only, the clock reading when the reply arrived. `room`: how many block replies
+   * the machine may predict and feed in this event's steps (speculation; default none).
+   */
+  | { readonly type: "reply"; readonly corr: number; readonly reply: KernelReply; readonly at?: number; readonly room?: number }
   /** Live mode: the host's wake-up after a `wait` effect. */
   | { readonly type: "clock"; readonly at: number }
   | { readonly type: "request.failed"; readonly corr: number; readonly error: string };
@@ -62,7 +79,42 @@ export interface PerformParams {
   readonly effects: ReadonlyArray<KernelEffect>;
   /** The requests of a resumed run, sent again (already recorded). */
   readonly resumed?: boolean;
+  /** Speculation: the replies predicted for block dispatches of this step (by request), fed to the kernel in later steps of the same event. */
+  readonly predicted?: ReadonlyArray<readonly [corr: number, reply: BlockResult]>;
 }
+
+/**
+ * Feeds `first` to the kernel, then — speculation — each block reply predicted for a dispatch
+ * those steps made, in the order the dispatches were made, while `room` lasts and the kernel runs:
+ * the steps, with their effects and predictions, for `perform`.
+ */
+const stepsFrom = (context: SchedulerContext, first: KernelInput, room: number): Pick<SchedulerContext, "kernel" | "steps"> => {
+  const steps: PerformParams[] = [];
+  const queue: Array<readonly [number, BlockResult]> = [];
+  let kernel = context.kernel;
+  let input: KernelInput = first;
+  for (let next = 0; ; ) {
+    const at = kernel.now;
+    const step = kernelStep(kernel, input);
+    kernel = step.state;
+    let predicted: Array<readonly [number, BlockResult]> | undefined;
+    if (context.predict !== undefined) {
+      for (const e of step.effects) {
+        if (room === 0) break;
+        if (e.kind !== "request" || e.to.kind !== "accel" || e.message._tag !== "block.dispatch") continue;
+        const reply = context.predict(e.message);
+        if (reply === undefined) continue;
+        (predicted ??= []).push([e.corr, reply]);
+        queue.push([e.corr, reply]);
+        room--;
+      }
+    }
+    steps.push(predicted === undefined ? { input, at, effects: step.effects } : { input, at, effects: step.effects, predicted });
+    if (kernel.finished || next === queue.length) return { kernel, steps };
+    const [corr, reply] = queue[next++]!;
+    input = { kind: "reply", corr, reply };
+  }
+};
 
 const inputOf = (event: SchedulerEvent): KernelInput | undefined =>
   event.type === "reply"
@@ -73,19 +125,18 @@ const inputOf = (event: SchedulerEvent): KernelInput | undefined =>
       ? { kind: "clock", at: event.at }
       : undefined;
 
-const performed = ({ context }: { context: SchedulerContext }): PerformParams => context.lastStep!;
+const performed = ({ context }: { context: SchedulerContext }): { readonly steps: ReadonlyArray<PerformParams> } => ({ steps: context.steps });
 
 export const schedulerMachine = setup({
   types: {} as { context: SchedulerContext; input: SchedulerInput; events: SchedulerEvent },
   actions: {
-    /** Provided by the host: carry out the kernel's effects (requests, notifications, events). */
-    perform: (_, _params: PerformParams) => {},
-    /** Feeds the event to the kernel: the next kernel state, and the step (with its effects) for `perform`. */
+    /** Provided by the host: carry out the kernel's effects (requests, notifications, events), step by step. */
+    perform: (_, _params: { readonly steps: ReadonlyArray<PerformParams> }) => {},
+    /** Feeds the event to the kernel (and, speculating, the replies it predicts): the next kernel state, and the steps for `perform`. */
     step: assign(({ context, event }) => {
       const input = inputOf(event);
       if (input === undefined) return {};
-      const next = kernelStep(context.kernel, input);
-      return { kernel: next.state, lastStep: { input, at: context.kernel.now, effects: next.effects } };
+      return stepsFrom(context, input, event.type === "reply" ? (event.room ?? 0) : 0);
     }),
     fail: assign({ error: ({ event }) => (event.type === "request.failed" ? `request ${event.corr} failed: ${event.error}` : "run failed") }),
   },
@@ -106,7 +157,8 @@ export const schedulerMachine = setup({
     registeredTasks: [],
     error: undefined,
     outstanding: input.restored?.outstanding,
-    lastStep: undefined,
+    steps: [],
+    predict: input.predict,
   }),
   initial: "registering",
   states: {
@@ -139,9 +191,8 @@ export const schedulerMachine = setup({
           const input: KernelInput = { kind: "start" };
           const at = context.kernel.now;
           // resumed: the kernel is mid-run; what it was waiting for is asked again (recorded already)
-          if (context.outstanding !== undefined) return { lastStep: { input, at, effects: context.outstanding, resumed: true } };
-          const next = kernelStep(context.kernel, input);
-          return { kernel: next.state, lastStep: { input, at, effects: next.effects } };
+          if (context.outstanding !== undefined) return { steps: [{ input, at, effects: context.outstanding, resumed: true }] };
+          return stepsFrom(context, input, 0);
         }),
         { type: "perform", params: performed },
       ],

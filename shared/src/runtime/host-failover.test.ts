@@ -97,7 +97,8 @@ describe("dispatch retry until a spare takes the slot (memory bus)", () => {
             if (++events === 1000) actors.kill("acc1");
           },
         }),
-      ).rejects.toThrow(/accelerator slot acc1 has no owner: \d+ dispatch attempts over \d+ ms \(last: no responders\); no process took over the slot within the slot takeover timeout \(300 ms\)/);
+        // (last: no responders — or, for a batch in flight when its owner died, no answer: block replies are predicted, so the run goes on while one is)
+      ).rejects.toThrow(/accelerator slot acc1 has no owner: \d+ dispatch attempts over \d+ ms \(last: (no responders|no answer within \d+ ms)\); no process took over the slot within the slot takeover timeout \(300 ms\)/);
       // it failed mid-run, and nothing happened after the failure (the scheduler stopped, it does not retry on)
       const eventsAtFailure = events;
       expect(eventsAtFailure).toBeLessThan(referenceEvents);

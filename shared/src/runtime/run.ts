@@ -32,11 +32,12 @@ const withWarmUp = (result: RunResult, warmUp: WarmUpReport | undefined): RunRes
 
 /**
  * The scheduler host's speculation (runtime/speculation.ts): block replies predicted from the run's
- * cost table. By default over NATS only: on the in-memory bus a reply costs no round trip to hide,
- * and predicting and confirming is extra work (docs/performance.md §3).
+ * cost table, on every bus: over NATS it hides the round trips, and on either bus a chain of steps
+ * fed predicted replies is one event of the scheduler actor and a lane's blocks one event of the
+ * accelerator actor (docs/performance.md §1).
  */
-const speculating = (opts: RunOptions, bus: Bus): Pick<SchedulerHostOptions, "predict" | "speculationDepth"> => {
-  const depth = opts.speculate === undefined ? (bus.kind === "memory" ? 0 : DEFAULT_SPECULATION_DEPTH) : checkSpeculationDepth(opts.speculate);
+const speculating = (opts: RunOptions): Pick<SchedulerHostOptions, "predict" | "speculationDepth"> => {
+  const depth = opts.speculate === undefined ? DEFAULT_SPECULATION_DEPTH : checkSpeculationDepth(opts.speculate);
   return depth === 0 ? { speculationDepth: 0 } : { predict: blockPredictor(opts), speculationDepth: depth };
 };
 
@@ -78,7 +79,7 @@ export const runScheduler = async (
         }),
     onReject: rejects.onReject,
     expectTasks: opts.expectTasks ?? true,
-    ...speculating(opts, opts.bus),
+    ...speculating(opts),
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
     ...(opts.observer === undefined ? {} : { observer: opts.observer }),
   });
@@ -103,7 +104,7 @@ export const runScenario = async (opts: RunOptions): Promise<RunResult> => {
   const scheduler = hostScheduler(bus, kernel, {
     onReject,
     expectTasks: true,
-    ...speculating(opts, bus),
+    ...speculating(opts),
     // on a private in-memory bus nobody can listen to evt.* subjects: do not encode events for no one
     publishEvents: opts.bus !== undefined,
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),

@@ -8,7 +8,7 @@ import { Either } from "effect";
 import { type AnyActorRef, createActor } from "xstate";
 import { AccelCommand, AccelReply, type BlockBatch, type BlockDispatch, MAX_BATCH_BLOCKS, PROTOCOL_VERSION, Registration, RunControl, RunEvent, TaskCommand, TaskReply } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
-import { schedulerMachine } from "../actors/scheduler";
+import { type PerformParams, schedulerMachine } from "../actors/scheduler";
 import { type KernelConfig, type KernelEffect, type KernelInput, type KernelReply, SchedulerKernel, type Target } from "../actors/scheduler-kernel";
 import { type Bus, BusNoRespondersError, BusTimeoutError, type Payload, publishSoon, typed } from "./bus";
 import { type LiveClock, type TimerHandle, liveClock, liveTimers } from "./live-clock";
@@ -206,10 +206,12 @@ export const hostScheduler = (
   // depend on the transport. A reply that does not complete its step (no effects) waits for the one that does.
   let heldReplies: Array<{ readonly input: Extract<KernelInput, { kind: "reply" }>; readonly at: number }> = [];
   // virtual time: answers to releases asked ahead, handed over when the kernel waits for one (runtime/reply-order.ts)
-  const ahead = aheadAnswers<KernelReply>(() => actor.getSnapshot().context.kernel.waitsForAnswer, (corr, reply) => actor.send({ type: "reply", corr, reply }));
-  // virtual time: block replies predicted and fed at once, confirmed by the accelerators' replies (runtime/speculation.ts)
+  // virtual time: block replies predicted and fed at once by the actor, confirmed by the accelerators' replies (runtime/speculation.ts)
   const depth = opts.speculationDepth ?? DEFAULT_SPECULATION_DEPTH;
-  const spec = clock === undefined && kernel.mode === "exact" && opts.predict !== undefined && depth > 0 ? speculation(opts.predict, depth) : undefined;
+  const spec = clock === undefined && kernel.mode === "exact" && opts.predict !== undefined && depth > 0 ? speculation(depth) : undefined;
+  /** A reply for the kernel, with the predictions it may feed after it (speculation). */
+  const sendReply = (corr: number, reply: KernelReply) => actor.send(spec === undefined ? { type: "reply", corr, reply } : { type: "reply", corr, reply, room: spec.room });
+  const ahead = aheadAnswers<KernelReply>(() => actor.getSnapshot().context.kernel.waitsForAnswer, sendReply);
   type LaneItem = { readonly corr: number; readonly cmd: BlockDispatch; readonly data: Payload; readonly onDecoded: (d: Decoded) => void; readonly onError: (err: unknown) => void };
   /** Sends what waited in `acc`'s lane: one dispatch as it is, several in one `block.batch`, answered by one `block.results`. */
   const transmit = (acc: string, items: ReadonlyArray<LaneItem>) => {
@@ -237,19 +239,6 @@ export const hostScheduler = (
     requestRetrying(to, subject, batch, onBatch, (err) => (lanes!.answered(acc), items[0]!.onError(err)));
   };
   const lanes = spec === undefined ? undefined : dispatchLanes<LaneItem>(transmit, MAX_BATCH_BLOCKS);
-  let predicted: Array<readonly [number, KernelReply]> = [];
-  let feeding = false;
-  /** Feeds the predicted replies (outside the actor's own action), and whatever they predict in turn. */
-  const feedPredicted = () => {
-    feeding = false;
-    let n = 0;
-    while (n < predicted.length && !stopped && actor.getSnapshot().status === "active") {
-      const [corr, reply] = predicted[n++]!;
-      actor.send({ type: "reply", corr, reply }); // may predict more: appended, fed by this loop
-      ahead.handOver();
-    }
-    predicted = predicted.slice(n);
-  };
   const record = (observer: KernelObserver, input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>) => {
     if (clock !== undefined || input.kind !== "reply") return observer.step(input, at, effects);
     if (effects.length === 0) {
@@ -261,7 +250,7 @@ export const hostScheduler = (
     step.forEach((r, i) => observer.step(r.input, r.at, i === step.length - 1 ? effects : []));
   };
 
-  const perform = (input: KernelInput, at: number, effects: ReadonlyArray<KernelEffect>, resumed = false) => {
+  const perform = ({ input, at, effects, resumed = false, predicted }: PerformParams) => {
     if (input.kind === "start" && clock !== undefined) {
       startRequests = new Set(effects.flatMap((e) => (e.kind === "request" ? [e.corr] : [])));
       if (startRequests.size === 0) startClock(clock);
@@ -279,8 +268,9 @@ export const hostScheduler = (
           if (e.ahead === true) ahead.asked(e.corr);
           const data = e.to.kind === "task" ? typed(TaskCommand, e.message as TaskCommand) : typed(AccelCommand, e.message as AccelCommand);
           const acc = lanes !== undefined && e.to.kind === "accel" ? e.to.id : undefined;
-          const prediction = acc === undefined || resumed ? undefined : spec!.predict(e.corr, e.message as BlockDispatch);
-          if (prediction !== undefined) predicted.push([e.corr, prediction]);
+          // the actor fed the reply it predicted for this dispatch (actors/scheduler.ts): unconfirmed until its accelerator's
+          const prediction = acc === undefined || resumed ? undefined : predicted?.find(([corr]) => corr === e.corr)?.[1];
+          if (prediction !== undefined && !spec!.fed(e.corr, prediction)) fail(e.corr, "a prediction was fed beyond the speculation depth");
           const onDecoded = (decoded: Decoded) => {
             stats.received++;
             if (Either.isLeft(decoded)) {
@@ -297,7 +287,7 @@ export const hostScheduler = (
               else if (stopped || actor.getSnapshot().status !== "active") return; // the run is over: nothing more reaches the kernel
               else if (e.ahead === true) ahead.arrived(e.corr, decoded.right);
               else if (verdict === "unpredicted") {
-                actor.send({ type: "reply", corr: e.corr, reply: decoded.right });
+                sendReply(e.corr, decoded.right);
                 ahead.handOver();
               }
             } else if (!stopped) {
@@ -335,16 +325,13 @@ export const hostScheduler = (
           break;
       }
     }
-    if (predicted.length > 0 && !feeding) {
-      feeding = true;
-      queueMicrotask(feedPredicted);
-    }
   };
 
-  const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => perform(p.input, p.at, p.effects, p.resumed) } }), {
+  const actor = createActor(schedulerMachine.provide({ actions: { perform: (_, p) => p.steps.forEach(perform) } }), {
     input: {
       kernel,
       expectTasks: opts.expectTasks ?? false,
+      ...(spec === undefined ? {} : { predict: opts.predict }),
       ...(opts.resume === undefined ? {} : { restored: { kernel: opts.resume.kernel.state, outstanding: opts.resume.outstanding } }),
     },
     systemId: "scheduler",

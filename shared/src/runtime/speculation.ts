@@ -2,9 +2,11 @@
  * Speculation: virtual time without a round trip per step (docs/architecture.md "Speculation").
  *
  * In virtual time a block's reply is a pure function of its dispatch and the accelerator's cost
- * table, which the run spec gives every role (runtime/direct.ts `blockPredictor`). The scheduler's
- * host predicts it, sends the dispatch as always and feeds the predicted reply to the kernel at
- * once, so the kernel goes on to its next event while the accelerator computes the same block.
+ * table, which the run spec gives every role (runtime/direct.ts `blockPredictor`). The scheduler
+ * actor predicts it and feeds the predicted reply to the kernel at once, in the same transition
+ * (actors/scheduler.ts: a chain of steps, each fed the reply predicted for a dispatch before it, is
+ * one event); its host sends the dispatch as always and registers the prediction here, so the
+ * kernel goes on to its next event while the accelerator computes the same block.
  * Nothing that leaves the run's result is let out before it is confirmed: each recorded step (the
  * event log) and each published event waits until every prediction fed before it has been
  * confirmed by its accelerator's reply, and the run ends only when all are. A reply that differs
@@ -19,14 +21,14 @@
  * accelerator sees its blocks one message at a time and in the order they were decided, and a retry
  * or a slot takeover (a spare answers a retried batch) keeps its meaning.
  */
-import type { BlockDispatch, BlockResult } from "../contracts/messages";
+import type { BlockResult } from "../contracts/messages";
 import { RunConfigError } from "../contracts/errors";
 
 /** The reply an accelerator gives to a dispatch by the run's cost table; undefined: none predicted (it would refuse it). */
-export type BlockPredictor = (cmd: BlockDispatch) => BlockResult | undefined;
+export type { BlockPredictor } from "../actors/scheduler";
 
 /** Predictions unconfirmed at most at once, by default (`--speculate`). */
-export const DEFAULT_SPECULATION_DEPTH = 32;
+export const DEFAULT_SPECULATION_DEPTH = 256;
 
 /** Largest depth: each unconfirmed prediction holds the steps and events after it until confirmed. */
 export const MAX_SPECULATION_DEPTH = 1024;
@@ -42,8 +44,10 @@ export const checkSpeculationDepth = (depth: number): number => {
 export type Verdict = "unpredicted" | "confirmed" | { readonly mismatch: string };
 
 export interface Speculation {
-  /** The predicted reply to dispatch `corr`, when one may be fed now (it stays unconfirmed until `verify`). */
-  predict(corr: number, cmd: BlockDispatch): BlockResult | undefined;
+  /** How many more predictions may be fed now (0 once a reply differed from its prediction). */
+  readonly room: number;
+  /** The reply predicted for dispatch `corr` was fed to the kernel (it stays unconfirmed until `verify`); false, and nothing kept, when there was no room. */
+  fed(corr: number, reply: BlockResult): boolean;
   /** The reply to `corr` arrived: not predicted (feed it), confirmed, or a mismatch (the run fails; it stays unconfirmed). */
   verify(corr: number, reply: unknown): Verdict;
   /** Runs `output` once every prediction fed before now is confirmed: at once when none is pending. */
@@ -63,7 +67,7 @@ const difference = (predicted: BlockResult, reply: unknown): string | undefined 
   return FIELDS.filter((f) => r[f] !== predicted[f]).map((f) => `${f} ${String(r[f])} (the run's cost table gives ${String(predicted[f])})`).join(", ");
 };
 
-export const speculation = (predictor: BlockPredictor, depth: number = DEFAULT_SPECULATION_DEPTH): Speculation => {
+export const speculation = (depth: number = DEFAULT_SPECULATION_DEPTH): Speculation => {
   let fed = 0; // predictions fed so far: sequence numbers 0 … fed − 1
   const open = new Map<number, { readonly seq: number; readonly reply: BlockResult }>(); // by corr
   const held: Array<{ readonly after: number; readonly output: () => void }> = [];
@@ -83,12 +87,13 @@ export const speculation = (predictor: BlockPredictor, depth: number = DEFAULT_S
     if (open.size === 0 && !mismatched) for (const w of waiters.splice(0)) w();
   };
   return {
-    predict: (corr, cmd) => {
-      if (open.size >= depth || mismatched) return undefined;
-      const reply = predictor(cmd);
-      if (reply === undefined) return undefined;
+    get room() {
+      return mismatched ? 0 : Math.max(0, depth - open.size);
+    },
+    fed: (corr, reply) => {
+      if (open.size >= depth || mismatched) return false;
       open.set(corr, { seq: fed++, reply });
-      return reply;
+      return true;
     },
     verify: (corr, reply) => {
       const p = open.get(corr);
