@@ -44,10 +44,14 @@ export const checkSpeculationDepth = (depth: number): number => {
 export type Verdict = "unpredicted" | "confirmed" | { readonly mismatch: string };
 
 export interface Speculation {
-  /** How many more predictions may be fed now (0 once a reply differed from its prediction). */
+  /**
+   * How many more predictions may be fed now (0 once a reply differed from its prediction): the
+   * scheduler actor is told it with each reply (an event queued behind another may find a little
+   * less: the depth bounds what is held, it is not a protocol rule).
+   */
   readonly room: number;
-  /** The reply predicted for dispatch `corr` was fed to the kernel (it stays unconfirmed until `verify`); false, and nothing kept, when there was no room. */
-  fed(corr: number, reply: BlockResult): boolean;
+  /** The reply predicted for dispatch `corr` was fed to the kernel: it stays unconfirmed until `verify`. */
+  fed(corr: number, reply: BlockResult): void;
   /** The reply to `corr` arrived: not predicted (feed it), confirmed, or a mismatch (the run fails; it stays unconfirmed). */
   verify(corr: number, reply: unknown): Verdict;
   /** Runs `output` once every prediction fed before now is confirmed: at once when none is pending. */
@@ -91,9 +95,7 @@ export const speculation = (depth: number = DEFAULT_SPECULATION_DEPTH): Speculat
       return mismatched ? 0 : Math.max(0, depth - open.size);
     },
     fed: (corr, reply) => {
-      if (open.size >= depth || mismatched) return false;
       open.set(corr, { seq: fed++, reply });
-      return true;
     },
     verify: (corr, reply) => {
       const p = open.get(corr);
