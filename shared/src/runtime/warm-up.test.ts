@@ -37,6 +37,7 @@ describe("warmUpLive", () => {
     expect(o!.run).toBe("warm-up");
     expect(o!.durationMs).toBe(LIVE_WARM_UP_MS);
     expect(o!.quantumMs).toBe(2); // the run's dispatch settings: the same code paths
+    expect(o!.speculate).toBe(0); // as a live run: no predicted replies, an event per block
     expect(o!.scenario).toBe(live.scenario);
     await hooks.bus.close();
   });

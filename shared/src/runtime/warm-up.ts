@@ -72,7 +72,9 @@ export const warmUpLive = async (opts: RunOptions, runInVirtualTime: (opts: RunO
   const simulatedMs = checkWarmUpMs(opts.warmUpMs ?? LIVE_WARM_UP_MS);
   if (simulatedMs === 0) return { simulatedMs: 0, wallMs: 0 };
   const started = performance.now();
-  await runInVirtualTime({ ...isolatedRun(opts), durationMs: simulatedMs, run: WARM_UP_RUN });
+  // without speculation: a live run has none, and the warm-up is to compile the paths it takes (an
+  // event of the scheduler actor and one of the accelerator's per block)
+  await runInVirtualTime({ ...isolatedRun(opts), durationMs: simulatedMs, run: WARM_UP_RUN, speculate: 0 });
   fullGc();
   return { simulatedMs, wallMs: performance.now() - started };
 };
