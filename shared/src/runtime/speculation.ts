@@ -78,11 +78,8 @@ export const speculation = (depth: number = DEFAULT_SPECULATION_DEPTH): Speculat
   const waiters: Array<() => void> = [];
   let mismatched = false;
   /** The oldest unconfirmed prediction (every one before it is confirmed); `fed` when none is. */
-  const frontier = (): number => {
-    let min = fed;
-    for (const p of open.values()) if (p.seq < min) min = p.seq;
-    return min;
-  };
+  // `open` keeps the order predictions were fed in (a Map's insertion order; `seq` grows): the oldest is its first
+  const frontier = (): number => (open.size === 0 ? fed : open.values().next().value!.seq);
   const release = (): void => {
     const f = frontier();
     let n = 0;
