@@ -14,7 +14,7 @@
  * timer it delivers); a process that does not lease slots never sends one and stays `ready`.
  *
  * In virtual time the accelerator answers a dispatch at once with the block's completion time and
- * energy; in live mode (the dispatch names a speed) it answers once the host's timer says the
+ * energy (a batch of them, `block.batch`, in one transition, each block as if it came alone); in live mode (the dispatch names a speed) it answers once the host's timer says the
  * block is over: its due completion on the run's timeline, less the completion lead
  * (runtime/live-clock blockClock). It refuses a block while a previous one is still in flight
  * (it completes after the new block's start), so a scheduler bug can never double-book it. A
@@ -140,7 +140,7 @@ interface VirtualFields {
 const virtualFields = (c: AcceleratorContext): VirtualFields => ({ busyUntil: c.busyUntil, blocks: c.blocks, energyMJ: c.energyMJ, refused: c.refused, recent: c.recent });
 
 /**
- * A virtual-time dispatch (no speed, no live block in progress) answered into `f`: a repeat gets the
+ * A virtual-time dispatch (no speed: answered at once) answered into `f`: a repeat gets the
  * remembered answer, a block the busy rule refuses its refusal, else the block's result (remembered).
  * One rule for a dispatch alone and for each block of a batch.
  */
