@@ -24,7 +24,7 @@
 import type { BlockResult } from "../contracts/messages";
 import { RunConfigError } from "../contracts/errors";
 
-/** The reply an accelerator gives to a dispatch by the run's cost table; undefined: none predicted (it would refuse it). */
+// the predictor's type is the scheduler actor's, which is given the predictor (actors/scheduler.ts)
 export type { BlockPredictor } from "../actors/scheduler";
 
 /** Predictions unconfirmed at most at once, by default (`--speculate`). */
